@@ -1,0 +1,128 @@
+// Manifest: the validated, parameter-resolved spec of an app (DESIGN.md section 5).
+//
+// A Manifest is a plain value. It is produced only by ParseManifest (manifest/parser.h),
+// which guarantees every invariant documented on the fields below, and rendered back to
+// canonical YAML by ToCanonicalYaml (manifest/canonical.h); the canonical text is what a
+// version stores, shows and diffs.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/duration.h"
+
+namespace lastgood {
+
+// Default values, used by the parser when a field is absent and by the docs.
+inline constexpr int kDefaultReplicas = 1;
+inline constexpr Millis kDefaultProbeInterval{1000};
+inline constexpr Millis kDefaultProbeTimeout{1000};
+inline constexpr int kDefaultFailureThreshold = 3;
+inline constexpr Millis kDefaultProgressDeadline{60'000};
+inline constexpr Millis kDefaultBake{0};
+inline constexpr Millis kDefaultKeepPrevious{0};
+inline constexpr Millis kDefaultStopGrace{10'000};
+inline constexpr Millis kDefaultHookTimeout{60'000};
+
+struct EnvVar {
+  std::string name;   // a valid environment variable name
+  std::string value;  // parameters resolved; "${PORT}" etc. are left for the supervisor
+  bool sticky = false;  // stays with its slot on swap
+  bool operator==(const EnvVar&) const = default;
+};
+
+struct Run {
+  std::vector<std::string> command;  // argv, non-empty; command[0] non-empty
+  std::string artifact;  // as written (a path relative to the manifest's folder), or empty
+  std::vector<EnvVar> env;  // in the order written; names unique
+  Millis stopGrace = kDefaultStopGrace;  // SIGTERM → SIGKILL
+  bool operator==(const Run&) const = default;
+};
+
+struct Probe {
+  enum class Kind { kHttp, kTcp, kExec };
+  Kind kind = Kind::kHttp;
+  std::string path;                   // kHttp: starts with '/'
+  std::vector<std::string> command;   // kExec: argv, non-empty
+  Millis interval = kDefaultProbeInterval;  // > 0
+  Millis timeout = kDefaultProbeTimeout;    // > 0
+  int failureThreshold = kDefaultFailureThreshold;  // >= 1
+  bool operator==(const Probe&) const = default;
+};
+
+struct Route {
+  std::string listen;   // "host:port" for production traffic, or empty
+  std::string preview;  // "host:port" for the staging slot, or empty
+  bool operator==(const Route&) const = default;
+};
+
+struct RollingStrategy {
+  int maxSurge = 1;        // >= 0
+  int maxUnavailable = 0;  // >= 0; maxSurge + maxUnavailable >= 1
+  bool operator==(const RollingStrategy&) const = default;
+};
+
+struct Analysis {
+  Millis window{10'000};
+  int minRequests = 50;
+  std::optional<double> maxErrorRate;          // 0..1
+  std::optional<Millis> maxLatencyP99;
+  std::optional<double> maxErrorRateIncrease;  // 0..1, relative to stable
+  int failureLimit = 0;  // failed windows tolerated
+  bool operator==(const Analysis&) const = default;
+};
+
+struct CanaryStep {
+  enum class Kind { kWeight, kPause, kAnalysis };
+  Kind kind = Kind::kWeight;
+  int weight = 0;                // kWeight: 0..100
+  std::optional<Millis> pause;   // kPause: a duration, or nullopt = until `resume`
+  Analysis analysis;             // kAnalysis
+  bool operator==(const CanaryStep&) const = default;
+};
+
+struct Strategy {
+  enum class Type { kRecreate, kRolling, kBlueGreen, kCanary };
+  Type type = Type::kRolling;
+  RollingStrategy rolling;
+  std::vector<CanaryStep> canarySteps;
+  bool operator==(const Strategy&) const = default;
+};
+
+struct Hook {
+  std::vector<std::string> command;  // argv, non-empty
+  Millis timeout = kDefaultHookTimeout;
+  bool operator==(const Hook&) const = default;
+};
+
+struct Hooks {
+  std::optional<Hook> preDeploy, postDeploy, preRollback, postRollback;
+  bool operator==(const Hooks&) const = default;
+};
+
+struct RollbackPolicy {
+  // "lastSuccessful" (the default), "none", or the name of a deployment of this app.
+  std::string onError = "lastSuccessful";
+  Millis keepPrevious = kDefaultKeepPrevious;
+  bool operator==(const RollbackPolicy&) const = default;
+};
+
+struct Manifest {
+  std::string app;  // a plain name (base/names.h)
+  Run run;
+  int replicas = kDefaultReplicas;  // >= 1
+  Route route;
+  std::optional<Probe> readiness;
+  Strategy strategy;
+  Millis progressDeadline = kDefaultProgressDeadline;  // > 0
+  Millis bake = kDefaultBake;
+  RollbackPolicy rollback;
+  Hooks hooks;
+  bool operator==(const Manifest&) const = default;
+};
+
+const char* StrategyName(Strategy::Type type);  // "recreate", "rolling", …
+
+}  // namespace lastgood

@@ -1,0 +1,31 @@
+// Router statistics per app/slot/version/backend over a sliding window of 1-second buckets.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace lastgood {
+
+struct StatsRow {
+  std::string app, slot;
+  int version = 0;
+  std::string backend;  // instance id; empty on the per-version aggregate rows
+  uint64_t requests = 0;
+  uint64_t responses2xx = 0, responses3xx = 0, responses4xx = 0, responses5xx = 0;
+  uint64_t connectErrors = 0;  // upstream connect failures
+  uint64_t timeouts = 0;       // upstream response timeouts
+  double p50ms = 0, p90ms = 0, p99ms = 0, maxms = 0;
+};
+
+struct RouterStats {
+  int64_t windowMillis = 0;
+  std::vector<StatsRow> rows;  // per backend, and one aggregate row per app/slot/version
+};
+
+std::string StatsToJson(const RouterStats& stats);
+Result<RouterStats> StatsFromJson(const std::string& json);
+
+}  // namespace lastgood

@@ -1,0 +1,103 @@
+// Store: the persistence of the release history and of what the controller must remember
+// across a restart (instances it started, intents not yet carried out).
+//
+// Every mutating method is one transaction: it happens whole or not at all. Methods are
+// thread-safe (implementations serialize writers). Records are never edited after a
+// deployment ends, except by the retention policy (not here yet).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "history/model.h"
+
+namespace lastgood {
+
+// An instance the local target started, remembered so that a restarted controller can
+// re-adopt it (pid + the process's start time guard against pid reuse).
+struct InstanceRecord {
+  std::string id;        // "web-production-3-a1b2"
+  std::string app;
+  std::string slot;
+  int version = 0;
+  int pid = 0;
+  uint64_t startTime = 0;  // /proc/<pid>/stat field 22, in clock ticks since boot
+  int port = 0;
+  std::string state;     // "starting" | "ready" | "draining" | "warm" (kept for keepPrevious)
+  int64_t createdAt = 0;
+  int64_t warmUntil = 0;  // for state "warm": epoch millis after which it is stopped
+};
+
+struct AppRecord {
+  std::string name;
+  int64_t createdAt = 0;
+};
+
+// What the slot runs now, as last committed by a finished (or running) deployment.
+struct SlotRecord {
+  std::string app;
+  std::string slot;
+  int version = 0;     // 0: nothing deployed yet
+  int weight = 100;    // share of the app's production traffic (issue 4)
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Apps. CreateApp is idempotent.
+  virtual Status CreateApp(const std::string& app, int64_t now) = 0;
+  virtual Result<std::vector<AppRecord>> ListApps() = 0;
+
+  // Versions. AddVersion assigns the next number (ignoring version.number) and returns it.
+  virtual Result<int> AddVersion(const Version& version) = 0;
+  virtual Result<std::vector<Version>> ListVersions(const std::string& app) = 0;  // oldest first
+  virtual Result<Version> GetVersion(const std::string& app, int number) = 0;  // NotFound
+  virtual Status SetVerdict(const std::string& app, int number, Verdict verdict) = 0;
+
+  // Deployments. CreateDeployment stores the record with its planned operations and
+  // assigns id; it fails with Conflict if the app has a Running deployment, or if the name
+  // is taken. `d.name` may be empty: a name is generated from kind, version and id.
+  virtual Result<Deployment> CreateDeployment(const Deployment& d) = 0;
+  // Updates state, reason, finishedAt, cursor and every operation of `d` (by app + name).
+  virtual Status UpdateDeployment(const Deployment& d) = 0;
+  virtual Result<Deployment> GetDeployment(const std::string& app, const std::string& name) = 0;
+  // Newest first, at most `limit`, with no operations; constant time in the history's size.
+  virtual Result<std::vector<Deployment>> ListDeployments(const std::string& app,
+                                                          int limit) = 0;
+  // Every deployment in state Running, any app, with operations.
+  virtual Result<std::vector<Deployment>> RunningDeployments() = 0;
+  // The most recent Succeeded deployment per (slot, version) is enough for the rules; this
+  // returns every Succeeded or bad-making deployment of `slot`, newest first, without
+  // operations, at most `limit`.
+  virtual Result<std::vector<Deployment>> FinishedDeployments(const std::string& app,
+                                                              const std::string& slot,
+                                                              int limit) = 0;
+
+  // Slots.
+  virtual Status SetSlot(const SlotRecord& slot) = 0;
+  virtual Result<std::vector<SlotRecord>> ListSlots(const std::string& app) = 0;
+
+  // Instances.
+  virtual Status PutInstance(const InstanceRecord& instance) = 0;  // insert or replace by id
+  virtual Status DeleteInstance(const std::string& id) = 0;
+  virtual Result<std::vector<InstanceRecord>> ListInstances(const std::string& app) = 0;
+  virtual Result<std::vector<InstanceRecord>> AllInstances() = 0;
+
+  // Intents (STYLE.md rule 8): a request that the engine carries out, e.g. "cancel".
+  virtual Status SetIntent(const std::string& app, const std::string& deployment,
+                           const std::string& intent) = 0;
+  virtual Result<std::optional<std::string>> GetIntent(const std::string& app,
+                                                       const std::string& deployment) = 0;
+};
+
+// Opens (creating if needed) the SQLite store at `path`: WAL mode, schema migrated to the
+// current version in one transaction. A store from a newer schema is refused, never
+// rewritten (Unavailable with a clear message).
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+
+}  // namespace lastgood
