@@ -1,6 +1,6 @@
 // The release history as values: versions, deployments and their operations (DESIGN.md
 // section 2). This module knows no store and no I/O; it defines the records and the pure
-// rules over them (last_good.h, verdict.h, targets.h).
+// rules over them (rules.h).
 #pragma once
 
 #include <cstdint>
@@ -16,12 +16,12 @@ enum class Verdict { kUntested, kGood, kBad };
 
 struct Version {
   std::string app;
-  int number = 0;            // 1, 2, 3… per app, append-only
-  std::string manifest;      // canonical YAML (manifest/canonical.h)
-  std::string digest;        // "sha256:<hex>" of the artifact, or "" without one
-  std::string contentHash;   // "sha256:<hex>" over manifest + digest; equal content ⇔ equal hash
-  std::string params;        // resolved parameters as a JSON object, for the record
-  int64_t createdAt = 0;     // epoch millis
+  int number = 0;           // 1, 2, 3… per app, append-only
+  std::string manifest;     // canonical YAML (manifest/canonical.h)
+  std::string digest;       // "sha256:<hex>" of the artifact, or "" without one
+  std::string contentHash;  // "sha256:<hex>" over manifest + digest; equal content ⇔ equal hash
+  std::string params;       // resolved parameters as a JSON object, for the record
+  int64_t createdAt = 0;    // epoch millis
   std::optional<int> promotedFrom;
   Verdict verdict = Verdict::kUntested;
 };
@@ -32,39 +32,39 @@ enum class Trigger { kUser, kAuto };
 enum class OperationState { kPending, kRunning, kSucceeded, kFailed, kCanceled, kSkipped };
 
 struct Operation {
-  int index = 0;          // position in the plan, from 0
-  std::string step;       // the step as planned, human-readable ("start 1 instance of v3")
-  std::string spec;       // the step's machine form (JSON), so a restart can re-run it
+  int index = 0;     // position in the plan, from 0
+  std::string step;  // the step as planned, human-readable ("start 1 instance of v3")
+  std::string spec;  // the step's machine form (JSON), so a restart can re-run it
   OperationState state = OperationState::kPending;
   int64_t startedAt = 0;
   int64_t finishedAt = 0;
-  std::string detail;     // what happened: timings, the instance, the probe's last result
+  std::string detail;  // what happened: timings, the instance, the probe's last result
 };
 
 struct Deployment {
   std::string app;
-  std::string name;       // unique per app
-  int64_t id = 0;         // store-assigned, increasing in creation order
+  std::string name;  // unique per app
+  int64_t id = 0;    // store-assigned, increasing in creation order
   int version = 0;
   std::string slot = kProductionSlot;
   DeploymentKind kind = DeploymentKind::kDeploy;
-  std::string strategy;   // "recreate", "rolling", …
+  std::string strategy;  // "recreate", "rolling", …
   Trigger trigger = Trigger::kUser;
-  std::string actor;      // "local:root", a token name, or "lastgood" for auto
+  std::string actor;  // "local:root", a token name, or "lastgood" for auto
   DeploymentState state = DeploymentState::kRunning;
   std::string reason;
   int64_t startedAt = 0;
   int64_t finishedAt = 0;
-  int fromVersion = 0;    // what the slot ran before (0: nothing)
+  int fromVersion = 0;          // what the slot ran before (0: nothing)
   std::string rollbackOnError;  // "lastSuccessful", "none" or a deployment name
-  int cursor = 0;         // index of the current operation
+  int cursor = 0;               // index of the current operation
   std::vector<Operation> operations;
 };
 
-const char* VerdictName(Verdict v);              // "untested" | "good" | "bad"
-const char* KindName(DeploymentKind k);          // "deploy" | "rollback" | …
-const char* StateName(DeploymentState s);        // "Running" | "Succeeded" | …
-const char* TriggerName(Trigger t);              // "user" | "auto"
+const char* VerdictName(Verdict v);                // "untested" | "good" | "bad"
+const char* KindName(DeploymentKind k);            // "deploy" | "rollback" | …
+const char* StateName(DeploymentState s);          // "Running" | "Succeeded" | …
+const char* TriggerName(Trigger t);                // "user" | "auto"
 const char* OperationStateName(OperationState s);  // "Pending" | "Running" | …
 std::optional<Verdict> ParseVerdict(const std::string& s);
 std::optional<DeploymentKind> ParseKind(const std::string& s);

@@ -7,11 +7,31 @@ namespace lastgood {
 inline constexpr const char* kReasonRolledBackTo = "rolled back to version";  // + " N"
 inline constexpr const char* kReasonAutoRollback = "automatic rollback after deployment";
 inline constexpr const char* kReasonCanceledByRollback = "canceled by a rollback";
-inline constexpr const char* kReasonControllerRestarted = "the controller restarted during this step";
+inline constexpr const char* kReasonControllerRestarted =
+    "the controller restarted during this step";
 inline constexpr const char* kReasonProgressDeadline = "progress deadline exceeded";
 inline constexpr const char* kReasonInstanceExited = "instance exited";
 inline constexpr const char* kReasonNothingToRollBackTo =
     "nothing to roll back to: no other version of this slot has succeeded";
 inline constexpr const char* kReasonAlreadyRunning = "already running";
+
+// Fragments of the refusals in rules.h; the full messages read e.g.
+// "version 9 of web does not exist (versions 1-4)",
+// "version 3 is bad (its deployment deploy-3-7 failed); use --force to roll back to it anyway",
+// "version 2 is not newer than the running version 3; use rollback --to 2".
+inline constexpr const char* kReasonNoSuchVersion = "does not exist";
+inline constexpr const char* kReasonVersionIsBad = "is bad";
+inline constexpr const char* kReasonVersionIsUntested =
+    "is untested (no deployment of it has succeeded)";
+inline constexpr const char* kReasonNotNewerThanRunning = "is not newer than the running version";
+inline constexpr const char* kReasonNothingToRollForwardTo = "nothing to roll forward to";
+inline constexpr const char* kHintForceRollback = "use --force to roll back to it anyway";
+inline constexpr const char* kHintForceRollforward = "use --force to roll forward to it anyway";
+
+// Refusals of the store (store/store.h).
+inline constexpr const char* kReasonDeploymentRunning = "has a running deployment";
+inline constexpr const char* kReasonDeploymentNameTaken = "is already taken";
+inline constexpr const char* kReasonDeploymentEnded = "has ended; its record cannot change";
+inline constexpr const char* kReasonNoSuchApp = "no app named";
 
 }  // namespace lastgood

@@ -11,27 +11,32 @@
 
 namespace lastgood {
 
-// The verdict a deployment's end gives its version: Succeeded → good; Failed, or rolled
-// back automatically, or aborted → bad; a manual rollback or a cancel leaves it as it was
-// (returns nullopt).
+// The verdict a deployment's end gives its version: Succeeded → good (whatever its kind: a
+// rollback that succeeds makes the version it went to good again); Failed or RolledBack
+// (rolled back automatically, or aborted by the user) → bad; Canceled (what a manual
+// rollback does to the deployment it interrupts) and Running → nullopt, as it was.
 std::optional<Verdict> VerdictAfter(const Deployment& ended);
 
-// Last good: the version of the most recent Succeeded deployment of `slot` whose version
-// is not `leaving`. `deployments` may be in any order and may hold other slots' records.
+// Last good: the version of the most recent (highest id) Succeeded deployment of `slot`
+// whose version is not `leaving`, skipping a version that a later deployment in
+// `deployments` made bad. `deployments` may be in any order and may hold other slots'.
 std::optional<int> LastGood(const std::vector<Deployment>& deployments, const std::string& slot,
                             int leaving);
 
 // The version a rollback goes to. `to` is --to (nullopt: last good); `running` is the
 // version the slot runs now (0: none). Errors: NotFound if `to` is not a version;
-// InvalidInput "nothing to roll back to" when there is no last good; Conflict when `to`
-// is bad and !force. Returns `running` itself when that is the target (a no-op).
+// InvalidInput kReasonNothingToRollBackTo when there is no last good (a version whose
+// Version::verdict is bad is skipped); Conflict when `to` is bad or untested and !force
+// (DESIGN: --to must be good). Returns `running` itself when that is `to` (a no-op).
 Result<int> RollbackTarget(const std::vector<Version>& versions,
                            const std::vector<Deployment>& deployments, const std::string& slot,
                            int running, std::optional<int> to, bool force);
 
 // The version a rollforward goes to: `to`, or the newest version newer than `running` that
-// is not bad (unless force, then simply the newest). Refuses a version not newer than
-// `running`, and a bad one without force.
+// is not bad (unless force, then simply the newest); untested versions are fine (a fix is
+// untested). Errors: NotFound if `to` is not a version; InvalidInput if `to` is older than
+// `running`, or nothing is newer; Conflict if the target is bad and !force. Returns
+// `running` itself when that is `to` (a no-op).
 Result<int> RollforwardTarget(const std::vector<Version>& versions, int running,
                               std::optional<int> to, bool force);
 
