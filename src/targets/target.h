@@ -16,13 +16,13 @@
 namespace lastgood {
 
 struct InstanceSpec {
-  std::string id;                  // unique, a plain name: "web-production-3-a1b2"
-  std::vector<std::string> argv;   // "${PORT}" and "${VAR}" of env are expanded at start
+  std::string id;                 // unique, a plain name: "web-production-3-a1b2"
+  std::vector<std::string> argv;  // "${PORT}" and "${VAR}" of env are expanded at start
   std::vector<std::pair<std::string, std::string>> env;  // added to a minimal base env
-  std::string cwd;                 // the version's release directory
-  std::string logDir;              // stdout → <logDir>/<id>.out.log, stderr → .err.log
-  int port = 0;                    // passed as $PORT; 0: the target picks a free one
-  Millis stopGrace{10'000};        // SIGTERM, then SIGKILL after this
+  std::string cwd;                                       // the version's release directory
+  std::string logDir;        // stdout → <logDir>/<id>.out.log, stderr → .err.log
+  int port = 0;              // passed as $PORT; 0: the target picks a free one
+  Millis stopGrace{10'000};  // SIGTERM, then SIGKILL after this
 };
 
 // What the target knows of a running instance; enough to re-adopt it after a restart.
@@ -35,9 +35,9 @@ struct InstanceHandle {
 
 struct InstanceStatus {
   bool alive = false;
-  int restarts = 0;            // crashes after which the target restarted it
-  std::string lastExit;        // "exited with status 1", "killed by signal 9", or ""
-  InstanceHandle handle;       // the current process (changes after a restart)
+  int restarts = 0;       // crashes after which the target restarted it
+  std::string lastExit;   // "exited with status 1", "killed by signal 9", or ""
+  InstanceHandle handle;  // the current process (changes after a restart)
 };
 
 class Target {
@@ -52,7 +52,8 @@ class Target {
   virtual Result<InstanceHandle> Adopt(const InstanceSpec& spec, const InstanceHandle& h) = 0;
   // SIGTERM to the process group, SIGKILL after the grace period; returns when it is gone.
   // Stopping an unknown or already-stopped instance succeeds.
-  virtual Status Stop(const std::string& id) = 0;
+  // Qualified: the Status() method below would otherwise change the meaning of `Status`.
+  virtual lastgood::Status Stop(const std::string& id) = 0;
   // Current status; NotFound for an id that was never started or adopted.
   virtual Result<InstanceStatus> Status(const std::string& id) = 0;
   // Forget every instance without stopping it (the controller is shutting down).
