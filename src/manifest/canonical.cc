@@ -1,0 +1,210 @@
+#include "manifest/canonical.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+
+namespace lastgood {
+namespace {
+
+// Every free-form string is double-quoted, so that no value ("yes", "123", "", " x", "#")
+// can be read back as another type or lose characters, by us or by any other YAML reader.
+void Str(YAML::Emitter& out, const std::string& s) { out << YAML::DoubleQuoted << s; }
+
+void Key(YAML::Emitter& out, const char* key) { out << YAML::Key << key << YAML::Value; }
+
+void Duration(YAML::Emitter& out, const char* key, Millis d) {
+  Key(out, key);
+  out << FormatDuration(d);
+}
+
+// The shortest text that reads back as exactly the same double.
+void Number(YAML::Emitter& out, const char* key, double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  Key(out, key);
+  out << std::string(buf, ec == std::errc() ? end : buf);
+}
+
+void Argv(YAML::Emitter& out, const char* key, const std::vector<std::string>& argv) {
+  Key(out, key);
+  out << YAML::Flow << YAML::BeginSeq;
+  for (const auto& arg : argv) Str(out, arg);
+  out << YAML::EndSeq;
+}
+
+void EmptyMap(YAML::Emitter& out) { out << YAML::Flow << YAML::BeginMap << YAML::EndMap; }
+
+void WriteRun(YAML::Emitter& out, const Run& run) {
+  Key(out, "run");
+  out << YAML::BeginMap;
+  Argv(out, "command", run.command);
+  if (!run.artifact.empty()) {
+    Key(out, "artifact");
+    Str(out, run.artifact);
+  }
+  Key(out, "env");
+  if (run.env.empty()) {
+    EmptyMap(out);
+  } else {
+    out << YAML::BeginMap;
+    for (const auto& var : run.env) {
+      Key(out, var.name.c_str());
+      out << YAML::Flow << YAML::BeginMap;
+      Key(out, "value");
+      Str(out, var.value);
+      Key(out, "sticky");
+      out << var.sticky;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
+  Duration(out, "stopGrace", run.stopGrace);
+  out << YAML::EndMap;
+}
+
+void WriteRoute(YAML::Emitter& out, const Route& route) {
+  Key(out, "route");
+  if (route.listen.empty() && route.preview.empty()) return EmptyMap(out);
+  out << YAML::BeginMap;
+  if (!route.listen.empty()) {
+    Key(out, "listen");
+    Str(out, route.listen);
+  }
+  if (!route.preview.empty()) {
+    Key(out, "preview");
+    Str(out, route.preview);
+  }
+  out << YAML::EndMap;
+}
+
+void WriteHealth(YAML::Emitter& out, const std::optional<Probe>& readiness) {
+  Key(out, "health");
+  if (!readiness) return EmptyMap(out);
+  out << YAML::BeginMap;
+  Key(out, "readiness");
+  out << YAML::BeginMap;
+  switch (readiness->kind) {
+    case Probe::Kind::kHttp:
+      Key(out, "http");
+      Str(out, readiness->path);
+      break;
+    case Probe::Kind::kTcp:
+      Key(out, "tcp");
+      out << true;
+      break;
+    case Probe::Kind::kExec:
+      Argv(out, "exec", readiness->command);
+      break;
+  }
+  Duration(out, "interval", readiness->interval);
+  Duration(out, "timeout", readiness->timeout);
+  Key(out, "failureThreshold");
+  out << readiness->failureThreshold;
+  out << YAML::EndMap << YAML::EndMap;
+}
+
+void WriteStep(YAML::Emitter& out, const CanaryStep& step) {
+  out << YAML::BeginMap;
+  switch (step.kind) {
+    case CanaryStep::Kind::kWeight:
+      Key(out, "weight");
+      out << step.weight;
+      break;
+    case CanaryStep::Kind::kPause:
+      if (step.pause) {
+        Duration(out, "pause", *step.pause);
+      } else {
+        Key(out, "pause");
+        out << "untilResumed";
+      }
+      break;
+    case CanaryStep::Kind::kAnalysis: {
+      const Analysis& a = step.analysis;
+      Key(out, "analysis");
+      out << YAML::BeginMap;
+      Duration(out, "window", a.window);
+      Key(out, "minRequests");
+      out << a.minRequests;
+      if (a.maxErrorRate) Number(out, "maxErrorRate", *a.maxErrorRate);
+      if (a.maxLatencyP99) Duration(out, "maxLatencyP99", *a.maxLatencyP99);
+      if (a.maxErrorRateIncrease) Number(out, "maxErrorRateIncrease", *a.maxErrorRateIncrease);
+      Key(out, "failureLimit");
+      out << a.failureLimit;
+      out << YAML::EndMap;
+      break;
+    }
+  }
+  out << YAML::EndMap;
+}
+
+void WriteStrategy(YAML::Emitter& out, const Strategy& s) {
+  Key(out, "strategy");
+  out << YAML::BeginMap;
+  Key(out, "type");
+  out << StrategyName(s.type);
+  Key(out, "rolling");
+  out << YAML::BeginMap;
+  Key(out, "maxSurge");
+  out << s.rolling.maxSurge;
+  Key(out, "maxUnavailable");
+  out << s.rolling.maxUnavailable;
+  out << YAML::EndMap;
+  Key(out, "canary");
+  out << YAML::BeginMap;
+  Key(out, "steps");
+  if (s.canarySteps.empty()) out << YAML::Flow;
+  out << YAML::BeginSeq;
+  for (const auto& step : s.canarySteps) WriteStep(out, step);
+  out << YAML::EndSeq << YAML::EndMap << YAML::EndMap;
+}
+
+void WriteHooks(YAML::Emitter& out, const Hooks& hooks) {
+  Key(out, "hooks");
+  const std::pair<const char*, const std::optional<Hook>*> all[] = {
+      {"preDeploy", &hooks.preDeploy},
+      {"postDeploy", &hooks.postDeploy},
+      {"preRollback", &hooks.preRollback},
+      {"postRollback", &hooks.postRollback}};
+  if (hooks == Hooks{}) return EmptyMap(out);
+  out << YAML::BeginMap;
+  for (const auto& [name, hook] : all) {
+    if (!*hook) continue;
+    Key(out, name);
+    out << YAML::BeginMap;
+    Argv(out, "command", (*hook)->command);
+    Duration(out, "timeout", (*hook)->timeout);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string ToCanonicalYaml(const Manifest& m) {
+  YAML::Emitter out;
+  out.SetBoolFormat(YAML::TrueFalseBool);
+  out.SetIndent(2);
+  out << YAML::BeginMap;
+  Key(out, "app");
+  Str(out, m.app);
+  WriteRun(out, m.run);
+  Key(out, "replicas");
+  out << m.replicas;
+  WriteRoute(out, m.route);
+  WriteHealth(out, m.readiness);
+  WriteStrategy(out, m.strategy);
+  Duration(out, "progressDeadline", m.progressDeadline);
+  Duration(out, "bake", m.bake);
+  Key(out, "rollback");
+  out << YAML::BeginMap;
+  Key(out, "onError");
+  Str(out, m.rollback.onError);
+  Duration(out, "keepPrevious", m.rollback.keepPrevious);
+  out << YAML::EndMap;
+  WriteHooks(out, m.hooks);
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace lastgood

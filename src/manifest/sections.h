@@ -1,0 +1,25 @@
+// Internal to manifest/: readers for the manifest's sections, each taking the section's
+// field (its node, path and line) and returning the validated value or the first error.
+#pragma once
+
+#include "base/result.h"
+#include "manifest/field_reader.h"
+#include "manifest/manifest.h"
+
+namespace lastgood::manifest_internal {
+
+// Upper bounds that keep one manifest from asking for an absurd amount of anything.
+inline constexpr int kMaxReplicas = 1000;
+inline constexpr int kMaxFailureThreshold = 1000;
+inline constexpr int kMaxCanarySteps = 100;
+
+// `strategy:`, with the cross-field rules between type, rolling and canary.
+Result<Strategy> ReadStrategy(const FieldReader& reader, const Field& field);
+
+// `health:` (its `readiness:` probe, if any).
+Result<std::optional<Probe>> ReadHealth(const FieldReader& reader, const Field& field);
+
+// `route:`, with both addresses checked as host:port.
+Result<Route> ReadRoute(const FieldReader& reader, const Field& field);
+
+}  // namespace lastgood::manifest_internal

@@ -1,0 +1,158 @@
+// Reading `strategy:`: type, rolling limits and canary steps with their analysis.
+#include <limits>
+
+#include "manifest/sections.h"
+
+namespace lastgood::manifest_internal {
+namespace {
+
+constexpr int kIntMax = std::numeric_limits<int>::max();
+
+const std::vector<std::string> kStrategyTypes = {"recreate", "rolling", "bluegreen", "canary"};
+constexpr std::string_view kUntilResumed = "untilResumed";
+
+Result<Strategy::Type> ReadType(const FieldReader& r, const Field& f) {
+  std::string name;
+  LG_MANIFEST_ASSIGN(name, r.String(f));
+  for (auto t : {Strategy::Type::kRecreate, Strategy::Type::kRolling, Strategy::Type::kBlueGreen,
+                 Strategy::Type::kCanary}) {
+    if (name == StrategyName(t)) return t;
+  }
+  std::string msg = "unknown strategy '" + name + "'; use recreate, rolling, bluegreen or canary";
+  if (auto close = ClosestMatch(name, kStrategyTypes)) msg += " (did you mean '" + *close + "'?)";
+  return Error::InvalidInput(msg, f.path, f.line);
+}
+
+Result<RollingStrategy> ReadRolling(const FieldReader& r, const Field& f) {
+  RollingStrategy rolling;
+  MapFields fields;
+  LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"maxSurge", "maxUnavailable"}));
+  if (auto v = fields.Get("maxSurge"))
+    LG_MANIFEST_ASSIGN(rolling.maxSurge, r.Int(*v, 0, kMaxReplicas));
+  if (auto v = fields.Get("maxUnavailable")) {
+    LG_MANIFEST_ASSIGN(rolling.maxUnavailable, r.Int(*v, 0, kMaxReplicas));
+  }
+  if (rolling.maxSurge == 0 && rolling.maxUnavailable == 0) {
+    return Error::InvalidInput(
+        "maxSurge and maxUnavailable are both 0, so a rolling update could never make progress; "
+        "set maxSurge: 1 (start a new instance before stopping an old one) or maxUnavailable: 1",
+        f.path, f.line);
+  }
+  return rolling;
+}
+
+Result<Analysis> ReadAnalysis(const FieldReader& r, const Field& f) {
+  Analysis a;
+  MapFields fields;
+  LG_MANIFEST_ASSIGN(fields,
+                     MapFields::Open(f, {"window", "minRequests", "maxErrorRate", "maxLatencyP99",
+                                         "maxErrorRateIncrease", "failureLimit"}));
+  if (auto v = fields.Get("window")) LG_MANIFEST_ASSIGN(a.window, r.Duration(*v, false));
+  if (auto v = fields.Get("minRequests")) LG_MANIFEST_ASSIGN(a.minRequests, r.Int(*v, 1, kIntMax));
+  if (auto v = fields.Get("maxErrorRate")) LG_MANIFEST_ASSIGN(a.maxErrorRate, r.Fraction(*v));
+  if (auto v = fields.Get("maxLatencyP99")) {
+    LG_MANIFEST_ASSIGN(a.maxLatencyP99, r.Duration(*v, false));
+  }
+  if (auto v = fields.Get("maxErrorRateIncrease")) {
+    LG_MANIFEST_ASSIGN(a.maxErrorRateIncrease, r.Fraction(*v));
+  }
+  if (auto v = fields.Get("failureLimit"))
+    LG_MANIFEST_ASSIGN(a.failureLimit, r.Int(*v, 0, kIntMax));
+  return a;
+}
+
+Result<std::optional<Millis>> ReadPause(const FieldReader& r, const Field& f) {
+  // `pause: {}` is accepted too, as Argo Rollouts writes an indefinite pause.
+  if (f.node.IsMap()) {
+    if (f.node.size() == 0) return std::optional<Millis>();
+    return Error::InvalidInput(
+        "expected a duration (pause: 30s) or untilResumed (wait for `lastgood resume`), got a map",
+        f.path, f.line);
+  }
+  std::string text;
+  LG_MANIFEST_ASSIGN(text, r.String(f));
+  if (text == kUntilResumed) return std::optional<Millis>();
+  auto d = r.Duration(f, false);
+  if (!d.ok()) {
+    return Error::InvalidInput(
+        d.error().message + ", or untilResumed to wait for `lastgood resume`", f.path, f.line);
+  }
+  return std::optional<Millis>(*d);
+}
+
+Result<CanaryStep> ReadStep(const FieldReader& r, const Field& f) {
+  MapFields fields;
+  LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"weight", "pause", "analysis"}));
+  if (fields.entries().size() != 1) {
+    return Error::InvalidInput(
+        "a step is exactly one of weight: N, pause: DURATION|untilResumed or analysis: {...}; "
+        "write each as its own list item",
+        f.path, f.line);
+  }
+  const auto& entry = fields.entries()[0];
+  CanaryStep step;
+  if (entry.key == "weight") {
+    step.kind = CanaryStep::Kind::kWeight;
+    LG_MANIFEST_ASSIGN(step.weight, r.Int(entry.value, 0, 100));
+  } else if (entry.key == "pause") {
+    step.kind = CanaryStep::Kind::kPause;
+    LG_MANIFEST_ASSIGN(step.pause, ReadPause(r, entry.value));
+  } else {
+    step.kind = CanaryStep::Kind::kAnalysis;
+    LG_MANIFEST_ASSIGN(step.analysis, ReadAnalysis(r, entry.value));
+  }
+  return step;
+}
+
+Result<std::vector<CanaryStep>> ReadCanary(const FieldReader& r, const Field& f) {
+  MapFields fields;
+  LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"steps"}));
+  auto steps_field = fields.Get("steps");
+  if (!steps_field) return std::vector<CanaryStep>();
+  const Field& list = *steps_field;
+  if (!list.node.IsSequence()) {
+    return Error::InvalidInput(
+        "expected a list of steps (- weight: 10, - pause: 30s, "
+        "- analysis: {...}), got " +
+            Describe(list.node),
+        list.path, list.line);
+  }
+  if (list.node.size() > static_cast<size_t>(kMaxCanarySteps)) {
+    return Error::InvalidInput("has more than " + std::to_string(kMaxCanarySteps) + " steps",
+                               list.path, list.line);
+  }
+  std::vector<CanaryStep> steps;
+  for (size_t i = 0; i < list.node.size(); ++i) {
+    CanaryStep step;
+    LG_MANIFEST_ASSIGN(step, ReadStep(r, list.Item(i, list.node[i])));
+    steps.push_back(std::move(step));
+  }
+  return steps;
+}
+
+}  // namespace
+
+Result<Strategy> ReadStrategy(const FieldReader& r, const Field& f) {
+  Strategy s;
+  MapFields fields;
+  LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"type", "rolling", "canary"}));
+  if (auto v = fields.Get("type")) LG_MANIFEST_ASSIGN(s.type, ReadType(r, *v));
+  if (auto v = fields.Get("rolling")) LG_MANIFEST_ASSIGN(s.rolling, ReadRolling(r, *v));
+  auto canary = fields.Get("canary");
+  if (canary) LG_MANIFEST_ASSIGN(s.canarySteps, ReadCanary(r, *canary));
+  if (s.type == Strategy::Type::kCanary && s.canarySteps.empty()) {
+    return Error::InvalidInput(
+        "the canary strategy needs steps; add strategy.canary.steps, like "
+        "[{weight: 10}, {pause: 30s}, {weight: 50}]",
+        canary ? canary->path + ".steps" : f.path + ".canary", canary ? canary->line : f.line);
+  }
+  if (s.type != Strategy::Type::kCanary && !s.canarySteps.empty()) {
+    return Error::InvalidInput(std::string("canary steps are given but the strategy is ") +
+                                   StrategyName(s.type) +
+                                   "; set strategy.type: canary or remove strategy.canary",
+                               canary->path, canary->line);
+  }
+  return s;
+}
+
+}  // namespace lastgood::manifest_internal
