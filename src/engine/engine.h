@@ -1,0 +1,157 @@
+// Engine: carries out deployments. It turns a user's intent (apply, rollback,
+// rollforward, promote) into a version and a planned deployment, commits them, and runs the
+// plan's steps on a worker thread per app, committing each step's state before and after
+// it runs. A failed deployment is rolled back by itself as its policy says.
+//
+// Thread-safe. Owns its worker threads; borrows everything in EngineDeps, which must
+// outlive it. Only one deployment per app runs at a time; a rollback cancels the running
+// one (DESIGN.md section 4).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "artifacts/artifact_store.h"
+#include "base/clock.h"
+#include "base/result.h"
+#include "engine/plan.h"
+#include "history/model.h"
+#include "store/store.h"
+#include "targets/target.h"
+
+namespace lastgood {
+
+class RouterControl;
+
+struct EngineDeps {
+  Store* store = nullptr;
+  Target* target = nullptr;
+  ArtifactStore* artifacts = nullptr;
+  RouterControl* router = nullptr;  // may be null: instances are reached on their own ports
+  Clock* clock = nullptr;
+  std::string logDir;  // "<home>/logs"
+};
+
+struct ApplyRequest {
+  std::string manifest;     // YAML text
+  std::string manifestDir;  // absolute folder of the manifest file (artifact paths are relative)
+  std::map<std::string, std::string> params;
+  std::string name;         // deployment name, or empty to generate
+  std::string slot = kProductionSlot;
+  bool whatIf = false;
+  std::optional<std::string> rollbackOnError;  // overrides the manifest's rollback.onError
+  std::string actor;
+};
+
+struct RollRequest {  // rollback and rollforward
+  std::string app;
+  std::optional<int> to;
+  bool force = false;
+  bool whatIf = false;
+  std::string slot = kProductionSlot;
+  std::string actor;
+};
+
+struct PromoteRequest {
+  std::string app;
+  int version = 0;
+  bool whatIf = false;
+  std::string actor;
+};
+
+// What an intent led to.
+struct Outcome {
+  std::string app;
+  bool noop = false;        // nothing to do; `message` says why
+  bool whatIf = false;      // nothing was changed; `plan` and `diff` say what would be
+  bool newVersion = false;  // a version was created
+  int version = 0;
+  int fromVersion = 0;
+  std::string deployment;   // the deployment started (empty for noop / what-if)
+  std::string kind;
+  std::string strategy;
+  std::string slot;
+  std::string message;
+  std::vector<std::string> plan;  // the steps, described
+  std::string diff;               // unified diff of the manifests (from → to)
+};
+
+struct InstanceView {
+  std::string id;
+  int version = 0;
+  std::string address;  // "127.0.0.1:PORT"
+  std::string state;    // "starting" | "ready" | "stopping" | "exited"
+  int pid = 0;
+  int restarts = 0;
+};
+
+struct SlotView {
+  std::string name;
+  int version = 0;
+  int weight = 100;
+  std::vector<InstanceView> instances;
+};
+
+struct AppStatus {
+  std::string app;
+  std::vector<SlotView> slots;
+  std::optional<Deployment> running;  // with operations
+  std::optional<int> lastGood;
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineDeps deps);
+  ~Engine();  // stops the workers at their next check point; records stay as they are
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  Result<Outcome> Apply(const ApplyRequest& request);
+  Result<Outcome> Rollback(const RollRequest& request);
+  Result<Outcome> Rollforward(const RollRequest& request);
+  Result<Outcome> Promote(const PromoteRequest& request);
+
+  Result<AppStatus> StatusOf(const std::string& app);
+  // Unified diff of two versions' manifests.
+  Result<std::string> Diff(const std::string& app, int a, int b);
+
+  // The automatic rollback that followed deployment `name`, if any.
+  std::optional<std::string> FollowUp(const std::string& app, const std::string& name);
+
+  // After a restart: re-adopts instances and resumes every deployment left Running.
+  Status Recover();
+
+  // A counter bumped whenever a deployment record changes; WaitForChange blocks until it
+  // passes `seen` or the timeout ends, and returns its value. Lets clients long-poll.
+  uint64_t ChangeSeq() const { return change_seq_.load(); }
+  uint64_t WaitForChange(uint64_t seen, Millis timeout);
+
+  // Stops the workers at their next check point without changing any record; the
+  // deployments they ran stay Running and are resumed by Recover() after a restart.
+  void Shutdown();
+
+ private:
+  struct Worker;
+  struct Prepared;
+
+  Result<Outcome> StartDeployment(Prepared p, bool preempt);
+  void RunWorkerBody(Worker* w, const std::string& app, const std::string& name);
+  void Notify();
+
+  EngineDeps deps_;
+  std::atomic<uint64_t> change_seq_{0};
+  std::atomic<bool> stopping_{false};
+
+  std::mutex mu_;  // guards workers_ and the start of deployments (one per app)
+  std::condition_variable changed_;
+  std::map<std::string, std::unique_ptr<Worker>> workers_;  // GUARDED_BY(mu_), by app
+};
+
+}  // namespace lastgood

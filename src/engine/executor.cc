@@ -1,0 +1,176 @@
+#include "engine/executor.h"
+
+#include "engine/release.h"
+#include "history/reasons.h"
+#include "history/rules.h"
+#include "manifest/parser.h"
+
+namespace lastgood {
+
+Executor::Executor(const EngineDeps& deps, std::atomic<bool>* cancel,
+                   std::atomic<bool>* stopping, std::function<void()> notify)
+    : deps_(deps), cancel_(cancel), stopping_(stopping), notify_(std::move(notify)) {}
+
+void Executor::Commit(const Deployment& d) {
+  // A record that cannot be written is not a reason to abandon the instances; the next
+  // commit (or a restart's recovery) writes the state again.
+  (void)deps_.store->UpdateDeployment(d);
+  notify_();
+}
+
+void Executor::Run(const std::string& app, const std::string& first) {
+  std::string name = first;
+  while (!name.empty()) {
+    auto got = deps_.store->GetDeployment(app, name);
+    if (!got.ok()) return;
+    Deployment d = std::move(*got);
+    if (IsFinal(d.state)) return;
+    std::string reason;
+    Ending ending = RunPlan(d, reason);
+    if (ending == Ending::kStopped) return;  // left Running; Recover() resumes it
+    name = Finish(d, ending, reason);
+  }
+}
+
+Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
+  auto version = deps_.store->GetVersion(d.app, d.version);
+  if (!version.ok()) {
+    reason = version.error().message;
+    return Ending::kFailed;
+  }
+  auto parsed = ParseManifest(version->manifest, {});
+  if (!parsed.ok()) {
+    reason = "the stored manifest of v" + std::to_string(d.version) +
+             " no longer parses: " + parsed.error().ToString();
+    return Ending::kFailed;
+  }
+  const Manifest& m = parsed->manifest;
+  for (; d.cursor < static_cast<int>(d.operations.size()); ++d.cursor) {
+    Operation& op = d.operations[d.cursor];
+    auto step = StepFromJson(op.spec);
+    if (!step.ok()) {
+      reason = step.error().message;
+      return Ending::kFailed;
+    }
+    if (cancel_->load()) {
+      reason = kReasonCanceledByRollback;
+      return Ending::kCanceled;
+    }
+    if (stopping_->load()) return Ending::kStopped;
+    if (op.state == OperationState::kRunning) {
+      op.detail = kReasonControllerRestarted;  // re-run: every step is idempotent
+    }
+    op.state = OperationState::kRunning;
+    op.startedAt = deps_.clock->NowMillis();
+    Commit(d);
+    StepResult r = RunStep(d, *step, m);
+    if (r.kind == StepResult::Kind::kStopped) return Ending::kStopped;
+    op.finishedAt = deps_.clock->NowMillis();
+    op.detail = r.detail;
+    switch (r.kind) {
+      case StepResult::Kind::kOk:
+        op.state = OperationState::kSucceeded;
+        break;
+      case StepResult::Kind::kCanceled:
+        op.state = OperationState::kCanceled;
+        op.detail = kReasonCanceledByRollback;
+        reason = kReasonCanceledByRollback;
+        for (int i = d.cursor + 1; i < static_cast<int>(d.operations.size()); ++i)
+          d.operations[i].state = OperationState::kSkipped;
+        return Ending::kCanceled;
+      default:
+        op.state = OperationState::kFailed;
+        reason = op.step + ": " + r.detail;
+        for (int i = d.cursor + 1; i < static_cast<int>(d.operations.size()); ++i)
+          d.operations[i].state = OperationState::kSkipped;
+        return Ending::kFailed;
+    }
+    if (d.cursor + 1 < static_cast<int>(d.operations.size())) Commit(d);
+  }
+  return Ending::kSucceeded;
+}
+
+StepResult Executor::RunStep(const Deployment& d, const Step& step, const Manifest& m) {
+  SlotInstances slot(deps_, d.app, d.slot, [this] {
+    if (stopping_->load()) return StepResult::Kind::kStopped;
+    if (cancel_->load()) return StepResult::Kind::kCanceled;
+    return StepResult::Kind::kOk;
+  });
+  auto release = ReleaseDirFor(deps_, d.app, step.version);
+  switch (step.op) {
+    case Step::Op::kPrepare:
+      if (!release.ok()) return StepResult::Failed(release.error().message);
+      return StepResult::Ok("release directory " + *release);
+    case Step::Op::kStart:
+      if (!release.ok()) return StepResult::Failed(release.error().message);
+      return slot.EnsureReady(step.version, m, *release, step.count);
+    case Step::Op::kStopOld:
+      return slot.StopOthers(step.version, step.count);
+    case Step::Op::kBake:
+      if (!release.ok()) return StepResult::Failed(release.error().message);
+      return slot.Bake(step.version, m, *release);
+    case Step::Op::kFinish: {
+      // Leftovers of other versions (a step interrupted between start and stop) go now.
+      StepResult r = slot.StopOthers(step.version, 0);
+      if (r.kind != StepResult::Kind::kOk) return r;
+      auto s = deps_.store->SetSlot({d.app, d.slot, step.version, 100});
+      if (!s.ok()) return StepResult::Failed(s.error().message);
+      return StepResult::Ok(d.slot + " runs v" + std::to_string(step.version));
+    }
+  }
+  return StepResult::Failed("unknown step");
+}
+
+std::string Executor::Finish(Deployment& d, Ending ending, const std::string& reason) {
+  d.finishedAt = deps_.clock->NowMillis();
+  if (!reason.empty()) d.reason = reason;  // an automatic rollback keeps why it ran
+  d.state = ending == Ending::kSucceeded  ? DeploymentState::kSucceeded
+            : ending == Ending::kCanceled ? DeploymentState::kCanceled
+                                          : DeploymentState::kFailed;
+  if (ending == Ending::kCanceled) (void)deps_.store->SetIntent(d.app, d.name, "");
+  Commit(d);
+  if (auto v = VerdictAfter(d)) (void)deps_.store->SetVerdict(d.app, d.version, *v);
+  notify_();
+  if (ending != Ending::kFailed) return "";
+  return StartAutoRollback(d);
+}
+
+std::string Executor::StartAutoRollback(const Deployment& failed) {
+  if (failed.rollbackOnError == "none" || failed.kind == DeploymentKind::kRollback) return "";
+  std::optional<int> target;
+  if (failed.rollbackOnError == "lastSuccessful" || failed.rollbackOnError.empty()) {
+    auto finished = deps_.store->FinishedDeployments(failed.app, failed.slot, 1000);
+    if (finished.ok()) target = LastGood(*finished, failed.slot, failed.version);
+  } else {
+    auto named = deps_.store->GetDeployment(failed.app, failed.rollbackOnError);
+    if (named.ok() && named->state == DeploymentState::kSucceeded) target = named->version;
+  }
+  std::string why = std::string(kReasonAutoRollback) + " " + failed.name + " failed";
+  if (!target) {
+    // Nothing good to return to: a crash-looping release must not stay up on its own.
+    SlotInstances slot(deps_, failed.app, failed.slot, [] { return StepResult::Kind::kOk; });
+    (void)slot.StopOthers(0, 0);
+    return "";
+  }
+  auto plan = PlanFor(deps_, failed.app, failed.slot, *target);
+  if (!plan.ok()) return "";
+  Deployment rb;
+  rb.app = failed.app;
+  rb.version = *target;
+  rb.slot = failed.slot;
+  rb.kind = DeploymentKind::kRollback;
+  rb.strategy = plan->strategy;
+  rb.trigger = Trigger::kAuto;
+  rb.actor = "lastgood";
+  rb.reason = why + ": " + failed.reason;
+  rb.startedAt = deps_.clock->NowMillis();
+  rb.fromVersion = failed.version;
+  rb.rollbackOnError = "none";
+  rb.operations = plan->operations;
+  auto created = deps_.store->CreateDeployment(rb);
+  if (!created.ok()) return "";
+  notify_();
+  return created->name;
+}
+
+}  // namespace lastgood

@@ -1,0 +1,29 @@
+// What the engine needs to know of a stored version to act on it: its manifest, its
+// release directory, and the plan of a deployment of it into a slot.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "manifest/manifest.h"
+
+namespace lastgood {
+
+// The version's manifest, parsed back from its canonical form.
+Result<Manifest> LoadManifest(const EngineDeps& deps, const std::string& app, int version);
+
+// Ensures the version's release directory exists with its artifact (idempotent); returns
+// its path. Fails when the artifact is missing from the store.
+Result<std::string> ReleaseDirFor(const EngineDeps& deps, const std::string& app, int version);
+
+struct PlannedOperations {
+  std::string strategy;
+  std::vector<Operation> operations;
+};
+
+// The plan of deploying `version` into `slot` as things stand now.
+Result<PlannedOperations> PlanFor(const EngineDeps& deps, const std::string& app,
+                                  const std::string& slot, int version);
+
+}  // namespace lastgood

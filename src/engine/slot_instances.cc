@@ -1,0 +1,255 @@
+#include "engine/slot_instances.h"
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "health/probe.h"
+#include "targets/local/local_target.h"
+
+namespace lastgood {
+namespace {
+
+// While an instance starts it is probed more often than `interval`, so that readiness is
+// seen promptly and a deployment takes no longer than the instances themselves need.
+constexpr Millis kStartupProbeMin{20};
+constexpr Millis kSleepSlice{25};
+
+std::string RandomSuffix() {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (int i = 0; i < 4; ++i) s += hex[rng() % 16];
+  return s;
+}
+
+ProbeSpec ProbeFor(const Probe& p, int port, const std::string& cwd) {
+  ProbeSpec spec;
+  spec.kind = p.kind == Probe::Kind::kHttp  ? ProbeSpec::Kind::kHttp
+              : p.kind == Probe::Kind::kTcp ? ProbeSpec::Kind::kTcp
+                                            : ProbeSpec::Kind::kExec;
+  spec.port = port;
+  spec.path = p.path;
+  spec.command = p.command;
+  spec.env = {{"PORT", std::to_string(port)}};
+  spec.cwd = cwd;
+  spec.timeout = p.timeout;
+  return spec;
+}
+
+}  // namespace
+
+InstanceSpec SpecFor(const Manifest& m, const std::string& id, const std::string& release_dir,
+                     const std::string& log_dir, int port) {
+  InstanceSpec spec;
+  spec.id = id;
+  spec.argv = m.run.command;
+  for (const auto& e : m.run.env) spec.env.emplace_back(e.name, e.value);
+  spec.cwd = release_dir;
+  spec.logDir = log_dir;
+  spec.port = port;
+  spec.stopGrace = m.run.stopGrace;
+  return spec;
+}
+
+std::string LastErrorLine(const std::string& log_dir, const std::string& id) {
+  std::ifstream in(log_dir + "/" + id + ".err.log");
+  std::string line, last;
+  while (std::getline(in, line)) {
+    if (!line.empty()) last = line;
+  }
+  if (last.size() > 300) last = last.substr(0, 300) + "…";
+  return last;
+}
+
+SlotInstances::SlotInstances(const EngineDeps& deps, std::string app, std::string slot,
+                             std::function<StepResult::Kind()> interrupted)
+    : deps_(deps), app_(std::move(app)), slot_(std::move(slot)),
+      interrupted_(std::move(interrupted)) {}
+
+StepResult SlotInstances::Interrupted() { return {interrupted_(), ""}; }
+
+bool SlotInstances::Sleep(Millis d) {
+  auto until = deps_.clock->Steady() + d;
+  while (deps_.clock->Steady() < until) {
+    if (interrupted_() != StepResult::Kind::kOk) return false;
+    std::this_thread::sleep_for(std::min<Millis>(
+        kSleepSlice, std::chrono::duration_cast<Millis>(until - deps_.clock->Steady())));
+  }
+  return interrupted_() == StepResult::Kind::kOk;
+}
+
+StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
+                                      const std::string& release_dir, int count) {
+  const std::string log_dir = deps_.logDir + "/" + app_;
+  auto listed = deps_.store->ListInstances(app_);
+  if (!listed.ok()) return StepResult::Failed(listed.error().message);
+
+  // What already runs counts: a re-run after a crash, or a rollback to a version whose
+  // instances are still up, starts only what is missing.
+  std::vector<InstanceRecord> mine;
+  for (auto& rec : *listed) {
+    if (rec.slot != slot_ || rec.version != version) continue;
+    auto st = deps_.target->Status(rec.id);
+    if (!st.ok() || !st->alive) {
+      (void)deps_.target->Stop(rec.id);
+      (void)deps_.store->DeleteInstance(rec.id);
+      continue;
+    }
+    mine.push_back(rec);
+  }
+  std::sort(mine.begin(), mine.end(), [](auto& a, auto& b) { return a.state > b.state; });
+  while (static_cast<int>(mine.size()) > count) {  // "ready" sorts before "starting"
+    (void)deps_.target->Stop(mine.back().id);
+    (void)deps_.store->DeleteInstance(mine.back().id);
+    mine.pop_back();
+  }
+  std::vector<std::string> started;
+  while (static_cast<int>(mine.size()) < count) {
+    std::string id = app_ + "-" + slot_ + "-v" + std::to_string(version) + "-" + RandomSuffix();
+    auto port = PickFreePort();
+    if (!port.ok()) return StepResult::Failed(port.error().message);
+    auto h = deps_.target->Start(SpecFor(m, id, release_dir, log_dir, *port));
+    if (!h.ok()) return StepResult::Failed("instance " + id + ": " + h.error().message);
+    InstanceRecord rec{id, app_, slot_, version, h->pid, h->startTime, h->port, "starting",
+                       deps_.clock->NowMillis(), 0};
+    if (auto s = deps_.store->PutInstance(rec); !s.ok()) {
+      (void)deps_.target->Stop(id);
+      return StepResult::Failed(s.error().message);
+    }
+    mine.push_back(rec);
+    started.push_back(id);
+  }
+
+  // Wait until every instance is ready, an instance dies, or the progress deadline passes.
+  const auto deadline = deps_.clock->Steady() + m.progressDeadline;
+  const auto step_start = deps_.clock->Steady();
+  std::map<std::string, std::string> last_result;
+  std::map<std::string, int> failures;
+  for (;;) {
+    bool all_ready = true;
+    for (auto& rec : mine) {
+      if (rec.state == "ready") continue;
+      auto st = deps_.target->Status(rec.id);
+      if (!st.ok() || !st->alive || st->restarts > 0) {
+        std::string why = st.ok() && !st->lastExit.empty() ? st->lastExit : "exited";
+        std::string err = LastErrorLine(log_dir, rec.id);
+        return StepResult::Failed("instance " + rec.id + " " + why + " before it was ready" +
+                                  (err.empty() ? "" : "; its last error: " + err));
+      }
+      bool ready = true;
+      if (m.readiness) {
+        auto r = RunProbe(ProbeFor(*m.readiness, rec.port, release_dir));
+        last_result[rec.id] = r.detail;
+        if (!r.ok) ++failures[rec.id];
+        ready = r.ok;
+      }
+      if (ready) {
+        rec.state = "ready";
+        if (auto s = deps_.store->PutInstance(rec); !s.ok())
+          return StepResult::Failed(s.error().message);
+      } else {
+        all_ready = false;
+      }
+    }
+    if (all_ready) break;
+    if (deps_.clock->Steady() >= deadline) {
+      for (auto& rec : mine) {
+        if (rec.state == "ready") continue;
+        return StepResult::Failed(
+            "progress deadline " + FormatDuration(m.progressDeadline) + " exceeded: instance " +
+            rec.id + " not ready; readiness probe " + last_result[rec.id] + " (failed " +
+            std::to_string(failures[rec.id]) + " times)");
+      }
+    }
+    Millis interval = m.readiness ? m.readiness->interval : Millis(50);
+    if (!Sleep(std::max(kStartupProbeMin, interval / 4))) return Interrupted();
+  }
+  auto took = std::chrono::duration_cast<Millis>(deps_.clock->Steady() - step_start);
+  std::string detail = std::to_string(count) + " ready";
+  if (!started.empty()) {
+    detail += ", started " + std::to_string(started.size()) + " (";
+    for (size_t i = 0; i < started.size(); ++i) {
+      detail += (i ? ", " : "") + started[i];
+    }
+    detail += ")";
+  }
+  detail += " in " + FormatDuration(took);
+  return StepResult::Ok(detail);
+}
+
+StepResult SlotInstances::StopOthers(int version, int count) {
+  auto listed = deps_.store->ListInstances(app_);
+  if (!listed.ok()) return StepResult::Failed(listed.error().message);
+  std::vector<InstanceRecord> others;
+  for (auto& rec : *listed) {
+    if (rec.slot == slot_ && rec.version != version) others.push_back(rec);
+  }
+  if (static_cast<int>(others.size()) <= count) return StepResult::Ok("nothing to stop");
+  // Stop instances that are not ready first, then the oldest.
+  std::sort(others.begin(), others.end(), [](auto& a, auto& b) {
+    if ((a.state == "ready") != (b.state == "ready")) return a.state != "ready";
+    return a.createdAt < b.createdAt;
+  });
+  others.resize(others.size() - count);
+  std::vector<std::thread> stoppers;
+  std::vector<std::string> errors(others.size());
+  for (size_t i = 0; i < others.size(); ++i) {
+    stoppers.emplace_back([&, i] {
+      if (auto s = deps_.target->Stop(others[i].id); !s.ok()) errors[i] = s.error().message;
+    });
+  }
+  for (auto& t : stoppers) t.join();
+  std::string detail = "stopped";
+  for (size_t i = 0; i < others.size(); ++i) {
+    if (!errors[i].empty()) return StepResult::Failed("stopping " + others[i].id + ": " + errors[i]);
+    if (auto s = deps_.store->DeleteInstance(others[i].id); !s.ok())
+      return StepResult::Failed(s.error().message);
+    detail += (i ? ", " : " ") + others[i].id;
+  }
+  return StepResult::Ok(detail);
+}
+
+StepResult SlotInstances::Bake(int version, const Manifest& m, const std::string& release_dir) {
+  auto listed = deps_.store->ListInstances(app_);
+  if (!listed.ok()) return StepResult::Failed(listed.error().message);
+  std::vector<InstanceRecord> mine;
+  for (auto& rec : *listed) {
+    if (rec.slot == slot_ && rec.version == version) mine.push_back(rec);
+  }
+  const std::string log_dir = deps_.logDir + "/" + app_;
+  std::map<std::string, int> restarts, failures;
+  for (auto& rec : mine) {
+    auto st = deps_.target->Status(rec.id);
+    restarts[rec.id] = st.ok() ? st->restarts : 0;
+  }
+  const auto until = deps_.clock->Steady() + m.bake;
+  const Millis interval = m.readiness ? m.readiness->interval : Millis(200);
+  for (;;) {
+    for (auto& rec : mine) {
+      auto st = deps_.target->Status(rec.id);
+      if (!st.ok() || !st->alive || st->restarts != restarts[rec.id]) {
+        std::string why = st.ok() && !st->lastExit.empty() ? st->lastExit : "exited";
+        std::string err = LastErrorLine(log_dir, rec.id);
+        return StepResult::Failed("instance " + rec.id + " " + why + " during bake" +
+                                  (err.empty() ? "" : "; its last error: " + err));
+      }
+      if (!m.readiness) continue;
+      auto r = RunProbe(ProbeFor(*m.readiness, rec.port, release_dir));
+      failures[rec.id] = r.ok ? 0 : failures[rec.id] + 1;
+      if (failures[rec.id] >= m.readiness->failureThreshold) {
+        return StepResult::Failed("instance " + rec.id + " failed its readiness probe " +
+                                  std::to_string(failures[rec.id]) +
+                                  " times in a row during bake; last: " + r.detail);
+      }
+    }
+    if (deps_.clock->Steady() >= until) break;
+    auto left = std::chrono::duration_cast<Millis>(until - deps_.clock->Steady());
+    if (!Sleep(std::min(interval, left))) return Interrupted();
+  }
+  return StepResult::Ok(std::to_string(mine.size()) + " instances healthy for " +
+                        FormatDuration(m.bake));
+}
+
+}  // namespace lastgood

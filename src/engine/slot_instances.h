@@ -1,0 +1,57 @@
+// SlotInstances: the instances of one app's slot, made to match a step ("run N ready
+// instances of v3", "stop other versions' instances down to 1", "bake v3"). Each call is
+// idempotent: it counts what already runs (from the store and the target) and does only
+// what is missing, so a step re-run after a crash does not start duplicates.
+// One object per step run; not thread-safe.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "engine/engine.h"
+#include "manifest/manifest.h"
+
+namespace lastgood {
+
+struct StepResult {
+  enum class Kind { kOk, kFailed, kCanceled, kStopped };
+  Kind kind = Kind::kOk;
+  std::string detail;  // what happened, for the operation's record and the CLI
+  static StepResult Ok(std::string d) { return {Kind::kOk, std::move(d)}; }
+  static StepResult Failed(std::string d) { return {Kind::kFailed, std::move(d)}; }
+};
+
+class SlotInstances {
+ public:
+  // `interrupted` returns Canceled/Stopped when the deployment must stop waiting.
+  SlotInstances(const EngineDeps& deps, std::string app, std::string slot,
+                std::function<StepResult::Kind()> interrupted);
+
+  // At least `count` ready instances of `version` (whose manifest is `m`, release dir
+  // `release_dir`), within `deadline` (the manifest's progressDeadline).
+  StepResult EnsureReady(int version, const Manifest& m, const std::string& release_dir,
+                         int count);
+  // At most `count` instances of versions other than `version`; stops the excess.
+  StepResult StopOthers(int version, int count);
+  // Every instance of `version` stays alive and ready for `m.bake`.
+  StepResult Bake(int version, const Manifest& m, const std::string& release_dir);
+
+ private:
+  StepResult Interrupted();
+  // Sleeps up to `d`, waking early when interrupted; returns false if interrupted.
+  bool Sleep(Millis d);
+
+  const EngineDeps& deps_;
+  std::string app_, slot_;
+  std::function<StepResult::Kind()> interrupted_;
+};
+
+// The spec the target needs to start (or re-adopt) an instance of a version.
+InstanceSpec SpecFor(const Manifest& m, const std::string& id, const std::string& release_dir,
+                     const std::string& log_dir, int port);
+
+// The last line of an instance's stderr log, for reasons ("" if none).
+std::string LastErrorLine(const std::string& log_dir, const std::string& id);
+
+}  // namespace lastgood

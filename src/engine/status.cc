@@ -1,0 +1,135 @@
+// The engine's read side (status, diff, follow-up) and its recovery after a restart.
+#include "engine/diff.h"
+#include "engine/engine.h"
+#include "engine/release.h"
+#include "engine/slot_instances.h"
+#include "engine/slot_now.h"
+#include "history/reasons.h"
+#include "history/rules.h"
+
+namespace lastgood {
+
+Result<AppStatus> Engine::StatusOf(const std::string& app) {
+  LG_RETURN_IF_ERROR(RequireApp(*deps_.store, app));
+  AppStatus st;
+  st.app = app;
+  auto slots = deps_.store->ListSlots(app);
+  if (!slots.ok()) return slots.error();
+  auto instances = deps_.store->ListInstances(app);
+  if (!instances.ok()) return instances.error();
+  auto find_slot = [&](const std::string& name) -> SlotView& {
+    for (auto& s : st.slots) {
+      if (s.name == name) return s;
+    }
+    st.slots.push_back({name, 0, 100, {}});
+    return st.slots.back();
+  };
+  for (const auto& s : *slots) {
+    SlotView& view = find_slot(s.slot);
+    view.version = s.version;
+    view.weight = s.weight;
+  }
+  for (const auto& rec : *instances) {
+    InstanceView iv{rec.id, rec.version, "127.0.0.1:" + std::to_string(rec.port), rec.state,
+                    rec.pid, 0};
+    auto ts = deps_.target->Status(rec.id);
+    if (!ts.ok() || !ts->alive) {
+      iv.state = "exited";
+    } else {
+      iv.pid = ts->handle.pid;
+      iv.restarts = ts->restarts;
+    }
+    find_slot(rec.slot).instances.push_back(iv);
+  }
+  auto running = deps_.store->RunningDeployments();
+  if (!running.ok()) return running.error();
+  for (auto& d : *running) {
+    if (d.app == app) st.running = d;
+  }
+  auto finished = deps_.store->FinishedDeployments(app, kProductionSlot, 10'000);
+  if (!finished.ok()) return finished.error();
+  int running_version = 0;
+  for (auto& s : st.slots) {
+    if (s.name == kProductionSlot) running_version = s.version;
+  }
+  st.lastGood = LastGood(*finished, kProductionSlot, running_version);
+  return st;
+}
+
+Result<std::string> Engine::Diff(const std::string& app, int a, int b) {
+  LG_RETURN_IF_ERROR(RequireApp(*deps_.store, app));
+  auto va = deps_.store->GetVersion(app, a);
+  if (!va.ok()) return va.error();
+  auto vb = deps_.store->GetVersion(app, b);
+  if (!vb.ok()) return vb.error();
+  std::string diff = UnifiedDiff(va->manifest, vb->manifest, VersionLabel(app, a),
+                                 VersionLabel(app, b));
+  if (va->digest != vb->digest) {
+    diff += "artifact: " + (va->digest.empty() ? "(none)" : va->digest) + " → " +
+            (vb->digest.empty() ? "(none)" : vb->digest) + "\n";
+  }
+  return diff;
+}
+
+std::optional<std::string> Engine::FollowUp(const std::string& app, const std::string& name) {
+  auto recent = deps_.store->ListDeployments(app, 20);
+  if (!recent.ok()) return std::nullopt;
+  const std::string needle = std::string(kReasonAutoRollback) + " " + name + " failed";
+  for (const auto& d : *recent) {
+    if (d.trigger == Trigger::kAuto && d.reason.rfind(needle, 0) == 0) return d.name;
+  }
+  return std::nullopt;
+}
+
+Status Engine::Recover() {
+  // Re-adopt every instance an earlier controller started; one that died meanwhile is
+  // forgotten here, and a step re-run (or the finish step) starts what is missing.
+  auto all = deps_.store->AllInstances();
+  if (!all.ok()) return all.error();
+  for (const auto& rec : *all) {
+    auto m = LoadManifest(deps_, rec.app, rec.version);
+    auto release = ReleaseDirFor(deps_, rec.app, rec.version);
+    if (!m.ok() || !release.ok()) {
+      (void)deps_.store->DeleteInstance(rec.id);
+      continue;
+    }
+    InstanceSpec spec =
+        SpecFor(*m, rec.id, *release, deps_.logDir + "/" + rec.app, rec.port);
+    auto adopted = deps_.target->Adopt(spec, {rec.id, rec.pid, rec.startTime, rec.port});
+    if (!adopted.ok()) (void)deps_.store->DeleteInstance(rec.id);
+  }
+  // Settled slots whose instances died while no controller watched get them back.
+  auto apps = deps_.store->ListApps();
+  if (!apps.ok()) return apps.error();
+  auto running = deps_.store->RunningDeployments();
+  if (!running.ok()) return running.error();
+  for (const auto& app : *apps) {
+    bool busy = false;
+    for (auto& d : *running) busy = busy || d.app == app.name;
+    if (busy) continue;
+    auto slots = deps_.store->ListSlots(app.name);
+    if (!slots.ok()) continue;
+    for (const auto& s : *slots) {
+      if (s.version == 0) continue;
+      auto m = LoadManifest(deps_, app.name, s.version);
+      auto release = ReleaseDirFor(deps_, app.name, s.version);
+      if (!m.ok() || !release.ok()) continue;
+      SlotInstances slot(deps_, app.name, s.slot, [] { return StepResult::Kind::kOk; });
+      (void)slot.EnsureReady(s.version, *m, *release, m->replicas);
+    }
+  }
+  // Deployments left Running by a crash re-run their current step and go on.
+  for (auto& d : *running) {
+    std::lock_guard lock(mu_);
+    auto& w = workers_[d.app];
+    w = std::make_unique<Worker>();
+    w->deployment = d.name;
+    Worker* wp = w.get();
+    wp->thread = std::thread([this, wp, app = d.app, name = d.name] {
+      RunWorkerBody(wp, app, name);
+    });
+  }
+  return Status::Ok();
+}
+
+}  // namespace lastgood
