@@ -1,0 +1,296 @@
+// RunProbe: blocking sockets and posix_spawn, every wait bounded by one deadline that
+// starts when the probe starts, so a probe never takes much longer than its timeout.
+#include "health/probe.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <variant>
+
+namespace lastgood {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr size_t kMaxStatusLineBytes = 4096;
+constexpr const char* kBasePath = "/usr/local/bin:/usr/bin:/bin";
+constexpr Millis kExecPollMax{20};
+
+// strerror, lower-cased as it reads inside a detail: "connection refused".
+std::string Reason(int err) {
+  std::string s = strerror(err);
+  if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+int MillisLeft(SteadyClock::time_point deadline) {
+  auto left = std::chrono::duration_cast<Millis>(deadline - SteadyClock::now()).count();
+  return static_cast<int>(std::clamp<int64_t>(left, 0, 1 << 30));
+}
+
+// Waits for `events` on fd; an empty result means ready, else the failure's detail.
+std::optional<std::string> WaitFor(int fd, short events, SteadyClock::time_point deadline,
+                                   const std::string& timed_out) {
+  while (true) {
+    pollfd p{fd, events, 0};
+    int n = poll(&p, 1, MillisLeft(deadline));
+    if (n > 0) return std::nullopt;
+    if (n == 0) return timed_out;
+    if (errno != EINTR) return Reason(errno);
+  }
+}
+
+// A connected non-blocking socket, or the failure's detail.
+std::variant<int, std::string> Connect(const ProbeSpec& spec, SteadyClock::time_point deadline,
+                                       const std::string& timed_out) {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  std::string host = spec.host == "localhost" ? "127.0.0.1" : spec.host;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(spec.port));
+    len = sizeof *v4;
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(spec.port));
+    len = sizeof *v6;
+  } else {
+    return "host '" + spec.host + "' is not an IP address";
+  }
+  if (spec.port <= 0 || spec.port > 65535)
+    return "port " + std::to_string(spec.port) + " is not valid";
+  int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Reason(errno);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+    if (errno != EINPROGRESS) {
+      std::string why = Reason(errno);
+      close(fd);
+      return why;
+    }
+    if (auto failed = WaitFor(fd, POLLOUT, deadline, timed_out)) {
+      close(fd);
+      return *failed;
+    }
+    int err = 0;
+    socklen_t err_len = sizeof err;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len);
+    if (err != 0) {
+      close(fd);
+      return Reason(err);
+    }
+  }
+  return fd;
+}
+
+ProbeResult Done(bool ok, const std::string& label, const std::string& seen) {
+  return {ok, label + " → " + seen};
+}
+
+ProbeResult HttpProbe(const ProbeSpec& spec, SteadyClock::time_point deadline,
+                      const std::string& timed_out) {
+  std::string label = "http " + spec.path;
+  if (spec.path.empty() || spec.path[0] != '/' ||
+      spec.path.find_first_of(" \r\n\t") != std::string::npos) {
+    return Done(false, label, "path must start with '/' and hold no spaces");
+  }
+  auto connected = Connect(spec, deadline, timed_out);
+  if (auto* why = std::get_if<std::string>(&connected)) return Done(false, label, *why);
+  Fd fd(std::get<int>(connected));
+
+  std::string request = "GET " + spec.path + " HTTP/1.1\r\nHost: " + spec.host + ":" +
+                        std::to_string(spec.port) +
+                        "\r\nConnection: close\r\nUser-Agent: lastgood-probe\r\n\r\n";
+  size_t sent = 0;
+  while (sent < request.size()) {
+    if (auto failed = WaitFor(fd.get(), POLLOUT, deadline, timed_out)) {
+      return Done(false, label, *failed);
+    }
+    ssize_t n = send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) return Done(false, label, Reason(errno));
+    if (n > 0) sent += static_cast<size_t>(n);
+  }
+
+  std::string response;
+  while (response.find("\r\n") == std::string::npos && response.size() < kMaxStatusLineBytes) {
+    if (auto failed = WaitFor(fd.get(), POLLIN, deadline, timed_out)) {
+      return Done(false, label, *failed);
+    }
+    char buf[1024];
+    size_t want = std::min(sizeof buf, kMaxStatusLineBytes - response.size());
+    ssize_t n = recv(fd.get(), buf, want, 0);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      return Done(false, label, Reason(errno));
+    }
+    response.append(buf, static_cast<size_t>(n));
+  }
+  // "HTTP/1.1 200 OK": the three digits after the first space.
+  std::string line = response.substr(0, response.find("\r\n"));
+  size_t space = line.find(' ');
+  if (line.rfind("HTTP/", 0) != 0 || space == std::string::npos || line.size() < space + 4 ||
+      !std::isdigit(static_cast<unsigned char>(line[space + 1])) ||
+      !std::isdigit(static_cast<unsigned char>(line[space + 2])) ||
+      !std::isdigit(static_cast<unsigned char>(line[space + 3]))) {
+    return Done(false, label,
+                response.empty() ? "closed without a response" : "not an HTTP response");
+  }
+  int status = std::stoi(line.substr(space + 1, 3));
+  return Done(status >= 200 && status < 400, label, std::to_string(status));
+}
+
+ProbeResult TcpProbe(const ProbeSpec& spec, SteadyClock::time_point deadline,
+                     const std::string& timed_out) {
+  std::string label = "tcp :" + std::to_string(spec.port);
+  auto connected = Connect(spec, deadline, timed_out);
+  if (auto* why = std::get_if<std::string>(&connected)) return Done(false, label, *why);
+  close(std::get<int>(connected));
+  return Done(true, label, "connected");
+}
+
+// argv[0] as execve needs it: with a '/' it is taken relative to cwd (the child chdirs);
+// a bare name is looked up on the PATH of the probe's own environment.
+std::optional<std::string> ResolveCommand(const std::string& arg0, const std::string& path_var,
+                                          const std::string& cwd) {
+  if (arg0.find('/') != std::string::npos) return arg0;
+  std::stringstream dirs(path_var);
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir + "/" + arg0;
+    std::string from_here = candidate[0] == '/' || cwd.empty() ? candidate : cwd + "/" + candidate;
+    struct stat st;
+    if (stat(from_here.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        access(from_here.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+  }
+  return std::nullopt;
+}
+
+ProbeResult ExecProbe(const ProbeSpec& spec, SteadyClock::time_point deadline,
+                      const std::string& timed_out) {
+  if (spec.command.empty() || spec.command[0].empty()) {
+    return Done(false, "exec", "no command given");
+  }
+  std::string label = "exec " + spec.command[0];
+  std::vector<std::pair<std::string, std::string>> env;
+  const char* home = std::getenv("HOME");
+  env = {{"PATH", kBasePath}, {"HOME", home != nullptr ? home : "/"}, {"LANG", "C.UTF-8"}};
+  for (const auto& [name, value] : spec.env) {
+    auto it = std::find_if(env.begin(), env.end(), [&](const auto& e) { return e.first == name; });
+    if (it != env.end()) {
+      it->second = value;
+    } else {
+      env.emplace_back(name, value);
+    }
+  }
+  std::string path_var;
+  std::vector<std::string> env_strings;
+  for (const auto& [name, value] : env) {
+    env_strings.push_back(name + "=" + value);
+    if (name == "PATH") path_var = value;
+  }
+  std::optional<std::string> exec_path = ResolveCommand(spec.command[0], path_var, spec.cwd);
+  if (!exec_path) return Done(false, label, Reason(ENOENT));
+
+  std::vector<char*> argv, envp;
+  for (const auto& a : spec.command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : env_strings) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attr);
+  for (int fd = 0; fd < 3; ++fd) {
+    posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
+  }
+  if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setpgroup(&attr, 0);  // its own group, so a timeout kills its children too
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = 0;
+  int err = posix_spawn(&pid, exec_path->c_str(), &actions, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (err != 0) return Done(false, label, Reason(err));
+
+  int status = 0;
+  Millis pause{1};
+  while (true) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) return Done(false, label, Reason(errno));
+    if (SteadyClock::now() >= deadline) {
+      kill(-pid, SIGKILL);  // the unreaped child pins the group id: this hits no one else
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      return Done(false, label, timed_out);
+    }
+    std::this_thread::sleep_for(std::min<Millis>(pause, Millis(MillisLeft(deadline) + 1)));
+    pause = std::min(pause * 2, kExecPollMax);
+  }
+  if (WIFEXITED(status)) {
+    return Done(WEXITSTATUS(status) == 0, label, "exit " + std::to_string(WEXITSTATUS(status)));
+  }
+  return Done(false, label, "killed by signal " + std::to_string(WTERMSIG(status)));
+}
+
+}  // namespace
+
+ProbeResult RunProbe(const ProbeSpec& spec) {
+  auto deadline = SteadyClock::now() + spec.timeout;
+  std::string timed_out = "timed out after " + FormatDuration(spec.timeout);
+  switch (spec.kind) {
+    case ProbeSpec::Kind::kHttp:
+      return HttpProbe(spec, deadline, timed_out);
+    case ProbeSpec::Kind::kTcp:
+      return TcpProbe(spec, deadline, timed_out);
+    case ProbeSpec::Kind::kExec:
+      return ExecProbe(spec, deadline, timed_out);
+  }
+  return {false, "unknown probe kind"};
+}
+
+}  // namespace lastgood
