@@ -1,0 +1,150 @@
+#include "artifacts/tar.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+namespace lastgood {
+namespace {
+
+constexpr const char* kTar = "/usr/bin/tar";
+constexpr size_t kMaxListingBytes = 16 << 20;  // names of members; more is refused
+constexpr size_t kMaxStderrBytes = 4096;
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+struct ToolRun {
+  int status = 0;
+  std::string out;
+  std::string err;
+  bool out_truncated = false;
+};
+
+// Runs argv with stdout and stderr captured (bounded); returns its wait status.
+Result<ToolRun> RunTool(const std::vector<std::string>& args) {
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0)
+    return Error::Internal(std::string("pipe: ") + strerror(errno));
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    return Error::Internal(std::string("pipe: ") + strerror(errno));
+  }
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  char path[] = "PATH=/usr/bin:/bin";
+  char lang[] = "LC_ALL=C";
+  char* envp[] = {path, lang, nullptr};
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  pid_t pid = 0;
+  int err = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  ToolRun run;
+  if (err == 0) {
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    std::string* sinks[2] = {&run.out, &run.err};
+    const size_t limits[2] = {kMaxListingBytes, kMaxStderrBytes};
+    int open_fds = 2;
+    while (open_fds > 0) {
+      if (poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      for (int i = 0; i < 2; ++i) {
+        if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+        char buf[8192];
+        ssize_t n = read(fds[i].fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          close(fds[i].fd);
+          fds[i].fd = -1;
+          --open_fds;
+          continue;
+        }
+        size_t room = limits[i] - std::min(limits[i], sinks[i]->size());
+        sinks[i]->append(buf, std::min(room, static_cast<size_t>(n)));
+        if (i == 0 && static_cast<size_t>(n) > room) run.out_truncated = true;
+      }
+    }
+    for (auto& p : fds) {
+      if (p.fd >= 0) close(p.fd);
+    }
+    while (waitpid(pid, &run.status, 0) < 0 && errno == EINTR) {
+    }
+  } else {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    return Error::Internal(std::string(kTar) + ": " + strerror(err));
+  }
+  return run;
+}
+
+std::string FirstLine(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  return line.empty() ? "" : ": " + line;
+}
+
+// A member name that would land outside the release directory.
+bool Escapes(const std::string& member) {
+  if (!member.empty() && member[0] == '/') return true;
+  std::stringstream parts(member);
+  std::string part;
+  while (std::getline(parts, part, '/')) {
+    if (part == "..") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool IsTarName(const std::string& name) {
+  return EndsWith(name, ".tar") || EndsWith(name, ".tar.gz") || EndsWith(name, ".tgz");
+}
+
+Status ExtractTar(const std::string& archive, const std::string& dir, const std::string& name) {
+  Result<ToolRun> listing = RunTool({kTar, "-tf", archive});
+  if (!listing.ok()) return listing.error();
+  if (!WIFEXITED(listing->status) || WEXITSTATUS(listing->status) != 0) {
+    return Error::InvalidInput("artifact '" + name + "' is not a readable tar archive" +
+                               FirstLine(listing->err));
+  }
+  if (listing->out_truncated) {
+    return Error::InvalidInput("artifact '" + name + "' lists more than " +
+                               std::to_string(kMaxListingBytes >> 20) + " MiB of member names");
+  }
+  std::stringstream members(listing->out);
+  std::string member;
+  while (std::getline(members, member)) {
+    if (Escapes(member)) {
+      return Error::InvalidInput("artifact '" + name + "' has a member outside its directory: '" +
+                                 member + "'");
+    }
+  }
+  Result<ToolRun> extract = RunTool({kTar, "-xf", archive, "-C", dir, "--no-same-owner"});
+  if (!extract.ok()) return extract.error();
+  if (!WIFEXITED(extract->status) || WEXITSTATUS(extract->status) != 0) {
+    return Error::Failed("extracting artifact '" + name + "' failed" + FirstLine(extract->err));
+  }
+  return Status::Ok();
+}
+
+}  // namespace lastgood
