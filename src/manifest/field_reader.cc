@@ -18,21 +18,23 @@ int LineOf(const YAML::Node& node, int fallback) {
   return line >= 0 ? line + 1 : fallback;
 }
 
+// Optimal string alignment distance: a swap of two neighbours ("lable") costs one edit.
 size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  auto lower = [](char c) { return std::tolower(static_cast<unsigned char>(c)); };
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                  std::tolower(static_cast<unsigned char>(b[j - 1]));
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
-      diag = up;
+      size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+          lower(a[i - 2]) == lower(b[j - 1])) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 std::string JoinQuoted(const std::vector<std::string>& words) {
@@ -49,11 +51,12 @@ std::string AfterParams(const std::string& original, const std::string& resolved
 }  // namespace
 
 Field Field::Member(const std::string& key, const YAML::Node& value, int key_line) const {
-  return {value, path.empty() ? key : path + "." + key, LineOf(value, key_line)};
+  return {value, path.empty() ? key : path + "." + key, LineOf(value, key_line), key_line};
 }
 
 Field Field::Item(size_t i, const YAML::Node& value) const {
-  return {value, path + "[" + std::to_string(i) + "]", LineOf(value, line)};
+  int item_line = LineOf(value, line);
+  return {value, path + "[" + std::to_string(i) + "]", item_line, item_line};
 }
 
 std::string Describe(const YAML::Node& node) {
@@ -66,6 +69,7 @@ std::string Describe(const YAML::Node& node) {
 std::optional<std::string> ClosestMatch(std::string_view word,
                                         const std::vector<std::string>& candidates) {
   std::optional<std::string> best;
+  if (word.size() > 64) return best;  // no field name is that long; spare the quadratic work
   size_t best_distance = std::max<size_t>(1, std::min<size_t>(3, word.size() / 3));
   for (const auto& c : candidates) {
     size_t d = EditDistance(word, c);
@@ -109,11 +113,11 @@ Result<MapFields> MapFields::OpenImpl(const Field& field, const std::vector<std:
     for (const auto& seen : out.entries_) {
       if (seen.key == key) {
         return Error::InvalidInput("'" + key + "' is given twice (first on line " +
-                                       std::to_string(seen.key_line) + "); keep only one",
+                                       std::to_string(seen.value.key_line) + "); keep only one",
                                    member.path, key_line);
       }
     }
-    out.entries_.push_back({key, key_line, std::move(member)});
+    out.entries_.push_back({key, std::move(member)});
   }
   return out;
 }

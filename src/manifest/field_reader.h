@@ -26,7 +26,9 @@ using Params = std::map<std::string, std::string>;
 struct Field {
   YAML::Node node;
   std::string path;  // "" for the document itself
-  int line = 0;      // 1-based
+  int line = 0;      // 1-based, of the value
+  int key_line = 0;  // 1-based, of its key (of the item, for list items): where a missing
+                     // member of this field is reported
 
   // The value under `key` of this map field, found on `key_line`.
   Field Member(const std::string& key, const YAML::Node& value, int key_line) const;
@@ -51,8 +53,7 @@ class MapFields {
 
   struct Entry {
     std::string key;
-    int key_line = 0;
-    Field value;
+    Field value;  // value.key_line is the key's line
   };
 
   std::optional<Field> Get(std::string_view key) const;

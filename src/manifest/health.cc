@@ -38,7 +38,7 @@ Result<Probe> ReadReadiness(const FieldReader& r, const Field& f) {
       return Error::InvalidInput("a probe is one of " + std::string(kProbeHelp) + "; both '" +
                                      kind->path.substr(kind->path.rfind('.') + 1) + "' and '" +
                                      e.key + "' are given, keep one",
-                                 e.value.path, e.key_line);
+                                 e.value.path, e.value.key_line);
     }
     kind = &e.value;
     if (e.key == "http") {
@@ -61,7 +61,7 @@ Result<Probe> ReadReadiness(const FieldReader& r, const Field& f) {
   }
   if (!kind) {
     return Error::InvalidInput("says no way to probe; give one of " + std::string(kProbeHelp),
-                               f.path, f.line);
+                               f.path, f.key_line);
   }
   if (auto v = fields.Get("interval")) LG_MANIFEST_ASSIGN(probe.interval, r.Duration(*v, false));
   if (auto v = fields.Get("timeout")) LG_MANIFEST_ASSIGN(probe.timeout, r.Duration(*v, false));

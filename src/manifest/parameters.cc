@@ -66,9 +66,9 @@ Result<Declaration> ReadDeclaration(const MapFields::Entry& entry) {
     return Error::InvalidInput("parameter name '" + entry.key +
                                    "' is not valid; use letters, digits and '_', starting with a "
                                    "letter (referenced as ${params.NAME})",
-                               decl.path, entry.key_line);
+                               decl.path, entry.value.key_line);
   }
-  Declaration out{std::nullopt, entry.key_line};
+  Declaration out{std::nullopt, entry.value.key_line};
   if (decl.node.IsNull()) return out;  // `name:` alone declares a required parameter
   auto fields = MapFields::Open(decl, {"default", "description"});
   if (!fields.ok()) return fields.error();

@@ -37,7 +37,7 @@ Result<EnvVar> ReadEnvVar(const FieldReader& r, const MapFields::Entry& e) {
     return Error::InvalidInput("'" + e.key +
                                    "' is not an environment variable name; use letters, digits "
                                    "and '_', not starting with a digit",
-                               e.value.path, e.key_line);
+                               e.value.path, e.value.key_line);
   }
   if (!e.value.node.IsMap()) {
     if (!e.value.node.IsScalar()) {
@@ -69,7 +69,7 @@ Result<Run> ReadRun(const FieldReader& r, const Field& f) {
     return Error::InvalidInput(
         std::string("missing run.command; give the program and its arguments as a list, like ") +
             kCommandExample,
-        "run.command", f.line);
+        "run.command", f.key_line);
   }
   LG_MANIFEST_ASSIGN(run.command, r.Argv(*command));
   if (auto v = fields.Get("artifact")) LG_MANIFEST_ASSIGN(run.artifact, r.NonEmptyString(*v));
@@ -123,7 +123,7 @@ Result<std::optional<Hook>> ReadHook(const FieldReader& r, const std::optional<F
     return Error::InvalidInput(
         "missing command; give the program and its arguments as a list, like " +
             std::string(kCommandExample),
-        f->path + ".command", f->line);
+        f->path + ".command", f->key_line);
   }
   LG_MANIFEST_ASSIGN(hook.command, r.Argv(*command));
   if (auto v = fields.Get("timeout")) LG_MANIFEST_ASSIGN(hook.timeout, r.Duration(*v, false));
@@ -143,7 +143,8 @@ Result<Hooks> ReadHooks(const FieldReader& r, const Field& f) {
 }
 
 Result<ParsedManifest> ReadManifest(const YAML::Node& root, const Params& given) {
-  Field doc{root, "", std::max(1, root.Mark().line + 1)};
+  int root_line = std::max(1, root.Mark().line + 1);
+  Field doc{root, "", root_line, root_line};
   if (!root.IsMap()) {
     return Error::InvalidInput("the manifest must be a map of fields (app:, run:, …), got " +
                                    manifest_internal::Describe(root),
@@ -154,7 +155,7 @@ Result<ParsedManifest> ReadManifest(const YAML::Node& root, const Params& given)
   ParsedManifest out;
   int params_line = 0;
   for (const auto& e : top.entries()) {
-    if (e.key == "parameters") params_line = e.key_line;
+    if (e.key == "parameters") params_line = e.value.key_line;
   }
   LG_MANIFEST_ASSIGN(
       out.params, manifest_internal::ResolveParameters(top.Get("parameters"), params_line, given));
@@ -209,12 +210,28 @@ int FirstBadUtf8Line(const std::string& text) {
   return 0;
 }
 
+// Whether 1-based `line` of `text` has a ${...} that is not at the start of a quoted string.
+bool LineHasPlainReference(const std::string& text, int line) {
+  size_t start = 0;
+  for (int i = 1; i < line && start != std::string::npos; ++i) {
+    start = text.find('\n', start);
+    if (start != std::string::npos) ++start;
+  }
+  if (line < 1 || start == std::string::npos) return false;
+  size_t end = text.find('\n', start);
+  std::string_view row(text.data() + start, (end == std::string::npos ? text.size() : end) - start);
+  for (size_t at = row.find("${"); at != std::string_view::npos; at = row.find("${", at + 1)) {
+    if (at == 0 || (row[at - 1] != '"' && row[at - 1] != '\'')) return true;
+  }
+  return false;
+}
+
 Error SyntaxError(const YAML::Exception& e, const std::string& yaml) {
   int line = e.mark.line >= 0 ? e.mark.line + 1 : 0;
   std::string msg =
       "the YAML is malformed: " + e.msg + "; fix the syntax at line " + std::to_string(line);
   // A common trap: inside { } or [ ], a plain ${...} ends the collection at '}'.
-  if (yaml.find("${") != std::string::npos) {
+  if (LineHasPlainReference(yaml, line) || LineHasPlainReference(yaml, line - 1)) {
     msg += " (inside { } or [ ], quote values that contain ${...})";
   }
   return Error::InvalidInput(msg, "", line);

@@ -36,7 +36,7 @@ Result<RollingStrategy> ReadRolling(const FieldReader& r, const Field& f) {
     return Error::InvalidInput(
         "maxSurge and maxUnavailable are both 0, so a rolling update could never make progress; "
         "set maxSurge: 1 (start a new instance before stopping an old one) or maxUnavailable: 1",
-        f.path, f.line);
+        f.path, f.key_line);
   }
   return rolling;
 }
@@ -144,13 +144,14 @@ Result<Strategy> ReadStrategy(const FieldReader& r, const Field& f) {
     return Error::InvalidInput(
         "the canary strategy needs steps; add strategy.canary.steps, like "
         "[{weight: 10}, {pause: 30s}, {weight: 50}]",
-        canary ? canary->path + ".steps" : f.path + ".canary", canary ? canary->line : f.line);
+        canary ? canary->path + ".steps" : f.path + ".canary",
+        canary ? canary->key_line : f.key_line);
   }
   if (s.type != Strategy::Type::kCanary && !s.canarySteps.empty()) {
     return Error::InvalidInput(std::string("canary steps are given but the strategy is ") +
                                    StrategyName(s.type) +
                                    "; set strategy.type: canary or remove strategy.canary",
-                               canary->path, canary->line);
+                               canary->path, canary->key_line);
   }
   return s;
 }
