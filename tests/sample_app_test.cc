@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "testutil/http.h"
@@ -227,6 +228,58 @@ TEST_F(SampleApp, RefusesOversizedHeadersWith431) {
   EXPECT_EQ(c.ReadResponse().status, 431);
   EXPECT_TRUE(c.WaitForClose());
   EXPECT_EQ(HttpGet(kHost, port_, "/healthz").status, 200);
+}
+
+TEST_F(SampleApp, RefusesAmbiguousOrMalformedRequestsWith400AndCloses) {
+  Process p = Start({});
+  const std::vector<std::string> bad = {
+      // Both framings at once is how requests get smuggled past proxies.
+      "POST / HTTP/1.1\r\nHost: s\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: s\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+      "GET / HTTP/1.1\r\nHost: s\r\nContent-Length: -1\r\n\r\n",
+      "GET / HTTP/1.1\r\n\r\n",  // HTTP/1.1 without Host
+      "\x01\x02 nonsense\r\n\r\n",
+  };
+  for (const std::string& request : bad) {
+    HttpConnection c;
+    ASSERT_EQ(c.Connect(kHost, port_), "");
+    ASSERT_EQ(c.Send(request), "");
+    EXPECT_EQ(c.ReadResponse().status, 400) << request;
+    EXPECT_TRUE(c.WaitForClose()) << request;
+  }
+}
+
+TEST_F(SampleApp, HeadGetsTheHeadersOfGetWithoutABody) {
+  Process p = Start({"--label", "v3"});
+  HttpConnection c;
+  ASSERT_EQ(c.Connect(kHost, port_), "");
+  ASSERT_EQ(c.Send("HEAD / HTTP/1.1\r\nHost: s\r\n\r\n" + Get("/healthz")), "");
+  HttpResponse head = c.ReadResponse(2s, /*head_request=*/true);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.Header("X-Lastgood-Label"), "v3");
+  EXPECT_EQ(head.Header("Content-Length"),
+            std::to_string(("v3\nserved by pid " + std::to_string(p.pid()) + "\n").size()));
+  EXPECT_EQ(c.ReadResponse().body, "ok\n");  // no stray body bytes in between
+}
+
+TEST_F(SampleApp, AnswersThousandsOfPipelinedRequestsFromAClientThatReadsLate) {
+  Process p = Start({});
+  HttpConnection c;
+  ASSERT_EQ(c.Connect(kHost, port_), "");
+  constexpr int kRequests = 5000;
+  std::string batch;
+  for (int i = 0; i < kRequests; ++i) batch += Get("/");
+  // The server stops reading while its responses pile up, so sending everything first
+  // only works if the send buffers hold it; send from a thread to be safe.
+  std::thread sender([&] { EXPECT_EQ(c.Send(batch, 5s), ""); });
+  int ok = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    HttpResponse r = c.ReadResponse();
+    if (!r.ok()) break;
+    ok += r.status == 200;
+  }
+  sender.join();
+  EXPECT_EQ(ok, kRequests);
 }
 
 TEST_F(SampleApp, CrashOnStartExitsNonZeroWithAMessage) {

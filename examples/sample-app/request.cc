@@ -76,8 +76,16 @@ bool ParseRequestLine(std::string_view line, RequestHead& head, int& error) {
   head.method = line.substr(0, sp1);
   std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string_view version = line.substr(sp2 + 1);
-  if (!IsToken(head.method) || target.empty() || target.front() != '/') return false;
+  if (!IsToken(head.method) || target.empty()) return false;
   if (target.find_first_of(" \t\r") != std::string_view::npos) return false;
+  // Absolute form ("http://host/path") must be accepted too (RFC 9112 3.2.2).
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.substr(0, scheme.size()) == scheme) {
+      size_t slash = target.find('/', scheme.size());
+      target = slash == std::string_view::npos ? "/" : target.substr(slash);
+    }
+  }
+  if (target.front() != '/') return false;
   head.path = target.substr(0, target.find('?'));
   if (version == "HTTP/1.1") {
     head.http11 = true;
