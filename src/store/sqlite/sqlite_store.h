@@ -1,0 +1,75 @@
+// SqliteStore: the Store (store/store.h) on one SQLite connection (sqlite/db.h) in WAL mode.
+// Every mutating method is one BEGIN IMMEDIATE … COMMIT; reads that take several statements
+// run in one read transaction, so they see one state.
+//
+// Thread-safety: thread-safe; one mutex serializes all callers on the one connection (the
+// store's transactions take microseconds to milliseconds, far below a deployment's steps).
+// Other processes may open the same file; SQLite's locks and the busy timeout order them.
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include "store/sqlite/db.h"
+#include "store/store.h"
+
+namespace lastgood::sqlite {
+
+// The columns of a deployment row, in the order ReadDeployment reads them, and the filters of
+// the hot queries (shared with the test that checks their query plans use an index).
+inline constexpr const char* kDeploymentColumns =
+    "id, app, name, version, slot, kind, strategy, \"trigger\", actor, state, reason, "
+    "started_at, finished_at, from_version, rollback_on_error, cursor";
+inline constexpr const char* kHistoryOfApp = "WHERE app = ? ORDER BY id DESC LIMIT ?";
+inline constexpr const char* kRunningOfApp = "WHERE app = ? AND state = 'Running'";
+
+class SqliteStore : public Store {
+ public:
+  SqliteStore(Db db, std::string path) : path_(std::move(path)), db_(std::move(db)) {}
+
+  Status CreateApp(const std::string& app, int64_t now) override;
+  Result<std::vector<AppRecord>> ListApps() override;
+
+  Result<int> AddVersion(const Version& version) override;
+  Result<std::vector<Version>> ListVersions(const std::string& app) override;
+  Result<Version> GetVersion(const std::string& app, int number) override;
+  Status SetVerdict(const std::string& app, int number, Verdict verdict) override;
+
+  Result<Deployment> CreateDeployment(const Deployment& d) override;
+  Status UpdateDeployment(const Deployment& d) override;
+  Result<Deployment> GetDeployment(const std::string& app, const std::string& name) override;
+  Result<std::vector<Deployment>> ListDeployments(const std::string& app, int limit) override;
+  Result<std::vector<Deployment>> RunningDeployments() override;
+  Result<std::vector<Deployment>> FinishedDeployments(const std::string& app,
+                                                      const std::string& slot, int limit) override;
+
+  Status SetSlot(const SlotRecord& slot) override;
+  Result<std::vector<SlotRecord>> ListSlots(const std::string& app) override;
+
+  Status PutInstance(const InstanceRecord& instance) override;
+  Status DeleteInstance(const std::string& id) override;
+  Result<std::vector<InstanceRecord>> ListInstances(const std::string& app) override;
+  Result<std::vector<InstanceRecord>> AllInstances() override;
+
+  Status SetIntent(const std::string& app, const std::string& deployment,
+                   const std::string& intent) override;
+  Result<std::optional<std::string>> GetIntent(const std::string& app,
+                                               const std::string& deployment) override;
+
+ private:
+  // NotFound "no app named APP" unless the app exists. REQUIRES: mu_ held.
+  Status RequireApp(const std::string& app);
+  // The deployments selected by `sql` (which selects kDeploymentColumns and binds `args`),
+  // with their operations if `with_operations`. REQUIRES: mu_ held.
+  template <typename... Args>
+  Result<std::vector<Deployment>> QueryDeployments(bool with_operations, const std::string& sql,
+                                                   const Args&... args);
+  Status LoadOperations(Deployment& d);        // REQUIRES: mu_ held
+  Status SaveOperations(const Deployment& d);  // upserts by index; REQUIRES: mu_ held
+
+  const std::string path_;  // constant after construction
+  std::mutex mu_;
+  Db db_;  // guarded by mu_
+};
+
+}  // namespace lastgood::sqlite

@@ -1,0 +1,498 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "history/reasons.h"
+#include "store/sqlite/schema.h"
+#include "store/store.h"
+
+namespace lastgood {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "lastgood-store-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string File(const std::string& name) const { return (fs::path(path_) / name).string(); }
+
+ private:
+  std::string path_;
+};
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs `sql` on the file directly, as another program would; returns column `column` of
+// every row, one line each.
+std::string Sql(const std::string& path, const std::string& sql, int column = 0) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  struct Rows {
+    int column;
+    std::string text;
+  } out{column, ""};
+  sqlite3_exec(
+      db, sql.c_str(),
+      [](void* rows, int, char** values, char**) {
+        auto* out = static_cast<Rows*>(rows);
+        if (!out->text.empty()) out->text += "\n";
+        const char* value = values[out->column];
+        out->text += value != nullptr ? value : "NULL";
+        return 0;
+      },
+      &out, nullptr);
+  sqlite3_close(db);
+  return out.text;
+}
+
+std::unique_ptr<Store> Open(const std::string& path) {
+  auto store = OpenSqliteStore(path);
+  EXPECT_TRUE(store.ok()) << store.error().message;
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+Version V(const std::string& app, const std::string& manifest = "app: web\n") {
+  Version v;
+  v.app = app;
+  v.manifest = manifest;
+  v.digest = "sha256:aa";
+  v.contentHash = "sha256:bb";
+  v.params = R"({"label":"v1"})";
+  v.createdAt = 1700000000000;
+  return v;
+}
+
+Deployment D(const std::string& app, int version, DeploymentState state = DeploymentState::kRunning,
+             const std::string& name = "") {
+  Deployment d;
+  d.app = app;
+  d.name = name;
+  d.version = version;
+  d.strategy = "rolling";
+  d.actor = "local:test";
+  d.state = state;
+  d.startedAt = 1700000000100;
+  return d;
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.File("store.db");
+    store_ = Open(path_);
+    ASSERT_NE(store_, nullptr);
+    ASSERT_TRUE(store_->CreateApp("web", 1).ok());
+    ASSERT_TRUE(store_->CreateApp("api", 2).ok());
+  }
+  TempDir dir_;
+  std::string path_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SqliteStoreTest, ANewStoreIsMigratedToTheCurrentSchemaInWalMode) {
+  EXPECT_EQ(Sql(path_, "PRAGMA user_version"), std::to_string(sqlite::CurrentSchemaVersion()));
+  EXPECT_EQ(Sql(path_, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(Sql(path_, "PRAGMA application_id"), std::to_string(sqlite::kApplicationId));
+}
+
+TEST_F(SqliteStoreTest, CreatingAnAppTwiceKeepsOneRecord) {
+  ASSERT_TRUE(store_->CreateApp("web", 99).ok());
+  auto apps = store_->ListApps();
+  ASSERT_TRUE(apps.ok());
+  ASSERT_EQ(apps->size(), 2u);
+  EXPECT_EQ((*apps)[0].name, "api");
+  EXPECT_EQ((*apps)[1].name, "web");
+  EXPECT_EQ((*apps)[1].createdAt, 1);
+}
+
+TEST_F(SqliteStoreTest, VersionsAreNumberedOneTwoThreePerAppIndependently) {
+  EXPECT_EQ(*store_->AddVersion(V("web")), 1);
+  EXPECT_EQ(*store_->AddVersion(V("web")), 2);
+  EXPECT_EQ(*store_->AddVersion(V("api")), 1);
+  Version ignored = V("web");
+  ignored.number = 42;
+  EXPECT_EQ(*store_->AddVersion(ignored), 3);
+  EXPECT_EQ(*store_->AddVersion(V("api")), 2);
+}
+
+TEST_F(SqliteStoreTest, AVersionRoundTripsWithEveryField) {
+  ASSERT_TRUE(store_->AddVersion(V("web")).ok());
+  Version v = V("web", "app: web\nreplicas: 2\n");
+  v.digest = "";
+  v.promotedFrom = 1;
+  v.verdict = Verdict::kGood;
+  ASSERT_EQ(*store_->AddVersion(v), 2);
+  auto got = store_->GetVersion("web", 2);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->app, "web");
+  EXPECT_EQ(got->number, 2);
+  EXPECT_EQ(got->manifest, v.manifest);
+  EXPECT_EQ(got->digest, "");
+  EXPECT_EQ(got->contentHash, v.contentHash);
+  EXPECT_EQ(got->params, v.params);
+  EXPECT_EQ(got->createdAt, v.createdAt);
+  EXPECT_EQ(got->promotedFrom, 1);
+  EXPECT_EQ(got->verdict, Verdict::kGood);
+  auto all = store_->ListVersions("web");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].number, 1);
+  EXPECT_EQ((*all)[0].promotedFrom, std::nullopt);
+  EXPECT_EQ((*all)[0].verdict, Verdict::kUntested);
+}
+
+TEST_F(SqliteStoreTest, SetVerdictChangesOnlyThatVersion) {
+  ASSERT_TRUE(store_->AddVersion(V("web")).ok());
+  ASSERT_TRUE(store_->AddVersion(V("web")).ok());
+  ASSERT_TRUE(store_->SetVerdict("web", 2, Verdict::kBad).ok());
+  EXPECT_EQ(store_->GetVersion("web", 1)->verdict, Verdict::kUntested);
+  EXPECT_EQ(store_->GetVersion("web", 2)->verdict, Verdict::kBad);
+  EXPECT_EQ(store_->SetVerdict("web", 3, Verdict::kGood).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, UnknownAppsVersionsAndDeploymentsAreNotFound) {
+  EXPECT_EQ(store_->AddVersion(V("nope")).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->ListVersions("nope").error().message, "no app named nope");
+  EXPECT_EQ(store_->GetVersion("web", 1).error().message, "version 1 of web does not exist");
+  EXPECT_EQ(store_->GetDeployment("web", "x").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->ListDeployments("nope", 10).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->CreateDeployment(D("nope", 1)).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->SetIntent("web", "x", "cancel").error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, ADeploymentRoundTripsWithItsOperations) {
+  Deployment d = D("web", 3, DeploymentState::kRunning, "fix-login");
+  d.slot = "staging";
+  d.kind = DeploymentKind::kRollback;
+  d.trigger = Trigger::kAuto;
+  d.reason = "automatic rollback after deployment deploy-4-9";
+  d.fromVersion = 4;
+  d.rollbackOnError = "lastSuccessful";
+  d.cursor = 1;
+  for (int i = 0; i < 3; ++i) {
+    Operation op;
+    op.index = i;
+    op.step = "step " + std::to_string(i);
+    op.spec = R"({"i":)" + std::to_string(i) + "}";
+    op.state = i == 0 ? OperationState::kSucceeded : OperationState::kPending;
+    op.startedAt = 10 + i;
+    op.finishedAt = 20 + i;
+    op.detail = "took 1ms";
+    d.operations.push_back(op);
+  }
+  auto created = store_->CreateDeployment(d);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_GT(created->id, 0);
+  auto got = store_->GetDeployment("web", "fix-login");
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->id, created->id);
+  EXPECT_EQ(got->version, 3);
+  EXPECT_EQ(got->slot, "staging");
+  EXPECT_EQ(got->kind, DeploymentKind::kRollback);
+  EXPECT_EQ(got->strategy, "rolling");
+  EXPECT_EQ(got->trigger, Trigger::kAuto);
+  EXPECT_EQ(got->actor, "local:test");
+  EXPECT_EQ(got->state, DeploymentState::kRunning);
+  EXPECT_EQ(got->reason, d.reason);
+  EXPECT_EQ(got->startedAt, d.startedAt);
+  EXPECT_EQ(got->finishedAt, 0);
+  EXPECT_EQ(got->fromVersion, 4);
+  EXPECT_EQ(got->rollbackOnError, "lastSuccessful");
+  EXPECT_EQ(got->cursor, 1);
+  ASSERT_EQ(got->operations.size(), 3u);
+  EXPECT_EQ(got->operations[2].index, 2);
+  EXPECT_EQ(got->operations[2].step, "step 2");
+  EXPECT_EQ(got->operations[2].spec, R"({"i":2})");
+  EXPECT_EQ(got->operations[0].state, OperationState::kSucceeded);
+  EXPECT_EQ(got->operations[2].startedAt, 12);
+  EXPECT_EQ(got->operations[2].finishedAt, 22);
+  EXPECT_EQ(got->operations[2].detail, "took 1ms");
+}
+
+TEST_F(SqliteStoreTest, AnUpdateRecordsStateReasonCursorAndOperations) {
+  Deployment d = D("web", 1);
+  d.operations = {Operation{0, "start", "{}", OperationState::kPending, 0, 0, ""},
+                  Operation{1, "wait", "{}", OperationState::kPending, 0, 0, ""}};
+  auto created = store_->CreateDeployment(d);
+  ASSERT_TRUE(created.ok());
+  Deployment u = *created;
+  u.operations = {Operation{1, "wait", "{}", OperationState::kFailed, 5, 6, "probe failed"}};
+  u.state = DeploymentState::kFailed;
+  u.reason = kReasonProgressDeadline;
+  u.finishedAt = 7;
+  u.cursor = 1;
+  ASSERT_TRUE(store_->UpdateDeployment(u).ok());
+  auto got = store_->GetDeployment("web", created->name);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->state, DeploymentState::kFailed);
+  EXPECT_EQ(got->reason, kReasonProgressDeadline);
+  EXPECT_EQ(got->finishedAt, 7);
+  EXPECT_EQ(got->cursor, 1);
+  ASSERT_EQ(got->operations.size(), 2u);  // operations not given are kept
+  EXPECT_EQ(got->operations[0].step, "start");
+  EXPECT_EQ(got->operations[1].state, OperationState::kFailed);
+  EXPECT_EQ(got->operations[1].detail, "probe failed");
+}
+
+TEST_F(SqliteStoreTest, AnEndedDeploymentsRecordCannotChange) {
+  auto created = store_->CreateDeployment(D("web", 1));
+  ASSERT_TRUE(created.ok());
+  Deployment done = *created;
+  done.state = DeploymentState::kSucceeded;
+  ASSERT_TRUE(store_->UpdateDeployment(done).ok());
+  done.state = DeploymentState::kFailed;
+  auto refused = store_->UpdateDeployment(done);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(store_->GetDeployment("web", done.name)->state, DeploymentState::kSucceeded);
+}
+
+TEST_F(SqliteStoreTest, ASecondRunningDeploymentOfAnAppIsAConflictThatNamesTheFirst) {
+  auto first = store_->CreateDeployment(D("web", 1));
+  ASSERT_TRUE(first.ok());
+  auto second = store_->CreateDeployment(D("web", 2));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::kConflict);
+  EXPECT_NE(second.error().message.find(first->name), std::string::npos) << second.error().message;
+  EXPECT_TRUE(store_->CreateDeployment(D("api", 1)).ok()) << "another app is not affected";
+  EXPECT_EQ(store_->ListDeployments("web", 10)->size(), 1u) << "nothing was written";
+
+  Deployment ended = *first;
+  ended.state = DeploymentState::kSucceeded;
+  ASSERT_TRUE(store_->UpdateDeployment(ended).ok());
+  EXPECT_TRUE(store_->CreateDeployment(D("web", 2)).ok());
+}
+
+TEST_F(SqliteStoreTest, TheRunningRuleHoldsAcrossTwoConnectionsToOneFile) {
+  auto other = Open(path_);
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(store_->CreateDeployment(D("web", 1)).ok());
+  auto second = other->CreateDeployment(D("web", 2));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::kConflict);
+}
+
+TEST_F(SqliteStoreTest, ADuplicateDeploymentNameIsAConflict) {
+  ASSERT_TRUE(store_->CreateDeployment(D("web", 1, DeploymentState::kSucceeded, "v1")).ok());
+  auto again = store_->CreateDeployment(D("web", 2, DeploymentState::kRunning, "v1"));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  EXPECT_NE(again.error().message.find(kReasonDeploymentNameTaken), std::string::npos);
+  EXPECT_TRUE(store_->CreateDeployment(D("api", 1, DeploymentState::kRunning, "v1")).ok())
+      << "names are unique per app only";
+}
+
+TEST_F(SqliteStoreTest, AnEmptyNameIsGeneratedFromKindVersionAndId) {
+  auto created = store_->CreateDeployment(D("web", 3, DeploymentState::kSucceeded));
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(created->name, "deploy-3-" + std::to_string(created->id));
+  EXPECT_TRUE(store_->GetDeployment("web", created->name).ok());
+}
+
+TEST_F(SqliteStoreTest, AGeneratedNameAvoidsOneAUserChose) {
+  auto taken = store_->CreateDeployment(D("web", 1, DeploymentState::kSucceeded, "deploy-1-2"));
+  ASSERT_TRUE(taken.ok());
+  ASSERT_EQ(taken->id, 1);
+  auto generated = store_->CreateDeployment(D("web", 1, DeploymentState::kSucceeded));
+  ASSERT_TRUE(generated.ok()) << generated.error().message;
+  EXPECT_EQ(generated->id, 2);
+  EXPECT_EQ(generated->name, "deploy-1-2-2");
+}
+
+TEST_F(SqliteStoreTest, HistoryIsNewestFirstAndLimited) {
+  for (int v = 1; v <= 5; ++v) {
+    ASSERT_TRUE(store_->CreateDeployment(D("web", v, DeploymentState::kSucceeded)).ok());
+    ASSERT_TRUE(store_->CreateDeployment(D("api", v, DeploymentState::kSucceeded)).ok());
+  }
+  auto last3 = store_->ListDeployments("web", 3);
+  ASSERT_TRUE(last3.ok());
+  ASSERT_EQ(last3->size(), 3u);
+  EXPECT_EQ((*last3)[0].version, 5);
+  EXPECT_EQ((*last3)[2].version, 3);
+  EXPECT_TRUE((*last3)[0].operations.empty());
+  EXPECT_EQ(store_->ListDeployments("web", 0)->size(), 5u) << "0: no limit";
+}
+
+TEST_F(SqliteStoreTest, FinishedDeploymentsAreTheSlotsVerdictGivingOnesNewestFirst) {
+  using S = DeploymentState;
+  for (S s : {S::kSucceeded, S::kFailed, S::kCanceled, S::kRolledBack}) {
+    ASSERT_TRUE(store_->CreateDeployment(D("web", 1, s)).ok());
+  }
+  Deployment staging = D("web", 2, S::kSucceeded);
+  staging.slot = "staging";
+  ASSERT_TRUE(store_->CreateDeployment(staging).ok());
+  ASSERT_TRUE(store_->CreateDeployment(D("web", 3)).ok());  // Running
+  auto finished = store_->FinishedDeployments("web", kProductionSlot, 10);
+  ASSERT_TRUE(finished.ok());
+  ASSERT_EQ(finished->size(), 3u);
+  EXPECT_EQ((*finished)[0].state, S::kRolledBack);
+  EXPECT_EQ((*finished)[1].state, S::kFailed);
+  EXPECT_EQ((*finished)[2].state, S::kSucceeded);
+  EXPECT_EQ(store_->FinishedDeployments("web", kProductionSlot, 1)->size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, RunningDeploymentsOfEveryAppComeWithOperations) {
+  Deployment d = D("web", 1);
+  d.operations = {Operation{0, "start", "{}", OperationState::kRunning, 1, 0, ""}};
+  ASSERT_TRUE(store_->CreateDeployment(d).ok());
+  ASSERT_TRUE(store_->CreateDeployment(D("api", 1)).ok());
+  ASSERT_TRUE(store_->CreateDeployment(D("api", 1, DeploymentState::kFailed)).ok());
+  auto running = store_->RunningDeployments();
+  ASSERT_TRUE(running.ok());
+  ASSERT_EQ(running->size(), 2u);
+  EXPECT_EQ((*running)[0].app, "web");
+  ASSERT_EQ((*running)[0].operations.size(), 1u);
+  EXPECT_EQ((*running)[0].operations[0].state, OperationState::kRunning);
+}
+
+TEST_F(SqliteStoreTest, SlotsRoundTripAndSetSlotReplaces) {
+  ASSERT_TRUE(store_->SetSlot({"web", "production", 1, 100}).ok());
+  ASSERT_TRUE(store_->SetSlot({"web", "staging", 2, 0}).ok());
+  ASSERT_TRUE(store_->SetSlot({"web", "production", 3, 90}).ok());
+  auto slots = store_->ListSlots("web");
+  ASSERT_TRUE(slots.ok());
+  ASSERT_EQ(slots->size(), 2u);
+  EXPECT_EQ((*slots)[0].slot, "production");
+  EXPECT_EQ((*slots)[0].version, 3);
+  EXPECT_EQ((*slots)[0].weight, 90);
+  EXPECT_EQ((*slots)[1].slot, "staging");
+  EXPECT_TRUE(store_->ListSlots("api")->empty());
+}
+
+TEST_F(SqliteStoreTest, InstancesRoundTripAndAreReplacedAndDeletedById) {
+  InstanceRecord r{"web-production-1-a1",   "web", "production", 1, 4242,
+                   18446744073709551000ull, 39001, "starting",   5, 0};
+  ASSERT_TRUE(store_->PutInstance(r).ok());
+  r.state = "warm";
+  r.warmUntil = 600005;
+  ASSERT_TRUE(store_->PutInstance(r).ok());
+  ASSERT_TRUE(
+      store_->PutInstance({"api-production-1-b2", "api", "production", 1, 7, 1, 2, "ready", 6, 0})
+          .ok());
+  auto web = store_->ListInstances("web");
+  ASSERT_TRUE(web.ok());
+  ASSERT_EQ(web->size(), 1u);
+  const InstanceRecord& got = (*web)[0];
+  EXPECT_EQ(got.id, r.id);
+  EXPECT_EQ(got.slot, "production");
+  EXPECT_EQ(got.version, 1);
+  EXPECT_EQ(got.pid, 4242);
+  EXPECT_EQ(got.startTime, r.startTime);
+  EXPECT_EQ(got.port, 39001);
+  EXPECT_EQ(got.state, "warm");
+  EXPECT_EQ(got.createdAt, 5);
+  EXPECT_EQ(got.warmUntil, 600005);
+  EXPECT_EQ(store_->AllInstances()->size(), 2u);
+  ASSERT_TRUE(store_->DeleteInstance(r.id).ok());
+  ASSERT_TRUE(store_->DeleteInstance(r.id).ok()) << "deleting is idempotent";
+  EXPECT_TRUE(store_->ListInstances("web")->empty());
+}
+
+TEST_F(SqliteStoreTest, AnIntentIsSetReadAndClearedPerDeployment) {
+  auto d = store_->CreateDeployment(D("web", 1));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(*store_->GetIntent("web", d->name), std::nullopt);
+  ASSERT_TRUE(store_->SetIntent("web", d->name, "pause").ok());
+  ASSERT_TRUE(store_->SetIntent("web", d->name, "cancel").ok());
+  EXPECT_EQ(*store_->GetIntent("web", d->name), "cancel");
+  ASSERT_TRUE(store_->SetIntent("web", d->name, "").ok());
+  EXPECT_EQ(*store_->GetIntent("web", d->name), std::nullopt);
+}
+
+TEST_F(SqliteStoreTest, AReopenedStoreKeepsEverything) {
+  ASSERT_TRUE(store_->AddVersion(V("web")).ok());
+  auto d = store_->CreateDeployment(D("web", 1));
+  ASSERT_TRUE(d.ok());
+  ASSERT_TRUE(store_->SetSlot({"web", "production", 1, 100}).ok());
+  ASSERT_TRUE(store_->SetIntent("web", d->name, "cancel").ok());
+  store_.reset();
+  auto again = Open(path_);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->ListApps()->size(), 2u);
+  EXPECT_EQ(again->GetVersion("web", 1)->manifest, "app: web\n");
+  EXPECT_EQ(again->RunningDeployments()->size(), 1u);
+  EXPECT_EQ(again->ListSlots("web")->size(), 1u);
+  EXPECT_EQ(*again->GetIntent("web", d->name), "cancel");
+  EXPECT_EQ(*again->AddVersion(V("web")), 2);
+  EXPECT_FALSE(again->CreateDeployment(D("web", 2)).ok()) << "still running after reopening";
+}
+
+TEST_F(SqliteStoreTest, HistoryAndTheRunningCheckAreIndexLookupsNotScans) {
+  for (const char* where : {sqlite::kHistoryOfApp, sqlite::kRunningOfApp}) {
+    std::string plan = Sql(path_,
+                           std::string("EXPLAIN QUERY PLAN SELECT ") + sqlite::kDeploymentColumns +
+                               " FROM deployments " + where,
+                           3);  // the plan's "detail" column
+    SCOPED_TRACE(plan);
+    EXPECT_NE(plan.find("USING INDEX"), std::string::npos);
+    EXPECT_EQ(plan.find("SCAN"), std::string::npos);
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos);
+  }
+}
+
+// Not a fixture test: these files are not lastgood stores to begin with.
+
+TEST(SqliteStoreOpen, RefusesAStoreFromANewerLastgoodAndLeavesItUntouched) {
+  TempDir dir;
+  std::string path = dir.File("store.db");
+  ASSERT_NE(Open(path), nullptr);
+  int newer = sqlite::CurrentSchemaVersion() + 5;
+  Sql(path, "PRAGMA user_version = " + std::to_string(newer));
+  std::string before = ReadAll(path);
+  auto refused = OpenSqliteStore(path);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(refused.error().message, "the store at " + path + " has schema version " +
+                                         std::to_string(newer) + ", newer than this lastgood (" +
+                                         std::to_string(sqlite::CurrentSchemaVersion()) +
+                                         "); upgrade lastgood");
+  EXPECT_EQ(ReadAll(path), before);
+}
+
+TEST(SqliteStoreOpen, RefusesAFileThatIsNotADatabaseAndLeavesItUntouched) {
+  TempDir dir;
+  std::string path = dir.File("store.db");
+  std::string garbage(8192, 'x');
+  std::ofstream(path, std::ios::binary) << garbage;
+  auto refused = OpenSqliteStore(path);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(refused.error().message.find("is not a lastgood store"), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(ReadAll(path), garbage);
+}
+
+TEST(SqliteStoreOpen, RefusesAnotherApplicationsDatabase) {
+  TempDir dir;
+  std::string path = dir.File("other.db");
+  Sql(path, "CREATE TABLE apps (x)");
+  auto refused = OpenSqliteStore(path);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(refused.error().message.find("another application"), std::string::npos);
+}
+
+TEST(SqliteStoreOpen, ADirectoryThatDoesNotExistIsUnavailable) {
+  TempDir dir;
+  auto refused = OpenSqliteStore(dir.File("missing/store.db"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace lastgood
