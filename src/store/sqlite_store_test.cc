@@ -4,9 +4,11 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "history/reasons.h"
 #include "store/sqlite/schema.h"
@@ -285,6 +287,21 @@ TEST_F(SqliteStoreTest, TheRunningRuleHoldsAcrossTwoConnectionsToOneFile) {
   auto second = other->CreateDeployment(D("web", 2));
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().code, ErrorCode::kConflict);
+}
+
+TEST_F(SqliteStoreTest, OfManyThreadsStartingADeploymentAtOnceExactlyOneSucceeds) {
+  std::atomic<int> created = 0, conflicts = 0;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      auto d = store_->CreateDeployment(D("web", i + 1));
+      if (d.ok()) ++created;
+      if (!d.ok() && d.error().code == ErrorCode::kConflict) ++conflicts;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(conflicts, 7);
 }
 
 TEST_F(SqliteStoreTest, ADuplicateDeploymentNameIsAConflict) {

@@ -3,7 +3,8 @@
 //
 // Every mutating method is one transaction: it happens whole or not at all. Methods are
 // thread-safe (implementations serialize writers). Records are never edited after a
-// deployment ends, except by the retention policy (not here yet).
+// deployment ends, except by the retention policy (not here yet). Methods that take an app
+// fail with NotFound "no app named APP" when it was never created.
 #pragma once
 
 #include <cstdint>
@@ -20,14 +21,14 @@ namespace lastgood {
 // An instance the local target started, remembered so that a restarted controller can
 // re-adopt it (pid + the process's start time guard against pid reuse).
 struct InstanceRecord {
-  std::string id;        // "web-production-3-a1b2"
+  std::string id;  // "web-production-3-a1b2"
   std::string app;
   std::string slot;
   int version = 0;
   int pid = 0;
   uint64_t startTime = 0;  // /proc/<pid>/stat field 22, in clock ticks since boot
   int port = 0;
-  std::string state;     // "starting" | "ready" | "draining" | "warm" (kept for keepPrevious)
+  std::string state;  // "starting" | "ready" | "draining" | "warm" (kept for keepPrevious)
   int64_t createdAt = 0;
   int64_t warmUntil = 0;  // for state "warm": epoch millis after which it is stopped
 };
@@ -41,8 +42,8 @@ struct AppRecord {
 struct SlotRecord {
   std::string app;
   std::string slot;
-  int version = 0;     // 0: nothing deployed yet
-  int weight = 100;    // share of the app's production traffic (issue 4)
+  int version = 0;   // 0: nothing deployed yet
+  int weight = 100;  // share of the app's production traffic (issue 4)
 };
 
 class Store {
@@ -56,24 +57,26 @@ class Store {
   // Versions. AddVersion assigns the next number (ignoring version.number) and returns it.
   virtual Result<int> AddVersion(const Version& version) = 0;
   virtual Result<std::vector<Version>> ListVersions(const std::string& app) = 0;  // oldest first
-  virtual Result<Version> GetVersion(const std::string& app, int number) = 0;  // NotFound
+  virtual Result<Version> GetVersion(const std::string& app, int number) = 0;     // NotFound
   virtual Status SetVerdict(const std::string& app, int number, Verdict verdict) = 0;
 
   // Deployments. CreateDeployment stores the record with its planned operations and
   // assigns id; it fails with Conflict if the app has a Running deployment, or if the name
   // is taken. `d.name` may be empty: a name is generated from kind, version and id.
   virtual Result<Deployment> CreateDeployment(const Deployment& d) = 0;
-  // Updates state, reason, finishedAt, cursor and every operation of `d` (by app + name).
+  // Updates state, reason, finishedAt, cursor and every operation of `d` (by app + name);
+  // operations of the record that `d` does not hold are kept. Conflict if the stored
+  // record has already ended; NotFound if there is none.
   virtual Status UpdateDeployment(const Deployment& d) = 0;
   virtual Result<Deployment> GetDeployment(const std::string& app, const std::string& name) = 0;
-  // Newest first, at most `limit`, with no operations; constant time in the history's size.
-  virtual Result<std::vector<Deployment>> ListDeployments(const std::string& app,
-                                                          int limit) = 0;
+  // Newest first, at most `limit` (<= 0: all), with no operations; constant time in the
+  // history's size.
+  virtual Result<std::vector<Deployment>> ListDeployments(const std::string& app, int limit) = 0;
   // Every deployment in state Running, any app, with operations.
   virtual Result<std::vector<Deployment>> RunningDeployments() = 0;
   // The most recent Succeeded deployment per (slot, version) is enough for the rules; this
-  // returns every Succeeded or bad-making deployment of `slot`, newest first, without
-  // operations, at most `limit`.
+  // returns every Succeeded or bad-making (Failed, RolledBack) deployment of `slot`, newest
+  // first, without operations, at most `limit` (<= 0: all).
   virtual Result<std::vector<Deployment>> FinishedDeployments(const std::string& app,
                                                               const std::string& slot,
                                                               int limit) = 0;
@@ -84,11 +87,12 @@ class Store {
 
   // Instances.
   virtual Status PutInstance(const InstanceRecord& instance) = 0;  // insert or replace by id
-  virtual Status DeleteInstance(const std::string& id) = 0;
+  virtual Status DeleteInstance(const std::string& id) = 0;        // idempotent
   virtual Result<std::vector<InstanceRecord>> ListInstances(const std::string& app) = 0;
   virtual Result<std::vector<InstanceRecord>> AllInstances() = 0;
 
-  // Intents (STYLE.md rule 8): a request that the engine carries out, e.g. "cancel".
+  // Intents (STYLE.md rule 8): a request that the engine carries out, e.g. "cancel". One
+  // per deployment; setting replaces, an empty intent clears; NotFound without the record.
   virtual Status SetIntent(const std::string& app, const std::string& deployment,
                            const std::string& intent) = 0;
   virtual Result<std::optional<std::string>> GetIntent(const std::string& app,
@@ -96,8 +100,9 @@ class Store {
 };
 
 // Opens (creating if needed) the SQLite store at `path`: WAL mode, schema migrated to the
-// current version in one transaction. A store from a newer schema is refused, never
-// rewritten (Unavailable with a clear message).
+// current version, one transaction per migration step. A store from a newer schema, a file
+// that is not a SQLite database, or another application's database is refused, never
+// written (Unavailable with a clear message).
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
 
 }  // namespace lastgood
