@@ -10,6 +10,7 @@
 
 namespace lastgood {
 
+// REQUIRES: the strings in `manifest` are valid UTF-8, as ParseManifest guarantees.
 std::string ToCanonicalYaml(const Manifest& manifest);
 
 }  // namespace lastgood

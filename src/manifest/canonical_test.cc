@@ -1,0 +1,168 @@
+#include "manifest/canonical.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "manifest/parser.h"
+
+namespace lastgood {
+namespace {
+
+constexpr char kFull[] = R"(app: web
+parameters:
+  label: { default: v1 }
+run:
+  command: ["./bin/web", "--port", "${PORT}", "--label", "${params.label}"]
+  artifact: ./build/web.tar.gz
+  env:
+    GREETING: "hello ${params.label}"
+    DATABASE_URL: { value: "postgres://db", sticky: true }
+  stopGrace: 1500ms
+replicas: 3
+route:
+  listen: 127.0.0.1:8080
+  preview: 127.0.0.1:8081
+health:
+  readiness: { exec: ["./check", "--quick"], interval: 500ms, timeout: 1s, failureThreshold: 5 }
+strategy:
+  type: canary
+  rolling: { maxSurge: 2, maxUnavailable: 1 }
+  canary:
+    steps:
+      - weight: 10
+      - analysis: { window: 10s, minRequests: 100, maxErrorRate: 0.01, maxLatencyP99: 300ms,
+                    maxErrorRateIncrease: 0.3333333333333333, failureLimit: 1 }
+      - weight: 50
+      - pause: 1m30s
+      - pause: untilResumed
+progressDeadline: 2m
+bake: 10s
+rollback:
+  onError: release-3
+  keepPrevious: 1h
+hooks:
+  preDeploy: { command: ["./migrate", "up"], timeout: 60s }
+  postRollback: { command: ["./notify", "rolled back"] }
+)";
+
+Manifest Parse(const std::string& yaml, const std::map<std::string, std::string>& params = {}) {
+  auto r = ParseManifest(yaml, params);
+  EXPECT_TRUE(r.ok()) << r.error().ToString() << "\n" << yaml;
+  return r.ok() ? r->manifest : Manifest{};
+}
+
+// ParseManifest(ToCanonicalYaml(m), {}) == m, and the canonical text is a fixed point.
+void ExpectRoundTrip(const Manifest& m) {
+  std::string text = ToCanonicalYaml(m);
+  auto again = ParseManifest(text, {});
+  ASSERT_TRUE(again.ok()) << again.error().ToString() << "\n" << text;
+  EXPECT_EQ(again->manifest, m) << text;
+  EXPECT_EQ(ToCanonicalYaml(again->manifest), text);
+  EXPECT_TRUE(again->params.empty());
+}
+
+TEST(ToCanonicalYaml, RoundTripsAFullManifest) {
+  Manifest m = Parse(kFull);
+  ASSERT_EQ(m.strategy.canarySteps.size(), 5u);
+  ExpectRoundTrip(m);
+}
+
+TEST(ToCanonicalYaml, RoundTripsTheSampleManifests) {
+  std::ifstream in(LASTGOOD_SOURCE_DIR "/examples/sample.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  ExpectRoundTrip(Parse(text.str()));
+  ExpectRoundTrip(Parse(text.str(), {{"label", "v2: #2"}, {"failRate", "0.25"}}));
+}
+
+TEST(ToCanonicalYaml, RoundTripsEachProbeKind) {
+  for (const char* readiness : {"{ http: /healthz }", "{ tcp: true }", "{ exec: [./c] }"}) {
+    ExpectRoundTrip(Parse(std::string("app: web\nrun: {command: [./w]}\nhealth: { readiness: ") +
+                          readiness + " }\n"));
+  }
+}
+
+TEST(ToCanonicalYaml, WritesEveryFieldInAFixedOrderWithDefaults) {
+  Manifest m = Parse("app: web\nrun:\n  command: [./web]\n");
+  EXPECT_EQ(ToCanonicalYaml(m), R"(app: "web"
+run:
+  command: ["./web"]
+  env: {}
+  stopGrace: 10s
+replicas: 1
+route: {}
+health: {}
+strategy:
+  type: rolling
+  rolling:
+    maxSurge: 1
+    maxUnavailable: 0
+  canary:
+    steps: []
+progressDeadline: 1m
+bake: 0s
+rollback:
+  onError: "lastSuccessful"
+  keepPrevious: 0s
+hooks: {}
+)");
+}
+
+TEST(ToCanonicalYaml, DoesNotDependOnTheOrderFieldsWereWritten) {
+  Manifest a = Parse(
+      "app: web\nbake: 5s\nrun: {env: {A: x, B: y}, command: [./web]}\n"
+      "replicas: 2\n");
+  Manifest b = Parse(
+      "replicas: 2\nrun: {command: [./web], env: {A: x, B: y}}\nbake: 5000ms\n"
+      "app: web\n");
+  EXPECT_EQ(ToCanonicalYaml(a), ToCanonicalYaml(b));
+  EXPECT_EQ(ToCanonicalYaml(a).find("parameters"), std::string::npos);
+}
+
+TEST(ToCanonicalYaml, KeepsEnvInTheOrderWritten) {
+  Manifest m = Parse("app: web\nrun: {command: [./web], env: {Z: 1, A: 2}}\n");
+  std::string text = ToCanonicalYaml(m);
+  EXPECT_LT(text.find("Z:"), text.find("A:"));
+  ExpectRoundTrip(m);
+}
+
+TEST(ToCanonicalYaml, QuotesStringsThatYamlWouldReadAsSomethingElse) {
+  const std::vector<std::string> odd = {
+      ":",           "a: b",    "#x",     "x #y",    " lead",     "trail ",
+      "yes",         "no",      "true",   "null",    "~",         "123",
+      "0x1F",        "1e3",     "",       "-",       "- item",    "[a]",
+      "{a}",         "'q'",     "\"dq\"", "a\\b",    "tab\there", "line\nbreak",
+      "ünïcødé ☃ 🚀", "${PORT}", "*alias", "&anchor", "!tag",      "%percent",
+      "@at",         "`tick`",  "|",      ">",       "? k",       "\x01\x7f"};
+  Manifest m = Parse("app: web\nrun: {command: [./web]}\n");
+  for (size_t i = 0; i < odd.size(); ++i) {
+    m.run.command.push_back(odd[i]);
+    m.run.env.push_back({"V" + std::to_string(i), odd[i], i % 2 == 0});
+  }
+  m.run.artifact = "./dir with space/#1: x";
+  m.hooks.postDeploy = Hook{odd, Millis(1500)};
+  ExpectRoundTrip(m);
+}
+
+TEST(ToCanonicalYaml, WritesNumbersThatReadBackExactly) {
+  for (double rate : {0.0, 1.0, 0.1, 0.01, 1e-05, 0.3333333333333333, 0.123456789}) {
+    Manifest m = Parse(kFull);
+    m.strategy.canarySteps[1].analysis.maxErrorRate = rate;
+    ExpectRoundTrip(m);
+  }
+}
+
+TEST(ToCanonicalYaml, WritesDurationsInTheirShortestForm) {
+  Manifest m = Parse(kFull);
+  std::string text = ToCanonicalYaml(m);
+  EXPECT_NE(text.find("stopGrace: 1500ms"), std::string::npos) << text;
+  EXPECT_NE(text.find("pause: 1m30s"), std::string::npos) << text;
+  EXPECT_NE(text.find("pause: untilResumed"), std::string::npos) << text;
+  EXPECT_NE(text.find("progressDeadline: 2m"), std::string::npos) << text;
+  EXPECT_NE(text.find("timeout: 1m"), std::string::npos) << text;  // the hook's 60s
+}
+
+}  // namespace
+}  // namespace lastgood
