@@ -1,12 +1,45 @@
 #include "cli/main.h"
 
-#include <cstdio>
+#include <iostream>
+
+#include "cli/verbs.h"
 
 namespace lastgood::cli {
 
-int Main(int, char**) {
-  std::fprintf(stderr, "lastgood: not built yet\n");
-  return 1;
+int Main(int argc, char** argv) {
+  CLI::App app{"lastgood: a release controller — every deployment on record, the last good "
+               "version back at one command"};
+  app.require_subcommand(1);
+  Globals g;
+  app.add_option("--home", g.home, "state directory (default $LASTGOOD_HOME, else "
+                                   "$XDG_STATE_HOME/lastgood, else ~/.local/state/lastgood)")
+      ->envname("LASTGOOD_HOME");
+  app.add_option("-o,--output", g.output, "output format: json")
+      ->check(CLI::IsMember({"json", "text"}));
+  int exit_code = 0;
+  AddServe(app, g, &exit_code);
+  AddRouter(app, g, &exit_code);
+  AddApply(app, g, &exit_code);
+  AddRollVerbs(app, g, &exit_code);
+  AddHistoryVerbs(app, g, &exit_code);
+  AddVersionVerbs(app, g, &exit_code);
+  AddStatusVerbs(app, g, &exit_code);
+  // Global options are accepted after the verb too ("lastgood history web -o json").
+  app.fallthrough();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    if (g.json()) {
+      return Fail(g, Error::InvalidInput(e.what()));
+    }
+    app.exit(e);
+    return 2;
+  }
+  return exit_code;
 }
 
 }  // namespace lastgood::cli

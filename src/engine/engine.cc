@@ -17,19 +17,6 @@ namespace lastgood {
 // How long a rollback waits for the deployment it preempts to stop.
 constexpr Millis kPreemptTimeout{60'000};
 
-struct Engine::Worker {
-  std::thread thread;
-  std::atomic<bool> cancel{false};
-  std::atomic<bool> done{false};
-  std::string deployment;
-};
-
-// A deployment ready to be created, and the outcome to report once it is.
-struct Engine::Prepared {
-  Deployment deployment;
-  Outcome outcome;
-};
-
 Engine::Engine(EngineDeps deps) : deps_(std::move(deps)) {}
 
 Engine::~Engine() { Shutdown(); }
@@ -186,6 +173,7 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
 Result<Outcome> Engine::StartDeployment(Prepared p, bool preempt) {
   Deployment& d = p.deployment;
   std::unique_lock lock(mu_);
+  if (stopping_) return Error::Unavailable("the controller is shutting down; try again");
   auto& slot = workers_[d.app];
   if (slot && !slot->done) {
     if (!preempt) {

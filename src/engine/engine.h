@@ -20,6 +20,7 @@
 
 #include "artifacts/artifact_store.h"
 #include "base/clock.h"
+#include "base/names.h"
 #include "base/result.h"
 #include "engine/plan.h"
 #include "history/model.h"
@@ -138,8 +139,18 @@ class Engine {
   void Shutdown();
 
  private:
-  struct Worker;
-  struct Prepared;
+  // The thread that runs an app's deployments, one at a time.
+  struct Worker {
+    std::thread thread;
+    std::atomic<bool> cancel{false};  // a rollback preempts what runs
+    std::atomic<bool> done{false};
+    std::string deployment;
+  };
+  // A deployment ready to be created, and the outcome to report once it is.
+  struct Prepared {
+    Deployment deployment;
+    Outcome outcome;
+  };
 
   Result<Outcome> StartDeployment(Prepared p, bool preempt);
   void RunWorkerBody(Worker* w, const std::string& app, const std::string& name);

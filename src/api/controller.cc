@@ -1,0 +1,106 @@
+#include "api/controller.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "api/handlers.h"
+#include "api/server.h"
+#include "artifacts/artifact_store.h"
+#include "engine/engine.h"
+#include "store/store.h"
+#include "targets/local/local_target.h"
+
+namespace lastgood {
+
+std::string ResolveHome(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* h = std::getenv("LASTGOOD_HOME"); h && *h) return h;
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return std::string(x) + "/lastgood";
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : ".") + "/.local/state/lastgood";
+}
+
+namespace {
+
+void Log(const std::string& line) { std::fprintf(stderr, "lastgood serve: %s\n", line.c_str()); }
+
+// Holds an exclusive lock on "<home>/controller.lock" for the process's life, so that two
+// controllers never drive the same home. Returns the fd, or -1 if another holds it.
+int LockHome(const std::string& home) {
+  int fd = ::open((home + "/controller.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return -1;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) (void)!::write(fd, pid.data(), pid.size());
+  return fd;
+}
+
+}  // namespace
+
+int RunController(const ControllerOptions& options) {
+  namespace fs = std::filesystem;
+  const std::string home = fs::absolute(ResolveHome(options.home)).lexically_normal().string();
+  std::error_code ec;
+  fs::create_directories(home, ec);
+  fs::permissions(home, fs::perms::owner_all, ec);
+  for (const char* sub : {"artifacts", "releases", "logs"}) fs::create_directories(home + "/" + sub, ec);
+
+  int lock_fd = LockHome(home);
+  if (lock_fd < 0) {
+    Log("another controller is running with home " + home + "; stop it first");
+    return 3;
+  }
+  // Signals are taken by one thread with sigwait; block them before any thread starts.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto store = OpenSqliteStore(home + "/lastgood.db");
+  if (!store.ok()) {
+    Log(store.error().message);
+    return 5;
+  }
+  auto target = NewLocalTarget();
+  ArtifactStore artifacts(home + "/artifacts", home + "/releases");
+  EngineDeps deps{store->get(), target.get(), &artifacts, nullptr, Clock::Real(), home + "/logs"};
+  Engine engine(deps);
+  if (auto s = engine.Recover(); !s.ok()) {
+    Log("recovery failed: " + s.error().message);
+    return 5;
+  }
+  Api api(&engine, store->get());
+  ApiServer server(&api);
+  if (auto s = server.Listen(home + "/api.sock"); !s.ok()) {
+    Log(s.error().message);
+    return 5;
+  }
+  Log("controller pid " + std::to_string(::getpid()) + " serving " + home + "/api.sock");
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    Log(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+    engine.Shutdown();  // running deployments stay Running; the next start resumes them
+    server.Stop();
+  });
+  server.Run();
+  signals.join();
+  target->Detach();  // instances outlive the controller
+  Log("stopped");
+  ::close(lock_fd);
+  return 0;
+}
+
+}  // namespace lastgood

@@ -1,0 +1,22 @@
+// The controller process (`lastgood serve`): opens the store in the home, re-adopts the
+// instances and resumes the deployments an earlier controller left, and serves the API on
+// "<home>/api.sock" until SIGTERM or SIGINT. Instances keep running after it stops.
+#pragma once
+
+#include <string>
+
+namespace lastgood {
+
+struct ControllerOptions {
+  std::string home;  // created (0700) if missing
+};
+
+// Returns the process exit code: 0 after a clean stop; 3 if another controller runs with
+// this home; 5 if the store or the socket cannot be opened.
+int RunController(const ControllerOptions& options);
+
+// The home: --home, else $LASTGOOD_HOME, else $XDG_STATE_HOME/lastgood, else
+// ~/.local/state/lastgood.
+std::string ResolveHome(const std::string& flag);
+
+}  // namespace lastgood

@@ -1,0 +1,238 @@
+#include "api/handlers.h"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "api/json.h"
+#include "base/names.h"
+
+namespace lastgood {
+namespace {
+
+using nlohmann::json;
+
+struct RouteTarget {
+  std::vector<std::string> path;            // segments after "/v1"
+  std::map<std::string, std::string> query;
+};
+
+RouteTarget SplitTarget(const std::string& target) {
+  RouteTarget t;
+  std::string path = target.substr(0, target.find('?'));
+  std::string query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) t.path.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  if (!t.path.empty() && t.path[0] == "v1") t.path.erase(t.path.begin());
+  else t.path.insert(t.path.begin(), "?");  // not under /v1: no route matches
+  size_t k = 0;
+  while (k < query.size()) {
+    size_t amp = query.find('&', k);
+    if (amp == std::string::npos) amp = query.size();
+    std::string kv = query.substr(k, amp - k);
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) t.query[kv.substr(0, eq)] = kv.substr(eq + 1);
+    k = amp + 1;
+  }
+  return t;
+}
+
+ApiResponse Ok(const json& j) { return {200, j.dump()}; }
+ApiResponse Fail(const Error& e) { return {HttpStatusFor(e.code), ErrorJson(e).dump()}; }
+
+Result<int> ParseInt(const std::string& s, const std::string& what) {
+  int v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size())
+    return Error::InvalidInput(what + " must be a whole number, not '" + s + "'", what);
+  return v;
+}
+
+// Parses a JSON object body whose fields must be among `allowed`.
+Result<json> Body(const std::string& body, const std::set<std::string>& allowed) {
+  if (body.size() > kMaxRequestBody) return Error::InvalidInput("request body is too large");
+  json j = json::parse(body.empty() ? "{}" : body, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return Error::InvalidInput("request body must be a JSON object");
+  for (auto& [k, v] : j.items()) {
+    if (!allowed.count(k)) return Error::InvalidInput("unknown field '" + k + "'", k);
+  }
+  return j;
+}
+
+template <typename T>
+Result<std::optional<T>> Field(const json& j, const std::string& name) {
+  if (!j.contains(name) || j[name].is_null()) return std::optional<T>{};
+  try {
+    return std::optional<T>(j[name].get<T>());
+  } catch (const json::exception&) {
+    return Error::InvalidInput("field '" + name + "' has the wrong type", name);
+  }
+}
+
+#define LG_FIELD(var, type, j, name)          \
+  auto var##_r = Field<type>(j, name);        \
+  if (!var##_r.ok()) return Fail(var##_r.error()); \
+  auto var = *var##_r;
+
+}  // namespace
+
+ApiResponse Api::Handle(const ApiRequest& req) {
+  RouteTarget t = SplitTarget(req.target);
+  const auto& p = t.path;
+  const bool get = req.method == "GET", post = req.method == "POST";
+
+  if (get && p == std::vector<std::string>{"health"}) {
+    return Ok({{"ok", true}, {"pid", ::getpid()}});
+  }
+  if (get && p == std::vector<std::string>{"apps"}) {
+    auto apps = store_->ListApps();
+    if (!apps.ok()) return Fail(apps.error());
+    json out = json::array();
+    for (const auto& a : *apps) {
+      auto st = engine_->StatusOf(a.name);
+      if (st.ok()) out.push_back(StatusJson(*st));
+    }
+    return Ok(out);
+  }
+  if (post && p == std::vector<std::string>{"apply"}) {
+    auto body = Body(req.body, {"manifest", "manifestDir", "params", "name", "slot", "whatIf",
+                                "rollbackOnError"});
+    if (!body.ok()) return Fail(body.error());
+    LG_FIELD(manifest, std::string, *body, "manifest");
+    LG_FIELD(dir, std::string, *body, "manifestDir");
+    using Params = std::map<std::string, std::string>;
+    LG_FIELD(params, Params, *body, "params");
+    LG_FIELD(name, std::string, *body, "name");
+    LG_FIELD(slot, std::string, *body, "slot");
+    LG_FIELD(what_if, bool, *body, "whatIf");
+    LG_FIELD(on_error, std::string, *body, "rollbackOnError");
+    if (!manifest) return Fail(Error::InvalidInput("field 'manifest' is required", "manifest"));
+    ApplyRequest ar;
+    ar.manifest = *manifest;
+    ar.manifestDir = dir.value_or(".");
+    ar.params = params.value_or(std::map<std::string, std::string>{});
+    ar.name = name.value_or("");
+    ar.slot = slot.value_or(kProductionSlot);
+    ar.whatIf = what_if.value_or(false);
+    ar.rollbackOnError = on_error;
+    ar.actor = req.actor;
+    auto o = engine_->Apply(ar);
+    if (!o.ok()) return Fail(o.error());
+    return Ok(OutcomeJson(*o));
+  }
+  if (p.size() < 2 || p[0] != "apps") {
+    return Fail(Error::NotFound("no such API route: " + req.method + " " + req.target));
+  }
+  const std::string& app = p[1];
+  if (auto s = ValidateName(app, "app name"); !s.ok()) return Fail(s.error());
+
+  if (get && p.size() == 2) {
+    auto st = engine_->StatusOf(app);
+    if (!st.ok()) return Fail(st.error());
+    return Ok(StatusJson(*st));
+  }
+  if (get && p.size() == 3 && p[2] == "versions") {
+    auto vs = store_->ListVersions(app);
+    if (!vs.ok()) return Fail(vs.error());
+    if (vs->empty()) {
+      if (auto s = engine_->StatusOf(app); !s.ok()) return Fail(s.error());
+    }
+    json out = json::array();
+    for (const auto& v : *vs) out.push_back(VersionJson(v));
+    return Ok(out);
+  }
+  if (get && p.size() == 4 && p[2] == "versions") {
+    auto n = ParseInt(p[3], "version");
+    if (!n.ok()) return Fail(n.error());
+    auto v = store_->GetVersion(app, *n);
+    if (!v.ok()) return Fail(v.error());
+    json j = VersionJson(*v);
+    j["app"] = app;
+    j["manifest"] = v->manifest;
+    return Ok(j);
+  }
+  if (get && p.size() == 3 && p[2] == "diff") {
+    auto a = ParseInt(t.query["a"], "a");
+    auto b = ParseInt(t.query["b"], "b");
+    if (!a.ok()) return Fail(a.error());
+    if (!b.ok()) return Fail(b.error());
+    auto d = engine_->Diff(app, *a, *b);
+    if (!d.ok()) return Fail(d.error());
+    return Ok({{"app", app}, {"a", *a}, {"b", *b}, {"diff", *d}});
+  }
+  if (get && p.size() == 3 && p[2] == "deployments") {
+    int limit = kDefaultHistoryLimit;
+    if (t.query.count("limit")) {
+      auto l = ParseInt(t.query["limit"], "limit");
+      if (!l.ok()) return Fail(l.error());
+      if (*l < 1 || *l > kMaxHistoryLimit)
+        return Fail(Error::InvalidInput("limit must be between 1 and 10000", "limit"));
+      limit = *l;
+    }
+    auto ds = store_->ListDeployments(app, limit);
+    if (!ds.ok()) return Fail(ds.error());
+    if (ds->empty()) {
+      if (auto s = engine_->StatusOf(app); !s.ok()) return Fail(s.error());
+    }
+    json out = json::array();
+    for (const auto& d : *ds) out.push_back(DeploymentJson(d, false));
+    return Ok(out);
+  }
+  if (get && p.size() == 4 && p[2] == "deployments") {
+    // Long-poll: with since=SEQ, wait (up to wait=MS) until something changed after SEQ.
+    if (t.query.count("since")) {
+      uint64_t since = std::strtoull(t.query["since"].c_str(), nullptr, 10);
+      int wait = kMaxWaitMillis;
+      if (t.query.count("wait")) {
+        auto w = ParseInt(t.query["wait"], "wait");
+        if (!w.ok()) return Fail(w.error());
+        wait = std::clamp(*w, 0, kMaxWaitMillis);
+      }
+      engine_->WaitForChange(since, Millis(wait));
+    }
+    uint64_t seq = engine_->ChangeSeq();
+    auto d = store_->GetDeployment(app, p[3]);
+    if (!d.ok()) return Fail(d.error());
+    json j = DeploymentJson(*d, true);
+    j["app"] = app;
+    j["changeSeq"] = seq;
+    auto follow = IsFinal(d->state) ? engine_->FollowUp(app, d->name) : std::nullopt;
+    j["followedBy"] = follow ? json(*follow) : json(nullptr);
+    return Ok(j);
+  }
+  if (post && p.size() == 3 && (p[2] == "rollback" || p[2] == "rollforward")) {
+    auto body = Body(req.body, {"to", "force", "whatIf", "slot"});
+    if (!body.ok()) return Fail(body.error());
+    LG_FIELD(to, int, *body, "to");
+    LG_FIELD(force, bool, *body, "force");
+    LG_FIELD(what_if, bool, *body, "whatIf");
+    LG_FIELD(slot, std::string, *body, "slot");
+    RollRequest rr{app, to, force.value_or(false), what_if.value_or(false),
+                   slot.value_or(kProductionSlot), req.actor};
+    auto o = p[2] == "rollback" ? engine_->Rollback(rr) : engine_->Rollforward(rr);
+    if (!o.ok()) return Fail(o.error());
+    return Ok(OutcomeJson(*o));
+  }
+  if (post && p.size() == 3 && p[2] == "promote") {
+    auto body = Body(req.body, {"version", "whatIf"});
+    if (!body.ok()) return Fail(body.error());
+    LG_FIELD(version, int, *body, "version");
+    LG_FIELD(what_if, bool, *body, "whatIf");
+    if (!version) return Fail(Error::InvalidInput("field 'version' is required", "version"));
+    auto o = engine_->Promote({app, *version, what_if.value_or(false), req.actor});
+    if (!o.ok()) return Fail(o.error());
+    return Ok(OutcomeJson(*o));
+  }
+  return Fail(Error::NotFound("no such API route: " + req.method + " " + req.target));
+}
+
+}  // namespace lastgood

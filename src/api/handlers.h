@@ -1,0 +1,56 @@
+// Api: the controller's HTTP/JSON API under /v1, independent of any transport: a request
+// in, a response out. The CLI is a thin client of it; every verb maps to one route:
+//
+//   GET  /v1/health
+//   GET  /v1/apps
+//   GET  /v1/apps/{app}                         status
+//   GET  /v1/apps/{app}/versions
+//   GET  /v1/apps/{app}/versions/{n}            one version with its manifest
+//   GET  /v1/apps/{app}/diff?a=N&b=M
+//   GET  /v1/apps/{app}/deployments?limit=N     history, newest first
+//   GET  /v1/apps/{app}/deployments/{name}?since=SEQ&wait=MS   (long-poll for a change)
+//   POST /v1/apply                              {manifest, manifestDir, params, name, slot,
+//                                                whatIf, rollbackOnError}
+//   POST /v1/apps/{app}/rollback                {to, force, whatIf, slot}
+//   POST /v1/apps/{app}/rollforward             {to, force, whatIf, slot}
+//   POST /v1/apps/{app}/promote                 {version, whatIf}
+//
+// Bodies are JSON objects; unknown fields, wrong types and oversized bodies are refused
+// with 400 and change nothing. Thread-safe (the engine and store are).
+#pragma once
+
+#include <string>
+
+#include "engine/engine.h"
+#include "store/store.h"
+
+namespace lastgood {
+
+inline constexpr size_t kMaxRequestBody = 2 << 20;
+inline constexpr int kDefaultHistoryLimit = 100;
+inline constexpr int kMaxHistoryLimit = 10'000;
+inline constexpr int kMaxWaitMillis = 30'000;
+
+struct ApiRequest {
+  std::string method;  // "GET", "POST"
+  std::string target;  // path and query: "/v1/apps/web/deployments?limit=5"
+  std::string body;
+  std::string actor;   // who asks: "local:root", a token's name
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string body;  // JSON
+};
+
+class Api {
+ public:
+  Api(Engine* engine, Store* store) : engine_(engine), store_(store) {}
+  ApiResponse Handle(const ApiRequest& request);
+
+ private:
+  Engine* engine_;
+  Store* store_;
+};
+
+}  // namespace lastgood

@@ -1,0 +1,64 @@
+#include "cli/output.h"
+
+#include <cstdio>
+#include <iostream>
+
+#include "api/controller.h"
+
+namespace lastgood::cli {
+
+std::string Globals::Home() const { return ResolveHome(home); }
+
+ApiClient Globals::Client() const { return ApiClient(Home() + "/api.sock"); }
+
+int Fail(const Globals& g, const Error& e) {
+  if (g.json()) {
+    nlohmann::json err = {{"code", ErrorCodeName(e.code)}, {"message", e.message}};
+    if (!e.field.empty()) err["field"] = e.field;
+    if (e.line > 0) err["line"] = e.line;
+    std::cerr << nlohmann::json{{"error", err}}.dump() << "\n";
+  } else {
+    std::cerr << "lastgood: " << e.ToString() << "\n";
+  }
+  return ExitCodeFor(e.code);
+}
+
+void PrintJson(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+
+void PrintTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (widths.size() <= i) widths.push_back(0);
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out += row[i];
+      if (i + 1 < row.size()) out += std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    out += "\n";
+  }
+  std::cout << out;
+}
+
+std::string ShortTime(const nlohmann::json& t) {
+  if (!t.is_string()) return "-";
+  std::string s = t.get<std::string>();
+  if (s.size() >= 19) {
+    s = s.substr(0, 19);
+    s[10] = ' ';
+  }
+  return s;
+}
+
+std::string ShortDuration(int64_t ms) {
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2fs", ms / 1000.0);
+  return buf;
+}
+
+}  // namespace lastgood::cli

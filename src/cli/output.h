@@ -1,0 +1,37 @@
+// What every verb shares: the global options and the two output forms (text for people,
+// `-o json` for scripts, DESIGN.md section 5), and the mapping of errors to exit codes.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "cli/client.h"
+
+namespace lastgood::cli {
+
+struct Globals {
+  std::string home;    // --home (resolved with LASTGOOD_HOME etc. by Home())
+  std::string output;  // "" (text) or "json"
+  bool json() const { return output == "json"; }
+  std::string Home() const;
+  ApiClient Client() const;
+};
+
+// Prints the error (text: "lastgood: field (line N): message"; json: {"error": …} on
+// stderr) and returns its exit code.
+int Fail(const Globals& g, const Error& e);
+
+// Prints a JSON value on stdout, pretty.
+void PrintJson(const nlohmann::json& j);
+
+// Prints rows as aligned columns, the first row being the header.
+void PrintTable(const std::vector<std::vector<std::string>>& rows);
+
+// "2026-11-27T22:53:10.123Z" → "2026-11-27 22:53:10"; null → "-".
+std::string ShortTime(const nlohmann::json& t);
+// 1234 → "1.23s", 45 → "45ms".
+std::string ShortDuration(int64_t millis);
+
+}  // namespace lastgood::cli

@@ -1,0 +1,28 @@
+// Each verb registers its subcommand on the CLI11 app. A verb's callback stores its exit
+// code in *exit_code. Verbs are thin clients of /v1 (STYLE.md rule 8).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/output.h"
+
+namespace lastgood::cli {
+
+void AddServe(CLI::App& app, Globals& g, int* exit_code);
+void AddRouter(CLI::App& app, Globals& g, int* exit_code);
+void AddApply(CLI::App& app, Globals& g, int* exit_code);
+void AddRollVerbs(CLI::App& app, Globals& g, int* exit_code);  // rollback, rollforward, promote
+void AddHistoryVerbs(CLI::App& app, Globals& g, int* exit_code);  // history, deployment
+void AddVersionVerbs(CLI::App& app, Globals& g, int* exit_code);  // versions, show, diff
+void AddStatusVerbs(CLI::App& app, Globals& g, int* exit_code);   // status, apps
+
+// Follows a deployment until it ends, printing one line per step as it happens (text), and
+// then any automatic rollback that followed it. Returns the exit code: 0 if the first
+// deployment Succeeded, 1 otherwise. With json, prints the final records instead.
+int FollowDeployment(const Globals& g, const std::string& app, const std::string& name,
+                     nlohmann::json* final_record);
+
+// Prints an intent's outcome (what-if plan and diff, no-op message) in text form.
+void PrintOutcome(const nlohmann::json& outcome);
+
+}  // namespace lastgood::cli
