@@ -70,13 +70,13 @@ class Process {
 
   // Sends `sig` to the child. Returns false once the child has been reaped (its pid may be
   // reused by then, so it is never signalled) or when kill(2) fails.
-  bool Kill(int sig = SIGKILL) { return pid_ > 0 && !Reap(false) && ::kill(pid_, sig) == 0; }
+  bool Kill(int sig = SIGKILL) { return pid_ > 0 && !Reap() && ::kill(pid_, sig) == 0; }
 
   // Waits up to `timeout` for the child to end; nullopt if it still runs (or never started).
   std::optional<ExitStatus> Wait(std::chrono::milliseconds timeout) {
     if (pid_ <= 0) return std::nullopt;
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!Reap(false)) {
+    while (!Reap()) {
       if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
@@ -84,16 +84,16 @@ class Process {
   }
 
   // True while the child has not ended (does not block).
-  bool Running() { return pid_ > 0 && !Reap(false); }
+  bool Running() { return pid_ > 0 && !Reap(); }
 
  private:
   // Reaps the child if it has ended; returns true when its status is known.
-  bool Reap(bool block) {
+  bool Reap() {
     if (status_) return true;
     int raw = 0;
     pid_t r;
     do {
-      r = ::waitpid(pid_, &raw, block ? 0 : WNOHANG);
+      r = ::waitpid(pid_, &raw, WNOHANG);
     } while (r < 0 && errno == EINTR);
     if (r != pid_) return false;
     ExitStatus s;
