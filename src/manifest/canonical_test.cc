@@ -164,5 +164,28 @@ TEST(ToCanonicalYaml, WritesDurationsInTheirShortestForm) {
   EXPECT_NE(text.find("timeout: 1m"), std::string::npos) << text;  // the hook's 60s
 }
 
+// Every manifest that parses must round-trip, not only the ones written by hand: drop each
+// line and each character of a full manifest in turn and check whatever still parses.
+TEST(ToCanonicalYaml, RoundTripsEveryVariantThatParses) {
+  const std::string full = kFull;
+  int parsed = 0;
+  auto check = [&](const std::string& yaml) {
+    auto r = ParseManifest(yaml, {});
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().code, ErrorCode::kInvalidInput) << r.error().ToString();
+      return;
+    }
+    ++parsed;
+    ExpectRoundTrip(r->manifest);
+  };
+  for (size_t i = 0; i < full.size(); ++i) check(full.substr(0, i) + full.substr(i + 1));
+  for (size_t start = 0; start < full.size();) {
+    size_t end = full.find('\n', start) + 1;
+    check(full.substr(0, start) + full.substr(end));
+    start = end;
+  }
+  EXPECT_GT(parsed, 100);
+}
+
 }  // namespace
 }  // namespace lastgood

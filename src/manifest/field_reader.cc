@@ -138,6 +138,11 @@ Result<std::string> FieldReader::Scalar(const Field& f, const char* expected,
   }
   *original = f.node.Scalar();
   auto text = SubstituteParams(*original, params_, f.path, f.line);
+  if (text.ok() && (resolved_bytes_ += text->size()) > kMaxResolvedBytes) {
+    return Error::InvalidInput("the manifest grows past " + std::to_string(kMaxResolvedBytes) +
+                                   " bytes once parameters are substituted; use shorter values",
+                               f.path, f.line);
+  }
   if (text.ok() && text->find('\0') != std::string::npos) {
     return Error::InvalidInput(
         "contains a NUL character, which no program argument, path or "

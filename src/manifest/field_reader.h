@@ -22,6 +22,10 @@ namespace lastgood::manifest_internal {
 
 using Params = std::map<std::string, std::string>;
 
+// The most text all scalars together may hold once parameters are substituted, so that
+// many references to a long value cannot blow a small manifest up.
+inline constexpr size_t kMaxResolvedBytes = 4 << 20;
+
 // A YAML node and where it is.
 struct Field {
   YAML::Node node;
@@ -90,6 +94,7 @@ class FieldReader {
   // The scalar text with parameters substituted; `original` is set to the text as written.
   Result<std::string> Scalar(const Field& f, const char* expected, std::string* original) const;
   const Params& params_;
+  mutable size_t resolved_bytes_ = 0;  // a running total, checked against kMaxResolvedBytes
 };
 
 }  // namespace lastgood::manifest_internal

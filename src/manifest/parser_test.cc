@@ -252,6 +252,14 @@ TEST(ParseManifest, RefusesInputOverTheSizeLimit) {
   EXPECT_NE(e.message.find("limit"), std::string::npos);
 }
 
+TEST(ParseManifest, RefusesParametersThatBlowTheManifestUp) {
+  std::string yaml = "app: web\nparameters: { big: {} }\nrun:\n  command:\n    - ./web\n";
+  for (int i = 0; i < 100; ++i) yaml += "    - ${params.big}\n";
+  Error e = ParseError(yaml, {{"big", std::string(60'000, 'x')}});
+  EXPECT_EQ(e.field.rfind("run.command[", 0), 0u) << e.ToString();
+  EXPECT_NE(e.message.find("once parameters are substituted"), std::string::npos);
+}
+
 TEST(ParseManifest, SurvivesDeeplyNestedInput) {
   Error e = ParseError(std::string(200'000, '['));
   EXPECT_EQ(e.code, ErrorCode::kInvalidInput);
