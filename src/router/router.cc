@@ -1,0 +1,237 @@
+#include "router/router.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "router/address.h"
+#include "router/compiled_table.h"
+#include "router/control_server.h"
+#include "router/listen_sockets.h"
+#include "router/metrics.h"
+#include "router/table_store.h"
+#include "router/worker.h"
+
+namespace lastgood {
+namespace {
+
+namespace asio = boost::asio;
+
+int ThreadCount(int requested) {
+  if (requested > 0) return requested;
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+Status WriteSmallFile(const std::string& path, const std::string& text) {
+  std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << text;
+    if (!out) return Error::Internal("cannot write " + temp + ": " + strerror(errno));
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    return Error::Internal("cannot rename to " + path + ": " + strerror(errno));
+  }
+  return Status::Ok();
+}
+
+class RouterImpl : public Router {
+ public:
+  explicit RouterImpl(const RouterOptions& options)
+      : options_(options), shared_(options, ThreadCount(options.threads)) {}
+
+  ~RouterImpl() override { Shutdown(); }
+
+  Status Open() {
+    std::error_code fs_error;
+    std::filesystem::create_directories(options_.home, fs_error);
+    if (fs_error) return Error::Internal("cannot create " + options_.home + ": " + fs_error.message());
+    int threads = ThreadCount(options_.threads);
+    for (int i = 0; i < threads; ++i) {
+      workers_.push_back(std::make_unique<Worker>(i, shared_));
+    }
+    auto loaded = LoadTable(Path(kTableFileName));
+    if (!loaded.ok()) return loaded.error();
+    ControlHandlers handlers;
+    handlers.apply = [this](const RoutingTable& t) { return Apply(t); };
+    handlers.stats = [this](Millis window) { return Stats(window); };
+    handlers.generation = [this] { return generation_.load(); };
+    handlers.metrics = [this] { return PrometheusText(shared_.stats, generation_.load()); };
+    auto control = StartControlServer(control_io_, Path("router.sock"), options_.admin, handlers);
+    if (!control.ok()) return control.error();
+    control_ = std::move(*control);
+    for (auto& w : workers_) w->Start();
+    if (loaded->has_value()) {
+      auto applied = ApplyLocked(**loaded, /*persist=*/false);
+      if (!applied.ok()) {
+        Error e = applied.error();
+        e.message = "cannot restore " + Path(kTableFileName) + ": " + e.message;
+        return e;
+      }
+    }
+    control_thread_ = std::thread([this] {
+      auto guard = asio::make_work_guard(control_io_);
+      control_io_.run();
+    });
+    LG_RETURN_IF_ERROR(WriteSmallFile(Path("router.pid"), std::to_string(getpid()) + "\n"));
+    LG_RETURN_IF_ERROR(WriteSmallFile(Path("router.admin"), control_->AdminAddress() + "\n"));
+    return Status::Ok();
+  }
+
+  Result<uint64_t> Apply(const RoutingTable& table) override { return ApplyLocked(table, true); }
+
+  RouterStats Stats(std::chrono::milliseconds window) override {
+    return shared_.stats.Read(window);
+  }
+
+  uint16_t ListenerPort(const std::string& address) override {
+    std::lock_guard<std::mutex> lock(apply_mu_);
+    auto it = listeners_.find(address);
+    return it == listeners_.end() ? 0 : it->second.bound.port();
+  }
+
+  std::string AdminAddress() override { return control_ ? control_->AdminAddress() : ""; }
+
+  void Shutdown() override {
+    if (stopped_.exchange(true)) return;
+    shared_.draining.store(true);
+    for (auto& w : workers_) w->RemoveAllListeners();
+    // In-flight requests finish (their responses say Connection: close); idle keep-alive
+    // connections are closed by the workers' tickers.
+    auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+    while (shared_.connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (control_) asio::post(control_io_, [this] { control_->Close(); });
+    control_io_.stop();
+    if (control_thread_.joinable()) control_thread_.join();
+    if (control_) control_->Close();
+    for (auto& w : workers_) w->Stop();
+    ::unlink(Path("router.pid").c_str());
+    ::unlink(Path("router.admin").c_str());
+  }
+
+ private:
+  std::string Path(const char* name) const { return options_.home + "/" + name; }
+
+  Result<uint64_t> ApplyLocked(const RoutingTable& table, bool persist) {
+    std::lock_guard<std::mutex> lock(apply_mu_);
+    if (have_table_ && table.generation < current_.generation) {
+      return Error::Conflict("table generation " + std::to_string(table.generation) +
+                             " is older than the one in force (" +
+                             std::to_string(current_.generation) + ")");
+    }
+    // Open new listeners first: if one cannot be opened, nothing changes.
+    std::map<std::string, ListenSockets> opened;
+    for (size_t i = 0; i < table.listeners.size(); ++i) {
+      const std::string& address = table.listeners[i].address;
+      if (listeners_.count(address) || opened.count(address)) continue;
+      auto sockets = OpenListenSockets(ParseAddress(address, true).value(),
+                                       static_cast<int>(workers_.size()));
+      if (!sockets.ok()) {
+        for (auto& [a, s] : opened) CloseListenSockets(s);
+        return Error::InvalidInput(sockets.error().message,
+                                   "listeners[" + std::to_string(i) + "].address");
+      }
+      opened[address] = std::move(*sockets);
+    }
+    if (persist) {
+      Status saved = SaveTable(Path(kTableFileName), table);
+      if (!saved.ok()) {
+        for (auto& [a, s] : opened) CloseListenSockets(s);
+        return saved.error();
+      }
+    }
+    shared_.Publish(CompileTable(table, pool_ids_, listener_ids_, shared_.stats));
+    for (auto& [address, sockets] : opened) {
+      uint32_t id = listener_ids_.Of(address);
+      for (size_t w = 0; w < workers_.size(); ++w) {
+        workers_[w]->AddListener(id, sockets.fds[w], sockets.bound);
+      }
+      listeners_[address] = {id, sockets.bound};
+    }
+    std::set<std::string> wanted;
+    for (const auto& l : table.listeners) wanted.insert(l.address);
+    for (auto it = listeners_.begin(); it != listeners_.end();) {
+      if (wanted.count(it->first)) {
+        ++it;
+        continue;
+      }
+      for (auto& w : workers_) w->RemoveListener(it->second.id);
+      it = listeners_.erase(it);
+    }
+    for (auto& w : workers_) w->Refresh();
+    current_ = table;
+    have_table_ = true;
+    generation_.store(table.generation);
+    return table.generation;
+  }
+
+  struct OpenListener {
+    uint32_t id;
+    asio::ip::tcp::endpoint bound;
+  };
+
+  const RouterOptions options_;
+  RouterShared shared_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  asio::io_context control_io_{1};
+  std::thread control_thread_;
+  std::unique_ptr<ControlServer> control_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stopped_{false};
+
+  std::mutex apply_mu_;  // serializes table changes; guards the members below
+  StableIds pool_ids_, listener_ids_;
+  std::map<std::string, OpenListener> listeners_;
+  RoutingTable current_;
+  bool have_table_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Router>> Router::Start(const RouterOptions& options) {
+  if (options.home.empty()) return Error::InvalidInput("the router needs a home directory", "home");
+  auto router = std::make_unique<RouterImpl>(options);
+  Status s = router->Open();
+  if (!s.ok()) {
+    router->Shutdown();
+    return s.error();
+  }
+  return std::unique_ptr<Router>(std::move(router));
+}
+
+int RunRouter(const RouterOptions& options) {
+  // Block the stop signals in every thread; this one waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  auto router = Router::Start(options);
+  if (!router.ok()) {
+    fprintf(stderr, "lastgood router: %s\n", router.error().ToString().c_str());
+    return ExitCodeFor(router.error().code);
+  }
+  fprintf(stderr, "lastgood router: serving; control socket %s/router.sock, admin %s\n",
+          options.home.c_str(), (*router)->AdminAddress().c_str());
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  fprintf(stderr, "lastgood router: stopping (signal %d)\n", signal_number);
+  (*router)->Shutdown();
+  return 0;
+}
+
+}  // namespace lastgood

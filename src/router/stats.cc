@@ -1,0 +1,62 @@
+#include "router/stats.h"
+
+#include <nlohmann/json.hpp>
+
+namespace lastgood {
+
+using nlohmann::json;
+
+std::string StatsToJson(const RouterStats& stats) {
+  json rows = json::array();
+  for (const auto& r : stats.rows) {
+    rows.push_back({{"app", r.app},
+                    {"slot", r.slot},
+                    {"version", r.version},
+                    {"backend", r.backend},
+                    {"requests", r.requests},
+                    {"responses2xx", r.responses2xx},
+                    {"responses3xx", r.responses3xx},
+                    {"responses4xx", r.responses4xx},
+                    {"responses5xx", r.responses5xx},
+                    {"connectErrors", r.connectErrors},
+                    {"timeouts", r.timeouts},
+                    {"p50ms", r.p50ms},
+                    {"p90ms", r.p90ms},
+                    {"p99ms", r.p99ms},
+                    {"maxms", r.maxms}});
+  }
+  return json{{"windowMillis", stats.windowMillis}, {"rows", std::move(rows)}}.dump();
+}
+
+Result<RouterStats> StatsFromJson(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Error::InvalidInput("stats are not a JSON object");
+  try {
+    RouterStats stats;
+    stats.windowMillis = j.value("windowMillis", int64_t{0});
+    for (const auto& r : j.value("rows", json::array())) {
+      StatsRow row;
+      row.app = r.value("app", "");
+      row.slot = r.value("slot", "");
+      row.version = r.value("version", 0);
+      row.backend = r.value("backend", "");
+      row.requests = r.value("requests", uint64_t{0});
+      row.responses2xx = r.value("responses2xx", uint64_t{0});
+      row.responses3xx = r.value("responses3xx", uint64_t{0});
+      row.responses4xx = r.value("responses4xx", uint64_t{0});
+      row.responses5xx = r.value("responses5xx", uint64_t{0});
+      row.connectErrors = r.value("connectErrors", uint64_t{0});
+      row.timeouts = r.value("timeouts", uint64_t{0});
+      row.p50ms = r.value("p50ms", 0.0);
+      row.p90ms = r.value("p90ms", 0.0);
+      row.p99ms = r.value("p99ms", 0.0);
+      row.maxms = r.value("maxms", 0.0);
+      stats.rows.push_back(std::move(row));
+    }
+    return stats;
+  } catch (const json::exception& e) {
+    return Error::InvalidInput(std::string("stats have a field of the wrong type: ") + e.what());
+  }
+}
+
+}  // namespace lastgood

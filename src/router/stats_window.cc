@@ -1,0 +1,180 @@
+#include "router/stats_window.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace lastgood {
+
+void StatsCounters::Add(const StatsCounters& o) {
+  requests += o.requests;
+  for (int i = 0; i < 4; ++i) by_class[i] += o.by_class[i];
+  connect_errors += o.connect_errors;
+  timeouts += o.timeouts;
+  max_micros = std::max(max_micros, o.max_micros);
+}
+
+void StatsSnapshot::Add(const StatsSnapshot& o) {
+  counters.Add(o.counters);
+  for (int b = 0; b < kLatencyBuckets; ++b) histogram[b] += o.histogram[b];
+}
+
+double StatsSnapshot::QuantileMillis(double q) const {
+  uint64_t total = 0;
+  for (uint64_t c : histogram) total += c;
+  return LatencyQuantileMicros(histogram, total, q) / 1000.0;
+}
+
+int64_t StatsSecond() {
+  using namespace std::chrono;
+  return duration_cast<seconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+SeriesCell::~SeriesCell() {
+  for (auto& b : buckets_) delete[] b.histogram.load();
+}
+
+void SeriesCell::Count(Counters& c, const RequestSample& s) {
+  Bump(c.requests);
+  if (s.status >= 200 && s.status < 600) Bump(c.by_class[s.status / 100 - 2]);
+  if (s.connect_errors) Bump(c.connect_errors, s.connect_errors);
+  if (s.timeout) Bump(c.timeouts);
+  if (s.latency_micros > c.max_micros.load(std::memory_order_relaxed)) {
+    c.max_micros.store(s.latency_micros, std::memory_order_relaxed);
+  }
+}
+
+void SeriesCell::Record(int64_t second, const RequestSample& sample) {
+  if (!sample.counts_request) {
+    Bump(totals_.connect_errors, sample.connect_errors);
+    Bucket& b = buckets_[second % kStatsWindowSeconds];
+    if (b.second.load(std::memory_order_relaxed) == second) {
+      Bump(b.counters.connect_errors, sample.connect_errors);
+      return;
+    }
+  }
+  Bucket& b = buckets_[second % kStatsWindowSeconds];
+  std::atomic<uint32_t>* histogram = b.histogram.load(std::memory_order_relaxed);
+  if (b.second.load(std::memory_order_relaxed) != second) {
+    // A bucket from kStatsWindowSeconds ago: clear it before reuse.
+    b.second.store(-1, std::memory_order_release);
+    for (auto* c : {&b.counters.requests, &b.counters.connect_errors, &b.counters.timeouts,
+                    &b.counters.max_micros}) {
+      c->store(0, std::memory_order_relaxed);
+    }
+    for (auto& c : b.counters.by_class) c.store(0, std::memory_order_relaxed);
+    if (histogram) {
+      for (int i = 0; i < kLatencyBuckets; ++i) histogram[i].store(0, std::memory_order_relaxed);
+    } else {
+      histogram = new std::atomic<uint32_t>[kLatencyBuckets]();
+      b.histogram.store(histogram, std::memory_order_release);
+    }
+    b.second.store(second, std::memory_order_release);
+  }
+  if (!sample.counts_request) {
+    Bump(b.counters.connect_errors, sample.connect_errors);
+    return;
+  }
+  Count(b.counters, sample);
+  auto& slot = histogram[LatencyBucket(sample.latency_micros)];
+  slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  Count(totals_, sample);
+}
+
+void SeriesCell::AddWindow(int64_t now, int window_seconds, StatsSnapshot* out) const {
+  for (const Bucket& b : buckets_) {
+    int64_t s = b.second.load(std::memory_order_acquire);
+    if (s < 0 || s > now || s <= now - window_seconds) continue;
+    StatsCounters c;
+    c.requests = b.counters.requests.load(std::memory_order_relaxed);
+    for (int i = 0; i < 4; ++i) c.by_class[i] = b.counters.by_class[i].load(std::memory_order_relaxed);
+    c.connect_errors = b.counters.connect_errors.load(std::memory_order_relaxed);
+    c.timeouts = b.counters.timeouts.load(std::memory_order_relaxed);
+    c.max_micros = b.counters.max_micros.load(std::memory_order_relaxed);
+    out->counters.Add(c);
+    if (const auto* h = b.histogram.load(std::memory_order_acquire)) {
+      for (int i = 0; i < kLatencyBuckets; ++i) out->histogram[i] += h[i].load(std::memory_order_relaxed);
+    }
+  }
+}
+
+void SeriesCell::AddTotals(StatsCounters* out) const {
+  StatsCounters c;
+  c.requests = totals_.requests.load(std::memory_order_relaxed);
+  for (int i = 0; i < 4; ++i) c.by_class[i] = totals_.by_class[i].load(std::memory_order_relaxed);
+  c.connect_errors = totals_.connect_errors.load(std::memory_order_relaxed);
+  c.timeouts = totals_.timeouts.load(std::memory_order_relaxed);
+  c.max_micros = totals_.max_micros.load(std::memory_order_relaxed);
+  out->Add(c);
+}
+
+StatsSeries* StatsRegistry::Series(const StatsKey& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = series_[key];
+  if (!slot) {
+    slot = std::make_unique<StatsSeries>();
+    slot->key = key;
+    for (int t = 0; t < threads_; ++t) slot->cells.push_back(std::make_unique<SeriesCell>());
+  }
+  return slot.get();
+}
+
+void StatsRegistry::Visit(int window_seconds,
+                          const std::function<void(const StatsKey&, const StatsCounters&,
+                                                   const StatsSnapshot&)>& visit) const {
+  int64_t now = StatsSecond();
+  auto window = std::make_unique<StatsSnapshot>();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [key, series] : series_) {
+    StatsCounters totals;
+    *window = StatsSnapshot();
+    for (const auto& cell : series->cells) {
+      cell->AddTotals(&totals);
+      cell->AddWindow(now, window_seconds, window.get());
+    }
+    visit(key, totals, *window);
+  }
+}
+
+namespace {
+
+StatsRow ToRow(const StatsKey& key, const StatsSnapshot& s) {
+  StatsRow row;
+  row.app = key.app;
+  row.slot = key.slot;
+  row.version = key.version;
+  row.backend = key.backend;
+  row.requests = s.counters.requests;
+  row.responses2xx = s.counters.by_class[0];
+  row.responses3xx = s.counters.by_class[1];
+  row.responses4xx = s.counters.by_class[2];
+  row.responses5xx = s.counters.by_class[3];
+  row.connectErrors = s.counters.connect_errors;
+  row.timeouts = s.counters.timeouts;
+  row.p50ms = s.QuantileMillis(0.50);
+  row.p90ms = s.QuantileMillis(0.90);
+  row.p99ms = s.QuantileMillis(0.99);
+  row.maxms = static_cast<double>(s.counters.max_micros) / 1000.0;
+  return row;
+}
+
+}  // namespace
+
+RouterStats StatsRegistry::Read(Millis window) const {
+  int seconds = static_cast<int>((window.count() + 999) / 1000);
+  seconds = std::clamp(seconds, 1, kStatsWindowSeconds);
+  RouterStats stats;
+  stats.windowMillis = int64_t{seconds} * 1000;
+  // Series are ordered by key, so the backends of one version are adjacent.
+  std::map<StatsKey, std::unique_ptr<StatsSnapshot>> versions;
+  Visit(seconds, [&](const StatsKey& key, const StatsCounters&, const StatsSnapshot& window) {
+    if (window.counters.requests == 0) return;
+    stats.rows.push_back(ToRow(key, window));
+    auto& aggregate = versions[StatsKey{key.app, key.slot, key.version, ""}];
+    if (!aggregate) aggregate = std::make_unique<StatsSnapshot>();
+    aggregate->Add(window);
+  });
+  for (const auto& [key, snapshot] : versions) stats.rows.push_back(ToRow(key, *snapshot));
+  return stats;
+}
+
+}  // namespace lastgood

@@ -1,0 +1,122 @@
+// Recording of router statistics on the request path, and reading them back.
+//
+// A StatsSeries counts one app/slot/version/backend. It holds one SeriesCell per worker
+// thread; a cell is written only by its thread (relaxed atomic stores, no read-modify-write,
+// no lock) and read by any thread, which merges the cells. Each cell keeps a ring of
+// kStatsWindowSeconds 1-second buckets (counters + a lazily allocated latency histogram)
+// and cumulative totals for Prometheus counters. A reader racing a bucket reset may see a
+// bucket half cleared; statistics tolerate that.
+//
+// StatsRegistry owns all series for the life of the process, so the request path may keep
+// raw pointers to them across table swaps. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/duration.h"
+#include "router/latency_histogram.h"
+#include "router/stats.h"
+
+namespace lastgood {
+
+inline constexpr int kStatsWindowSeconds = 120;
+
+// What happened to one request, recorded once it has a response (or has failed).
+struct RequestSample {
+  bool counts_request = true;  // false: only the connect error of an attempt that is retried
+  int status = 0;              // the status sent to the client; 0 if none
+  uint64_t latency_micros = 0; // request headers read → response headers from upstream / error
+  int connect_errors = 0;      // failed connection attempts to this backend
+  bool timeout = false;        // the upstream did not answer in time
+};
+
+struct StatsCounters {
+  uint64_t requests = 0, by_class[4] = {0, 0, 0, 0}, connect_errors = 0, timeouts = 0;
+  uint64_t max_micros = 0;
+  void Add(const StatsCounters& other);
+};
+
+// Counters and the merged histogram of some buckets.
+struct StatsSnapshot {
+  StatsCounters counters;
+  uint64_t histogram[kLatencyBuckets] = {};
+  void Add(const StatsSnapshot& other);
+  double QuantileMillis(double q) const;
+};
+
+class SeriesCell {
+ public:
+  SeriesCell() = default;
+  ~SeriesCell();
+  SeriesCell(const SeriesCell&) = delete;
+  SeriesCell& operator=(const SeriesCell&) = delete;
+
+  // REQUIRES: called only by the cell's thread. `second` is the current StatsSecond().
+  void Record(int64_t second, const RequestSample& sample);
+  // Adds the buckets of the seconds (now - window, now] into `out`. Any thread.
+  void AddWindow(int64_t now, int window_seconds, StatsSnapshot* out) const;
+  // Adds the cumulative counters into `out`. Any thread.
+  void AddTotals(StatsCounters* out) const;
+
+ private:
+  struct Counters {
+    std::atomic<uint64_t> requests{0}, by_class[4]{}, connect_errors{0}, timeouts{0},
+        max_micros{0};
+  };
+  struct Bucket {
+    std::atomic<int64_t> second{-1};
+    Counters counters;
+    std::atomic<std::atomic<uint32_t>*> histogram{nullptr};
+  };
+  static void Bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
+    counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+  }
+  static void Count(Counters& c, const RequestSample& sample);
+
+  Bucket buckets_[kStatsWindowSeconds];
+  Counters totals_;
+};
+
+struct StatsKey {
+  std::string app, slot;
+  int version = 0;
+  std::string backend;
+  auto operator<=>(const StatsKey&) const = default;
+};
+
+struct StatsSeries {
+  StatsKey key;
+  std::vector<std::unique_ptr<SeriesCell>> cells;  // one per worker thread
+};
+
+// Seconds on a monotonic clock; the bucket index of "now".
+int64_t StatsSecond();
+
+class StatsRegistry {
+ public:
+  explicit StatsRegistry(int threads) : threads_(threads) {}
+
+  // The series for `key`, created on first use; valid for the registry's lifetime.
+  StatsSeries* Series(const StatsKey& key);
+  // Rows per backend plus one aggregate row per app/slot/version (backend ""), over the
+  // last `window` (rounded up to whole seconds, at most kStatsWindowSeconds).
+  RouterStats Read(Millis window) const;
+  // Calls `visit` for each series with its cumulative totals and its window snapshot.
+  void Visit(int window_seconds,
+             const std::function<void(const StatsKey&, const StatsCounters& totals,
+                                      const StatsSnapshot& window)>& visit) const;
+
+ private:
+  const int threads_;
+  mutable std::mutex mu_;
+  std::map<StatsKey, std::unique_ptr<StatsSeries>> series_;  // guarded by mu_
+};
+
+}  // namespace lastgood

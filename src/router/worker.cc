@@ -1,0 +1,208 @@
+#include "router/worker.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+
+#include "router/proxy_session.h"
+
+namespace lastgood {
+
+namespace asio = boost::asio;
+
+void RouterShared::Publish(std::shared_ptr<const CompiledTable> next) {
+  std::shared_ptr<const CompiledTable> old;
+  {
+    std::lock_guard<std::mutex> lock(table_mu);
+    old = std::move(table);
+    table = std::move(next);
+  }
+  serial.fetch_add(1, std::memory_order_release);
+}
+
+int64_t NowMillis() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+Worker::Worker(int index, RouterShared& shared) : index_(index), shared_(shared) {
+  watches_.prev = watches_.next = &watches_;
+}
+
+Worker::~Worker() { Stop(); }
+
+void Worker::Start() {
+  asio::co_spawn(io_, Tick(), asio::detached);
+  thread_ = std::thread([this] {
+    auto guard = asio::make_work_guard(io_);
+    io_.run();
+  });
+}
+
+void Worker::Stop() {
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::AddListener(uint32_t id, int fd, const tcp::endpoint& endpoint) {
+  asio::post(io_, [this, id, fd, protocol = endpoint.protocol()] {
+    auto acceptor = std::make_unique<tcp::acceptor>(io_);
+    boost::system::error_code ec;
+    acceptor->assign(protocol, fd, ec);
+    if (ec) {
+      ::close(fd);
+      return;
+    }
+    tcp::acceptor& ref = *acceptor;
+    acceptors_[id] = std::move(acceptor);
+    asio::co_spawn(io_, Accept(ref, id), asio::detached);
+  });
+}
+
+void Worker::RemoveListener(uint32_t id) {
+  asio::post(io_, [this, id] {
+    auto it = acceptors_.find(id);
+    if (it == acceptors_.end()) return;
+    boost::system::error_code ec;
+    it->second->close(ec);
+    // The accept loop still refers to it until it sees operation_aborted.
+    auto doomed = std::shared_ptr<tcp::acceptor>(std::move(it->second));
+    acceptors_.erase(it);
+    asio::post(io_, [doomed] {});
+  });
+}
+
+void Worker::RemoveAllListeners() {
+  asio::post(io_, [this] {
+    for (auto& [id, acceptor] : acceptors_) {
+      boost::system::error_code ec;
+      acceptor->close(ec);
+      auto doomed = std::shared_ptr<tcp::acceptor>(std::move(acceptor));
+      asio::post(io_, [doomed] {});
+    }
+    acceptors_.clear();
+  });
+}
+
+void Worker::Refresh() {
+  asio::post(io_, [this] { Table(); });
+}
+
+void Worker::Adopt() {
+  {
+    std::lock_guard<std::mutex> lock(shared_.table_mu);
+    seen_serial_ = shared_.serial.load(std::memory_order_acquire);
+    table_ = shared_.table;
+  }
+  if (!table_) return;
+  swrr_.assign(table_->swrr_size, 0);
+  round_robin_.assign(table_->round_robin_size, 0);
+  // A backend that left the table gets no new requests: close its idle connections now.
+  for (uint32_t pool = 0; pool < idle_.size(); ++pool) {
+    bool live = pool < table_->live_pools.size() && table_->live_pools[pool];
+    if (!live) idle_[pool].clear();
+  }
+}
+
+std::optional<tcp::socket> Worker::TakeUpstream(uint32_t pool, int64_t now_ms) {
+  if (pool >= idle_.size()) return std::nullopt;
+  auto& idle = idle_[pool];
+  while (!idle.empty()) {
+    IdleUpstream candidate = std::move(idle.back());
+    idle.pop_back();
+    if (now_ms - candidate.since_ms <= shared_.options.upstream_idle_timeout.count()) {
+      return std::move(candidate.socket);
+    }
+  }
+  return std::nullopt;
+}
+
+void Worker::ReturnUpstream(uint32_t pool, tcp::socket socket, int64_t now_ms) {
+  if (!table_ || pool >= table_->live_pools.size() || !table_->live_pools[pool]) return;
+  if (idle_.size() <= pool) idle_.resize(pool + 1);
+  auto& idle = idle_[pool];
+  if (static_cast<int>(idle.size()) >= shared_.options.max_idle_upstreams_per_backend) return;
+  idle.push_back({std::move(socket), now_ms});
+}
+
+void Worker::AddWatch(Watch* w) {
+  w->next = watches_.next;
+  w->prev = &watches_;
+  watches_.next->prev = w;
+  watches_.next = w;
+}
+
+void Worker::RemoveWatch(Watch* w) {
+  w->prev->next = w->next;
+  w->next->prev = w->prev;
+  w->prev = w->next = nullptr;
+}
+
+asio::awaitable<void> Worker::Accept(tcp::acceptor& acceptor, uint32_t id) {
+  const int limit = shared_.options.max_connections;
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(io_, asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {
+      // Out of descriptors or similar: back off briefly instead of spinning.
+      asio::steady_timer pause(io_, std::chrono::milliseconds(10));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    if (shared_.connections.fetch_add(1, std::memory_order_relaxed) >= limit ||
+        shared_.draining.load(std::memory_order_relaxed)) {
+      // Refused cheaply: reset at once, no TIME_WAIT, no buffers.
+      shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+      boost::system::error_code ignored;
+      socket.set_option(asio::socket_base::linger(true, 0), ignored);
+      socket.close(ignored);
+      continue;
+    }
+    asio::co_spawn(io_, RunSession(*this, std::move(socket), id), asio::detached);
+  }
+}
+
+asio::awaitable<void> Worker::Tick() {
+  const auto& o = shared_.options;
+  auto shortest = std::min({o.header_timeout, o.connect_timeout, o.response_timeout,
+                            o.idle_timeout});
+  auto period = std::clamp(shortest / 4, std::chrono::milliseconds(5),
+                           std::chrono::milliseconds(100));
+  asio::steady_timer timer(io_);
+  int64_t last_prune = 0;
+  for (;;) {
+    timer.expires_after(period);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    int64_t now = NowMillis();
+    bool draining = shared_.draining.load(std::memory_order_relaxed);
+    for (Watch* w = watches_.next; w != &watches_; w = w->next) {
+      bool due = w->deadline_ms != 0 && now >= w->deadline_ms;
+      if (!due && !(draining && w->idle)) continue;
+      // The deadline stays set: if the operation completed before this cancel, the session
+      // sees `expired` after it and stops (a slow client cannot slip past by trickling).
+      w->expired = due;
+      boost::system::error_code ignored;
+      if (w->client) w->client->cancel(ignored);
+      if (w->upstream) w->upstream->cancel(ignored);
+    }
+    Table();
+    if (now - last_prune >= 1000) {
+      last_prune = now;
+      for (auto& idle : idle_) {
+        std::erase_if(idle, [&](const IdleUpstream& c) {
+          return now - c.since_ms > o.upstream_idle_timeout.count();
+        });
+      }
+    }
+  }
+}
+
+}  // namespace lastgood
