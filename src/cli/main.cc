@@ -16,6 +16,9 @@ int Main(int argc, char** argv) {
       ->envname("LASTGOOD_HOME");
   app.add_option("-o,--output", g.output, "output format: json")
       ->check(CLI::IsMember({"json", "text"}));
+  // Global options are accepted after the verb too ("lastgood history web -o json"); this
+  // must be set before the verbs are added, since subcommands copy it when created.
+  app.fallthrough();
   int exit_code = 0;
   AddServe(app, g, &exit_code);
   AddRouter(app, g, &exit_code);
@@ -24,8 +27,6 @@ int Main(int argc, char** argv) {
   AddHistoryVerbs(app, g, &exit_code);
   AddVersionVerbs(app, g, &exit_code);
   AddStatusVerbs(app, g, &exit_code);
-  // Global options are accepted after the verb too ("lastgood history web -o json").
-  app.fallthrough();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
