@@ -128,15 +128,28 @@ std::string Executor::Finish(Deployment& d, Ending ending, const std::string& re
             : ending == Ending::kCanceled ? DeploymentState::kCanceled
                                           : DeploymentState::kFailed;
   if (ending == Ending::kCanceled) (void)deps_.store->SetIntent(d.app, d.name, "");
-  Commit(d);
+  std::string next;
+  if (ending == Ending::kFailed) {
+    // The failure and the rollback it causes are committed together.
+    if (auto rb = AutoRollbackFor(d)) {
+      auto created = deps_.store->EndAndCreate(d, *rb);
+      if (created.ok()) next = created->name;
+    }
+  }
+  if (next.empty()) (void)deps_.store->UpdateDeployment(d);
   if (auto v = VerdictAfter(d)) (void)deps_.store->SetVerdict(d.app, d.version, *v);
+  if (ending == Ending::kFailed && next.empty() && d.rollbackOnError != "none" &&
+      d.kind != DeploymentKind::kRollback) {
+    // Nothing good to return to: a crash-looping release must not stay up on its own.
+    SlotInstances slot(deps_, d.app, d.slot, [] { return StepResult::Kind::kOk; });
+    (void)slot.StopOthers(0, 0);
+  }
   notify_();
-  if (ending != Ending::kFailed) return "";
-  return StartAutoRollback(d);
+  return next;
 }
 
-std::string Executor::StartAutoRollback(const Deployment& failed) {
-  if (failed.rollbackOnError == "none" || failed.kind == DeploymentKind::kRollback) return "";
+std::optional<Deployment> Executor::AutoRollbackFor(const Deployment& failed) {
+  if (failed.rollbackOnError == "none" || failed.kind == DeploymentKind::kRollback) return {};
   std::optional<int> target;
   if (failed.rollbackOnError == "lastSuccessful" || failed.rollbackOnError.empty()) {
     auto finished = deps_.store->FinishedDeployments(failed.app, failed.slot, 1000);
@@ -145,15 +158,9 @@ std::string Executor::StartAutoRollback(const Deployment& failed) {
     auto named = deps_.store->GetDeployment(failed.app, failed.rollbackOnError);
     if (named.ok() && named->state == DeploymentState::kSucceeded) target = named->version;
   }
-  std::string why = std::string(kReasonAutoRollback) + " " + failed.name + " failed";
-  if (!target) {
-    // Nothing good to return to: a crash-looping release must not stay up on its own.
-    SlotInstances slot(deps_, failed.app, failed.slot, [] { return StepResult::Kind::kOk; });
-    (void)slot.StopOthers(0, 0);
-    return "";
-  }
+  if (!target) return {};
   auto plan = PlanFor(deps_, failed.app, failed.slot, *target);
-  if (!plan.ok()) return "";
+  if (!plan.ok()) return {};
   Deployment rb;
   rb.app = failed.app;
   rb.version = *target;
@@ -162,15 +169,12 @@ std::string Executor::StartAutoRollback(const Deployment& failed) {
   rb.strategy = plan->strategy;
   rb.trigger = Trigger::kAuto;
   rb.actor = "lastgood";
-  rb.reason = why + ": " + failed.reason;
+  rb.reason = std::string(kReasonAutoRollback) + " " + failed.name + " failed: " + failed.reason;
   rb.startedAt = deps_.clock->NowMillis();
   rb.fromVersion = failed.version;
   rb.rollbackOnError = "none";
   rb.operations = plan->operations;
-  auto created = deps_.store->CreateDeployment(rb);
-  if (!created.ok()) return "";
-  notify_();
-  return created->name;
+  return rb;
 }
 
 }  // namespace lastgood

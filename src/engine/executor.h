@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "engine/engine.h"
@@ -30,7 +31,9 @@ class Executor {
   // Records the end of `d`, its version's verdict, and returns the automatic rollback
   // deployment's name if one was started.
   std::string Finish(Deployment& d, Ending ending, const std::string& reason);
-  std::string StartAutoRollback(const Deployment& failed);
+  // The automatic rollback a failed deployment's policy asks for, if there is a version to
+  // return to.
+  std::optional<Deployment> AutoRollbackFor(const Deployment& failed);
   void Commit(const Deployment& d);
 
   const EngineDeps& deps_;

@@ -116,6 +116,25 @@ Result<Deployment> SqliteStore::CreateDeployment(const Deployment& in) {
   std::lock_guard lock(mu_);
   auto tx = Transaction::Begin(db_, Transaction::kWrite);
   if (!tx.ok()) return tx.error();
+  auto d = CreateLocked(in);
+  if (!d.ok()) return d.error();
+  LG_RETURN_IF_ERROR(tx->Commit());
+  return d;
+}
+
+Result<Deployment> SqliteStore::EndAndCreate(const Deployment& ended, const Deployment& next) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::Begin(db_, Transaction::kWrite);
+  if (!tx.ok()) return tx.error();
+  if (!IsFinal(ended.state)) return Error::Internal("EndAndCreate needs an ended deployment");
+  LG_RETURN_IF_ERROR(UpdateLocked(ended));
+  auto d = CreateLocked(next);
+  if (!d.ok()) return d.error();
+  LG_RETURN_IF_ERROR(tx->Commit());
+  return d;
+}
+
+Result<Deployment> SqliteStore::CreateLocked(const Deployment& in) {
   LG_RETURN_IF_ERROR(RequireApp(in.app));
   if (in.state == DeploymentState::kRunning) {
     // The partial unique index enforces this too; asking first gives the error a name.
@@ -166,7 +185,6 @@ Result<Deployment> SqliteStore::CreateDeployment(const Deployment& in) {
     LG_RETURN_IF_ERROR(db_.Run("UPDATE deployments SET name = ? WHERE id = ?", d.name, d.id));
   }
   LG_RETURN_IF_ERROR(SaveOperations(d));
-  LG_RETURN_IF_ERROR(tx->Commit());
   return d;
 }
 
@@ -174,6 +192,11 @@ Status SqliteStore::UpdateDeployment(const Deployment& d) {
   std::lock_guard lock(mu_);
   auto tx = Transaction::Begin(db_, Transaction::kWrite);
   if (!tx.ok()) return tx.error();
+  LG_RETURN_IF_ERROR(UpdateLocked(d));
+  return tx->Commit();
+}
+
+Status SqliteStore::UpdateLocked(const Deployment& d) {
   auto stored = QueryDeployments(false, "WHERE app = ? AND name = ?", d.app, d.name);
   if (!stored.ok()) return stored.error();
   if (stored->empty()) return Error::NotFound("no " + Named(d.app, d.name));
@@ -187,8 +210,7 @@ Status SqliteStore::UpdateDeployment(const Deployment& d) {
       StateName(d.state), d.reason, d.finishedAt, d.cursor, now.id));
   Deployment with_id = d;
   with_id.id = now.id;
-  LG_RETURN_IF_ERROR(SaveOperations(with_id));
-  return tx->Commit();
+  return SaveOperations(with_id);
 }
 
 Result<Deployment> SqliteStore::GetDeployment(const std::string& app, const std::string& name) {

@@ -37,6 +37,7 @@ class SqliteStore : public Store {
 
   Result<Deployment> CreateDeployment(const Deployment& d) override;
   Status UpdateDeployment(const Deployment& d) override;
+  Result<Deployment> EndAndCreate(const Deployment& ended, const Deployment& next) override;
   Result<Deployment> GetDeployment(const std::string& app, const std::string& name) override;
   Result<std::vector<Deployment>> ListDeployments(const std::string& app, int limit) override;
   Result<std::vector<Deployment>> RunningDeployments() override;
@@ -65,6 +66,10 @@ class SqliteStore : public Store {
   Result<std::vector<Deployment>> QueryDeployments(bool with_operations, const std::string& sql,
                                                    const Args&... args);
   Status LoadOperations(Deployment& d);        // REQUIRES: mu_ held
+  // The bodies of CreateDeployment / UpdateDeployment. REQUIRES: mu_ held, in a write
+  // transaction.
+  Result<Deployment> CreateLocked(const Deployment& in);
+  Status UpdateLocked(const Deployment& d);
   Status SaveOperations(const Deployment& d);  // upserts by index; REQUIRES: mu_ held
 
   const std::string path_;  // constant after construction
