@@ -114,8 +114,8 @@ asio::awaitable<void> Serve(Socket socket, const ControlHandlers& handlers, bool
     parser.body_limit(kControlBodyLimit);
     parser.header_limit(kControlHeaderLimit);
     timer.expires_after(kControlIdleTimeout);
-    auto result = co_await (http::async_read(socket, buffer, parser, kTuple) ||
-                            timer.async_wait(kTuple));
+    auto result =
+        co_await (http::async_read(socket, buffer, parser, kTuple) || timer.async_wait(kTuple));
     if (result.index() == 1) break;
     auto [ec, n] = std::get<0>(result);
     Response res;
@@ -179,7 +179,8 @@ class ControlServerImpl : public ControlServer {
       if (!ec) admin_.set_option(asio::socket_base::reuse_address(true), ec);
       if (!ec) admin_.bind(*endpoint, ec);
       if (!ec) admin_.listen(asio::socket_base::max_listen_connections, ec);
-      if (ec) return Error::Unavailable("cannot listen on admin address " + admin + ": " + ec.message());
+      if (ec)
+        return Error::Unavailable("cannot listen on admin address " + admin + ": " + ec.message());
       admin_address_ = FormatAddress(admin_.local_endpoint());
     }
     asio::co_spawn(control_.get_executor(), AcceptLoop(control_, handlers_, false), asio::detached);

@@ -126,8 +126,7 @@ HeadError MessageHead<isRequest>::Refusal(const boost::system::error_code& ec) c
 }
 
 template <bool isRequest>
-void MessageHead<isRequest>::on_request_impl(http::verb m, BeastView method_str,
-                                             BeastView t, int v,
+void MessageHead<isRequest>::on_request_impl(http::verb m, BeastView method_str, BeastView t, int v,
                                              boost::system::error_code&) {
   method = m;
   method_string = method_str;
@@ -144,8 +143,7 @@ void MessageHead<isRequest>::on_response_impl(int code, BeastView r, int v,
 }
 
 template <bool isRequest>
-void MessageHead<isRequest>::on_field_impl(http::field name, BeastView name_string,
-                                           BeastView value,
+void MessageHead<isRequest>::on_field_impl(http::field name, BeastView name_string, BeastView value,
                                            boost::system::error_code& ec) {
   auto refuse = [&](HeadError e) {
     rule_error_ = e;

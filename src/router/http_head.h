@@ -30,15 +30,15 @@ struct HeadField {
 // Why a head is refused; each maps to a status and a short text (FramingStatus/Text).
 enum class HeadError {
   kNone,
-  kMalformed,         // 400: the parser refused it
-  kBareLf,            // 400: a line ends in LF without CR
-  kObsFold,           // 400: a field value continues on the next line
-  kTooLarge,          // 431: the head exceeds the size limit
-  kTooManyFields,     // 431: more fields than the limit
-  kAmbiguousLength,   // 400: Content-Length with Transfer-Encoding, or differing lengths
-  kBadChunk,          // 400: a chunk size that does not parse
-  kUnknownCoding,     // 501: a Transfer-Encoding other than exactly "chunked"
-  kBadHost,           // 400: no Host in HTTP/1.1, or more than one
+  kMalformed,        // 400: the parser refused it
+  kBareLf,           // 400: a line ends in LF without CR
+  kObsFold,          // 400: a field value continues on the next line
+  kTooLarge,         // 431: the head exceeds the size limit
+  kTooManyFields,    // 431: more fields than the limit
+  kAmbiguousLength,  // 400: Content-Length with Transfer-Encoding, or differing lengths
+  kBadChunk,         // 400: a chunk size that does not parse
+  kUnknownCoding,    // 501: a Transfer-Encoding other than exactly "chunked"
+  kBadHost,          // 400: no Host in HTTP/1.1, or more than one
 };
 int HeadErrorStatus(HeadError e);
 const char* HeadErrorText(HeadError e);
@@ -79,8 +79,8 @@ class MessageHead : public http::basic_parser<isRequest> {
   bool IsHopByHop(const HeadField& f) const;
 
  private:
-  void on_request_impl(http::verb method, BeastView method_str, BeastView target,
-                       int version, boost::system::error_code& ec) override;
+  void on_request_impl(http::verb method, BeastView method_str, BeastView target, int version,
+                       boost::system::error_code& ec) override;
   void on_response_impl(int code, BeastView reason, int version,
                         boost::system::error_code& ec) override;
   void on_field_impl(http::field name, BeastView name_string, BeastView value,

@@ -40,13 +40,13 @@ void Line(std::string& out, const char* name, const std::string& labels, double 
 std::string PrometheusText(const StatsRegistry& stats, uint64_t generation) {
   std::string requests, responses, connect_errors, timeouts, latency;
   stats.Visit(kMetricsWindowSeconds, [&](const StatsKey& key, const StatsCounters& totals,
-                                          const StatsSnapshot& window) {
+                                         const StatsSnapshot& window) {
     std::string labels = Labels(key);
     Line(requests, "lastgood_router_requests_total", labels, static_cast<double>(totals.requests));
     static const char* kClasses[] = {"2xx", "3xx", "4xx", "5xx"};
     for (int c = 0; c < 4; ++c) {
-      Line(responses, "lastgood_router_responses_total",
-           labels + ",class=\"" + kClasses[c] + "\"", static_cast<double>(totals.by_class[c]));
+      Line(responses, "lastgood_router_responses_total", labels + ",class=\"" + kClasses[c] + "\"",
+           static_cast<double>(totals.by_class[c]));
     }
     Line(connect_errors, "lastgood_router_upstream_connect_errors_total", labels,
          static_cast<double>(totals.connect_errors));

@@ -329,7 +329,8 @@ class Session {
     for (;;) {
       auto [ec, n] = co_await from.async_read_some(asio::buffer(buffer), kTuple);
       if (ec) break;
-      auto [write_ec, written] = co_await asio::async_write(to, asio::buffer(buffer.data(), n), kTuple);
+      auto [write_ec, written] =
+          co_await asio::async_write(to, asio::buffer(buffer.data(), n), kTuple);
       if (write_ec) break;
     }
     error_code ignored;
@@ -368,7 +369,8 @@ asio::awaitable<bool> Session::ServeOne() {
   in_.consume(head_size);
   const auto started = steady_clock::now();
   const bool bodyless = req.is_done();
-  if (req.method == http::verb::connect) co_return co_await Reply(405, "CONNECT is not supported\n", true);
+  if (req.method == http::verb::connect)
+    co_return co_await Reply(405, "CONNECT is not supported\n", true);
 
   if (const auto& current = worker_.Table(); current.get() != table_.get()) table_ = current;
   const ListenerRoute* route = table_ ? table_->Match(listener_, req.host) : nullptr;
@@ -415,9 +417,9 @@ asio::awaitable<bool> Session::ServeOne() {
     if (!connected) Record(*backend, {.counts_request = false, .connect_errors = 1});
   }
   auto latency = [&] {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                     steady_clock::now() - started)
-                                     .count());
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started)
+            .count());
   };
   if (!connected) {
     Record(*backend, {.status = 502, .latency_micros = latency()});
@@ -433,7 +435,8 @@ asio::awaitable<bool> Session::ServeOne() {
     if (bodyless) {
       sent = co_await Write(*upstream_, head_out_);
     } else {
-      if (expect_continue && !co_await Write(client_, "HTTP/1.1 100 Continue\r\n\r\n")) co_return false;
+      if (expect_continue && !co_await Write(client_, "HTTP/1.1 100 Continue\r\n\r\n"))
+        co_return false;
       RelayEnd end = co_await Relay(req, client_, in_, *upstream_, head_out_,
                                     req.chunked() ? BodyFraming::kChunked : BodyFraming::kLength);
       if (end == RelayEnd::kBadBody) {

@@ -56,7 +56,8 @@ class RouterImpl : public Router {
   Status Open() {
     std::error_code fs_error;
     std::filesystem::create_directories(options_.home, fs_error);
-    if (fs_error) return Error::Internal("cannot create " + options_.home + ": " + fs_error.message());
+    if (fs_error)
+      return Error::Internal("cannot create " + options_.home + ": " + fs_error.message());
     int threads = ThreadCount(options_.threads);
     for (int i = 0; i < threads; ++i) {
       workers_.push_back(std::make_unique<Worker>(i, shared_));
@@ -137,8 +138,8 @@ class RouterImpl : public Router {
     for (size_t i = 0; i < table.listeners.size(); ++i) {
       const std::string& address = table.listeners[i].address;
       if (listeners_.count(address) || opened.count(address)) continue;
-      auto sockets = OpenListenSockets(ParseAddress(address, true).value(),
-                                       static_cast<int>(workers_.size()));
+      auto sockets =
+          OpenListenSockets(ParseAddress(address, true).value(), static_cast<int>(workers_.size()));
       if (!sockets.ok()) {
         for (auto& [a, s] : opened) CloseListenSockets(s);
         return Error::InvalidInput(sockets.error().message,

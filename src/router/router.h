@@ -33,9 +33,9 @@ inline constexpr std::chrono::milliseconds kDefaultUpstreamIdleTimeout{4'000};
 inline constexpr size_t kControlBodyLimit = 4 * 1024 * 1024;
 
 struct RouterOptions {
-  std::string home;          // holds router.sock, router.pid, router.admin, router-table.json
-  int threads = 0;           // 0: one per core
-  std::string admin = "127.0.0.1:0";  // GET /metrics; "" disables
+  std::string home;  // holds router.sock, router.pid, router.admin, router-table.json
+  int threads = 0;   // 0: one per core
+  std::string admin = "127.0.0.1:0";                                   // GET /metrics; "" disables
   std::chrono::milliseconds header_timeout = kDefaultHeaderTimeout;    // whole request head
   std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;        // keep-alive, body gaps
   std::chrono::milliseconds connect_timeout = kDefaultConnectTimeout;  // to a backend

@@ -50,8 +50,8 @@ int RouterMain(int argc, char** argv) {
       fputs(kUsage, stdout);
       return 0;
     }
-    bool takes_value = flag == "--home" || flag == "--threads" || flag == "--admin" ||
-                       flag == "--max-connections";
+    bool takes_value =
+        flag == "--home" || flag == "--threads" || flag == "--admin" || flag == "--max-connections";
     if (!takes_value) {
       fprintf(stderr, "lastgood router: unknown argument '%s'\n%s", argv[i], kUsage);
       return 2;
@@ -68,7 +68,8 @@ int RouterMain(int argc, char** argv) {
     } else if (flag == "--admin") {
       options.admin = value;
     } else if (flag == "--threads" && !ParsePositive(value.c_str(), &options.threads)) {
-      fprintf(stderr, "lastgood router: --threads wants a positive number, not '%s'\n", value.c_str());
+      fprintf(stderr, "lastgood router: --threads wants a positive number, not '%s'\n",
+              value.c_str());
       return 2;
     } else if (flag == "--max-connections" &&
                !ParsePositive(value.c_str(), &options.max_connections)) {

@@ -44,18 +44,10 @@ void SeriesCell::Count(Counters& c, const RequestSample& s) {
 }
 
 void SeriesCell::Record(int64_t second, const RequestSample& sample) {
-  if (!sample.counts_request) {
-    Bump(totals_.connect_errors, sample.connect_errors);
-    Bucket& b = buckets_[second % kStatsWindowSeconds];
-    if (b.second.load(std::memory_order_relaxed) == second) {
-      Bump(b.counters.connect_errors, sample.connect_errors);
-      return;
-    }
-  }
   Bucket& b = buckets_[second % kStatsWindowSeconds];
   std::atomic<uint32_t>* histogram = b.histogram.load(std::memory_order_relaxed);
   if (b.second.load(std::memory_order_relaxed) != second) {
-    // A bucket from kStatsWindowSeconds ago: clear it before reuse.
+    // A bucket from kStatsWindowSeconds ago (or never used): clear it before reuse.
     b.second.store(-1, std::memory_order_release);
     for (auto* c : {&b.counters.requests, &b.counters.connect_errors, &b.counters.timeouts,
                     &b.counters.max_micros}) {
@@ -72,12 +64,13 @@ void SeriesCell::Record(int64_t second, const RequestSample& sample) {
   }
   if (!sample.counts_request) {
     Bump(b.counters.connect_errors, sample.connect_errors);
+    Bump(totals_.connect_errors, sample.connect_errors);
     return;
   }
   Count(b.counters, sample);
+  Count(totals_, sample);
   auto& slot = histogram[LatencyBucket(sample.latency_micros)];
   slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  Count(totals_, sample);
 }
 
 void SeriesCell::AddWindow(int64_t now, int window_seconds, StatsSnapshot* out) const {
@@ -86,13 +79,15 @@ void SeriesCell::AddWindow(int64_t now, int window_seconds, StatsSnapshot* out) 
     if (s < 0 || s > now || s <= now - window_seconds) continue;
     StatsCounters c;
     c.requests = b.counters.requests.load(std::memory_order_relaxed);
-    for (int i = 0; i < 4; ++i) c.by_class[i] = b.counters.by_class[i].load(std::memory_order_relaxed);
+    for (int i = 0; i < 4; ++i)
+      c.by_class[i] = b.counters.by_class[i].load(std::memory_order_relaxed);
     c.connect_errors = b.counters.connect_errors.load(std::memory_order_relaxed);
     c.timeouts = b.counters.timeouts.load(std::memory_order_relaxed);
     c.max_micros = b.counters.max_micros.load(std::memory_order_relaxed);
     out->counters.Add(c);
     if (const auto* h = b.histogram.load(std::memory_order_acquire)) {
-      for (int i = 0; i < kLatencyBuckets; ++i) out->histogram[i] += h[i].load(std::memory_order_relaxed);
+      for (int i = 0; i < kLatencyBuckets; ++i)
+        out->histogram[i] += h[i].load(std::memory_order_relaxed);
     }
   }
 }
@@ -167,7 +162,7 @@ RouterStats StatsRegistry::Read(Millis window) const {
   // Series are ordered by key, so the backends of one version are adjacent.
   std::map<StatsKey, std::unique_ptr<StatsSnapshot>> versions;
   Visit(seconds, [&](const StatsKey& key, const StatsCounters&, const StatsSnapshot& window) {
-    if (window.counters.requests == 0) return;
+    if (window.counters.requests == 0 && window.counters.connect_errors == 0) return;
     stats.rows.push_back(ToRow(key, window));
     auto& aggregate = versions[StatsKey{key.app, key.slot, key.version, ""}];
     if (!aggregate) aggregate = std::make_unique<StatsSnapshot>();

@@ -30,11 +30,11 @@ inline constexpr int kStatsWindowSeconds = 120;
 
 // What happened to one request, recorded once it has a response (or has failed).
 struct RequestSample {
-  bool counts_request = true;  // false: only the connect error of an attempt that is retried
-  int status = 0;              // the status sent to the client; 0 if none
-  uint64_t latency_micros = 0; // request headers read → response headers from upstream / error
-  int connect_errors = 0;      // failed connection attempts to this backend
-  bool timeout = false;        // the upstream did not answer in time
+  bool counts_request = true;   // false: only the connect error of an attempt that is retried
+  int status = 0;               // the status sent to the client; 0 if none
+  uint64_t latency_micros = 0;  // request headers read → response headers from upstream / error
+  int connect_errors = 0;       // failed connection attempts to this backend
+  bool timeout = false;         // the upstream did not answer in time
 };
 
 struct StatsCounters {
@@ -67,8 +67,7 @@ class SeriesCell {
 
  private:
   struct Counters {
-    std::atomic<uint64_t> requests{0}, by_class[4]{}, connect_errors{0}, timeouts{0},
-        max_micros{0};
+    std::atomic<uint64_t> requests{0}, by_class[4]{}, connect_errors{0}, timeouts{0}, max_micros{0};
   };
   struct Bucket {
     std::atomic<int64_t> second{-1};

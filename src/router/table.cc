@@ -47,9 +47,10 @@ Status ValidateBackendId(const std::string& id, const std::string& field) {
     return Error::InvalidInput("backend id must have 1-128 characters", field);
   }
   for (char c : id) {
-    bool ok = isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
-              c == ':';
-    if (!ok) return Error::InvalidInput("backend id '" + id + "' may use only [A-Za-z0-9._:-]", field);
+    bool ok =
+        isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok)
+      return Error::InvalidInput("backend id '" + id + "' may use only [A-Za-z0-9._:-]", field);
   }
   return Status::Ok();
 }
@@ -200,8 +201,8 @@ Result<RoutingTable> TableFromJson(const std::string& text) {
   RoutingTable table;
   const json& generation = Member(j, "generation");
   if (!generation.is_null()) {
-    if (!generation.is_number_unsigned() && !(generation.is_number_integer() &&
-                                              generation.get<int64_t>() >= 0)) {
+    if (!generation.is_number_unsigned() &&
+        !(generation.is_number_integer() && generation.get<int64_t>() >= 0)) {
       return Error::InvalidInput("must be a non-negative integer", "generation");
     }
     table.generation = generation.get<uint64_t>();
@@ -253,10 +254,9 @@ Result<RoutingTable> TableFromJson(const std::string& text) {
                                    at + ".slot");
       }
       if (!seen.insert({l.address, l.host}).second) {
-        return Error::InvalidInput(
-            "another listener already serves " + l.address +
-                (l.host.empty() ? " for any host" : " for host " + l.host),
-            at + ".host");
+        return Error::InvalidInput("another listener already serves " + l.address +
+                                       (l.host.empty() ? " for any host" : " for host " + l.host),
+                                   at + ".host");
       }
       table.listeners.push_back(std::move(l));
     }

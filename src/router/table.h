@@ -46,7 +46,7 @@ struct RouteListener {
   std::string address;  // "127.0.0.1:8080"
   std::string host;     // optional Host header match; empty matches any
   std::string app;
-  std::string slot;     // the slot this listener serves ("production" for route.listen)
+  std::string slot;  // the slot this listener serves ("production" for route.listen)
   bool operator==(const RouteListener&) const = default;
 };
 

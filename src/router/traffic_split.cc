@@ -23,7 +23,8 @@ std::string_view CookieValue(std::string_view header, std::string_view name) {
     if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
         pair[name.size()] == '=') {
       std::string_view value = pair.substr(name.size() + 1);
-      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
         value = value.substr(1, value.size() - 2);
       }

@@ -171,10 +171,10 @@ asio::awaitable<void> Worker::Accept(tcp::acceptor& acceptor, uint32_t id) {
 
 asio::awaitable<void> Worker::Tick() {
   const auto& o = shared_.options;
-  auto shortest = std::min({o.header_timeout, o.connect_timeout, o.response_timeout,
-                            o.idle_timeout});
-  auto period = std::clamp(shortest / 4, std::chrono::milliseconds(5),
-                           std::chrono::milliseconds(100));
+  auto shortest =
+      std::min({o.header_timeout, o.connect_timeout, o.response_timeout, o.idle_timeout});
+  auto period =
+      std::clamp(shortest / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(100));
   asio::steady_timer timer(io_);
   int64_t last_prune = 0;
   for (;;) {
