@@ -1,6 +1,7 @@
 #include "router/router.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -147,14 +148,21 @@ class RouterImpl : public Router {
       }
       opened[address] = std::move(*sockets);
     }
+    // In force first, persisted second: new requests see the table within microseconds of
+    // the call, and the caller's acknowledgement still waits for the fsync. If persisting
+    // fails, the previous table comes back and the error is returned.
+    auto compiled = CompileTable(table, pool_ids_, listener_ids_, shared_.stats);
+    shared_.Publish(compiled);
     if (persist) {
       Status saved = SaveTable(Path(kTableFileName), table);
       if (!saved.ok()) {
+        shared_.Publish(compiled_);
+        for (auto& w : workers_) w->Refresh();
         for (auto& [a, s] : opened) CloseListenSockets(s);
         return saved.error();
       }
     }
-    shared_.Publish(CompileTable(table, pool_ids_, listener_ids_, shared_.stats));
+    compiled_ = std::move(compiled);
     for (auto& [address, sockets] : opened) {
       uint32_t id = listener_ids_.Of(address);
       for (size_t w = 0; w < workers_.size(); ++w) {
@@ -197,6 +205,7 @@ class RouterImpl : public Router {
   StableIds pool_ids_, listener_ids_;
   std::map<std::string, OpenListener> listeners_;
   RoutingTable current_;
+  std::shared_ptr<const CompiledTable> compiled_;  // the table in force
   bool have_table_ = false;
 };
 
@@ -221,6 +230,13 @@ int RunRouter(const RouterOptions& options) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Each client connection may need an upstream one too: allow as many descriptors as the
+  // hard limit permits.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   auto router = Router::Start(options);
   if (!router.ok()) {
     fprintf(stderr, "lastgood router: %s\n", router.error().ToString().c_str());

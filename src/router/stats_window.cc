@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 
 namespace lastgood {
 
@@ -25,8 +26,9 @@ double StatsSnapshot::QuantileMillis(double q) const {
 }
 
 int64_t StatsSecond() {
-  using namespace std::chrono;
-  return duration_cast<seconds>(steady_clock::now().time_since_epoch()).count();
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return ts.tv_sec;
 }
 
 SeriesCell::~SeriesCell() {

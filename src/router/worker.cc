@@ -1,6 +1,7 @@
 #include "router/worker.h"
 
 #include <sys/socket.h>
+#include <time.h>
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
@@ -28,8 +29,10 @@ void RouterShared::Publish(std::shared_ptr<const CompiledTable> next) {
 }
 
 int64_t NowMillis() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+  // Deadlines need milliseconds, not nanoseconds: the coarse clock is several times cheaper.
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
 }
 
 Worker::Worker(int index, RouterShared& shared) : index_(index), shared_(shared) {
