@@ -238,6 +238,21 @@ TEST_F(RouterTest, ComesBackWithItsTableAfterARestart) {
   EXPECT_EQ(Get(port, "/").body, "a\n");
 }
 
+TEST_F(RouterTest, LetsInFlightRequestsFinishOnShutdownAndThenRefusesNewOnes) {
+  StartRouter();
+  TestBackend a("a");
+  uint16_t port = Apply(OneApp("127.0.0.1:0", {Version(1, 100, {&a})}));
+  auto slow = std::async(std::launch::async, [port] { return Get(port, "/slow?ms=300"); });
+  while (a.requests() < 1) std::this_thread::sleep_for(5ms);
+  auto start = std::chrono::steady_clock::now();
+  router_->Shutdown();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  Reply r = slow.get();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_EQ(Get(port, "/").status, 0);
+}
+
 TEST_F(RouterTest, ServesTheControlProtocolOnAPrivateSocket) {
   StartRouter();
   TestBackend a("a");
