@@ -1,0 +1,109 @@
+// End-to-end: the controller's life (issue 2, items 1 and 3; DESIGN.md section 3): SIGTERM
+// stops it while instances keep running, a restarted controller re-adopts them, the
+// supervisor restarts a killed instance, and a deployment interrupted by SIGKILL of the
+// controller is resumed and finished after a restart.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <set>
+
+#include "testutil/lastgood.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using lastgood::testutil::Lastgood;
+using lastgood::testutil::SampleApp;
+using lastgood::testutil::WaitUntil;
+
+std::set<int> StatusPids(Lastgood& lg) {
+  std::set<int> pids;
+  for (const auto& i : lg.Instances()) pids.insert(i.pid);
+  return pids;
+}
+
+TEST(Controller, SigtermStopsItWhileInstancesKeepServing) {
+  Lastgood lg;
+  lg.Given().App(SampleApp().Replicas(2)).Applied();
+  auto instances = lg.Instances();
+  ASSERT_EQ(instances.size(), 2u);
+
+  auto st = lg.When().StopController(SIGTERM);
+
+  ASSERT_TRUE(st.has_value());
+  EXPECT_TRUE(st->exited() && st->code == 0) << "code " << st->code << " signal " << st->signal;
+  for (const auto& i : instances) EXPECT_EQ(lg.Label(i.port), "v1") << i.id;
+  EXPECT_EQ(lg.InstancePids().size(), 2u);
+  lg.Then().Run({"status", "web"}).ExitCode(5);
+}
+
+TEST(Controller, RestartedControllerReadoptsRunningInstancesWithoutDuplicates) {
+  Lastgood lg;
+  lg.Given().App(SampleApp().Replicas(2)).Applied();
+  auto pids = StatusPids(lg);
+  ASSERT_EQ(pids.size(), 2u);
+  lg.Given().KillController(SIGTERM);
+
+  lg.When().StartController();
+
+  EXPECT_EQ(StatusPids(lg), pids);
+  for (const auto& i : lg.Instances()) EXPECT_EQ(i.state, "ready") << i.id;
+  EXPECT_EQ(lg.InstancePids(), pids) << "no instance was started twice";
+  lg.Then().Serves("v1", 2).HistorySize(1);
+  // The re-adopted instances are supervised: the next deployment replaces them.
+  lg.When().Applied({"--param", "label=v2"}).Then().Serves("v2", 2);
+  EXPECT_EQ(lg.InstancePids().size(), 2u);
+}
+
+TEST(Controller, SupervisorRestartsAnInstanceKilledWithSigkill) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied();
+  auto before = lg.Instances();
+  ASSERT_EQ(before.size(), 1u);
+
+  ASSERT_EQ(::kill(before[0].pid, SIGKILL), 0);
+
+  bool restarted = WaitUntil(
+      [&] {
+        auto now = lg.Instances();
+        return now.size() == 1 && now[0].restarts >= 1 && now[0].pid != before[0].pid &&
+               lg.Label(now[0].port) == "v1";
+      },
+      10s, 50ms);
+  EXPECT_TRUE(restarted) << lg.Status().dump(2);
+  EXPECT_EQ(lg.Instances()[0].id, before[0].id);
+  EXPECT_EQ(lg.InstancePids().size(), 1u);
+}
+
+TEST(Controller, DeploymentInterruptedBySigkillIsResumedAfterRestartAndSucceeds) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied();
+  lg.Given().App(SampleApp().Bake("2s"));
+  lg.Given().Apply({"--param", "label=v2", "--no-wait"}).ExitCode(0).WaitForStep("bake");
+
+  lg.When().KillController(SIGKILL).StartController().WaitForIdle();
+
+  auto h = lg.History();
+  ASSERT_EQ(h.size(), 2u) << h.dump(2);
+  EXPECT_EQ(h[0]["version"], 2);
+  EXPECT_EQ(h[0]["state"], "Succeeded") << h.dump(2);
+  for (const auto& d : h) EXPECT_NE(d["state"], "Running") << h.dump(2);
+  lg.Then().Serves("v2", 1).Verdict(2, "good");
+  EXPECT_EQ(lg.InstancePids().size(), 1u) << "v1's instance was stopped, v2's started once";
+}
+
+TEST(Controller, SecondControllerOnTheSameHomeIsRefused) {
+  Lastgood lg;
+  lg.Given();
+  lastgood::testutil::ProcessOptions o;
+  o.argv = {lastgood::testutil::kLastgoodBinary, "serve"};
+  o.env = {{"LASTGOOD_HOME", lg.home()}};
+  o.stderr_path = lg.home() + "/second.err";
+  lastgood::testutil::Process second(o);
+  auto st = second.Wait(10s);
+  ASSERT_TRUE(st.has_value()) << "a second controller kept running on the same home";
+  EXPECT_NE(st->code, 0);
+  lg.Then().Run({"apps"}).ExitCode(0);
+}
+
+}  // namespace

@@ -1,0 +1,142 @@
+// End-to-end: bad input (issue 2, item 6). Every manifest in examples/bad/, undefined and
+// unknown parameters, a bad app name, a missing file: exit 2 with the field path and line in
+// the -o json error, and nothing changed. Also: no controller → exit 5.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "testutil/lastgood.h"
+
+namespace {
+
+using lastgood::testutil::Lastgood;
+using lastgood::testutil::ReadFile;
+using lastgood::testutil::SampleApp;
+
+const std::string kBadDir = LASTGOOD_SOURCE_DIR "/examples/bad";
+
+// What line 1 of an examples/bad file promises: "expect field F at line N", or "expect "TEXT"
+// at line N", or only a line.
+struct Promise {
+  std::string field, text;
+  int line = 0;
+};
+
+Promise PromiseOf(const std::string& file) {
+  std::string first = ReadFile(file).substr(0, ReadFile(file).find('\n'));
+  Promise p;
+  std::smatch m;
+  if (std::regex_search(first, m, std::regex("field (\\S+) at line (\\d+)"))) {
+    p.field = m[1];
+    p.line = std::stoi(m[2]);
+  } else if (std::regex_search(first, m, std::regex("expect \"(.*)\" at line (\\d+)"))) {
+    p.text = m[1];
+    p.line = std::stoi(m[2]);
+  }
+  return p;
+}
+
+class BadManifest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BadManifest, IsRefusedWithExitTwoFieldAndLineAndChangesNothing) {
+  const std::string file = kBadDir + "/" + GetParam() + ".yaml";
+  Promise p = PromiseOf(file);
+  Lastgood lg;
+
+  lg.Given().When().Run({"apply", "-f", file, "-o", "json"});
+
+  lg.Then().ExitCode(2).Error("InvalidInput", p.field, p.line);
+  auto e = lg.last().ErrorJson();
+  ASSERT_TRUE(e.is_object()) << lg.last().err;
+  EXPECT_GT(e.value("line", 0), 0) << "every manifest error has a line: " << e.dump();
+  if (!p.text.empty()) lg.Then().StderrHas(p.text);
+  EXPECT_TRUE(lg.Json({"apps"}).empty()) << "nothing was stored";
+
+  lg.When().Run({"apply", "-f", file});  // text form: says where, on stderr
+  lg.Then().ExitCode(2).StderrHas("line");
+}
+
+std::vector<std::string> BadManifests() {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(kBadDir)) {
+    if (e.path().extension() == ".yaml") names.push_back(e.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(ExamplesBad, BadManifest, ::testing::ValuesIn(BadManifests()),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
+
+TEST(Input, ThereIsABadExampleForEachKindOfMistake) {
+  EXPECT_GE(BadManifests().size(), 8u);
+}
+
+TEST(Input, UndefinedParameterIsRefusedWithItsFieldAndLine) {
+  Lastgood lg;
+  std::string yaml = SampleApp().Yaml();
+  const std::string used = "\"${params.healthy}\"]";
+  ASSERT_NE(yaml.find(used), std::string::npos);
+  yaml.replace(yaml.find(used), used.size(), "\"${params.nope}\"]");
+  lg.Given().Manifest(yaml);
+
+  lg.When().Apply({"-o", "json"});
+
+  // run.command is on line 10 of SampleApp's YAML; "${params.nope}" is its 13th word.
+  lg.Then().ExitCode(2).Error("InvalidInput", "run.command[12]", 10).StderrHas("nope");
+  EXPECT_TRUE(lg.Json({"apps"}).empty());
+}
+
+TEST(Input, UnknownParamIsRefusedAndChangesNothing) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied();
+
+  lg.When().Apply({"--param", "colour=blue", "-o", "json"});
+
+  lg.Then().ExitCode(2).Error("InvalidInput").StderrHas("colour").VersionCount(1).HistorySize(1);
+}
+
+TEST(Input, ParamThatIsNotNameEqualsValueIsRefused) {
+  Lastgood lg;
+  lg.Given().App(SampleApp());
+  lg.When().Apply({"--param", "label", "-o", "json"});
+  lg.Then().ExitCode(2).Error("InvalidInput", "--param");
+}
+
+TEST(Input, AppNameThatIsNotAPlainNameIsRefusedWithFieldApp) {
+  Lastgood lg;
+  lg.Given().App(SampleApp().App("Web_1"));
+
+  lg.When().Apply({"-o", "json"});
+
+  lg.Then().ExitCode(2).Error("InvalidInput", "app", 1);
+  EXPECT_TRUE(lg.Json({"apps"}).empty());
+}
+
+TEST(Input, MissingManifestFileIsRefused) {
+  Lastgood lg;
+  lg.Given().When().Run({"apply", "-f", lg.home() + "/absent.yaml", "-o", "json"});
+  lg.Then().ExitCode(2).Error("InvalidInput", "-f").StderrHas("absent.yaml");
+}
+
+TEST(Input, ApplyWithoutFileIsAUsageError) {
+  Lastgood lg;
+  lg.Given().When().Run({"apply"});
+  lg.Then().ExitCode(2);
+}
+
+TEST(Input, ControllerThatDoesNotRunIsUnreachable) {
+  Lastgood lg;  // no Given(): no controller in this home
+
+  lg.When().Run({"status", "web", "-o", "json"});
+
+  lg.Then().ExitCode(5).Error("Unavailable");
+  lg.When().Run({"history", "web"}).Then().ExitCode(5).StderrHas("api.sock");
+}
+
+}  // namespace

@@ -1,0 +1,217 @@
+// End-to-end: rollback, rollforward and promote (issue 2, items 5-6; DESIGN.md sections 2
+// and 4): last good rather than previous, --to with and without --force, refusals that say
+// what is wrong and change nothing, no-ops, what-if, preemption of a running deployment, and
+// the conflict of a second apply. Real controller and instances (tests/testutil/lastgood.h).
+#include <gtest/gtest.h>
+
+#include "testutil/lastgood.h"
+
+namespace {
+
+using lastgood::testutil::Lastgood;
+using lastgood::testutil::SampleApp;
+using nlohmann::json;
+
+// v1 good, v2 bad (crashed at start, rolled back to v1 automatically), v3 good and running.
+void GoodBadGood(Lastgood& lg) {
+  lg.Given().App(SampleApp()).Applied();
+  lg.Given().Apply({"--param", "label=v2", "--param", "crashOnStart=true"}).ExitCode(1);
+  lg.Given().Applied({"--param", "label=v3"}).Verdict(2, "bad").Serves("v3");
+}
+
+TEST(Rollback, GoesToTheLastGoodVersionNotMerelyThePreviousOne) {
+  Lastgood lg;
+  GoodBadGood(lg);
+  size_t deployments = lg.History().size();
+
+  lg.When().Run({"rollback", "web"});
+
+  lg.Then().ExitCode(0).Serves("v1").VersionCount(3).HistorySize(deployments + 1);
+  auto h = lg.History();
+  EXPECT_EQ(h[0]["kind"], "rollback");
+  EXPECT_EQ(h[0]["trigger"], "user");
+  EXPECT_EQ(h[0]["version"], 1);
+  EXPECT_EQ(h[0]["state"], "Succeeded");
+  lg.Then().Verdict(3, "good");  // a manual rollback leaves the verdict as it was
+}
+
+TEST(Rollback, ToABadVersionIsRefusedWithoutForceAndChangesNothing) {
+  Lastgood lg;
+  GoodBadGood(lg);
+  size_t deployments = lg.History().size();
+
+  lg.When().Run({"rollback", "web", "--to", "2", "-o", "json"});
+
+  lg.Then().ExitCode(3).Error("Conflict").StderrHas("is bad").StderrHas("--force");
+  lg.Then().HistorySize(deployments).VersionCount(3).Serves("v3");
+}
+
+TEST(Rollback, ToABadVersionIsAllowedWithForce) {
+  Lastgood lg;
+  // v2 is bad because its readiness (a flag file) failed; once the flag is gone it can run.
+  std::string flag = lg.home() + "/broken";
+  lg.Given().App(SampleApp()).Applied();
+  std::ofstream(flag) << "x";
+  lg.Given().App(SampleApp().ProgressDeadline("1s").Readiness(
+      "{ exec: [\"/usr/bin/test\", \"!\", \"-e\", \"" + flag +
+      "\"], interval: 100ms, timeout: 1s, failureThreshold: 1 }"));
+  lg.Given().Apply({"--param", "label=v2"}).ExitCode(1).Verdict(2, "bad").Serves("v1");
+  std::filesystem::remove(flag);
+
+  lg.When().Run({"rollback", "web", "--to", "2", "--force"});
+
+  lg.Then().ExitCode(0).Serves("v2");
+  auto h = lg.History();
+  EXPECT_EQ(h[0]["kind"], "rollback");
+  EXPECT_EQ(h[0]["version"], 2);
+  EXPECT_EQ(h[0]["state"], "Succeeded");
+}
+
+TEST(Rollback, ToAVersionThatDoesNotExistIsNotFound) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied().Applied({"--param", "label=v2"});
+
+  lg.When().Run({"rollback", "web", "--to", "9", "-o", "json"});
+
+  lg.Then().ExitCode(4).Error("NotFound").StderrHas("does not exist");
+  lg.Then().HistorySize(2).Serves("v2");
+}
+
+TEST(Rollback, WithNoOtherGoodVersionSaysNothingToRollBackTo) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied();
+
+  lg.When().Run({"rollback", "web"});
+
+  lg.Then().StderrHas("nothing to roll back to").HistorySize(1).Serves("v1");
+  EXPECT_NE(lg.last().code, 0);
+}
+
+TEST(Rollback, OfAnAppThatDoesNotExistIsNotFound) {
+  Lastgood lg;
+  lg.Given().When().Run({"rollback", "nosuchapp", "-o", "json"});
+  lg.Then().ExitCode(4).Error("NotFound");
+}
+
+TEST(Rollback, ToTheRunningVersionIsANoOpThatSaysSo) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied().Applied({"--param", "label=v2"});
+  auto pids = lg.InstancePids();
+
+  lg.When().Run({"rollback", "web", "--to", "2"});
+
+  lg.Then().ExitCode(0).OutputHas("already").HistorySize(2).Serves("v2");
+  EXPECT_EQ(lg.InstancePids(), pids);
+}
+
+TEST(Rollback, WhatIfPrintsThePlanAndChangesNothing) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied().Applied({"--param", "label=v2"});
+
+  lg.When().Run({"rollback", "web", "--what-if"});
+
+  lg.Then().ExitCode(0).OutputHas("what-if").OutputHas("v1").HistorySize(2).VersionCount(2);
+  lg.Then().Serves("v2");
+}
+
+TEST(Rollback, PreemptsARunningDeploymentWhichEndsCanceled) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied();
+  lg.Given().App(SampleApp().Bake("30s"));
+  lg.Given().Apply({"--param", "label=v2", "--no-wait"}).ExitCode(0).WaitForStep("bake");
+
+  lg.When().Run({"rollback", "web"});
+
+  lg.Then().ExitCode(0).Serves("v1", 1);
+  auto h = lg.History();
+  ASSERT_EQ(h.size(), 3u) << h.dump(2);
+  EXPECT_EQ(h[0]["kind"], "rollback");
+  EXPECT_EQ(h[0]["version"], 1);
+  EXPECT_EQ(h[0]["state"], "Succeeded");
+  EXPECT_EQ(h[1]["version"], 2);
+  EXPECT_EQ(h[1]["state"], "Canceled") << h.dump(2);
+  EXPECT_TRUE(lg.Status()["deployment"].is_null());
+}
+
+TEST(Apply, WhileAnotherDeploymentRunsIsAConflict) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied();
+  lg.Given().App(SampleApp().Bake("30s"));
+  lg.Given().Apply({"--param", "label=v2", "--no-wait"}).ExitCode(0).WaitForStep("bake");
+
+  lg.When().Apply({"--param", "label=v3", "-o", "json"});
+
+  lg.Then().ExitCode(3).Error("Conflict").StderrHas("running").VersionCount(2);
+}
+
+TEST(Rollforward, AfterARollbackGoesToTheNewestVersionThatIsNotBad) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied().Applied({"--param", "label=v2"});
+  lg.Given().Apply({"--param", "label=v3", "--param", "crashOnStart=true"}).ExitCode(1);
+  lg.Given().Run({"rollback", "web", "--to", "1"}).ExitCode(0).Serves("v1");
+
+  lg.When().Run({"rollforward", "web"});
+
+  lg.Then().ExitCode(0).Serves("v2");
+  auto h = lg.History();
+  EXPECT_EQ(h[0]["kind"], "rollforward");
+  EXPECT_EQ(h[0]["version"], 2) << "v3 is bad, so the newest not bad is v2";
+  EXPECT_EQ(h[0]["state"], "Succeeded");
+}
+
+TEST(Rollforward, ToAnOlderVersionIsRefused) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied().Applied({"--param", "label=v2"});
+
+  lg.When().Run({"rollforward", "web", "--to", "1", "-o", "json"});
+
+  lg.Then().ExitCode(2).Error("InvalidInput").StderrHas("not newer").HistorySize(2).Serves("v2");
+}
+
+TEST(Rollforward, WhatIfChangesNothing) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied().Applied({"--param", "label=v2"});
+  lg.Given().Run({"rollback", "web"}).ExitCode(0);
+
+  lg.When().Run({"rollforward", "web", "--what-if"});
+
+  lg.Then().ExitCode(0).OutputHas("what-if").HistorySize(3).Serves("v1");
+}
+
+TEST(Promote, AppendsANewVersionEqualToTheOldOneAndDeploysIt) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied().Applied({"--param", "label=v2"});
+
+  lg.When().Run({"promote", "web", "1"});
+
+  lg.Then().ExitCode(0).Serves("v1").VersionCount(3);
+  auto versions = lg.Versions();
+  ASSERT_EQ(versions.size(), 3u);
+  EXPECT_EQ(versions[2]["version"], 3);
+  EXPECT_EQ(versions[2]["promotedFrom"], 1);
+  EXPECT_EQ(versions[2]["digest"], versions[0]["digest"]);
+  EXPECT_EQ(versions[2]["verdict"], "good");
+  auto h = lg.History();
+  EXPECT_EQ(h[0]["kind"], "promote");
+  EXPECT_EQ(h[0]["version"], 3);
+  lg.When().Run({"diff", "web", "1", "3"}).Then().ExitCode(0);
+  EXPECT_EQ(lg.last().out.find("\n+"), std::string::npos) << "v3 equals v1:\n" << lg.last().out;
+}
+
+TEST(Promote, WhatIfChangesNothing) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied().Applied({"--param", "label=v2"});
+
+  lg.When().Run({"promote", "web", "1", "--what-if"});
+
+  lg.Then().ExitCode(0).OutputHas("what-if").VersionCount(2).HistorySize(2).Serves("v2");
+}
+
+TEST(Promote, OfAVersionThatDoesNotExistIsNotFound) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied();
+  lg.When().Run({"promote", "web", "5", "-o", "json"});
+  lg.Then().ExitCode(4).Error("NotFound").VersionCount(1);
+}
+
+}  // namespace
