@@ -8,9 +8,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <atomic>
 #include <thread>
 
 #include "api/handlers.h"
+#include "api/router_process.h"
+#include "engine/routes.h"
 #include "api/server.h"
 #include "artifacts/artifact_store.h"
 #include "engine/engine.h"
@@ -45,6 +48,12 @@ int LockHome(const std::string& home) {
   return fd;
 }
 
+std::string SelfExe() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "lastgood" : p.string();
+}
+
 }  // namespace
 
 int RunController(const ControllerOptions& options) {
@@ -75,11 +84,29 @@ int RunController(const ControllerOptions& options) {
   }
   auto target = NewLocalTarget();
   ArtifactStore artifacts(home + "/artifacts", home + "/releases");
-  EngineDeps deps{store->get(), target.get(), &artifacts, nullptr, Clock::Real(), home + "/logs"};
+  std::unique_ptr<RouterControl> control;
+  std::unique_ptr<Routes> routes;
+  std::unique_ptr<RouterProcess> router;
+  if (options.router) {
+    control = NewRouterControlClient(home + "/router.sock");
+    routes = std::make_unique<Routes>(store->get(), control.get(), Clock::Real());
+    router = std::make_unique<RouterProcess>(SelfExe(), home, control.get());
+    bool started = false;
+    if (auto s = router->Ensure(&started); !s.ok()) {
+      Log(s.error().message);
+      return 5;
+    }
+  }
+  EngineDeps deps{store->get(), target.get(), &artifacts, routes.get(), Clock::Real(),
+                  home + "/logs"};
   Engine engine(deps);
   if (auto s = engine.Recover(); !s.ok()) {
     Log("recovery failed: " + s.error().message);
     return 5;
+  }
+  // The router kept serving its last table; tell it what the store says now.
+  if (routes) {
+    if (auto s = routes->Publish(); !s.ok()) Log("publishing the routing table: " + s.error().message);
   }
   Api api(&engine, store->get());
   ApiServer server(&api);
@@ -95,8 +122,27 @@ int RunController(const ControllerOptions& options) {
     engine.Shutdown();  // running deployments stay Running; the next start resumes them
     server.Stop();
   });
+  std::atomic<bool> stopping{false};
+  std::thread upkeep([&] {
+    while (!stopping) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(kControllerTickMillis));
+      if (stopping) break;
+      if (router) {
+        bool started = false;
+        auto s = router->Ensure(&started);
+        if (!s.ok()) Log(s.error().message);
+        if (started) {
+          Log("the router was not running; started it again");
+          if (auto p = routes->Publish(); !p.ok()) Log("publishing the routing table: " + p.error().message);
+        }
+      }
+      engine.Housekeep();
+    }
+  });
   server.Run();
   signals.join();
+  stopping = true;
+  upkeep.join();
   target->Detach();  // instances outlive the controller
   Log("stopped");
   ::close(lock_fd);

@@ -8,8 +8,12 @@
 namespace lastgood {
 
 struct ControllerOptions {
-  std::string home;  // created (0700) if missing
+  std::string home;    // created (0700) if missing
+  bool router = true;  // start and drive the router; false: instances on their own ports
 };
+
+// How often the controller checks that the router answers, and does its upkeep.
+inline constexpr int kControllerTickMillis = 500;
 
 // Returns the process exit code: 0 after a clean stop; 3 if another controller runs with
 // this home; 5 if the store or the socket cannot be opened.

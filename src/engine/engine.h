@@ -29,13 +29,13 @@
 
 namespace lastgood {
 
-class RouterControl;
+class Routes;
 
 struct EngineDeps {
   Store* store = nullptr;
   Target* target = nullptr;
   ArtifactStore* artifacts = nullptr;
-  RouterControl* router = nullptr;  // may be null: instances are reached on their own ports
+  Routes* routes = nullptr;  // may be null: instances are then reached on their own ports
   Clock* clock = nullptr;
   std::string logDir;  // "<home>/logs"
 };
@@ -133,6 +133,10 @@ class Engine {
   // passes `seen` or the timeout ends, and returns its value. Lets clients long-poll.
   uint64_t ChangeSeq() const { return change_seq_.load(); }
   uint64_t WaitForChange(uint64_t seen, Millis timeout);
+
+  // Periodic upkeep, for apps with no running deployment: stops warm instances whose
+  // keepPrevious window has ended. Called by the controller about once a second.
+  void Housekeep();
 
   // Stops the workers at their next check point without changing any record; the
   // deployments they ran stay Running and are resumed by Recover() after a restart.

@@ -90,6 +90,17 @@ Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
   return Ending::kSucceeded;
 }
 
+int Executor::KeepWarm(const Deployment& d, const Manifest& m) const {
+  // The version being left stays warm for keepPrevious — unless it is being left because
+  // it failed: nobody rolls forward to a release that just broke.
+  if (m.rollback.keepPrevious.count() <= 0 || d.trigger == Trigger::kAuto) return 0;
+  return d.fromVersion;
+}
+
+int64_t Executor::WarmUntil(const Manifest& m) const {
+  return deps_.clock->NowMillis() + m.rollback.keepPrevious.count();
+}
+
 StepResult Executor::RunStep(const Deployment& d, const Step& step, const Manifest& m) {
   SlotInstances slot(deps_, d.app, d.slot, [this] {
     if (stopping_->load()) return StepResult::Kind::kStopped;
@@ -105,13 +116,15 @@ StepResult Executor::RunStep(const Deployment& d, const Step& step, const Manife
       if (!release.ok()) return StepResult::Failed(release.error().message);
       return slot.EnsureReady(step.version, m, *release, step.count);
     case Step::Op::kStopOld:
-      return slot.StopOthers(step.version, step.count);
+      return slot.StopOthers(step.version, step.count, KeepWarm(d, m), WarmUntil(m));
     case Step::Op::kBake:
       if (!release.ok()) return StepResult::Failed(release.error().message);
       return slot.Bake(step.version, m, *release);
     case Step::Op::kFinish: {
       // Leftovers of other versions (a step interrupted between start and stop) go now.
-      StepResult r = slot.StopOthers(step.version, 0);
+      StepResult r = slot.StopOthers(step.version, 0, KeepWarm(d, m), WarmUntil(m));
+      if (r.kind != StepResult::Kind::kOk) return r;
+      r = slot.StopStaleWarm(KeepWarm(d, m));
       if (r.kind != StepResult::Kind::kOk) return r;
       auto s = deps_.store->SetSlot({d.app, d.slot, step.version, 100});
       if (!s.ok()) return StepResult::Failed(s.error().message);

@@ -35,6 +35,9 @@ class Executor {
   // return to.
   std::optional<Deployment> AutoRollbackFor(const Deployment& failed);
   void Commit(const Deployment& d);
+  // Which version's instances a step keeps warm instead of stopping, and until when.
+  int KeepWarm(const Deployment& d, const Manifest& m) const;
+  int64_t WarmUntil(const Manifest& m) const;
 
   const EngineDeps& deps_;
   std::atomic<bool>* cancel_;

@@ -75,7 +75,10 @@ std::vector<Step> PlanDeployment(const PlanInput& in) {
   std::vector<Step> steps;
   const int v = in.version, r = in.replicas;
   steps.push_back({Step::Op::kPrepare, v, 0, Millis(0)});
-  if (in.strategy.type == Strategy::Type::kRecreate) {
+  if (in.warmInstances >= r) {
+    steps.push_back({Step::Op::kStart, v, r, Millis(0)});
+    if (in.oldInstances > 0) steps.push_back({Step::Op::kStopOld, v, 0, Millis(0)});
+  } else if (in.strategy.type == Strategy::Type::kRecreate) {
     if (in.oldInstances > 0) steps.push_back({Step::Op::kStopOld, v, 0, Millis(0)});
     steps.push_back({Step::Op::kStart, v, r, Millis(0)});
   } else {

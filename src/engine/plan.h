@@ -41,7 +41,8 @@ struct PlanInput {
   int replicas = 1;
   Strategy strategy;     // of the version being deployed
   Millis bake{0};
-  int oldInstances = 0;  // instances of other versions in the slot now
+  int oldInstances = 0;   // live instances of other versions in the slot now
+  int warmInstances = 0;  // instances of `version` kept warm (keepPrevious), out of traffic
 };
 
 // recreate: stop every old instance, then start all new ones.
@@ -49,6 +50,8 @@ struct PlanInput {
 // Kubernetes does: at most replicas + maxSurge instances, at least replicas -
 // maxUnavailable of them ready, at every moment.
 // bluegreen and canary need the router and are planned as rolling here (issue 4).
+// When the version has `replicas` warm instances (a rollback inside keepPrevious), the
+// plan brings them all back, then retires the others: traffic moves in one table change.
 std::vector<Step> PlanDeployment(const PlanInput& input);
 
 }  // namespace lastgood

@@ -72,3 +72,17 @@ TEST(Plan, DescribesStepsInTheDomainsWords) {
 
 }  // namespace
 }  // namespace lastgood
+
+namespace lastgood {
+namespace {
+
+TEST(Plan, RollbackToWarmInstancesSwitchesAllAtOnce) {
+  PlanInput in = Rolling(4, 1, 0, 4);
+  in.warmInstances = 4;
+  std::vector<std::pair<Op, int>> want = {
+      {Op::kPrepare, 0}, {Op::kStart, 4}, {Op::kStopOld, 0}, {Op::kFinish, 0}};
+  EXPECT_EQ(Shape(PlanDeployment(in)), want);
+}
+
+}  // namespace
+}  // namespace lastgood

@@ -41,7 +41,9 @@ Result<PlannedOperations> PlanFor(const EngineDeps& deps, const std::string& app
   in.strategy = m->strategy;
   in.bake = m->bake;
   for (const auto& i : *instances) {
-    if (i.slot == slot && i.version != version) ++in.oldInstances;
+    if (i.slot != slot) continue;
+    if (i.version != version && i.state != "warm") ++in.oldInstances;
+    if (i.version == version && i.state == "warm") ++in.warmInstances;
   }
   PlannedOperations out;
   out.strategy = StrategyName(m->strategy.type);

@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include "engine/routes.h"
 #include "health/probe.h"
 #include "targets/local/local_target.h"
 
@@ -99,12 +100,26 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
     }
     mine.push_back(rec);
   }
-  std::sort(mine.begin(), mine.end(), [](auto& a, auto& b) { return a.state > b.state; });
-  while (static_cast<int>(mine.size()) > count) {  // "ready" sorts before "starting"
-    (void)deps_.target->Stop(mine.back().id);
-    (void)deps_.store->DeleteInstance(mine.back().id);
-    mine.pop_back();
+  // Warm instances (kept by keepPrevious) come back first: they were ready moments ago, so
+  // a rollback to them is a probe and a table change, not a start.
+  std::stable_sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) {
+    return (a.state == "ready") > (b.state == "ready");
+  });
+  for (auto& rec : mine) {
+    if (rec.state == "warm" || rec.state == "draining") {
+      rec.state = "starting";
+      rec.warmUntil = 0;
+    }
   }
+  if (static_cast<int>(mine.size()) > count) {
+    // Only as many as asked come back now; the rest stay warm for a later step.
+    for (size_t i = count; i < mine.size(); ++i) {
+      if (mine[i].state == "starting") mine[i].state = "warm";
+    }
+    mine.resize(count);
+  }
+  // "At least": extra instances of the version (a rollback to a version that still runs
+  // more than this step asks for) are kept; the slot's final size is the plan's business.
   std::vector<std::string> started;
   while (static_cast<int>(mine.size()) < count) {
     std::string id = app_ + "-" + slot_ + "-v" + std::to_string(version) + "-" + RandomSuffix();
@@ -122,17 +137,23 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
     started.push_back(id);
   }
 
+  // A restart counts from now: a warm instance may have been restarted long ago.
+  std::map<std::string, int> base_restarts;
+  for (auto& rec : mine) {
+    auto st = deps_.target->Status(rec.id);
+    base_restarts[rec.id] = st.ok() ? st->restarts : 0;
+  }
   // Wait until every instance is ready, an instance dies, or the progress deadline passes.
   const auto deadline = deps_.clock->Steady() + m.progressDeadline;
   const auto step_start = deps_.clock->Steady();
   std::map<std::string, std::string> last_result;
   std::map<std::string, int> failures;
   for (;;) {
-    bool all_ready = true;
+    bool all_ready = true, newly_ready = false;
     for (auto& rec : mine) {
       if (rec.state == "ready") continue;
       auto st = deps_.target->Status(rec.id);
-      if (!st.ok() || !st->alive || st->restarts > 0) {
+      if (!st.ok() || !st->alive || st->restarts > base_restarts[rec.id]) {
         std::string why = st.ok() && !st->lastExit.empty() ? st->lastExit : "exited";
         std::string err = LastErrorLine(log_dir, rec.id);
         return StepResult::Failed("instance " + rec.id + " " + why + " before it was ready" +
@@ -147,11 +168,17 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
       }
       if (ready) {
         rec.state = "ready";
+        newly_ready = true;
         if (auto s = deps_.store->PutInstance(rec); !s.ok())
           return StepResult::Failed(s.error().message);
       } else {
         all_ready = false;
       }
+    }
+    // A ready instance takes traffic at once, before the others are ready.
+    if (newly_ready) {
+      if (auto s = Publish(); !s.ok())
+        return StepResult::Failed("the router did not take the new table: " + s.error().message);
     }
     if (all_ready) break;
     if (deps_.clock->Steady() >= deadline) {
@@ -179,12 +206,49 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
   return StepResult::Ok(detail);
 }
 
-StepResult SlotInstances::StopOthers(int version, int count) {
+Status SlotInstances::Publish() {
+  if (!deps_.routes) return Status::Ok();
+  return deps_.routes->Publish();
+}
+
+StepResult SlotInstances::Retire(const std::vector<InstanceRecord>& instances) {
+  if (instances.empty()) return StepResult::Ok("");
+  bool routed = false;
+  for (auto rec : instances) {
+    routed = routed || rec.state == "ready";
+    rec.state = "draining";
+    if (auto s = deps_.store->PutInstance(rec); !s.ok()) return StepResult::Failed(s.error().message);
+  }
+  if (routed && deps_.routes) {
+    if (auto s = Publish(); !s.ok())
+      return StepResult::Failed("the router did not take the new table: " + s.error().message);
+    std::this_thread::sleep_for(kDrainDelay);
+  }
+  std::vector<std::thread> stoppers;
+  std::vector<std::string> errors(instances.size());
+  for (size_t i = 0; i < instances.size(); ++i) {
+    stoppers.emplace_back([&, i] {
+      if (auto s = deps_.target->Stop(instances[i].id); !s.ok()) errors[i] = s.error().message;
+    });
+  }
+  for (auto& t : stoppers) t.join();
+  std::string detail = "stopped";
+  for (size_t i = 0; i < instances.size(); ++i) {
+    if (!errors[i].empty())
+      return StepResult::Failed("stopping " + instances[i].id + ": " + errors[i]);
+    if (auto s = deps_.store->DeleteInstance(instances[i].id); !s.ok())
+      return StepResult::Failed(s.error().message);
+    detail += (i ? ", " : " ") + instances[i].id;
+  }
+  return StepResult::Ok(detail);
+}
+
+StepResult SlotInstances::StopOthers(int version, int count, int keep_warm, int64_t warm_until) {
   auto listed = deps_.store->ListInstances(app_);
   if (!listed.ok()) return StepResult::Failed(listed.error().message);
   std::vector<InstanceRecord> others;
   for (auto& rec : *listed) {
-    if (rec.slot == slot_ && rec.version != version) others.push_back(rec);
+    if (rec.slot == slot_ && rec.version != version && rec.state != "warm") others.push_back(rec);
   }
   if (static_cast<int>(others.size()) <= count) return StepResult::Ok("nothing to stop");
   // Stop instances that are not ready first, then the oldest.
@@ -193,22 +257,40 @@ StepResult SlotInstances::StopOthers(int version, int count) {
     return a.createdAt < b.createdAt;
   });
   others.resize(others.size() - count);
-  std::vector<std::thread> stoppers;
-  std::vector<std::string> errors(others.size());
-  for (size_t i = 0; i < others.size(); ++i) {
-    stoppers.emplace_back([&, i] {
-      if (auto s = deps_.target->Stop(others[i].id); !s.ok()) errors[i] = s.error().message;
-    });
+  std::vector<InstanceRecord> warm, retire;
+  for (auto& rec : others) {
+    bool keep = keep_warm != 0 && rec.version == keep_warm && rec.state == "ready";
+    (keep ? warm : retire).push_back(rec);
   }
-  for (auto& t : stoppers) t.join();
-  std::string detail = "stopped";
-  for (size_t i = 0; i < others.size(); ++i) {
-    if (!errors[i].empty()) return StepResult::Failed("stopping " + others[i].id + ": " + errors[i]);
-    if (auto s = deps_.store->DeleteInstance(others[i].id); !s.ok())
-      return StepResult::Failed(s.error().message);
-    detail += (i ? ", " : " ") + others[i].id;
+  std::string detail;
+  if (!warm.empty()) {
+    for (auto& rec : warm) {
+      rec.state = "warm";
+      rec.warmUntil = warm_until;
+      if (auto s = deps_.store->PutInstance(rec); !s.ok())
+        return StepResult::Failed(s.error().message);
+      detail += (detail.empty() ? "kept warm, out of traffic: " : ", ") + rec.id;
+    }
+    if (auto s = Publish(); !s.ok())
+      return StepResult::Failed("the router did not take the new table: " + s.error().message);
   }
+  StepResult r = Retire(retire);
+  if (r.kind != StepResult::Kind::kOk) return r;
+  if (!r.detail.empty()) detail += (detail.empty() ? "" : "; ") + r.detail;
   return StepResult::Ok(detail);
+}
+
+StepResult SlotInstances::StopStaleWarm(int keep) {
+  auto listed = deps_.store->ListInstances(app_);
+  if (!listed.ok()) return StepResult::Failed(listed.error().message);
+  const int64_t now = deps_.clock->NowMillis();
+  std::vector<InstanceRecord> stale;
+  for (auto& rec : *listed) {
+    bool other = keep >= 0 && rec.version != keep;
+    if (rec.slot == slot_ && rec.state == "warm" && (other || rec.warmUntil <= now))
+      stale.push_back(rec);
+  }
+  return Retire(stale);
 }
 
 StepResult SlotInstances::Bake(int version, const Manifest& m, const std::string& release_dir) {

@@ -11,8 +11,13 @@
 
 #include "engine/engine.h"
 #include "manifest/manifest.h"
+#include "store/store.h"
 
 namespace lastgood {
+
+// How long an instance that left the routing table keeps running before it is stopped:
+// requests already sent to it finish, and the router closes its idle connections.
+inline constexpr Millis kDrainDelay{200};
 
 struct StepResult {
   enum class Kind { kOk, kFailed, kCanceled, kStopped };
@@ -32,13 +37,25 @@ class SlotInstances {
   // `release_dir`), within `deadline` (the manifest's progressDeadline).
   StepResult EnsureReady(int version, const Manifest& m, const std::string& release_dir,
                          int count);
-  // At most `count` instances of versions other than `version`; stops the excess.
-  StepResult StopOthers(int version, int count);
+  // At most `count` live instances of versions other than `version`. The excess leaves
+  // the routing table first, is given kDrainDelay for requests in flight, then stops —
+  // except instances of `keep_warm` (the version being left), which stay running out of
+  // the table until `warm_until` (epoch millis) so that a rollback is one table change.
+  // keep_warm = 0 keeps nothing warm.
+  StepResult StopOthers(int version, int count, int keep_warm = 0, int64_t warm_until = 0);
+  // Stops warm instances of versions other than `keep` (only one previous version is
+  // kept warm), and any whose time is up. keep < 0: only those whose time is up.
+  StepResult StopStaleWarm(int keep);
   // Every instance of `version` stays alive and ready for `m.bake`.
   StepResult Bake(int version, const Manifest& m, const std::string& release_dir);
 
  private:
   StepResult Interrupted();
+  // Sends the routing table (if there is a router); a failure is reported, not fatal to
+  // instances that already serve.
+  Status Publish();
+  // Takes instances out of the table, waits kDrainDelay, stops them, forgets them.
+  StepResult Retire(const std::vector<InstanceRecord>& instances);
   // Sleeps up to `d`, waking early when interrupted; returns false if interrupted.
   bool Sleep(Millis d);
 

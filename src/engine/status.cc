@@ -81,6 +81,23 @@ std::optional<std::string> Engine::FollowUp(const std::string& app, const std::s
   return std::nullopt;
 }
 
+void Engine::Housekeep() {
+  auto apps = deps_.store->ListApps();
+  if (!apps.ok()) return;
+  for (const auto& app : *apps) {
+    std::unique_lock lock(mu_);
+    auto it = workers_.find(app.name);
+    if (it != workers_.end() && it->second && !it->second->done) continue;
+    lock.unlock();
+    auto slots = deps_.store->ListSlots(app.name);
+    if (!slots.ok()) continue;
+    for (const auto& s : *slots) {
+      SlotInstances slot(deps_, app.name, s.slot, [] { return StepResult::Kind::kOk; });
+      (void)slot.StopStaleWarm(-1);
+    }
+  }
+}
+
 Status Engine::Recover() {
   // Re-adopt every instance an earlier controller started; one that died meanwhile is
   // forgotten here, and a step re-run (or the finish step) starts what is missing.

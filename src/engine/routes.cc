@@ -1,0 +1,82 @@
+#include "engine/routes.h"
+
+#include <algorithm>
+#include <map>
+
+#include "engine/release.h"
+#include "manifest/parser.h"
+
+namespace lastgood {
+
+inline constexpr const char* kPreviewSlot = "staging";
+
+Result<RoutingTable> Routes::Build() {
+  RoutingTable table;
+  auto apps = store_->ListApps();
+  if (!apps.ok()) return apps.error();
+  auto running = store_->RunningDeployments();
+  if (!running.ok()) return running.error();
+  for (const auto& app : *apps) {
+    auto slots = store_->ListSlots(app.name);
+    if (!slots.ok()) return slots.error();
+    // The route comes from the newest version in play, so that a release that moves its
+    // listener takes effect with that release.
+    int route_version = 0;
+    for (const auto& s : *slots) route_version = std::max(route_version, s.version);
+    for (const auto& d : *running) {
+      if (d.app == app.name) route_version = std::max(route_version, d.version);
+    }
+    if (route_version == 0) continue;
+    auto version = store_->GetVersion(app.name, route_version);
+    if (!version.ok()) return version.error();
+    auto parsed = ParseManifest(version->manifest, {});
+    if (!parsed.ok()) return Error::Internal("stored manifest does not parse");
+    const Route& route = parsed->manifest.route;
+    if (route.listen.empty() && route.preview.empty()) continue;
+
+    RouteApp ra;
+    ra.name = app.name;
+    std::map<std::string, std::map<int, std::vector<RouteBackend>>> by_slot;
+    auto instances = store_->ListInstances(app.name);
+    if (!instances.ok()) return instances.error();
+    for (const auto& i : *instances) {
+      if (i.state != "ready") continue;
+      by_slot[i.slot][i.version].push_back({i.id, "127.0.0.1:" + std::to_string(i.port)});
+    }
+    by_slot[kProductionSlot];  // the production slot exists even with no backend (503)
+    if (!route.preview.empty()) by_slot[kPreviewSlot];
+    for (auto& [slot, versions] : by_slot) {
+      RouteSlot rs;
+      rs.name = slot;
+      // Every ready instance takes an equal share: a version weighs its instance count,
+      // scaled into the table's 0..100 when there are more than 100.
+      size_t total = 0;
+      for (auto& [v, backends] : versions) total += backends.size();
+      for (auto& [v, backends] : versions) {
+        int weight = static_cast<int>(backends.size());
+        if (total > 100) weight = std::max<int>(1, static_cast<int>(backends.size() * 100 / total));
+        rs.versions.push_back({v, weight, std::move(backends)});
+      }
+      ra.slots.push_back(std::move(rs));
+    }
+    if (!route.listen.empty())
+      table.listeners.push_back({route.listen, "", app.name, kProductionSlot});
+    if (!route.preview.empty())
+      table.listeners.push_back({route.preview, "", app.name, kPreviewSlot});
+    table.apps.push_back(std::move(ra));
+  }
+  return table;
+}
+
+Status Routes::Publish() {
+  if (!router_) return Status::Ok();
+  std::lock_guard lock(mu_);
+  auto table = Build();
+  if (!table.ok()) return table.error();
+  // Generations must rise across controller restarts too: start from the wall clock.
+  generation_ = std::max<uint64_t>(generation_ + 1, clock_->NowMillis() * 1000);
+  table->generation = generation_;
+  return router_->Apply(*table);
+}
+
+}  // namespace lastgood

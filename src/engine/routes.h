@@ -1,0 +1,42 @@
+// Routes: the routing table as the store says it should be, sent whole to the router
+// (DESIGN.md section 3: the controller only ever tells the router the whole table).
+//
+// Each app contributes its listeners (route.listen → production, route.preview → staging)
+// from the newest version that a slot runs or a running deployment brings in, and its
+// backends: every instance in state "ready", grouped by version, each version weighted by
+// its number of ready instances (so every ready instance takes an equal share). Instances
+// that are starting, warm (kept for keepPrevious) or draining are out of the table.
+//
+// Thread-safe: publishes are serialized, and each carries a higher generation.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "router/control.h"
+#include "router/table.h"
+#include "store/store.h"
+
+namespace lastgood {
+
+class Routes {
+ public:
+  Routes(Store* store, RouterControl* router, Clock* clock)
+      : store_(store), router_(router), clock_(clock) {}
+
+  // Builds the table from the store and sends it; returns once the router has it in force.
+  Status Publish();
+  // The table as the store says it should be (for tests and for `status`).
+  Result<RoutingTable> Build();
+
+ private:
+  Store* store_;
+  RouterControl* router_;
+  Clock* clock_;
+  std::mutex mu_;
+  uint64_t generation_ = 0;  // GUARDED_BY(mu_)
+};
+
+}  // namespace lastgood
