@@ -1,6 +1,6 @@
 # The README's commands. Each installs what is missing first (scripts/setup is idempotent).
 BUILD_DIR ?= build
-CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 JOBS ?= $(shell nproc)
 
 .PHONY: all setup build test demo bench format clean
