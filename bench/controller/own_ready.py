@@ -3,9 +3,11 @@
 
 Spawns `lastgood-sample --port P` (argv, no shell, loopback), polls GET /healthz every 1 ms
 until it answers 200, and records the time from just before the spawn to that answer. This
-is the floor a deployment's "run N ready instances" step is compared with.
+is the floor a deployment's "run N ready instances" step is compared with. Then sends SIGTERM
+and records the time until the process has exited: the floor of a "stop" step.
 
-usage: own_ready.py SAMPLE_BINARY RUNS   → prints "median_ms min_ms max_ms" on one line
+usage: own_ready.py SAMPLE_BINARY RUNS
+  → prints "ready_median ready_min ready_max stop_median" (milliseconds) on one line
 """
 import socket
 import statistics
@@ -43,7 +45,11 @@ def one(binary):
             if proc.poll() is not None or time.perf_counter() - t0 > GIVE_UP_S:
                 raise SystemExit("sample app did not become ready on port %d" % port)
             time.sleep(POLL_S)
-        return (time.perf_counter() - t0) * 1000.0
+        ready = (time.perf_counter() - t0) * 1000.0
+        t1 = time.perf_counter()
+        proc.terminate()
+        proc.wait(timeout=5)
+        return ready, (time.perf_counter() - t1) * 1000.0
     finally:
         proc.terminate()
         try:
@@ -56,8 +62,11 @@ def one(binary):
 def main():
     binary, runs = sys.argv[1], int(sys.argv[2])
     one(binary)  # warm the page cache; not counted
-    times = [one(binary) for _ in range(runs)]
-    print("%.1f %.1f %.1f" % (statistics.median(times), min(times), max(times)))
+    samples = [one(binary) for _ in range(runs)]
+    times = [r for r, _ in samples]
+    stops = [s for _, s in samples]
+    print("%.1f %.1f %.1f %.1f" % (statistics.median(times), min(times), max(times),
+                                   statistics.median(stops)))
 
 
 if __name__ == "__main__":
