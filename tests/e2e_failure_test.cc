@@ -143,7 +143,7 @@ TEST(Failure, RollbackOnErrorNamingAnUnknownDeploymentIsRefusedAndChangesNothing
 
   lg.When().Apply({"--param", "label=v2", "--rollback-on-error=nope", "-o", "json"});
 
-  lg.Then().ExitCode(2).Error("InvalidInput", "--rollback-on-error");
+  lg.Then().ExitCode(2).Error("invalid_input", "--rollback-on-error");
   lg.Then().VersionCount(1).HistorySize(1).Serves("v1");
 }
 

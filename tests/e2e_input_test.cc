@@ -46,7 +46,7 @@ TEST_P(BadManifest, IsRefusedWithExitTwoFieldAndLineAndChangesNothing) {
 
   lg.Given().When().Run({"apply", "-f", file, "-o", "json"});
 
-  lg.Then().ExitCode(2).Error("InvalidInput", p.field, p.line);
+  lg.Then().ExitCode(2).Error("invalid_input", p.field, p.line);
   auto e = lg.last().ErrorJson();
   ASSERT_TRUE(e.is_object()) << lg.last().err;
   EXPECT_GT(e.value("line", 0), 0) << "every manifest error has a line: " << e.dump();
@@ -88,7 +88,7 @@ TEST(Input, UndefinedParameterIsRefusedWithItsFieldAndLine) {
   lg.When().Apply({"-o", "json"});
 
   // run.command is on line 10 of SampleApp's YAML; "${params.nope}" is its 13th word.
-  lg.Then().ExitCode(2).Error("InvalidInput", "run.command[12]", 10).StderrHas("nope");
+  lg.Then().ExitCode(2).Error("invalid_input", "run.command[12]", 10).StderrHas("nope");
   EXPECT_TRUE(lg.Json({"apps"}).empty());
 }
 
@@ -98,14 +98,14 @@ TEST(Input, UnknownParamIsRefusedAndChangesNothing) {
 
   lg.When().Apply({"--param", "colour=blue", "-o", "json"});
 
-  lg.Then().ExitCode(2).Error("InvalidInput").StderrHas("colour").VersionCount(1).HistorySize(1);
+  lg.Then().ExitCode(2).Error("invalid_input").StderrHas("colour").VersionCount(1).HistorySize(1);
 }
 
 TEST(Input, ParamThatIsNotNameEqualsValueIsRefused) {
   Lastgood lg;
   lg.Given().App(SampleApp());
   lg.When().Apply({"--param", "label", "-o", "json"});
-  lg.Then().ExitCode(2).Error("InvalidInput", "--param");
+  lg.Then().ExitCode(2).Error("invalid_input", "--param");
 }
 
 TEST(Input, AppNameThatIsNotAPlainNameIsRefusedWithFieldApp) {
@@ -114,14 +114,14 @@ TEST(Input, AppNameThatIsNotAPlainNameIsRefusedWithFieldApp) {
 
   lg.When().Apply({"-o", "json"});
 
-  lg.Then().ExitCode(2).Error("InvalidInput", "app", 1);
+  lg.Then().ExitCode(2).Error("invalid_input", "app", 1);
   EXPECT_TRUE(lg.Json({"apps"}).empty());
 }
 
 TEST(Input, MissingManifestFileIsRefused) {
   Lastgood lg;
   lg.Given().When().Run({"apply", "-f", lg.home() + "/absent.yaml", "-o", "json"});
-  lg.Then().ExitCode(2).Error("InvalidInput", "-f").StderrHas("absent.yaml");
+  lg.Then().ExitCode(2).Error("invalid_input", "-f").StderrHas("absent.yaml");
 }
 
 TEST(Input, ApplyWithoutFileIsAUsageError) {
@@ -135,7 +135,7 @@ TEST(Input, ControllerThatDoesNotRunIsUnreachable) {
 
   lg.When().Run({"status", "web", "-o", "json"});
 
-  lg.Then().ExitCode(5).Error("Unavailable");
+  lg.Then().ExitCode(5).Error("unavailable");
   lg.When().Run({"history", "web"}).Then().ExitCode(5).StderrHas("api.sock");
 }
 

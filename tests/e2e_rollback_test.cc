@@ -33,6 +33,28 @@ TEST(Rollback, GoesToTheLastGoodVersionNotMerelyThePreviousOne) {
   EXPECT_EQ(h[0]["version"], 1);
   EXPECT_EQ(h[0]["state"], "Succeeded");
   lg.Then().Verdict(3, "good");  // a manual rollback leaves the verdict as it was
+  // A version is the whole release: the rollback restores v1's environment too.
+  auto instances = lg.Instances();
+  ASSERT_EQ(instances.size(), 1u);
+  auto env = lastgood::testutil::HttpGet("127.0.0.1", instances[0].port, "/env/GREETING");
+  EXPECT_EQ(env.body.substr(0, env.body.find('\n')), "hello v1") << env.error;
+}
+
+TEST(Rollback, WhoseArtifactIsGoneIsRefusedBeforeAnythingStops) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied().Applied({"--param", "label=v2"});
+  auto pids = lg.InstancePids();
+  std::filesystem::remove_all(lg.home() + "/artifacts");
+  std::filesystem::create_directories(lg.home() + "/artifacts");
+  std::filesystem::remove_all(lg.home() + "/releases/web/1");
+
+  lg.When().Run({"rollback", "web"});
+
+  EXPECT_NE(lg.last().code, 0) << lg.last().out << lg.last().err;
+  EXPECT_NE(lg.last().code, 1) << "refused up front, not a deployment that failed:\n"
+                               << lg.last().out << lg.last().err;
+  lg.Then().StderrHas("artifact").HistorySize(2).Serves("v2");
+  EXPECT_EQ(lg.InstancePids(), pids);
 }
 
 TEST(Rollback, ToABadVersionIsRefusedWithoutForceAndChangesNothing) {
@@ -42,7 +64,7 @@ TEST(Rollback, ToABadVersionIsRefusedWithoutForceAndChangesNothing) {
 
   lg.When().Run({"rollback", "web", "--to", "2", "-o", "json"});
 
-  lg.Then().ExitCode(3).Error("Conflict").StderrHas("is bad").StderrHas("--force");
+  lg.Then().ExitCode(3).Error("conflict").StderrHas("is bad").StderrHas("--force");
   lg.Then().HistorySize(deployments).VersionCount(3).Serves("v3");
 }
 
@@ -73,7 +95,7 @@ TEST(Rollback, ToAVersionThatDoesNotExistIsNotFound) {
 
   lg.When().Run({"rollback", "web", "--to", "9", "-o", "json"});
 
-  lg.Then().ExitCode(4).Error("NotFound").StderrHas("does not exist");
+  lg.Then().ExitCode(4).Error("not_found").StderrHas("does not exist");
   lg.Then().HistorySize(2).Serves("v2");
 }
 
@@ -81,16 +103,16 @@ TEST(Rollback, WithNoOtherGoodVersionSaysNothingToRollBackTo) {
   Lastgood lg;
   lg.Given().App(SampleApp()).Applied();
 
-  lg.When().Run({"rollback", "web"});
+  lg.When().Run({"rollback", "web", "-o", "json"});
 
-  lg.Then().StderrHas("nothing to roll back to").HistorySize(1).Serves("v1");
-  EXPECT_NE(lg.last().code, 0);
+  lg.Then().ExitCode(2).Error("invalid_input").StderrHas("nothing to roll back to");
+  lg.Then().HistorySize(1).Serves("v1");
 }
 
 TEST(Rollback, OfAnAppThatDoesNotExistIsNotFound) {
   Lastgood lg;
   lg.Given().When().Run({"rollback", "nosuchapp", "-o", "json"});
-  lg.Then().ExitCode(4).Error("NotFound");
+  lg.Then().ExitCode(4).Error("not_found");
 }
 
 TEST(Rollback, ToTheRunningVersionIsANoOpThatSaysSo) {
@@ -141,7 +163,12 @@ TEST(Apply, WhileAnotherDeploymentRunsIsAConflict) {
 
   lg.When().Apply({"--param", "label=v3", "-o", "json"});
 
-  lg.Then().ExitCode(3).Error("Conflict").StderrHas("running").VersionCount(2);
+  lg.Then().ExitCode(3).Error("conflict").StderrHas("running").VersionCount(2);
+  auto running = lg.Status()["deployment"];
+  ASSERT_TRUE(running.is_object()) << lg.Status().dump(2);
+  EXPECT_EQ(running["state"], "Running");
+  EXPECT_EQ(running["name"], lg.History()[0]["name"]);
+  EXPECT_NE(running["step"].get<std::string>().find("bake"), std::string::npos) << running.dump();
 }
 
 TEST(Rollforward, AfterARollbackGoesToTheNewestVersionThatIsNotBad) {
@@ -165,7 +192,7 @@ TEST(Rollforward, ToAnOlderVersionIsRefused) {
 
   lg.When().Run({"rollforward", "web", "--to", "1", "-o", "json"});
 
-  lg.Then().ExitCode(2).Error("InvalidInput").StderrHas("not newer").HistorySize(2).Serves("v2");
+  lg.Then().ExitCode(2).Error("invalid_input").StderrHas("not newer").HistorySize(2).Serves("v2");
 }
 
 TEST(Rollforward, WhatIfChangesNothing) {
@@ -211,7 +238,7 @@ TEST(Promote, OfAVersionThatDoesNotExistIsNotFound) {
   Lastgood lg;
   lg.Given().App(SampleApp()).Applied();
   lg.When().Run({"promote", "web", "5", "-o", "json"});
-  lg.Then().ExitCode(4).Error("NotFound").VersionCount(1);
+  lg.Then().ExitCode(4).Error("not_found").VersionCount(1);
 }
 
 }  // namespace
