@@ -45,47 +45,52 @@ Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
     return Ending::kFailed;
   }
   const Manifest& m = parsed->manifest;
-  for (; d.cursor < static_cast<int>(d.operations.size()); ++d.cursor) {
+  const int steps = static_cast<int>(d.operations.size());
+  // A step already Running when this starts was interrupted by a restart; it runs again
+  // (every step is idempotent) and its record says so.
+  bool resumed = d.cursor < steps && d.operations[d.cursor].state == OperationState::kRunning;
+  while (d.cursor < steps) {
     Operation& op = d.operations[d.cursor];
     auto step = StepFromJson(op.spec);
     if (!step.ok()) {
       reason = step.error().message;
       return Ending::kFailed;
     }
+    if (stopping_->load()) return Ending::kStopped;
     if (cancel_->load()) {
       reason = kReasonCanceledByRollback;
+      op.state = OperationState::kCanceled;
+      op.finishedAt = deps_.clock->NowMillis();
+      op.detail = kReasonCanceledByRollback;
+      for (int i = d.cursor + 1; i < steps; ++i) d.operations[i].state = OperationState::kSkipped;
       return Ending::kCanceled;
     }
-    if (stopping_->load()) return Ending::kStopped;
-    if (op.state == OperationState::kRunning) {
-      op.detail = kReasonControllerRestarted;  // re-run: every step is idempotent
+    if (op.state != OperationState::kRunning) {
+      op.state = OperationState::kRunning;
+      op.startedAt = deps_.clock->NowMillis();
+      Commit(d);
     }
-    op.state = OperationState::kRunning;
-    op.startedAt = deps_.clock->NowMillis();
-    Commit(d);
     StepResult r = RunStep(d, *step, m);
     if (r.kind == StepResult::Kind::kStopped) return Ending::kStopped;
     op.finishedAt = deps_.clock->NowMillis();
-    op.detail = r.detail;
-    switch (r.kind) {
-      case StepResult::Kind::kOk:
-        op.state = OperationState::kSucceeded;
-        break;
-      case StepResult::Kind::kCanceled:
-        op.state = OperationState::kCanceled;
-        op.detail = kReasonCanceledByRollback;
-        reason = kReasonCanceledByRollback;
-        for (int i = d.cursor + 1; i < static_cast<int>(d.operations.size()); ++i)
-          d.operations[i].state = OperationState::kSkipped;
-        return Ending::kCanceled;
-      default:
-        op.state = OperationState::kFailed;
-        reason = op.step + ": " + r.detail;
-        for (int i = d.cursor + 1; i < static_cast<int>(d.operations.size()); ++i)
-          d.operations[i].state = OperationState::kSkipped;
-        return Ending::kFailed;
+    op.detail = resumed ? std::string(kReasonControllerRestarted) + "; " + r.detail : r.detail;
+    resumed = false;
+    if (r.kind != StepResult::Kind::kOk) {
+      bool canceled = r.kind == StepResult::Kind::kCanceled;
+      op.state = canceled ? OperationState::kCanceled : OperationState::kFailed;
+      if (canceled) op.detail = kReasonCanceledByRollback;
+      reason = canceled ? std::string(kReasonCanceledByRollback) : op.step + ": " + r.detail;
+      for (int i = d.cursor + 1; i < steps; ++i) d.operations[i].state = OperationState::kSkipped;
+      return canceled ? Ending::kCanceled : Ending::kFailed;
     }
-    if (d.cursor + 1 < static_cast<int>(d.operations.size())) Commit(d);
+    op.state = OperationState::kSucceeded;
+    ++d.cursor;
+    // One commit ends this step and starts the next, so the record never shows a gap.
+    if (d.cursor < steps) {
+      d.operations[d.cursor].state = OperationState::kRunning;
+      d.operations[d.cursor].startedAt = op.finishedAt;
+      Commit(d);
+    }
   }
   return Ending::kSucceeded;
 }

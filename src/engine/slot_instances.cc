@@ -14,6 +14,7 @@ namespace {
 
 // While an instance starts it is probed more often than `interval`, so that readiness is
 // seen promptly and a deployment takes no longer than the instances themselves need.
+constexpr Millis kStartupProbeFirst{2};
 constexpr Millis kStartupProbeMin{20};
 constexpr Millis kSleepSlice{25};
 
@@ -146,6 +147,11 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
   // Wait until every instance is ready, an instance dies, or the progress deadline passes.
   const auto deadline = deps_.clock->Steady() + m.progressDeadline;
   const auto step_start = deps_.clock->Steady();
+  // Probe soon after a start (a small service is ready within milliseconds), then back off
+  // to a quarter of the interval.
+  const Millis max_pause =
+      std::max(kStartupProbeMin, (m.readiness ? m.readiness->interval : Millis(50)) / 4);
+  Millis pause = kStartupProbeFirst;
   std::map<std::string, std::string> last_result;
   std::map<std::string, int> failures;
   for (;;) {
@@ -190,8 +196,8 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
             std::to_string(failures[rec.id]) + " times)");
       }
     }
-    Millis interval = m.readiness ? m.readiness->interval : Millis(50);
-    if (!Sleep(std::max(kStartupProbeMin, interval / 4))) return Interrupted();
+    if (!Sleep(pause)) return Interrupted();
+    pause = std::min(pause * 2, max_pause);
   }
   auto took = std::chrono::duration_cast<Millis>(deps_.clock->Steady() - step_start);
   std::string detail = std::to_string(count) + " ready";
