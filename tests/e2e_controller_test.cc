@@ -4,7 +4,9 @@
 // controller is resumed and finished after a restart.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <set>
 
 #include "testutil/lastgood.h"
@@ -90,6 +92,76 @@ TEST(Controller, DeploymentInterruptedBySigkillIsResumedAfterRestartAndSucceeds)
   for (const auto& d : h) EXPECT_NE(d["state"], "Running") << h.dump(2);
   lg.Then().Serves("v2", 1).Verdict(2, "good");
   EXPECT_EQ(lg.InstancePids().size(), 1u) << "v1's instance was stopped, v2's started once";
+}
+
+TEST(Controller, ReadoptedInstanceKilledWithSigkillIsRestarted) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied().KillController(SIGTERM).StartController();
+  auto before = lg.Instances();
+  ASSERT_EQ(before.size(), 1u);
+
+  ASSERT_EQ(::kill(before[0].pid, SIGKILL), 0);
+
+  bool restarted = WaitUntil(
+      [&] {
+        auto now = lg.Instances();
+        return now.size() == 1 && now[0].pid != before[0].pid && lg.Label(now[0].port) == "v1";
+      },
+      10s, 50ms);
+  EXPECT_TRUE(restarted) << "an adopted instance is supervised like one the controller started:\n"
+                         << lg.Status().dump(2);
+  EXPECT_EQ(lg.InstancePids().size(), 1u);
+}
+
+TEST(Controller, DeploymentInterruptedWhileStartingIsResumedWithoutDuplicateInstances) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied();
+  lg.Given().App(SampleApp().StartupMs(1500));
+  lg.Given().Apply({"--param", "label=v2", "--no-wait"}).ExitCode(0).WaitForStep("ready instance");
+  ASSERT_TRUE(WaitUntil([&] { return lg.InstancePids().size() == 2; }, 5s));
+
+  lg.When().KillController(SIGKILL).StartController().WaitForIdle();
+
+  auto h = lg.History();
+  ASSERT_EQ(h.size(), 2u) << h.dump(2);
+  EXPECT_EQ(h[0]["state"], "Succeeded") << h.dump(2);
+  lg.Then().Serves("v2", 1);
+  EXPECT_EQ(lg.InstancePids().size(), 1u) << "the v2 instance started before the crash is the one "
+                                             "that serves; v1's is stopped";
+}
+
+TEST(Supervisor, StartsEachInstanceInItsReleaseDirInItsOwnSessionWithLogsUnderTheHome) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied();
+  auto instances = lg.Instances();
+  ASSERT_EQ(instances.size(), 1u);
+  const auto& i = instances[0];
+
+  std::error_code ec;
+  auto cwd = std::filesystem::read_symlink("/proc/" + std::to_string(i.pid) + "/cwd", ec);
+  EXPECT_EQ(cwd.string(), lg.home() + "/releases/web/1") << ec.message();
+  EXPECT_EQ(::getsid(i.pid), i.pid) << "an instance leads its own session, so it outlives the "
+                                       "controller";
+  EXPECT_TRUE(std::filesystem::exists(lg.home() + "/logs/web/" + i.id + ".out.log"));
+  EXPECT_TRUE(std::filesystem::exists(lg.home() + "/logs/web/" + i.id + ".err.log"));
+}
+
+TEST(Controller, DeploymentRunningAtSigtermIsResumedByTheNextController) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied();
+  lg.Given().App(SampleApp().Bake("2s"));
+  lg.Given().Apply({"--param", "label=v2", "--no-wait"}).ExitCode(0).WaitForStep("bake");
+
+  auto st = lg.When().StopController(SIGTERM);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->code, 0);
+  lg.When().StartController().WaitForIdle();
+
+  auto h = lg.History();
+  ASSERT_EQ(h.size(), 2u) << h.dump(2);
+  EXPECT_EQ(h[0]["state"], "Succeeded") << h.dump(2);
+  lg.Then().Serves("v2", 1);
+  EXPECT_EQ(lg.InstancePids().size(), 1u);
 }
 
 TEST(Controller, SecondControllerOnTheSameHomeIsRefused) {

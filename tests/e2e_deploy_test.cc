@@ -118,7 +118,8 @@ TEST(Deploy, HistoryJsonHasTheDesignFieldsNewestFirst) {
 
   ASSERT_EQ(history.size(), 2u) << history.dump(2);
   for (const auto& d : history) {
-    for (const char* f : {"name", "slot", "kind", "strategy", "trigger", "actor", "state", "reason"})
+    for (const char* f :
+         {"name", "slot", "kind", "strategy", "trigger", "actor", "state", "reason"})
       EXPECT_TRUE(d[f].is_string()) << f << " in " << d.dump(2);
     EXPECT_TRUE(d["version"].is_number_integer()) << d.dump(2);
     EXPECT_TRUE(IsTimestamp(d["startedAt"])) << d.dump(2);
@@ -130,7 +131,8 @@ TEST(Deploy, HistoryJsonHasTheDesignFieldsNewestFirst) {
   }
   EXPECT_EQ(history[0]["version"], 2);
   EXPECT_EQ(history[1]["version"], 1);
-  EXPECT_GE(history[0]["startedAt"].get<std::string>(), history[1]["finishedAt"].get<std::string>());
+  EXPECT_GE(history[0]["startedAt"].get<std::string>(),
+            history[1]["finishedAt"].get<std::string>());
 }
 
 TEST(Deploy, DeploymentJsonHasItsOperationsWithTheirTimes) {
@@ -185,7 +187,10 @@ TEST(Deploy, ShowPrintsTheVersionsManifestWithParametersResolved) {
 
 TEST(Deploy, DiffPrintsAUnifiedDiffOfTwoVersions) {
   Lastgood lg;
-  lg.Given().App(SampleApp()).Applied({"--param", "label=blue"}).Applied({"--param", "label=green"});
+  lg.Given()
+      .App(SampleApp())
+      .Applied({"--param", "label=blue"})
+      .Applied({"--param", "label=green"});
 
   lg.When().Run({"diff", "web", "1", "2"});
 

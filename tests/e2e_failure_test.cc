@@ -34,7 +34,8 @@ std::string ExpectFailedAndRolledBack(Lastgood& lg, int bad, int good) {
   EXPECT_EQ(rollback["version"], good) << h.dump(2);
   EXPECT_EQ(rollback["state"], "Succeeded") << h.dump(2);
   EXPECT_TRUE(Has(rollback, "reason", failed["name"].get<std::string>()))
-      << "the automatic rollback names the deployment that failed:\n" << h.dump(2);
+      << "the automatic rollback names the deployment that failed:\n"
+      << h.dump(2);
   lg.Then().Verdict(bad, "bad").Verdict(good, "good");
   return failed["reason"].get<std::string>();
 }
@@ -118,8 +119,8 @@ TEST(Failure, RollbackOnErrorNameRollsBackToThatDeploymentsVersion) {
   lg.Given().App(SampleApp().OnError("none")).Applied({"--name", "first"});
   lg.Given().Applied({"--param", "label=v2", "--name", "second"});
 
-  lg.When().Apply({"--param", "label=v3", "--param", "crashOnStart=true",
-                   "--rollback-on-error=first"});
+  lg.When().Apply(
+      {"--param", "label=v3", "--param", "crashOnStart=true", "--rollback-on-error=first"});
 
   lg.Then().ExitCode(1);
   ExpectFailedAndRolledBack(lg, 3, 1);
@@ -152,9 +153,9 @@ TEST(Failure, InstanceFailingReadinessDuringBakeFailsTheDeployment) {
   // Ready while the flag file is absent; the test creates it during the bake.
   std::string flag = lg.home() + "/unhealthy";
   lg.Given().App(SampleApp()).Applied();
-  lg.Given().App(SampleApp().Bake("5s").Readiness(
-      "{ exec: [\"/usr/bin/test\", \"!\", \"-e\", \"" + flag +
-      "\"], interval: 100ms, timeout: 1s, failureThreshold: 2 }"));
+  lg.Given().App(
+      SampleApp().Bake("5s").Readiness("{ exec: [\"/usr/bin/test\", \"!\", \"-e\", \"" + flag +
+                                       "\"], interval: 100ms, timeout: 1s, failureThreshold: 2 }"));
 
   lg.When().Run({"apply", "-f", lg.home() + "/web.yaml", "--param", "label=v2", "--no-wait"});
   lg.Then().ExitCode(0);

@@ -152,7 +152,27 @@ TEST(Rollback, PreemptsARunningDeploymentWhichEndsCanceled) {
   EXPECT_EQ(h[0]["state"], "Succeeded");
   EXPECT_EQ(h[1]["version"], 2);
   EXPECT_EQ(h[1]["state"], "Canceled") << h.dump(2);
+  EXPECT_NE(h[1]["reason"].get<std::string>().find("canceled by a rollback"), std::string::npos)
+      << h.dump(2);
   EXPECT_TRUE(lg.Status()["deployment"].is_null());
+  lg.Then().Verdict(2, "untested");  // a manual rollback is not the release's fault
+  EXPECT_EQ(lg.InstancePids().size(), 1u) << "v2's instance was stopped";
+}
+
+TEST(Rollback, PreemptsADeploymentStillStartingItsInstances) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied();
+  lg.Given().App(SampleApp().StartupMs(5000));
+  lg.Given().Apply({"--param", "label=v2", "--no-wait"}).ExitCode(0).WaitForStep("ready instance");
+
+  lg.When().Run({"rollback", "web"});
+
+  lg.Then().ExitCode(0).Serves("v1", 1);
+  auto h = lg.History();
+  ASSERT_EQ(h.size(), 3u) << h.dump(2);
+  EXPECT_EQ(h[1]["state"], "Canceled") << h.dump(2);
+  EXPECT_EQ(h[0]["state"], "Succeeded") << h.dump(2);
+  EXPECT_EQ(lg.InstancePids().size(), 1u) << "the starting v2 instance was stopped";
 }
 
 TEST(Apply, WhileAnotherDeploymentRunsIsAConflict) {
@@ -203,6 +223,40 @@ TEST(Rollforward, WhatIfChangesNothing) {
   lg.When().Run({"rollforward", "web", "--what-if"});
 
   lg.Then().ExitCode(0).OutputHas("what-if").HistorySize(3).Serves("v1");
+}
+
+TEST(Rollback, ToAnUntestedVersionIsRefusedWithoutForce) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied();
+  lg.Given().App(SampleApp().Bake("30s"));
+  lg.Given().Apply({"--param", "label=v2", "--no-wait"}).ExitCode(0).WaitForStep("bake");
+  lg.Given().Run({"rollback", "web"}).ExitCode(0).Verdict(2, "untested");
+
+  lg.When().Run({"rollback", "web", "--to", "2", "-o", "json"});
+
+  lg.Then().ExitCode(3).Error("conflict").StderrHas("untested").HistorySize(3).Serves("v1");
+}
+
+TEST(Rollforward, ToABadVersionIsRefusedWithoutForce) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied();
+  lg.Given().Apply({"--param", "label=v2", "--param", "crashOnStart=true"}).ExitCode(1);
+  size_t deployments = lg.History().size();
+
+  lg.When().Run({"rollforward", "web", "--to", "2", "-o", "json"});
+
+  lg.Then().ExitCode(3).Error("conflict").StderrHas("is bad").HistorySize(deployments);
+  lg.Then().Serves("v1");
+}
+
+TEST(Rollforward, WithNothingNewerSaysNothingToRollForwardTo) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied().Applied({"--param", "label=v2"});
+
+  lg.When().Run({"rollforward", "web", "-o", "json"});
+
+  lg.Then().ExitCode(2).Error("invalid_input").StderrHas("nothing to roll forward to");
+  lg.Then().HistorySize(2).Serves("v2");
 }
 
 TEST(Promote, AppendsANewVersionEqualToTheOldOneAndDeploysIt) {

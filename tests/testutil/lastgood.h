@@ -80,35 +80,37 @@ struct SampleApp {
   SampleApp& Readiness(std::string v) { return readiness = std::move(v), *this; }
   SampleApp& Extra(std::string v) { return extra += v + "\n", *this; }
 
+  // The manifest; `run.command` is on line 10 (tests quote that line).
   std::string Yaml() const {
-    auto b = [](bool v) { return std::string(v ? "\"true\"" : "\"false\""); };
-    std::string y = "app: " + app + "\n" +
-                    "parameters:\n"
-                    "  label: { default: \"" + label + "\" }\n"
-                    "  failRate: { default: \"" + failRate + "\" }\n"
-                    "  startupMs: { default: \"" + startupMs + "\" }\n"
-                    "  crashOnStart: { default: " + b(crashOnStart) + " }\n"
-                    "  healthy: { default: " + b(healthy) + " }\n"
-                    "run:\n"
-                    "  artifact: " + std::string(kSampleBinary) + "\n"
-                    "  command: [\"" + program + "\", \"--port\", \"${PORT}\", "
-                    "\"--label\", \"${params.label}\", \"--fail-rate\", \"${params.failRate}\", "
-                    "\"--startup-ms\", \"${params.startupMs}\", "
-                    "\"--crash-on-start\", \"${params.crashOnStart}\", "
-                    "\"--healthy\", \"${params.healthy}\"]\n"
-                    "  env:\n"
-                    "    GREETING: \"hello ${params.label}\"\n"
-                    "  stopGrace: 2s\n"
-                    "replicas: " + std::to_string(replicas) + "\n" +
-                    "health:\n"
-                    "  readiness: " + readiness + "\n" +
-                    "strategy:\n"
-                    "  type: " + strategy + "\n" +
-                    (strategy == "rolling" ? "  rolling: { maxSurge: 1, maxUnavailable: 0 }\n" : "") +
-                    "progressDeadline: " + progressDeadline + "\n" +
-                    "bake: " + bake + "\n" +
-                    "rollback:\n"
-                    "  onError: " + onError + "\n";
+    std::string y;
+    auto line = [&y](const std::string& text) { y += text + "\n"; };
+    auto q = [](const std::string& text) { return "\"" + text + "\""; };
+    line("app: " + app);
+    line("parameters:");
+    line("  label: { default: " + q(label) + " }");
+    line("  failRate: { default: " + q(failRate) + " }");
+    line("  startupMs: { default: " + q(startupMs) + " }");
+    line("  crashOnStart: { default: " + q(crashOnStart ? "true" : "false") + " }");
+    line("  healthy: { default: " + q(healthy ? "true" : "false") + " }");
+    line("run:");
+    line("  artifact: " + std::string(kSampleBinary));
+    line("  command: [" + q(program) +
+         ", \"--port\", \"${PORT}\", \"--label\", \"${params.label}\", " +
+         "\"--fail-rate\", \"${params.failRate}\", \"--startup-ms\", \"${params.startupMs}\", " +
+         "\"--crash-on-start\", \"${params.crashOnStart}\", \"--healthy\", \"${params.healthy}\"]");
+    line("  env:");
+    line("    GREETING: \"hello ${params.label}\"");
+    line("  stopGrace: 2s");
+    line("replicas: " + std::to_string(replicas));
+    line("health:");
+    line("  readiness: " + readiness);
+    line("strategy:");
+    line("  type: " + strategy);
+    if (strategy == "rolling") line("  rolling: { maxSurge: 1, maxUnavailable: 0 }");
+    line("progressDeadline: " + progressDeadline);
+    line("bake: " + bake);
+    line("rollback:");
+    line("  onError: " + onError);
     return y + extra;
   }
 };
@@ -123,7 +125,9 @@ struct CliResult {
   // The {"error": {...}} object that `-o json` prints on stderr (discarded when absent).
   nlohmann::json ErrorJson() const {
     auto j = nlohmann::json::parse(err, nullptr, false);
-    return j.is_object() && j.contains("error") ? j["error"] : nlohmann::json(nlohmann::json::value_t::discarded);
+    return j.is_object() && j.contains("error")
+               ? j["error"]
+               : nlohmann::json(nlohmann::json::value_t::discarded);
   }
 };
 
@@ -144,8 +148,10 @@ class Lastgood {
     StopController(SIGTERM);
     KillInstances();
     std::error_code ec;
-    if (!::testing::Test::HasFailure()) std::filesystem::remove_all(home_, ec);
-    else std::cerr << "lastgood e2e: kept the home of the failed test: " << home_ << "\n";
+    if (!::testing::Test::HasFailure())
+      std::filesystem::remove_all(home_, ec);
+    else
+      std::cerr << "lastgood e2e: kept the home of the failed test: " << home_ << "\n";
   }
   Lastgood(const Lastgood&) = delete;
   Lastgood& operator=(const Lastgood&) = delete;
@@ -169,7 +175,9 @@ class Lastgood {
     return *this;
   }
   // Applies the current manifest and expects success.
-  Lastgood& Applied(std::vector<std::string> args = {}) { return Apply(std::move(args)).ExitCode(0); }
+  Lastgood& Applied(std::vector<std::string> args = {}) {
+    return Apply(std::move(args)).ExitCode(0);
+  }
 
   // --- When ----------------------------------------------------------------------------
   Lastgood& When() { return *this; }
@@ -180,7 +188,8 @@ class Lastgood {
     return Run(std::move(args));
   }
   // Runs `lastgood args...` with LASTGOOD_HOME set; the result is last().
-  Lastgood& Run(std::vector<std::string> args, std::chrono::milliseconds timeout = kCommandTimeout) {
+  Lastgood& Run(std::vector<std::string> args,
+                std::chrono::milliseconds timeout = kCommandTimeout) {
     last_ = Cli(std::move(args), timeout);
     return *this;
   }
@@ -247,11 +256,13 @@ class Lastgood {
     return *this;
   }
   Lastgood& OutputHas(const std::string& text) {
-    EXPECT_NE(last_.out.find(text), std::string::npos) << "stdout lacks '" << text << "'" << Context();
+    EXPECT_NE(last_.out.find(text), std::string::npos)
+        << "stdout lacks '" << text << "'" << Context();
     return *this;
   }
   Lastgood& StderrHas(const std::string& text) {
-    EXPECT_NE(last_.err.find(text), std::string::npos) << "stderr lacks '" << text << "'" << Context();
+    EXPECT_NE(last_.err.find(text), std::string::npos)
+        << "stderr lacks '" << text << "'" << Context();
     return *this;
   }
   // The last command (run with -o json) failed with this error code, field and line
@@ -264,15 +275,21 @@ class Lastgood {
     }
     EXPECT_EQ(e.value("code", ""), code) << Context();
     EXPECT_FALSE(e.value("message", "").empty()) << Context();
-    if (!field.empty()) { EXPECT_EQ(e.value("field", ""), field) << Context(); }
-    if (line > 0) { EXPECT_EQ(e.value("line", 0), line) << Context(); }
+    if (!field.empty()) {
+      EXPECT_EQ(e.value("field", ""), field) << Context();
+    }
+    if (line > 0) {
+      EXPECT_EQ(e.value("line", 0), line) << Context();
+    }
     return *this;
   }
   // Every production instance answers GET / with `label` as its first line, and there are
   // `count` of them (0: at least one).
   Lastgood& Serves(const std::string& label, size_t count = 0, const std::string& app = "web") {
     auto instances = Instances(app);
-    if (count > 0) { EXPECT_EQ(instances.size(), count) << Status(app).dump(2); }
+    if (count > 0) {
+      EXPECT_EQ(instances.size(), count) << Status(app).dump(2);
+    }
     EXPECT_FALSE(instances.empty()) << Status(app).dump(2);
     for (const auto& i : instances) EXPECT_EQ(Label(i.port), label) << "instance " << i.id;
     return *this;
@@ -317,7 +334,7 @@ class Lastgood {
     auto s = Status(app);
     if (!s.is_object() || !s["slots"].contains("production")) return out;
     for (const auto& i : s["slots"]["production"]["instances"]) {
-      Instance x{i.value("id", ""), i.value("state", ""), i.value("version", 0),
+      Instance x{i.value("id", ""), i.value("state", ""),   i.value("version", 0),
                  i.value("pid", 0), i.value("restarts", 0), 0};
       std::string addr = i.value("address", "");
       x.port = std::atoi(addr.substr(addr.rfind(':') + 1).c_str());
@@ -348,8 +365,10 @@ class Lastgood {
     o.stderr_path = base + ".err";
     Process p(o);
     auto st = p.Wait(timeout);
-    if (!st) r.err = "(timed out after " + std::to_string(timeout.count()) + "ms) ";
-    else if (st->exited()) r.code = st->code;
+    if (!st)
+      r.err = "(timed out after " + std::to_string(timeout.count()) + "ms) ";
+    else if (st->exited())
+      r.code = st->code;
     r.out = ReadFile(o.stdout_path);
     r.err += ReadFile(o.stderr_path);
     std::error_code ec;
