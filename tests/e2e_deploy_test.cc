@@ -44,7 +44,8 @@ TEST(Deploy, ApplyPrintsOneLinePerStep) {
   lg.Given().App(SampleApp().Bake("100ms")).Applied();
   lg.When().Apply({"--param", "label=v2"});
   lg.Then().ExitCode(0);
-  auto record = lg.Deployment(lg.History()[0]["name"]);
+  auto record = lg.Deployment(lg.History()[0]["name"].get<std::string>());
+  ASSERT_GE(record["operations"].size(), 4u) << record.dump(2);  // prepare, start, stop, bake, …
   for (const auto& op : record["operations"]) {
     lg.Then().OutputHas(op["step"].get<std::string>() + ": Succeeded");
   }
