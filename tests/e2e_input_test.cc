@@ -140,8 +140,7 @@ TEST(Input, ParameterValuesReachTheProgramAsOneArgumentNeverThroughAShell) {
   EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
-// BUG (reported to the lead): the refusal comes after the new version was stored, so a
-// refused apply leaves an extra "untested" version behind (VersionCount is 2, not 1).
+// A taken name was once refused only after the new version was stored.
 TEST(Input, DuplicateDeploymentNameIsRefusedAndChangesNothing) {
   Lastgood lg;
   lg.Given().App(SampleApp()).Applied({"--name", "release-1"});

@@ -108,6 +108,11 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
                            "); wait for it to end, or `lastgood rollback " + m.app +
                            "` to stop it");
   }
+  // A taken name is refused before anything is stored (the store refuses it too, later).
+  if (!req.name.empty() && !req.whatIf && deps_.store->GetDeployment(m.app, req.name).ok()) {
+    return Error::Conflict("the deployment name " + req.name + " of " + m.app +
+                           " is taken; choose another --name");
+  }
   std::string running_manifest;
   if (now->running > 0) {
     auto rv = deps_.store->GetVersion(m.app, now->running);
