@@ -215,7 +215,12 @@ Result<std::string> ArtifactStore::EnsureRelease(const std::string& app, int ver
     } else {
       struct stat st;
       bool executable = stat(object.c_str(), &st) == 0 && (st.st_mode & 0111) != 0;
-      filled = CopyObject(object, tmp + "/" + name, executable ? 0755 : 0644);
+      // A hard link to the stored object costs no copy and keeps the release read-only
+      // (the object is 0444/0555), so an instance cannot change the bits a rollback runs.
+      // Another file system (EXDEV) or no link support: a copy.
+      if (link(object.c_str(), (tmp + "/" + name).c_str()) != 0) {
+        filled = CopyObject(object, tmp + "/" + name, executable ? 0755 : 0644);
+      }
     }
     if (!filled.ok()) return fail(filled.error());
   }
