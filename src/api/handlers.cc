@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/json.h"
+#include "base/duration.h"
 #include "base/names.h"
 
 namespace lastgood {
@@ -159,6 +160,34 @@ ApiResponse Api::Handle(const ApiRequest& req) {
     j["app"] = app;
     j["manifest"] = v->manifest;
     return Ok(j);
+  }
+  if (get && p.size() == 3 && p[2] == "traffic") {
+    Millis window{10'000};
+    if (t.query.count("window")) {
+      auto w = ParseDuration(t.query["window"]);
+      if (!w.ok() || w->count() < 1000 || w->count() > 120'000)
+        return Fail(Error::InvalidInput("window must be a duration from 1s to 2m", "window"));
+      window = *w;
+    }
+    auto stats = engine_->Traffic(app, window);
+    if (!stats.ok()) return Fail(stats.error());
+    json rows = json::array();
+    for (const auto& r : stats->rows) {
+      double secs = std::max<double>(stats->windowMillis, 1) / 1000.0;
+      uint64_t errors = r.responses5xx + r.connectErrors + r.timeouts;
+      rows.push_back({{"slot", r.slot},
+                      {"version", r.version},
+                      {"requests", r.requests},
+                      {"ratePerSecond", r.requests / secs},
+                      {"responses", {{"2xx", r.responses2xx}, {"3xx", r.responses3xx},
+                                     {"4xx", r.responses4xx}, {"5xx", r.responses5xx}}},
+                      {"connectErrors", r.connectErrors},
+                      {"timeouts", r.timeouts},
+                      {"errorRate", r.requests ? double(errors) / r.requests : 0.0},
+                      {"latencyMs", {{"p50", r.p50ms}, {"p90", r.p90ms}, {"p99", r.p99ms},
+                                     {"max", r.maxms}}}});
+    }
+    return Ok({{"app", app}, {"windowMillis", stats->windowMillis}, {"versions", rows}});
   }
   if (get && p.size() == 3 && p[2] == "diff") {
     auto a = ParseInt(t.query["a"], "a");

@@ -7,6 +7,7 @@
 //   GET  /v1/apps/{app}/versions
 //   GET  /v1/apps/{app}/versions/{n}            one version with its manifest
 //   GET  /v1/apps/{app}/diff?a=N&b=M
+//   GET  /v1/apps/{app}/traffic?window=10s       the router's measurements, per version
 //   GET  /v1/apps/{app}/deployments?limit=N     history, newest first
 //   GET  /v1/apps/{app}/deployments/{name}?since=SEQ&wait=MS   (long-poll for a change)
 //   POST /v1/apply                              {manifest, manifestDir, params, name, slot,

@@ -1,4 +1,5 @@
 // `lastgood status` and `lastgood apps`.
+#include <cstdio>
 #include <iostream>
 
 #include "base/names.h"
@@ -41,6 +42,26 @@ void AddStatusVerbs(CLI::App& app, Globals& g, int* exit_code) {
     if (!r.ok()) return void(*exit_code = Fail(g, r.error()));
     if (g.json()) return PrintJson(*r);
     PrintStatus(*r);
+    // What the router measured, when there is one (the numbers a canary is judged by).
+    auto t = g.Client().Get("/v1/apps/" + *sapp + "/traffic?window=10s");
+    if (!t.ok() || (*t)["versions"].empty()) return;
+    std::cout << "traffic, last 10s (router):\n";
+    std::vector<std::vector<std::string>> rows = {{"  SLOT", "VERSION", "REQ/S", "ERRORS", "P50", "P99"}};
+    char buf[64];
+    for (const auto& v : (*t)["versions"]) {
+      std::vector<std::string> row = {"  " + v["slot"].get<std::string>(),
+                                      "v" + std::to_string(v["version"].get<int>())};
+      std::snprintf(buf, sizeof buf, "%.1f", v["ratePerSecond"].get<double>());
+      row.push_back(buf);
+      std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v["errorRate"].get<double>());
+      row.push_back(buf);
+      std::snprintf(buf, sizeof buf, "%.2fms", v["latencyMs"]["p50"].get<double>());
+      row.push_back(buf);
+      std::snprintf(buf, sizeof buf, "%.2fms", v["latencyMs"]["p99"].get<double>());
+      row.push_back(buf);
+      rows.push_back(row);
+    }
+    PrintTable(rows);
   });
   auto* apps = app.add_subcommand("apps", "every app with what production runs");
   apps->callback([&g, exit_code] {

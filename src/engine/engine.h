@@ -24,6 +24,7 @@
 #include "base/result.h"
 #include "engine/plan.h"
 #include "history/model.h"
+#include "router/stats.h"
 #include "store/store.h"
 #include "targets/target.h"
 
@@ -120,6 +121,10 @@ class Engine {
   Result<Outcome> Promote(const PromoteRequest& request);
 
   Result<AppStatus> StatusOf(const std::string& app);
+  // The router's measurements of the app's traffic over the last `window`, one aggregate
+  // row per slot and version (per-backend rows left out).
+  Result<RouterStats> Traffic(const std::string& app, Millis window);
+
   // Unified diff of two versions' manifests.
   Result<std::string> Diff(const std::string& app, int a, int b);
 

@@ -68,6 +68,11 @@ Result<RoutingTable> Routes::Build() {
   return table;
 }
 
+Result<RouterStats> Routes::Stats(Millis window) {
+  if (!router_) return Error::Unavailable("this controller runs without a router (serve --no-router)");
+  return router_->Stats(window);
+}
+
 Status Routes::Publish() {
   if (!router_) return Status::Ok();
   std::lock_guard lock(mu_);

@@ -30,6 +30,8 @@ class Routes {
   Status Publish();
   // The table as the store says it should be (for tests and for `status`).
   Result<RoutingTable> Build();
+  // What the router measured over the last `window`; Unavailable without a router.
+  Result<RouterStats> Stats(Millis window);
 
  private:
   Store* store_;

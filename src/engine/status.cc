@@ -2,6 +2,7 @@
 #include "engine/diff.h"
 #include "engine/engine.h"
 #include "engine/release.h"
+#include "engine/routes.h"
 #include "engine/slot_instances.h"
 #include "engine/slot_now.h"
 #include "history/reasons.h"
@@ -54,6 +55,21 @@ Result<AppStatus> Engine::StatusOf(const std::string& app) {
   }
   st.lastGood = LastGood(*finished, kProductionSlot, running_version);
   return st;
+}
+
+Result<RouterStats> Engine::Traffic(const std::string& app, Millis window) {
+  LG_RETURN_IF_ERROR(RequireApp(*deps_.store, app));
+  if (!deps_.routes) {
+    return Error::Unavailable("this controller runs without a router (serve --no-router)");
+  }
+  auto stats = deps_.routes->Stats(window);
+  if (!stats.ok()) return stats.error();
+  RouterStats mine;
+  mine.windowMillis = stats->windowMillis;
+  for (auto& row : stats->rows) {
+    if (row.app == app && row.backend.empty()) mine.rows.push_back(std::move(row));
+  }
+  return mine;
 }
 
 Result<std::string> Engine::Diff(const std::string& app, int a, int b) {
