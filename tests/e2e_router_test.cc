@@ -377,3 +377,34 @@ TEST(Router, TableSwitchFromOneVersionToTheOtherUnderLoadLosesNoRequest) {
 }
 
 }  // namespace
+
+namespace {
+
+// The controller reads the router's measurements: `status` shows each version's traffic,
+// with the error share the router saw (the numbers a canary will be judged by).
+TEST(Router, StatusShowsTheTrafficTheRouterMeasuredPerVersion) {
+  const int port = FreePort();
+  Lastgood lg;
+  lg.Given().Manifest(RoutedManifest(SampleApp().Label("v1").FailRate("0.5").Replicas(1), port));
+  lg.Applied();
+  std::unique_ptr<SteadyLoad> holder;
+  SteadyLoad* load = StartLoad(holder, port);
+  ASSERT_TRUE(TrafficFlows(*load, 100));
+  LoadReport report = load->Stop();
+  ASSERT_GT(report.failed, 0u) << report.Summary();
+
+  lg.When().Run({"status", "web"});
+  lg.Then().ExitCode(0).OutputHas("traffic, last 10s (router):").OutputHas("production  v1");
+  // About half of the requests failed on purpose; the status line says so (40%-60%).
+  std::string out = lg.last().out;
+  size_t at = out.find("production  v1");
+  ASSERT_NE(at, std::string::npos) << out;
+  size_t pct = out.find('%', at);
+  ASSERT_NE(pct, std::string::npos) << out;
+  size_t start = out.rfind(' ', pct) + 1;
+  double share = std::atof(out.substr(start, pct - start).c_str());
+  EXPECT_GT(share, 30.0) << out;
+  EXPECT_LT(share, 70.0) << out;
+}
+
+}  // namespace
