@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <atomic>
@@ -34,20 +35,6 @@ namespace {
 
 void Log(const std::string& line) { std::fprintf(stderr, "lastgood serve: %s\n", line.c_str()); }
 
-// Holds an exclusive lock on "<home>/controller.lock" for the process's life, so that two
-// controllers never drive the same home. Returns the fd, or -1 if another holds it.
-int LockHome(const std::string& home) {
-  int fd = ::open((home + "/controller.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return -1;
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) == 0) (void)!::write(fd, pid.data(), pid.size());
-  return fd;
-}
-
 std::string SelfExe() {
   std::error_code ec;
   auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -55,6 +42,24 @@ std::string SelfExe() {
 }
 
 }  // namespace
+
+int LockHome(const std::string& home, std::string* holder) {
+  int fd = ::open((home + "/controller.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return -1;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (holder) {
+      char buf[32] = {0};
+      ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+      *holder = n > 0 ? std::string(buf, strnlen(buf, sizeof buf)) : "";
+      while (!holder->empty() && holder->back() == '\n') holder->pop_back();
+    }
+    ::close(fd);
+    return -1;
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
+  return fd;
+}
 
 int RunController(const ControllerOptions& options) {
   namespace fs = std::filesystem;
@@ -98,7 +103,7 @@ int RunController(const ControllerOptions& options) {
     }
   }
   EngineDeps deps{store->get(), target.get(), &artifacts, routes.get(), Clock::Real(),
-                  home + "/logs"};
+                  home + "/logs", home + "/releases"};
   Engine engine(deps);
   if (auto s = engine.Recover(); !s.ok()) {
     Log("recovery failed: " + s.error().message);

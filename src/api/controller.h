@@ -19,6 +19,11 @@ inline constexpr int kControllerTickMillis = 500;
 // this home; 5 if the store or the socket cannot be opened.
 int RunController(const ControllerOptions& options);
 
+// Takes the exclusive lock that a controller holds on "<home>/controller.lock" for its
+// whole life. Returns the fd to keep (closing it releases the lock), or -1 when a
+// controller (or another holder) has it; *holder then names its pid if known.
+int LockHome(const std::string& home, std::string* holder = nullptr);
+
 // The home: --home, else $LASTGOOD_HOME, else $XDG_STATE_HOME/lastgood, else
 // ~/.local/state/lastgood.
 std::string ResolveHome(const std::string& flag);

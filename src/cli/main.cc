@@ -30,6 +30,7 @@ int Main(int argc, char** argv) {
   AddHistoryVerbs(app, g, &exit_code);
   AddVersionVerbs(app, g, &exit_code);
   AddStatusVerbs(app, g, &exit_code);
+  AddBackupVerbs(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -15,6 +15,7 @@ void AddRollVerbs(CLI::App& app, Globals& g, int* exit_code);  // rollback, roll
 void AddHistoryVerbs(CLI::App& app, Globals& g, int* exit_code);  // history, deployment
 void AddVersionVerbs(CLI::App& app, Globals& g, int* exit_code);  // versions, show, diff
 void AddStatusVerbs(CLI::App& app, Globals& g, int* exit_code);   // status, apps
+void AddBackupVerbs(CLI::App& app, Globals& g, int* exit_code);   // backup, restore
 
 // Follows a deployment until it ends, printing one line per step as it happens (text), and
 // then any automatic rollback that followed it. Returns the exit code: 0 if the first

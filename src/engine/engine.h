@@ -38,7 +38,8 @@ struct EngineDeps {
   ArtifactStore* artifacts = nullptr;
   Routes* routes = nullptr;  // may be null: instances are then reached on their own ports
   Clock* clock = nullptr;
-  std::string logDir;  // "<home>/logs"
+  std::string logDir;        // "<home>/logs"
+  std::string releasesRoot;  // "<home>/releases": processes there with no record are stopped
 };
 
 struct ApplyRequest {

@@ -1,4 +1,6 @@
 // The engine's read side (status, diff, follow-up) and its recovery after a restart.
+#include <set>
+
 #include "engine/diff.h"
 #include "engine/engine.h"
 #include "engine/release.h"
@@ -7,6 +9,7 @@
 #include "engine/slot_now.h"
 #include "history/reasons.h"
 #include "history/rules.h"
+#include "targets/local/orphans.h"
 
 namespace lastgood {
 
@@ -119,6 +122,7 @@ Status Engine::Recover() {
   // forgotten here, and a step re-run (or the finish step) starts what is missing.
   auto all = deps_.store->AllInstances();
   if (!all.ok()) return all.error();
+  std::set<int> known;
   for (const auto& rec : *all) {
     auto m = LoadManifest(deps_, rec.app, rec.version);
     auto release = ReleaseDirFor(deps_, rec.app, rec.version);
@@ -130,6 +134,14 @@ Status Engine::Recover() {
         SpecFor(*m, rec.id, *release, deps_.logDir + "/" + rec.app, rec.port);
     auto adopted = deps_.target->Adopt(spec, {rec.id, rec.pid, rec.startTime, rec.port});
     if (!adopted.ok()) (void)deps_.store->DeleteInstance(rec.id);
+    else known.insert(adopted->pid);
+  }
+  // A process in a release directory that no record knows (a crash between its start and
+  // its record, or a store restored from a backup) is stopped: nothing runs off the record.
+  if (!deps_.releasesRoot.empty()) {
+    for (const auto& p : FindInstanceProcesses(deps_.releasesRoot)) {
+      if (!known.count(p.pid)) StopProcessGroup(p.pid, 2000);
+    }
   }
   // Settled slots whose instances died while no controller watched get them back.
   auto apps = deps_.store->ListApps();

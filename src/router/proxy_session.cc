@@ -2,6 +2,8 @@
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -45,6 +47,38 @@ void AppendField(std::string& out, std::string_view name, std::string_view value
   out.append("\r\n", 2);
 }
 
+// An idle client connection without a session: its socket, its deadline, and a pending
+// wait for readability. When a request starts to arrive, a new session takes the socket.
+struct Parked {
+  Parked(Worker& w, tcp::socket s, uint32_t l) : worker(w), socket(std::move(s)), listener(l) {
+    watch.client = &socket;
+    watch.idle = true;
+    watch.park = true;  // already parked: the ticker leaves it alone but for the deadline
+    worker.AddWatch(&watch);
+  }
+  ~Parked() { worker.RemoveWatch(&watch); }
+  Worker& worker;
+  tcp::socket socket;
+  uint32_t listener;
+  Watch watch;
+};
+
+void Park(Worker& worker, tcp::socket socket, uint32_t listener, int64_t deadline_ms) {
+  auto* parked = new Parked(worker, std::move(socket), listener);
+  parked->watch.deadline_ms = deadline_ms;
+  parked->socket.async_wait(tcp::socket::wait_read, [parked](error_code ec) {
+    std::unique_ptr<Parked> own(parked);
+    Worker& w = own->worker;
+    if (ec || own->watch.expired || w.shared().draining.load(std::memory_order_relaxed)) {
+      error_code ignored;
+      own->socket.close(ignored);
+      w.shared().connections.fetch_sub(1, std::memory_order_relaxed);
+      return;
+    }
+    asio::co_spawn(w.io(), RunSession(w, std::move(own->socket), own->listener), asio::detached);
+  });
+}
+
 class Session {
  public:
   Session(Worker& worker, tcp::socket client, uint32_t listener)
@@ -60,15 +94,24 @@ class Session {
   }
   ~Session() {
     worker_.RemoveWatch(&watch_);
-    worker_.shared().connections.fetch_sub(1, std::memory_order_relaxed);
+    if (!handed_off_) worker_.shared().connections.fetch_sub(1, std::memory_order_relaxed);
   }
 
   asio::awaitable<void> Run() {
-    SetDeadline(options_.header_timeout);
-    watch_.idle = true;
-    while (co_await ServeOne()) {
-      watch_.idle = true;
-      SetDeadline(options_.idle_timeout);
+    auto wait = options_.header_timeout;  // a new connection must send its first head in time
+    for (;;) {
+      if (in_.size() == 0) {
+        Idle idle = co_await WaitForRequest(wait);
+        if (idle == Idle::kClose) break;
+        if (idle == Idle::kPark) {
+          // The session ends here; a small parked connection waits for the next request.
+          handed_off_ = true;
+          Park(worker_, std::move(client_), listener_, watch_.deadline_ms);
+          co_return;
+        }
+      }
+      if (!co_await ServeOne()) break;
+      wait = options_.idle_timeout;
       if (in_.size() == 0 && in_.capacity() > 4 * kBodyReadBytes) in_.shrink_to_fit();
     }
     error_code ignored;
@@ -76,10 +119,31 @@ class Session {
     client_.close(ignored);
   }
 
- private:
+  enum class Idle { kRequest, kClose, kPark };
+
   void SetDeadline(std::chrono::milliseconds d) {
     watch_.deadline_ms = NowMillis() + d.count();
     watch_.expired = false;
+  }
+
+  // Waits for the first bytes of the next request. A connection idle for a while is told
+  // by the worker's ticker to park: the session then ends and only a small Parked object
+  // waits, so that many idle keep-alive connections cost little memory. Busy connections
+  // never park and keep their buffers.
+  asio::awaitable<Idle> WaitForRequest(std::chrono::milliseconds timeout) {
+    watch_.idle = true;
+    watch_.park = false;
+    watch_.idle_since_ms = NowMillis();
+    SetDeadline(timeout);
+    if (worker_.shared().draining.load(std::memory_order_relaxed)) co_return Idle::kClose;
+    auto [ec, n] = co_await client_.async_read_some(in_.prepare(kHeadReadBytes), kTuple);
+    if (!ec && !watch_.expired) {
+      in_.commit(n);
+      co_return Idle::kRequest;
+    }
+    bool park = watch_.park && !watch_.expired && ec == asio::error::operation_aborted &&
+                !worker_.shared().draining.load(std::memory_order_relaxed);
+    co_return park ? Idle::kPark : Idle::kClose;
   }
 
   // Reads until `in` holds a complete head; returns its size, or 0 when the peer closed,
@@ -364,6 +428,7 @@ class Session {
   std::shared_ptr<const CompiledTable> table_;  // keeps the backends of in-flight requests alive
   std::optional<tcp::socket> upstream_;
   bool reused_ = false;
+  bool handed_off_ = false;  // the client connection lives on, parked
 };
 
 asio::awaitable<bool> Session::ServeOne() {

@@ -1,5 +1,6 @@
 #include "router/worker.h"
 
+#include <malloc.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -17,6 +18,10 @@
 namespace lastgood {
 
 namespace asio = boost::asio;
+
+namespace {
+constexpr int kTrimAfterParked = 64;
+}  // namespace
 
 void RouterShared::Publish(std::shared_ptr<const CompiledTable> next) {
   std::shared_ptr<const CompiledTable> old;
@@ -186,8 +191,16 @@ asio::awaitable<void> Worker::Tick() {
     if (ec) co_return;
     int64_t now = NowMillis();
     bool draining = shared_.draining.load(std::memory_order_relaxed);
+    int parked = 0;
     for (Watch* w = watches_.next; w != &watches_; w = w->next) {
       bool due = w->deadline_ms != 0 && now >= w->deadline_ms;
+      if (!due && w->idle && !w->park && !draining && now - w->idle_since_ms >= kParkAfterMillis) {
+        w->park = true;
+        ++parked;
+        boost::system::error_code ignored;
+        w->client->cancel(ignored);
+        continue;
+      }
       if (!due && !(draining && w->idle)) continue;
       // The deadline stays set: if the operation completed before this cancel, the session
       // sees `expired` after it and stops (a slow client cannot slip past by trickling).
@@ -196,6 +209,9 @@ asio::awaitable<void> Worker::Tick() {
       if (w->client) w->client->cancel(ignored);
       if (w->upstream) w->upstream->cancel(ignored);
     }
+    // Buffers given back by parked connections sit between live objects; let the
+    // allocator return whole free pages to the system.
+    if (parked >= kTrimAfterParked) malloc_trim(0);
     Table();
     if (now - last_prune >= 1000) {
       last_prune = now;

@@ -47,6 +47,8 @@ struct Watch {
   int64_t deadline_ms = 0;  // 0: none
   bool expired = false;
   bool idle = false;  // waiting for the next request with no byte of it read
+  bool park = false;  // set by the ticker: give back buffers while idle
+  int64_t idle_since_ms = 0;
   tcp::socket* client = nullptr;
   tcp::socket* upstream = nullptr;
   Watch* prev = nullptr;
@@ -54,6 +56,9 @@ struct Watch {
 };
 
 int64_t NowMillis();
+
+// An idle keep-alive connection gives back its buffers after this long.
+inline constexpr int64_t kParkAfterMillis = 1000;
 
 class Worker {
  public:
