@@ -48,7 +48,9 @@ int Connect(const std::string& host, int port) {
   inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  struct timeval tv {5, 0};
+  struct timeval tv {
+    5, 0
+  };
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
@@ -100,13 +102,20 @@ int main(int argc, char** argv) {
   double seconds = 5, rate = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string f = argv[i], v = argv[i + 1];
-    if (f == "--port") port = std::stoi(v);
-    else if (f == "--host") host = v;
-    else if (f == "--connections") connections = std::stoi(v);
-    else if (f == "--seconds") seconds = std::stod(v);
-    else if (f == "--rate") rate = std::stod(v);
-    else if (f == "--path") path = v;
-    else if (f == "--out") out = v;
+    if (f == "--port")
+      port = std::stoi(v);
+    else if (f == "--host")
+      host = v;
+    else if (f == "--connections")
+      connections = std::stoi(v);
+    else if (f == "--seconds")
+      seconds = std::stod(v);
+    else if (f == "--rate")
+      rate = std::stod(v);
+    else if (f == "--path")
+      path = v;
+    else if (f == "--out")
+      out = v;
     else {
       std::fprintf(stderr, "loadprobe: unknown flag %s\n", f.c_str());
       return 2;
@@ -162,15 +171,17 @@ int main(int argc, char** argv) {
       ++total;
       if (r.status < 200 || r.status >= 300) ++failed;
       ++by_label[r.label.empty() ? "-" : r.label];
-      if (f) std::fprintf(f, "%lld %lld %d %s\n", static_cast<long long>(r.start),
-                          static_cast<long long>(r.end), r.status,
-                          r.label.empty() ? "-" : r.label.c_str());
+      if (f)
+        std::fprintf(f, "%lld %lld %d %s\n", static_cast<long long>(r.start),
+                     static_cast<long long>(r.end), r.status,
+                     r.label.empty() ? "-" : r.label.c_str());
     }
   }
   if (f) std::fclose(f);
   std::printf("requests %llu failed %llu", static_cast<unsigned long long>(total),
               static_cast<unsigned long long>(failed));
-  for (auto& [l, n] : by_label) std::printf(" %s=%llu", l.c_str(), static_cast<unsigned long long>(n));
+  for (auto& [l, n] : by_label)
+    std::printf(" %s=%llu", l.c_str(), static_cast<unsigned long long>(n));
   std::printf("\n");
   return 0;
 }

@@ -5,19 +5,19 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstring>
-#include <cstdlib>
-#include <filesystem>
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <thread>
 
 #include "api/handlers.h"
 #include "api/router_process.h"
-#include "engine/routes.h"
 #include "api/server.h"
 #include "artifacts/artifact_store.h"
 #include "engine/engine.h"
+#include "engine/routes.h"
 #include "store/store.h"
 #include "targets/local/local_target.h"
 
@@ -67,7 +67,8 @@ int RunController(const ControllerOptions& options) {
   std::error_code ec;
   fs::create_directories(home, ec);
   fs::permissions(home, fs::perms::owner_all, ec);
-  for (const char* sub : {"artifacts", "releases", "logs"}) fs::create_directories(home + "/" + sub, ec);
+  for (const char* sub : {"artifacts", "releases", "logs"})
+    fs::create_directories(home + "/" + sub, ec);
 
   int lock_fd = LockHome(home);
   if (lock_fd < 0) {
@@ -102,8 +103,8 @@ int RunController(const ControllerOptions& options) {
       return 5;
     }
   }
-  EngineDeps deps{store->get(), target.get(), &artifacts, routes.get(), Clock::Real(),
-                  home + "/logs", home + "/releases"};
+  EngineDeps deps{store->get(),  target.get(),   &artifacts,        routes.get(),
+                  Clock::Real(), home + "/logs", home + "/releases"};
   Engine engine(deps);
   if (auto s = engine.Recover(); !s.ok()) {
     Log("recovery failed: " + s.error().message);
@@ -111,7 +112,8 @@ int RunController(const ControllerOptions& options) {
   }
   // The router kept serving its last table; tell it what the store says now.
   if (routes) {
-    if (auto s = routes->Publish(); !s.ok()) Log("publishing the routing table: " + s.error().message);
+    if (auto s = routes->Publish(); !s.ok())
+      Log("publishing the routing table: " + s.error().message);
   }
   Api api(&engine, store->get());
   ApiServer server(&api);
@@ -138,7 +140,8 @@ int RunController(const ControllerOptions& options) {
         if (!s.ok()) Log(s.error().message);
         if (started) {
           Log("the router was not running; started it again");
-          if (auto p = routes->Publish(); !p.ok()) Log("publishing the routing table: " + p.error().message);
+          if (auto p = routes->Publish(); !p.ok())
+            Log("publishing the routing table: " + p.error().message);
         }
       }
       engine.Housekeep();

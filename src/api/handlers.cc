@@ -17,14 +17,15 @@ namespace {
 using nlohmann::json;
 
 struct RouteTarget {
-  std::vector<std::string> path;            // segments after "/v1"
+  std::vector<std::string> path;  // segments after "/v1"
   std::map<std::string, std::string> query;
 };
 
 RouteTarget SplitTarget(const std::string& target) {
   RouteTarget t;
   std::string path = target.substr(0, target.find('?'));
-  std::string query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
+  std::string query =
+      target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
   size_t i = 0;
   while (i < path.size()) {
     size_t j = path.find('/', i);
@@ -32,8 +33,10 @@ RouteTarget SplitTarget(const std::string& target) {
     if (j > i) t.path.push_back(path.substr(i, j - i));
     i = j + 1;
   }
-  if (!t.path.empty() && t.path[0] == "v1") t.path.erase(t.path.begin());
-  else t.path.insert(t.path.begin(), "?");  // not under /v1: no route matches
+  if (!t.path.empty() && t.path[0] == "v1")
+    t.path.erase(t.path.begin());
+  else
+    t.path.insert(t.path.begin(), "?");  // not under /v1: no route matches
   size_t k = 0;
   while (k < query.size()) {
     size_t amp = query.find('&', k);
@@ -79,8 +82,8 @@ Result<std::optional<T>> Field(const json& j, const std::string& name) {
   }
 }
 
-#define LG_FIELD(var, type, j, name)          \
-  auto var##_r = Field<type>(j, name);        \
+#define LG_FIELD(var, type, j, name)               \
+  auto var##_r = Field<type>(j, name);             \
   if (!var##_r.ok()) return Fail(var##_r.error()); \
   auto var = *var##_r;
 
@@ -179,13 +182,16 @@ ApiResponse Api::Handle(const ApiRequest& req) {
                       {"version", r.version},
                       {"requests", r.requests},
                       {"ratePerSecond", r.requests / secs},
-                      {"responses", {{"2xx", r.responses2xx}, {"3xx", r.responses3xx},
-                                     {"4xx", r.responses4xx}, {"5xx", r.responses5xx}}},
+                      {"responses",
+                       {{"2xx", r.responses2xx},
+                        {"3xx", r.responses3xx},
+                        {"4xx", r.responses4xx},
+                        {"5xx", r.responses5xx}}},
                       {"connectErrors", r.connectErrors},
                       {"timeouts", r.timeouts},
                       {"errorRate", r.requests ? double(errors) / r.requests : 0.0},
-                      {"latencyMs", {{"p50", r.p50ms}, {"p90", r.p90ms}, {"p99", r.p99ms},
-                                     {"max", r.maxms}}}});
+                      {"latencyMs",
+                       {{"p50", r.p50ms}, {"p90", r.p90ms}, {"p99", r.p99ms}, {"max", r.maxms}}}});
     }
     return Ok({{"app", app}, {"windowMillis", stats->windowMillis}, {"versions", rows}});
   }
@@ -245,8 +251,12 @@ ApiResponse Api::Handle(const ApiRequest& req) {
     LG_FIELD(force, bool, *body, "force");
     LG_FIELD(what_if, bool, *body, "whatIf");
     LG_FIELD(slot, std::string, *body, "slot");
-    RollRequest rr{app, to, force.value_or(false), what_if.value_or(false),
-                   slot.value_or(kProductionSlot), req.actor};
+    RollRequest rr{app,
+                   to,
+                   force.value_or(false),
+                   what_if.value_or(false),
+                   slot.value_or(kProductionSlot),
+                   req.actor};
     auto o = p[2] == "rollback" ? engine_->Rollback(rr) : engine_->Rollforward(rr);
     if (!o.ok()) return Fail(o.error());
     return Ok(OutcomeJson(*o));

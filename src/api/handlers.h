@@ -36,7 +36,7 @@ struct ApiRequest {
   std::string method;  // "GET", "POST"
   std::string target;  // path and query: "/v1/apps/web/deployments?limit=5"
   std::string body;
-  std::string actor;   // who asks: "local:root", a token's name
+  std::string actor;  // who asks: "local:root", a token's name
 };
 
 struct ApiResponse {

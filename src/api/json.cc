@@ -51,19 +51,20 @@ nlohmann::json DeploymentJson(const Deployment& d, bool with_operations) {
 }
 
 nlohmann::json OutcomeJson(const Outcome& o) {
-  return {{"app", o.app},
-          {"noop", o.noop},
-          {"whatIf", o.whatIf},
-          {"newVersion", o.newVersion},
-          {"version", o.version},
-          {"fromVersion", o.fromVersion},
-          {"deployment", o.deployment.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.deployment)},
-          {"kind", o.kind},
-          {"strategy", o.strategy},
-          {"slot", o.slot},
-          {"message", o.message},
-          {"plan", o.plan},
-          {"diff", o.diff}};
+  return {
+      {"app", o.app},
+      {"noop", o.noop},
+      {"whatIf", o.whatIf},
+      {"newVersion", o.newVersion},
+      {"version", o.version},
+      {"fromVersion", o.fromVersion},
+      {"deployment", o.deployment.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.deployment)},
+      {"kind", o.kind},
+      {"strategy", o.strategy},
+      {"slot", o.slot},
+      {"message", o.message},
+      {"plan", o.plan},
+      {"diff", o.diff}};
 }
 
 nlohmann::json StatusJson(const AppStatus& s) {

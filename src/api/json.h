@@ -10,7 +10,7 @@
 
 namespace lastgood {
 
-nlohmann::json VersionJson(const Version& v);                   // without the manifest
+nlohmann::json VersionJson(const Version& v);  // without the manifest
 nlohmann::json DeploymentJson(const Deployment& d, bool with_operations);
 nlohmann::json OutcomeJson(const Outcome& o);
 nlohmann::json StatusJson(const AppStatus& s);

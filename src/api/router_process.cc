@@ -33,11 +33,11 @@ Status RouterProcess::Ensure(bool* started) {
   sigset_t none, all;
   sigemptyset(&none);
   sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);     // the controller blocks SIGTERM; the router must not
+  posix_spawnattr_setsigmask(&attr, &none);  // the controller blocks SIGTERM; the router must not
   posix_spawnattr_setsigdefault(&attr, &all);
   // Its own session: the router outlives the controller and its terminal.
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::vector<std::string> args = {exe_, "router", "--home", home_};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

@@ -54,7 +54,9 @@ std::string PeerActor(local::socket& socket) {
 void ApiServer::Impl::Serve(local::socket socket) {
   const std::string actor = PeerActor(socket);
   // An idle keep-alive client must not hold the connection (and a shutdown) forever.
-  struct timeval tv {5, 0};
+  struct timeval tv {
+    5, 0
+  };
   ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   beast::flat_buffer buffer;
   beast::error_code ec;

@@ -58,8 +58,10 @@ int RunApply(const Globals& g, const ApplyFlags& f) {
   if (!outcome.ok()) return Fail(g, outcome.error());
   const auto& o = *outcome;
   if (o["noop"].get<bool>() || o["whatIf"].get<bool>() || f.noWait) {
-    if (g.json()) PrintJson(o);
-    else PrintOutcome(o);
+    if (g.json())
+      PrintJson(o);
+    else
+      PrintOutcome(o);
     return 0;
   }
   if (!g.json()) {

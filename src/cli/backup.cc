@@ -1,4 +1,6 @@
 // `lastgood backup FILE` and `lastgood restore FILE`: the store as one file.
+#include "store/backup.h"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -6,7 +8,6 @@
 
 #include "api/controller.h"
 #include "cli/verbs.h"
-#include "store/backup.h"
 
 namespace lastgood::cli {
 
@@ -35,10 +36,10 @@ void AddBackupVerbs(CLI::App& app, Globals& g, int* exit_code) {
     // on a half-restored store.
     int lock = LockHome(home, &holder);
     if (lock < 0) {
-      return void(*exit_code = Fail(
-                      g, Error::Conflict("a controller is running with home " + home +
-                                         (holder.empty() ? "" : " (pid " + holder + ")") +
-                                         "; stop it before restoring")));
+      return void(*exit_code =
+                      Fail(g, Error::Conflict("a controller is running with home " + home +
+                                              (holder.empty() ? "" : " (pid " + holder + ")") +
+                                              "; stop it before restoring")));
     }
     std::string db = home + "/lastgood.db";
     Status s = RestoreStore(*from, db);

@@ -11,9 +11,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using local = asio::local::stream_protocol;
 
-Result<nlohmann::json> ApiClient::Get(const std::string& target) {
-  return Call("GET", target, "");
-}
+Result<nlohmann::json> ApiClient::Get(const std::string& target) { return Call("GET", target, ""); }
 
 Result<nlohmann::json> ApiClient::Post(const std::string& target, const nlohmann::json& body) {
   return Call("POST", target, body.dump());

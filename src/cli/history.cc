@@ -16,8 +16,10 @@ void AddHistoryVerbs(CLI::App& app, Globals& g, int* exit_code) {
   history->add_option("app", hf->app, "the app")->required();
   history->add_option("--limit", hf->limit, "how many records (default 100, at most 10000)");
   history->callback([&g, hf, exit_code] {
-    if (auto s = ValidateName(hf->app, "app name"); !s.ok()) return void(*exit_code = Fail(g, s.error()));
-    auto r = g.Client().Get("/v1/apps/" + hf->app + "/deployments?limit=" + std::to_string(hf->limit));
+    if (auto s = ValidateName(hf->app, "app name"); !s.ok())
+      return void(*exit_code = Fail(g, s.error()));
+    auto r =
+        g.Client().Get("/v1/apps/" + hf->app + "/deployments?limit=" + std::to_string(hf->limit));
     if (!r.ok()) return void(*exit_code = Fail(g, r.error()));
     if (g.json()) return PrintJson(*r);
     std::vector<std::vector<std::string>> rows = {
@@ -38,7 +40,8 @@ void AddHistoryVerbs(CLI::App& app, Globals& g, int* exit_code) {
   dep->add_option("app", df->app, "the app")->required();
   dep->add_option("name", df->name, "the deployment's name")->required();
   dep->callback([&g, df, exit_code] {
-    if (auto s = ValidateName(df->app, "app name"); !s.ok()) return void(*exit_code = Fail(g, s.error()));
+    if (auto s = ValidateName(df->app, "app name"); !s.ok())
+      return void(*exit_code = Fail(g, s.error()));
     auto r = g.Client().Get("/v1/apps/" + df->app + "/deployments/" + UrlEncode(df->name));
     if (!r.ok()) return void(*exit_code = Fail(g, r.error()));
     auto d = *r;
@@ -49,11 +52,14 @@ void AddHistoryVerbs(CLI::App& app, Globals& g, int* exit_code) {
     std::cout << "deployment " << d["name"].get<std::string>() << " of " << df->app << "\n"
               << "  version   v" << d["version"] << " (from v" << d["fromVersion"] << ")\n"
               << "  slot      " << d["slot"].get<std::string>() << "\n"
-              << "  kind      " << d["kind"].get<std::string>() << " (" << d["strategy"].get<std::string>() << ")\n"
-              << "  trigger   " << d["trigger"].get<std::string>() << " by " << d["actor"].get<std::string>() << "\n"
+              << "  kind      " << d["kind"].get<std::string>() << " ("
+              << d["strategy"].get<std::string>() << ")\n"
+              << "  trigger   " << d["trigger"].get<std::string>() << " by "
+              << d["actor"].get<std::string>() << "\n"
               << "  state     " << d["state"].get<std::string>() << "\n"
               << "  started   " << ShortTime(d["startedAt"]) << "\n"
-              << "  finished  " << ShortTime(d["finishedAt"]) << " (" << ShortDuration(d["durationMs"].get<int64_t>()) << ")\n";
+              << "  finished  " << ShortTime(d["finishedAt"]) << " ("
+              << ShortDuration(d["durationMs"].get<int64_t>()) << ")\n";
     if (!d["reason"].get<std::string>().empty())
       std::cout << "  reason    " << d["reason"].get<std::string>() << "\n";
     std::cout << "operations:\n";

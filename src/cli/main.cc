@@ -10,12 +10,14 @@ namespace lastgood::cli {
 int Main(int argc, char** argv) {
   // The router is its own process with its own flags (router/router_main.cc).
   if (argc >= 2 && std::string(argv[1]) == "router") return RouterMain(argc - 1, argv + 1);
-  CLI::App app{"lastgood: a release controller — every deployment on record, the last good "
-               "version back at one command"};
+  CLI::App app{
+      "lastgood: a release controller — every deployment on record, the last good "
+      "version back at one command"};
   app.require_subcommand(1);
   Globals g;
-  app.add_option("--home", g.home, "state directory (default $LASTGOOD_HOME, else "
-                                   "$XDG_STATE_HOME/lastgood, else ~/.local/state/lastgood)")
+  app.add_option("--home", g.home,
+                 "state directory (default $LASTGOOD_HOME, else "
+                 "$XDG_STATE_HOME/lastgood, else ~/.local/state/lastgood)")
       ->envname("LASTGOOD_HOME");
   app.add_option("-o,--output", g.output, "output format: json")
       ->check(CLI::IsMember({"json", "text"}));

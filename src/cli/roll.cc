@@ -24,8 +24,10 @@ int RunIntent(const Globals& g, const std::string& app, const std::string& verb,
   if (!outcome.ok()) return Fail(g, outcome.error());
   const auto& o = *outcome;
   if (o["noop"].get<bool>() || o["whatIf"].get<bool>() || no_wait) {
-    if (g.json()) PrintJson(o);
-    else PrintOutcome(o);
+    if (g.json())
+      PrintJson(o);
+    else
+      PrintOutcome(o);
     return 0;
   }
   if (!g.json()) {
@@ -73,8 +75,8 @@ void AddRollVerbs(CLI::App& app, Globals& g, int* exit_code) {
   cmd->add_flag("--what-if", f->whatIf, "print the plan and the diff; change nothing");
   cmd->add_flag("--no-wait", f->noWait, "start the deployment and return");
   cmd->callback([&g, f, exit_code] {
-    *exit_code = RunIntent(g, f->app, "promote", {{"version", f->to}, {"whatIf", f->whatIf}},
-                           f->noWait);
+    *exit_code =
+        RunIntent(g, f->app, "promote", {{"version", f->to}, {"whatIf", f->whatIf}}, f->noWait);
   });
 }
 

@@ -10,7 +10,8 @@ namespace {
 
 void PrintStatus(const nlohmann::json& s) {
   std::cout << "app " << s["app"].get<std::string>() << "   last good: "
-            << (s["lastGood"].is_null() ? "-" : "v" + std::to_string(s["lastGood"].get<int>())) << "\n";
+            << (s["lastGood"].is_null() ? "-" : "v" + std::to_string(s["lastGood"].get<int>()))
+            << "\n";
   if (!s["deployment"].is_null()) {
     const auto& d = s["deployment"];
     std::cout << "running: " << d["name"].get<std::string>() << " (" << d["kind"].get<std::string>()
@@ -18,12 +19,15 @@ void PrintStatus(const nlohmann::json& s) {
   }
   for (const auto& [slot, v] : s["slots"].items()) {
     std::cout << "slot " << slot << ": "
-              << (v["version"].is_null() ? "nothing" : "v" + std::to_string(v["version"].get<int>()))
+              << (v["version"].is_null() ? "nothing"
+                                         : "v" + std::to_string(v["version"].get<int>()))
               << ", weight " << v["weight"] << "\n";
-    std::vector<std::vector<std::string>> rows = {{"  INSTANCE", "VERSION", "ADDRESS", "STATE", "PID", "RESTARTS"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"  INSTANCE", "VERSION", "ADDRESS", "STATE", "PID", "RESTARTS"}};
     for (const auto& i : v["instances"]) {
-      rows.push_back({"  " + i["id"].get<std::string>(), "v" + std::to_string(i["version"].get<int>()),
-                      i["address"], i["state"], std::to_string(i["pid"].get<int>()),
+      rows.push_back({"  " + i["id"].get<std::string>(),
+                      "v" + std::to_string(i["version"].get<int>()), i["address"], i["state"],
+                      std::to_string(i["pid"].get<int>()),
                       std::to_string(i["restarts"].get<int>())});
     }
     if (rows.size() > 1) PrintTable(rows);
@@ -34,10 +38,12 @@ void PrintStatus(const nlohmann::json& s) {
 
 void AddStatusVerbs(CLI::App& app, Globals& g, int* exit_code) {
   auto sapp = std::make_shared<std::string>();
-  auto* status = app.add_subcommand("status", "what each slot of the app runs, and what is under way");
+  auto* status =
+      app.add_subcommand("status", "what each slot of the app runs, and what is under way");
   status->add_option("app", *sapp, "the app")->required();
   status->callback([&g, sapp, exit_code] {
-    if (auto s = ValidateName(*sapp, "app name"); !s.ok()) return void(*exit_code = Fail(g, s.error()));
+    if (auto s = ValidateName(*sapp, "app name"); !s.ok())
+      return void(*exit_code = Fail(g, s.error()));
     auto r = g.Client().Get("/v1/apps/" + *sapp);
     if (!r.ok()) return void(*exit_code = Fail(g, r.error()));
     if (g.json()) return PrintJson(*r);
@@ -46,7 +52,8 @@ void AddStatusVerbs(CLI::App& app, Globals& g, int* exit_code) {
     auto t = g.Client().Get("/v1/apps/" + *sapp + "/traffic?window=10s");
     if (!t.ok() || (*t)["versions"].empty()) return;
     std::cout << "traffic, last 10s (router):\n";
-    std::vector<std::vector<std::string>> rows = {{"  SLOT", "VERSION", "REQ/S", "ERRORS", "P50", "P99"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"  SLOT", "VERSION", "REQ/S", "ERRORS", "P50", "P99"}};
     char buf[64];
     for (const auto& v : (*t)["versions"]) {
       std::vector<std::string> row = {"  " + v["slot"].get<std::string>(),
@@ -68,14 +75,16 @@ void AddStatusVerbs(CLI::App& app, Globals& g, int* exit_code) {
     auto r = g.Client().Get("/v1/apps");
     if (!r.ok()) return void(*exit_code = Fail(g, r.error()));
     if (g.json()) return PrintJson(*r);
-    std::vector<std::vector<std::string>> rows = {{"APP", "PRODUCTION", "LAST GOOD", "RUNNING DEPLOYMENT"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"APP", "PRODUCTION", "LAST GOOD", "RUNNING DEPLOYMENT"}};
     for (const auto& s : *r) {
       std::string prod = "-";
       if (s["slots"].contains("production") && !s["slots"]["production"]["version"].is_null())
         prod = "v" + std::to_string(s["slots"]["production"]["version"].get<int>());
-      rows.push_back({s["app"], prod,
-                      s["lastGood"].is_null() ? "-" : "v" + std::to_string(s["lastGood"].get<int>()),
-                      s["deployment"].is_null() ? "-" : s["deployment"]["name"].get<std::string>()});
+      rows.push_back(
+          {s["app"], prod,
+           s["lastGood"].is_null() ? "-" : "v" + std::to_string(s["lastGood"].get<int>()),
+           s["deployment"].is_null() ? "-" : s["deployment"]["name"].get<std::string>()});
     }
     PrintTable(rows);
   });

@@ -11,7 +11,7 @@ namespace lastgood::cli {
 void AddServe(CLI::App& app, Globals& g, int* exit_code);
 void AddRouter(CLI::App& app, Globals& g, int* exit_code);
 void AddApply(CLI::App& app, Globals& g, int* exit_code);
-void AddRollVerbs(CLI::App& app, Globals& g, int* exit_code);  // rollback, rollforward, promote
+void AddRollVerbs(CLI::App& app, Globals& g, int* exit_code);     // rollback, rollforward, promote
 void AddHistoryVerbs(CLI::App& app, Globals& g, int* exit_code);  // history, deployment
 void AddVersionVerbs(CLI::App& app, Globals& g, int* exit_code);  // versions, show, diff
 void AddStatusVerbs(CLI::App& app, Globals& g, int* exit_code);   // status, apps

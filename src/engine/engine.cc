@@ -59,7 +59,6 @@ uint64_t Engine::WaitForChange(uint64_t seen, Millis timeout) {
   return change_seq_.load();
 }
 
-
 Result<Outcome> Engine::Apply(const ApplyRequest& req) {
   auto parsed = ParseManifest(req.manifest, req.params);
   if (!parsed.ok()) return parsed.error();
@@ -84,9 +83,8 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
     if (p.is_relative()) p = std::filesystem::path(req.manifestDir) / p;
     auto put = deps_.artifacts->Put(p.lexically_normal().string());
     if (!put.ok()) {
-      return Error::InvalidInput("cannot store the artifact " + p.string() + ": " +
-                                     put.error().message,
-                                 "run.artifact");
+      return Error::InvalidInput(
+          "cannot store the artifact " + p.string() + ": " + put.error().message, "run.artifact");
     }
     digest = *put;
   }
@@ -103,8 +101,8 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
   auto now = ReadSlot(*deps_.store, m.app, req.slot);
   if (!now.ok()) return now.error();
   if (now->active && !req.whatIf) {
-    return Error::Conflict("deployment " + now->active->name + " of " + m.app +
-                           " is running (v" + std::to_string(now->active->version) +
+    return Error::Conflict("deployment " + now->active->name + " of " + m.app + " is running (v" +
+                           std::to_string(now->active->version) +
                            "); wait for it to end, or `lastgood rollback " + m.app +
                            "` to stop it");
   }
@@ -212,8 +210,8 @@ Result<Outcome> Engine::StartDeployment(Prepared p, bool preempt) {
   slot = std::make_unique<Worker>();
   slot->deployment = created->name;
   Worker* w = slot.get();
-  w->thread = std::thread(
-      [this, w, app = d.app, name = created->name] { RunWorkerBody(w, app, name); });
+  w->thread =
+      std::thread([this, w, app = d.app, name = created->name] { RunWorkerBody(w, app, name); });
   lock.unlock();
   Notify();
   return o;

@@ -46,7 +46,7 @@ struct ApplyRequest {
   std::string manifest;     // YAML text
   std::string manifestDir;  // absolute folder of the manifest file (artifact paths are relative)
   std::map<std::string, std::string> params;
-  std::string name;         // deployment name, or empty to generate
+  std::string name;  // deployment name, or empty to generate
   std::string slot = kProductionSlot;
   bool whatIf = false;
   std::optional<std::string> rollbackOnError;  // overrides the manifest's rollback.onError
@@ -77,7 +77,7 @@ struct Outcome {
   bool newVersion = false;  // a version was created
   int version = 0;
   int fromVersion = 0;
-  std::string deployment;   // the deployment started (empty for noop / what-if)
+  std::string deployment;  // the deployment started (empty for noop / what-if)
   std::string kind;
   std::string strategy;
   std::string slot;

@@ -7,8 +7,8 @@
 
 namespace lastgood {
 
-Executor::Executor(const EngineDeps& deps, std::atomic<bool>* cancel,
-                   std::atomic<bool>* stopping, std::function<void()> notify)
+Executor::Executor(const EngineDeps& deps, std::atomic<bool>* cancel, std::atomic<bool>* stopping,
+                   std::function<void()> notify)
     : deps_(deps), cancel_(cancel), stopping_(stopping), notify_(std::move(notify)) {}
 
 void Executor::Commit(const Deployment& d) {

@@ -16,11 +16,11 @@ namespace lastgood {
 
 struct Step {
   enum class Op {
-    kPrepare,   // the release directory and artifact of `version` are in place
-    kStart,     // at least `count` ready instances of `version` in the slot
-    kStopOld,   // at most `count` instances of versions other than `version` in the slot
-    kBake,      // every instance of `version` stays alive and ready for `duration`
-    kFinish,    // the slot runs `version`; the deployment's verdict is recorded
+    kPrepare,  // the release directory and artifact of `version` are in place
+    kStart,    // at least `count` ready instances of `version` in the slot
+    kStopOld,  // at most `count` instances of versions other than `version` in the slot
+    kBake,     // every instance of `version` stays alive and ready for `duration`
+    kFinish,   // the slot runs `version`; the deployment's verdict is recorded
   };
   Op op = Op::kPrepare;
   int version = 0;
@@ -37,9 +37,9 @@ std::string StepToJson(const Step& step);
 Result<Step> StepFromJson(const std::string& json);
 
 struct PlanInput {
-  int version = 0;       // the version being deployed
+  int version = 0;  // the version being deployed
   int replicas = 1;
-  Strategy strategy;     // of the version being deployed
+  Strategy strategy;  // of the version being deployed
   Millis bake{0};
   int oldInstances = 0;   // live instances of other versions in the slot now
   int warmInstances = 0;  // instances of `version` kept warm (keepPrevious), out of traffic

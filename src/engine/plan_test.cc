@@ -26,17 +26,15 @@ std::vector<std::pair<Op, int>> Shape(const std::vector<Step>& steps) {
 TEST(Plan, RollingOneByOneNeverDropsBelowReplicas) {
   auto steps = PlanDeployment(Rolling(4, 1, 0, 4));
   std::vector<std::pair<Op, int>> want = {
-      {Op::kPrepare, 0}, {Op::kStart, 1},   {Op::kStopOld, 3}, {Op::kStart, 2},
-      {Op::kStopOld, 2}, {Op::kStart, 3},   {Op::kStopOld, 1}, {Op::kStart, 4},
-      {Op::kStopOld, 0}, {Op::kFinish, 0}};
+      {Op::kPrepare, 0}, {Op::kStart, 1},   {Op::kStopOld, 3}, {Op::kStart, 2},   {Op::kStopOld, 2},
+      {Op::kStart, 3},   {Op::kStopOld, 1}, {Op::kStart, 4},   {Op::kStopOld, 0}, {Op::kFinish, 0}};
   EXPECT_EQ(Shape(steps), want);
 }
 
 TEST(Plan, RollingWithUnavailableStopsFirst) {
   auto steps = PlanDeployment(Rolling(2, 0, 1, 2));
-  std::vector<std::pair<Op, int>> want = {{Op::kPrepare, 0}, {Op::kStopOld, 1},
-                                          {Op::kStart, 1},   {Op::kStopOld, 0},
-                                          {Op::kStart, 2},   {Op::kFinish, 0}};
+  std::vector<std::pair<Op, int>> want = {{Op::kPrepare, 0}, {Op::kStopOld, 1}, {Op::kStart, 1},
+                                          {Op::kStopOld, 0}, {Op::kStart, 2},   {Op::kFinish, 0}};
   EXPECT_EQ(Shape(steps), want);
 }
 

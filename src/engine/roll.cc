@@ -50,8 +50,8 @@ static Result<Outcome> PrepareMove(const EngineDeps& deps, const SlotNow& now,
   for (const auto& op : plan->operations) o.plan.push_back(op.step);
   if (what_if) {
     o.whatIf = true;
-    o.message = "would " + std::string(KindName(kind)) + " " + now.slot + " of " + app +
-                " from v" + std::to_string(o.fromVersion) + " to v" + std::to_string(target);
+    o.message = "would " + std::string(KindName(kind)) + " " + now.slot + " of " + app + " from v" +
+                std::to_string(o.fromVersion) + " to v" + std::to_string(target);
   }
   return o;
 }
@@ -65,8 +65,7 @@ Result<Outcome> Engine::Rollback(const RollRequest& req) {
   if (!versions.ok()) return versions.error();
   auto finished = deps_.store->FinishedDeployments(req.app, req.slot, 10'000);
   if (!finished.ok()) return finished.error();
-  auto target =
-      RollbackTarget(*versions, *finished, req.slot, now->current(), req.to, req.force);
+  auto target = RollbackTarget(*versions, *finished, req.slot, now->current(), req.to, req.force);
   if (!target.ok()) return target.error();
   if (*target == now->current() && !now->active) {
     Outcome o;

@@ -69,7 +69,8 @@ Result<RoutingTable> Routes::Build() {
 }
 
 Result<RouterStats> Routes::Stats(Millis window) {
-  if (!router_) return Error::Unavailable("this controller runs without a router (serve --no-router)");
+  if (!router_)
+    return Error::Unavailable("this controller runs without a router (serve --no-router)");
   return router_->Stats(window);
 }
 

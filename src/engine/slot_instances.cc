@@ -67,7 +67,9 @@ std::string LastErrorLine(const std::string& log_dir, const std::string& id) {
 
 SlotInstances::SlotInstances(const EngineDeps& deps, std::string app, std::string slot,
                              std::function<StepResult::Kind()> interrupted)
-    : deps_(deps), app_(std::move(app)), slot_(std::move(slot)),
+    : deps_(deps),
+      app_(std::move(app)),
+      slot_(std::move(slot)),
       interrupted_(std::move(interrupted)) {}
 
 StepResult SlotInstances::Interrupted() { return {interrupted_(), ""}; }
@@ -128,8 +130,10 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
     if (!port.ok()) return StepResult::Failed(port.error().message);
     auto h = deps_.target->Start(SpecFor(m, id, release_dir, log_dir, *port));
     if (!h.ok()) return StepResult::Failed("instance " + id + ": " + h.error().message);
-    InstanceRecord rec{id, app_, slot_, version, h->pid, h->startTime, h->port, "starting",
-                       deps_.clock->NowMillis(), 0};
+    InstanceRecord rec{id,      app_,       slot_,
+                       version, h->pid,     h->startTime,
+                       h->port, "starting", deps_.clock->NowMillis(),
+                       0};
     if (auto s = deps_.store->PutInstance(rec); !s.ok()) {
       (void)deps_.target->Stop(id);
       return StepResult::Failed(s.error().message);
@@ -190,10 +194,10 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
     if (deps_.clock->Steady() >= deadline) {
       for (auto& rec : mine) {
         if (rec.state == "ready") continue;
-        return StepResult::Failed(
-            "progress deadline " + FormatDuration(m.progressDeadline) + " exceeded: instance " +
-            rec.id + " not ready; readiness probe " + last_result[rec.id] + " (failed " +
-            std::to_string(failures[rec.id]) + " times)");
+        return StepResult::Failed("progress deadline " + FormatDuration(m.progressDeadline) +
+                                  " exceeded: instance " + rec.id + " not ready; readiness probe " +
+                                  last_result[rec.id] + " (failed " +
+                                  std::to_string(failures[rec.id]) + " times)");
       }
     }
     if (!Sleep(pause)) return Interrupted();
@@ -223,7 +227,8 @@ StepResult SlotInstances::Retire(const std::vector<InstanceRecord>& instances) {
   for (auto rec : instances) {
     routed = routed || rec.state == "ready";
     rec.state = "draining";
-    if (auto s = deps_.store->PutInstance(rec); !s.ok()) return StepResult::Failed(s.error().message);
+    if (auto s = deps_.store->PutInstance(rec); !s.ok())
+      return StepResult::Failed(s.error().message);
   }
   if (routed && deps_.routes) {
     if (auto s = Publish(); !s.ok())

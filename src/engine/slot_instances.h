@@ -35,8 +35,7 @@ class SlotInstances {
 
   // At least `count` ready instances of `version` (whose manifest is `m`, release dir
   // `release_dir`), within `deadline` (the manifest's progressDeadline).
-  StepResult EnsureReady(int version, const Manifest& m, const std::string& release_dir,
-                         int count);
+  StepResult EnsureReady(int version, const Manifest& m, const std::string& release_dir, int count);
   // At most `count` live instances of versions other than `version`. The excess leaves
   // the routing table first, is given kDrainDelay for requests in flight, then stops —
   // except instances of `keep_warm` (the version being left), which stay running out of

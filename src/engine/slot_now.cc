@@ -31,5 +31,4 @@ std::string VersionLabel(const std::string& app, int v) {
   return v == 0 ? "(nothing)" : app + " v" + std::to_string(v);
 }
 
-
 }  // namespace lastgood

@@ -34,8 +34,8 @@ Result<AppStatus> Engine::StatusOf(const std::string& app) {
     view.weight = s.weight;
   }
   for (const auto& rec : *instances) {
-    InstanceView iv{rec.id, rec.version, "127.0.0.1:" + std::to_string(rec.port), rec.state,
-                    rec.pid, 0};
+    InstanceView iv{rec.id,    rec.version, "127.0.0.1:" + std::to_string(rec.port),
+                    rec.state, rec.pid,     0};
     auto ts = deps_.target->Status(rec.id);
     if (!ts.ok() || !ts->alive) {
       iv.state = "exited";
@@ -81,8 +81,8 @@ Result<std::string> Engine::Diff(const std::string& app, int a, int b) {
   if (!va.ok()) return va.error();
   auto vb = deps_.store->GetVersion(app, b);
   if (!vb.ok()) return vb.error();
-  std::string diff = UnifiedDiff(va->manifest, vb->manifest, VersionLabel(app, a),
-                                 VersionLabel(app, b));
+  std::string diff =
+      UnifiedDiff(va->manifest, vb->manifest, VersionLabel(app, a), VersionLabel(app, b));
   if (va->digest != vb->digest) {
     diff += "artifact: " + (va->digest.empty() ? "(none)" : va->digest) + " → " +
             (vb->digest.empty() ? "(none)" : vb->digest) + "\n";
@@ -130,11 +130,12 @@ Status Engine::Recover() {
       (void)deps_.store->DeleteInstance(rec.id);
       continue;
     }
-    InstanceSpec spec =
-        SpecFor(*m, rec.id, *release, deps_.logDir + "/" + rec.app, rec.port);
+    InstanceSpec spec = SpecFor(*m, rec.id, *release, deps_.logDir + "/" + rec.app, rec.port);
     auto adopted = deps_.target->Adopt(spec, {rec.id, rec.pid, rec.startTime, rec.port});
-    if (!adopted.ok()) (void)deps_.store->DeleteInstance(rec.id);
-    else known.insert(adopted->pid);
+    if (!adopted.ok())
+      (void)deps_.store->DeleteInstance(rec.id);
+    else
+      known.insert(adopted->pid);
   }
   // A process in a release directory that no record knows (a crash between its start and
   // its record, or a store restored from a backup) is stopped: nothing runs off the record.
@@ -170,9 +171,8 @@ Status Engine::Recover() {
     w = std::make_unique<Worker>();
     w->deployment = d.name;
     Worker* wp = w.get();
-    wp->thread = std::thread([this, wp, app = d.app, name = d.name] {
-      RunWorkerBody(wp, app, name);
-    });
+    wp->thread =
+        std::thread([this, wp, app = d.app, name = d.name] { RunWorkerBody(wp, app, name); });
   }
   return Status::Ok();
 }

@@ -14,10 +14,10 @@ struct ProbeSpec {
   Kind kind = Kind::kHttp;
   std::string host = "127.0.0.1";
   int port = 0;
-  std::string path = "/";               // kHttp
-  std::vector<std::string> command;     // kExec: argv, run without a shell
+  std::string path = "/";                                // kHttp
+  std::vector<std::string> command;                      // kExec: argv, run without a shell
   std::vector<std::pair<std::string, std::string>> env;  // kExec: extra env (e.g. PORT)
-  std::string cwd;                      // kExec
+  std::string cwd;                                       // kExec
   Millis timeout{1000};
 };
 

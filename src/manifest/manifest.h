@@ -27,15 +27,15 @@ inline constexpr Millis kDefaultStopGrace{10'000};
 inline constexpr Millis kDefaultHookTimeout{60'000};
 
 struct EnvVar {
-  std::string name;   // a valid environment variable name
-  std::string value;  // parameters resolved; "${PORT}" etc. are left for the supervisor
+  std::string name;     // a valid environment variable name
+  std::string value;    // parameters resolved; "${PORT}" etc. are left for the supervisor
   bool sticky = false;  // stays with its slot on swap
   bool operator==(const EnvVar&) const = default;
 };
 
 struct Run {
   std::vector<std::string> command;  // argv, non-empty; command[0] non-empty
-  std::string artifact;  // as written (a path relative to the manifest's folder), or empty
+  std::string artifact;     // as written (a path relative to the manifest's folder), or empty
   std::vector<EnvVar> env;  // in the order written; names unique
   Millis stopGrace = kDefaultStopGrace;  // SIGTERM → SIGKILL
   bool operator==(const Run&) const = default;
@@ -44,10 +44,10 @@ struct Run {
 struct Probe {
   enum class Kind { kHttp, kTcp, kExec };
   Kind kind = Kind::kHttp;
-  std::string path;                   // kHttp: starts with '/'
-  std::vector<std::string> command;   // kExec: argv, non-empty
-  Millis interval = kDefaultProbeInterval;  // > 0
-  Millis timeout = kDefaultProbeTimeout;    // > 0
+  std::string path;                                 // kHttp: starts with '/'
+  std::vector<std::string> command;                 // kExec: argv, non-empty
+  Millis interval = kDefaultProbeInterval;          // > 0
+  Millis timeout = kDefaultProbeTimeout;            // > 0
   int failureThreshold = kDefaultFailureThreshold;  // >= 1
   bool operator==(const Probe&) const = default;
 };
@@ -67,19 +67,19 @@ struct RollingStrategy {
 struct Analysis {
   Millis window{10'000};
   int minRequests = 50;
-  std::optional<double> maxErrorRate;          // 0..1
+  std::optional<double> maxErrorRate;  // 0..1
   std::optional<Millis> maxLatencyP99;
   std::optional<double> maxErrorRateIncrease;  // 0..1, relative to stable
-  int failureLimit = 0;  // failed windows tolerated
+  int failureLimit = 0;                        // failed windows tolerated
   bool operator==(const Analysis&) const = default;
 };
 
 struct CanaryStep {
   enum class Kind { kWeight, kPause, kAnalysis };
   Kind kind = Kind::kWeight;
-  int weight = 0;                // kWeight: 0..100
-  std::optional<Millis> pause;   // kPause: a duration, or nullopt = until `resume`
-  Analysis analysis;             // kAnalysis
+  int weight = 0;               // kWeight: 0..100
+  std::optional<Millis> pause;  // kPause: a duration, or nullopt = until `resume`
+  Analysis analysis;            // kAnalysis
   bool operator==(const CanaryStep&) const = default;
 };
 

@@ -55,7 +55,8 @@ Status Copy(sqlite3* from, sqlite3* to) {
   if (!b) return Error::Unavailable(std::string("backup failed: ") + sqlite3_errmsg(to));
   int rc = sqlite3_backup_step(b, -1);
   sqlite3_backup_finish(b);
-  if (rc != SQLITE_DONE) return Error::Unavailable(std::string("backup failed: ") + sqlite3_errstr(rc));
+  if (rc != SQLITE_DONE)
+    return Error::Unavailable(std::string("backup failed: ") + sqlite3_errstr(rc));
   return Status::Ok();
 }
 
@@ -68,10 +69,9 @@ Status CheckSnapshot(sqlite3* db, const std::string& path) {
   auto version = Pragma(db, "PRAGMA user_version");
   if (!version.ok()) return version.error();
   if (*version > sqlite::CurrentSchemaVersion()) {
-    return Error::InvalidInput(path + " has schema version " + std::to_string(*version) +
-                               ", newer than this lastgood (" +
-                               std::to_string(sqlite::CurrentSchemaVersion()) +
-                               "); restore it with a newer lastgood");
+    return Error::InvalidInput(
+        path + " has schema version " + std::to_string(*version) + ", newer than this lastgood (" +
+        std::to_string(sqlite::CurrentSchemaVersion()) + "); restore it with a newer lastgood");
   }
   std::string verdict;
   auto check = Pragma(db, "PRAGMA integrity_check", &verdict);

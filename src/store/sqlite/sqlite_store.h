@@ -65,7 +65,7 @@ class SqliteStore : public Store {
   template <typename... Args>
   Result<std::vector<Deployment>> QueryDeployments(bool with_operations, const std::string& sql,
                                                    const Args&... args);
-  Status LoadOperations(Deployment& d);        // REQUIRES: mu_ held
+  Status LoadOperations(Deployment& d);  // REQUIRES: mu_ held
   // The bodies of CreateDeployment / UpdateDeployment. REQUIRES: mu_ held, in a write
   // transaction.
   Result<Deployment> CreateLocked(const Deployment& in);

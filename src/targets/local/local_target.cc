@@ -7,8 +7,8 @@
 // it, so there is always exactly one waitpid() per child.
 #include "targets/local/local_target.h"
 
-#include <signal.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -106,7 +106,9 @@ std::string Terminate(int pid, bool own_child, uint64_t start_time, Millis grace
   while (!leader_gone() && SteadyClock::now() < deadline) {
     if (pidfd >= 0) {
       auto left = std::chrono::duration_cast<Millis>(deadline - SteadyClock::now());
-      struct pollfd p {pidfd, POLLIN, 0};
+      struct pollfd p {
+        pidfd, POLLIN, 0
+      };
       ::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 1)));
     } else {
       std::this_thread::sleep_for(kStopPollInterval);

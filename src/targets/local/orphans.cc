@@ -33,7 +33,8 @@ std::vector<InstanceProcess> FindInstanceProcesses(const std::string& releases_r
     for (size_t at = 0; at < all.size();) {
       size_t end = all.find('\0', at);
       if (end == std::string::npos) end = all.size();
-      if (all.compare(at, key.size(), key) == 0) p.instanceId = all.substr(at + key.size(), end - at - key.size());
+      if (all.compare(at, key.size(), key) == 0)
+        p.instanceId = all.substr(at + key.size(), end - at - key.size());
       at = end + 1;
     }
     found.push_back(p);
