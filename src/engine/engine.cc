@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/diff.h"
+#include "engine/drainer.h"
 #include "engine/executor.h"
 #include "engine/release.h"
 #include "engine/slot_now.h"
@@ -17,7 +18,9 @@ namespace lastgood {
 // How long a rollback waits for the deployment it preempts to stop.
 constexpr Millis kPreemptTimeout{60'000};
 
-Engine::Engine(EngineDeps deps) : deps_(std::move(deps)) {}
+Engine::Engine(EngineDeps deps) : deps_(std::move(deps)), drainer_(std::make_unique<Drainer>()) {
+  deps_.drainer = drainer_.get();
+}
 
 Engine::~Engine() { Shutdown(); }
 
@@ -31,6 +34,8 @@ void Engine::Shutdown() {
   for (auto& [app, w] : workers) {
     if (w->thread.joinable()) w->thread.join();
   }
+  // Instances already out of the table finish stopping: none is left half-retired.
+  drainer_->WaitAll();
   changed_.notify_all();
 }
 

@@ -31,12 +31,14 @@
 namespace lastgood {
 
 class Routes;
+class Drainer;
 
 struct EngineDeps {
   Store* store = nullptr;
   Target* target = nullptr;
   ArtifactStore* artifacts = nullptr;
-  Routes* routes = nullptr;  // may be null: instances are then reached on their own ports
+  Routes* routes = nullptr;    // may be null: instances are then reached on their own ports
+  Drainer* drainer = nullptr;  // set by the Engine to its own
   Clock* clock = nullptr;
   std::string logDir;        // "<home>/logs"
   std::string releasesRoot;  // "<home>/releases": processes there with no record are stopped
@@ -167,6 +169,7 @@ class Engine {
   void Notify();
 
   EngineDeps deps_;
+  std::unique_ptr<Drainer> drainer_;  // declared after deps_: destroyed (drains waited) first
   std::atomic<uint64_t> change_seq_{0};
   std::atomic<bool> stopping_{false};
 

@@ -1,5 +1,6 @@
 #include "engine/executor.h"
 
+#include "engine/drainer.h"
 #include "engine/release.h"
 #include "history/reasons.h"
 #include "history/rules.h"
@@ -131,6 +132,8 @@ StepResult Executor::RunStep(const Deployment& d, const Step& step, const Manife
       if (r.kind != StepResult::Kind::kOk) return r;
       r = slot.StopStaleWarm(KeepWarm(d, m));
       if (r.kind != StepResult::Kind::kOk) return r;
+      // The deployment ends with the slot as it says: no instance still stopping.
+      if (deps_.drainer) deps_.drainer->WaitIdle(d.app);
       auto s = deps_.store->SetSlot({d.app, d.slot, step.version, 100});
       if (!s.ok()) return StepResult::Failed(s.error().message);
       return StepResult::Ok(d.slot + " runs v" + std::to_string(step.version));

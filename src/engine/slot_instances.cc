@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include "engine/drainer.h"
 #include "engine/routes.h"
 #include "health/probe.h"
 #include "targets/local/local_target.h"
@@ -94,7 +95,8 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
   // instances are still up, starts only what is missing.
   std::vector<InstanceRecord> mine;
   for (auto& rec : *listed) {
-    if (rec.slot != slot_ || rec.version != version) continue;
+    // A draining instance is on its way out (a drain thread stops it): never counted.
+    if (rec.slot != slot_ || rec.version != version || rec.state == "draining") continue;
     auto st = deps_.target->Status(rec.id);
     if (!st.ok() || !st->alive) {
       (void)deps_.target->Stop(rec.id);
@@ -109,7 +111,7 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
     return (a.state == "ready") > (b.state == "ready");
   });
   for (auto& rec : mine) {
-    if (rec.state == "warm" || rec.state == "draining") {
+    if (rec.state == "warm") {
       rec.state = "starting";
       rec.warmUntil = 0;
     }
@@ -233,25 +235,25 @@ StepResult SlotInstances::Retire(const std::vector<InstanceRecord>& instances) {
   if (routed && deps_.routes) {
     if (auto s = Publish(); !s.ok())
       return StepResult::Failed("the router did not take the new table: " + s.error().message);
-    std::this_thread::sleep_for(kDrainDelay);
   }
-  std::vector<std::thread> stoppers;
-  std::vector<std::string> errors(instances.size());
-  for (size_t i = 0; i < instances.size(); ++i) {
-    stoppers.emplace_back([&, i] {
-      if (auto s = deps_.target->Stop(instances[i].id); !s.ok()) errors[i] = s.error().message;
-    });
-  }
-  for (auto& t : stoppers) t.join();
   std::string detail = "stopped";
-  for (size_t i = 0; i < instances.size(); ++i) {
-    if (!errors[i].empty())
-      return StepResult::Failed("stopping " + instances[i].id + ": " + errors[i]);
-    if (auto s = deps_.store->DeleteInstance(instances[i].id); !s.ok())
-      return StepResult::Failed(s.error().message);
-    detail += (i ? ", " : " ") + instances[i].id;
+  for (size_t i = 0; i < instances.size(); ++i) detail += (i ? ", " : " ") + instances[i].id;
+  // Out of the table, they take no new request: the deployment goes on while they drain.
+  const Millis delay = routed && deps_.routes ? kDrainDelay : Millis(0);
+  for (const auto& rec : instances) {
+    auto stop = [deps = deps_, id = rec.id] {
+      // A record whose stop failed stays "draining" and is retired again later.
+      if (deps.target->Stop(id).ok()) (void)deps.store->DeleteInstance(id);
+    };
+    if (deps_.drainer) {
+      deps_.drainer->Drain(app_, delay, std::move(stop));
+    } else {
+      std::this_thread::sleep_for(delay);
+      stop();
+    }
   }
-  return StepResult::Ok(detail);
+  return StepResult::Ok(detail +
+                        (delay.count() ? " (draining " + FormatDuration(delay) + ")" : ""));
 }
 
 StepResult SlotInstances::StopOthers(int version, int count, int keep_warm, int64_t warm_until) {
@@ -259,7 +261,9 @@ StepResult SlotInstances::StopOthers(int version, int count, int keep_warm, int6
   if (!listed.ok()) return StepResult::Failed(listed.error().message);
   std::vector<InstanceRecord> others;
   for (auto& rec : *listed) {
-    if (rec.slot == slot_ && rec.version != version && rec.state != "warm") others.push_back(rec);
+    if (rec.slot == slot_ && rec.version != version && rec.state != "warm" &&
+        rec.state != "draining")
+      others.push_back(rec);
   }
   if (static_cast<int>(others.size()) <= count) return StepResult::Ok("nothing to stop");
   // Stop instances that are not ready first, then the oldest.

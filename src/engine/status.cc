@@ -132,10 +132,14 @@ Status Engine::Recover() {
     }
     InstanceSpec spec = SpecFor(*m, rec.id, *release, deps_.logDir + "/" + rec.app, rec.port);
     auto adopted = deps_.target->Adopt(spec, {rec.id, rec.pid, rec.startTime, rec.port});
-    if (!adopted.ok())
+    if (!adopted.ok()) {
       (void)deps_.store->DeleteInstance(rec.id);
-    else
+    } else if (rec.state == "draining") {
+      // It was out of the table and on its way out when the controller stopped.
+      if (deps_.target->Stop(rec.id).ok()) (void)deps_.store->DeleteInstance(rec.id);
+    } else {
       known.insert(adopted->pid);
+    }
   }
   // A process in a release directory that no record knows (a crash between its start and
   // its record, or a store restored from a backup) is stopped: nothing runs off the record.

@@ -1,0 +1,41 @@
+// Drainer: stops instances that have left the routing table, off the deployment's path.
+// An instance out of the table takes no new requests, so the deployment goes on at once
+// while its requests in flight get kDrainDelay to finish before SIGTERM (kamal-proxy's
+// "drain outside the lock"). A deployment waits for its app's drains only at its end, so
+// it never ends with an instance still stopping. Thread-safe; the destructor waits for
+// every drain.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/duration.h"
+
+namespace lastgood {
+
+class Drainer {
+ public:
+  Drainer() = default;
+  ~Drainer();
+  Drainer(const Drainer&) = delete;
+  Drainer& operator=(const Drainer&) = delete;
+
+  // Runs `stop` on its own thread after `delay`; `app` groups drains for WaitIdle.
+  void Drain(const std::string& app, Millis delay, std::function<void()> stop);
+  // Waits until every drain started for `app` has ended.
+  void WaitIdle(const std::string& app);
+  // Waits until every drain has ended.
+  void WaitAll();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable idle_;
+  std::map<std::string, int> pending_;  // GUARDED_BY(mu_): drains under way, per app
+};
+
+}  // namespace lastgood
