@@ -38,10 +38,10 @@ struct EngineDeps {
   Target* target = nullptr;
   ArtifactStore* artifacts = nullptr;
   Routes* routes = nullptr;    // may be null: instances are then reached on their own ports
-  Drainer* drainer = nullptr;  // set by the Engine to its own
   Clock* clock = nullptr;
   std::string logDir;        // "<home>/logs"
   std::string releasesRoot;  // "<home>/releases": processes there with no record are stopped
+  Drainer* drainer = nullptr;  // set by the Engine to its own
 };
 
 struct ApplyRequest {
