@@ -37,10 +37,10 @@ struct EngineDeps {
   Store* store = nullptr;
   Target* target = nullptr;
   ArtifactStore* artifacts = nullptr;
-  Routes* routes = nullptr;    // may be null: instances are then reached on their own ports
+  Routes* routes = nullptr;  // may be null: instances are then reached on their own ports
   Clock* clock = nullptr;
-  std::string logDir;        // "<home>/logs"
-  std::string releasesRoot;  // "<home>/releases": processes there with no record are stopped
+  std::string logDir;          // "<home>/logs"
+  std::string releasesRoot;    // "<home>/releases": processes there with no record are stopped
   Drainer* drainer = nullptr;  // set by the Engine to its own
 };
 

@@ -74,6 +74,11 @@ Result<RouterStats> Routes::Stats(Millis window) {
   return router_->Stats(window);
 }
 
+bool Routes::Routed(const std::string& app) {
+  std::lock_guard lock(mu_);
+  return routed_.count(app) > 0;
+}
+
 Status Routes::Publish() {
   if (!router_) return Status::Ok();
   std::lock_guard lock(mu_);
@@ -82,7 +87,10 @@ Status Routes::Publish() {
   // Generations must rise across controller restarts too: start from the wall clock.
   generation_ = std::max<uint64_t>(generation_ + 1, clock_->NowMillis() * 1000);
   table->generation = generation_;
-  return router_->Apply(*table);
+  LG_RETURN_IF_ERROR(router_->Apply(*table));
+  routed_.clear();
+  for (const auto& l : table->listeners) routed_.insert(l.app);
+  return Status::Ok();
 }
 
 }  // namespace lastgood

@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <mutex>
+#include <set>
+#include <string>
 
 #include "base/clock.h"
 #include "base/result.h"
@@ -30,6 +32,8 @@ class Routes {
   Status Publish();
   // The table as the store says it should be (for tests and for `status`).
   Result<RoutingTable> Build();
+  // True if the last table sent routes traffic to `app` (it has a listener).
+  bool Routed(const std::string& app);
   // What the router measured over the last `window`; Unavailable without a router.
   Result<RouterStats> Stats(Millis window);
 
@@ -38,7 +42,8 @@ class Routes {
   RouterControl* router_;
   Clock* clock_;
   std::mutex mu_;
-  uint64_t generation_ = 0;  // GUARDED_BY(mu_)
+  uint64_t generation_ = 0;       // GUARDED_BY(mu_)
+  std::set<std::string> routed_;  // GUARDED_BY(mu_): apps in the last table sent
 };
 
 }  // namespace lastgood

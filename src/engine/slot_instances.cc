@@ -239,7 +239,8 @@ StepResult SlotInstances::Retire(const std::vector<InstanceRecord>& instances) {
   std::string detail = "stopped";
   for (size_t i = 0; i < instances.size(); ++i) detail += (i ? ", " : " ") + instances[i].id;
   // Out of the table, they take no new request: the deployment goes on while they drain.
-  const Millis delay = routed && deps_.routes ? kDrainDelay : Millis(0);
+  const Millis delay =
+      routed && deps_.routes && deps_.routes->Routed(app_) ? kDrainDelay : Millis(0);
   for (const auto& rec : instances) {
     auto stop = [deps = deps_, id = rec.id] {
       // A record whose stop failed stays "draining" and is retired again later.
