@@ -56,9 +56,11 @@ bool Alive(int pid) {
 
 struct Scenario {
   SampleApp app;
-  int maxDelayMs = 800;      // kill points are uniform in [0, maxDelayMs] after the command
-  int badPercent = 0;        // share of applies that crash on start (automatic rollback)
-  bool zeroFailures = true;  // recreate stops all old instances first: it cannot promise this
+  int maxDelayMs = 800;        // kill points are uniform in [0, maxDelayMs] after the command
+  int badPercent = 0;          // share of applies that crash on start (automatic rollback)
+  bool zeroFailures = true;    // recreate stops all old instances first: it cannot promise this
+  int cancelPercent = 20;      // share of applies a rollback cancels in flight
+  int doubleKillPercent = 20;  // share of restarts killed again while recovering
 };
 
 class CrashRun {
@@ -161,6 +163,18 @@ class CrashRun {
     ASSERT_FALSE(name.empty()) << "point " << point << ": " << op << " was refused\n"
                                << lg_.Status().dump(2);
     started_.insert(name);
+    // Now and then a rollback cancels the apply in flight (a rollback always works, DESIGN.md
+    // section 4), and the kill lands in the cancel or in the rollback.
+    if (op.rfind("apply", 0) == 0 && pick(rng_) < s_.cancelPercent) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng_) % 151));
+      std::string rollback = Start({"rollback", "web", "--no-wait"}, 0, "");
+      if (!rollback.empty()) {
+        started_.insert(rollback);
+        op += " then rollback";
+        name += " + " + rollback;
+        rolled_back_ = true;
+      }
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     auto before = lg_.Status();
     std::string step = before.is_object() && before["deployment"].is_object()
@@ -169,7 +183,15 @@ class CrashRun {
     // A step's text names versions and counts; keep its verb for the tally.
     std::string verb = step.substr(0, step.find(' '));
     ++steps_[verb];
-    lg_.KillController(SIGKILL).StartController().WaitForIdle(45s);
+    lg_.KillController(SIGKILL).StartController();
+    // Now and then the restarted controller is killed again during its recovery.
+    if (pick(rng_) < s_.doubleKillPercent) {
+      int again_ms = pick(rng_) * 3;
+      std::this_thread::sleep_for(std::chrono::milliseconds(again_ms));
+      lg_.KillController(SIGKILL).StartController();
+      op += " (killed again " + std::to_string(again_ms) + " ms after the restart)";
+    }
+    lg_.WaitForIdle(45s);
     windows_.emplace_back(command, lastgood::testutil::LoadClock::now());
     std::cout << "[ crash    ] point " << point << ": " << op << " " << name << ", kill after "
               << delay_ms << " ms during [" << step << "]\n";
