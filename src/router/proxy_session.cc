@@ -119,6 +119,7 @@ class Session {
     client_.close(ignored);
   }
 
+ private:
   enum class Idle { kRequest, kClose, kPark };
 
   void SetDeadline(std::chrono::milliseconds d) {

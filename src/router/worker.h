@@ -58,7 +58,7 @@ struct Watch {
 int64_t NowMillis();
 
 // An idle keep-alive connection gives back its buffers after this long.
-inline constexpr int64_t kParkAfterMillis = 1000;
+inline constexpr int64_t kParkAfterMillis = 250;
 
 class Worker {
  public:
