@@ -2,6 +2,7 @@
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -64,19 +65,25 @@ struct Parked {
 };
 
 void Park(Worker& worker, tcp::socket socket, uint32_t listener, int64_t deadline_ms) {
-  auto* parked = new Parked(worker, std::move(socket), listener);
+  BlockPool& pool = worker.parked_pool();
+  static_assert(sizeof(Parked) <= BlockPool::kBlockBytes);
+  auto* parked = new (pool.Allocate(sizeof(Parked))) Parked(worker, std::move(socket), listener);
   parked->watch.deadline_ms = deadline_ms;
-  parked->socket.async_wait(tcp::socket::wait_read, [parked](error_code ec) {
-    std::unique_ptr<Parked> own(parked);
-    Worker& w = own->worker;
-    if (ec || own->watch.expired || w.shared().draining.load(std::memory_order_relaxed)) {
+  auto done = [parked](error_code ec) {
+    Worker& w = parked->worker;
+    if (ec || parked->watch.expired || w.shared().draining.load(std::memory_order_relaxed)) {
       error_code ignored;
-      own->socket.close(ignored);
+      parked->socket.close(ignored);
       w.shared().connections.fetch_sub(1, std::memory_order_relaxed);
-      return;
+    } else {
+      asio::co_spawn(w.io(), RunSession(w, std::move(parked->socket), parked->listener),
+                     asio::detached);
     }
-    asio::co_spawn(w.io(), RunSession(w, std::move(own->socket), own->listener), asio::detached);
-  });
+    parked->~Parked();
+    w.parked_pool().Deallocate(parked, sizeof(Parked));
+  };
+  parked->socket.async_wait(tcp::socket::wait_read,
+                            asio::bind_allocator(BlockPoolAllocator<void>(&pool), done));
 }
 
 class Session {

@@ -72,6 +72,21 @@ TEST_F(RouterTest, KeepsBothSidesAliveAndReusesTheUpstreamConnection) {
   EXPECT_EQ(a.connections(), 1);
 }
 
+TEST_F(RouterTest, ServesAKeepAliveConnectionAgainAfterItParkedAndClosesItAtTheIdleTimeout) {
+  RouterOptions options;
+  options.idle_timeout = 700ms;
+  StartRouter(options);
+  TestBackend a("a");
+  uint16_t port = Apply(OneApp("127.0.0.1:0", {Version(1, 100, {&a})}));
+  Client client(port);
+  ASSERT_EQ(client.Send("/").status, 200);
+  std::this_thread::sleep_for(400ms);  // parked after 250 ms idle
+  EXPECT_EQ(client.Send("/again").status, 200);
+  std::this_thread::sleep_for(1200ms);  // past the idle timeout
+  EXPECT_EQ(client.Send("/late").status, 0);
+  EXPECT_EQ(a.requests(), 2);
+}
+
 TEST_F(RouterTest, SplitsRequestsBetweenVersionsByWeight) {
   StartRouter();
   TestBackend a("a"), b("b");

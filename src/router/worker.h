@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "router/block_pool.h"
 #include "router/compiled_table.h"
 #include "router/router.h"
 #include "router/stats_window.h"
@@ -58,7 +59,7 @@ struct Watch {
 int64_t NowMillis();
 
 // An idle keep-alive connection gives back its buffers after this long.
-inline constexpr int64_t kParkAfterMillis = 250;
+inline constexpr int64_t kParkAfterMillis = 100;
 
 class Worker {
  public:
@@ -89,6 +90,7 @@ class Worker {
   uint32_t* round_robin() { return round_robin_.data(); }
   std::optional<tcp::socket> TakeUpstream(uint32_t pool, int64_t now_ms);
   void ReturnUpstream(uint32_t pool, tcp::socket socket, int64_t now_ms);
+  BlockPool& parked_pool() { return parked_pool_; }
   void AddWatch(Watch* w);
   void RemoveWatch(Watch* w);
 
@@ -103,7 +105,8 @@ class Worker {
 
   const int index_;
   RouterShared& shared_;
-  Watch watches_;  // list head; outlives io_, whose pending sessions unlink from it
+  Watch watches_;          // list head; outlives io_, whose pending sessions unlink from it
+  BlockPool parked_pool_;  // outlives io_, whose pending waits give their blocks back
   boost::asio::io_context io_{1};
   std::thread thread_;
   std::map<uint32_t, std::unique_ptr<tcp::acceptor>> acceptors_;
