@@ -296,3 +296,26 @@ TEST(Promote, OfAVersionThatDoesNotExistIsNotFound) {
 }
 
 }  // namespace
+
+namespace {
+
+// The plan a started rollback reports is the plan it runs, each step once (it was once
+// printed twice).
+TEST(Rollback, NoWaitReportsThePlanItRunsEachStepOnce) {
+  lastgood::testutil::Lastgood lg;
+  lg.Given().App(lastgood::testutil::SampleApp()).Applied();
+  lg.Given().Applied({"--param", "label=v2"});
+
+  lg.When().Run({"rollback", "web", "--no-wait", "-o", "json"});
+  lg.Then().ExitCode(0);
+  auto outcome = lg.last().Json();
+  ASSERT_TRUE(outcome.is_object()) << lg.last().out;
+  lg.WaitForIdle();
+  auto record = lg.Deployment(outcome["deployment"].get<std::string>());
+  ASSERT_TRUE(record.is_object());
+  ASSERT_EQ(outcome["plan"].size(), record["operations"].size()) << outcome.dump(2);
+  for (size_t i = 0; i < outcome["plan"].size(); ++i)
+    EXPECT_EQ(outcome["plan"][i], record["operations"][i]["step"]);
+}
+
+}  // namespace

@@ -210,6 +210,7 @@ Result<Outcome> Engine::StartDeployment(Prepared p, bool preempt) {
   Outcome o = std::move(p.outcome);
   o.deployment = created->name;
   o.strategy = plan->strategy;
+  o.plan.clear();  // the plan as it is now, which a preempting rollback may have changed
   for (const auto& op : plan->operations) o.plan.push_back(op.step);
 
   slot = std::make_unique<Worker>();
