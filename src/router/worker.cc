@@ -57,6 +57,16 @@ void Worker::Start() {
 void Worker::Stop() {
   io_.stop();
   if (thread_.joinable()) thread_.join();
+  // Handlers posted but never run (a listener added just before the stop) own listening
+  // sockets: run them now, then close every acceptor, so that no socket is left listening
+  // — a leaked SO_REUSEPORT socket would take a share of a later router's connections.
+  io_.restart();
+  io_.poll();
+  for (auto& [id, acceptor] : acceptors_) {
+    boost::system::error_code ec;
+    acceptor->close(ec);
+  }
+  acceptors_.clear();
 }
 
 void Worker::AddListener(uint32_t id, int fd, const tcp::endpoint& endpoint) {
