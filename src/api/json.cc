@@ -107,19 +107,4 @@ nlohmann::json ErrorJson(const Error& e) {
   return {{"error", err}};
 }
 
-int HttpStatusFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalidInput:
-      return 400;
-    case ErrorCode::kConflict:
-      return 409;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kUnavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
 }  // namespace lastgood

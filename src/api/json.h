@@ -15,7 +15,5 @@ nlohmann::json DeploymentJson(const Deployment& d, bool with_operations);
 nlohmann::json OutcomeJson(const Outcome& o);
 nlohmann::json StatusJson(const AppStatus& s);
 nlohmann::json ErrorJson(const Error& e);  // {"error": {"code", "message", "field"?, "line"?}}
-// The HTTP status for an error code: 400, 409, 404, 503, 500.
-int HttpStatusFor(ErrorCode code);
 
 }  // namespace lastgood

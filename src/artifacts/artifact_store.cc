@@ -17,6 +17,7 @@
 
 #include "artifacts/sha256.h"
 #include "artifacts/tar.h"
+#include "base/fd.h"
 #include "base/names.h"
 
 namespace lastgood {
@@ -28,20 +29,6 @@ constexpr const char* kReleaseMarker = ".lastgood-release";
 constexpr const char* kArtifactField = "run.artifact";
 
 std::string Errno(const std::string& what) { return what + ": " + strerror(errno); }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 void SyncDir(const std::string& dir) {
   int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -37,6 +37,21 @@ const char* ErrorCodeName(ErrorCode code) {
   return "internal";
 }
 
+int HttpStatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidInput:
+      return 400;
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
 ErrorCode ErrorCodeFromName(const std::string& name) {
   for (ErrorCode c : {ErrorCode::kInvalidInput, ErrorCode::kConflict, ErrorCode::kNotFound,
                       ErrorCode::kUnavailable, ErrorCode::kFailed, ErrorCode::kInternal}) {

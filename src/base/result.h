@@ -26,6 +26,8 @@ enum class ErrorCode {
 int ExitCodeFor(ErrorCode code);
 // "invalid_input", "conflict", … as used in JSON error bodies.
 const char* ErrorCodeName(ErrorCode code);
+// The HTTP status an API answers an error of this code with: 400, 409, 404, 503, 500.
+int HttpStatusFor(ErrorCode code);
 // The inverse of ErrorCodeName; unknown names give kInternal.
 ErrorCode ErrorCodeFromName(const std::string& name);
 

@@ -24,6 +24,8 @@
 #include <thread>
 #include <variant>
 
+#include "base/fd.h"
+
 namespace lastgood {
 namespace {
 
@@ -39,20 +41,6 @@ std::string Reason(int err) {
   if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
   return s;
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 int MillisLeft(SteadyClock::time_point deadline) {
   auto left = std::chrono::duration_cast<Millis>(deadline - SteadyClock::now()).count();

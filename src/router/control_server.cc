@@ -32,21 +32,6 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::seconds kControlIdleTimeout{30};
 constexpr uint32_t kControlHeaderLimit = 16 * 1024;
 
-int StatusFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalidInput:
-      return 400;
-    case ErrorCode::kConflict:
-      return 409;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kUnavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
 Response Json(int status, const nlohmann::json& body) {
   Response res{static_cast<http::status>(status), 11};
   res.set(http::field::content_type, "application/json");
@@ -57,7 +42,7 @@ Response Json(int status, const nlohmann::json& body) {
 Response ErrorResponse(const Error& e) {
   nlohmann::json error{{"code", ErrorCodeName(e.code)}, {"message", e.message}};
   if (!e.field.empty()) error["field"] = e.field;
-  return Json(StatusFor(e.code), {{"error", error}});
+  return Json(HttpStatusFor(e.code), {{"error", error}});
 }
 
 Response HandleControl(const ControlHandlers& h, const Request& req) {
