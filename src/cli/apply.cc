@@ -53,31 +53,16 @@ int RunApply(const Globals& g, const ApplyFlags& f) {
   if (!f.name.empty()) body["name"] = f.name;
   if (f.rollbackOnErrorGiven)
     body["rollbackOnError"] = f.rollbackOnError.empty() ? "lastSuccessful" : f.rollbackOnError;
-  auto client = g.Client();
-  auto outcome = client.Post("/v1/apply", body);
+  auto outcome = g.Client().Post("/v1/apply", body);
   if (!outcome.ok()) return Fail(g, outcome.error());
   const auto& o = *outcome;
-  if (o["noop"].get<bool>() || o["whatIf"].get<bool>() || f.noWait) {
-    if (g.json())
-      PrintJson(o);
-    else
-      PrintOutcome(o);
-    return 0;
+  std::string headline;
+  if (o["deployment"].is_string()) {
+    headline = o["app"].get<std::string>() + ": v" + o["version"].dump() + " (new version), " +
+               "deployment " + o["deployment"].get<std::string>() + ", " +
+               o["strategy"].get<std::string>() + " into " + o["slot"].get<std::string>();
   }
-  if (!g.json()) {
-    std::cout << o["app"].get<std::string>() << ": v" << o["version"] << " (new version), "
-              << "deployment " << o["deployment"].get<std::string>() << ", "
-              << o["strategy"].get<std::string>() << " into " << o["slot"].get<std::string>()
-              << "\n";
-  }
-  nlohmann::json record;
-  int code = FollowDeployment(g, o["app"], o["deployment"], &record);
-  if (g.json()) {
-    nlohmann::json out = o;
-    out["result"] = record;
-    PrintJson(out);
-  }
-  return code;
+  return ReportOutcome(g, o, f.noWait, headline);
 }
 
 }  // namespace

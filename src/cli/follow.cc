@@ -83,6 +83,26 @@ int FollowDeployment(const Globals& g, const std::string& app, const std::string
   return state == "Succeeded" ? 0 : 1;
 }
 
+int ReportOutcome(const Globals& g, const nlohmann::json& o, bool no_wait,
+                  const std::string& headline) {
+  if (o["noop"].get<bool>() || o["whatIf"].get<bool>() || no_wait) {
+    if (g.json())
+      PrintJson(o);
+    else
+      PrintOutcome(o);
+    return 0;
+  }
+  if (!g.json()) std::cout << headline << "\n";
+  nlohmann::json record;
+  int code = FollowDeployment(g, o["app"], o["deployment"], &record);
+  if (g.json()) {
+    nlohmann::json out = o;
+    out["result"] = record;
+    PrintJson(out);
+  }
+  return code;
+}
+
 void PrintOutcome(const nlohmann::json& o) {
   if (o["noop"].get<bool>()) {
     std::cout << o["message"].get<std::string>() << "\n";

@@ -19,29 +19,15 @@ struct RollFlags {
 int RunIntent(const Globals& g, const std::string& app, const std::string& verb,
               const nlohmann::json& body, bool no_wait) {
   if (auto s = ValidateName(app, "app name"); !s.ok()) return Fail(g, s.error());
-  auto client = g.Client();
-  auto outcome = client.Post("/v1/apps/" + app + "/" + verb, body);
+  auto outcome = g.Client().Post("/v1/apps/" + app + "/" + verb, body);
   if (!outcome.ok()) return Fail(g, outcome.error());
   const auto& o = *outcome;
-  if (o["noop"].get<bool>() || o["whatIf"].get<bool>() || no_wait) {
-    if (g.json())
-      PrintJson(o);
-    else
-      PrintOutcome(o);
-    return 0;
+  std::string headline;
+  if (o["deployment"].is_string()) {
+    headline = app + ": " + verb + " from v" + o["fromVersion"].dump() + " to v" +
+               o["version"].dump() + ", deployment " + o["deployment"].get<std::string>();
   }
-  if (!g.json()) {
-    std::cout << app << ": " << verb << " from v" << o["fromVersion"] << " to v" << o["version"]
-              << ", deployment " << o["deployment"].get<std::string>() << "\n";
-  }
-  nlohmann::json record;
-  int code = FollowDeployment(g, app, o["deployment"], &record);
-  if (g.json()) {
-    nlohmann::json out = o;
-    out["result"] = record;
-    PrintJson(out);
-  }
-  return code;
+  return ReportOutcome(g, o, no_wait, headline);
 }
 
 void AddRoll(CLI::App& app, Globals& g, int* exit_code, const std::string& verb,

@@ -26,4 +26,11 @@ int FollowDeployment(const Globals& g, const std::string& app, const std::string
 // Prints an intent's outcome (what-if plan and diff, no-op message) in text form.
 void PrintOutcome(const nlohmann::json& outcome);
 
+// What apply, rollback, rollforward and promote do with the API's outcome: print it when
+// nothing was started (no-op, what-if) or `no_wait`; else print `headline`, follow the
+// deployment to its end (FollowDeployment) and return its exit code. With json, prints the
+// outcome with the final record under "result".
+int ReportOutcome(const Globals& g, const nlohmann::json& outcome, bool no_wait,
+                  const std::string& headline);
+
 }  // namespace lastgood::cli

@@ -7,6 +7,7 @@
 #include "engine/drainer.h"
 #include "engine/executor.h"
 #include "engine/release.h"
+#include "engine/slot_instances.h"
 #include "engine/slot_now.h"
 #include "history/reasons.h"
 #include "history/rules.h"
@@ -147,7 +148,7 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
     int old_instances = 0;
     auto inst = deps_.store->ListInstances(m.app);
     if (inst.ok()) {
-      for (auto& i : *inst) old_instances += i.slot == req.slot;
+      for (auto& i : *inst) old_instances += i.slot == req.slot && IsLive(i);  // as PlanFor
     }
     o.whatIf = true;
     o.version = NextVersionNumber(*versions);

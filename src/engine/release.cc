@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "engine/slot_instances.h"
 #include "manifest/parser.h"
 
 namespace lastgood {
@@ -42,7 +43,7 @@ Result<PlannedOperations> PlanFor(const EngineDeps& deps, const std::string& app
   in.bake = m->bake;
   for (const auto& i : *instances) {
     if (i.slot != slot) continue;
-    if (i.version != version && i.state != "warm") ++in.oldInstances;
+    if (i.version != version && IsLive(i)) ++in.oldInstances;
     if (i.version == version && i.state == "warm") ++in.warmInstances;
   }
   PlannedOperations out;

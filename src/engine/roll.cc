@@ -11,8 +11,15 @@
 namespace lastgood {
 namespace {
 
-std::string Noop(const std::string& app, int v, const std::string& slot) {
-  return app + " v" + std::to_string(v) + " already runs in " + slot + "; nothing to do";
+// "Rolling back or forward to the version already running is a no-op that says so."
+Outcome Noop(const std::string& app, int v, const std::string& slot) {
+  Outcome o;
+  o.app = app;
+  o.noop = true;
+  o.version = v;
+  o.slot = slot;
+  o.message = app + " v" + std::to_string(v) + " already runs in " + slot + "; nothing to do";
+  return o;
 }
 
 }  // namespace
@@ -68,13 +75,7 @@ Result<Outcome> Engine::Rollback(const RollRequest& req) {
   auto target = RollbackTarget(*versions, *finished, req.slot, now->current(), req.to, req.force);
   if (!target.ok()) return target.error();
   if (*target == now->current() && !now->active) {
-    Outcome o;
-    o.app = req.app;
-    o.noop = true;
-    o.version = *target;
-    o.slot = req.slot;
-    o.message = Noop(req.app, *target, req.slot);
-    return o;
+    return Noop(req.app, *target, req.slot);
   }
   Outcome o;
   auto prepared =
@@ -101,13 +102,7 @@ Result<Outcome> Engine::Rollforward(const RollRequest& req) {
   auto versions = deps_.store->ListVersions(req.app);
   if (!versions.ok()) return versions.error();
   if (req.to && *req.to == now->current() && !now->active) {
-    Outcome o;
-    o.app = req.app;
-    o.noop = true;
-    o.version = *req.to;
-    o.slot = req.slot;
-    o.message = Noop(req.app, *req.to, req.slot);
-    return o;
+    return Noop(req.app, *req.to, req.slot);
   }
   auto target = RollforwardTarget(*versions, now->current(), req.to, req.force);
   if (!target.ok()) return target.error();

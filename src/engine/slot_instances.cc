@@ -262,9 +262,7 @@ StepResult SlotInstances::StopOthers(int version, int count, int keep_warm, int6
   if (!listed.ok()) return StepResult::Failed(listed.error().message);
   std::vector<InstanceRecord> others;
   for (auto& rec : *listed) {
-    if (rec.slot == slot_ && rec.version != version && rec.state != "warm" &&
-        rec.state != "draining")
-      others.push_back(rec);
+    if (rec.slot == slot_ && rec.version != version && IsLive(rec)) others.push_back(rec);
   }
   if (static_cast<int>(others.size()) <= count) return StepResult::Ok("nothing to stop");
   // Stop instances that are not ready first, then the oldest.

@@ -63,6 +63,12 @@ class SlotInstances {
   std::function<StepResult::Kind()> interrupted_;
 };
 
+// A live instance serves, or is about to: not kept warm (keepPrevious) and not on its way
+// out (draining). Plans and steps count only live instances of other versions.
+inline bool IsLive(const InstanceRecord& rec) {
+  return rec.state != "warm" && rec.state != "draining";
+}
+
 // The spec the target needs to start (or re-adopt) an instance of a version.
 InstanceSpec SpecFor(const Manifest& m, const std::string& id, const std::string& release_dir,
                      const std::string& log_dir, int port);

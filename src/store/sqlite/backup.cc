@@ -82,6 +82,23 @@ Status CheckSnapshot(sqlite3* db, const std::string& path) {
   return Status::Ok();
 }
 
+// Writes a snapshot of `src` to a new file `tmp` (one self-contained file: no -wal beside
+// it), checking the copy if `check`; `tmp` is removed again on failure.
+Status SnapshotInto(sqlite3* src, const std::string& tmp, bool check) {
+  std::error_code ec;
+  fs::remove(tmp, ec);
+  Status result = [&]() -> Status {
+    auto dst = OpenFile(tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (!dst.ok()) return dst.error();
+    LG_RETURN_IF_ERROR(Copy(src, dst->get()));
+    (void)Pragma(dst->get(), "PRAGMA journal_mode = DELETE");
+    if (check) return CheckSnapshot(dst->get(), tmp);
+    return Status::Ok();
+  }();
+  if (!result.ok()) fs::remove(tmp, ec);
+  return result;
+}
+
 }  // namespace
 
 Status BackupStore(const std::string& db_path, const std::string& file) {
@@ -94,21 +111,7 @@ Status BackupStore(const std::string& db_path, const std::string& file) {
   if (!src.ok()) return src.error();
   LG_RETURN_IF_ERROR(CheckSnapshot(src->get(), db_path));
   const std::string tmp = file + ".partial";
-  fs::remove(tmp, ec);
-  {
-    auto dst = OpenFile(tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    if (!dst.ok()) return dst.error();
-    if (auto s = Copy(src->get(), dst->get()); !s.ok()) {
-      fs::remove(tmp, ec);
-      return s;
-    }
-    // A backup is one self-contained file: no -wal beside it.
-    (void)Pragma(dst->get(), "PRAGMA journal_mode = DELETE");
-    if (auto s = CheckSnapshot(dst->get(), tmp); !s.ok()) {
-      fs::remove(tmp, ec);
-      return s;
-    }
-  }
+  LG_RETURN_IF_ERROR(SnapshotInto(src->get(), tmp, /*check=*/true));
   fs::rename(tmp, file, ec);
   if (ec) return Error::Unavailable("cannot write " + file + ": " + ec.message());
   return Status::Ok();
@@ -121,16 +124,7 @@ Status RestoreStore(const std::string& file, const std::string& db_path) {
   if (!src.ok()) return Error::InvalidInput(src.error().message);
   LG_RETURN_IF_ERROR(CheckSnapshot(src->get(), file));
   const std::string tmp = db_path + ".restoring";
-  fs::remove(tmp, ec);
-  {
-    auto dst = OpenFile(tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    if (!dst.ok()) return dst.error();
-    if (auto s = Copy(src->get(), dst->get()); !s.ok()) {
-      fs::remove(tmp, ec);
-      return s;
-    }
-    (void)Pragma(dst->get(), "PRAGMA journal_mode = DELETE");
-  }
+  LG_RETURN_IF_ERROR(SnapshotInto(src->get(), tmp, /*check=*/false));
   if (fs::exists(db_path, ec)) {
     // Fold the old store's WAL in, so that the kept copy is whole, then keep it.
     if (auto old = OpenFile(db_path, SQLITE_OPEN_READWRITE); old.ok()) {
