@@ -1,0 +1,61 @@
+// Authentication and roles for the controller's API: who a caller is (Principal), what a
+// role may do (Allows), and bearer tokens (generation, hashing, constant-time comparison).
+//
+// A token is "lgt_" followed by 64 lowercase hex digits (32 bytes from RAND_bytes). The
+// controller keeps only its SHA-256 (TokenHash) and shows the token once, when it is made.
+// The unix socket's peer is the local admin; a TCP caller is whoever its token names.
+//
+// Thread-safety: every function here is a pure function or uses OpenSSL's thread-safe RNG;
+// call them from any thread.
+#pragma once
+
+#include <string>
+
+#include "base/result.h"
+
+namespace lastgood::auth {
+
+// Ordered: each role may do everything the roles before it may.
+enum class Role { kViewer, kDeployer, kAdmin };
+
+// "viewer", "deployer", "admin".
+const char* RoleName(Role role);
+// The inverse of RoleName; anything else is InvalidInput naming the accepted values.
+Result<Role> ParseRole(const std::string& text);
+
+// The caller of one API request.
+struct Principal {
+  std::string name;  // "token:ci-bot" or "local:root"
+  Role role = Role::kViewer;
+  std::string from;  // "unix" or "127.0.0.1:5555"
+};
+
+// The local admin connected over the unix socket, named after the peer's uid.
+Principal LocalAdmin(unsigned uid);
+
+// Whether a caller of `role` may call `method` on `path` (path without its query string).
+// viewer: GET/HEAD anything. deployer: also POST /v1/apply… and POST /v1/apps/… (every
+// per-app action, including ones added later). admin: everything, including /v1/tokens….
+bool Allows(Role role, const std::string& method, const std::string& path);
+
+// The role a request needs (the lowest role that Allows it).
+Role Required(const std::string& method, const std::string& path);
+
+inline constexpr char kTokenPrefix[] = "lgt_";
+inline constexpr int kTokenBytes = 32;
+
+// A fresh random token. Unavailable if the RNG fails (it never returns a weak token).
+Result<std::string> NewToken();
+
+// Lowercase hex SHA-256 of the token: what the store keeps.
+std::string TokenHash(const std::string& token);
+
+// Whether two strings are equal, in time independent of where they differ
+// (CRYPTO_memcmp); strings of different length are unequal.
+bool ConstantTimeEquals(const std::string& a, const std::string& b);
+
+// Whether text has the shape of a token (prefix and 64 hex digits), so a typo in a
+// header is refused before any store lookup.
+bool LooksLikeToken(const std::string& text);
+
+}  // namespace lastgood::auth
