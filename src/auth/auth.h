@@ -30,7 +30,8 @@ struct Principal {
   std::string from;  // "unix" or "127.0.0.1:5555"
 };
 
-// The local admin connected over the unix socket, named after the peer's uid.
+// The local admin connected over the unix socket: "local:<user name>" (or the uid when
+// it has no name).
 Principal LocalAdmin(unsigned uid);
 
 // Whether a caller of `role` may call `method` on `path` (path without its query string).
