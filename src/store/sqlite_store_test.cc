@@ -462,6 +462,105 @@ TEST_F(SqliteStoreTest, HistoryAndTheRunningCheckAreIndexLookupsNotScans) {
   }
 }
 
+// Tokens, audit and retention (issue 5).
+
+// Runs `sql` on the file as another program would; returns SQLite's error message or "".
+std::string SqlError(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  char* message = nullptr;
+  sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+  std::string out = message != nullptr ? message : "";
+  sqlite3_free(message);
+  sqlite3_close(db);
+  return out;
+}
+
+TEST_F(SqliteStoreTest, ATokenIsStoredByHashFoundRevokedAndItsNameReusable) {
+  ASSERT_TRUE(store_->CreateToken({"ci", "deployer", "h1", 10, 0, 0}).ok());
+  auto taken = store_->CreateToken({"ci", "admin", "h2", 11, 0, 0});
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.error().code, ErrorCode::kConflict);
+  auto found = store_->FindToken("h1");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->name, "ci");
+  EXPECT_EQ((*found)->role, "deployer");
+  EXPECT_FALSE(store_->FindToken("h2")->has_value());
+  ASSERT_TRUE(store_->TouchToken("ci", 20).ok());
+  ASSERT_TRUE(store_->RevokeToken("ci", 30).ok());
+  EXPECT_EQ(store_->RevokeToken("ci", 31).error().code, ErrorCode::kNotFound);
+  auto listed = store_->ListTokens();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].lastUsedAt, 20);
+  EXPECT_EQ((*listed)[0].revokedAt, 30);
+  ASSERT_TRUE(store_->CreateToken({"ci", "viewer", "h3", 40, 0, 0}).ok());
+  EXPECT_FALSE(store_->FindToken("h1")->has_value()) << "the revoked token is gone for good";
+  EXPECT_EQ((*store_->FindToken("h3"))->revokedAt, 0);
+}
+
+TEST_F(SqliteStoreTest, TheAuditListsNewestFirstPerAppAndRefusesUpdateAndDelete) {
+  ASSERT_TRUE(
+      store_->AppendAudit({0, 1, "local:root", "unix", "POST /v1/apply", "web", 200, "deploy-1-1"})
+          .ok());
+  ASSERT_TRUE(store_
+                  ->AppendAudit({0, 2, "token:ci", "127.0.0.1:9", "POST /v1/apps/api/rollback",
+                                 "api", 403, "forbidden"})
+                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->AppendAudit({0, 3, "anonymous", "127.0.0.1:9", "GET /v1/apps", "", 401, "unauthorized"})
+          .ok());
+  auto all = store_->ListAudit("", 0);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].actor, "anonymous");
+  EXPECT_EQ((*all)[2].action, "POST /v1/apply");
+  auto web = store_->ListAudit("web", 10);
+  ASSERT_EQ(web->size(), 1u);
+  EXPECT_EQ((*web)[0].status, 200);
+  EXPECT_EQ(store_->ListAudit("", 2)->size(), 2u);
+
+  EXPECT_NE(SqlError(path_, "UPDATE audit SET status = 200 WHERE status = 403").find("append-only"),
+            std::string::npos);
+  EXPECT_NE(SqlError(path_, "DELETE FROM audit").find("append-only"), std::string::npos);
+  EXPECT_EQ(store_->ListAudit("", 0)->size(), 3u);
+  EXPECT_EQ((*store_->ListAudit("api", 0))[0].status, 403);
+}
+
+TEST_F(SqliteStoreTest, AStoreOfSchemaOneIsMigratedKeepingItsHistory) {
+  ASSERT_TRUE(store_->AddVersion(V("web")).ok());
+  store_.reset();
+  // Make the file what the previous lastgood wrote: schema 1, no tokens, no audit.
+  ASSERT_EQ(SqlError(path_, "DROP TABLE tokens; DROP TABLE audit; PRAGMA user_version = 1"), "");
+  auto again = Open(path_);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(Sql(path_, "PRAGMA user_version"), std::to_string(sqlite::CurrentSchemaVersion()));
+  EXPECT_EQ(again->GetVersion("web", 1)->manifest, "app: web\n");
+  EXPECT_TRUE(
+      again->AppendAudit({0, 1, "local:root", "unix", "POST /v1/apply", "web", 200, ""}).ok());
+  EXPECT_NE(SqlError(path_, "DELETE FROM audit").find("append-only"), std::string::npos);
+}
+
+TEST_F(SqliteStoreTest, PruningDeletesEndedRecordsWithOperationsButNeverARunningOne) {
+  ASSERT_TRUE(store_->AddVersion(V("web")).ok());
+  Deployment old = D("web", 1, DeploymentState::kRunning, "old");
+  old.operations.push_back(Operation{0, "start", "{}", OperationState::kPending, 0, 0, ""});
+  ASSERT_TRUE(store_->CreateDeployment(old).ok());
+  old.state = DeploymentState::kSucceeded;
+  ASSERT_TRUE(store_->UpdateDeployment(old).ok());
+  ASSERT_TRUE(store_->CreateDeployment(D("web", 1, DeploymentState::kRunning, "now")).ok());
+
+  auto refused = store_->PruneDeployments("web", {"old", "now"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(store_->GetDeployment("web", "old").ok()) << "all or nothing";
+
+  auto pruned = store_->PruneDeployments("web", {"old", "never-was"});
+  ASSERT_TRUE(pruned.ok()) << pruned.error().message;
+  EXPECT_EQ(*pruned, 1);
+  EXPECT_EQ(store_->GetDeployment("web", "old").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(Sql(path_, "SELECT count(*) FROM operations"), "0");
+}
+
 // Not a fixture test: these files are not lastgood stores to begin with.
 
 TEST(SqliteStoreOpen, RefusesAStoreFromANewerLastgoodAndLeavesItUntouched) {

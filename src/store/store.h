@@ -3,7 +3,7 @@
 //
 // Every mutating method is one transaction: it happens whole or not at all. Methods are
 // thread-safe (implementations serialize writers). Records are never edited after a
-// deployment ends, except by the retention policy (not here yet). Methods that take an app
+// deployment ends, except by the retention policy (PruneDeployments). Methods that take an app
 // fail with NotFound "no app named APP" when it was never created.
 #pragma once
 
@@ -44,6 +44,28 @@ struct SlotRecord {
   std::string slot;
   int version = 0;   // 0: nothing deployed yet
   int weight = 100;  // share of the app's production traffic (issue 4)
+};
+
+// A bearer token of the TCP API (issue 5). Only the SHA-256 of the token is kept.
+struct TokenRecord {
+  std::string name;  // unique, e.g. "ci-bot"
+  std::string role;  // "viewer" | "deployer" | "admin" (auth/auth.h)
+  std::string hash;  // lowercase hex SHA-256 of the token
+  int64_t createdAt = 0;
+  int64_t lastUsedAt = 0;  // 0: never used
+  int64_t revokedAt = 0;   // 0: valid
+};
+
+// One line of the append-only audit: a mutation or a refused attempt.
+struct AuditEntry {
+  int64_t id = 0;       // store-assigned, increasing
+  int64_t at = 0;       // epoch millis
+  std::string actor;    // "token:ci-bot", "local:root", "anonymous"
+  std::string from;     // "unix", "127.0.0.1:5555"
+  std::string action;   // "POST /v1/apps/web/rollback" (path without its query)
+  std::string app;      // "" when the action concerns no app
+  int status = 0;       // the HTTP status answered
+  std::string message;  // the outcome in words (the deployment's name, or the error); no secrets
 };
 
 class Store {
@@ -101,6 +123,28 @@ class Store {
                            const std::string& intent) = 0;
   virtual Result<std::optional<std::string>> GetIntent(const std::string& app,
                                                        const std::string& deployment) = 0;
+
+  // Tokens (issue 5). CreateToken fails with Conflict if a valid token has that name (a
+  // revoked token's name may be used again: the new record replaces it).
+  virtual Status CreateToken(const TokenRecord& token) = 0;
+  virtual Result<std::vector<TokenRecord>> ListTokens() = 0;  // by name, revoked included
+  // The token with this hash, revoked or not; nullopt if none.
+  virtual Result<std::optional<TokenRecord>> FindToken(const std::string& hash) = 0;
+  virtual Status TouchToken(const std::string& name, int64_t now) = 0;  // sets lastUsedAt
+  // NotFound unless a valid token has this name.
+  virtual Status RevokeToken(const std::string& name, int64_t now) = 0;
+
+  // Audit (issue 5): append-only; the database itself refuses UPDATE and DELETE.
+  virtual Result<int64_t> AppendAudit(const AuditEntry& entry) = 0;  // returns its id
+  // Newest first, at most `limit` (<= 0: all); `app` empty: every app.
+  virtual Result<std::vector<AuditEntry>> ListAudit(const std::string& app, int limit) = 0;
+
+  // Retention (history.keep, issue 5 item 2): deletes these ended deployment records of
+  // `app` with their operations, in one transaction; Conflict (nothing deleted) if one of
+  // them is Running. Which records may go is history/retention.h's decision. Returns how
+  // many were deleted (names that do not exist are skipped).
+  virtual Result<int> PruneDeployments(const std::string& app,
+                                       const std::vector<std::string>& names) = 0;
 };
 
 // Opens (creating if needed) the SQLite store at `path`: WAL mode, schema migrated to the

@@ -103,6 +103,45 @@ CREATE TABLE intents (
   FOREIGN KEY (app, deployment) REFERENCES deployments (app, name) ON DELETE CASCADE
 ) STRICT, WITHOUT ROWID;
 )sql",
+      // 2: API tokens (only their hashes) and the append-only audit (issue 5).
+      R"sql(
+CREATE TABLE tokens (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL,
+  revoked_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  "from" TEXT NOT NULL,
+  action TEXT NOT NULL,
+  app TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  message TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_by_app ON audit (app, id);
+-- Append-only, enforced by the database itself: no code path of ours, nor a sqlite3 shell
+-- session that forgets, can edit or erase what happened.
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
+)sql",
+      // 3: slots and swap (issue 4). A slot keeps its own sticky settings, a canary's
+      // version and share, and the source of a swap in preview; an instance remembers whose
+      // sticky settings it runs with ('' = its version's own).
+      R"sql(
+ALTER TABLE slots ADD COLUMN sticky_env TEXT NOT NULL DEFAULT '';
+ALTER TABLE slots ADD COLUMN canary_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE slots ADD COLUMN canary_weight INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE slots ADD COLUMN swap_pending TEXT NOT NULL DEFAULT '';
+ALTER TABLE instances ADD COLUMN settings TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return steps;
 }

@@ -57,6 +57,21 @@ class SqliteStore : public Store {
   Result<std::optional<std::string>> GetIntent(const std::string& app,
                                                const std::string& deployment) override;
 
+  // tokens.cc
+  Status CreateToken(const TokenRecord& token) override;
+  Result<std::vector<TokenRecord>> ListTokens() override;
+  Result<std::optional<TokenRecord>> FindToken(const std::string& hash) override;
+  Status TouchToken(const std::string& name, int64_t now) override;
+  Status RevokeToken(const std::string& name, int64_t now) override;
+
+  // audit.cc
+  Result<int64_t> AppendAudit(const AuditEntry& entry) override;
+  Result<std::vector<AuditEntry>> ListAudit(const std::string& app, int limit) override;
+
+  // prune.cc
+  Result<int> PruneDeployments(const std::string& app,
+                               const std::vector<std::string>& names) override;
+
  private:
   // NotFound "no app named APP" unless the app exists. REQUIRES: mu_ held.
   Status RequireApp(const std::string& app);
