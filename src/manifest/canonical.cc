@@ -179,6 +179,31 @@ void WriteHooks(YAML::Emitter& out, const Hooks& hooks) {
   out << YAML::EndMap;
 }
 
+// Written only when there are webhooks, so that manifests without any keep the canonical
+// text (and so the digest) that versions stored before this section existed have.
+void WriteNotifications(YAML::Emitter& out, const Notifications& n) {
+  if (n.webhooks.empty()) return;
+  Key(out, "notifications");
+  out << YAML::BeginMap;
+  Key(out, "webhooks");
+  out << YAML::BeginSeq;
+  for (const auto& hook : n.webhooks) {
+    out << YAML::BeginMap;
+    Key(out, "url");
+    Str(out, hook.url);
+    Key(out, "events");
+    out << YAML::Flow << YAML::BeginSeq;
+    for (const auto& event : hook.events) out << event;
+    out << YAML::EndSeq;
+    if (!hook.secretEnv.empty()) {
+      Key(out, "secretEnv");
+      Str(out, hook.secretEnv);
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq << YAML::EndMap;
+}
+
 }  // namespace
 
 std::string ToCanonicalYaml(const Manifest& m) {
@@ -203,6 +228,7 @@ std::string ToCanonicalYaml(const Manifest& m) {
   Duration(out, "keepPrevious", m.rollback.keepPrevious);
   out << YAML::EndMap;
   WriteHooks(out, m.hooks);
+  WriteNotifications(out, m.notifications);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

@@ -102,6 +102,22 @@ struct Hooks {
   bool operator==(const Hooks&) const = default;
 };
 
+// Webhook event names, in the order they are documented (docs/notifications.md).
+inline constexpr const char* kWebhookEvents[] = {"started", "succeeded", "failed", "rolledBack",
+                                                 "canceled"};
+
+struct Webhook {
+  std::string url;                  // http:// or https://, host and optional port checked
+  std::vector<std::string> events;  // names from kWebhookEvents, unique; all when not written
+  std::string secretEnv;  // name of the controller's env var holding the HMAC key, or empty
+  bool operator==(const Webhook&) const = default;
+};
+
+struct Notifications {
+  std::vector<Webhook> webhooks;  // at most kMaxWebhooks (manifest/sections.h)
+  bool operator==(const Notifications&) const = default;
+};
+
 struct RollbackPolicy {
   // "lastSuccessful" (the default), "none", or the name of a deployment of this app.
   std::string onError = "lastSuccessful";
@@ -120,6 +136,7 @@ struct Manifest {
   Millis bake = kDefaultBake;
   RollbackPolicy rollback;
   Hooks hooks;
+  Notifications notifications;
   bool operator==(const Manifest&) const = default;
 };
 

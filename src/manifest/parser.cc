@@ -17,7 +17,7 @@ using manifest_internal::Params;
 
 const std::vector<std::string> kTopFields = {"app",   "parameters", "run",      "replicas",
                                              "route", "health",     "strategy", "progressDeadline",
-                                             "bake",  "rollback",   "hooks"};
+                                             "bake",  "rollback",   "hooks",    "notifications"};
 
 constexpr char kCommandExample[] = "command: [\"./bin/web\", \"--port\", \"${PORT}\"]";
 
@@ -191,6 +191,9 @@ Result<ParsedManifest> ReadManifest(const YAML::Node& root, const Params& given)
   if (auto v = top.Get("bake")) LG_MANIFEST_ASSIGN(m.bake, r.Duration(*v, true));
   if (auto v = top.Get("rollback")) LG_MANIFEST_ASSIGN(m.rollback, ReadRollback(r, *v));
   if (auto v = top.Get("hooks")) LG_MANIFEST_ASSIGN(m.hooks, ReadHooks(r, *v));
+  if (auto v = top.Get("notifications")) {
+    LG_MANIFEST_ASSIGN(m.notifications, manifest_internal::ReadNotifications(r, *v));
+  }
   return out;
 }
 

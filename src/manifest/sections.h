@@ -22,4 +22,9 @@ Result<std::optional<Probe>> ReadHealth(const FieldReader& reader, const Field& 
 // `route:`, with both addresses checked as host:port.
 Result<Route> ReadRoute(const FieldReader& reader, const Field& field);
 
+// `notifications:` (its webhooks), with each url, event name and env var name checked.
+inline constexpr int kMaxWebhooks = 10;
+inline constexpr size_t kMaxWebhookUrlBytes = 2048;
+Result<Notifications> ReadNotifications(const FieldReader& reader, const Field& field);
+
 }  // namespace lastgood::manifest_internal
