@@ -104,6 +104,36 @@ void WriteHealth(YAML::Emitter& out, const std::optional<Probe>& readiness) {
   out << YAML::EndMap << YAML::EndMap;
 }
 
+void WriteAnalysis(YAML::Emitter& out, const Analysis& a) {
+  Key(out, "analysis");
+  out << YAML::BeginMap;
+  Duration(out, "window", a.window);
+  Key(out, "minRequests");
+  out << a.minRequests;
+  if (a.maxErrorRate) Number(out, "maxErrorRate", *a.maxErrorRate);
+  if (a.maxLatencyP99) Duration(out, "maxLatencyP99", *a.maxLatencyP99);
+  if (a.maxErrorRateIncrease) Number(out, "maxErrorRateIncrease", *a.maxErrorRateIncrease);
+  Key(out, "failureLimit");
+  out << a.failureLimit;
+  if (!a.checks.empty()) {
+    Key(out, "checks");
+    out << YAML::BeginSeq;
+    for (const auto& c : a.checks) {
+      out << YAML::Flow << YAML::BeginMap;
+      if (c.kind == AnalysisCheck::Kind::kExec) {
+        Argv(out, "command", c.command);
+      } else {
+        Key(out, "http");
+        Str(out, c.path);
+      }
+      Duration(out, "timeout", c.timeout);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap;
+}
+
 void WriteStep(YAML::Emitter& out, const CanaryStep& step) {
   out << YAML::BeginMap;
   switch (step.kind) {
@@ -119,23 +149,57 @@ void WriteStep(YAML::Emitter& out, const CanaryStep& step) {
         out << "untilResumed";
       }
       break;
-    case CanaryStep::Kind::kAnalysis: {
-      const Analysis& a = step.analysis;
-      Key(out, "analysis");
-      out << YAML::BeginMap;
-      Duration(out, "window", a.window);
-      Key(out, "minRequests");
-      out << a.minRequests;
-      if (a.maxErrorRate) Number(out, "maxErrorRate", *a.maxErrorRate);
-      if (a.maxLatencyP99) Duration(out, "maxLatencyP99", *a.maxLatencyP99);
-      if (a.maxErrorRateIncrease) Number(out, "maxErrorRateIncrease", *a.maxErrorRateIncrease);
-      Key(out, "failureLimit");
-      out << a.failureLimit;
-      out << YAML::EndMap;
+    case CanaryStep::Kind::kAnalysis:
+      WriteAnalysis(out, step.analysis);
       break;
-    }
   }
   out << YAML::EndMap;
+}
+
+void WriteBlueGreen(YAML::Emitter& out, const BlueGreenStrategy& b) {
+  if (b == BlueGreenStrategy{}) return;  // absent before this option existed: same digest
+  Key(out, "bluegreen");
+  out << YAML::BeginMap;
+  if (b.smokeTest) {
+    Key(out, "smokeTest");
+    out << YAML::BeginMap;
+    Argv(out, "command", b.smokeTest->command);
+    Duration(out, "timeout", b.smokeTest->timeout);
+    out << YAML::EndMap;
+  }
+  if (b.analysis) WriteAnalysis(out, *b.analysis);
+  out << YAML::EndMap;
+}
+
+// Written only when not the defaults, so that older manifests keep their canonical text.
+void WriteSlotsAndSwap(YAML::Emitter& out, const Manifest& m) {
+  if (!m.slots.empty()) {
+    Key(out, "slots");
+    out << YAML::BeginMap;
+    for (const auto& [name, options] : m.slots) {
+      Key(out, name.c_str());
+      out << YAML::Flow << YAML::BeginMap;
+      Key(out, "autoSwap");
+      out << options.autoSwap;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
+  if (!(m.swap == SwapOptions{})) {
+    Key(out, "swap");
+    out << YAML::BeginMap;
+    if (!m.swap.warmupPath.empty()) {
+      Key(out, "warmupPath");
+      Str(out, m.swap.warmupPath);
+    }
+    if (!m.swap.warmupStatuses.empty()) {
+      Key(out, "warmupStatuses");
+      out << YAML::Flow << YAML::BeginSeq;
+      for (int status : m.swap.warmupStatuses) out << status;
+      out << YAML::EndSeq;
+    }
+    out << YAML::EndMap;
+  }
 }
 
 void WriteStrategy(YAML::Emitter& out, const Strategy& s) {
@@ -156,7 +220,9 @@ void WriteStrategy(YAML::Emitter& out, const Strategy& s) {
   if (s.canarySteps.empty()) out << YAML::Flow;
   out << YAML::BeginSeq;
   for (const auto& step : s.canarySteps) WriteStep(out, step);
-  out << YAML::EndSeq << YAML::EndMap << YAML::EndMap;
+  out << YAML::EndSeq << YAML::EndMap;
+  WriteBlueGreen(out, s.blueGreen);
+  out << YAML::EndMap;
 }
 
 void WriteHooks(YAML::Emitter& out, const Hooks& hooks) {
@@ -228,6 +294,7 @@ std::string ToCanonicalYaml(const Manifest& m) {
   Duration(out, "keepPrevious", m.rollback.keepPrevious);
   out << YAML::EndMap;
   WriteHooks(out, m.hooks);
+  WriteSlotsAndSwap(out, m);
   WriteNotifications(out, m.notifications);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

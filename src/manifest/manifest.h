@@ -64,6 +64,21 @@ struct RollingStrategy {
   bool operator==(const RollingStrategy&) const = default;
 };
 
+// A check an analysis runs once per window, besides the router's measurements: a command
+// (passes on exit 0) or an HTTP GET on every canary instance (passes on 2xx).
+struct AnalysisCheck {
+  enum class Kind { kExec, kHttp };
+  Kind kind = Kind::kExec;
+  std::vector<std::string> command;  // kExec: argv
+  std::string path;                  // kHttp: starts with '/'
+  Millis timeout{10'000};
+  bool operator==(const AnalysisCheck&) const = default;
+};
+
+// With no limit given, maxErrorRate is 1% (kDefaultMaxErrorRate): an analysis always judges
+// something.
+inline constexpr double kDefaultMaxErrorRate = 0.01;
+
 struct Analysis {
   Millis window{10'000};
   int minRequests = 50;
@@ -71,6 +86,7 @@ struct Analysis {
   std::optional<Millis> maxLatencyP99;
   std::optional<double> maxErrorRateIncrease;  // 0..1, relative to stable
   int failureLimit = 0;                        // failed windows tolerated
+  std::vector<AnalysisCheck> checks;
   bool operator==(const Analysis&) const = default;
 };
 
@@ -83,18 +99,42 @@ struct CanaryStep {
   bool operator==(const CanaryStep&) const = default;
 };
 
+struct Hook {
+  std::vector<std::string> command;  // argv, non-empty
+  Millis timeout = kDefaultHookTimeout;
+  bool operator==(const Hook&) const = default;
+};
+
+// bluegreen: the new version starts in the preview slot and is verified there before the
+// swap: readiness, then the smoke test (if any), then the analysis of preview traffic (if any).
+struct BlueGreenStrategy {
+  std::optional<Hook> smokeTest;
+  std::optional<Analysis> analysis;
+  bool operator==(const BlueGreenStrategy&) const = default;
+};
+
 struct Strategy {
   enum class Type { kRecreate, kRolling, kBlueGreen, kCanary };
   Type type = Type::kRolling;
   RollingStrategy rolling;
   std::vector<CanaryStep> canarySteps;
+  BlueGreenStrategy blueGreen;
   bool operator==(const Strategy&) const = default;
 };
 
-struct Hook {
-  std::vector<std::string> command;  // argv, non-empty
-  Millis timeout = kDefaultHookTimeout;
-  bool operator==(const Hook&) const = default;
+// A named slot's options (`slots: { staging: { autoSwap: true } }`).
+struct SlotOptions {
+  bool autoSwap = false;  // swap into production after each successful deployment to it
+  bool operator==(const SlotOptions&) const = default;
+};
+
+// How a swap warms the source's instances up before it switches (App Service's
+// WEBSITE_SWAP_WARMUP_PING_PATH / _STATUSES): GET warmupPath on each until it answers one
+// of warmupStatuses. No path: readiness alone.
+struct SwapOptions {
+  std::string warmupPath;
+  std::vector<int> warmupStatuses;  // empty: any 2xx
+  bool operator==(const SwapOptions&) const = default;
 };
 
 struct Hooks {
@@ -136,6 +176,8 @@ struct Manifest {
   Millis bake = kDefaultBake;
   RollbackPolicy rollback;
   Hooks hooks;
+  std::map<std::string, SlotOptions> slots;  // by slot name (plain names, not production)
+  SwapOptions swap;
   Notifications notifications;
   bool operator==(const Manifest&) const = default;
 };

@@ -17,7 +17,8 @@ using manifest_internal::Params;
 
 const std::vector<std::string> kTopFields = {"app",   "parameters", "run",      "replicas",
                                              "route", "health",     "strategy", "progressDeadline",
-                                             "bake",  "rollback",   "hooks",    "notifications"};
+                                             "bake",  "rollback",   "hooks",    "notifications",
+                                             "slots", "swap"};
 
 constexpr char kCommandExample[] = "command: [\"./bin/web\", \"--port\", \"${PORT}\"]";
 
@@ -191,6 +192,8 @@ Result<ParsedManifest> ReadManifest(const YAML::Node& root, const Params& given)
   if (auto v = top.Get("bake")) LG_MANIFEST_ASSIGN(m.bake, r.Duration(*v, true));
   if (auto v = top.Get("rollback")) LG_MANIFEST_ASSIGN(m.rollback, ReadRollback(r, *v));
   if (auto v = top.Get("hooks")) LG_MANIFEST_ASSIGN(m.hooks, ReadHooks(r, *v));
+  if (auto v = top.Get("slots")) LG_MANIFEST_ASSIGN(m.slots, manifest_internal::ReadSlots(r, *v));
+  if (auto v = top.Get("swap")) LG_MANIFEST_ASSIGN(m.swap, manifest_internal::ReadSwap(r, *v));
   if (auto v = top.Get("notifications")) {
     LG_MANIFEST_ASSIGN(m.notifications, manifest_internal::ReadNotifications(r, *v));
   }
@@ -241,6 +244,12 @@ Error SyntaxError(const YAML::Exception& e, const std::string& yaml) {
 }
 
 }  // namespace
+
+namespace manifest_internal {
+Result<std::optional<Hook>> ReadHookField(const FieldReader& r, const std::optional<Field>& f) {
+  return ReadHook(r, f);
+}
+}  // namespace manifest_internal
 
 Result<ParsedManifest> ParseManifest(const std::string& yaml,
                                      const std::map<std::string, std::string>& params) {

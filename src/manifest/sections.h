@@ -22,6 +22,14 @@ Result<std::optional<Probe>> ReadHealth(const FieldReader& reader, const Field& 
 // `route:`, with both addresses checked as host:port.
 Result<Route> ReadRoute(const FieldReader& reader, const Field& field);
 
+// A hook-shaped field ({command, timeout}), as under `hooks:`; nullopt when absent.
+Result<std::optional<Hook>> ReadHookField(const FieldReader& reader,
+                                          const std::optional<Field>& field);
+
+// `slots:` (named slots and their options) and `swap:` (warm-up).
+Result<std::map<std::string, SlotOptions>> ReadSlots(const FieldReader& reader, const Field& field);
+Result<SwapOptions> ReadSwap(const FieldReader& reader, const Field& field);
+
 // `notifications:` (its webhooks), with each url, event name and env var name checked.
 inline constexpr int kMaxWebhooks = 10;
 inline constexpr size_t kMaxWebhookUrlBytes = 2048;

@@ -41,12 +41,54 @@ Result<RollingStrategy> ReadRolling(const FieldReader& r, const Field& f) {
   return rolling;
 }
 
+constexpr int kMaxChecks = 10;
+
+Result<AnalysisCheck> ReadCheck(const FieldReader& r, const Field& f) {
+  AnalysisCheck check;
+  MapFields fields;
+  LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"command", "http", "timeout"}));
+  auto command = fields.Get("command");
+  auto http = fields.Get("http");
+  if (static_cast<bool>(command) == static_cast<bool>(http)) {
+    return Error::InvalidInput(
+        "a check is either command: [argv] (passes on exit 0) or http: /path (passes on 2xx "
+        "from every canary instance)",
+        f.path, f.line);
+  }
+  if (command) {
+    check.kind = AnalysisCheck::Kind::kExec;
+    LG_MANIFEST_ASSIGN(check.command, r.Argv(*command));
+  } else {
+    check.kind = AnalysisCheck::Kind::kHttp;
+    LG_MANIFEST_ASSIGN(check.path, r.NonEmptyString(*http));
+    if (check.path[0] != '/') {
+      return Error::InvalidInput("expected a path starting with '/', like /smoke", http->path,
+                                 http->line);
+    }
+  }
+  if (auto v = fields.Get("timeout")) LG_MANIFEST_ASSIGN(check.timeout, r.Duration(*v, false));
+  return check;
+}
+
 Result<Analysis> ReadAnalysis(const FieldReader& r, const Field& f) {
   Analysis a;
   MapFields fields;
   LG_MANIFEST_ASSIGN(fields,
                      MapFields::Open(f, {"window", "minRequests", "maxErrorRate", "maxLatencyP99",
-                                         "maxErrorRateIncrease", "failureLimit"}));
+                                         "maxErrorRateIncrease", "failureLimit", "checks"}));
+  if (auto v = fields.Get("checks")) {
+    if (!v->node.IsSequence() || v->node.size() > static_cast<size_t>(kMaxChecks)) {
+      return Error::InvalidInput(
+          "expected a list of at most 10 checks, like "
+          "[{command: [\"./smoke\"]}, {http: /smoke}]",
+          v->path, v->line);
+    }
+    for (size_t i = 0; i < v->node.size(); ++i) {
+      AnalysisCheck check;
+      LG_MANIFEST_ASSIGN(check, ReadCheck(r, v->Item(i, v->node[i])));
+      a.checks.push_back(std::move(check));
+    }
+  }
   if (auto v = fields.Get("window")) LG_MANIFEST_ASSIGN(a.window, r.Duration(*v, false));
   if (auto v = fields.Get("minRequests")) LG_MANIFEST_ASSIGN(a.minRequests, r.Int(*v, 1, kIntMax));
   if (auto v = fields.Get("maxErrorRate")) LG_MANIFEST_ASSIGN(a.maxErrorRate, r.Fraction(*v));
@@ -130,12 +172,21 @@ Result<std::vector<CanaryStep>> ReadCanary(const FieldReader& r, const Field& f)
   return steps;
 }
 
+Result<BlueGreenStrategy> ReadBlueGreen(const FieldReader& r, const Field& f) {
+  BlueGreenStrategy b;
+  MapFields fields;
+  LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"smokeTest", "analysis"}));
+  LG_MANIFEST_ASSIGN(b.smokeTest, ReadHookField(r, fields.Get("smokeTest")));
+  if (auto v = fields.Get("analysis")) LG_MANIFEST_ASSIGN(b.analysis, ReadAnalysis(r, *v));
+  return b;
+}
+
 }  // namespace
 
 Result<Strategy> ReadStrategy(const FieldReader& r, const Field& f) {
   Strategy s;
   MapFields fields;
-  LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"type", "rolling", "canary"}));
+  LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"type", "rolling", "canary", "bluegreen"}));
   if (auto v = fields.Get("type")) LG_MANIFEST_ASSIGN(s.type, ReadType(r, *v));
   if (auto v = fields.Get("rolling")) LG_MANIFEST_ASSIGN(s.rolling, ReadRolling(r, *v));
   auto canary = fields.Get("canary");
@@ -146,6 +197,15 @@ Result<Strategy> ReadStrategy(const FieldReader& r, const Field& f) {
         "[{weight: 10}, {pause: 30s}, {weight: 50}]",
         canary ? canary->path + ".steps" : f.path + ".canary",
         canary ? canary->key_line : f.key_line);
+  }
+  if (auto v = fields.Get("bluegreen")) {
+    LG_MANIFEST_ASSIGN(s.blueGreen, ReadBlueGreen(r, *v));
+    if (s.type != Strategy::Type::kBlueGreen) {
+      return Error::InvalidInput(std::string("bluegreen options are given but the strategy is ") +
+                                     StrategyName(s.type) +
+                                     "; set strategy.type: bluegreen or remove strategy.bluegreen",
+                                 v->path, v->key_line);
+    }
   }
   if (s.type != Strategy::Type::kCanary && !s.canarySteps.empty()) {
     return Error::InvalidInput(std::string("canary steps are given but the strategy is ") +

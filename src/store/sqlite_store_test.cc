@@ -377,29 +377,98 @@ TEST_F(SqliteStoreTest, RunningDeploymentsOfEveryAppComeWithOperations) {
   EXPECT_EQ((*running)[0].operations[0].state, OperationState::kRunning);
 }
 
-TEST_F(SqliteStoreTest, SlotsRoundTripAndSetSlotReplaces) {
-  ASSERT_TRUE(store_->SetSlot({"web", "production", 1, 100}).ok());
-  ASSERT_TRUE(store_->SetSlot({"web", "staging", 2, 0}).ok());
-  ASSERT_TRUE(store_->SetSlot({"web", "production", 3, 90}).ok());
+SlotRecord Slot(const std::string& app, const std::string& slot, int version, int weight) {
+  SlotRecord r;
+  r.app = app;
+  r.slot = slot;
+  r.version = version;
+  r.weight = weight;
+  return r;
+}
+
+TEST_F(SqliteStoreTest, SetSlotChangesTheVersionButNeverTheTrafficShare) {
+  ASSERT_TRUE(store_->SetSlot(Slot("web", "production", 1, 100)).ok());
+  ASSERT_TRUE(store_->SetSlot(Slot("web", "staging", 2, 0)).ok());
+  ASSERT_TRUE(store_->SetSlotWeight("web", "staging", 10).ok());
+  SlotRecord again = Slot("web", "staging", 3, 0);
+  again.stickyEnv = R"([{"name":"DB","value":"staging-db"}])";
+  ASSERT_TRUE(store_->SetSlot(again).ok());
   auto slots = store_->ListSlots("web");
   ASSERT_TRUE(slots.ok());
   ASSERT_EQ(slots->size(), 2u);
   EXPECT_EQ((*slots)[0].slot, "production");
-  EXPECT_EQ((*slots)[0].version, 3);
-  EXPECT_EQ((*slots)[0].weight, 90);
+  EXPECT_EQ((*slots)[0].version, 1);
   EXPECT_EQ((*slots)[1].slot, "staging");
+  EXPECT_EQ((*slots)[1].version, 3);
+  EXPECT_EQ((*slots)[1].weight, 10);
+  EXPECT_EQ((*slots)[1].stickyEnv, again.stickyEnv);
   EXPECT_TRUE(store_->ListSlots("api")->empty());
+  EXPECT_EQ(store_->SetSlotWeight("web", "canary", 5).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, SwapExchangesVersionsAndInstancesButNotStickySettingsOrShares) {
+  SlotRecord prod = Slot("web", "production", 1, 100);
+  prod.stickyEnv = R"([{"name":"DB","value":"prod"}])";
+  SlotRecord staging = Slot("web", "staging", 2, 0);
+  staging.stickyEnv = R"([{"name":"DB","value":"stage"}])";
+  ASSERT_TRUE(store_->SetSlot(prod).ok());
+  ASSERT_TRUE(store_->SetSlot(staging).ok());
+  ASSERT_TRUE(store_->SetSwapPending("web", "production", "staging").ok());
+  ASSERT_TRUE(store_->SetCanary("web", "production", 2, 10).ok());
+  InstanceRecord a;
+  a.id = "a";
+  a.app = "web";
+  a.slot = "production";
+  a.version = 1;
+  a.state = "ready";
+  InstanceRecord b = a;
+  b.id = "b";
+  b.slot = "staging";
+  b.version = 2;
+  b.settings = "production";
+  ASSERT_TRUE(store_->PutInstance(a).ok());
+  ASSERT_TRUE(store_->PutInstance(b).ok());
+
+  ASSERT_TRUE(store_->SwapSlots("web", "staging", "production").ok());
+
+  auto slots = store_->ListSlots("web");
+  ASSERT_TRUE(slots.ok());
+  EXPECT_EQ((*slots)[0].version, 2);
+  EXPECT_EQ((*slots)[0].stickyEnv, prod.stickyEnv);
+  EXPECT_EQ((*slots)[0].swapPending, "");
+  EXPECT_EQ((*slots)[0].canaryVersion, 0);
+  EXPECT_EQ((*slots)[1].version, 1);
+  EXPECT_EQ((*slots)[1].stickyEnv, staging.stickyEnv);
+  auto instances = store_->ListInstances("web");
+  ASSERT_TRUE(instances.ok());
+  for (const auto& i : *instances) {
+    EXPECT_EQ(i.slot, i.id == "a" ? "staging" : "production");
+    if (i.id == "b") {
+      EXPECT_EQ(i.settings, "production");
+    }
+  }
+  EXPECT_EQ(store_->SwapSlots("web", "preview", "production").error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, InstancesRoundTripAndAreReplacedAndDeletedById) {
-  InstanceRecord r{"web-production-1-a1",   "web", "production", 1, 4242,
-                   18446744073709551000ull, 39001, "starting",   5, 0};
+  InstanceRecord r{"web-production-1-a1",
+                   "web",
+                   "production",
+                   1,
+                   4242,
+                   18446744073709551000ull,
+                   39001,
+                   "starting",
+                   5,
+                   0,
+                   ""};
   ASSERT_TRUE(store_->PutInstance(r).ok());
   r.state = "warm";
   r.warmUntil = 600005;
   ASSERT_TRUE(store_->PutInstance(r).ok());
   ASSERT_TRUE(
-      store_->PutInstance({"api-production-1-b2", "api", "production", 1, 7, 1, 2, "ready", 6, 0})
+      store_
+          ->PutInstance({"api-production-1-b2", "api", "production", 1, 7, 1, 2, "ready", 6, 0, ""})
           .ok());
   auto web = store_->ListInstances("web");
   ASSERT_TRUE(web.ok());
@@ -435,7 +504,7 @@ TEST_F(SqliteStoreTest, AReopenedStoreKeepsEverything) {
   ASSERT_TRUE(store_->AddVersion(V("web")).ok());
   auto d = store_->CreateDeployment(D("web", 1));
   ASSERT_TRUE(d.ok());
-  ASSERT_TRUE(store_->SetSlot({"web", "production", 1, 100}).ok());
+  ASSERT_TRUE(store_->SetSlot(Slot("web", "production", 1, 100)).ok());
   ASSERT_TRUE(store_->SetIntent("web", d->name, "cancel").ok());
   store_.reset();
   auto again = Open(path_);
@@ -530,7 +599,12 @@ TEST_F(SqliteStoreTest, AStoreOfSchemaOneIsMigratedKeepingItsHistory) {
   ASSERT_TRUE(store_->AddVersion(V("web")).ok());
   store_.reset();
   // Make the file what the previous lastgood wrote: schema 1, no tokens, no audit.
-  ASSERT_EQ(SqlError(path_, "DROP TABLE tokens; DROP TABLE audit; PRAGMA user_version = 1"), "");
+  ASSERT_EQ(SqlError(path_,
+                     "DROP TABLE tokens; DROP TABLE audit; ALTER TABLE slots DROP COLUMN "
+                     "sticky_env; ALTER TABLE slots DROP COLUMN canary_version; ALTER TABLE slots "
+                     "DROP COLUMN canary_weight; ALTER TABLE slots DROP COLUMN swap_pending; ALTER "
+                     "TABLE instances DROP COLUMN settings; PRAGMA user_version = 1"),
+            "");
   auto again = Open(path_);
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(Sql(path_, "PRAGMA user_version"), std::to_string(sqlite::CurrentSchemaVersion()));

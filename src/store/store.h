@@ -31,6 +31,9 @@ struct InstanceRecord {
   std::string state;  // "starting" | "ready" | "draining" | "warm" (kept for keepPrevious)
   int64_t createdAt = 0;
   int64_t warmUntil = 0;  // for state "warm": epoch millis after which it is stopped
+  // Whose sticky settings the instance runs with: a slot's name, or "" for its version's
+  // own. A swap first restarts the source's instances with the target's settings.
+  std::string settings;
 };
 
 struct AppRecord {
@@ -42,8 +45,16 @@ struct AppRecord {
 struct SlotRecord {
   std::string app;
   std::string slot;
-  int version = 0;   // 0: nothing deployed yet
-  int weight = 100;  // share of the app's production traffic (issue 4)
+  int version = 0;  // 0: nothing deployed yet
+  // production: 100. Another slot: the share (0..100) of production's new clients sent to
+  // it (`lastgood traffic`). SetSlot sets it only when it creates the record.
+  int weight = 100;
+  // The slot's own sticky settings, as JSON [{"name","value"}], from the last deployment
+  // that brought a version into it other than by swap; "" until then.
+  std::string stickyEnv;
+  int canaryVersion = 0;    // a canary running in this slot, or 0
+  int canaryWeight = 0;     // its share of the slot's requests, 0..100
+  std::string swapPending;  // the source slot of a swap in preview, or ""
 };
 
 // A bearer token of the TCP API (issue 5). Only the SHA-256 of the token is kept.
@@ -110,6 +121,19 @@ class Store {
   // Slots.
   virtual Status SetSlot(const SlotRecord& slot) = 0;
   virtual Result<std::vector<SlotRecord>> ListSlots(const std::string& app) = 0;
+  // Each of these changes one thing of an existing slot record (NotFound without it), so
+  // that the API's traffic verb and a deployment's worker never undo each other's change.
+  // SetSlot sets version and stickyEnv, creating the record if needed.
+  virtual Status SetSlotWeight(const std::string& app, const std::string& slot, int weight) = 0;
+  virtual Status SetCanary(const std::string& app, const std::string& slot, int version,
+                           int weight) = 0;
+  virtual Status SetSwapPending(const std::string& app, const std::string& slot,
+                                const std::string& source) = 0;
+  // The switch of a swap, in one transaction: the two slots exchange their versions and
+  // their instances (each instance's slot), keep their weights and sticky settings, and
+  // the target's swapPending is cleared. Both records must exist.
+  virtual Status SwapSlots(const std::string& app, const std::string& source,
+                           const std::string& target) = 0;
 
   // Instances.
   virtual Status PutInstance(const InstanceRecord& instance) = 0;  // insert or replace by id

@@ -38,7 +38,7 @@ Result<Version> ReadVersion(const Statement& s) {
 }
 
 constexpr const char* kInstanceColumns =
-    "id, app, slot, version, pid, start_time, port, state, created_at, warm_until";
+    "id, app, slot, version, pid, start_time, port, state, created_at, warm_until, settings";
 
 InstanceRecord ReadInstance(const Statement& s) {
   InstanceRecord r;
@@ -52,6 +52,7 @@ InstanceRecord ReadInstance(const Statement& s) {
   r.state = s.Text(7);
   r.createdAt = s.Int(8);
   r.warmUntil = s.Int(9);
+  r.settings = s.Text(10);
   return r;
 }
 
@@ -159,41 +160,16 @@ Status SqliteStore::SetVerdict(const std::string& app, int number, Verdict verdi
   return tx->Commit();
 }
 
-Status SqliteStore::SetSlot(const SlotRecord& slot) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::Begin(db_, Transaction::kWrite);
-  if (!tx.ok()) return tx.error();
-  LG_RETURN_IF_ERROR(RequireApp(slot.app));
-  LG_RETURN_IF_ERROR(db_.Run(
-      "INSERT INTO slots (app, slot, version, weight) VALUES (?, ?, ?, ?) "
-      "ON CONFLICT (app, slot) DO UPDATE SET version = excluded.version, weight = excluded.weight",
-      slot.app, slot.slot, slot.version, slot.weight));
-  return tx->Commit();
-}
-
-Result<std::vector<SlotRecord>> SqliteStore::ListSlots(const std::string& app) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::Begin(db_, Transaction::kRead);
-  if (!tx.ok()) return tx.error();
-  LG_RETURN_IF_ERROR(RequireApp(app));
-  return Collect<SlotRecord>(
-      db_.Prepare("SELECT app, slot, version, weight FROM slots WHERE app = ? ORDER BY slot", app),
-      [](const Statement& s) {
-        return SlotRecord{s.Text(0), s.Text(1), static_cast<int>(s.Int(2)),
-                          static_cast<int>(s.Int(3))};
-      });
-}
-
 Status SqliteStore::PutInstance(const InstanceRecord& r) {
   std::lock_guard lock(mu_);
   auto tx = Transaction::Begin(db_, Transaction::kWrite);
   if (!tx.ok()) return tx.error();
   LG_RETURN_IF_ERROR(RequireApp(r.app));
   LG_RETURN_IF_ERROR(db_.Run(std::string("INSERT OR REPLACE INTO instances (") + kInstanceColumns +
-                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              r.id, r.app, r.slot, r.version, r.pid,
                              static_cast<int64_t>(r.startTime), r.port, r.state, r.createdAt,
-                             r.warmUntil));
+                             r.warmUntil, r.settings));
   return tx->Commit();
 }
 

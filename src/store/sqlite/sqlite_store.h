@@ -46,6 +46,13 @@ class SqliteStore : public Store {
 
   Status SetSlot(const SlotRecord& slot) override;
   Result<std::vector<SlotRecord>> ListSlots(const std::string& app) override;
+  Status SetSlotWeight(const std::string& app, const std::string& slot, int weight) override;
+  Status SetCanary(const std::string& app, const std::string& slot, int version,
+                   int weight) override;
+  Status SetSwapPending(const std::string& app, const std::string& slot,
+                       const std::string& source) override;
+  Status SwapSlots(const std::string& app, const std::string& source,
+                   const std::string& target) override;
 
   Status PutInstance(const InstanceRecord& instance) override;
   Status DeleteInstance(const std::string& id) override;
