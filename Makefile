@@ -3,19 +3,30 @@ BUILD_DIR ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build test demo bench format clean
+.PHONY: all setup build ui test demo bench format clean
 
 all: build
 
 setup:
 	@scripts/setup
 
-build: setup
+build: setup ui
 	@cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# The dashboard's page (web/ → $(BUILD_DIR)/ui, served from beside build/lastgood): npm ci
+# from the committed lockfile (skipped while node_modules matches it), then vite build
+# when a source changed. Running lastgood needs no Node.js; building the page does.
+UI_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.js web/package-lock.json
+ui: $(BUILD_DIR)/ui/index.html
+web/node_modules/.package-lock.json: web/package-lock.json | setup
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+$(BUILD_DIR)/ui/index.html: $(UI_SOURCES) web/node_modules/.package-lock.json
+	@cd web && LASTGOOD_UI_OUT=$(abspath $(BUILD_DIR))/ui npx vite build --logLevel warn
+
 test: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 300
+	@BUILD_DIR=$(BUILD_DIR) node --test tests/ui/dashboard.test.mjs
 
 demo: build
 	@scripts/demo

@@ -1,0 +1,83 @@
+// Dashboard::Impl, shared by the files of the dashboard (dashboard.cc: lifecycle, sampling,
+// logins; server.cc: HTTP; events.cc: server-sent events). Not a public header.
+#pragma once
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "ui/dashboard.h"
+#include "ui/sessions.h"
+#include "ui/traffic_series.h"
+
+namespace lastgood::ui {
+
+// {"error": {"code", "message", "field"?}} with the HTTP status of the error's code, as
+// the API answers (api/json.h is above this module, so it is not used here).
+inline ApiResponse ErrorResponse(const Error& e) {
+  nlohmann::json err = {{"code", ErrorCodeName(e.code)}, {"message", e.message}};
+  if (!e.field.empty()) err["field"] = e.field;
+  return {HttpStatusFor(e.code), nlohmann::json{{"error", err}}.dump()};
+}
+
+// A request to the Api on behalf of `name` with `role` (a session, or the sampler as a
+// viewer). The principal is set where ApiRequest has one (auth, issue 5), so that the Api's
+// own access check and audit see the dashboard's user.
+template <typename Request = ApiRequest>
+Request ApiCall(std::string method, std::string target, std::string body, const std::string& name,
+                auth::Role role) {
+  Request r;
+  r.method = std::move(method);
+  r.target = std::move(target);
+  r.body = std::move(body);
+  r.actor = name;
+  if constexpr (requires(Request & x) { x.principal; }) {
+    r.principal.name = name;
+    r.principal.role = role;
+    r.principal.from = "dashboard";
+  }
+  return r;
+}
+
+struct Dashboard::Impl {
+  Impl(ApiHandler a, DashboardOptions o, Clock* c)
+      : api(std::move(a)), options(std::move(o)), clock(c), sessions(c) {}
+
+  // Constant after construction.
+  const ApiHandler api;
+  const DashboardOptions options;
+  Clock* const clock;
+  std::string assets;       // set by Start
+  std::string url;          // set by Start
+  std::string cookie_name;  // "lg_session_PORT": one cookie per dashboard on a host
+
+  Sessions sessions;
+  TrafficSeries series;
+
+  boost::asio::io_context io;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+  std::thread accept_thread;
+  std::thread sampler_thread;
+  std::atomic<bool> stopping{false};
+
+  std::mutex mu;
+  std::condition_variable changed;
+  std::set<int> open_fds;  // GUARDED_BY(mu): shut down by Stop to wake blocked reads
+  int event_streams = 0;   // GUARDED_BY(mu)
+
+  void AcceptLoop();
+  void SampleLoop();
+  void Serve(boost::asio::ip::tcp::socket socket);
+  // Streams events for `app` until the client leaves, the session ends or Stop.
+  void StreamEvents(boost::asio::ip::tcp::socket& socket, const std::string& app,
+                    const std::string& cookie);
+  // Sleeps up to `millis`, returning early (false) when stopping.
+  bool SleepUnlessStopping(int millis);
+};
+
+}  // namespace lastgood::ui

@@ -1,0 +1,141 @@
+// The dashboard in a real browser against a real controller (issue 6): log in through the
+// link `lastgood dashboard` prints, see the history, roll back through the confirm dialog
+// and see the rollback's record appear, and check that a viewer gets no action buttons.
+// Screenshots of each main view go to <build>/ui-screenshots/.
+//
+// Run: node --test tests/ui/   (BUILD_DIR=build by default; needs build/lastgood,
+// build/lastgood-sample, build/ui and /usr/bin/chromium — `make test` has them all)
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Controller, buildDir, freePort, repo } from './harness.mjs';
+
+const require = createRequire(path.join(repo, 'web', 'package.json'));
+const { chromium } = require('playwright-core');
+
+const shots = path.join(buildDir, 'ui-screenshots');
+const executablePath = process.env.LASTGOOD_CHROMIUM || '/usr/bin/chromium';
+
+describe('dashboard', { timeout: 120000 }, () => {
+  const lg = new Controller();
+  let browser;
+  let manifest;
+
+  before(async () => {
+    mkdirSync(shots, { recursive: true });
+    await lg.start();
+    // The sample manifest, with the sample app's binary from this build and a free port.
+    const port = await freePort();
+    manifest = path.join(lg.home, 'web.yaml');
+    writeFileSync(manifest, readFileSync(path.join(repo, 'examples/sample.yaml'), 'utf8')
+      .replace('../build/lastgood-sample', path.join(buildDir, 'lastgood-sample')));
+    for (const label of ['v1', 'v2']) {
+      const r = await lg.cli(['apply', '-f', manifest, '--param', `label=${label}`, '--param', `port=${port}`,
+        '--param', 'replicas=1']);
+      assert.equal(r.code, 0, `apply ${label} failed:\n${r.stdout}\n${r.stderr}\n${lg.log}`);
+    }
+    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    await lg.stop();
+  });
+
+  async function logIn(role, viewport = { width: 1280, height: 900 }) {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    await page.goto(await lg.loginUrl(role));
+    // The link redirects to the page and leaves no token in the address bar.
+    assert.equal(new URL(page.url()).pathname, '/');
+    assert.ok(!page.url().includes('token'));
+    return { context, page };
+  }
+
+  test('without a session the API is 401, and a POST without the CSRF token is 403', async () => {
+    const anonymous = await fetch(`${lg.url}/v1/apps`);
+    assert.equal(anonymous.status, 401);
+    const { context, page } = await logIn('admin');
+    const noCsrf = await page.request.post(`${lg.url}/v1/apps/web/rollback`, { data: { whatIf: true } });
+    assert.equal(noCsrf.status(), 403);
+    const session = await (await page.request.get(`${lg.url}/v1/session`)).json();
+    const withCsrf = await page.request.post(`${lg.url}/v1/apps/web/rollback`, {
+      data: { whatIf: true }, headers: { 'X-CSRF-Token': session.csrfToken },
+    });
+    assert.equal(withCsrf.status(), 200, await withCsrf.text());
+    // A used link does not log in again.
+    await context.close();
+  });
+
+  test('an admin sees the apps, the history, the versions, and rolls back', async () => {
+    const { context, page } = await logIn('admin');
+    await page.getByRole('heading', { name: 'Apps' }).waitFor();
+    await page.getByRole('link', { name: 'web', exact: true }).first().waitFor();
+    await page.screenshot({ path: path.join(shots, 'apps.png'), fullPage: true });
+
+    await page.goto(`${lg.url}/#/history/web`);
+    const items = page.locator('.tl-item');
+    await items.nth(1).waitFor();
+    assert.equal(await items.count(), 2);
+    await page.screenshot({ path: path.join(shots, 'history.png'), fullPage: true });
+    await items.first().locator('a').click();
+    await page.getByRole('heading', { name: 'Operations' }).waitFor();
+    await page.locator('.steps li').first().waitFor();
+    await page.screenshot({ path: path.join(shots, 'record.png'), fullPage: true });
+
+    await page.goto(`${lg.url}/#/versions/web/2`);
+    await page.locator('.yaml .line').first().waitFor();
+    assert.match(await page.locator('.yaml').innerText(), /label/);
+    await page.screenshot({ path: path.join(shots, 'version-code.png'), fullPage: true });
+    await page.getByRole('tab', { name: 'Pipeline' }).click();
+    await page.locator('.pipeline .stage').first().waitFor();
+    await page.screenshot({ path: path.join(shots, 'version-pipeline.png'), fullPage: true });
+    await page.goto(`${lg.url}/#/diff/web/1/2`);
+    await page.locator('table.diff tr.chg').first().waitFor();
+    await page.screenshot({ path: path.join(shots, 'diff.png'), fullPage: true });
+
+    await page.goto(`${lg.url}/#/app/web`);
+    const rollback = page.getByRole('button', { name: 'Roll back to last good' });
+    await rollback.waitFor();
+    await page.screenshot({ path: path.join(shots, 'app.png'), fullPage: true });
+    await rollback.click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('heading', { name: 'Plan' }).waitFor();
+    await page.screenshot({ path: path.join(shots, 'rollback-plan.png') });
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('status').filter({ hasText: 'started deployment' }).waitFor();
+
+    await page.goto(`${lg.url}/#/history/web`);
+    await page.locator('.tl-item').nth(2).waitFor({ timeout: 30000 });
+    const newest = page.locator('.tl-item').first();
+    assert.match(await newest.innerText(), /rollback/);
+    assert.match(await newest.innerText(), /v1/);
+    await newest.filter({ hasText: 'Succeeded' }).waitFor({ timeout: 30000 });
+    await page.screenshot({ path: path.join(shots, 'history-after-rollback.png'), fullPage: true });
+    await context.close();
+  });
+
+  test('a viewer sees the app but no action buttons', async () => {
+    const { context, page } = await logIn('viewer');
+    await page.goto(`${lg.url}/#/app/web`);
+    await page.getByRole('heading', { name: 'Slots' }).waitFor();
+    await page.getByRole('heading', { name: 'Traffic' }).waitFor();
+    assert.equal(await page.locator('.actions').count(), 0);
+    assert.equal(await page.getByRole('button', { name: /roll|promote|swap|traffic|pause|resume|abort/i }).count(), 0);
+    assert.match(await page.locator('.who').innerText(), /viewer/);
+    await page.screenshot({ path: path.join(shots, 'viewer-app.png'), fullPage: true });
+    await context.close();
+  });
+
+  test('the app view fits a phone screen', async () => {
+    const { context, page } = await logIn('admin', { width: 390, height: 844 });
+    await page.goto(`${lg.url}/#/app/web`);
+    await page.getByRole('button', { name: 'Roll back to last good' }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the page is ${overflow}px wider than the phone`);
+    await page.screenshot({ path: path.join(shots, 'phone-app.png'), fullPage: true });
+    await context.close();
+  });
+});
