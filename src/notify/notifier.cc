@@ -71,7 +71,13 @@ bool Wants(const Webhook& hook, const std::string& event) {
 
 struct Notifier::Impl {
   explicit Impl(NotifierOptions o) : options(std::move(o)) {
-    tls.set_default_verify_paths();
+    boost::system::error_code ec;
+    tls.set_default_verify_paths(ec);
+    if (ec) Log("webhook TLS: no system CA certificates: " + ec.message());
+    if (!options.caFile.empty()) {
+      tls.load_verify_file(options.caFile, ec);
+      if (ec) Log("webhook TLS: cannot load " + options.caFile + ": " + ec.message());
+    }
     thread = std::thread([this] {
       while (true) {
         try {

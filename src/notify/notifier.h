@@ -43,6 +43,9 @@ struct NotifierOptions {
   Millis attemptTimeout{5000};  // connect + send + the response's status line and headers
   size_t queueLimit = 1000;     // deliveries waiting, all webhooks together
   Millis stopWait{1000};        // how long the destructor lets attempts in flight finish
+  // A PEM file of CA certificates trusted for https webhooks besides the system's (a private
+  // CA). Empty: the system's only.
+  std::string caFile;
   // Told (from the notifier's thread) when a delivery gives up or is dropped, and when a
   // secretEnv is not set. Empty: silent.
   std::function<void(const std::string&)> log;
