@@ -20,6 +20,7 @@
 #include "engine/routes.h"
 #include "store/store.h"
 #include "targets/local/local_target.h"
+#include "ui/dashboard.h"
 
 namespace lastgood {
 
@@ -116,6 +117,18 @@ int RunController(const ControllerOptions& options) {
       Log("publishing the routing table: " + s.error().message);
   }
   Api api(&engine, store->get());
+  // The dashboard is optional: a taken port costs the page, never the controller.
+  std::unique_ptr<ui::Dashboard> dashboard;
+  if (options.ui != "off") {
+    dashboard =
+        std::make_unique<ui::Dashboard>([&api](const ApiRequest& r) { return api.Handle(r); },
+                                        ui::DashboardOptions{options.ui, options.ui_assets});
+    api.Mount("/v1/ui/", [d = dashboard.get()](const ApiRequest& r) { return d->HandleLogins(r); });
+    if (auto s = dashboard->Start(); !s.ok()) {
+      Log(s.error().message + "; serving without the dashboard");
+      if (s.error().code == ErrorCode::kInvalidInput) return 2;
+    }
+  }
   ApiServer server(&api);
   if (auto s = server.Listen(home + "/api.sock"); !s.ok()) {
     Log(s.error().message);
@@ -127,6 +140,7 @@ int RunController(const ControllerOptions& options) {
     sigwait(&sigs, &sig);
     Log(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
     engine.Shutdown();  // running deployments stay Running; the next start resumes them
+    if (dashboard) dashboard->Stop();
     server.Stop();
   });
   std::atomic<bool> stopping{false};

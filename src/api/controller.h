@@ -10,6 +10,8 @@ namespace lastgood {
 struct ControllerOptions {
   std::string home;    // created (0700) if missing
   bool router = true;  // start and drive the router; false: instances on their own ports
+  std::string ui = "127.0.0.1:7071";  // the dashboard's address (ui/dashboard.h); "off": none
+  std::string ui_assets;              // the dashboard's files; "" = "ui" beside the binary
 };
 
 // How often the controller checks that the router answers, and does its upkeep.

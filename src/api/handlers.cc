@@ -90,6 +90,9 @@ Result<std::optional<T>> Field(const json& j, const std::string& name) {
 }  // namespace
 
 ApiResponse Api::Handle(const ApiRequest& req) {
+  for (const auto& [prefix, handler] : mounts_) {
+    if (req.target.rfind(prefix, 0) == 0) return handler(req);
+  }
   RouteTarget t = SplitTarget(req.target);
   const auto& p = t.path;
   const bool get = req.method == "GET", post = req.method == "POST";

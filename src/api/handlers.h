@@ -20,7 +20,10 @@
 // with 400 and change nothing. Thread-safe (the engine and store are).
 #pragma once
 
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/engine.h"
 #include "store/store.h"
@@ -48,10 +51,17 @@ class Api {
  public:
   Api(Engine* engine, Store* store) : engine_(engine), store_(store) {}
   ApiResponse Handle(const ApiRequest& request);
+  // Serves the targets under `prefix` (e.g. "/v1/ui/") with `handler`, after the same
+  // checks as every route: how a module above api (the dashboard) adds its routes.
+  // REQUIRES: called before the first request.
+  void Mount(std::string prefix, std::function<ApiResponse(const ApiRequest&)> handler) {
+    mounts_.emplace_back(std::move(prefix), std::move(handler));
+  }
 
  private:
   Engine* engine_;
   Store* store_;
+  std::vector<std::pair<std::string, std::function<ApiResponse(const ApiRequest&)>>> mounts_;
 };
 
 }  // namespace lastgood

@@ -33,6 +33,7 @@ int Main(int argc, char** argv) {
   AddVersionVerbs(app, g, &exit_code);
   AddStatusVerbs(app, g, &exit_code);
   AddBackupVerbs(app, g, &exit_code);
+  AddDashboard(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -9,8 +9,14 @@ void AddServe(CLI::App& app, Globals& g, int* exit_code) {
   auto no_router = std::make_shared<bool>(false);
   cmd->add_flag("--no-router", *no_router,
                 "do not start or drive the router; instances are reached on their own ports");
-  cmd->callback([&g, exit_code, no_router] {
-    *exit_code = RunController({g.Home(), !*no_router});
+  auto ui = std::make_shared<std::string>("127.0.0.1:7071");
+  auto ui_assets = std::make_shared<std::string>();
+  cmd->add_option("--ui", *ui, "the dashboard's address HOST:PORT, or off (docs/dashboard.md)")
+      ->capture_default_str();
+  cmd->add_option("--ui-assets", *ui_assets,
+                  "the dashboard's built files (default: ui/ beside the binary)");
+  cmd->callback([&g, exit_code, no_router, ui, ui_assets] {
+    *exit_code = RunController({g.Home(), !*no_router, *ui, *ui_assets});
   });
 }
 

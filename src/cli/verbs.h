@@ -16,6 +16,7 @@ void AddHistoryVerbs(CLI::App& app, Globals& g, int* exit_code);  // history, de
 void AddVersionVerbs(CLI::App& app, Globals& g, int* exit_code);  // versions, show, diff
 void AddStatusVerbs(CLI::App& app, Globals& g, int* exit_code);   // status, apps
 void AddBackupVerbs(CLI::App& app, Globals& g, int* exit_code);   // backup, restore
+void AddDashboard(CLI::App& app, Globals& g, int* exit_code);     // dashboard (web login)
 
 // Follows a deployment until it ends, printing one line per step as it happens (text), and
 // then any automatic rollback that followed it. Returns the exit code: 0 if the first
