@@ -31,6 +31,14 @@ std::string EventBody(const DeploymentEvent& e) {
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string FinalEventFor(const std::string& state) {
+  if (state == "Succeeded") return "succeeded";
+  if (state == "Failed") return "failed";
+  if (state == "RolledBack") return "rolledBack";
+  if (state == "Canceled") return "canceled";
+  return "";
+}
+
 std::string SignBody(const std::string& key, const std::string& body) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

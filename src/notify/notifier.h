@@ -75,6 +75,9 @@ class Notifier {
   std::unique_ptr<Impl> impl_;
 };
 
+// The event a deployment that ended in `state` sends: "Succeeded" → "succeeded", "Failed" →
+// "failed", "RolledBack" → "rolledBack", "Canceled" → "canceled"; "" for any other state.
+std::string FinalEventFor(const std::string& state);
 // The JSON body Send() posts for `event`.
 std::string EventBody(const DeploymentEvent& event);
 // "sha256=" + lower-case hex of HMAC-SHA256(key, body): the X-Lastgood-Signature value.

@@ -308,6 +308,24 @@ TEST(SignBody, MatchesTheRfc4231TestVector) {
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+TEST(FinalEventFor, NamesTheEventOfEachFinalState) {
+  EXPECT_EQ(FinalEventFor("Succeeded"), "succeeded");
+  EXPECT_EQ(FinalEventFor("Failed"), "failed");
+  EXPECT_EQ(FinalEventFor("RolledBack"), "rolledBack");
+  EXPECT_EQ(FinalEventFor("Canceled"), "canceled");
+  EXPECT_EQ(FinalEventFor("Running"), "");
+}
+
+TEST(EventBody, RendersAFirstDeploymentsFromVersionAsNull) {
+  DeploymentEvent e;
+  e.event = "started";
+  e.version = 1;
+  auto body = nlohmann::json::parse(EventBody(e));
+  EXPECT_TRUE(body["fromVersion"].is_null());
+  EXPECT_EQ(body["version"], 1);
+  EXPECT_EQ(body["reason"], "");
+}
+
 TEST(Notifier, SendsOnlyTheEventsAWebhookAsksFor) {
   Receiver receiver;
   Notifier notifier(Fast());
