@@ -61,12 +61,11 @@ std::vector<std::string> BuildEnv(const HookRun& run, std::string* path_var) {
     }
     env.emplace_back(name, value);
   };
+  set("PATH", kDefaultPath);
+  set("LANG", "C.UTF-8");
   for (const char* name : kInheritedEnv) {
     if (const char* v = std::getenv(name); v != nullptr && *v != '\0') set(name, v);
   }
-  set("PATH",
-      std::getenv("PATH") != nullptr && *std::getenv("PATH") ? std::getenv("PATH") : kDefaultPath);
-  if (std::getenv("LANG") == nullptr) set("LANG", "C.UTF-8");
   for (const auto& [name, value] : run.env) set(name, value);
   std::vector<std::string> out;
   for (const auto& [name, value] : env) {
@@ -92,6 +91,18 @@ std::optional<std::string> Resolve(const std::string& arg0, const std::string& p
     }
   }
   return std::nullopt;
+}
+
+// The log opened for appending, at fd 3 or above: a controller started with stdio closed
+// would otherwise get fd 0-2, which the child's stdio setup overwrites.
+int OpenLog(const std::string& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0 || fd >= 3) return fd;
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  int err = errno;
+  close(fd);
+  errno = err;
+  return moved;
 }
 
 void Append(int fd, const std::string& text) {
@@ -178,7 +189,7 @@ Result<HookOutcome> RunHook(const HookRun& run, const std::function<bool()>& int
   std::error_code ec;
   auto log_dir = std::filesystem::path(run.logPath).parent_path();
   if (!log_dir.empty()) std::filesystem::create_directories(log_dir, ec);
-  Fd log(open(run.logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  Fd log(OpenLog(run.logPath));
   if (log.get() < 0) {
     return Error::Failed(run.name + ": cannot open its log '" + run.logPath +
                          "': " + strerror(errno));

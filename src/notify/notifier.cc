@@ -39,6 +39,7 @@ struct Delivery {
 };
 
 struct Endpoint {
+  std::string url;
   WebhookTarget target;
   std::deque<Delivery> queue;
   bool busy = false;  // a Drain coroutine runs; queue.front() is the delivery it works on
@@ -120,6 +121,7 @@ struct Notifier::Impl {
         return;
       }
       ep = std::make_shared<Endpoint>();
+      ep->url = d.url;
       ep->target = *target;
     }
     ep->queue.push_back(std::move(d));
@@ -188,6 +190,8 @@ struct Notifier::Impl {
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     ep->busy = false;
+    // An idle url keeps no state, so that urls of old versions do not pile up.
+    if (ep->queue.empty() && !stopping) endpoints.erase(ep->url);
   }
 
   // Constant after construction.
