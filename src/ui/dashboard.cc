@@ -76,10 +76,9 @@ void Dashboard::Stop() {
   impl_->acceptor->close(ec);
   {
     std::unique_lock lock(impl_->mu);
-    for (int fd : impl_->open_fds) ::shutdown(fd, SHUT_RDWR);
+    for (auto& [id, socket] : impl_->open) ::shutdown(socket->native_handle(), SHUT_RDWR);
     impl_->changed.notify_all();
-    impl_->changed.wait_for(lock, std::chrono::seconds(35),
-                            [&] { return impl_->open_fds.empty(); });
+    impl_->changed.wait_for(lock, std::chrono::seconds(35), [&] { return impl_->threads == 0; });
   }
   if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
   if (impl_->sampler_thread.joinable()) impl_->sampler_thread.join();
@@ -98,15 +97,24 @@ void Dashboard::Impl::AcceptLoop() {
     acceptor->accept(socket, ec);
     if (stopping) break;
     if (ec) continue;
+    auto owned = std::make_shared<tcp::socket>(std::move(socket));
     std::unique_lock lock(mu);
-    if (open_fds.size() >= static_cast<size_t>(kMaxConnections)) continue;  // closes it
-    open_fds.insert(socket.native_handle());
+    if (open.size() >= static_cast<size_t>(kMaxConnections)) continue;  // closes it
+    const uint64_t id = ++next_id;
+    open[id] = owned.get();
+    ++threads;
     lock.unlock();
-    std::thread([this, s = std::move(socket)]() mutable {
-      const int fd = s.native_handle();
-      Serve(std::move(s));
+    std::thread([this, id, owned]() mutable {
+      Serve(*owned);
+      {
+        std::lock_guard guard(mu);
+        open.erase(id);
+      }
+      boost::system::error_code ignored;
+      owned->close(ignored);
+      owned.reset();
       std::lock_guard guard(mu);
-      open_fds.erase(fd);
+      --threads;
       changed.notify_all();
     }).detach();
   }

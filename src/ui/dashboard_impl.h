@@ -5,9 +5,9 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 
@@ -67,12 +67,16 @@ struct Dashboard::Impl {
 
   std::mutex mu;
   std::condition_variable changed;
-  std::set<int> open_fds;  // GUARDED_BY(mu): shut down by Stop to wake blocked reads
-  int event_streams = 0;   // GUARDED_BY(mu)
+  // The connections being served, shut down by Stop to wake blocked reads; a socket leaves
+  // this map before it is closed, so Stop never touches a reused descriptor.
+  std::map<uint64_t, boost::asio::ip::tcp::socket*> open;  // GUARDED_BY(mu)
+  uint64_t next_id = 0;                                    // GUARDED_BY(mu)
+  int threads = 0;        // GUARDED_BY(mu): connection threads still running
+  int event_streams = 0;  // GUARDED_BY(mu)
 
   void AcceptLoop();
   void SampleLoop();
-  void Serve(boost::asio::ip::tcp::socket socket);
+  void Serve(boost::asio::ip::tcp::socket& socket);
   // Streams events for `app` until the client leaves, the session ends or Stop.
   void StreamEvents(boost::asio::ip::tcp::socket& socket, const std::string& app,
                     const std::string& cookie);

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <thread>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <vector>
 
 #include "testutil/http.h"
@@ -58,8 +58,9 @@ class DashboardTest : public ::testing::Test {
                     const std::string& body = "") {
     HttpConnection c;
     if (auto e = c.Connect("127.0.0.1", port_); !e.empty()) return {0, {}, "", e};
-    std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" +
-                      std::to_string(port_) + "\r\nConnection: close\r\n";
+    std::string req = method + " " + path +
+                      " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) +
+                      "\r\nConnection: close\r\n";
     for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
     req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     if (auto e = c.Send(req); !e.empty()) return {0, {}, "", e};
@@ -138,8 +139,8 @@ TEST_F(DashboardTest, APostWithoutTheCsrfTokenIs403AndNeverReachesTheApi) {
                     {{"Cookie", cookie}, {"X-CSRF-Token", std::string(64, 'a')}}, "{}");
   EXPECT_EQ(wrong.status, 403);
   EXPECT_EQ(Seen(), before);
-  auto ok = Send("POST", "/v1/apps/web/rollback", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}},
-                 "{}");
+  auto ok =
+      Send("POST", "/v1/apps/web/rollback", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}, "{}");
   EXPECT_EQ(ok.status, 200);
   ASSERT_EQ(Seen(), before + 1);
   std::lock_guard lock(mu_);

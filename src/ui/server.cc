@@ -100,7 +100,7 @@ Response Series(const Request& req, const TrafficSeries& series, int64_t now,
 
 }  // namespace
 
-void Dashboard::Impl::Serve(tcp::socket socket) {
+void Dashboard::Impl::Serve(tcp::socket& socket) {
   // An idle keep-alive client must not hold a thread (and a shutdown) for long.
   struct timeval tv {
     15, 0

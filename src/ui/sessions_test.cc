@@ -44,8 +44,8 @@ TEST(Sessions, ALoginLinkExpiresAfterTenMinutes) {
 TEST(Sessions, ASessionEndsAtItsExpiryAndAtLogout) {
   FakeClock clock;
   Sessions sessions(&clock);
-  auto a = sessions.Redeem(*sessions.CreateLogin("a", auth::Role::kAdmin)->token);
-  auto b = sessions.Redeem(*sessions.CreateLogin("b", auth::Role::kAdmin)->token);
+  auto a = sessions.Redeem(sessions.CreateLogin("a", auth::Role::kAdmin)->token);
+  auto b = sessions.Redeem(sessions.CreateLogin("b", auth::Role::kAdmin)->token);
   ASSERT_TRUE(a.ok());
   ASSERT_TRUE(b.ok());
   sessions.End(a->cookie);
@@ -68,7 +68,7 @@ TEST(Sessions, UnknownTokensAndCookiesOpenNothing) {
 TEST(Sessions, CsrfTokenMustMatchExactly) {
   FakeClock clock;
   Sessions sessions(&clock);
-  auto opened = sessions.Redeem(*sessions.CreateLogin("a", auth::Role::kAdmin)->token);
+  auto opened = sessions.Redeem(sessions.CreateLogin("a", auth::Role::kAdmin)->token);
   ASSERT_TRUE(opened.ok());
   const Session& s = opened->session;
   EXPECT_TRUE(Sessions::CsrfMatches(s, s.csrf));
@@ -78,7 +78,7 @@ TEST(Sessions, CsrfTokenMustMatchExactly) {
   wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
   EXPECT_FALSE(Sessions::CsrfMatches(s, wrong));
   // Each session has its own token.
-  auto other = sessions.Redeem(*sessions.CreateLogin("b", auth::Role::kAdmin)->token);
+  auto other = sessions.Redeem(sessions.CreateLogin("b", auth::Role::kAdmin)->token);
   EXPECT_NE(other->session.csrf, s.csrf);
 }
 
