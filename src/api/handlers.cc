@@ -49,8 +49,8 @@ RouteTarget SplitTarget(const std::string& target) {
   return t;
 }
 
-ApiResponse Ok(const json& j) { return {200, j.dump()}; }
-ApiResponse Fail(const Error& e) { return {HttpStatusFor(e.code), ErrorJson(e).dump()}; }
+ApiResponse Ok(const json& j) { return {200, DumpJson(j)}; }
+ApiResponse Fail(const Error& e) { return {HttpStatusFor(e.code), DumpJson(ErrorJson(e))}; }
 
 Result<int> ParseInt(const std::string& s, const std::string& what) {
   int v = 0;
@@ -62,14 +62,7 @@ Result<int> ParseInt(const std::string& s, const std::string& what) {
 
 // Parses a JSON object body whose fields must be among `allowed`.
 Result<json> Body(const std::string& body, const std::set<std::string>& allowed) {
-  if (body.size() > kMaxRequestBody) return Error::InvalidInput("request body is too large");
-  json j = json::parse(body.empty() ? "{}" : body, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return Error::InvalidInput("request body must be a JSON object");
-  for (auto& [k, v] : j.items()) {
-    if (!allowed.count(k)) return Error::InvalidInput("unknown field '" + k + "'", k);
-  }
-  return j;
+  return ParseRequestBody(body, allowed);  // api/json.h: size, depth and field limits
 }
 
 template <typename T>

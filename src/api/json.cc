@@ -1,9 +1,46 @@
 #include "api/json.h"
 
+#include <algorithm>
+
+#include "api/handlers.h"
 #include "base/clock.h"
 
 namespace lastgood {
 namespace {
+
+// The deepest nesting of arrays and objects in `text`, counting brackets outside strings; it
+// stops counting once past `limit`. Checked before parsing so that a hostile body is
+// refused in linear time and the parser never builds (or recursively destroys) a deep tree.
+int NestingDepth(const std::string& text, int limit) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) break;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+// `text` as a JSON string, with bytes that are not UTF-8 replaced by U+FFFD.
+nlohmann::json Utf8String(const std::string& text) {
+  std::string quoted =
+      nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::json::parse(quoted, nullptr, false);
+}
 
 nlohmann::json TimeOrNull(int64_t millis) {
   return millis > 0 ? nlohmann::json(FormatTimestamp(millis)) : nlohmann::json(nullptr);
@@ -101,10 +138,34 @@ nlohmann::json StatusJson(const AppStatus& s) {
 }
 
 nlohmann::json ErrorJson(const Error& e) {
-  nlohmann::json err = {{"code", ErrorCodeName(e.code)}, {"message", e.message}};
-  if (!e.field.empty()) err["field"] = e.field;
+  nlohmann::json err = {{"code", ErrorCodeName(e.code)}, {"message", Utf8String(e.message)}};
+  if (!e.field.empty()) err["field"] = Utf8String(e.field);
   if (e.line > 0) err["line"] = e.line;
   return {{"error", err}};
+}
+
+std::string DumpJson(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<nlohmann::json> ParseRequestBody(const std::string& body,
+                                        const std::set<std::string>& allowed) {
+  if (body.size() > kMaxRequestBody) {
+    return Error::InvalidInput("request body is too large: " + std::to_string(body.size()) +
+                               " bytes; the limit is " + std::to_string(kMaxRequestBody));
+  }
+  if (NestingDepth(body, kMaxJsonDepth) > kMaxJsonDepth) {
+    return Error::InvalidInput("request body is nested more than " + std::to_string(kMaxJsonDepth) +
+                               " levels deep");
+  }
+  nlohmann::json j = nlohmann::json::parse(body.empty() ? "{}" : body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Error::InvalidInput("request body must be a JSON object");
+  }
+  for (const auto& [key, value] : j.items()) {
+    if (!allowed.count(key)) return Error::InvalidInput("unknown field '" + key + "'", key);
+  }
+  return j;
 }
 
 }  // namespace lastgood

@@ -12,11 +12,11 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
 #include "artifacts/sha256.h"
 #include "artifacts/tar.h"
+#include "base/fault.h"
 #include "base/fd.h"
 #include "base/names.h"
 
@@ -61,7 +61,8 @@ Status CopyObject(const std::string& from, const std::string& to, mode_t mode) {
 
 Status WriteMarker(const std::string& dir, const std::string& digest, const std::string& name) {
   std::string path = dir + "/" + kReleaseMarker;
-  Fd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444));
+  // O_EXCL|O_NOFOLLOW: never write through something the artifact put there.
+  Fd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444));
   std::string body = digest + "\n" + name + "\n";
   if (fd.get() < 0 ||
       write(fd.get(), body.data(), body.size()) != static_cast<ssize_t>(body.size()) ||
@@ -74,10 +75,15 @@ Status WriteMarker(const std::string& dir, const std::string& digest, const std:
 
 // The digest a complete release directory was built from, or nullopt if it is not complete.
 std::optional<std::string> CompletedDigest(const std::string& dir) {
-  std::ifstream in(dir + "/" + kReleaseMarker);
-  std::string digest;
-  if (!in || !std::getline(in, digest)) return std::nullopt;
-  return digest;
+  // O_NOFOLLOW: a marker is only ever a regular file that the store wrote.
+  Fd fd(open((dir + "/" + kReleaseMarker).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0) return std::nullopt;
+  char buf[256];
+  ssize_t n = read(fd.get(), buf, sizeof buf);
+  if (n <= 0) return std::nullopt;
+  std::string text(buf, static_cast<size_t>(n));
+  if (text.find('\n') == std::string::npos) return std::nullopt;
+  return text.substr(0, text.find('\n'));
 }
 
 }  // namespace
@@ -131,6 +137,10 @@ Result<std::string> ArtifactStore::Put(const std::string& path) {
   if (*copied != *hex) {
     return fail(Error::InvalidInput("artifact '" + path + "' changed while it was being stored",
                                     kArtifactField));
+  }
+  if (int injected = InjectedFault("artifact.write")) {  // base/fault.h: tests only
+    errno = injected;
+    return fail(Error::Internal(Errno("cannot store artifact in '" + object + "'")));
   }
   if (fsync(out.get()) != 0 || fchmod(out.get(), mode) != 0 ||
       rename(tmp.c_str(), object.c_str()) != 0) {
@@ -198,7 +208,7 @@ Result<std::string> ArtifactStore::EnsureRelease(const std::string& app, int ver
     std::string object = artifacts_root_ + "/sha256/" + hex;
     Status filled = Status::Ok();
     if (IsTarName(name)) {
-      filled = ExtractTar(object, tmp, name);
+      filled = ExtractTar(object, tmp, name, kReleaseMarker);
     } else {
       struct stat st;
       bool executable = stat(object.c_str(), &st) == 0 && (st.st_mode & 0111) != 0;
@@ -210,6 +220,10 @@ Result<std::string> ArtifactStore::EnsureRelease(const std::string& app, int ver
       }
     }
     if (!filled.ok()) return fail(filled.error());
+  }
+  if (int injected = InjectedFault("release.write")) {  // base/fault.h: tests only
+    errno = injected;
+    return fail(Error::Internal(Errno("cannot fill release directory '" + dir + "'")));
   }
   Status marked = WriteMarker(tmp, digest, name);
   if (!marked.ok()) return fail(marked.error());

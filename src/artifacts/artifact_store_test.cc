@@ -210,5 +210,50 @@ TEST_F(ArtifactStoreTest, RefusesATarThatIsNotATar) {
   EXPECT_NE(r.error().message.find("not a readable tar archive"), std::string::npos);
 }
 
+// The marker is written after extraction: a member of that name (a symlink out of the
+// directory, which GNU tar creates last) would have made the controller write through it.
+TEST_F(ArtifactStoreTest, RefusesATarThatWouldPlaceItsOwnReleaseMarker) {
+  const std::string victim = home_ + "/victim";
+  std::ofstream(victim) << "precious\n";
+  fs::create_directories(home_ + "/src/evil");
+  fs::create_symlink(victim, home_ + "/src/evil/.lastgood-release");
+  Tar("-cf link.tar -C evil .lastgood-release");
+  Tar("-cf dotslash.tar -C evil ./.lastgood-release");
+  int version = 0;
+  for (std::string name : {"link.tar", "dotslash.tar"}) {
+    Result<std::string> digest = store().Put(home_ + "/src/" + name);
+    ASSERT_TRUE(digest.ok());
+    Result<std::string> r = store().EnsureRelease("web", ++version, *digest, name);
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().code, ErrorCode::kInvalidInput);
+      EXPECT_NE(r.error().message.find(".lastgood-release"), std::string::npos)
+          << r.error().message;
+    } else {
+      ADD_FAILURE() << name << " was extracted";
+    }
+    EXPECT_EQ(Read(victim), "precious\n") << name;
+    EXPECT_FALSE(fs::exists(home_ + "/releases/web/" + std::to_string(version)));
+  }
+}
+
+// Symlinks may point anywhere, but the store never follows one out of the release: the
+// release is built and the target outside is neither read nor written.
+TEST_F(ArtifactStoreTest, ExtractsSymlinksWithoutWritingThroughThem) {
+  const std::string outside = home_ + "/outside";
+  fs::create_directories(outside);
+  fs::create_directories(home_ + "/src/app");
+  fs::create_symlink(outside, home_ + "/src/app/out");
+  Write("app/out-file", "inside");
+  // A member written "through" the link: GNU tar makes the link a placeholder until the end.
+  Tar("-cf through.tar -C app out --transform=s,out-file,out/file, out-file");
+  Result<std::string> digest = store().Put(home_ + "/src/through.tar");
+  ASSERT_TRUE(digest.ok());
+  Result<std::string> r = store().EnsureRelease("web", 1, *digest, "through.tar");
+  if (r.ok()) {
+    EXPECT_TRUE(fs::is_symlink(*r + "/out"));
+  }
+  EXPECT_FALSE(fs::exists(outside + "/file"));
+}
+
 }  // namespace
 }  // namespace lastgood

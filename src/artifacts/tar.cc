@@ -114,13 +114,25 @@ bool Escapes(const std::string& member) {
   return false;
 }
 
+// The member's path without "./" components and trailing '/': "./a//b/" → "a/b".
+std::string Normalized(const std::string& member) {
+  std::stringstream parts(member);
+  std::string part, out;
+  while (std::getline(parts, part, '/')) {
+    if (part.empty() || part == ".") continue;
+    out += (out.empty() ? "" : "/") + part;
+  }
+  return out;
+}
+
 }  // namespace
 
 bool IsTarName(const std::string& name) {
   return EndsWith(name, ".tar") || EndsWith(name, ".tar.gz") || EndsWith(name, ".tgz");
 }
 
-Status ExtractTar(const std::string& archive, const std::string& dir, const std::string& name) {
+Status ExtractTar(const std::string& archive, const std::string& dir, const std::string& name,
+                  const std::string& reserved) {
   Result<ToolRun> listing = RunTool({kTar, "-tf", archive});
   if (!listing.ok()) return listing.error();
   if (!WIFEXITED(listing->status) || WEXITSTATUS(listing->status) != 0) {
@@ -137,6 +149,10 @@ Status ExtractTar(const std::string& archive, const std::string& dir, const std:
     if (Escapes(member)) {
       return Error::InvalidInput("artifact '" + name + "' has a member outside its directory: '" +
                                  member + "'");
+    }
+    if (Normalized(member) == reserved) {
+      return Error::InvalidInput("artifact '" + name + "' has a member named '" + reserved +
+                                 "', which lastgood writes itself");
     }
   }
   Result<ToolRun> extract = RunTool({kTar, "-xf", archive, "-C", dir, "--no-same-owner"});

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets into fuzz/corpus/<target>/ (committed).
+
+Manifests: examples/*.yaml and examples/bad/*.yaml, one with --param values. API bodies: one
+per route (the first byte picks it), good and bad. HTTP: the router tests' hostile requests
+(src/router/proxy_session_test.cc) and plain ones; the first byte is the target's options.
+Run again after adding examples: `fuzz/seeds.py`.
+"""
+import glob
+import os
+
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.dirname(here)
+
+
+def write(target, name, data):
+    d = os.path.join(here, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+for path in sorted(glob.glob(root + "/examples/*.yaml") + glob.glob(root + "/examples/bad/*.yaml")):
+    name = os.path.relpath(path, root + "/examples").replace("/", "-")
+    with open(path, "rb") as f:
+        write("manifest", name, f.read())
+with open(root + "/examples/sample.yaml", "rb") as f:
+    write("manifest", "sample-with-params", f.read() + b"\0label=v2\nreplicas=3\nport=9090\n")
+write("manifest", "canary", """app: web
+run:
+  command: ["./web", "--port", "${PORT}"]
+  env:
+    A: "x"
+    B: { value: "y", sticky: true }
+replicas: 2
+route: { listen: 127.0.0.1:8080, preview: 127.0.0.1:8081 }
+health:
+  readiness: { exec: ["./check"], interval: 500ms, timeout: 1s, failureThreshold: 3 }
+strategy:
+  type: canary
+  canary:
+    steps:
+      - weight: 10
+      - analysis: { window: 10s, minRequests: 100, maxErrorRate: 0.01, maxLatencyP99: 300ms }
+      - weight: 50
+      - pause: 10s
+      - pause: {}
+progressDeadline: 60s
+bake: 10s
+rollback: { onError: lastSuccessful, keepPrevious: 10m }
+hooks:
+  preDeploy: { command: ["./migrate", "up"], timeout: 60s }
+""")
+
+bodies = [
+    (0, '{"manifest": "app: web\\nrun:\\n  command: [\\"./web\\"]\\n", "manifestDir": "/tmp", '
+        '"params": {"label": "v2"}, "name": "release-1", "slot": "staging", "whatIf": true, '
+        '"rollbackOnError": "none"}'),
+    (0, '{"manifest": 5}'),
+    (0, '{"params": {"a": 1}}'),
+    (0, '{"unknown": true}'),
+    (1, '{"to": 3, "force": true, "whatIf": false, "slot": "production"}'),
+    (1, '{"to": "3"}'),
+    (1, ''),
+    (2, '{"version": 2, "whatIf": true}'),
+    (2, '[1, 2, 3]'),
+    (2, '{"version": 2}' + ' ' * 10),
+    (1, '{"to": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}'),
+    (0, '{"name": "caf\\u00e9 \\"quoted\\" \\\\"}'),
+]
+for i, (route, body) in enumerate(bodies):
+    write("api_body", "body-%02d" % i, bytes([route]) + body.encode())
+
+head = "POST / HTTP/1.1\r\nHost: x\r\n"
+requests = [
+    "GET / HTTP/1.1\r\nHost: web\r\nCookie: a=1; lastgood-slot=staging\r\n\r\n",
+    "GET /x?lastgood-slot=staging&b=2 HTTP/1.1\r\nHost: web\r\nX-Lastgood-Slot: staging\r\n"
+    "Connection: keep-alive, X-Drop\r\nX-Drop: 1\r\nProxy-Foo: 2\r\n\r\n",
+    head + "Content-Length: 5\r\n\r\nhello",
+    head + "Transfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n3;ext=1\r\nefg\r\n0\r\nTrailer: t\r\n\r\n",
+    head + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    head + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+    head + "Content-Length: 5, 6\r\n\r\nhello!",
+    head + "Content-Length: -1\r\n\r\n",
+    head + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+    head + "Transfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\nhello\r\n0\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: x\nX-A: a\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: x\rX-A: a\r\n\r\n",
+    head + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+    head + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\nhello",
+    "GET / HTTP/1.1\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n",
+    "HELLO\r\n\r\n",
+    "GET / HTTP/2.0\r\nHost: x\r\n\r\n",
+    "GET / HTTP/1.0\r\n\r\n",
+    "GET /upgrade HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n",
+    "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+    "CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n",
+]
+for i, r in enumerate(requests):
+    for options in (0, 2 * 7):  # whole-ish pieces and 8-byte pieces
+        write("http_head", "request-%02d-%d" % (i, options), bytes([options]) + r.encode())
+responses = [
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end",
+    "HTTP/1.1 204 No Content\r\n\r\n",
+    "HTTP/1.0 500 Oops\r\nContent-Length: 0\r\n\r\n",
+]
+for i, r in enumerate(responses):
+    write("http_head", "response-%02d" % i, bytes([1]) + r.encode())
