@@ -22,12 +22,14 @@ describe('dashboard', { timeout: 120000 }, () => {
   const lg = new Controller();
   let browser;
   let manifest;
+  let appPort;
 
   before(async () => {
     mkdirSync(shots, { recursive: true });
     await lg.start();
     // The sample manifest, with the sample app's binary from this build and a free port.
     const port = await freePort();
+    appPort = port;
     manifest = path.join(lg.home, 'web.yaml');
     writeFileSync(manifest, readFileSync(path.join(repo, 'examples/sample.yaml'), 'utf8')
       .replace('../build/lastgood-sample', path.join(buildDir, 'lastgood-sample')));
@@ -102,9 +104,15 @@ describe('dashboard', { timeout: 120000 }, () => {
     await page.locator('table.diff tr.chg').first().waitFor();
     await page.screenshot({ path: path.join(shots, 'diff.png'), fullPage: true });
 
+    // A few seconds of traffic through the router, so that the charts have lines.
+    for (let i = 0; i < 30; i++) {
+      await Promise.all(Array.from({ length: 5 }, () => fetch(`http://127.0.0.1:${appPort}/`).catch(() => null)));
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await page.goto(`${lg.url}/#/app/web`);
     const rollback = page.getByRole('button', { name: 'Roll back to last good' });
     await rollback.waitFor();
+    await page.locator('.chart canvas').first().waitFor();
     await page.screenshot({ path: path.join(shots, 'app.png'), fullPage: true });
     await rollback.click();
     const dialog = page.getByRole('dialog');

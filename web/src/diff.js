@@ -20,8 +20,9 @@ export function sideBySide(a, b) {
   let j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && x[i] === y[j]) { ops.push({ kind: 'same', left: x[i], right: y[j], ln: i + 1, rn: j + 1 }); i++; j++; }
-    else if (j < m && (i === n || L[i][j + 1] >= L[i + 1][j])) { ops.push({ kind: 'add', right: y[j], rn: j + 1 }); j++; }
-    else { ops.push({ kind: 'del', left: x[i], ln: i + 1 }); i++; }
+    // On a tie, the deletion first: a changed line then reads as a del/add pair.
+    else if (i < n && (j === m || L[i + 1][j] >= L[i][j + 1])) { ops.push({ kind: 'del', left: x[i], ln: i + 1 }); i++; }
+    else { ops.push({ kind: 'add', right: y[j], rn: j + 1 }); j++; }
   }
   // Pair a run of deletions with the additions right after it as changed lines.
   const rows = [];

@@ -21,6 +21,7 @@ function useRoute() {
   useEffect(() => {
     const on = () => setRoute(parseHash());
     window.addEventListener('hashchange', on);
+    on(); // the hash may have changed before this listener was there
     return () => window.removeEventListener('hashchange', on);
   }, []);
   return route;

@@ -8,9 +8,9 @@ import 'uplot/dist/uPlot.min.css';
 
 const PALETTE = ['#1f6feb', '#d9480f', '#2b8a3e', '#862e9c', '#c92a2a', '#0b7285'];
 const METRICS = [
-  { key: 'rate', title: 'Requests per second', fmt: (v) => v.toFixed(1) },
-  { key: 'errorRate', title: 'Error rate', fmt: (v) => `${(v * 100).toFixed(2)}%`, limit: 'maxErrorRate' },
-  { key: 'p99Ms', title: 'p99 latency (ms)', fmt: (v) => v.toFixed(0), limit: 'maxLatencyP99Ms' },
+  { key: 'rate', title: 'Requests per second', fmt: (v) => v.toFixed(1), axis: (v) => +v.toFixed(1), floor: 1 },
+  { key: 'errorRate', title: 'Error rate', fmt: (v) => `${(v * 100).toFixed(2)}%`, axis: (v) => `${+(v * 100).toFixed(1)}%`, limit: 'maxErrorRate', floor: 0.05 },
+  { key: 'p99Ms', title: 'p99 latency (ms)', fmt: (v) => v.toFixed(0), axis: (v) => +v.toFixed(1), limit: 'maxLatencyP99Ms', floor: 10 },
 ];
 
 function seriesKeys(samples) {
@@ -68,8 +68,8 @@ function Chart({ metric, samples, keys, limit, markers }) {
     const width = Math.max(260, el.current.clientWidth);
     const opts = {
       width, height: 180, series, legend: { show: true },
-      axes: [{}, { size: 56, values: (u, vals) => vals.map((v) => metric.fmt(v)) }],
-      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(max || 0, limit || 0) * 1.15 || 1] } },
+      axes: [{}, { size: 60, values: (u, vals) => vals.map((v) => metric.axis(v)) }],
+      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max((max || 0) * 1.15, (limit || 0) * 1.15, metric.floor)] } },
       plugins: [markersPlugin(markers)],
     };
     if (plot.current) plot.current.destroy();
@@ -93,10 +93,10 @@ function Chart({ metric, samples, keys, limit, markers }) {
 }
 
 export function CanaryCharts({ samples, limits, markers }) {
-  if (!samples.length) {
-    return <p class="muted">No traffic measured yet: the charts fill in once the router sees requests.</p>;
-  }
   const keys = seriesKeys(samples);
+  if (!keys.length) {
+    return <p class="muted">No traffic in the last minutes: the charts fill in once the router serves requests.</p>;
+  }
   const last = samples[samples.length - 1];
   return (
     <div>

@@ -40,7 +40,9 @@ export function SlotsTable({ status }) {
       </thead>
       <tbody>
         {slots.map(([name, s]) => {
-          const ready = (s.instances || []).filter((i) => i.state === 'ready' || i.state === 'Ready').length;
+          const counts = {};
+          for (const i of s.instances || []) counts[i.state] = (counts[i.state] || 0) + 1;
+          const states = Object.entries(counts).map(([st, n]) => `${n} ${st}`).join(' · ') || 'none';
           return (
             <tr key={name}>
               <th scope="row">{name}</th>
@@ -51,7 +53,7 @@ export function SlotsTable({ status }) {
                 </span>{' '}
                 {s.weight ?? 0}%
               </td>
-              <td>{ready}/{(s.instances || []).length} ready</td>
+              <td>{states}</td>
             </tr>
           );
         })}
