@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "base/names.h"
+#include "manifest/documents.h"
 #include "manifest/field_reader.h"
 #include "manifest/parameters.h"
 #include "manifest/sections.h"
@@ -263,7 +264,7 @@ Result<ParsedManifest> ParseManifest(const std::string& yaml,
   }
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(yaml);
+    docs = manifest_internal::LoadDocuments(yaml);  // not LoadAll: see documents.h
   } catch (const YAML::Exception& e) {
     return SyntaxError(e, yaml);
   }
