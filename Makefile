@@ -2,6 +2,8 @@
 BUILD_DIR ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 JOBS ?= $(shell nproc)
+# How long `make test` runs each fuzz target (scripts/fuzz runs them for as long as asked).
+FUZZ_SECONDS ?= 10
 
 .PHONY: all setup build ui test demo bench format clean
 
@@ -26,6 +28,7 @@ $(BUILD_DIR)/ui/index.html: $(UI_SOURCES) web/node_modules/.package-lock.json
 
 test: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 300
+	@FUZZ_BUILD_DIR=$(abspath $(BUILD_DIR))/fuzz scripts/fuzz all $(FUZZ_SECONDS)s
 	@BUILD_DIR=$(BUILD_DIR) node --test tests/ui/dashboard.test.mjs
 
 demo: build
