@@ -1,6 +1,7 @@
 #include "ui/dashboard.h"
 
 #include <cstdio>
+#include <filesystem>
 
 #include "ui/assets.h"
 #include "ui/dashboard_impl.h"
@@ -65,6 +66,8 @@ Status Dashboard::Start() {
   impl_->accept_thread = std::thread([impl = impl_.get()] { impl->AcceptLoop(); });
   if (impl_->options.sample_traffic)
     impl_->sampler_thread = std::thread([impl = impl_.get()] { impl->SampleLoop(); });
+  if (std::error_code fec; !std::filesystem::exists(impl_->assets + "/index.html", fec))
+    Log("dashboard: no index.html in " + impl_->assets + "; run `make build` or pass --ui-assets");
   Log("dashboard on " + impl_->url + " (assets " + impl_->assets + "; log in: lastgood dashboard)");
   return Status::Ok();
 }

@@ -176,7 +176,11 @@ void Dashboard::Impl::Serve(tcp::socket& socket) {
       }
     } else if (get) {
       auto asset = LoadAsset(assets, path);
-      if (!asset.ok()) {
+      if (!asset.ok() && (path == "/" || path == "/index.html")) {
+        res = Page(req, http::status::not_found,
+                   "The dashboard's files are not built: run `make build` (it writes build/ui "
+                   "beside build/lastgood), or start the controller with --ui-assets DIR.");
+      } else if (!asset.ok()) {
         res = Make(req, http::status::not_found, "not found\n", "text/plain; charset=utf-8");
       } else {
         res = Make(req, http::status::ok, std::move(asset->body), asset->contentType.c_str());

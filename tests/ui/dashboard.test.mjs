@@ -38,7 +38,7 @@ describe('dashboard', { timeout: 120000 }, () => {
         '--param', 'replicas=1']);
       assert.equal(r.code, 0, `apply ${label} failed:\n${r.stdout}\n${r.stderr}\n${lg.log}`);
     }
-    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   });
 
   after(async () => {
