@@ -125,8 +125,11 @@ int RunController(const ControllerOptions& options) {
                                         ui::DashboardOptions{options.ui, options.ui_assets});
     api.Mount("/v1/ui/", [d = dashboard.get()](const ApiRequest& r) { return d->HandleLogins(r); });
     if (auto s = dashboard->Start(); !s.ok()) {
+      if (s.error().code == ErrorCode::kInvalidInput) {
+        Log(s.error().message);
+        return 2;
+      }
       Log(s.error().message + "; serving without the dashboard");
-      if (s.error().code == ErrorCode::kInvalidInput) return 2;
     }
   }
   ApiServer server(&api);
