@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <vector>
 
 #include "ui/assets.h"
 #include "ui/dashboard_impl.h"
@@ -15,6 +16,7 @@ using nlohmann::json;
 namespace {
 
 constexpr char kSamplerName[] = "dashboard:sampler";
+constexpr int kAppListSeconds = 5;  // a new app shows in the charts within this
 
 void Log(const std::string& line) { std::fprintf(stderr, "lastgood serve: %s\n", line.c_str()); }
 
@@ -124,16 +126,22 @@ void Dashboard::Impl::AcceptLoop() {
 }
 
 void Dashboard::Impl::SampleLoop() {
-  // One sample per second per app: what the router measured over the last second.
-  while (SleepUnlessStopping(1000)) {
-    auto apps = api(ApiCall("GET", "/v1/apps", "", kSamplerName, auth::Role::kViewer));
-    if (apps.status != 200) continue;
-    json list = json::parse(apps.body, nullptr, false);
-    if (!list.is_array()) continue;
+  // One sample per second per app: what the router measured over the last second. The list
+  // of apps (a status per app) is read only every kAppListSeconds.
+  std::vector<std::string> apps;
+  for (int tick = 0; SleepUnlessStopping(1000); ++tick) {
+    if (tick % kAppListSeconds == 0) {
+      auto listed = api(ApiCall("GET", "/v1/apps", "", kSamplerName, auth::Role::kViewer));
+      json list = json::parse(listed.status == 200 ? listed.body : "", nullptr, false);
+      if (list.is_array()) {
+        apps.clear();
+        for (const auto& a : list) {
+          if (a.is_object() && a.contains("app") && a["app"].is_string()) apps.push_back(a["app"]);
+        }
+      }
+    }
     const int64_t now = clock->NowMillis();
-    for (const auto& a : list) {
-      if (!a.is_object() || !a.contains("app") || !a["app"].is_string()) continue;
-      const std::string app = a["app"];
+    for (const auto& app : apps) {
       auto traffic = api(ApiCall("GET", "/v1/apps/" + app + "/traffic?window=1s", "", kSamplerName,
                                  auth::Role::kViewer));
       if (traffic.status != 200) continue;
