@@ -3,8 +3,9 @@
 // and at the newest traffic sample, and sends each one that changed:
 //
 //   event: status       the app's status (GET /v1/apps/{app})
-//   event: deployment   the running deployment's record with its operations; the final
-//                       record once more when it has ended
+//   event: deployment   the running deployment's record with its operations as it changes
+//                       and once more when it has ended; when nothing runs, the newest
+//                       record
 //   event: traffic      the newest per-second sample ({"t", "versions"})
 //
 // A comment line every 15 s keeps proxies from closing an idle stream.
@@ -70,6 +71,15 @@ void Dashboard::Impl::StreamEvents(tcp::socket& socket, const std::string& app,
       std::string name;
       if (st.is_object() && st.contains("deployment") && st["deployment"].is_object())
         name = st["deployment"].value("name", "");
+      if (name.empty()) {
+        // Nothing runs: the newest record (which may have begun and ended between two
+        // looks) is the one to show, in its final form.
+        auto newest = api(ApiCall("GET", "/v1/apps/" + app + "/deployments?limit=1", "", actor,
+                                  auth::Role::kViewer));
+        json list = json::parse(newest.status == 200 ? newest.body : "", nullptr, false);
+        if (list.is_array() && !list.empty() && list[0].is_object())
+          name = list[0].value("name", "");
+      }
       if (!name.empty()) running_name = name;
     }
     if (!running_name.empty()) {

@@ -119,7 +119,13 @@ describe('dashboard', { timeout: 120000 }, () => {
     await dialog.getByRole('heading', { name: 'Plan' }).waitFor();
     await page.screenshot({ path: path.join(shots, 'rollback-plan.png') });
     await dialog.getByRole('button', { name: 'Confirm' }).click();
-    await page.getByRole('status').filter({ hasText: 'started deployment' }).waitFor();
+    const started = page.getByRole('status').filter({ hasText: 'started deployment' });
+    await started.waitFor();
+    const name = /started deployment (\S+)\./.exec(await started.innerText())[1];
+    // Live, without a reload: the event stream brings the rollback's record and its steps.
+    const live = page.locator('.deployment-record');
+    await live.filter({ hasText: name }).filter({ hasText: 'Succeeded' }).waitFor({ timeout: 30000 });
+    assert.ok(await live.locator('.steps li').count() > 0);
 
     await page.goto(`${lg.url}/#/history/web`);
     await page.locator('.tl-item').nth(2).waitFor({ timeout: 30000 });

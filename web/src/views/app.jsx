@@ -95,7 +95,7 @@ export function AppView({ app, session }) {
             <h2>Deployment</h2>
             <RunningLine deployment={running} />
             {deployment && (
-              <div aria-live="polite">
+              <div aria-live="polite" class="deployment-record">
                 <p>
                   <a href={`#/history/${enc(app)}/${enc(deployment.name)}`}>{deployment.name}</a>{' '}
                   <Badge word={deployment.state} />{deployment.reason ? ` — ${deployment.reason}` : ''}
