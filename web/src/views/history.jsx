@@ -52,6 +52,7 @@ export function HistoryView({ app, record }) {
                 <span>v{r.version}</span>
                 <span class="chip">{r.kind}</span>
                 <span class={`chip ${r.trigger === 'auto' ? 'auto' : ''}`}>{r.trigger}</span>
+                {r.actor && <span>by {r.actor}</span>}
                 <Badge word={r.state} />
                 <span>{duration(recordDuration(r))}</span>
                 <time dateTime={r.startedAt}>{shortTime(r.startedAt)}</time>
