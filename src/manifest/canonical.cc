@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "manifest/history.h"
+
 namespace lastgood {
 namespace {
 
@@ -296,6 +298,7 @@ std::string ToCanonicalYaml(const Manifest& m) {
   WriteHooks(out, m.hooks);
   WriteSlotsAndSwap(out, m);
   WriteNotifications(out, m.notifications);
+  manifest_internal::WriteHistory(out, m.history);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

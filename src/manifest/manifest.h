@@ -128,6 +128,12 @@ struct SlotOptions {
   bool operator==(const SlotOptions&) const = default;
 };
 
+// `history:` — the retention policy (manifest/history.h, history/retention.h).
+struct HistoryPolicy {
+  int keep = 0;  // ended deployment records kept per app (>= 10); 0: all
+  bool operator==(const HistoryPolicy&) const = default;
+};
+
 // How a swap warms the source's instances up before it switches (App Service's
 // WEBSITE_SWAP_WARMUP_PING_PATH / _STATUSES): GET warmupPath on each until it answers one
 // of warmupStatuses. No path: readiness alone.
@@ -179,6 +185,7 @@ struct Manifest {
   std::map<std::string, SlotOptions> slots;  // by slot name (plain names, not production)
   SwapOptions swap;
   Notifications notifications;
+  HistoryPolicy history;
   bool operator==(const Manifest&) const = default;
 };
 

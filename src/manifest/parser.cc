@@ -5,6 +5,7 @@
 #include "base/names.h"
 #include "manifest/documents.h"
 #include "manifest/field_reader.h"
+#include "manifest/history.h"
 #include "manifest/parameters.h"
 #include "manifest/sections.h"
 
@@ -19,7 +20,7 @@ using manifest_internal::Params;
 const std::vector<std::string> kTopFields = {"app",   "parameters", "run",      "replicas",
                                              "route", "health",     "strategy", "progressDeadline",
                                              "bake",  "rollback",   "hooks",    "notifications",
-                                             "slots", "swap"};
+                                             "slots", "swap",       "history"};
 
 constexpr char kCommandExample[] = "command: [\"./bin/web\", \"--port\", \"${PORT}\"]";
 
@@ -198,6 +199,7 @@ Result<ParsedManifest> ReadManifest(const YAML::Node& root, const Params& given)
   if (auto v = top.Get("notifications")) {
     LG_MANIFEST_ASSIGN(m.notifications, manifest_internal::ReadNotifications(r, *v));
   }
+  if (auto v = top.Get("history")) LG_MANIFEST_ASSIGN(m.history, manifest_internal::ReadHistory(r, *v));
   return out;
 }
 

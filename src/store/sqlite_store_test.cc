@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "history/reasons.h"
+#include "store/retention.h"
 #include "store/sqlite/schema.h"
 #include "store/store.h"
 
@@ -633,6 +634,32 @@ TEST_F(SqliteStoreTest, PruningDeletesEndedRecordsWithOperationsButNeverARunning
   EXPECT_EQ(*pruned, 1);
   EXPECT_EQ(store_->GetDeployment("web", "old").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(Sql(path_, "SELECT count(*) FROM operations"), "0");
+}
+
+TEST_F(SqliteStoreTest, RetentionKeepsNewestRecordsTheRunningVersionAndTheLastGood) {
+  for (int v = 1; v <= 12; ++v) {
+    ASSERT_TRUE(store_->AddVersion(V("web")).ok());
+    Deployment d = D("web", v, DeploymentState::kRunning, "deploy-" + std::to_string(v));
+    ASSERT_TRUE(store_->CreateDeployment(d).ok());
+    d.state = DeploymentState::kSucceeded;
+    ASSERT_TRUE(store_->UpdateDeployment(d).ok());
+  }
+  SlotRecord production;
+  production.app = "web";
+  production.slot = "production";
+  production.version = 3;  // rolled back to v3 long ago, say
+  ASSERT_TRUE(store_->SetSlot(production).ok());
+
+  auto pruned = ApplyRetention(*store_, "web", 10);
+  ASSERT_TRUE(pruned.ok()) << pruned.error().message;
+  EXPECT_EQ(*pruned, 2);
+  EXPECT_EQ(store_->ListDeployments("web", 0)->size(), 10u);
+  EXPECT_FALSE(store_->GetDeployment("web", "deploy-1").ok());
+  EXPECT_FALSE(store_->GetDeployment("web", "deploy-2").ok());
+  EXPECT_TRUE(store_->GetDeployment("web", "deploy-3").ok()) << "its version runs";
+  EXPECT_EQ(store_->ListVersions("web")->size(), 12u) << "versions are never pruned";
+  EXPECT_EQ(*ApplyRetention(*store_, "web", 10), 0);
+  EXPECT_EQ(*ApplyRetention(*store_, "web", 0), 0);
 }
 
 // Not a fixture test: these files are not lastgood stores to begin with.
