@@ -137,6 +137,15 @@ int RunController(const ControllerOptions& options) {
     Log(s.error().message);
     return 5;
   }
+  if (!options.listen.empty()) {
+    auto s = server.ListenTcp({options.listen, options.tlsCert, options.tlsKey});
+    if (!s.ok()) {
+      Log(s.error().message);
+      return s.error().code == ErrorCode::kInvalidInput ? 2 : 5;
+    }
+    Log(std::string("serving the API on ") + (options.tlsCert.empty() ? "http://" : "https://") +
+        server.TcpAddress() + " (bearer tokens required)");
+  }
   Log("controller pid " + std::to_string(::getpid()) + " serving " + home + "/api.sock");
   std::thread signals([&] {
     int sig = 0;

@@ -12,13 +12,19 @@ struct ControllerOptions {
   bool router = true;  // start and drive the router; false: instances on their own ports
   std::string ui = "127.0.0.1:7071";  // the dashboard's address (ui/dashboard.h); "off": none
   std::string ui_assets;              // the dashboard's files; "" = "ui" beside the binary
+  // `--listen`: also serve the API on this TCP address, bearer tokens required (issue 5);
+  // "" = unix socket only. With tlsCert and tlsKey, TLS only (api/server.h).
+  std::string listen;
+  std::string tlsCert;
+  std::string tlsKey;
 };
 
 // How often the controller checks that the router answers, and does its upkeep.
 inline constexpr int kControllerTickMillis = 500;
 
-// Returns the process exit code: 0 after a clean stop; 3 if another controller runs with
-// this home; 5 if the store or the socket cannot be opened.
+// Returns the process exit code: 0 after a clean stop; 2 for bad --listen/--tls-* values
+// (address, a cert without a key, files that do not load); 3 if another controller runs
+// with this home; 5 if the store or a socket cannot be opened.
 int RunController(const ControllerOptions& options);
 
 // Takes the exclusive lock that a controller holds on "<home>/controller.lock" for its

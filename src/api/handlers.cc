@@ -82,7 +82,7 @@ Result<std::optional<T>> Field(const json& j, const std::string& name) {
 
 }  // namespace
 
-ApiResponse Api::Handle(const ApiRequest& req) {
+ApiResponse Api::Route(const ApiRequest& req) {
   for (const auto& [prefix, handler] : mounts_) {
     if (req.target.rfind(prefix, 0) == 0) return handler(req);
   }

@@ -15,6 +15,15 @@
 //   POST /v1/apps/{app}/rollback                {to, force, whatIf, slot}
 //   POST /v1/apps/{app}/rollforward             {to, force, whatIf, slot}
 //   POST /v1/apps/{app}/promote                 {version, whatIf}
+//   GET  /v1/tokens                              admin (api/tokens.cc); never the secrets
+//   POST /v1/tokens                              {name, role} → the token, shown once
+//   DELETE /v1/tokens/{name}                     revoke
+//   GET  /v1/audit?app=&limit=N                  newest first (api/audit.cc)
+//
+// Access (api/access.cc): a request over TCP carries a bearer token; a missing, wrong or
+// revoked one gets 401 {"error":"unauthorized"} and nothing else; a role too low for the
+// route (auth::Allows) gets 403. Every mutation and every refused attempt (401, 403, 400)
+// is appended to the audit with who, from where, what and the result.
 //
 // Bodies are JSON objects; unknown fields, wrong types and oversized bodies are refused
 // with 400 and change nothing. Thread-safe (the engine and store are).
@@ -25,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/auth.h"
 #include "engine/engine.h"
 #include "store/store.h"
 
@@ -39,7 +49,12 @@ struct ApiRequest {
   std::string method;  // "GET", "POST"
   std::string target;  // path and query: "/v1/apps/web/deployments?limit=5"
   std::string body;
-  std::string actor;  // who asks: "local:root", a token's name
+  std::string actor;  // who asks: "local:root", "token:ci-bot" (= principal.name once known)
+  // Set by the transport: the unix socket's peer (the local admin), or for TCP only `from`
+  // (the peer's address), the role and name coming from `bearer`.
+  auth::Principal principal;
+  bool needsToken = false;  // TCP: authenticate `bearer` first
+  std::string bearer;       // the token of "Authorization: Bearer …"; never logged or audited
 };
 
 struct ApiResponse {
@@ -50,6 +65,7 @@ struct ApiResponse {
 class Api {
  public:
   Api(Engine* engine, Store* store) : engine_(engine), store_(store) {}
+  // Authenticates and authorizes the request, routes it and audits it (api/access.cc).
   ApiResponse Handle(const ApiRequest& request);
   // Serves the targets under `prefix` (e.g. "/v1/ui/") with `handler`, after the same
   // checks as every route: how a module above api (the dashboard) adds its routes.
@@ -59,6 +75,11 @@ class Api {
   }
 
  private:
+  // The routes of the domain (handlers.cc); the caller is already allowed.
+  ApiResponse Route(const ApiRequest& request);
+  ApiResponse Tokens(const ApiRequest& request);  // api/tokens.cc
+  ApiResponse Audit(const ApiRequest& request);   // api/audit.cc
+
   Engine* engine_;
   Store* store_;
   std::vector<std::pair<std::string, std::function<ApiResponse(const ApiRequest&)>>> mounts_;

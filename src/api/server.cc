@@ -1,17 +1,15 @@
 #include "api/server.h"
 
-#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <filesystem>
-#include <thread>
 
 #include "api/json.h"
+#include "api/server_impl.h"
 
 namespace lastgood {
 
@@ -20,39 +18,34 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using local = asio::local::stream_protocol;
 
-struct ApiServer::Impl {
-  Api* api;
-  asio::io_context io;
-  std::unique_ptr<local::acceptor> acceptor;
-  std::string path;
-  std::atomic<bool> stopping{false};
-  std::mutex mu;
-  std::condition_variable idle;
-  int connections = 0;  // GUARDED_BY(mu)
-
-  void Serve(local::socket socket);
-};
-
 namespace {
 
-// "local:<user>" for the peer of a unix socket, from its credentials.
-std::string PeerActor(local::socket& socket) {
+// The unix socket's peer is the local admin, named after its uid (SO_PEERCRED).
+auth::Principal PeerPrincipal(local::socket& socket) {
   struct ucred cred {};
   socklen_t len = sizeof cred;
   if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
-    return "local:unknown";
-  struct passwd pw {};
-  struct passwd* found = nullptr;
-  char buf[1024];
-  if (getpwuid_r(cred.uid, &pw, buf, sizeof buf, &found) == 0 && found)
-    return std::string("local:") + found->pw_name;
-  return "local:uid" + std::to_string(cred.uid);
+    return {"local:unknown", auth::Role::kAdmin, "unix"};
+  return auth::LocalAdmin(cred.uid);
 }
 
 }  // namespace
 
+bool ApiServer::Impl::Enter() {
+  std::lock_guard lock(mu);
+  if (connections >= kMaxApiConnections) return false;
+  ++connections;
+  return true;
+}
+
+void ApiServer::Impl::Leave() {
+  std::lock_guard lock(mu);
+  --connections;
+  idle.notify_all();
+}
+
 void ApiServer::Impl::Serve(local::socket socket) {
-  const std::string actor = PeerActor(socket);
+  const auth::Principal peer = PeerPrincipal(socket);
   // An idle keep-alive client must not hold the connection (and a shutdown) forever.
   struct timeval tv {
     5, 0
@@ -67,7 +60,8 @@ void ApiServer::Impl::Serve(local::socket socket) {
     http::read(socket, buffer, parser, ec);
     if (ec) break;
     auto& req = parser.get();
-    ApiRequest in{std::string(req.method_string()), std::string(req.target()), req.body(), actor};
+    ApiRequest in{std::string(req.method_string()), std::string(req.target()), req.body(),
+                  peer.name, peer};
     ApiResponse out = api->Handle(in);
     http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
     res.set(http::field::content_type, "application/json");
@@ -110,34 +104,37 @@ Status ApiServer::Listen(const std::string& path) {
 }
 
 void ApiServer::Run() {
+  std::thread tcp;
+  if (impl_->tcp_acceptor) tcp = std::thread([impl = impl_.get()] { impl->RunTcp(); });
   while (!impl_->stopping) {
     local::socket socket(impl_->io);
     beast::error_code ec;
     impl_->acceptor->accept(socket, ec);
     if (impl_->stopping) break;
     if (ec) continue;
-    std::unique_lock lock(impl_->mu);
-    if (impl_->connections >= kMaxApiConnections) continue;  // closes the socket
-    ++impl_->connections;
-    lock.unlock();
+    if (!impl_->Enter()) continue;  // closes the socket
     std::thread([impl = impl_.get(), s = std::move(socket)]() mutable {
       impl->Serve(std::move(s));
-      std::lock_guard guard(impl->mu);
-      --impl->connections;
-      impl->idle.notify_all();
+      impl->Leave();
     }).detach();
   }
+  if (tcp.joinable()) tcp.join();
 }
 
 void ApiServer::Stop() {
   if (!impl_ || impl_->stopping.exchange(true)) return;
+  beast::error_code ec;
+  // Wake the blocking accepts: shutdown on a listening fd makes accept return.
   if (impl_->acceptor) {
-    beast::error_code ec;
-    // Wake the blocking accept: shutdown on the listening fd makes accept return.
     ::shutdown(impl_->acceptor->native_handle(), SHUT_RDWR);
     impl_->acceptor->close(ec);
   }
+  if (impl_->tcp_acceptor) {
+    ::shutdown(impl_->tcp_acceptor->native_handle(), SHUT_RDWR);
+    impl_->tcp_acceptor->close(ec);
+  }
   std::unique_lock lock(impl_->mu);
+  for (asio::io_context* session : impl_->tcp_sessions) session->stop();
   impl_->idle.wait_for(lock, std::chrono::seconds(35), [&] { return impl_->connections == 0; });
   std::error_code fec;
   if (!impl_->path.empty()) std::filesystem::remove(impl_->path, fec);

@@ -1,15 +1,79 @@
 #include "cli/client.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 namespace lastgood::cli {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using local = asio::local::stream_protocol;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr size_t kMaxResponseBody = 256 << 20;
+
+struct ServerUrl {
+  bool tls = false;
+  std::string host;
+  std::string port;
+};
+
+Result<ServerUrl> ParseServerUrl(const std::string& url) {
+  ServerUrl out;
+  std::string rest;
+  if (url.rfind("https://", 0) == 0) {
+    out.tls = true;
+    rest = url.substr(8);
+  } else if (url.rfind("http://", 0) == 0) {
+    rest = url.substr(7);
+  } else {
+    return Error::InvalidInput(
+        "--server " + url + ": give a URL such as https://host:7443 or http://127.0.0.1:7443",
+        "server");
+  }
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  if (rest.empty() || rest.find('/') != std::string::npos)
+    return Error::InvalidInput("--server " + url + ": expected scheme://host[:port]", "server");
+  size_t colon = rest.rfind(':');
+  bool v6 = rest.front() == '[';
+  if (colon != std::string::npos && (!v6 || rest[colon - 1] == ']')) {
+    out.host = rest.substr(0, colon);
+    out.port = rest.substr(colon + 1);
+  } else {
+    out.host = rest;
+    out.port = out.tls ? "443" : "80";
+  }
+  if (out.host.size() > 2 && out.host.front() == '[')
+    out.host = out.host.substr(1, out.host.size() - 2);
+  return out;
+}
+
+// Sends `req` and reads the response over any connected stream.
+template <typename Stream>
+Result<http::response<http::string_body>> Exchange(Stream& stream,
+                                                   http::request<http::string_body>& req,
+                                                   const std::string& where) {
+  beast::error_code ec;
+  http::write(stream, req, ec);
+  if (ec)
+    return Error::Unavailable("sending to the controller at " + where + " failed: " + ec.message());
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kMaxResponseBody);
+  http::read(stream, buffer, parser, ec);
+  if (ec)
+    return Error::Unavailable("the controller at " + where + " did not answer: " + ec.message());
+  return parser.release();
+}
+
+}  // namespace
 
 Result<nlohmann::json> ApiClient::Get(const std::string& target) { return Call("GET", target, ""); }
 
@@ -17,39 +81,104 @@ Result<nlohmann::json> ApiClient::Post(const std::string& target, const nlohmann
   return Call("POST", target, body.dump());
 }
 
+Result<nlohmann::json> ApiClient::Delete(const std::string& target) {
+  return Call("DELETE", target, "");
+}
+
 Result<nlohmann::json> ApiClient::Call(const std::string& method, const std::string& target,
                                        const std::string& body) {
-  asio::io_context io;
-  local::socket socket(io);
-  beast::error_code ec;
-  socket.connect(local::endpoint(socket_path_), ec);
-  if (ec) {
-    return Error::Unavailable("cannot reach the controller at " + socket_path_ + ": " +
-                              ec.message() + "; start it with `lastgood serve` (same --home)");
-  }
+  const Connection& c = connection_;
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "lastgood");
   req.set(http::field::content_type, "application/json");
   req.keep_alive(false);
   req.body() = body;
   req.prepare_payload();
-  http::write(socket, req, ec);
-  if (ec) return Error::Unavailable("sending to the controller failed: " + ec.message());
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(256 << 20);
-  http::read(socket, buffer, parser, ec);
-  if (ec) return Error::Unavailable("the controller did not answer: " + ec.message());
-  auto& res = parser.get();
-  auto j = nlohmann::json::parse(res.body(), nullptr, false);
+
+  asio::io_context io;
+  beast::error_code ec;
+  Result<http::response<http::string_body>> res = Error::Internal("no response");
+  std::string where = c.server.empty() ? c.socketPath : c.server;
+  if (c.server.empty()) {
+    local::socket socket(io);
+    socket.connect(local::endpoint(c.socketPath), ec);
+    if (ec) {
+      return Error::Unavailable("cannot reach the controller at " + c.socketPath + ": " +
+                                ec.message() + "; start it with `lastgood serve` (same --home)");
+    }
+    res = Exchange(socket, req, where);
+  } else {
+    auto url = ParseServerUrl(c.server);
+    if (!url.ok()) return url.error();
+    if (!c.problem.empty()) return Error::Unavailable(c.problem);
+    if (c.token.empty()) {
+      return Error::Unavailable("no token for " + c.server +
+                                ": set LASTGOOD_TOKEN or --token-file (docs/security.md)");
+    }
+    req.set(http::field::authorization, "Bearer " + c.token);
+    req.set(http::field::host, url->host);
+    tcp::resolver resolver(io);
+    auto endpoints = resolver.resolve(url->host, url->port, ec);
+    auto unreachable = [&](const std::string& what) {
+      return Error::Unavailable("cannot reach the controller at " + c.server + ": " + what);
+    };
+    if (ec) return unreachable(ec.message());
+    if (!url->tls) {
+      tcp::socket socket(io);
+      asio::connect(socket, endpoints, ec);
+      if (ec) return unreachable(ec.message());
+      res = Exchange(socket, req, where);
+    } else {
+      ssl::context ctx(ssl::context::tls_client);
+      ctx.set_options(ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+      if (!c.cacert.empty()) {
+        ctx.load_verify_file(c.cacert, ec);
+        if (ec) {
+          return Error::InvalidInput(
+              "--cacert " + c.cacert + ": cannot load PEM certificates (" + ec.message() + ")",
+              "cacert");
+        }
+      } else {
+        ctx.set_default_verify_paths(ec);
+      }
+      ctx.set_verify_mode(ssl::verify_peer);
+      ctx.set_verify_callback(ssl::host_name_verification(url->host));
+      beast::ssl_stream<tcp::socket> stream(io, ctx);
+      asio::ip::make_address(url->host, ec);
+      if (ec) SSL_set_tlsext_host_name(stream.native_handle(), url->host.c_str());
+      ec.clear();
+      asio::connect(stream.next_layer(), endpoints, ec);
+      if (ec) return unreachable(ec.message());
+      stream.handshake(ssl::stream_base::client, ec);
+      if (ec) {
+        return unreachable("TLS handshake failed (" + ec.message() +
+                           "); is the certificate trusted (--cacert) and for this host name?");
+      }
+      res = Exchange(stream, req, where);
+      stream.shutdown(ec);
+    }
+  }
+  if (!res.ok()) return res.error();
+  int status = res->result_int();
+  if (status == 401) {
+    return Error::Unavailable("the controller at " + where +
+                              " refused the token (401 unauthorized): it is missing, wrong or "
+                              "revoked; check LASTGOOD_TOKEN or --token-file");
+  }
+  auto j = nlohmann::json::parse(res->body(), nullptr, false);
   if (j.is_discarded()) return Error::Internal("the controller sent a response that is not JSON");
-  if (res.result_int() >= 400) {
-    const auto& e = j.contains("error") ? j["error"] : nlohmann::json::object();
+  if (status >= 400) {
+    const auto& e =
+        j.contains("error") && j["error"].is_object() ? j["error"] : nlohmann::json::object();
     Error err;
     err.code = ErrorCodeFromName(e.value("code", "internal"));
-    err.message = e.value("message", "the controller answered " + std::to_string(res.result_int()));
+    err.message = e.value("message", "the controller answered " + std::to_string(status));
     err.field = e.value("field", "");
     err.line = e.value("line", 0);
+    if (status == 403) {
+      err.code = ErrorCode::kUnavailable;
+      err.message = "forbidden (403): " + err.message + "; ask an admin for a token with that role";
+    }
     return err;
   }
   return j;

@@ -1,6 +1,9 @@
-// ApiClient: the CLI's connection to the controller's /v1 API over the unix socket
-// "<home>/api.sock". A call returns the response's JSON, or the API's error as an Error
-// (its code picks the exit code). Not thread-safe; one per command.
+// ApiClient: the CLI's connection to the controller's /v1 API, over the unix socket
+// "<home>/api.sock" (the caller is the local admin) or, with a server URL, over TCP or TLS
+// with a bearer token (docs/security.md). A call returns the response's JSON, or the API's
+// error as an Error (its code picks the exit code). A 401 or 403 is Unavailable (exit 5,
+// "cannot reach or authenticate to the controller", DESIGN.md section 5) with a message
+// saying what to do. Not thread-safe; one per command.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -10,17 +13,27 @@
 
 namespace lastgood::cli {
 
+struct Connection {
+  std::string socketPath;  // used when `server` is empty
+  std::string server;      // "https://host:port" or "http://host:port"; "" = unix socket
+  std::string token;       // the bearer token for `server`; never printed
+  std::string cacert;      // PEM file of the CA(s) to trust for https; "" = the system's
+  std::string problem;     // why there is no token (an unreadable --token-file), or ""
+};
+
 class ApiClient {
  public:
-  explicit ApiClient(std::string socket_path) : socket_path_(std::move(socket_path)) {}
+  explicit ApiClient(std::string socket_path) { connection_.socketPath = std::move(socket_path); }
+  explicit ApiClient(Connection connection) : connection_(std::move(connection)) {}
 
   Result<nlohmann::json> Get(const std::string& target);
   Result<nlohmann::json> Post(const std::string& target, const nlohmann::json& body);
+  Result<nlohmann::json> Delete(const std::string& target);
 
  private:
   Result<nlohmann::json> Call(const std::string& method, const std::string& target,
                               const std::string& body);
-  std::string socket_path_;
+  Connection connection_;
 };
 
 // Percent-encodes a path segment or query value.

@@ -19,6 +19,12 @@ int Main(int argc, char** argv) {
                  "state directory (default $LASTGOOD_HOME, else "
                  "$XDG_STATE_HOME/lastgood, else ~/.local/state/lastgood)")
       ->envname("LASTGOOD_HOME");
+  app.add_option("--server", g.server,
+                 "a controller over TCP: https://HOST:PORT (token from LASTGOOD_TOKEN or "
+                 "--token-file)")
+      ->envname("LASTGOOD_SERVER");
+  app.add_option("--token-file", g.tokenFile, "file holding the bearer token for --server");
+  app.add_option("--cacert", g.cacert, "PEM file of the CA that signed the server's certificate");
   app.add_option("-o,--output", g.output, "output format: json")
       ->check(CLI::IsMember({"json", "text"}));
   // Global options are accepted after the verb too ("lastgood history web -o json"); this
@@ -33,6 +39,8 @@ int Main(int argc, char** argv) {
   AddVersionVerbs(app, g, &exit_code);
   AddStatusVerbs(app, g, &exit_code);
   AddBackupVerbs(app, g, &exit_code);
+  AddTokenVerbs(app, g, &exit_code);
+  AddAuditVerb(app, g, &exit_code);
   AddDashboard(app, g, &exit_code);
   try {
     app.parse(argc, argv);

@@ -1,6 +1,9 @@
 #include "cli/output.h"
 
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 #include "api/controller.h"
@@ -9,7 +12,20 @@ namespace lastgood::cli {
 
 std::string Globals::Home() const { return ResolveHome(home); }
 
-ApiClient Globals::Client() const { return ApiClient(Home() + "/api.sock"); }
+ApiClient Globals::Client() const {
+  Connection c{Home() + "/api.sock", server, "", cacert, ""};
+  if (server.empty()) return ApiClient(c);
+  if (!tokenFile.empty()) {
+    std::ifstream in(tokenFile);
+    std::getline(in, c.token);
+    if (!in && c.token.empty()) c.problem = "cannot read the token file " + tokenFile;
+    while (!c.token.empty() && std::isspace(static_cast<unsigned char>(c.token.back())))
+      c.token.pop_back();
+  } else if (const char* t = std::getenv("LASTGOOD_TOKEN"); t != nullptr) {
+    c.token = t;
+  }
+  return ApiClient(c);
+}
 
 int Fail(const Globals& g, const Error& e) {
   if (g.json()) {

@@ -14,6 +14,11 @@ namespace lastgood::cli {
 struct Globals {
   std::string home;    // --home (resolved with LASTGOOD_HOME etc. by Home())
   std::string output;  // "" (text) or "json"
+  // A controller over TCP (docs/security.md): --server / LASTGOOD_SERVER; the token comes
+  // from --token-file, else LASTGOOD_TOKEN (never a flag: argv shows in `ps`).
+  std::string server;
+  std::string tokenFile;
+  std::string cacert;
   bool json() const { return output == "json"; }
   std::string Home() const;
   ApiClient Client() const;

@@ -15,8 +15,19 @@ void AddServe(CLI::App& app, Globals& g, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--ui-assets", *ui_assets,
                   "the dashboard's built files (default: ui/ beside the binary)");
-  cmd->callback([&g, exit_code, no_router, ui, ui_assets] {
-    *exit_code = RunController({g.Home(), !*no_router, *ui, *ui_assets});
+  auto tcp = std::make_shared<ControllerOptions>();
+  cmd->add_option("--listen", tcp->listen,
+                  "also serve the API on this TCP address HOST:PORT, bearer tokens required "
+                  "(docs/security.md)");
+  cmd->add_option("--tls-cert", tcp->tlsCert, "PEM certificate chain: --listen speaks TLS only");
+  cmd->add_option("--tls-key", tcp->tlsKey, "PEM private key of --tls-cert");
+  cmd->callback([&g, exit_code, no_router, ui, ui_assets, tcp] {
+    ControllerOptions options = *tcp;
+    options.home = g.Home();
+    options.router = !*no_router;
+    options.ui = *ui;
+    options.ui_assets = *ui_assets;
+    *exit_code = RunController(options);
   });
 }
 

@@ -16,6 +16,8 @@ void AddHistoryVerbs(CLI::App& app, Globals& g, int* exit_code);  // history, de
 void AddVersionVerbs(CLI::App& app, Globals& g, int* exit_code);  // versions, show, diff
 void AddStatusVerbs(CLI::App& app, Globals& g, int* exit_code);   // status, apps
 void AddBackupVerbs(CLI::App& app, Globals& g, int* exit_code);   // backup, restore
+void AddTokenVerbs(CLI::App& app, Globals& g, int* exit_code);    // token create|list|revoke
+void AddAuditVerb(CLI::App& app, Globals& g, int* exit_code);     // audit
 void AddDashboard(CLI::App& app, Globals& g, int* exit_code);     // dashboard (web login)
 
 // Follows a deployment until it ends, printing one line per step as it happens (text), and

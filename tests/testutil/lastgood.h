@@ -193,10 +193,16 @@ class Lastgood {
     last_ = Cli(std::move(args), timeout);
     return *this;
   }
+  // Extra flags for `lastgood serve` (e.g. --listen), from the next StartController on.
+  Lastgood& ServeArgs(std::vector<std::string> args) {
+    serve_args_ = std::move(args);
+    return *this;
+  }
   // Starts `lastgood serve` and waits until its API answers.
   Lastgood& StartController() {
     ProcessOptions o;
     o.argv = {kLastgoodBinary, "serve"};
+    o.argv.insert(o.argv.end(), serve_args_.begin(), serve_args_.end());
     o.env = {{"LASTGOOD_HOME", home_}};
     o.stdout_path = home_ + "/serve.out";
     o.stderr_path = home_ + "/serve.err." + std::to_string(++serve_runs_);
@@ -423,6 +429,7 @@ class Lastgood {
   CliResult last_;
   int cli_runs_ = 0;
   int serve_runs_ = 0;
+  std::vector<std::string> serve_args_;
 };
 
 }  // namespace lastgood::testutil

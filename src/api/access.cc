@@ -1,0 +1,179 @@
+// Api::Handle: the gate in front of the routes. It authenticates a TCP caller's bearer
+// token, checks the role against the route (auth::Allows), routes, and appends every
+// mutation and every refused attempt to the audit. A token never reaches the audit, a log
+// or a response other than the one that created it.
+#include <cstdio>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "api/handlers.h"
+#include "api/json.h"
+#include "base/clock.h"
+
+namespace lastgood {
+namespace {
+
+using nlohmann::json;
+
+// The 401 body says nothing about why: a prober learns nothing from it.
+constexpr char kUnauthorizedBody[] = R"({"error":"unauthorized"})";
+// A token's last use is written at most this often, not on every request.
+constexpr int64_t kTouchIntervalMillis = 60'000;
+// Audit messages are outcomes, not documents.
+constexpr size_t kMaxAuditMessage = 300;
+
+// A flood of unauthenticated requests must not turn into a flood of synced writes: at most
+// this many 401s a second are audited one by one; the next audited one counts the rest.
+constexpr int kMaxUnauthorizedAuditsPerSecond = 20;
+
+// Whether this 401 gets its own audit line; *skipped receives how many did not since.
+bool AdmitUnauthorizedAudit(int64_t now, int64_t* skipped) {
+  static std::mutex mu;
+  static int64_t second = 0, in_second = 0, dropped = 0;
+  std::lock_guard lock(mu);
+  if (now / 1000 != second) {
+    second = now / 1000;
+    in_second = 0;
+  }
+  if (++in_second > kMaxUnauthorizedAuditsPerSecond) {
+    ++dropped;
+    return false;
+  }
+  *skipped = dropped;
+  dropped = 0;
+  return true;
+}
+
+std::string PathOf(const std::string& target) { return target.substr(0, target.find('?')); }
+
+bool IsRead(const std::string& method) { return method == "GET" || method == "HEAD"; }
+
+// "web" for /v1/apps/web/…, else "".
+std::string AppOfPath(const std::string& path) {
+  constexpr std::string_view kApps = "/v1/apps/";
+  if (path.compare(0, kApps.size(), kApps) != 0) return "";
+  std::string rest = path.substr(kApps.size());
+  return rest.substr(0, rest.find('/'));
+}
+
+std::string Clip(std::string s) {
+  if (s.size() > kMaxAuditMessage) s = s.substr(0, kMaxAuditMessage) + "…";
+  return s;
+}
+
+// The outcome of a routed request in words, from its response: the error's message, or
+// what was started. Token routes name the token, never its secret.
+std::string AuditOutcome(const std::string& path, const ApiResponse& res) {
+  json j = json::parse(res.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return "";
+  if (res.status >= 400) {
+    if (j.contains("error") && j["error"].is_object())
+      return j["error"].value("message", std::string());
+    return "";
+  }
+  if (path.rfind("/v1/tokens", 0) == 0) {
+    std::string name = j.value("name", std::string());
+    if (j.contains("token")) return "created token " + name + " with role " + j.value("role", "");
+    return "revoked token " + name;
+  }
+  std::string out;
+  if (j.contains("deployment") && j["deployment"].is_string()) {
+    out = "deployment " + j["deployment"].get<std::string>();
+    if (j.contains("version") && j["version"].is_number())
+      out += " of version " + std::to_string(j["version"].get<int>());
+  }
+  if (j.contains("message") && j["message"].is_string() && !j["message"].get<std::string>().empty())
+    out += (out.empty() ? "" : ": ") + j["message"].get<std::string>();
+  if (j.value("whatIf", false)) out = "what-if" + (out.empty() ? "" : ": " + out);
+  return out;
+}
+
+}  // namespace
+
+ApiResponse Api::Handle(const ApiRequest& in) {
+  ApiRequest req = in;
+  req.bearer.clear();
+  const std::string path = PathOf(req.target);
+  const int64_t now = Clock::Real()->NowMillis();
+  AuditEntry entry{0, now, "", req.principal.from, req.method + " " + path, AppOfPath(path), 0, ""};
+  auto audit = [&](int status, const std::string& message) {
+    entry.status = status;
+    entry.message = Clip(message);
+    if (auto id = store_->AppendAudit(entry); !id.ok()) {
+      // The action's outcome stands; losing its audit line must at least be visible.
+      std::fprintf(stderr, "lastgood serve: cannot append to the audit (%s): %s\n",
+                   entry.action.c_str(), id.error().message.c_str());
+    }
+  };
+
+  if (in.needsToken) {
+    std::string why;
+    std::optional<auth::Principal> who;
+    if (in.bearer.empty()) {
+      why = "no bearer token";
+    } else if (!auth::LooksLikeToken(in.bearer)) {
+      why = "malformed bearer token";
+    } else {
+      // Looked up by its SHA-256, so the lookup's timing says nothing about the token; the
+      // found hash is compared again in constant time all the same.
+      std::string hash = auth::TokenHash(in.bearer);
+      auto found = store_->FindToken(hash);
+      if (!found.ok()) return {HttpStatusFor(found.error().code), ErrorJson(found.error()).dump()};
+      auto role =
+          *found ? auth::ParseRole((*found)->role) : Result<auth::Role>(Error::Internal(""));
+      if (!*found || !auth::ConstantTimeEquals((*found)->hash, hash) || !role.ok()) {
+        why = "unknown bearer token";
+      } else if ((*found)->revokedAt != 0) {
+        entry.actor = "token:" + (*found)->name;
+        why = "revoked token";
+      } else {
+        who = auth::Principal{"token:" + (*found)->name, *role, in.principal.from};
+        if (now - (*found)->lastUsedAt >= kTouchIntervalMillis)
+          (void)store_->TouchToken((*found)->name, now);
+      }
+    }
+    if (!who) {
+      if (entry.actor.empty()) entry.actor = "anonymous";
+      int64_t skipped = 0;
+      if (AdmitUnauthorizedAudit(now, &skipped)) {
+        audit(401, "unauthorized: " + why +
+                       (skipped ? " (" + std::to_string(skipped) +
+                                      " more unauthorized requests were not audited one by one)"
+                                : ""));
+      }
+      return {401, kUnauthorizedBody};
+    }
+    req.principal = *who;
+  }
+  req.actor = req.principal.name;
+  entry.actor = req.principal.name;
+
+  if (!auth::Allows(req.principal.role, req.method, path)) {
+    std::string message = std::string("role ") + auth::RoleName(req.principal.role) + " may not " +
+                          req.method + " " + path + "; it needs role " +
+                          auth::RoleName(auth::Required(req.method, path));
+    audit(403, "forbidden: " + message);
+    return {403, json{{"error", {{"code", "forbidden"}, {"message", message}}}}.dump()};
+  }
+
+  ApiResponse res;
+  if (path == "/v1/tokens" || path.rfind("/v1/tokens/", 0) == 0) {
+    res = Tokens(req);
+  } else if (path == "/v1/audit") {
+    res = Audit(req);
+  } else {
+    res = Route(req);
+  }
+  if (!IsRead(req.method) || res.status == 400 || res.status == 413) {
+    if (entry.app.empty() && res.status < 400) {
+      // POST /v1/apply names its app in the outcome.
+      json j = json::parse(res.body, nullptr, false);
+      if (j.is_object() && j.contains("app") && j["app"].is_string()) entry.app = j["app"];
+    }
+    audit(res.status, AuditOutcome(path, res));
+  }
+  return res;
+}
+
+}  // namespace lastgood

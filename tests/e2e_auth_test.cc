@@ -1,0 +1,250 @@
+// End-to-end: authentication, roles and audit on the TCP API (issue 5, items 3 and 4). A
+// real controller serves `--listen 127.0.0.1:0`; tokens are made with the CLI over the unix
+// socket (the local admin); the CLI then talks to the TCP address with LASTGOOD_SERVER and
+// LASTGOOD_TOKEN, as a CI job would.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "testutil/http.h"
+#include "testutil/lastgood.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using lastgood::testutil::HttpGet;
+using lastgood::testutil::Lastgood;
+using lastgood::testutil::Process;
+using lastgood::testutil::ProcessOptions;
+using lastgood::testutil::ReadFile;
+using lastgood::testutil::SampleApp;
+using lastgood::testutil::WaitUntil;
+
+// The TCP address the controller logged: "serving the API on http://127.0.0.1:PORT".
+std::string ServedUrl(const Lastgood& lg) {
+  std::string url;
+  WaitUntil(
+      [&] {
+        for (const auto& e : std::filesystem::directory_iterator(lg.home())) {
+          std::string text = ReadFile(e.path().string());
+          std::smatch m;
+          if (e.path().filename().string().rfind("serve.err", 0) == 0 &&
+              std::regex_search(text, m, std::regex("serving the API on (https?://[0-9.:]+)"))) {
+            url = m[1];
+          }
+        }
+        return !url.empty();
+      },
+      5s, 20ms);
+  return url;
+}
+
+int PortOf(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
+
+struct Run {
+  int code = -1;
+  std::string out, err;
+};
+
+// `lastgood args...` against `server` with `token` in LASTGOOD_TOKEN ("" = unset).
+Run Remote(const Lastgood& lg, const std::string& server, const std::string& token,
+           std::vector<std::string> args) {
+  ProcessOptions o;
+  o.argv = {lastgood::testutil::kLastgoodBinary};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.env = {{"LASTGOOD_HOME", lg.home() + "/elsewhere"}, {"LASTGOOD_SERVER", server}};
+  if (token.empty()) {
+    o.unset_env = {"LASTGOOD_TOKEN"};
+  } else {
+    o.env["LASTGOOD_TOKEN"] = token;
+  }
+  static int n = 0;
+  std::string base = lg.home() + "/remote." + std::to_string(++n);
+  o.stdout_path = base + ".out";
+  o.stderr_path = base + ".err";
+  Process p(o);
+  Run r;
+  auto st = p.Wait(20s);
+  if (st && st->exited()) r.code = st->code;
+  r.out = ReadFile(o.stdout_path);
+  r.err = ReadFile(o.stderr_path);
+  return r;
+}
+
+std::string MakeToken(Lastgood& lg, const std::string& name, const std::string& role) {
+  lg.Run({"token", "create", "--name", name, "--role", role}).ExitCode(0);
+  std::string token = lg.last().out;
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  EXPECT_EQ(token.rfind("lgt_", 0), 0u) << token;
+  return token;
+}
+
+// The newest audit entry (read as the local admin) whose action is `action`.
+nlohmann::json LastAudit(Lastgood& lg, const std::string& action) {
+  for (const auto& e : lg.Json({"audit", "--limit", "100"})) {
+    if (e.value("action", "") == action) return e;
+  }
+  return nullptr;
+}
+
+TEST(Auth, AViewerReadsButCannotRollBackAndTheRefusalIsAudited) {
+  Lastgood lg;
+  lg.ServeArgs({"--listen", "127.0.0.1:0", "--ui", "off"});
+  lg.Given().App(SampleApp().Label("v1")).Applied();
+  lg.App(SampleApp().Label("v2")).Applied();
+  std::string url = ServedUrl(lg);
+  ASSERT_FALSE(url.empty());
+  std::string viewer = MakeToken(lg, "dash", "viewer");
+  std::string deployer = MakeToken(lg, "ci-bot", "deployer");
+
+  Run status = Remote(lg, url, viewer, {"status", "web", "-o", "json"});
+  EXPECT_EQ(status.code, 0) << status.err;
+  EXPECT_NE(status.out.find("\"production\""), std::string::npos) << status.out;
+
+  Run refused = Remote(lg, url, viewer, {"rollback", "web"});
+  EXPECT_EQ(refused.code, 5);
+  EXPECT_NE(refused.err.find("forbidden"), std::string::npos) << refused.err;
+  lg.Then().Serves("v2");
+  auto entry = LastAudit(lg, "POST /v1/apps/web/rollback");
+  ASSERT_TRUE(entry.is_object()) << lg.Json({"audit"}).dump(2);
+  EXPECT_EQ(entry["actor"], "token:dash");
+  EXPECT_EQ(entry["status"], 403);
+  EXPECT_EQ(entry["app"], "web");
+  EXPECT_EQ(entry["from"].get<std::string>().rfind("127.0.0.1:", 0), 0u) << entry.dump();
+
+  Run rolled = Remote(lg, url, deployer, {"rollback", "web"});
+  EXPECT_EQ(rolled.code, 0) << rolled.out << rolled.err;
+  lg.Then().Serves("v1");
+  auto history = lg.History();
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history[0]["kind"], "rollback");
+  EXPECT_EQ(history[0]["actor"], "token:ci-bot");
+  entry = LastAudit(lg, "POST /v1/apps/web/rollback");
+  EXPECT_EQ(entry["actor"], "token:ci-bot");
+  EXPECT_EQ(entry["status"], 200);
+  EXPECT_NE(entry["message"].get<std::string>().find("rollback"), std::string::npos)
+      << entry.dump();
+
+  // Neither a deployer nor a viewer manages tokens.
+  Run minted = Remote(lg, url, deployer, {"token", "create", "--name", "x", "--role", "admin"});
+  EXPECT_EQ(minted.code, 5) << minted.err;
+  // The audit names the local admin for what was done over the unix socket.
+  auto applied = LastAudit(lg, "POST /v1/apply");
+  ASSERT_TRUE(applied.is_object());
+  EXPECT_EQ(applied["actor"].get<std::string>().rfind("local:", 0), 0u);
+  EXPECT_EQ(applied["from"], "unix");
+}
+
+TEST(Auth, AMissingWrongOrRevokedTokenGets401WithNoDetailAndIsAudited) {
+  Lastgood lg;
+  lg.ServeArgs({"--listen", "127.0.0.1:0", "--ui", "off"});
+  lg.Given();
+  std::string url = ServedUrl(lg);
+  ASSERT_FALSE(url.empty());
+  std::string admin = MakeToken(lg, "ops", "admin");
+
+  auto none = HttpGet("127.0.0.1", PortOf(url), "/v1/apps");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.body, R"({"error":"unauthorized"})");
+  auto wrong = HttpGet("127.0.0.1", PortOf(url), "/v1/apps",
+                       {{"Authorization", "Bearer lgt_" + std::string(64, '0')}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(wrong.body, R"({"error":"unauthorized"})");
+  auto good = HttpGet("127.0.0.1", PortOf(url), "/v1/apps", {{"Authorization", "Bearer " + admin}});
+  EXPECT_EQ(good.status, 200) << good.body;
+
+  Run listed = Remote(lg, url, admin, {"token", "list"});
+  EXPECT_EQ(listed.code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("ops"), std::string::npos);
+  EXPECT_EQ(listed.out.find(admin.substr(4)), std::string::npos) << "a secret was listed";
+  EXPECT_EQ(ReadFile(lg.home() + "/lastgood.db").find(admin), std::string::npos);
+
+  lg.Run({"token", "revoke", "ops"}).ExitCode(0);
+  Run revoked = Remote(lg, url, admin, {"apps"});
+  EXPECT_EQ(revoked.code, 5);
+  EXPECT_NE(revoked.err.find("401"), std::string::npos) << revoked.err;
+  Run missing = Remote(lg, url, "", {"apps"});
+  EXPECT_EQ(missing.code, 5);
+  EXPECT_NE(missing.err.find("LASTGOOD_TOKEN"), std::string::npos) << missing.err;
+
+  auto audit = lg.Json({"audit"});
+  int unauthorized = 0;
+  bool revoked_named = false;
+  for (const auto& e : audit) {
+    if (e.value("status", 0) != 401) continue;
+    ++unauthorized;
+    revoked_named = revoked_named || e.value("actor", "") == "token:ops";
+    EXPECT_EQ(e["message"].get<std::string>().find("lgt_"), std::string::npos) << e.dump();
+  }
+  EXPECT_EQ(unauthorized, 3) << audit.dump(2);
+  EXPECT_TRUE(revoked_named) << audit.dump(2);
+}
+
+TEST(Auth, TlsServesWithAGivenCertificateAndTheClientChecksIt) {
+  Lastgood lg;
+  std::string cert = lg.home() + "/cert.pem", key = lg.home() + "/key.pem";
+  ProcessOptions o;
+  o.argv = {"/usr/bin/openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1"};
+  o.stdout_path = o.stderr_path = lg.home() + "/openssl.log";
+  Process openssl(o);
+  auto made = openssl.Wait(10s);
+  ASSERT_TRUE(made && made->exited() && made->code == 0) << ReadFile(o.stderr_path);
+
+  lg.ServeArgs({"--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key, "--ui", "off"});
+  lg.Given();
+  std::string url = ServedUrl(lg);
+  ASSERT_EQ(url.rfind("https://", 0), 0u) << url;
+  std::string viewer = MakeToken(lg, "dash", "viewer");
+
+  Run trusted = Remote(lg, url, viewer, {"--cacert", cert, "apps", "-o", "json"});
+  EXPECT_EQ(trusted.code, 0) << trusted.err;
+  Run untrusted = Remote(lg, url, viewer, {"apps"});
+  EXPECT_EQ(untrusted.code, 5);
+  EXPECT_NE(untrusted.err.find("TLS"), std::string::npos) << untrusted.err;
+  auto plain =
+      HttpGet("127.0.0.1", PortOf(url), "/v1/apps", {{"Authorization", "Bearer " + viewer}});
+  EXPECT_NE(plain.status, 200) << "plain HTTP must not be served on a TLS listener";
+}
+
+TEST(Auth, ServeRefusesACertificateWithoutAKey) {
+  Lastgood lg;
+  ProcessOptions o;
+  o.argv = {lastgood::testutil::kLastgoodBinary,
+            "serve",
+            "--no-router",
+            "--ui",
+            "off",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            lg.home() + "/cert.pem"};
+  o.env = {{"LASTGOOD_HOME", lg.home()}};
+  o.stdout_path = o.stderr_path = lg.home() + "/serve.log";
+  Process serve(o);
+  auto st = serve.Wait(10s);
+  ASSERT_TRUE(st && st->exited()) << ReadFile(o.stderr_path);
+  EXPECT_EQ(st->code, 2);
+  EXPECT_NE(ReadFile(o.stderr_path).find("--tls-key"), std::string::npos)
+      << ReadFile(o.stderr_path);
+}
+
+}  // namespace
