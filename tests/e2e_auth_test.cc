@@ -43,14 +43,14 @@ std::string ServedUrl(const Lastgood& lg) {
 
 int PortOf(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
 
-struct Run {
+struct RemoteRun {
   int code = -1;
   std::string out, err;
 };
 
 // `lastgood args...` against `server` with `token` in LASTGOOD_TOKEN ("" = unset).
-Run Remote(const Lastgood& lg, const std::string& server, const std::string& token,
-           std::vector<std::string> args) {
+RemoteRun Remote(const Lastgood& lg, const std::string& server, const std::string& token,
+                 std::vector<std::string> args) {
   ProcessOptions o;
   o.argv = {lastgood::testutil::kLastgoodBinary};
   o.argv.insert(o.argv.end(), args.begin(), args.end());
@@ -65,7 +65,7 @@ Run Remote(const Lastgood& lg, const std::string& server, const std::string& tok
   o.stdout_path = base + ".out";
   o.stderr_path = base + ".err";
   Process p(o);
-  Run r;
+  RemoteRun r;
   auto st = p.Wait(20s);
   if (st && st->exited()) r.code = st->code;
   r.out = ReadFile(o.stdout_path);
@@ -99,11 +99,11 @@ TEST(Auth, AViewerReadsButCannotRollBackAndTheRefusalIsAudited) {
   std::string viewer = MakeToken(lg, "dash", "viewer");
   std::string deployer = MakeToken(lg, "ci-bot", "deployer");
 
-  Run status = Remote(lg, url, viewer, {"status", "web", "-o", "json"});
+  RemoteRun status = Remote(lg, url, viewer, {"status", "web", "-o", "json"});
   EXPECT_EQ(status.code, 0) << status.err;
   EXPECT_NE(status.out.find("\"production\""), std::string::npos) << status.out;
 
-  Run refused = Remote(lg, url, viewer, {"rollback", "web"});
+  RemoteRun refused = Remote(lg, url, viewer, {"rollback", "web"});
   EXPECT_EQ(refused.code, 5);
   EXPECT_NE(refused.err.find("forbidden"), std::string::npos) << refused.err;
   lg.Then().Serves("v2");
@@ -114,7 +114,7 @@ TEST(Auth, AViewerReadsButCannotRollBackAndTheRefusalIsAudited) {
   EXPECT_EQ(entry["app"], "web");
   EXPECT_EQ(entry["from"].get<std::string>().rfind("127.0.0.1:", 0), 0u) << entry.dump();
 
-  Run rolled = Remote(lg, url, deployer, {"rollback", "web"});
+  RemoteRun rolled = Remote(lg, url, deployer, {"rollback", "web"});
   EXPECT_EQ(rolled.code, 0) << rolled.out << rolled.err;
   lg.Then().Serves("v1");
   auto history = lg.History();
@@ -128,7 +128,8 @@ TEST(Auth, AViewerReadsButCannotRollBackAndTheRefusalIsAudited) {
       << entry.dump();
 
   // Neither a deployer nor a viewer manages tokens.
-  Run minted = Remote(lg, url, deployer, {"token", "create", "--name", "x", "--role", "admin"});
+  RemoteRun minted =
+      Remote(lg, url, deployer, {"token", "create", "--name", "x", "--role", "admin"});
   EXPECT_EQ(minted.code, 5) << minted.err;
   // The audit names the local admin for what was done over the unix socket.
   auto applied = LastAudit(lg, "POST /v1/apply");
@@ -155,17 +156,17 @@ TEST(Auth, AMissingWrongOrRevokedTokenGets401WithNoDetailAndIsAudited) {
   auto good = HttpGet("127.0.0.1", PortOf(url), "/v1/apps", {{"Authorization", "Bearer " + admin}});
   EXPECT_EQ(good.status, 200) << good.body;
 
-  Run listed = Remote(lg, url, admin, {"token", "list"});
+  RemoteRun listed = Remote(lg, url, admin, {"token", "list"});
   EXPECT_EQ(listed.code, 0) << listed.err;
   EXPECT_NE(listed.out.find("ops"), std::string::npos);
   EXPECT_EQ(listed.out.find(admin.substr(4)), std::string::npos) << "a secret was listed";
   EXPECT_EQ(ReadFile(lg.home() + "/lastgood.db").find(admin), std::string::npos);
 
   lg.Run({"token", "revoke", "ops"}).ExitCode(0);
-  Run revoked = Remote(lg, url, admin, {"apps"});
+  RemoteRun revoked = Remote(lg, url, admin, {"apps"});
   EXPECT_EQ(revoked.code, 5);
   EXPECT_NE(revoked.err.find("401"), std::string::npos) << revoked.err;
-  Run missing = Remote(lg, url, "", {"apps"});
+  RemoteRun missing = Remote(lg, url, "", {"apps"});
   EXPECT_EQ(missing.code, 5);
   EXPECT_NE(missing.err.find("LASTGOOD_TOKEN"), std::string::npos) << missing.err;
 
@@ -215,9 +216,9 @@ TEST(Auth, TlsServesWithAGivenCertificateAndTheClientChecksIt) {
   ASSERT_EQ(url.rfind("https://", 0), 0u) << url;
   std::string viewer = MakeToken(lg, "dash", "viewer");
 
-  Run trusted = Remote(lg, url, viewer, {"--cacert", cert, "apps", "-o", "json"});
+  RemoteRun trusted = Remote(lg, url, viewer, {"--cacert", cert, "apps", "-o", "json"});
   EXPECT_EQ(trusted.code, 0) << trusted.err;
-  Run untrusted = Remote(lg, url, viewer, {"apps"});
+  RemoteRun untrusted = Remote(lg, url, viewer, {"apps"});
   EXPECT_EQ(untrusted.code, 5);
   EXPECT_NE(untrusted.err.find("TLS"), std::string::npos) << untrusted.err;
   auto plain =
