@@ -9,6 +9,7 @@
 #include "engine/slot_now.h"
 #include "history/reasons.h"
 #include "history/rules.h"
+#include "store/retention.h"
 #include "targets/local/orphans.h"
 
 namespace lastgood {
@@ -113,6 +114,12 @@ void Engine::Housekeep() {
     for (const auto& s : *slots) {
       SlotInstances slot(deps_, app.name, s.slot, [] { return StepResult::Kind::kOk; });
       (void)slot.StopStaleWarm(-1);
+    }
+    // Retention (history.keep, issue 5): the policy of the version production runs.
+    for (const auto& s : *slots) {
+      if (s.slot != kProductionSlot || s.version == 0) continue;
+      if (auto m = LoadManifest(deps_, app.name, s.version); m.ok())
+        (void)ApplyRetention(*deps_.store, app.name, m->history.keep);
     }
   }
 }

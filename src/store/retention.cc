@@ -6,9 +6,12 @@ namespace lastgood {
 
 Result<int> ApplyRetention(Store& store, const std::string& app, int keep) {
   if (keep <= 0) return 0;
+  // The common case, within the policy, costs one index lookup of keep + 1 rows.
+  auto newest = store.ListDeployments(app, keep + 1);
+  if (!newest.ok()) return newest.error();
+  if (static_cast<int>(newest->size()) <= keep) return 0;
   auto deployments = store.ListDeployments(app, 0);
   if (!deployments.ok()) return deployments.error();
-  if (static_cast<int>(deployments->size()) <= keep) return 0;
   auto slots = store.ListSlots(app);
   if (!slots.ok()) return slots.error();
   std::vector<SlotRunning> running;

@@ -10,7 +10,8 @@
 
 namespace lastgood {
 
-// Returns how many records were deleted (0 when keep <= 0 or within it). A deployment that
+// Returns how many records were deleted (0 when keep <= 0 or within it; that check reads
+// only the newest keep + 1 records, so calling it often is cheap). A deployment that
 // starts between the read and the delete is Running and so never deleted (the store
 // refuses, and the next call tries again).
 Result<int> ApplyRetention(Store& store, const std::string& app, int keep);
