@@ -199,7 +199,8 @@ Result<ParsedManifest> ReadManifest(const YAML::Node& root, const Params& given)
   if (auto v = top.Get("notifications")) {
     LG_MANIFEST_ASSIGN(m.notifications, manifest_internal::ReadNotifications(r, *v));
   }
-  if (auto v = top.Get("history")) LG_MANIFEST_ASSIGN(m.history, manifest_internal::ReadHistory(r, *v));
+  if (auto v = top.Get("history"))
+    LG_MANIFEST_ASSIGN(m.history, manifest_internal::ReadHistory(r, *v));
   return out;
 }
 
