@@ -2,6 +2,9 @@
 // unknown parameters, a bad app name, a missing file: exit 2 with the field path and line in
 // the -o json error, and nothing changed. Also: no controller → exit 5.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <regex>
@@ -201,6 +204,79 @@ TEST(Input, ControllerThatDoesNotRunIsUnreachable) {
 
   lg.Then().ExitCode(5).Error("unavailable");
   lg.When().Run({"history", "web"}).Then().ExitCode(5).StderrHas("api.sock");
+}
+
+// One raw HTTP exchange with the controller's API over its unix socket; returns the response.
+std::string ApiExchange(const Lastgood& lg, const std::string& request) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string path = lg.home() + "/api.sock";
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string response;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) response.append(buf, n);
+  }
+  ::close(fd);
+  return response;
+}
+
+std::string Post(const std::string& target, const std::string& body) {
+  return "POST " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// Found by fuzz/api_body.cc: the error body quoted the path, nlohmann::json threw on the
+// byte that is not UTF-8, and the uncaught exception ended the controller.
+TEST(Input, RequestPathThatIsNotUtf8IsAnsweredAndTheControllerLivesOn) {
+  Lastgood lg;
+  lg.Given();
+
+  std::string response =
+      ApiExchange(lg, "GET /v1/apps/\xff\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+  EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
+  EXPECT_NE(response.find("invalid_input"), std::string::npos) << response;
+  lg.When().Run({"apps"}).Then().ExitCode(0);
+}
+
+TEST(Input, ApiRefusesDeepNestingUnknownFieldsAndOversizedBodies) {
+  Lastgood lg;
+  lg.Given();
+
+  std::string deep = "{\"to\": " + std::string(40, '[') + std::string(40, ']') + "}";
+  std::string response = ApiExchange(lg, Post("/v1/apps/web/rollback", deep));
+  EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
+  EXPECT_NE(response.find("nested more than 32 levels"), std::string::npos) << response;
+
+  response = ApiExchange(lg, Post("/v1/apps/web/rollback", "{\"force\": true, \"forse\": 1}"));
+  EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
+  EXPECT_NE(response.find("unknown field 'forse'"), std::string::npos) << response;
+
+  // Refused on its Content-Length, before the body is read.
+  response = ApiExchange(lg, "POST /v1/apply HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                 std::to_string(3 << 20) + "\r\n\r\n{");
+  EXPECT_EQ(response.rfind("HTTP/1.1 413", 0), 0u) << response.substr(0, 200);
+  lg.When().Run({"apps"}).Then().ExitCode(0);
+  EXPECT_TRUE(lg.Json({"apps"}).empty());
+}
+
+// Found by fuzz/manifest.cc: yaml-cpp's LoadAll never returned on a stray ',' and grew
+// memory until the controller died.
+TEST(Input, StrayCommaInAManifestIsASyntaxErrorNotAHang) {
+  Lastgood lg;
+  lg.Given().Manifest("app: web\n,\n");
+
+  lg.When().Run({"apply", "-f", lg.home() + "/web.yaml", "-o", "json"},
+                std::chrono::milliseconds(10000));
+
+  lg.Then().ExitCode(2).Error("invalid_input", "", 2);
+  lg.When().Run({"apps"}).Then().ExitCode(0);
 }
 
 }  // namespace
