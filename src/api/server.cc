@@ -61,7 +61,7 @@ void ApiServer::Impl::Serve(local::socket socket) {
     if (ec) break;
     auto& req = parser.get();
     ApiRequest in{std::string(req.method_string()), std::string(req.target()), req.body(),
-                  peer.name, peer};
+                  peer.name, peer, false, ""};
     ApiResponse out = api->Handle(in);
     http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
     res.set(http::field::content_type, "application/json");

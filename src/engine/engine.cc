@@ -13,14 +13,19 @@
 #include "history/rules.h"
 #include "manifest/canonical.h"
 #include "manifest/parser.h"
+#include "notify/notifier.h"
 
 namespace lastgood {
 
 // How long a rollback waits for the deployment it preempts to stop.
 constexpr Millis kPreemptTimeout{60'000};
 
-Engine::Engine(EngineDeps deps) : deps_(std::move(deps)), drainer_(std::make_unique<Drainer>()) {
+Engine::Engine(EngineDeps deps)
+    : deps_(std::move(deps)),
+      drainer_(std::make_unique<Drainer>()),
+      notifier_(std::make_unique<Notifier>()) {
   deps_.drainer = drainer_.get();
+  deps_.notifier = notifier_.get();
 }
 
 Engine::~Engine() { Shutdown(); }
@@ -145,15 +150,12 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
   o.diff = UnifiedDiff(running_manifest, v.manifest, VersionLabel(m.app, now->running),
                        m.app + " (new version)");
   if (req.whatIf) {
-    int old_instances = 0;
-    auto inst = deps_.store->ListInstances(m.app);
-    if (inst.ok()) {
-      for (auto& i : *inst) old_instances += i.slot == req.slot && IsLive(i);  // as PlanFor
-    }
     o.whatIf = true;
     o.version = NextVersionNumber(*versions);
-    for (const Step& s : PlanDeployment({o.version, m.replicas, m.strategy, m.bake, old_instances}))
-      o.plan.push_back(Describe(s));
+    auto in = PlanInputFor(deps_, m.app, req.slot, o.version, m, DeploymentKind::kDeploy);
+    if (!in.ok()) return in.error();
+    if (req.slot != kProductionSlot) in->strategy.type = Strategy::Type::kRolling;  // as PlanFor
+    for (const Step& s : PlanDeployment(*in)) o.plan.push_back(Describe(s));
     o.message = "would create " + m.app + " v" + std::to_string(o.version) + " and deploy it to " +
                 req.slot;
     return o;
@@ -199,7 +201,8 @@ Result<Outcome> Engine::StartDeployment(Prepared p, bool preempt) {
   }
   if (slot && slot->thread.joinable()) slot->thread.join();
 
-  auto plan = PlanFor(deps_, d.app, d.slot, d.version);
+  auto plan = p.operations ? Result<PlannedOperations>(*p.operations)
+                           : PlanFor(deps_, d.app, d.slot, d.version, d.kind);
   if (!plan.ok()) return plan.error();
   d.strategy = plan->strategy;
   d.operations = plan->operations;

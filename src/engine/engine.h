@@ -32,6 +32,7 @@ namespace lastgood {
 
 class Routes;
 class Drainer;
+class Notifier;
 
 struct EngineDeps {
   Store* store = nullptr;
@@ -39,9 +40,10 @@ struct EngineDeps {
   ArtifactStore* artifacts = nullptr;
   Routes* routes = nullptr;  // may be null: instances are then reached on their own ports
   Clock* clock = nullptr;
-  std::string logDir;          // "<home>/logs"
-  std::string releasesRoot;    // "<home>/releases": processes there with no record are stopped
-  Drainer* drainer = nullptr;  // set by the Engine to its own
+  std::string logDir;            // "<home>/logs"
+  std::string releasesRoot;      // "<home>/releases": processes there with no record are stopped
+  Drainer* drainer = nullptr;    // set by the Engine to its own
+  Notifier* notifier = nullptr;  // set by the Engine to its own
 };
 
 struct ApplyRequest {
@@ -69,6 +71,36 @@ struct PromoteRequest {
   int version = 0;
   bool whatIf = false;
   std::string actor;
+};
+
+struct SwapRequest {
+  std::string app;
+  std::string source = "staging";
+  std::string target = kProductionSlot;
+  std::string phase = "swap";  // "swap" | "preview" | "complete" | "cancel"
+  bool whatIf = false;
+  std::string actor;
+};
+
+struct TrafficRequest {  // `lastgood traffic web staging=10`
+  std::string app;
+  std::map<std::string, int> shares;  // slot → share of production's new clients, 0..100
+  bool whatIf = false;
+  std::string actor;
+};
+
+// pause, resume, abort: what the user tells the running deployment of `app`.
+struct ControlRequest {
+  std::string app;
+  std::string action;  // "pause" | "resume" | "abort"
+  bool whatIf = false;
+  std::string actor;
+};
+
+// A deployment's plan as the operations its record stores.
+struct PlannedOperations {
+  std::string strategy;
+  std::vector<Operation> operations;
 };
 
 // What an intent led to.
@@ -122,6 +154,11 @@ class Engine {
   Result<Outcome> Rollback(const RollRequest& request);
   Result<Outcome> Rollforward(const RollRequest& request);
   Result<Outcome> Promote(const PromoteRequest& request);
+  // Slots (issue 4): a swap is a recorded deployment; traffic shares and pause, resume and
+  // abort change what routes or what runs at once.
+  Result<Outcome> Swap(const SwapRequest& request);
+  Result<Outcome> SetTraffic(const TrafficRequest& request);
+  Result<Outcome> Control(const ControlRequest& request);
 
   Result<AppStatus> StatusOf(const std::string& app);
   // The router's measurements of the app's traffic over the last `window`, one aggregate
@@ -162,6 +199,7 @@ class Engine {
   struct Prepared {
     Deployment deployment;
     Outcome outcome;
+    std::optional<PlannedOperations> operations;  // a swap's; otherwise planned at start
   };
 
   Result<Outcome> StartDeployment(Prepared p, bool preempt);
@@ -170,6 +208,7 @@ class Engine {
 
   EngineDeps deps_;
   std::unique_ptr<Drainer> drainer_;  // declared after deps_: destroyed (drains waited) first
+  std::unique_ptr<Notifier> notifier_;
   std::atomic<uint64_t> change_seq_{0};
   std::atomic<bool> stopping_{false};
 

@@ -30,26 +30,41 @@ Result<std::string> ReleaseDirFor(const EngineDeps& deps, const std::string& app
   return deps.artifacts->EnsureRelease(app, version, v->digest, name);
 }
 
-Result<PlannedOperations> PlanFor(const EngineDeps& deps, const std::string& app,
-                                  const std::string& slot, int version) {
-  auto m = LoadManifest(deps, app, version);
-  if (!m.ok()) return m.error();
-  auto instances = deps.store->ListInstances(app);
-  if (!instances.ok()) return instances.error();
+Result<PlanInput> PlanInputFor(const EngineDeps& deps, const std::string& app,
+                               const std::string& slot, int version, const Manifest& m,
+                               DeploymentKind kind) {
   PlanInput in;
   in.version = version;
-  in.replicas = m->replicas;
-  in.strategy = m->strategy;
-  in.bake = m->bake;
-  for (const auto& i : *instances) {
-    if (i.slot != slot) continue;
-    if (i.version != version && IsLive(i)) ++in.oldInstances;
-    if (i.version == version && i.state == "warm") ++in.warmInstances;
+  in.replicas = m.replicas;
+  in.strategy = m.strategy;
+  in.bake = m.bake;
+  bool rollback = kind == DeploymentKind::kRollback;
+  if (rollback ? m.hooks.preRollback.has_value() : m.hooks.preDeploy.has_value())
+    in.preHook = rollback ? "preRollback" : "preDeploy";
+  if (rollback ? m.hooks.postRollback.has_value() : m.hooks.postDeploy.has_value())
+    in.postHook = rollback ? "postRollback" : "postDeploy";
+  auto instances = deps.store->ListInstances(app);
+  if (!instances.ok()) {
+    if (instances.error().code == ErrorCode::kNotFound) return in;  // a new app
+    return instances.error();
   }
+  for (const auto& i : *instances) {
+    if (i.slot == slot) {
+      if (i.version != version && IsLive(i)) ++in.oldInstances;
+      if (i.version == version && i.state == "warm") ++in.warmInstances;
+    } else if (slot == kProductionSlot && i.slot == kPreviewSlot && i.version == version &&
+               i.state == "ready" && i.warmUntil > 0) {
+      ++in.previewInstances;  // kept there by a bluegreen swap: a swap back brings it
+    }
+  }
+  return in;
+}
+
+PlannedOperations ToOperations(const std::string& strategy, const std::vector<Step>& steps) {
   PlannedOperations out;
-  out.strategy = StrategyName(m->strategy.type);
+  out.strategy = strategy;
   int index = 0;
-  for (const Step& s : PlanDeployment(in)) {
+  for (const Step& s : steps) {
     Operation op;
     op.index = index++;
     op.step = Describe(s);
@@ -57,6 +72,24 @@ Result<PlannedOperations> PlanFor(const EngineDeps& deps, const std::string& app
     out.operations.push_back(std::move(op));
   }
   return out;
+}
+
+Result<PlannedOperations> PlanFor(const EngineDeps& deps, const std::string& app,
+                                  const std::string& slot, int version, DeploymentKind kind) {
+  auto m = LoadManifest(deps, app, version);
+  if (!m.ok()) return m.error();
+  auto in = PlanInputFor(deps, app, slot, version, *m, kind);
+  if (!in.ok()) return in.error();
+  // Progressive strategies move production's traffic step by step; another slot is simply
+  // rolled, and a rollback goes straight back (its version was good already).
+  bool straight = slot != kProductionSlot || kind == DeploymentKind::kRollback;
+  if (straight && (m->strategy.type == Strategy::Type::kCanary ||
+                   m->strategy.type == Strategy::Type::kBlueGreen)) {
+    in->strategy.type = Strategy::Type::kRolling;
+  }
+  const char* strategy =
+      in->previewInstances >= in->replicas ? "swap" : StrategyName(in->strategy.type);
+  return ToOperations(strategy, PlanDeployment(*in));
 }
 
 }  // namespace lastgood

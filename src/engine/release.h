@@ -17,13 +17,18 @@ Result<Manifest> LoadManifest(const EngineDeps& deps, const std::string& app, in
 // its path. Fails when the artifact is missing from the store.
 Result<std::string> ReleaseDirFor(const EngineDeps& deps, const std::string& app, int version);
 
-struct PlannedOperations {
-  std::string strategy;
-  std::vector<Operation> operations;
-};
+// What planning a deployment of `version` (manifest `m`) into `slot` needs to know of the
+// slot now: instances of other versions, warm ones, ones kept in the preview slot, hooks.
+Result<PlanInput> PlanInputFor(const EngineDeps& deps, const std::string& app,
+                               const std::string& slot, int version, const Manifest& m,
+                               DeploymentKind kind);
 
 // The plan of deploying `version` into `slot` as things stand now.
 Result<PlannedOperations> PlanFor(const EngineDeps& deps, const std::string& app,
-                                  const std::string& slot, int version);
+                                  const std::string& slot, int version,
+                                  DeploymentKind kind = DeploymentKind::kDeploy);
+
+// Steps as the operations a deployment record stores.
+PlannedOperations ToOperations(const std::string& strategy, const std::vector<Step>& steps);
 
 }  // namespace lastgood

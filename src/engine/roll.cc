@@ -51,7 +51,7 @@ static Result<Outcome> PrepareMove(const EngineDeps& deps, const SlotNow& now,
                                 "; nothing was changed");
     }
   }
-  auto plan = PlanFor(deps, app, now.slot, target);
+  auto plan = PlanFor(deps, app, now.slot, target, kind);
   if (!plan.ok()) return plan.error();
   o.strategy = plan->strategy;
   for (const auto& op : plan->operations) o.plan.push_back(op.step);

@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <map>
 
+#include "engine/plan.h"
 #include "engine/release.h"
 #include "manifest/parser.h"
 
 namespace lastgood {
-
-inline constexpr const char* kPreviewSlot = "staging";
 
 Result<RoutingTable> Routes::Build() {
   RoutingTable table;
@@ -45,18 +44,35 @@ Result<RoutingTable> Routes::Build() {
     }
     by_slot[kProductionSlot];  // the production slot exists even with no backend (503)
     if (!route.preview.empty()) by_slot[kPreviewSlot];
+    std::map<std::string, const SlotRecord*> records;
+    for (const auto& s : *slots) records[s.slot] = &s;
     for (auto& [slot, versions] : by_slot) {
       RouteSlot rs;
       rs.name = slot;
+      const SlotRecord* rec = records.count(slot) ? records[slot] : nullptr;
+      const int canary = rec ? rec->canaryVersion : 0;
+      const int canary_share = rec && canary ? rec->canaryWeight : 0;
       // Every ready instance takes an equal share: a version weighs its instance count,
-      // scaled into the table's 0..100 when there are more than 100.
+      // scaled into the table's 0..100. A canary takes exactly its share, the others split
+      // the rest by their instance counts.
       size_t total = 0;
-      for (auto& [v, backends] : versions) total += backends.size();
+      for (auto& [v, backends] : versions) total += v == canary ? 0 : backends.size();
+      const int rest = canary ? 100 - canary_share : 100;
       for (auto& [v, backends] : versions) {
-        int weight = static_cast<int>(backends.size());
-        if (total > 100) weight = std::max<int>(1, static_cast<int>(backends.size() * 100 / total));
+        int weight;
+        if (v == canary) {
+          weight = canary_share;
+        } else if (canary || total > 100) {
+          weight = total ? static_cast<int>(backends.size() * rest / total) : 0;
+          if (weight == 0 && rest > 0) weight = 1;
+        } else {
+          weight = static_cast<int>(backends.size());
+        }
         rs.versions.push_back({v, weight, std::move(backends)});
       }
+      // A slot's share of production's new clients (`lastgood traffic`), once it can serve.
+      if (slot != kProductionSlot && rec && rec->weight > 0 && !rs.versions.empty())
+        ra.split[slot] = std::min(rec->weight, 100);
       ra.slots.push_back(std::move(rs));
     }
     if (!route.listen.empty())

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <map>
 
 #include "manifest/canonical.h"
 #include "manifest/parser.h"
@@ -36,17 +37,47 @@ class RoutesTest : public ::testing::Test {
   void AddInstance(const std::string& id, const std::string& slot, int version, int port,
                    const std::string& state) {
     ASSERT_TRUE(
-        store_->PutInstance({id, "web", slot, version, 100 + port, 1, port, state, 1, 0}).ok());
+        store_->PutInstance({id, "web", slot, version, 100 + port, 1, port, state, 1, 0, ""}).ok());
+  }
+
+  static SlotRecord Prod(int version) {
+    SlotRecord r;
+    r.app = "web";
+    r.slot = "production";
+    r.version = version;
+    return r;
   }
 
   std::string dir_;
   std::unique_ptr<Store> store_;
 };
 
+TEST_F(RoutesTest, ACanaryTakesExactlyItsShareAndStableTheRest) {
+  int v1 = AddVersion("route: { listen: 127.0.0.1:8080 }\n");
+  int v2 = AddVersion("route: { listen: 127.0.0.1:8080 }\n");
+  ASSERT_TRUE(store_->SetSlot(Prod(v1)).ok());
+  AddInstance("a", "production", v1, 4001, "ready");
+  AddInstance("b", "production", v1, 4002, "ready");
+  AddInstance("c", "production", v2, 4003, "ready");
+  ASSERT_TRUE(store_->SetCanary("web", "production", v2, 10).ok());
+  Routes routes(store_.get(), nullptr, Clock::Real());
+  auto table = routes.Build();
+  ASSERT_TRUE(table.ok());
+  ASSERT_EQ(table->apps.size(), 1u);
+  std::map<int, int> weights;
+  for (const auto& v : table->apps[0].slots[0].versions) weights[v.version] = v.weight;
+  EXPECT_EQ(weights[v1], 90);
+  EXPECT_EQ(weights[v2], 10);
+  ASSERT_TRUE(store_->SetCanary("web", "production", v2, 0).ok());
+  table = routes.Build();
+  for (const auto& v : table->apps[0].slots[0].versions) weights[v.version] = v.weight;
+  EXPECT_EQ(weights[v2], 0) << "a withdrawn canary gets no new request";
+}
+
 TEST_F(RoutesTest, OnlyReadyInstancesAreBackendsEachWithAnEqualShare) {
   int v1 = AddVersion("route: { listen: 127.0.0.1:8080 }\n");
   int v2 = AddVersion("route: { listen: 127.0.0.1:8080 }\n");
-  ASSERT_TRUE(store_->SetSlot({"web", "production", v1, 100}).ok());
+  ASSERT_TRUE(store_->SetSlot(Prod(v1)).ok());
   AddInstance("a", "production", v1, 4001, "ready");
   AddInstance("b", "production", v1, 4002, "warm");
   AddInstance("c", "production", v2, 4003, "ready");
@@ -76,14 +107,14 @@ TEST_F(RoutesTest, OnlyReadyInstancesAreBackendsEachWithAnEqualShare) {
 TEST_F(RoutesTest, TheRouteComesFromTheNewestVersionInPlay) {
   int v1 = AddVersion("route: { listen: 127.0.0.1:8080 }\n");
   AddVersion("route: { listen: 127.0.0.1:9090, preview: 127.0.0.1:9091 }\n");
-  ASSERT_TRUE(store_->SetSlot({"web", "production", v1, 100}).ok());
+  ASSERT_TRUE(store_->SetSlot(Prod(v1)).ok());
   Routes routes(store_.get(), nullptr, Clock::Real());
   auto before = routes.Build();
   ASSERT_TRUE(before.ok());
   ASSERT_EQ(before->listeners.size(), 1u);
   EXPECT_EQ(before->listeners[0].address, "127.0.0.1:8080");
 
-  ASSERT_TRUE(store_->SetSlot({"web", "production", 2, 100}).ok());
+  ASSERT_TRUE(store_->SetSlot(Prod(2)).ok());
   auto after = routes.Build();
   ASSERT_TRUE(after.ok());
   ASSERT_EQ(after->listeners.size(), 2u);
@@ -93,7 +124,7 @@ TEST_F(RoutesTest, TheRouteComesFromTheNewestVersionInPlay) {
 
 TEST_F(RoutesTest, AnAppWithoutARouteIsNotInTheTable) {
   int v1 = AddVersion("");
-  ASSERT_TRUE(store_->SetSlot({"web", "production", v1, 100}).ok());
+  ASSERT_TRUE(store_->SetSlot(Prod(v1)).ok());
   AddInstance("a", "production", v1, 4001, "ready");
   Routes routes(store_.get(), nullptr, Clock::Real());
   auto table = routes.Build();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
@@ -43,12 +44,40 @@ ProbeSpec ProbeFor(const Probe& p, int port, const std::string& cwd) {
 
 }  // namespace
 
+std::vector<EnvVar> EnvFor(const Manifest& m, const std::string& settings,
+                           const std::vector<SlotRecord>& slots) {
+  const SlotRecord* slot = nullptr;
+  for (const auto& s : slots) {
+    if (s.slot == settings && !s.stickyEnv.empty()) slot = &s;
+  }
+  if (settings.empty() || slot == nullptr) return m.run.env;
+  std::vector<EnvVar> env;
+  for (const auto& e : m.run.env) {
+    if (!e.sticky) env.push_back(e);
+  }
+  auto sticky = nlohmann::json::parse(slot->stickyEnv, nullptr, false);
+  if (sticky.is_array()) {
+    for (const auto& e : sticky) {
+      if (e.is_object()) env.push_back({e.value("name", ""), e.value("value", ""), true});
+    }
+  }
+  return env;
+}
+
+std::string StickyJson(const Manifest& m) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : m.run.env) {
+    if (e.sticky) out.push_back({{"name", e.name}, {"value", e.value}});
+  }
+  return out.dump();
+}
+
 InstanceSpec SpecFor(const Manifest& m, const std::string& id, const std::string& release_dir,
-                     const std::string& log_dir, int port) {
+                     const std::string& log_dir, int port, const std::vector<EnvVar>& env) {
   InstanceSpec spec;
   spec.id = id;
   spec.argv = m.run.command;
-  for (const auto& e : m.run.env) spec.env.emplace_back(e.name, e.value);
+  for (const auto& e : env) spec.env.emplace_back(e.name, e.value);
   spec.cwd = release_dir;
   spec.logDir = log_dir;
   spec.port = port;
@@ -86,10 +115,17 @@ bool SlotInstances::Sleep(Millis d) {
 }
 
 StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
-                                      const std::string& release_dir, int count) {
+                                      const std::string& release_dir, int count,
+                                      const std::optional<std::string>& settings) {
   const std::string log_dir = deps_.logDir + "/" + app_;
   auto listed = deps_.store->ListInstances(app_);
   if (!listed.ok()) return StepResult::Failed(listed.error().message);
+  auto slots = deps_.store->ListSlots(app_);
+  if (!slots.ok()) return StepResult::Failed(slots.error().message);
+  // New instances run with the settings asked for, or else with their version's own (which
+  // a deployment records as the slot's when it ends).
+  const std::string wanted_settings = settings.value_or("");
+  const std::vector<EnvVar> wanted_env = EnvFor(m, wanted_settings, *slots);
 
   // What already runs counts: a re-run after a crash, or a rollback to a version whose
   // instances are still up, starts only what is missing.
@@ -97,6 +133,7 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
   for (auto& rec : *listed) {
     // A draining instance is on its way out (a drain thread stops it): never counted.
     if (rec.slot != slot_ || rec.version != version || rec.state == "draining") continue;
+    if (settings && EnvFor(m, rec.settings, *slots) != wanted_env) continue;
     auto st = deps_.target->Status(rec.id);
     if (!st.ok() || !st->alive) {
       (void)deps_.target->Stop(rec.id);
@@ -130,12 +167,12 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
     std::string id = app_ + "-" + slot_ + "-v" + std::to_string(version) + "-" + RandomSuffix();
     auto port = PickFreePort();
     if (!port.ok()) return StepResult::Failed(port.error().message);
-    auto h = deps_.target->Start(SpecFor(m, id, release_dir, log_dir, *port));
+    auto h = deps_.target->Start(SpecFor(m, id, release_dir, log_dir, *port, wanted_env));
     if (!h.ok()) return StepResult::Failed("instance " + id + ": " + h.error().message);
-    InstanceRecord rec{id,      app_,       slot_,
-                       version, h->pid,     h->startTime,
-                       h->port, "starting", deps_.clock->NowMillis(),
-                       0};
+    InstanceRecord rec{id,      app_,           slot_,
+                       version, h->pid,         h->startTime,
+                       h->port, "starting",     deps_.clock->NowMillis(),
+                       0,       wanted_settings};
     if (auto s = deps_.store->PutInstance(rec); !s.ok()) {
       (void)deps_.target->Stop(id);
       return StepResult::Failed(s.error().message);
@@ -216,6 +253,35 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
   }
   detail += " in " + FormatDuration(took);
   return StepResult::Ok(detail);
+}
+
+StepResult SlotInstances::EnsureSettings(int version, const Manifest& m,
+                                         const std::string& release_dir,
+                                         const std::string& settings) {
+  auto listed = deps_.store->ListInstances(app_);
+  if (!listed.ok()) return StepResult::Failed(listed.error().message);
+  auto slots = deps_.store->ListSlots(app_);
+  if (!slots.ok()) return StepResult::Failed(slots.error().message);
+  const std::vector<EnvVar> wanted = EnvFor(m, settings, *slots);
+  std::vector<InstanceRecord> mismatched;
+  int live = 0;
+  for (const auto& rec : *listed) {
+    if (rec.slot != slot_ || rec.version != version || !IsLive(rec)) continue;
+    ++live;
+    if (EnvFor(m, rec.settings, *slots) != wanted) mismatched.push_back(rec);
+  }
+  if (live == 0)
+    return StepResult::Failed("no instance of v" + std::to_string(version) + " in " + slot_);
+  if (mismatched.empty()) {
+    return StepResult::Ok(std::to_string(live) + " instances already run with " + settings +
+                          "'s settings");
+  }
+  StepResult r = EnsureReady(version, m, release_dir, live, settings);
+  if (r.kind != StepResult::Kind::kOk) return r;
+  StepResult retired = Retire(mismatched);
+  if (retired.kind != StepResult::Kind::kOk) return retired;
+  return StepResult::Ok("restarted with " + settings + "'s settings: " + r.detail + "; " +
+                        retired.detail);
 }
 
 Status SlotInstances::Publish() {

@@ -34,8 +34,15 @@ class SlotInstances {
                 std::function<StepResult::Kind()> interrupted);
 
   // At least `count` ready instances of `version` (whose manifest is `m`, release dir
-  // `release_dir`), within `deadline` (the manifest's progressDeadline).
-  StepResult EnsureReady(int version, const Manifest& m, const std::string& release_dir, int count);
+  // `release_dir`), within `deadline` (the manifest's progressDeadline). With `settings`,
+  // only instances that run with that slot's sticky settings count, and new ones get them.
+  StepResult EnsureReady(int version, const Manifest& m, const std::string& release_dir, int count,
+                         const std::optional<std::string>& settings = std::nullopt);
+  // Every live instance of `version` runs with the sticky settings of slot `settings`: the
+  // others are replaced (new ones ready first, then the old ones retired). A no-op when the
+  // settings already give the same environment.
+  StepResult EnsureSettings(int version, const Manifest& m, const std::string& release_dir,
+                            const std::string& settings);
   // At most `count` live instances of versions other than `version`. The excess leaves
   // the routing table first, is given kDrainDelay for requests in flight, then stops —
   // except instances of `keep_warm` (the version being left), which stay running out of
@@ -48,13 +55,15 @@ class SlotInstances {
   // Every instance of `version` stays alive and ready for `m.bake`.
   StepResult Bake(int version, const Manifest& m, const std::string& release_dir);
 
- private:
-  StepResult Interrupted();
+  // Takes instances out of the table, waits kDrainDelay, stops them, forgets them.
+  StepResult Retire(const std::vector<InstanceRecord>& instances);
   // Sends the routing table (if there is a router); a failure is reported, not fatal to
   // instances that already serve.
   Status Publish();
-  // Takes instances out of the table, waits kDrainDelay, stops them, forgets them.
-  StepResult Retire(const std::vector<InstanceRecord>& instances);
+
+ private:
+  StepResult Interrupted();
+
   // Sleeps up to `d`, waking early when interrupted; returns false if interrupted.
   bool Sleep(Millis d);
 
@@ -69,9 +78,17 @@ inline bool IsLive(const InstanceRecord& rec) {
   return rec.state != "warm" && rec.state != "draining";
 }
 
+// The environment an instance of `m` runs with under the sticky settings of slot
+// `settings` ("" or a slot with none recorded: `m`'s own): `m`'s non-sticky variables travel
+// with the version, the slot's sticky ones replace `m`'s sticky ones.
+std::vector<EnvVar> EnvFor(const Manifest& m, const std::string& settings,
+                           const std::vector<SlotRecord>& slots);
+// A version's sticky variables as a slot record keeps them (SlotRecord::stickyEnv).
+std::string StickyJson(const Manifest& m);
+
 // The spec the target needs to start (or re-adopt) an instance of a version.
 InstanceSpec SpecFor(const Manifest& m, const std::string& id, const std::string& release_dir,
-                     const std::string& log_dir, int port);
+                     const std::string& log_dir, int port, const std::vector<EnvVar>& env);
 
 // The last line of an instance's stderr log, for reasons ("" if none).
 std::string LastErrorLine(const std::string& log_dir, const std::string& id);

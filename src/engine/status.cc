@@ -137,7 +137,10 @@ Status Engine::Recover() {
       (void)deps_.store->DeleteInstance(rec.id);
       continue;
     }
-    InstanceSpec spec = SpecFor(*m, rec.id, *release, deps_.logDir + "/" + rec.app, rec.port);
+    auto slots = deps_.store->ListSlots(rec.app);
+    InstanceSpec spec =
+        SpecFor(*m, rec.id, *release, deps_.logDir + "/" + rec.app, rec.port,
+                EnvFor(*m, rec.settings, slots.ok() ? *slots : std::vector<SlotRecord>{}));
     auto adopted = deps_.target->Adopt(spec, {rec.id, rec.pid, rec.startTime, rec.port});
     if (!adopted.ok()) {
       (void)deps_.store->DeleteInstance(rec.id);

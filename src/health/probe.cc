@@ -104,7 +104,7 @@ std::variant<int, std::string> Connect(const ProbeSpec& spec, SteadyClock::time_
 }
 
 ProbeResult Done(bool ok, const std::string& label, const std::string& seen) {
-  return {ok, label + " → " + seen};
+  return {ok, label + " → " + seen, 0};
 }
 
 ProbeResult HttpProbe(const ProbeSpec& spec, SteadyClock::time_point deadline,
@@ -157,7 +157,9 @@ ProbeResult HttpProbe(const ProbeSpec& spec, SteadyClock::time_point deadline,
                 response.empty() ? "closed without a response" : "not an HTTP response");
   }
   int status = std::stoi(line.substr(space + 1, 3));
-  return Done(status >= 200 && status < 400, label, std::to_string(status));
+  ProbeResult r = Done(status >= 200 && status < 400, label, std::to_string(status));
+  r.httpStatus = status;
+  return r;
 }
 
 ProbeResult TcpProbe(const ProbeSpec& spec, SteadyClock::time_point deadline,
@@ -278,7 +280,7 @@ ProbeResult RunProbe(const ProbeSpec& spec) {
     case ProbeSpec::Kind::kExec:
       return ExecProbe(spec, deadline, timed_out);
   }
-  return {false, "unknown probe kind"};
+  return {false, "unknown probe kind", 0};
 }
 
 }  // namespace lastgood

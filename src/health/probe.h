@@ -26,6 +26,7 @@ struct ProbeResult {
   // What was seen, for records: "http /healthz → 200", "http /healthz → 500",
   // "tcp :4001 → connection refused", "exec ./check → exit 1", "… → timed out after 1s".
   std::string detail;
+  int httpStatus = 0;  // kHttp: the status answered, 0 if none
 };
 
 // Runs one probe. HTTP success is a 2xx or 3xx status; exec success is exit code 0.

@@ -1,0 +1,90 @@
+#include "engine/swap.h"
+
+#include "engine/release.h"
+#include "engine/slot_instances.h"
+#include "history/reasons.h"
+
+namespace lastgood {
+
+std::string SwapSource(const Deployment& d) {
+  for (const auto& op : d.operations) {
+    auto step = StepFromJson(op.spec);
+    if (step.ok() && !step->slot.empty()) return step->slot;
+  }
+  return "";
+}
+
+Result<Deployment> SwapDeployment(const EngineDeps& deps, const std::string& app,
+                                  const std::string& source, const std::string& target,
+                                  const std::string& phase, Trigger trigger,
+                                  const std::string& actor) {
+  LG_RETURN_IF_ERROR(ValidateName(source, "slot name", "--source"));
+  LG_RETURN_IF_ERROR(ValidateName(target, "slot name", "--target"));
+  if (source == target) {
+    return Error::InvalidInput("cannot swap " + source + " with itself; name two slots",
+                               "--source");
+  }
+  auto slots = deps.store->ListSlots(app);
+  if (!slots.ok()) return slots.error();
+  const SlotRecord* from = nullptr;
+  const SlotRecord* to = nullptr;
+  for (const auto& s : *slots) {
+    if (s.slot == source) from = &s;
+    if (s.slot == target) to = &s;
+  }
+  if (!from || from->version == 0) {
+    return Error::NotFound("slot " + source + " of " + app + " runs no version; deploy to it " +
+                           "first: lastgood apply -f FILE --slot " + source);
+  }
+  if (!to || to->version == 0) {
+    return Error::NotFound("slot " + target + " of " + app + " runs no version yet; deploy to " +
+                           "it first");
+  }
+  const bool pending = to->swapPending == source;
+  if ((phase == "complete" || phase == "cancel") && !pending) {
+    return Error::Conflict("no swap of " + source + " into " + target + " is in preview; start " +
+                           "one with lastgood swap " + app + " --preview");
+  }
+  if ((phase == "swap" || phase == "preview") && !to->swapPending.empty()) {
+    return Error::Conflict("a swap of " + to->swapPending + " into " + target +
+                           " is in preview; --complete or --cancel it first");
+  }
+  auto m = LoadManifest(deps, app, from->version);
+  if (!m.ok()) return m.error();
+  Deployment d;
+  d.app = app;
+  d.slot = target;
+  d.version = phase == "cancel" ? to->version : from->version;
+  d.fromVersion = phase == "cancel" ? to->version : to->version;
+  d.kind = DeploymentKind::kSwap;
+  d.strategy = "swap";
+  d.trigger = trigger;
+  d.actor = actor;
+  d.rollbackOnError = "none";  // a failed swap leaves the target as it was: nothing to undo
+  d.reason = phase == "preview" ? "swap " + source + " into " + target + ": preview"
+             : phase == "cancel"
+                 ? "swap " + source + " into " + target + " canceled"
+                 : "swap " + source + " (v" + std::to_string(from->version) + ") into " + target +
+                       " (v" + std::to_string(to->version) + ")";
+  // Swapping back the pair the last swap exchanged is that swap's rollback (App Service).
+  if (phase == "swap" || phase == "complete") {
+    auto finished = deps.store->FinishedDeployments(app, target, 1);
+    if (finished.ok() && !finished->empty()) {
+      const Deployment& last = finished->front();
+      if (last.kind == DeploymentKind::kSwap && last.state == DeploymentState::kSucceeded &&
+          last.version == to->version && last.fromVersion == from->version &&
+          last.reason.rfind("swap " + source + " ", 0) == 0) {
+        d.kind = DeploymentKind::kRollback;
+        d.reason = "swap back of " + last.name + ": " + target + " returns to v" +
+                   std::to_string(from->version);
+      }
+    }
+  }
+  auto steps = PlanSwap(source, target, phase, from->version, to->version);
+  if (phase == "cancel") steps = PlanSwap(source, target, "cancel", from->version, 0);
+  PlannedOperations ops = ToOperations("swap", steps);
+  d.operations = ops.operations;
+  return d;
+}
+
+}  // namespace lastgood
