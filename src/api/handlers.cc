@@ -267,6 +267,49 @@ ApiResponse Api::Route(const ApiRequest& req) {
     if (!o.ok()) return Fail(o.error());
     return Ok(OutcomeJson(*o));
   }
+  if (post && p.size() == 3 && p[2] == "swap") {
+    auto body = Body(req.body, {"source", "target", "action", "whatIf"});
+    if (!body.ok()) return Fail(body.error());
+    LG_FIELD(source, std::string, *body, "source");
+    LG_FIELD(target, std::string, *body, "target");
+    LG_FIELD(action, std::string, *body, "action");
+    LG_FIELD(what_if, bool, *body, "whatIf");
+    SwapRequest sr;
+    sr.app = app;
+    sr.source = source.value_or("staging");
+    sr.target = target.value_or(kProductionSlot);
+    sr.phase = action.value_or("swap");
+    sr.whatIf = what_if.value_or(false);
+    sr.actor = req.actor;
+    auto o = engine_->Swap(sr);
+    if (!o.ok()) return Fail(o.error());
+    return Ok(OutcomeJson(*o));
+  }
+  if (post && p.size() == 3 && p[2] == "traffic") {
+    auto body = Body(req.body, {"slot", "percent", "whatIf"});
+    if (!body.ok()) return Fail(body.error());
+    LG_FIELD(slot, std::string, *body, "slot");
+    LG_FIELD(percent, int, *body, "percent");
+    LG_FIELD(what_if, bool, *body, "whatIf");
+    if (!slot || !percent)
+      return Fail(Error::InvalidInput("fields 'slot' and 'percent' are required", "slot"));
+    TrafficRequest tr;
+    tr.app = app;
+    tr.shares[*slot] = *percent;
+    tr.whatIf = what_if.value_or(false);
+    tr.actor = req.actor;
+    auto o = engine_->SetTraffic(tr);
+    if (!o.ok()) return Fail(o.error());
+    return Ok(OutcomeJson(*o));
+  }
+  if (post && p.size() == 3 && (p[2] == "pause" || p[2] == "resume" || p[2] == "abort")) {
+    auto body = Body(req.body, {"whatIf"});
+    if (!body.ok()) return Fail(body.error());
+    LG_FIELD(what_if, bool, *body, "whatIf");
+    auto o = engine_->Control({app, p[2], what_if.value_or(false), req.actor});
+    if (!o.ok()) return Fail(o.error());
+    return Ok(OutcomeJson(*o));
+  }
   return Fail(Error::NotFound("no such API route: " + req.method + " " + req.target));
 }
 

@@ -15,6 +15,10 @@
 //   POST /v1/apps/{app}/rollback                {to, force, whatIf, slot}
 //   POST /v1/apps/{app}/rollforward             {to, force, whatIf, slot}
 //   POST /v1/apps/{app}/promote                 {version, whatIf}
+//   POST /v1/apps/{app}/swap                    {source, target, action: swap|preview|
+//                                                complete|cancel, whatIf}
+//   POST /v1/apps/{app}/traffic                 {slot, percent, whatIf}
+//   POST /v1/apps/{app}/pause|resume|abort      {whatIf}
 //   GET  /v1/tokens                              admin (api/tokens.cc); never the secrets
 //   POST /v1/tokens                              {name, role} → the token, shown once
 //   DELETE /v1/tokens/{name}                     revoke
