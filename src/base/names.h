@@ -7,6 +7,12 @@
 
 namespace lastgood {
 
+// The slot that takes an app's live traffic. One definition for the controller and the
+// router alike: two inline variables of one name and different types in one program are an
+// ODR violation (the router once read the controller's pointer as a string_view and never
+// found its production slot, so no traffic split took effect).
+inline constexpr const char* kProductionSlot = "production";
+
 // A plain name: 1–63 characters of [a-z0-9-], starting with a letter, not ending with '-'.
 // Such names are safe in paths, URLs, log file names and SQL.
 // `what` names the thing in the error ("app name"), `field` its field path if any.

@@ -37,7 +37,7 @@ class Executor {
   StepResult RunSmoke(const Deployment& d, const Step& step, const Manifest& m);
   StepResult RunWarmup(const Deployment& d, const Step& step, const Manifest& m);
   StepResult RunSwitch(const Deployment& d, const Step& step, const Manifest& m);
-  StepResult RunChecks(const Deployment& d, const Analysis& a, const Manifest& m);
+  StepResult RunChecks(const Deployment& d, const Analysis& a);
   // Records progress in the running operation's detail, at most about once a second.
   void Progress(Deployment& d, const std::string& detail);
 

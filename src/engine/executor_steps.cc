@@ -25,6 +25,15 @@ int64_t SteadyMillis(Clock* clock) {
   return std::chrono::duration_cast<Millis>(clock->Steady().time_since_epoch()).count();
 }
 
+// What every command a deployment runs (hooks, checks, the smoke test) is told.
+std::vector<std::pair<std::string, std::string>> CommandEnv(const Deployment& d, int version,
+                                                            const std::string& slot) {
+  return {{"LASTGOOD_APP", d.app},
+          {"LASTGOOD_VERSION", std::to_string(version)},
+          {"LASTGOOD_SLOT", slot},
+          {"LASTGOOD_DEPLOYMENT", d.name}};
+}
+
 }  // namespace
 
 std::string Executor::ReadIntent(const Deployment& d) {
@@ -93,10 +102,7 @@ StepResult Executor::RunHook(const Deployment& d, const Step& step, const Manife
   run.name = step.name;
   run.command = (*hook)->command;
   run.timeout = (*hook)->timeout;
-  run.env = {{"LASTGOOD_APP", d.app},
-             {"LASTGOOD_VERSION", std::to_string(step.version)},
-             {"LASTGOOD_SLOT", d.slot},
-             {"LASTGOOD_DEPLOYMENT", d.name}};
+  run.env = CommandEnv(d, step.version, d.slot);
   run.cwd = *release;
   run.logPath = deps_.logDir + "/" + d.app + "/hooks/" + d.name + "-" + step.name + ".log";
   auto outcome = lastgood::RunHook(run, [&] { return Interrupted(d) != StepResult::Kind::kOk; });
@@ -140,7 +146,7 @@ StepResult Executor::RunPause(Deployment& d, const Step& step) {
   return StepResult::Ok("resumed by the user");
 }
 
-StepResult Executor::RunChecks(const Deployment& d, const Analysis& a, const Manifest& m) {
+StepResult Executor::RunChecks(const Deployment& d, const Analysis& a) {
   auto instances = deps_.store->ListInstances(d.app);
   if (!instances.ok()) return StepResult::Failed(instances.error().message);
   auto release = ReleaseDirFor(deps_, d.app, d.version);
@@ -151,10 +157,7 @@ StepResult Executor::RunChecks(const Deployment& d, const Analysis& a, const Man
       run.name = "check";
       run.command = check.command;
       run.timeout = check.timeout;
-      run.env = {{"LASTGOOD_APP", d.app},
-                 {"LASTGOOD_VERSION", std::to_string(d.version)},
-                 {"LASTGOOD_SLOT", d.slot},
-                 {"LASTGOOD_DEPLOYMENT", d.name}};
+      run.env = CommandEnv(d, d.version, d.slot);
       run.cwd = *release;
       run.logPath = deps_.logDir + "/" + d.app + "/hooks/" + d.name + "-checks.log";
       auto r = lastgood::RunHook(run, [&] { return Interrupted(d) != StepResult::Kind::kOk; });
@@ -174,7 +177,6 @@ StepResult Executor::RunChecks(const Deployment& d, const Analysis& a, const Man
         return StepResult::Failed("check on " + i.id + ": " + r.detail);
     }
   }
-  (void)m;
   return StepResult::Ok("");
 }
 
@@ -208,7 +210,7 @@ StepResult Executor::RunAnalyze(Deployment& d, const Step& step, const Manifest&
     Judgement j = Judge(*a, canary, stable, in_window >= a->window);
     last = j.detail;
     if (j.kind == Judgement::Kind::kPass) {
-      StepResult checks = RunChecks(d, *a, m);
+      StepResult checks = RunChecks(d, *a);
       if (checks.kind == StepResult::Kind::kOk) return StepResult::Ok("passed: " + j.detail);
       j.kind = Judgement::Kind::kFail;
       j.detail = checks.detail + " — " + j.detail;
@@ -239,10 +241,7 @@ StepResult Executor::RunSmoke(const Deployment& d, const Step& step, const Manif
   run.name = "smokeTest";
   run.command = m.strategy.blueGreen.smokeTest->command;
   run.timeout = m.strategy.blueGreen.smokeTest->timeout;
-  run.env = {{"LASTGOOD_APP", d.app},
-             {"LASTGOOD_VERSION", std::to_string(step.version)},
-             {"LASTGOOD_SLOT", kPreviewSlot},
-             {"LASTGOOD_DEPLOYMENT", d.name}};
+  run.env = CommandEnv(d, step.version, kPreviewSlot);
   if (!m.route.preview.empty())
     run.env.emplace_back("LASTGOOD_PREVIEW_URL", "http://" + m.route.preview);
   auto instances = deps_.store->ListInstances(d.app);

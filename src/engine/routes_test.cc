@@ -8,6 +8,7 @@
 
 #include "manifest/canonical.h"
 #include "manifest/parser.h"
+#include "router/compiled_table.h"
 
 namespace lastgood {
 namespace {
@@ -51,6 +52,30 @@ class RoutesTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<Store> store_;
 };
+
+TEST_F(RoutesTest, ASlotsTrafficShareReachesTheRoutersCompiledTable) {
+  // This binary holds the controller's and the router's code, as `lastgood` does: the
+  // production slot must be found by both (once, each had its own kProductionSlot).
+  int v1 = AddVersion("route: { listen: 127.0.0.1:8080 }\n");
+  ASSERT_TRUE(store_->SetSlot(Prod(v1)).ok());
+  SlotRecord staging = Prod(v1);
+  staging.slot = "staging";
+  ASSERT_TRUE(store_->SetSlot(staging).ok());
+  ASSERT_TRUE(store_->SetSlotWeight("web", "staging", 30).ok());
+  AddInstance("a", "production", v1, 4001, "ready");
+  AddInstance("b", "staging", v1, 4002, "ready");
+  Routes routes(store_.get(), nullptr, Clock::Real());
+  auto table = routes.Build();
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ(table->apps[0].split.at("staging"), 30);
+  StableIds pools, listeners;
+  StatsRegistry stats(1);
+  auto compiled = CompileTable(*table, pools, listeners, stats);
+  const CompiledApp& app = compiled->apps[0];
+  ASSERT_EQ(app.split_slots.size(), 2u) << "staging, then production with the rest";
+  EXPECT_EQ(app.split_weights, (std::vector<int>{30, 70}));
+  EXPECT_TRUE(compiled->routes[listeners.Of("127.0.0.1:8080")][0].production);
+}
 
 TEST_F(RoutesTest, ACanaryTakesExactlyItsShareAndStableTheRest) {
   int v1 = AddVersion("route: { listen: 127.0.0.1:8080 }\n");

@@ -80,10 +80,8 @@ Result<Deployment> SwapDeployment(const EngineDeps& deps, const std::string& app
       }
     }
   }
-  auto steps = PlanSwap(source, target, phase, from->version, to->version);
-  if (phase == "cancel") steps = PlanSwap(source, target, "cancel", from->version, 0);
-  PlannedOperations ops = ToOperations("swap", steps);
-  d.operations = ops.operations;
+  d.operations =
+      ToOperations("swap", PlanSwap(source, target, phase, from->version, to->version)).operations;
   return d;
 }
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-namespace lastgood {
+#include "base/names.h"  // kProductionSlot
 
-inline constexpr const char* kProductionSlot = "production";
+namespace lastgood {
 
 enum class Verdict { kUntested, kGood, kBad };
 

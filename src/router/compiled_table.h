@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/names.h"
 #include "router/stats_window.h"
 #include "router/table.h"
 
@@ -66,8 +67,6 @@ struct CompiledTable {
   // The route for a Host header value on a listener, or nullptr.
   const ListenerRoute* Match(uint32_t listener, std::string_view host) const;
 };
-
-inline constexpr std::string_view kProductionSlot = "production";
 
 class StableIds {
  public:

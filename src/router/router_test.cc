@@ -130,6 +130,21 @@ TEST_F(RouterTest, SplitsNewClientsByShareAndPinsThemWithACookie) {
   EXPECT_EQ(pinned.headers.count("set-cookie"), 0u);
 }
 
+TEST_F(RouterTest, ASplitAddedByALaterTableReachesNewClientsOnNewConnections) {
+  StartRouter();
+  TestBackend p("p"), s("s");
+  RoutingTable t = OneApp("127.0.0.1:0", {Version(1, 2, {&p})}, {Version(2, 2, {&s})});
+  uint16_t port = Apply(t);
+  t.listeners[0].address = "127.0.0.1:" + std::to_string(port);
+  t.generation = 2;
+  t.apps[0].split["staging"] = 30;
+  Apply(t);
+  int staging = 0;
+  for (int i = 0; i < 100; ++i) staging += Get(port, "/").body == "s\n";
+  EXPECT_GT(staging, 15);
+  EXPECT_LT(staging, 45);
+}
+
 TEST_F(RouterTest, RetriesAnotherBackendWhenAConnectFails) {
   StartRouter();
   TestBackend a("a");
