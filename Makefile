@@ -1,9 +1,13 @@
 # The README's commands. Each installs what is missing first (scripts/setup is idempotent).
 BUILD_DIR ?= build
-CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
+# Unity batches of 8 sources: each batch parses the heavy headers (Asio, Beast, CLI11, JSON)
+# once instead of 8 times, which halves a clean build (docs/dev/build.md).
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=8
 JOBS ?= $(shell nproc)
-# How long `make test` runs each fuzz target (scripts/fuzz runs them for as long as asked).
-FUZZ_SECONDS ?= 5
+# How many inputs `make test` runs through each fuzz target, from a fixed seed so that the
+# gate is repeatable (scripts/fuzz TARGET 10m searches for as long as asked).
+FUZZ_RUNS ?= 20000
+FUZZ_SEED ?= 1
 
 .PHONY: all setup build ui test demo bench format clean
 
@@ -28,7 +32,7 @@ $(BUILD_DIR)/ui/index.html: $(UI_SOURCES) web/node_modules/.package-lock.json
 
 test: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 300
-	@FUZZ_BUILD_DIR=$(abspath $(BUILD_DIR))/fuzz scripts/fuzz all $(FUZZ_SECONDS)s
+	@FUZZ_BUILD_DIR=$(abspath $(BUILD_DIR))/fuzz FUZZ_SEED=$(FUZZ_SEED) scripts/fuzz all $(FUZZ_RUNS)runs
 	@BUILD_DIR=$(BUILD_DIR) node --test tests/ui/dashboard.test.mjs
 
 demo: build

@@ -90,29 +90,28 @@ std::optional<Relayed> ParseAndRelay(std::string_view in, size_t head_size, size
     }
   }
 
+  // As Relay does: bytes arrive `piece` at a time into a buffer; the parser consumes what
+  // it can (eagerly) and what it consumed leaves the buffer, even when it then wants more.
   Relayed out;
-  std::string rest(in.substr(head_size));
+  std::string_view rest = in.substr(head_size);
+  std::string arrived;
+  size_t fed = 0;
   msg.SetBodyOutput(&out.body, framing);
   msg.eager(true);
-  size_t offset = 0;
-  while (!msg.is_done()) {
-    size_t avail = std::min(rest.size() - offset, piece);
-    if (avail == 0) break;
-    // Relay puts everything buffered so far; here, what has "arrived": up to `piece` more.
-    size_t n = msg.put(boost::asio::buffer(rest.data() + offset, avail), ec);
-    if (ec == http::error::need_more) {
-      if (avail == rest.size() - offset) break;
-      // The parser wants more than it was given: let more arrive.
-      piece *= 2;
-      continue;
+  for (;;) {
+    while (!msg.is_done() && !arrived.empty()) {
+      size_t n = msg.put(boost::asio::buffer(arrived), ec);
+      arrived.erase(0, n);
+      if (ec == http::error::need_more) break;
+      if (ec) return out;
+      if (n == 0) break;
     }
-    if (ec) return out;
-    offset += n;
-    if (n == 0 && !msg.is_done()) {
-      if (avail == rest.size() - offset) break;
-      piece *= 2;
-    }
+    if (msg.is_done() || fed == rest.size()) break;
+    size_t more = std::min(piece, rest.size() - fed);
+    arrived.append(rest.substr(fed, more));
+    fed += more;
   }
+  ec = {};
   if (!msg.is_done() && msg.need_eof()) msg.put_eof(ec);
   out.ok = msg.is_done() && !ec;
   return out;
