@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -90,6 +91,15 @@ int RouterPid(const Lastgood& lg) {
   return 0;
 }
 
+// v1 of the sample app applied behind the router on `port`; returns the router's pid (0 when
+// v1 is not served through it).
+int AppliedBehindTheRouter(Lastgood& lg, int port) {
+  lg.Given()
+      .App(SampleApp().Extra("route:\n  listen: 127.0.0.1:" + std::to_string(port)))
+      .Applied();
+  return Lastgood::Label(port) == "v1" ? RouterPid(lg) : 0;
+}
+
 TEST(Faults, DiskFullWhileStoringAnArtifactIsRefusedAndStoresNothing) {
   Faults faults("artifact.write=ENOSPC");
   Lastgood lg;
@@ -156,17 +166,18 @@ TEST(Faults, InstanceOutOfFileDescriptorsFailsReadinessAndIsRecordedFailed) {
 }
 
 // The router killed between deployments: the next one fails clearly and is recorded.
-// (The controller does not restart the router before it publishes: see the test below.)
-TEST(Faults, RouterKilledFailsTheNextDeploymentClearlyAndLeavesNothingRunning) {
-  const int port = FreePort();
+// The router dies and cannot come back (its control socket's path is taken by a directory):
+// the next deployment fails with the reason, rolls back, and leaves nothing Running.
+TEST(Faults, RouterThatCannotBeRestartedFailsTheNextDeploymentClearly) {
   Lastgood lg;
-  lg.Given()
-      .App(SampleApp().Extra("route:\n  listen: 127.0.0.1:" + std::to_string(port)))
-      .Applied();
-  ASSERT_EQ(Lastgood::Label(port), "v1");
-  ASSERT_GT(RouterPid(lg), 0);
+  const int port = FreePort(), router = AppliedBehindTheRouter(lg, port);
+  ASSERT_GT(router, 0);
 
-  ::kill(RouterPid(lg), SIGKILL);
+  // The path first, so that no restart can come between the kill and the block.
+  const std::string socket = lg.home() + "/router.sock";
+  ASSERT_EQ(::unlink(socket.c_str()), 0);
+  ASSERT_EQ(::mkdir(socket.c_str(), 0700), 0);
+  ::kill(router, SIGKILL);
   lg.When().Apply({"--param", "label=v2"});
 
   lg.Then().ExitCode(1).Verdict(2, "bad");
@@ -180,21 +191,32 @@ TEST(Faults, RouterKilledFailsTheNextDeploymentClearlyAndLeavesNothingRunning) {
   EXPECT_NE(reasons.find("cannot connect to the router"), std::string::npos) << h.dump(2);
 }
 
-// DESIGN.md section 3: `serve` restarts the router if it dies. Not so yet: after a SIGKILL
-// the router stays down and every later deployment fails (reported in docs/reliability.md).
-TEST(Faults, DISABLED_RouterKilledIsRestartedAndTheNextApplyIsServedThroughIt) {
-  const int port = FreePort();
+// DESIGN.md section 3: `serve` restarts the router if it dies. A deployment right after the
+// kill (before the controller's upkeep tick) starts the router itself and is served through it.
+TEST(Faults, RouterKilledIsRestartedAndTheNextApplyIsServedThroughIt) {
   Lastgood lg;
-  lg.Given()
-      .App(SampleApp().Extra("route:\n  listen: 127.0.0.1:" + std::to_string(port)))
-      .Applied();
-  ASSERT_GT(RouterPid(lg), 0);
+  const int port = FreePort(), killed = AppliedBehindTheRouter(lg, port);
+  ASSERT_GT(killed, 0);
 
-  ::kill(RouterPid(lg), SIGKILL);
+  ::kill(killed, SIGKILL);
   lg.When().Apply({"--param", "label=v2"});
 
   lg.Then().ExitCode(0);
   EXPECT_TRUE(WaitUntil([&] { return Lastgood::Label(port) == "v2"; }, 10s, 50ms));
+  EXPECT_NE(RouterPid(lg), killed);
+}
+
+// With no deployment to notice, the controller's upkeep restarts a killed router within a
+// tick or two, and it serves the last table (the current version) again.
+TEST(Faults, RouterKilledWhileIdleIsBackServingTheCurrentVersion) {
+  Lastgood lg;
+  const int port = FreePort(), killed = AppliedBehindTheRouter(lg, port);
+  ASSERT_GT(killed, 0);
+
+  ::kill(killed, SIGKILL);
+
+  EXPECT_TRUE(WaitUntil([&] { return Lastgood::Label(port) == "v1"; }, 10s, 50ms));
+  EXPECT_NE(RouterPid(lg), killed);
 }
 
 TEST(Faults, StoreLockedByAnotherProcessFailsTheVerbClearlyAndWritesNothing) {

@@ -96,8 +96,8 @@ int RunController(const ControllerOptions& options) {
   std::unique_ptr<RouterProcess> router;
   if (options.router) {
     control = NewRouterControlClient(home + "/router.sock");
-    routes = std::make_unique<Routes>(store->get(), control.get(), Clock::Real());
     router = std::make_unique<RouterProcess>(SelfExe(), home, control.get());
+    routes = std::make_unique<Routes>(store->get(), router.get(), Clock::Real());
     bool started = false;
     if (auto s = router->Ensure(&started); !s.ok()) {
       Log(s.error().message);

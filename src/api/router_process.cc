@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -12,6 +13,26 @@
 extern char** environ;
 
 namespace lastgood {
+
+bool RouterProcess::Revived(const Error& e) {
+  if (e.code != ErrorCode::kUnavailable) return false;
+  bool started = false;
+  if (!Ensure(&started).ok() || !started) return false;
+  std::fprintf(stderr, "lastgood serve: the router did not answer; started it again\n");
+  return true;
+}
+
+Status RouterProcess::Apply(const RoutingTable& table) {
+  Status s = control_->Apply(table);
+  if (!s.ok() && Revived(s.error())) s = control_->Apply(table);
+  return s;
+}
+
+Result<RouterStats> RouterProcess::Stats(Millis window) {
+  auto stats = control_->Stats(window);
+  if (!stats.ok() && Revived(stats.error())) stats = control_->Stats(window);
+  return stats;
+}
 
 Status RouterProcess::Ensure(bool* started) {
   *started = false;

@@ -2,6 +2,9 @@
 // if it dies, and told the whole table again after each start (DESIGN.md section 3). The
 // router runs in its own session, so it — and the traffic it carries — outlives the
 // controller; a restarted controller finds it on the control socket and leaves it be.
+// As a RouterControl it is the engine's way to the router: a call that finds no router
+// starts one and is made once more, so a deployment that comes right after the router died
+// is served through the new one rather than failed (the upkeep tick may not have come yet).
 // Thread-safe.
 #pragma once
 
@@ -15,7 +18,7 @@ namespace lastgood {
 
 inline constexpr Millis kRouterStartTimeout{5'000};
 
-class RouterProcess {
+class RouterProcess : public RouterControl {
  public:
   // `exe` is this lastgood binary; the router is `exe router --home HOME`.
   RouterProcess(std::string exe, std::string home, RouterControl* control)
@@ -25,7 +28,14 @@ class RouterProcess {
   // *started when it had to start one (the caller then publishes the table).
   Status Ensure(bool* started);
 
+  Status Apply(const RoutingTable& table) override;
+  Result<RouterStats> Stats(Millis window) override;
+  Status Ping() override { return control_->Ping(); }
+
  private:
+  // True when the router was not there and is now: the failed call is worth making again.
+  bool Revived(const Error& e);
+
   std::string exe_, home_;
   RouterControl* control_;
   std::mutex mu_;
