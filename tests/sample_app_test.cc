@@ -36,7 +36,7 @@ std::string Get(const std::string& path, const std::string& extra_headers = "") 
   return "GET " + path + " HTTP/1.1\r\nHost: sample\r\n" + extra_headers + "\r\n";
 }
 
-class SampleApp : public ::testing::Test {
+class SampleAppBinary : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string pattern = (std::filesystem::temp_directory_path() / "sample-app-XXXXXX").string();
@@ -83,7 +83,7 @@ class SampleApp : public ::testing::Test {
   int port_ = 0;
 };
 
-TEST_F(SampleApp, ServesItsLabelInBodyAndHeader) {
+TEST_F(SampleAppBinary, ServesItsLabelInBodyAndHeader) {
   Process p = Start({"--label", "v7"});
   HttpResponse r = HttpGet(kHost, port_, "/");
   ASSERT_TRUE(r.ok()) << r.error;
@@ -96,20 +96,20 @@ TEST_F(SampleApp, ServesItsLabelInBodyAndHeader) {
                 std::to_string(p.pid()) + "\n");
 }
 
-TEST_F(SampleApp, TakesPortFromEnvironmentWhenNoFlagGiven) {
+TEST_F(SampleAppBinary, TakesPortFromEnvironmentWhenNoFlagGiven) {
   Process p = Spawn({"--label=from-env"}, {{"PORT", std::to_string(port_)}}, false);
   ASSERT_TRUE(WaitUntil([&] { return Answers(); }, 5s));
   EXPECT_EQ(HttpGet(kHost, port_, "/").Header("X-Lastgood-Label"), "from-env");
 }
 
-TEST_F(SampleApp, HealthzAnswersOkWhileHealthy) {
+TEST_F(SampleAppBinary, HealthzAnswersOkWhileHealthy) {
   Process p = Start({});
   HttpResponse r = HttpGet(kHost, port_, "/healthz");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "ok\n");
 }
 
-TEST_F(SampleApp, HealthzAnswers500WhenStartedUnhealthy) {
+TEST_F(SampleAppBinary, HealthzAnswers500WhenStartedUnhealthy) {
   Process p = Start({"--healthy", "false"});
   HttpResponse r = HttpGet(kHost, port_, "/healthz");
   EXPECT_EQ(r.status, 500);
@@ -117,7 +117,7 @@ TEST_F(SampleApp, HealthzAnswers500WhenStartedUnhealthy) {
   EXPECT_EQ(HttpGet(kHost, port_, "/").status, 200);
 }
 
-TEST_F(SampleApp, EnvRouteEchoesVariablesAndAnswers404WhenUnset) {
+TEST_F(SampleAppBinary, EnvRouteEchoesVariablesAndAnswers404WhenUnset) {
   Process p = Start({}, {{"GREETING", "hello v1"}});
   HttpResponse r = HttpGet(kHost, port_, "/env/GREETING");
   EXPECT_EQ(r.status, 200);
@@ -126,7 +126,7 @@ TEST_F(SampleApp, EnvRouteEchoesVariablesAndAnswers404WhenUnset) {
   EXPECT_EQ(HttpGet(kHost, port_, "/no/such/path").status, 404);
 }
 
-TEST_F(SampleApp, FailRateOneAnswersEveryRootRequestWith500) {
+TEST_F(SampleAppBinary, FailRateOneAnswersEveryRootRequestWith500) {
   Process p = Start({"--fail-rate", "1", "--label", "bad"});
   for (int i = 0; i < 20; ++i) {
     HttpResponse r = HttpGet(kHost, port_, "/");
@@ -137,7 +137,7 @@ TEST_F(SampleApp, FailRateOneAnswersEveryRootRequestWith500) {
   EXPECT_EQ(HttpGet(kHost, port_, "/healthz").status, 200);
 }
 
-TEST_F(SampleApp, FailRateHalfFailsRoughlyHalfOfRequests) {
+TEST_F(SampleAppBinary, FailRateHalfFailsRoughlyHalfOfRequests) {
   Process p = Start({"--fail-rate", "0.5"});
   HttpConnection c;
   ASSERT_EQ(c.Connect(kHost, port_), "");
@@ -154,7 +154,7 @@ TEST_F(SampleApp, FailRateHalfFailsRoughlyHalfOfRequests) {
   EXPECT_LT(failures, 260);
 }
 
-TEST_F(SampleApp, KeepsConnectionAliveAcrossRequests) {
+TEST_F(SampleAppBinary, KeepsConnectionAliveAcrossRequests) {
   Process p = Start({});
   HttpConnection c;
   ASSERT_EQ(c.Connect(kHost, port_), "");
@@ -166,7 +166,7 @@ TEST_F(SampleApp, KeepsConnectionAliveAcrossRequests) {
   EXPECT_EQ(second.body, "ok\n");
 }
 
-TEST_F(SampleApp, AnswersPipelinedRequestsInOrderEvenWhenTheFirstIsDelayed) {
+TEST_F(SampleAppBinary, AnswersPipelinedRequestsInOrderEvenWhenTheFirstIsDelayed) {
   Process p = Start({"--latency-ms", "200"}, {{"NAME", "x"}});
   HttpConnection c;
   ASSERT_EQ(c.Connect(kHost, port_), "");
@@ -177,7 +177,7 @@ TEST_F(SampleApp, AnswersPipelinedRequestsInOrderEvenWhenTheFirstIsDelayed) {
   EXPECT_EQ(c.ReadResponse().status, 404);
 }
 
-TEST_F(SampleApp, LatencyDelaysRootWithoutBlockingOtherConnections) {
+TEST_F(SampleAppBinary, LatencyDelaysRootWithoutBlockingOtherConnections) {
   Process p = Start({"--latency-ms", "400"});
   HttpConnection slow;
   ASSERT_EQ(slow.Connect(kHost, port_), "");
@@ -190,7 +190,7 @@ TEST_F(SampleApp, LatencyDelaysRootWithoutBlockingOtherConnections) {
   EXPECT_GE(Clock::now() - start, 400ms);
 }
 
-TEST_F(SampleApp, DiscardsRequestBodiesAndServesTheNextRequest) {
+TEST_F(SampleAppBinary, DiscardsRequestBodiesAndServesTheNextRequest) {
   Process p = Start({});
   HttpConnection c;
   ASSERT_EQ(c.Connect(kHost, port_), "");
@@ -204,7 +204,7 @@ TEST_F(SampleApp, DiscardsRequestBodiesAndServesTheNextRequest) {
   EXPECT_EQ(c.ReadResponse().status, 200);
 }
 
-TEST_F(SampleApp, HonoursConnectionCloseAndHttp10) {
+TEST_F(SampleAppBinary, HonoursConnectionCloseAndHttp10) {
   Process p = Start({});
   HttpConnection c;
   ASSERT_EQ(c.Connect(kHost, port_), "");
@@ -220,7 +220,7 @@ TEST_F(SampleApp, HonoursConnectionCloseAndHttp10) {
   EXPECT_TRUE(c.WaitForClose());
 }
 
-TEST_F(SampleApp, RefusesOversizedHeadersWith431) {
+TEST_F(SampleAppBinary, RefusesOversizedHeadersWith431) {
   Process p = Start({});
   HttpConnection c;
   ASSERT_EQ(c.Connect(kHost, port_), "");
@@ -230,7 +230,7 @@ TEST_F(SampleApp, RefusesOversizedHeadersWith431) {
   EXPECT_EQ(HttpGet(kHost, port_, "/healthz").status, 200);
 }
 
-TEST_F(SampleApp, RefusesAmbiguousOrMalformedRequestsWith400AndCloses) {
+TEST_F(SampleAppBinary, RefusesAmbiguousOrMalformedRequestsWith400AndCloses) {
   Process p = Start({});
   const std::vector<std::string> bad = {
       // Both framings at once is how requests get smuggled past proxies.
@@ -249,7 +249,7 @@ TEST_F(SampleApp, RefusesAmbiguousOrMalformedRequestsWith400AndCloses) {
   }
 }
 
-TEST_F(SampleApp, HeadGetsTheHeadersOfGetWithoutABody) {
+TEST_F(SampleAppBinary, HeadGetsTheHeadersOfGetWithoutABody) {
   Process p = Start({"--label", "v3"});
   HttpConnection c;
   ASSERT_EQ(c.Connect(kHost, port_), "");
@@ -262,7 +262,7 @@ TEST_F(SampleApp, HeadGetsTheHeadersOfGetWithoutABody) {
   EXPECT_EQ(c.ReadResponse().body, "ok\n");  // no stray body bytes in between
 }
 
-TEST_F(SampleApp, AnswersThousandsOfPipelinedRequestsFromAClientThatReadsLate) {
+TEST_F(SampleAppBinary, AnswersThousandsOfPipelinedRequestsFromAClientThatReadsLate) {
   Process p = Start({});
   HttpConnection c;
   ASSERT_EQ(c.Connect(kHost, port_), "");
@@ -282,7 +282,7 @@ TEST_F(SampleApp, AnswersThousandsOfPipelinedRequestsFromAClientThatReadsLate) {
   EXPECT_EQ(ok, kRequests);
 }
 
-TEST_F(SampleApp, CrashOnStartExitsNonZeroWithAMessage) {
+TEST_F(SampleAppBinary, CrashOnStartExitsNonZeroWithAMessage) {
   Process p = Spawn({"--crash-on-start", "true"});
   ExitStatus status = ExitOf(p);
   EXPECT_TRUE(status.exited());
@@ -290,14 +290,14 @@ TEST_F(SampleApp, CrashOnStartExitsNonZeroWithAMessage) {
   EXPECT_NE(ReadFile(dir_ + "/stderr"), "");
 }
 
-TEST_F(SampleApp, StartupDelayHoldsBackTheListeningPort) {
+TEST_F(SampleAppBinary, StartupDelayHoldsBackTheListeningPort) {
   auto start = Clock::now();
   Process p = Spawn({"--startup-ms", "600"});
   ASSERT_TRUE(WaitUntil([&] { return Answers(); }, 5s));
   EXPECT_GE(Clock::now() - start, 600ms);
 }
 
-TEST_F(SampleApp, SigtermFinishesTheResponseInFlightAndExitsZero) {
+TEST_F(SampleAppBinary, SigtermFinishesTheResponseInFlightAndExitsZero) {
   Process p = Start({"--latency-ms", "300"});
   HttpConnection c;
   ASSERT_EQ(c.Connect(kHost, port_), "");
@@ -313,7 +313,7 @@ TEST_F(SampleApp, SigtermFinishesTheResponseInFlightAndExitsZero) {
   EXPECT_FALSE(Answers());
 }
 
-TEST_F(SampleApp, SigtermWithIdleConnectionsExitsZeroPromptly) {
+TEST_F(SampleAppBinary, SigtermWithIdleConnectionsExitsZeroPromptly) {
   Process p = Start({});
   HttpConnection idle;
   ASSERT_EQ(idle.Connect(kHost, port_), "");
@@ -326,7 +326,7 @@ TEST_F(SampleApp, SigtermWithIdleConnectionsExitsZeroPromptly) {
   EXPECT_LT(Clock::now() - start, 500ms);
 }
 
-TEST_F(SampleApp, BadFlagsExitWithCode2) {
+TEST_F(SampleAppBinary, BadFlagsExitWithCode2) {
   const std::vector<std::vector<std::string>> bad = {
       {"--no-such-flag", "1"},
       {"--fail-rate", "1.5"},

@@ -12,8 +12,6 @@ namespace {
 
 constexpr int kDefaultAuditLimit = 100;
 
-ApiResponse Fail(const Error& e) { return {HttpStatusFor(e.code), ErrorJson(e).dump()}; }
-
 // The value of `key` in the query of `target`, or nullopt.
 std::optional<std::string> QueryValue(const std::string& target, const std::string& key) {
   size_t q = target.find('?');
@@ -35,22 +33,23 @@ std::optional<std::string> QueryValue(const std::string& target, const std::stri
 
 ApiResponse Api::Audit(const ApiRequest& req) {
   if (req.method != "GET") {
-    return Fail(Error::NotFound("no such API route: " + req.method + " /v1/audit"));
+    return ErrorResponse(Error::NotFound("no such API route: " + req.method + " /v1/audit"));
   }
   std::string app = QueryValue(req.target, "app").value_or("");
   if (!app.empty()) {
-    if (auto s = ValidateName(app, "app name", "app"); !s.ok()) return Fail(s.error());
+    if (auto s = ValidateName(app, "app name", "app"); !s.ok()) return ErrorResponse(s.error());
   }
   int limit = kDefaultAuditLimit;
   if (auto text = QueryValue(req.target, "limit")) {
     auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
     if (ec != std::errc() || end != text->data() + text->size() || limit < 1 ||
         limit > kMaxHistoryLimit) {
-      return Fail(Error::InvalidInput("limit must be a whole number from 1 to 10000", "limit"));
+      return ErrorResponse(
+          Error::InvalidInput("limit must be a whole number from 1 to 10000", "limit"));
     }
   }
   auto entries = store_->ListAudit(app, limit);
-  if (!entries.ok()) return Fail(entries.error());
+  if (!entries.ok()) return ErrorResponse(entries.error());
   nlohmann::json out = nlohmann::json::array();
   for (const auto& e : *entries) {
     out.push_back({{"id", e.id},

@@ -66,6 +66,10 @@ struct ApiResponse {
   std::string body;  // JSON
 };
 
+// The answer to a request that failed: the error's HTTP status and {"error": …}; never
+// throws (bytes that are not UTF-8 are repaired, api/json.h).
+ApiResponse ErrorResponse(const Error& e);
+
 class Api {
  public:
   Api(Engine* engine, Store* store) : engine_(engine), store_(store) {}

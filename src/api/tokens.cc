@@ -14,8 +14,6 @@ using nlohmann::json;
 
 json Timestamp(int64_t millis) { return millis ? json(FormatTimestamp(millis)) : json(nullptr); }
 
-ApiResponse Fail(const Error& e) { return {HttpStatusFor(e.code), ErrorJson(e).dump()}; }
-
 // {name, role}: both strings, nothing else.
 Result<std::pair<std::string, auth::Role>> NewTokenBody(const std::string& body) {
   if (body.size() > 4096) return Error::InvalidInput("request body is too large");
@@ -42,7 +40,7 @@ ApiResponse Api::Tokens(const ApiRequest& req) {
   std::string path = req.target.substr(0, req.target.find('?'));
   if (req.method == "GET" && path == "/v1/tokens") {
     auto tokens = store_->ListTokens();
-    if (!tokens.ok()) return Fail(tokens.error());
+    if (!tokens.ok()) return ErrorResponse(tokens.error());
     json out = json::array();
     for (const auto& t : *tokens) {
       out.push_back({{"name", t.name},
@@ -56,16 +54,16 @@ ApiResponse Api::Tokens(const ApiRequest& req) {
   }
   if (req.method == "POST" && path == "/v1/tokens") {
     auto body = NewTokenBody(req.body);
-    if (!body.ok()) return Fail(body.error());
+    if (!body.ok()) return ErrorResponse(body.error());
     auto token = auth::NewToken();
-    if (!token.ok()) return Fail(token.error());
+    if (!token.ok()) return ErrorResponse(token.error());
     TokenRecord record{body->first,
                        auth::RoleName(body->second),
                        auth::TokenHash(*token),
                        Clock::Real()->NowMillis(),
                        0,
                        0};
-    if (auto s = store_->CreateToken(record); !s.ok()) return Fail(s.error());
+    if (auto s = store_->CreateToken(record); !s.ok()) return ErrorResponse(s.error());
     return {200, json{{"name", record.name},
                       {"role", record.role},
                       {"token", *token},
@@ -75,12 +73,12 @@ ApiResponse Api::Tokens(const ApiRequest& req) {
   constexpr std::string_view kOne = "/v1/tokens/";
   if (req.method == "DELETE" && path.size() > kOne.size() && path.rfind(kOne, 0) == 0) {
     std::string name = path.substr(kOne.size());
-    if (auto s = ValidateName(name, "token name"); !s.ok()) return Fail(s.error());
+    if (auto s = ValidateName(name, "token name"); !s.ok()) return ErrorResponse(s.error());
     int64_t now = Clock::Real()->NowMillis();
-    if (auto s = store_->RevokeToken(name, now); !s.ok()) return Fail(s.error());
+    if (auto s = store_->RevokeToken(name, now); !s.ok()) return ErrorResponse(s.error());
     return {200, json{{"name", name}, {"revokedAt", Timestamp(now)}}.dump()};
   }
-  return Fail(Error::NotFound("no such API route: " + req.method + " " + path));
+  return ErrorResponse(Error::NotFound("no such API route: " + req.method + " " + path));
 }
 
 }  // namespace lastgood

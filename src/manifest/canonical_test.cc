@@ -6,9 +6,12 @@
 #include <sstream>
 
 #include "manifest/parser.h"
+#include "manifest/testing.h"
 
 namespace lastgood {
 namespace {
+
+using namespace manifest_testing;
 
 constexpr char kFull[] = R"(app: web
 parameters:
@@ -46,12 +49,6 @@ hooks:
   preDeploy: { command: ["./migrate", "up"], timeout: 60s }
   postRollback: { command: ["./notify", "rolled back"] }
 )";
-
-Manifest Parse(const std::string& yaml, const std::map<std::string, std::string>& params = {}) {
-  auto r = ParseManifest(yaml, params);
-  EXPECT_TRUE(r.ok()) << r.error().ToString() << "\n" << yaml;
-  return r.ok() ? r->manifest : Manifest{};
-}
 
 // ParseManifest(ToCanonicalYaml(m), {}) == m, and the canonical text is a fixed point.
 void ExpectRoundTrip(const Manifest& m) {

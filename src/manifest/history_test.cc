@@ -4,21 +4,22 @@
 
 #include "manifest/canonical.h"
 #include "manifest/parser.h"
+#include "manifest/testing.h"
 
 namespace lastgood {
 namespace {
 
-constexpr char kMinimal[] = "app: web\nrun:\n  command: [\"./web\"]\n";
+using namespace manifest_testing;
 
 TEST(HistorySection, KeepsEverythingWhenAbsentAndLeavesTheCanonicalFormAsItWas) {
-  auto parsed = ParseManifest(kMinimal, {});
+  auto parsed = ParseManifest(kMinimalManifest, {});
   ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
   EXPECT_EQ(parsed->manifest.history.keep, 0);
   EXPECT_EQ(ToCanonicalYaml(parsed->manifest).find("history"), std::string::npos);
 }
 
 TEST(HistorySection, ReadsKeepAndWritesItBackCanonically) {
-  auto parsed = ParseManifest(std::string(kMinimal) + "history: { keep: 25 }\n", {});
+  auto parsed = ParseManifest(std::string(kMinimalManifest) + "history: { keep: 25 }\n", {});
   ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
   EXPECT_EQ(parsed->manifest.history.keep, 25);
   auto again = ParseManifest(ToCanonicalYaml(parsed->manifest), {});
@@ -27,7 +28,7 @@ TEST(HistorySection, ReadsKeepAndWritesItBackCanonically) {
 }
 
 TEST(HistorySection, RefusesKeepingFewerThanTenWithFieldAndLine) {
-  auto parsed = ParseManifest(std::string(kMinimal) + "history:\n  keep: 3\n", {});
+  auto parsed = ParseManifest(std::string(kMinimalManifest) + "history:\n  keep: 3\n", {});
   ASSERT_FALSE(parsed.ok());
   EXPECT_EQ(parsed.error().code, ErrorCode::kInvalidInput);
   EXPECT_EQ(parsed.error().field, "history.keep");
@@ -35,7 +36,8 @@ TEST(HistorySection, RefusesKeepingFewerThanTenWithFieldAndLine) {
 }
 
 TEST(HistorySection, RefusesUnknownFields) {
-  auto parsed = ParseManifest(std::string(kMinimal) + "history: { keep: 10, days: 3 }\n", {});
+  auto parsed =
+      ParseManifest(std::string(kMinimalManifest) + "history: { keep: 10, days: 3 }\n", {});
   ASSERT_FALSE(parsed.ok());
   EXPECT_EQ(parsed.error().field, "history.days");
 }

@@ -3,47 +3,22 @@
 
 #include "manifest/canonical.h"
 #include "manifest/parser.h"
+#include "manifest/testing.h"
 
 namespace lastgood {
 namespace {
 
-constexpr char kMinimal[] = "app: web\nrun:\n  command: [\"./web\"]\n";
-
-std::string With(const std::string& rest) { return kMinimal + rest; }
+using namespace manifest_testing;
 
 // A manifest whose only webhook has the given url.
 std::string WithUrl(const std::string& url) {
   return With("notifications:\n  webhooks:\n    - url: " + url + "\n");
 }
 
-Manifest Parse(const std::string& yaml) {
-  auto r = ParseManifest(yaml, {});
-  EXPECT_TRUE(r.ok()) << r.error().ToString() << "\n" << yaml;
-  return r.ok() ? r->manifest : Manifest{};
-}
-
-Error ParseError(const std::string& yaml) {
-  auto r = ParseManifest(yaml, {});
-  if (r.ok()) {
-    ADD_FAILURE() << "parsed, but an error was expected:\n" << yaml;
-    return Error::Internal("parsed");
-  }
-  EXPECT_EQ(r.error().code, ErrorCode::kInvalidInput) << r.error().ToString();
-  return r.error();
-}
-
-#define EXPECT_MANIFEST_ERROR(yaml, want_field, want_line, want_text)        \
-  do {                                                                       \
-    Error e = ParseError(yaml);                                              \
-    EXPECT_EQ(e.field, want_field) << e.ToString();                          \
-    EXPECT_EQ(e.line, want_line) << e.ToString();                            \
-    EXPECT_NE(e.message.find(want_text), std::string::npos) << e.ToString(); \
-  } while (0)
-
 const std::vector<std::string> kAll = {"started", "succeeded", "failed", "rolledBack", "canceled"};
 
 TEST(Notifications, AreEmptyWhenNotWritten) {
-  EXPECT_TRUE(Parse(kMinimal).notifications.webhooks.empty());
+  EXPECT_TRUE(Parse(kMinimalManifest).notifications.webhooks.empty());
   EXPECT_TRUE(Parse(With("notifications: {}\n")).notifications.webhooks.empty());
 }
 
@@ -161,7 +136,7 @@ TEST(Notifications, RoundTripThroughTheCanonicalText) {
 }
 
 TEST(Notifications, LeaveTheCanonicalTextOfAManifestWithoutThemUnchanged) {
-  EXPECT_EQ(ToCanonicalYaml(Parse(kMinimal)).find("notifications"), std::string::npos);
+  EXPECT_EQ(ToCanonicalYaml(Parse(kMinimalManifest)).find("notifications"), std::string::npos);
 }
 
 }  // namespace

@@ -5,39 +5,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "manifest/testing.h"
+
 namespace lastgood {
 namespace {
 
-using Params = std::map<std::string, std::string>;
-
-constexpr char kMinimal[] = "app: web\nrun:\n  command: [\"./web\"]\n";
-
-// The manifest part after `app:` and `run:`, appended to a minimal manifest.
-std::string With(const std::string& rest) { return kMinimal + rest; }
-
-Error ParseError(const std::string& yaml, const Params& params = {}) {
-  auto r = ParseManifest(yaml, params);
-  if (r.ok()) {
-    ADD_FAILURE() << "parsed, but an error was expected:\n" << yaml;
-    return Error::Internal("parsed");
-  }
-  EXPECT_EQ(r.error().code, ErrorCode::kInvalidInput) << r.error().ToString();
-  return r.error();
-}
-
-#define EXPECT_MANIFEST_ERROR(yaml, want_field, want_line, want_text)        \
-  do {                                                                       \
-    Error e = ParseError(yaml);                                              \
-    EXPECT_EQ(e.field, want_field) << e.ToString();                          \
-    EXPECT_EQ(e.line, want_line) << e.ToString();                            \
-    EXPECT_NE(e.message.find(want_text), std::string::npos) << e.ToString(); \
-  } while (0)
-
-Manifest Parse(const std::string& yaml, const Params& params = {}) {
-  auto r = ParseManifest(yaml, params);
-  EXPECT_TRUE(r.ok()) << r.error().ToString() << "\n" << yaml;
-  return r.ok() ? r->manifest : Manifest{};
-}
+using namespace manifest_testing;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -47,7 +20,7 @@ std::string ReadFile(const std::string& path) {
 }
 
 TEST(ParseManifest, FillsDefaultsForAMinimalManifest) {
-  Manifest m = Parse(kMinimal);
+  Manifest m = Parse(kMinimalManifest);
   EXPECT_EQ(m.app, "web");
   EXPECT_EQ(m.run.command, std::vector<std::string>{"./web"});
   EXPECT_EQ(m.run.stopGrace, kDefaultStopGrace);

@@ -28,7 +28,7 @@ using local = asio::local::stream_protocol;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::seconds kControlIdleTimeout{30};
 constexpr uint32_t kControlHeaderLimit = 16 * 1024;
 
@@ -100,7 +100,7 @@ asio::awaitable<void> Serve(Socket socket, const ControlHandlers& handlers, bool
     parser.header_limit(kControlHeaderLimit);
     timer.expires_after(kControlIdleTimeout);
     auto result =
-        co_await (http::async_read(socket, buffer, parser, kTuple) || timer.async_wait(kTuple));
+        co_await (http::async_read(socket, buffer, parser, kNoThrow) || timer.async_wait(kNoThrow));
     if (result.index() == 1) break;
     auto [ec, n] = std::get<0>(result);
     Response res;
@@ -116,7 +116,7 @@ asio::awaitable<void> Serve(Socket socket, const ControlHandlers& handlers, bool
     }
     res.keep_alive(keep);
     res.prepare_payload();
-    auto [write_ec, written] = co_await http::async_write(socket, res, kTuple);
+    auto [write_ec, written] = co_await http::async_write(socket, res, kNoThrow);
     if (write_ec || !keep) break;
   }
   boost::system::error_code ignored;
@@ -126,7 +126,7 @@ asio::awaitable<void> Serve(Socket socket, const ControlHandlers& handlers, bool
 template <class Acceptor>
 asio::awaitable<void> AcceptLoop(Acceptor& acceptor, const ControlHandlers& handlers, bool admin) {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+    auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) continue;
     asio::co_spawn(acceptor.get_executor(), Serve(std::move(socket), handlers, admin),

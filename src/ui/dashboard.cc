@@ -152,7 +152,7 @@ void Dashboard::Impl::SampleLoop() {
 }
 
 ApiResponse Dashboard::HandleLogins(const ApiRequest& request) {
-  auto fail = [](const Error& e) { return ErrorResponse(e); };
+  auto fail = [](const Error& e) { return ErrorAnswer(e); };
   std::string path = request.target.substr(0, request.target.find('?'));
   if (request.method != "POST" || path != "/v1/ui/logins")
     return fail(Error::NotFound("no such API route: " + request.method + " " + request.target));

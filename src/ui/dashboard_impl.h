@@ -19,10 +19,12 @@ namespace lastgood::ui {
 
 // {"error": {"code", "message", "field"?}} with the HTTP status of the error's code, as
 // the API answers (api/json.h is above this module, so it is not used here).
-inline ApiResponse ErrorResponse(const Error& e) {
+inline ApiResponse ErrorAnswer(const Error& e) {
   nlohmann::json err = {{"code", ErrorCodeName(e.code)}, {"message", e.message}};
   if (!e.field.empty()) err["field"] = e.field;
-  return {HttpStatusFor(e.code), nlohmann::json{{"error", err}}.dump()};
+  // Replacing bytes that are not UTF-8 (a message may quote input): dump must never throw.
+  return {HttpStatusFor(e.code), nlohmann::json{{"error", err}}.dump(
+                                     -1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 // A request to the Api on behalf of `name` with `role` (a session, or the sampler as a
