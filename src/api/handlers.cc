@@ -50,7 +50,7 @@ RouteTarget SplitTarget(const std::string& target) {
 }
 
 ApiResponse Ok(const json& j) { return {200, DumpJson(j)}; }
-ApiResponse Fail(const Error& e) { return {HttpStatusFor(e.code), DumpJson(ErrorJson(e))}; }
+ApiResponse Fail(const Error& e) { return ErrorResponse(e); }
 
 Result<int> ParseInt(const std::string& s, const std::string& what) {
   int v = 0;
@@ -81,6 +81,10 @@ Result<std::optional<T>> Field(const json& j, const std::string& name) {
   auto var = *var##_r;
 
 }  // namespace
+
+ApiResponse ErrorResponse(const Error& e) {
+  return {HttpStatusFor(e.code), DumpJson(ErrorJson(e))};
+}
 
 ApiResponse Api::Route(const ApiRequest& req) {
   for (const auto& [prefix, handler] : mounts_) {
@@ -286,16 +290,23 @@ ApiResponse Api::Route(const ApiRequest& req) {
     return Ok(OutcomeJson(*o));
   }
   if (post && p.size() == 3 && p[2] == "traffic") {
-    auto body = Body(req.body, {"slot", "percent", "whatIf"});
+    // One slot ({slot, percent}, as the dashboard sends) or several ({shares: {slot: %}}).
+    auto body = Body(req.body, {"slot", "percent", "shares", "whatIf"});
     if (!body.ok()) return Fail(body.error());
     LG_FIELD(slot, std::string, *body, "slot");
     LG_FIELD(percent, int, *body, "percent");
+    using Shares = std::map<std::string, int>;
+    LG_FIELD(shares, Shares, *body, "shares");
     LG_FIELD(what_if, bool, *body, "whatIf");
-    if (!slot || !percent)
-      return Fail(Error::InvalidInput("fields 'slot' and 'percent' are required", "slot"));
+    if (shares ? (slot || percent) : (!slot || !percent))
+      return Fail(Error::InvalidInput("give either 'slot' and 'percent', or 'shares'", "shares"));
     TrafficRequest tr;
     tr.app = app;
-    tr.shares[*slot] = *percent;
+    if (shares) {
+      tr.shares = *shares;
+    } else {
+      tr.shares[*slot] = *percent;
+    }
     tr.whatIf = what_if.value_or(false);
     tr.actor = req.actor;
     auto o = engine_->SetTraffic(tr);

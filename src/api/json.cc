@@ -104,6 +104,32 @@ nlohmann::json OutcomeJson(const Outcome& o) {
       {"diff", o.diff}};
 }
 
+namespace {
+
+// {"step", "active", "windowMs", "minRequests", "limits": {"maxErrorRate",
+// "maxLatencyP99Ms", "maxErrorRateIncrease", "failureLimit"}, "windows": [last window]}.
+// A limit not set is null, except maxErrorRate, which has its default when nothing is set.
+nlohmann::json AnalysisJson(const AnalysisView& v) {
+  const Analysis& a = v.spec;
+  auto or_null = [](const auto& opt) { return opt ? nlohmann::json(*opt) : nlohmann::json(); };
+  std::optional<double> max_rate = a.maxErrorRate;
+  if (!max_rate && !a.maxLatencyP99 && !a.maxErrorRateIncrease) max_rate = kDefaultMaxErrorRate;
+  return {{"step", v.step.empty() ? nlohmann::json() : nlohmann::json(v.step)},
+          {"active", v.active},
+          {"windowMs", a.window.count()},
+          {"minRequests", a.minRequests},
+          {"limits",
+           {{"maxErrorRate", or_null(max_rate)},
+            {"maxLatencyP99Ms",
+             a.maxLatencyP99 ? nlohmann::json(a.maxLatencyP99->count()) : nlohmann::json()},
+            {"maxErrorRateIncrease", or_null(a.maxErrorRateIncrease)},
+            {"failureLimit", a.failureLimit}}},
+          {"windows",
+           v.lastWindow.empty() ? nlohmann::json::array() : nlohmann::json::array({v.lastWindow})}};
+}
+
+}  // namespace
+
 nlohmann::json StatusJson(const AppStatus& s) {
   nlohmann::json slots = nlohmann::json::object();
   for (const auto& slot : s.slots) {
@@ -116,9 +142,15 @@ nlohmann::json StatusJson(const AppStatus& s) {
                            {"pid", i.pid},
                            {"restarts", i.restarts}});
     }
-    slots[slot.name] = {{"version", slot.version > 0 ? nlohmann::json(slot.version) : nullptr},
-                        {"weight", slot.weight},
-                        {"instances", instances}};
+    slots[slot.name] = {
+        {"version", slot.version > 0 ? nlohmann::json(slot.version) : nullptr},
+        {"weight", slot.weight},
+        {"instances", instances},
+        {"canary", slot.canaryVersion > 0 ? nlohmann::json{{"version", slot.canaryVersion},
+                                                           {"weight", slot.canaryWeight}}
+                                          : nlohmann::json(nullptr)},
+        {"swapPending", slot.swapPending.empty() ? nlohmann::json(nullptr)
+                                                 : nlohmann::json{{"source", slot.swapPending}}}};
   }
   nlohmann::json deployment = nullptr;
   if (s.running) {
@@ -129,12 +161,18 @@ nlohmann::json StatusJson(const AppStatus& s) {
                   {"state", StateName(s.running->state)},
                   {"version", s.running->version},
                   {"kind", KindName(s.running->kind)},
-                  {"step", step}};
+                  {"step", step},
+                  {"detail", s.running->cursor < static_cast<int>(s.running->operations.size())
+                                 ? s.running->operations[s.running->cursor].detail
+                                 : ""}};
   }
+  nlohmann::json analysis = nullptr;
+  if (s.analysis) analysis = AnalysisJson(*s.analysis);
   return {{"app", s.app},
           {"slots", slots},
           {"deployment", deployment},
-          {"lastGood", s.lastGood ? nlohmann::json(*s.lastGood) : nullptr}};
+          {"lastGood", s.lastGood ? nlohmann::json(*s.lastGood) : nullptr},
+          {"analysis", analysis}};
 }
 
 nlohmann::json ErrorJson(const Error& e) {

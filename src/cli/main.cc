@@ -42,6 +42,7 @@ int Main(int argc, char** argv) {
   AddTokenVerbs(app, g, &exit_code);
   AddAuditVerb(app, g, &exit_code);
   AddDashboard(app, g, &exit_code);
+  AddSlotVerbs(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

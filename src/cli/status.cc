@@ -8,6 +8,30 @@
 namespace lastgood::cli {
 namespace {
 
+// "analysis (now): window 10s, at least 100 requests; errors ≤ 1.00%, p99 ≤ 300ms".
+void PrintAnalysis(const nlohmann::json& a) {
+  const auto& l = a["limits"];
+  std::string limits;
+  char buf[64];
+  if (!l["maxErrorRate"].is_null()) {
+    std::snprintf(buf, sizeof buf, "errors ≤ %.2f%%", 100 * l["maxErrorRate"].get<double>());
+    limits += buf;
+  }
+  if (!l["maxLatencyP99Ms"].is_null())
+    limits += (limits.empty() ? "" : ", ") + ("p99 ≤ " + l["maxLatencyP99Ms"].dump() + "ms");
+  if (!l["maxErrorRateIncrease"].is_null()) {
+    std::snprintf(buf, sizeof buf, "errors ≤ stable + %.2f%%",
+                  100 * l["maxErrorRateIncrease"].get<double>());
+    limits += (limits.empty() ? "" : ", ") + std::string(buf);
+  }
+  std::cout << "analysis"
+            << (a["active"].get<bool>() ? " (running now)"
+                : a["step"].is_null()   ? " (production's manifest)"
+                                        : " (next)")
+            << ": window " << ShortDuration(a["windowMs"].get<int64_t>()) << ", at least "
+            << a["minRequests"] << " requests; " << limits << "\n";
+}
+
 void PrintStatus(const nlohmann::json& s) {
   std::cout << "app " << s["app"].get<std::string>() << "   last good: "
             << (s["lastGood"].is_null() ? "-" : "v" + std::to_string(s["lastGood"].get<int>()))
@@ -16,12 +40,23 @@ void PrintStatus(const nlohmann::json& s) {
     const auto& d = s["deployment"];
     std::cout << "running: " << d["name"].get<std::string>() << " (" << d["kind"].get<std::string>()
               << " to v" << d["version"] << "), step: " << d["step"].get<std::string>() << "\n";
+    if (d.contains("detail") && !d["detail"].get<std::string>().empty())
+      std::cout << "  " << d["detail"].get<std::string>() << "\n";
   }
+  if (s.contains("analysis") && s["analysis"].is_object()) PrintAnalysis(s["analysis"]);
   for (const auto& [slot, v] : s["slots"].items()) {
     std::cout << "slot " << slot << ": "
               << (v["version"].is_null() ? "nothing"
                                          : "v" + std::to_string(v["version"].get<int>()))
-              << ", weight " << v["weight"] << "\n";
+              << ", weight " << v["weight"];
+    if (v.contains("canary") && v["canary"].is_object()) {
+      std::cout << ", canary v" << v["canary"]["version"] << " at " << v["canary"]["weight"] << "%";
+    }
+    if (v.contains("swapPending") && v["swapPending"].is_object()) {
+      std::cout << ", swap from " << v["swapPending"]["source"].get<std::string>()
+                << " in preview (swap --complete or --cancel)";
+    }
+    std::cout << "\n";
     std::vector<std::vector<std::string>> rows = {
         {"  INSTANCE", "VERSION", "ADDRESS", "STATE", "PID", "RESTARTS"}};
     for (const auto& i : v["instances"]) {

@@ -19,6 +19,7 @@ void AddBackupVerbs(CLI::App& app, Globals& g, int* exit_code);   // backup, res
 void AddTokenVerbs(CLI::App& app, Globals& g, int* exit_code);    // token create|list|revoke
 void AddAuditVerb(CLI::App& app, Globals& g, int* exit_code);     // audit
 void AddDashboard(CLI::App& app, Globals& g, int* exit_code);     // dashboard (web login)
+void AddSlotVerbs(CLI::App& app, Globals& g, int* exit_code);  // swap, traffic, pause|resume|abort
 
 // Follows a deployment until it ends, printing one line per step as it happens (text), and
 // then any automatic rollback that followed it. Returns the exit code: 0 if the first

@@ -134,6 +134,18 @@ struct SlotView {
   int version = 0;
   int weight = 100;
   std::vector<InstanceView> instances;
+  int canaryVersion = 0;    // a canary in this slot, or 0
+  int canaryWeight = 0;     // its share of the slot's requests
+  std::string swapPending;  // the source slot of a swap in preview, or ""
+};
+
+// The analysis that judges the running deployment: the one it runs now (active), else the
+// next one in its plan; with no deployment running, the first one production's manifest has.
+struct AnalysisView {
+  std::string step;  // the step, described ("analyse canary v3 against stable"), or ""
+  bool active = false;
+  Analysis spec;           // window, minRequests and limits (maxErrorRate defaulted)
+  std::string lastWindow;  // active: the numbers measured in the window so far
 };
 
 struct AppStatus {
@@ -141,6 +153,7 @@ struct AppStatus {
   std::vector<SlotView> slots;
   std::optional<Deployment> running;  // with operations
   std::optional<int> lastGood;
+  std::optional<AnalysisView> analysis;
 };
 
 class Engine {

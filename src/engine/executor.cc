@@ -28,6 +28,10 @@ void Executor::Run(const std::string& app, const std::string& first) {
     if (!got.ok()) return;
     Deployment d = std::move(*got);
     if (IsFinal(d.state)) return;
+    // Intents belong to one deployment: the rollback that follows an abort is not aborted.
+    intent_.clear();
+    intent_read_at_ = 0;
+    aborted_by_.clear();
     if (d.cursor == 0 && !d.operations.empty() &&
         d.operations[0].state == OperationState::kPending) {
       Announce(d);  // "started", once: a resumed deployment has begun already

@@ -182,10 +182,7 @@ StepResult Executor::RunChecks(const Deployment& d, const Analysis& a) {
 
 StepResult Executor::RunAnalyze(Deployment& d, const Step& step, const Manifest& m) {
   const bool preview = step.count < 0;
-  const Analysis* a = nullptr;
-  if (preview && m.strategy.blueGreen.analysis) a = &*m.strategy.blueGreen.analysis;
-  if (!preview && step.count < static_cast<int>(m.strategy.canarySteps.size()))
-    a = &m.strategy.canarySteps[step.count].analysis;
+  const Analysis* a = AnalysisOf(step, m);
   if (a == nullptr) return StepResult::Failed("the manifest has no such analysis step");
   if (!deps_.routes)
     return StepResult::Failed("analysis needs the router (serve without --no-router)");

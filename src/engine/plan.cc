@@ -98,6 +98,15 @@ void PlanBlueGreen(std::vector<Step>& steps, const PlanInput& in) {
 
 }  // namespace
 
+const Analysis* AnalysisOf(const Step& step, const Manifest& m) {
+  if (step.op != Step::Op::kAnalyze) return nullptr;
+  if (step.count < 0)
+    return m.strategy.blueGreen.analysis ? &*m.strategy.blueGreen.analysis : nullptr;
+  if (step.count >= static_cast<int>(m.strategy.canarySteps.size())) return nullptr;
+  const CanaryStep& c = m.strategy.canarySteps[step.count];
+  return c.kind == CanaryStep::Kind::kAnalysis ? &c.analysis : nullptr;
+}
+
 std::string Describe(const Step& s) {
   std::string v = "v" + std::to_string(s.version);
   std::string in = s.slot.empty() ? "" : " in " + s.slot;

@@ -40,6 +40,10 @@ struct Step {
   bool operator==(const Step&) const = default;
 };
 
+// The analysis a kAnalyze step runs: canary step `count` of `m`, or (count -1) bluegreen's;
+// null when `m` has no such analysis.
+const Analysis* AnalysisOf(const Step& step, const Manifest& m);
+
 // One line for people: "start 2 instances of v3", "stop old instances down to 1", …
 std::string Describe(const Step& step);
 // The machine form stored with the operation, and back.

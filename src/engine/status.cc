@@ -3,6 +3,7 @@
 
 #include "engine/diff.h"
 #include "engine/engine.h"
+#include "engine/plan.h"
 #include "engine/release.h"
 #include "engine/routes.h"
 #include "engine/slot_instances.h"
@@ -13,6 +14,39 @@
 #include "targets/local/orphans.h"
 
 namespace lastgood {
+namespace {
+
+// AppStatus::analysis (see engine.h). Best effort: a version whose manifest no longer
+// loads has no analysis to show, which is not an error of `status`.
+std::optional<AnalysisView> AnalysisNow(const EngineDeps& deps, const std::string& app,
+                                        const std::optional<Deployment>& running,
+                                        int production_version) {
+  if (running) {
+    auto m = LoadManifest(deps, app, running->version);
+    if (!m.ok()) return std::nullopt;
+    for (int i = running->cursor; i < static_cast<int>(running->operations.size()); ++i) {
+      auto step = StepFromJson(running->operations[i].spec);
+      if (!step.ok()) continue;
+      const Analysis* a = AnalysisOf(*step, *m);
+      if (!a) continue;
+      AnalysisView v{Describe(*step), i == running->cursor, *a, ""};
+      if (v.active) v.lastWindow = running->operations[i].detail;
+      return v;
+    }
+    return std::nullopt;
+  }
+  if (production_version == 0) return std::nullopt;
+  auto m = LoadManifest(deps, app, production_version);
+  if (!m.ok()) return std::nullopt;
+  for (const auto& c : m->strategy.canarySteps) {
+    if (c.kind == CanaryStep::Kind::kAnalysis) return AnalysisView{"", false, c.analysis, ""};
+  }
+  if (m->strategy.blueGreen.analysis)
+    return AnalysisView{"", false, *m->strategy.blueGreen.analysis, ""};
+  return std::nullopt;
+}
+
+}  // namespace
 
 Result<AppStatus> Engine::StatusOf(const std::string& app) {
   LG_RETURN_IF_ERROR(RequireApp(*deps_.store, app));
@@ -33,6 +67,9 @@ Result<AppStatus> Engine::StatusOf(const std::string& app) {
     SlotView& view = find_slot(s.slot);
     view.version = s.version;
     view.weight = s.weight;
+    view.canaryVersion = s.canaryVersion;
+    view.canaryWeight = s.canaryWeight;
+    view.swapPending = s.swapPending;
   }
   for (const auto& rec : *instances) {
     InstanceView iv{rec.id,    rec.version, "127.0.0.1:" + std::to_string(rec.port),
@@ -58,6 +95,7 @@ Result<AppStatus> Engine::StatusOf(const std::string& app) {
     if (s.name == kProductionSlot) running_version = s.version;
   }
   st.lastGood = LastGood(*finished, kProductionSlot, running_version);
+  st.analysis = AnalysisNow(deps_, app, st.running, running_version);
   return st;
 }
 

@@ -63,7 +63,10 @@ struct SampleApp {
   std::string onError = "lastSuccessful";
   std::string program = "./lastgood-sample";  // argv[0]
   std::string readiness = "{ http: /healthz, interval: 100ms, timeout: 1s, failureThreshold: 3 }";
-  std::string extra;  // YAML appended as is
+  std::string extra;         // YAML appended as is
+  std::string strategyYaml;  // YAML under `strategy:` after its type (canary steps, …)
+  std::string envYaml;       // lines under `run.env:` after GREETING
+  std::string paramsYaml;    // more parameters
 
   SampleApp& App(std::string v) { return app = std::move(v), *this; }
   SampleApp& Label(std::string v) { return label = std::move(v), *this; }
@@ -79,8 +82,13 @@ struct SampleApp {
   SampleApp& Program(std::string v) { return program = std::move(v), *this; }
   SampleApp& Readiness(std::string v) { return readiness = std::move(v), *this; }
   SampleApp& Extra(std::string v) { return extra += v + "\n", *this; }
+  SampleApp& StrategyYaml(std::string v) { return strategyYaml += v + "\n", *this; }
+  SampleApp& Param(const std::string& name, const std::string& value) {
+    return paramsYaml += "  " + name + ": { default: \"" + value + "\" }\n", *this;
+  }
+  SampleApp& Env(std::string v) { return envYaml += "    " + v + "\n", *this; }
 
-  // The manifest; `run.command` is on line 10 (tests quote that line).
+  // The manifest; `run.command` is on line 10 when no Param() was added (tests quote that line).
   std::string Yaml() const {
     std::string y;
     auto line = [&y](const std::string& text) { y += text + "\n"; };
@@ -92,6 +100,7 @@ struct SampleApp {
     line("  startupMs: { default: " + q(startupMs) + " }");
     line("  crashOnStart: { default: " + q(crashOnStart ? "true" : "false") + " }");
     line("  healthy: { default: " + q(healthy ? "true" : "false") + " }");
+    y += paramsYaml;
     line("run:");
     line("  artifact: " + std::string(kSampleBinary));
     line("  command: [" + q(program) +
@@ -100,6 +109,7 @@ struct SampleApp {
          "\"--crash-on-start\", \"${params.crashOnStart}\", \"--healthy\", \"${params.healthy}\"]");
     line("  env:");
     line("    GREETING: \"hello ${params.label}\"");
+    y += envYaml;
     line("  stopGrace: 2s");
     line("replicas: " + std::to_string(replicas));
     line("health:");
@@ -107,6 +117,7 @@ struct SampleApp {
     line("strategy:");
     line("  type: " + strategy);
     if (strategy == "rolling") line("  rolling: { maxSurge: 1, maxUnavailable: 0 }");
+    y += strategyYaml;
     line("progressDeadline: " + progressDeadline);
     line("bake: " + bake);
     line("rollback:");
