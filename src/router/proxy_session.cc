@@ -2,7 +2,6 @@
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -48,44 +47,6 @@ void AppendField(std::string& out, std::string_view name, std::string_view value
   out.append("\r\n", 2);
 }
 
-// An idle client connection without a session: its socket, its deadline, and a pending
-// wait for readability. When a request starts to arrive, a new session takes the socket.
-struct Parked {
-  Parked(Worker& w, tcp::socket s, uint32_t l) : worker(w), socket(std::move(s)), listener(l) {
-    watch.client = &socket;
-    watch.idle = true;
-    watch.park = true;  // already parked: the ticker leaves it alone but for the deadline
-    worker.AddWatch(&watch);
-  }
-  ~Parked() { worker.RemoveWatch(&watch); }
-  Worker& worker;
-  tcp::socket socket;
-  uint32_t listener;
-  Watch watch;
-};
-
-void Park(Worker& worker, tcp::socket socket, uint32_t listener, int64_t deadline_ms) {
-  BlockPool& pool = worker.parked_pool();
-  static_assert(sizeof(Parked) <= BlockPool::kBlockBytes);
-  auto* parked = new (pool.Allocate(sizeof(Parked))) Parked(worker, std::move(socket), listener);
-  parked->watch.deadline_ms = deadline_ms;
-  auto done = [parked](error_code ec) {
-    Worker& w = parked->worker;
-    if (ec || parked->watch.expired || w.shared().draining.load(std::memory_order_relaxed)) {
-      error_code ignored;
-      parked->socket.close(ignored);
-      w.shared().connections.fetch_sub(1, std::memory_order_relaxed);
-    } else {
-      asio::co_spawn(w.io(), RunSession(w, std::move(parked->socket), parked->listener),
-                     asio::detached);
-    }
-    parked->~Parked();
-    w.parked_pool().Deallocate(parked, sizeof(Parked));
-  };
-  parked->socket.async_wait(tcp::socket::wait_read,
-                            asio::bind_allocator(BlockPoolAllocator<void>(&pool), done));
-}
-
 class Session {
  public:
   Session(Worker& worker, tcp::socket client, uint32_t listener)
@@ -113,7 +74,7 @@ class Session {
         if (idle == Idle::kPark) {
           // The session ends here; a small parked connection waits for the next request.
           handed_off_ = true;
-          Park(worker_, std::move(client_), listener_, watch_.deadline_ms);
+          worker_.parked().Park(std::move(client_), listener_, watch_.deadline_ms);
           co_return;
         }
       }
@@ -135,9 +96,9 @@ class Session {
   }
 
   // Waits for the first bytes of the next request. A connection idle for a while is told
-  // by the worker's ticker to park: the session then ends and only a small Parked object
-  // waits, so that many idle keep-alive connections cost little memory. Busy connections
-  // never park and keep their buffers.
+  // by the worker's ticker to park: the session then ends and only the descriptor waits
+  // (ParkedConnections), so that many idle keep-alive connections cost little memory. Busy
+  // connections never park and keep their buffers.
   asio::awaitable<Idle> WaitForRequest(std::chrono::milliseconds timeout) {
     watch_.idle = true;
     watch_.park = false;

@@ -87,6 +87,20 @@ TEST_F(RouterTest, ServesAKeepAliveConnectionAgainAfterItParkedAndClosesItAtTheI
   EXPECT_EQ(a.requests(), 2);
 }
 
+TEST_F(RouterTest, ClosesParkedConnectionsAtOnceOnShutdown) {
+  StartRouter();
+  TestBackend a("a");
+  uint16_t port = Apply(OneApp("127.0.0.1:0", {Version(1, 100, {&a})}));
+  Client client(port);
+  ASSERT_EQ(client.Send("/").status, 200);
+  std::this_thread::sleep_for(400ms);  // parked: held by the worker's epoll set, no session
+  auto start = std::chrono::steady_clock::now();
+  router_->Shutdown();  // waits for open connections, up to a 10 s grace
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(client.Send("/again").status, 0);
+  EXPECT_EQ(a.requests(), 1);
+}
+
 TEST_F(RouterTest, SplitsRequestsBetweenVersionsByWeight) {
   StartRouter();
   TestBackend a("a"), b("b");

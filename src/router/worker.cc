@@ -20,7 +20,11 @@ namespace lastgood {
 namespace asio = boost::asio;
 
 namespace {
+// Sessions that ended by parking free their buffers between longer-lived objects; once
+// this many did, the heap is trimmed (at most once a second) so that the pages they leave
+// whole go back to the system instead of staying resident.
 constexpr int kTrimAfterParked = 64;
+constexpr int64_t kTrimIntervalMillis = 1000;
 }  // namespace
 
 void RouterShared::Publish(std::shared_ptr<const CompiledTable> next) {
@@ -48,6 +52,7 @@ Worker::~Worker() { Stop(); }
 
 void Worker::Start() {
   asio::co_spawn(io_, Tick(), asio::detached);
+  parked_.Start();
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(io_);
     io_.run();
@@ -57,6 +62,7 @@ void Worker::Start() {
 void Worker::Stop() {
   io_.stop();
   if (thread_.joinable()) thread_.join();
+  parked_.Close();
   // Handlers posted but never run (a listener added just before the stop) own listening
   // sockets: run them now, then close every acceptor, so that no socket is left listening
   // — a leaked SO_REUSEPORT socket would take a share of a later router's connections.
@@ -194,7 +200,8 @@ asio::awaitable<void> Worker::Tick() {
   auto period =
       std::clamp(shortest / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(100));
   asio::steady_timer timer(io_);
-  int64_t last_prune = 0;
+  int64_t last_prune = 0, last_trim = 0;
+  int parked_since_trim = 0;
   for (;;) {
     timer.expires_after(period);
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -219,9 +226,13 @@ asio::awaitable<void> Worker::Tick() {
       if (w->client) w->client->cancel(ignored);
       if (w->upstream) w->upstream->cancel(ignored);
     }
-    // Buffers given back by parked connections sit between live objects; let the
-    // allocator return whole free pages to the system.
-    if (parked >= kTrimAfterParked) malloc_trim(0);
+    parked_.Expire(now, draining);
+    parked_since_trim += parked;
+    if (parked_since_trim >= kTrimAfterParked && now - last_trim >= kTrimIntervalMillis) {
+      malloc_trim(0);
+      parked_since_trim = 0;
+      last_trim = now;
+    }
     Table();
     if (now - last_prune >= 1000) {
       last_prune = now;

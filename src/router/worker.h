@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "router/block_pool.h"
 #include "router/compiled_table.h"
+#include "router/parked_connections.h"
 #include "router/router.h"
 #include "router/stats_window.h"
 
@@ -48,7 +48,7 @@ struct Watch {
   int64_t deadline_ms = 0;  // 0: none
   bool expired = false;
   bool idle = false;  // waiting for the next request with no byte of it read
-  bool park = false;  // set by the ticker: give back buffers while idle
+  bool park = false;  // set by the ticker: end the session, park the connection
   int64_t idle_since_ms = 0;
   tcp::socket* client = nullptr;
   tcp::socket* upstream = nullptr;
@@ -58,7 +58,7 @@ struct Watch {
 
 int64_t NowMillis();
 
-// An idle keep-alive connection gives back its buffers after this long.
+// An idle keep-alive connection ends its session and is parked after this long.
 inline constexpr int64_t kParkAfterMillis = 100;
 
 class Worker {
@@ -90,7 +90,7 @@ class Worker {
   uint32_t* round_robin() { return round_robin_.data(); }
   std::optional<tcp::socket> TakeUpstream(uint32_t pool, int64_t now_ms);
   void ReturnUpstream(uint32_t pool, tcp::socket socket, int64_t now_ms);
-  BlockPool& parked_pool() { return parked_pool_; }
+  ParkedConnections& parked() { return parked_; }
   void AddWatch(Watch* w);
   void RemoveWatch(Watch* w);
 
@@ -105,9 +105,9 @@ class Worker {
 
   const int index_;
   RouterShared& shared_;
-  Watch watches_;          // list head; outlives io_, whose pending sessions unlink from it
-  BlockPool parked_pool_;  // outlives io_, whose pending waits give their blocks back
+  Watch watches_;  // list head; outlives io_, whose pending sessions unlink from it
   boost::asio::io_context io_{1};
+  ParkedConnections parked_{*this};  // made after io_, gone before it
   std::thread thread_;
   std::map<uint32_t, std::unique_ptr<tcp::acceptor>> acceptors_;
   uint64_t seen_serial_ = ~uint64_t{0};
