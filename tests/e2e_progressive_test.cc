@@ -242,6 +242,46 @@ TEST(Control, PauseHoldsResumeGoesOnAndAbortRollsBackAndMarksTheVersionBad) {
                                                   << h.dump(2);
 }
 
+// A bluegreen manifest whose smoke test runs `smoke` (a shell line: the test's own command).
+SampleApp BlueGreen(int port, int preview, const std::string& smoke) {
+  return SampleApp()
+      .Strategy("bluegreen")
+      .Extra(Route(port, preview))
+      .StrategyYaml("  bluegreen:\n    smokeTest: { command: [\"/bin/sh\", \"-c\", \"" + smoke +
+                    "\"], timeout: 5s }");
+}
+
+TEST(BlueGreen, NewVersionIsSmokeTestedInStagingSwitchedUnderLoadAndRolledBackByASwapBack) {
+  const int port = FreePort(), preview = FreePort();
+  Lastgood lg;
+  // The smoke test reaches the new version through the preview route it is given.
+  lg.Given()
+      .App(BlueGreen(port, preview, "curl -fsS $LASTGOOD_PREVIEW_URL/ | grep -q ^v2"))
+      .Applied();
+  SteadyLoad load({.port = port, .threads = 4, .rate = 200});
+  WaitForTraffic(load);
+
+  lg.When().Apply({"--param", "label=v2"}).Then().ExitCode(0);
+  EXPECT_EQ(Lastgood::Label(port), "v2");
+  EXPECT_EQ(Lastgood::Label(preview), "v1") << "the previous version stays warm in staging";
+  EXPECT_EQ(lg.History()[0].value("strategy", ""), "bluegreen") << lg.History().dump(2);
+  lg.When().Run({"rollback", "web"}).Then().ExitCode(0);
+  EXPECT_EQ(Lastgood::Label(port), "v1");
+  EXPECT_NE(lg.Deployment(lg.History()[0]["name"]).dump().find("switch"), std::string::npos)
+      << "a rollback to the warm previous version is a swap back";
+
+  // A failing smoke test stops the release before the switch.
+  lg.Given().App(BlueGreen(port, preview, "exit 3"));
+  lg.When().Apply({"--param", "label=v3"}).Then().ExitCode(1);
+  lg.WaitForIdle();
+  LoadReport r = load.Stop();
+  EXPECT_EQ(Lastgood::Label(port), "v1");
+  EXPECT_NE(lg.History().dump().find("smoke"), std::string::npos) << lg.History().dump(2);
+  EXPECT_EQ(r.failed, 0u) << r.Summary();
+  EXPECT_EQ(r.per_label["v3"], 0u) << "v3 reached production although its smoke test failed";
+  EXPECT_GT(r.per_label["v2"], 0u) << r.Summary();
+}
+
 TEST(Hooks, FailingPreDeployHookFailsTheDeploymentBeforeAnyTrafficMoves) {
   const int port = FreePort();
   Lastgood lg;

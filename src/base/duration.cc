@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
 
 namespace lastgood {
 
@@ -55,6 +56,13 @@ std::string FormatDuration(Millis d) {
   if (m) out += std::to_string(m) + "m";
   if (sec) out += std::to_string(sec) + "s";
   return out;
+}
+
+std::string FormatMillis(std::chrono::nanoseconds elapsed) {
+  const double ms = static_cast<double>(elapsed.count()) / 1e6;
+  char text[32];
+  std::snprintf(text, sizeof text, ms < 10 ? "%.2f ms" : ms < 100 ? "%.1f ms" : "%.0f ms", ms);
+  return text;
 }
 
 }  // namespace lastgood

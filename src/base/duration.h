@@ -18,4 +18,8 @@ Result<Millis> ParseDuration(std::string_view text);
 // The shortest exact form: 1500ms → "1500ms", 90000ms → "1m30s", 0 → "0s".
 std::string FormatDuration(Millis d);
 
+// A measured time for people, in milliseconds with the precision that matters:
+// 0.4321 ms → "0.43 ms", 12.34 ms → "12.3 ms", 1234.6 ms → "1235 ms".
+std::string FormatMillis(std::chrono::nanoseconds elapsed);
+
 }  // namespace lastgood

@@ -23,6 +23,13 @@ TEST(Duration, RefusesWhatIsNotADuration) {
   }
 }
 
+TEST(Duration, FormatsMeasuredTimesWithThePrecisionThatMatters) {
+  using std::chrono::microseconds;
+  EXPECT_EQ(FormatMillis(microseconds(432)), "0.43 ms");
+  EXPECT_EQ(FormatMillis(microseconds(12'340)), "12.3 ms");
+  EXPECT_EQ(FormatMillis(microseconds(1'234'600)), "1235 ms");
+}
+
 TEST(Duration, FormatsTheShortestExactForm) {
   EXPECT_EQ(FormatDuration(Millis(1500)), "1500ms");
   EXPECT_EQ(FormatDuration(Millis(90'000)), "1m30s");

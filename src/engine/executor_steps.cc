@@ -125,10 +125,9 @@ StepResult Executor::RunWeight(const Deployment& d, const Step& step) {
     if (auto p = deps_.routes->Publish(); !p.ok())
       return StepResult::Failed("the router did not take the new table: " + p.error().message);
   }
-  auto took = std::chrono::duration_cast<std::chrono::microseconds>(deps_.clock->Steady() - start);
   return StepResult::Ok("canary v" + std::to_string(step.version) + " takes " +
                         std::to_string(step.count) + "% (in force after " +
-                        std::to_string(took.count() / 1000.0).substr(0, 5) + " ms)");
+                        FormatMillis(deps_.clock->Steady() - start) + ")");
 }
 
 StepResult Executor::RunPause(Deployment& d, const Step& step) {
@@ -319,16 +318,20 @@ StepResult Executor::RunSwitch(const Deployment& d, const Step& step, const Mani
       if (auto s = deps_.store->SetSlot(rec); !s.ok()) return StepResult::Failed(s.error().message);
     }
   }
+  // Timed in two parts: the store's transaction (its commit waits for the disk) and the
+  // router's table change (in force before the router's own fsync; docs/performance.md).
   const auto start = deps_.clock->Steady();
   if (auto s = deps_.store->SwapSlots(d.app, source, d.slot); !s.ok())
     return StepResult::Failed(s.error().message);
+  const auto stored = deps_.clock->Steady();
   if (deps_.routes) {
     if (auto p = deps_.routes->Publish(); !p.ok())
       return StepResult::Failed("the router did not take the new table: " + p.error().message);
   }
-  auto took = std::chrono::duration_cast<std::chrono::microseconds>(deps_.clock->Steady() - start);
+  const auto routed = deps_.clock->Steady();
   std::string detail = d.slot + " runs v" + std::to_string(step.version) + " (switched in " +
-                       std::to_string(took.count() / 1000.0).substr(0, 5) + " ms)";
+                       FormatMillis(routed - start) + ": store " + FormatMillis(stored - start) +
+                       ", router " + FormatMillis(routed - stored) + ")";
   if (d.kind == DeploymentKind::kSwap) return StepResult::Ok(detail);
   // What production ran now sits in the preview slot, still warm: a rollback is a swap back.
   // It stays for keepPrevious (at least past the bake), unless it is being left because it

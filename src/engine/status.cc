@@ -60,7 +60,9 @@ Result<AppStatus> Engine::StatusOf(const std::string& app) {
     for (auto& s : st.slots) {
       if (s.name == name) return s;
     }
-    st.slots.push_back({name, 0, 100, {}});
+    SlotView view;
+    view.name = name;
+    st.slots.push_back(std::move(view));
     return st.slots.back();
   };
   for (const auto& s : *slots) {

@@ -137,6 +137,41 @@ describe('dashboard', { timeout: 120000 }, () => {
     await context.close();
   });
 
+  test('a canary shows its analysis limits on the charts, and its automatic rollback is marked', async () => {
+    const canary = path.join(lg.home, 'canary.yaml');
+    writeFileSync(canary, readFileSync(path.join(repo, 'examples/canary.yaml'), 'utf8')
+      .replace('../build/lastgood-sample', path.join(buildDir, 'lastgood-sample')));
+    // Steady traffic through the router for as long as the test runs: the analysis judges it.
+    let flowing = true;
+    const loops = Array.from({ length: 4 }, async () => {
+      while (flowing) await fetch(`http://127.0.0.1:${appPort}/`).then((r) => r.text()).catch(() => null);
+    });
+    try {
+      const { context, page } = await logIn('admin');
+      await page.goto(`${lg.url}/#/app/web`);
+      await page.getByRole('heading', { name: 'Traffic', exact: true }).waitFor();
+      // A good canary (its analysis passes), so that production runs a manifest with limits.
+      const good = await lg.cli(['apply', '-f', canary, '--param', 'label=v5', '--param', `port=${appPort}`,
+        '--param', 'replicas=1']);
+      assert.equal(good.code, 0, `the good canary failed:\n${good.stdout}\n${good.stderr}`);
+      await page.reload();
+      await page.locator('figcaption').filter({ hasText: 'Error rate (limit 1.00%)' }).waitFor();
+      await page.locator('figcaption').filter({ hasText: 'p99 latency (ms) (limit 250)' }).waitFor();
+      // A canary that fails half its requests: caught, rolled back, marked on the charts.
+      const bad = await lg.cli(['apply', '-f', canary, '--param', 'label=v6', '--param', 'failRate=0.5',
+        '--param', `port=${appPort}`, '--param', 'replicas=1']);
+      assert.equal(bad.code, 1, `the bad canary was not failed:\n${bad.stdout}\n${bad.stderr}`);
+      assert.match(bad.stdout, /analysis failed/);
+      await page.reload();
+      await page.locator('.chart [role=img][aria-label*="auto rollback"]').first().waitFor();
+      await page.screenshot({ path: path.join(shots, 'app-canary-rolled-back.png'), fullPage: true });
+      await context.close();
+    } finally {
+      flowing = false;
+      await Promise.all(loops);
+    }
+  });
+
   test('a viewer sees the app but no action buttons', async () => {
     const { context, page } = await logIn('viewer');
     await page.goto(`${lg.url}/#/app/web`);

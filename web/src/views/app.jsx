@@ -78,7 +78,7 @@ export function AppView({ app, session }) {
   const limits = analysis && analysis.limits;
   const markers = history
     .filter((r) => r.trigger === 'auto' && r.startedAt)
-    .map((r) => ({ t: Date.parse(r.startedAt), label: `auto rollback (${r.reason || r.name})` }));
+    .map((r) => ({ t: Date.parse(r.startedAt), label: 'auto rollback', detail: r.reason || r.name }));
   return (
     <section aria-labelledby="app-h">
       <h1 id="app-h">{app}</h1>

@@ -37,12 +37,27 @@ function markersPlugin(markers) {
           ctx.moveTo(x, u.bbox.top);
           ctx.lineTo(x, u.bbox.top + u.bbox.height);
           ctx.stroke();
-          ctx.fillText(m.label, x + 4 * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio);
+          // The short label beside the line, on the side with room; the reason is in the
+          // chart's description (aria-label).
+          const right = x > u.bbox.left + u.bbox.width / 2;
+          ctx.textAlign = right ? 'right' : 'left';
+          ctx.fillText(m.label, x + (right ? -4 : 4) * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio);
         }
         ctx.restore();
       },
     },
   };
+}
+
+// What the canvas shows, for screen readers (and tests): the metric and each automatic
+// rollback drawn on it.
+function describe(metric, markers) {
+  const base = `${metric.title} per version over the last minutes`;
+  if (!markers.length) return base;
+  const at = markers
+    .map((m) => `${new Date(m.t).toLocaleTimeString()} ${m.label}${m.detail ? ` (${m.detail})` : ''}`)
+    .join('; ');
+  return `${base}; marked: ${at}`;
 }
 
 function Chart({ metric, samples, keys, limit, markers }) {
@@ -87,7 +102,7 @@ function Chart({ metric, samples, keys, limit, markers }) {
   return (
     <figure class="chart">
       <figcaption>{metric.title}{limit != null ? ` (limit ${metric.fmt(limit)})` : ''}</figcaption>
-      <div ref={el} role="img" aria-label={`${metric.title} per version over the last minutes`} />
+      <div ref={el} role="img" aria-label={describe(metric, markers)} />
     </figure>
   );
 }
