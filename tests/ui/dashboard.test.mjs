@@ -172,6 +172,39 @@ describe('dashboard', { timeout: 120000 }, () => {
     }
   });
 
+  test('an admin sets a traffic share and swaps staging into production through the buttons', async () => {
+    const staged = await lg.cli(['apply', '-f', manifest, '--slot', 'staging', '--param', 'label=s1',
+      '--param', `port=${appPort}`, '--param', 'replicas=1']);
+    assert.equal(staged.code, 0, `apply --slot staging failed:\n${staged.stdout}\n${staged.stderr}`);
+    const staging = JSON.parse((await lg.cli(['status', 'web', '-o', 'json'])).stdout).slots.staging.version;
+    const { context, page } = await logIn('admin');
+    await page.goto(`${lg.url}/#/app/web`);
+    const dialog = page.getByRole('dialog');
+
+    await page.getByRole('button', { name: 'Set traffic' }).click();
+    await dialog.getByText(/would send production's new clients: staging 10%/).waitFor();
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('status').filter({ hasText: 'staging 10%' }).waitFor();
+    let status = JSON.parse((await lg.cli(['status', 'web', '-o', 'json'])).stdout);
+    assert.equal(status.slots.staging.weight, 10);
+
+    await page.getByRole('button', { name: 'Swap', exact: true }).click();
+    await dialog.getByRole('heading', { name: 'Plan' }).waitFor();
+    assert.match(await dialog.locator('.plan-steps').innerText(), /warm up/);
+    await page.screenshot({ path: path.join(shots, 'swap-plan.png') });
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    const started = page.getByRole('status').filter({ hasText: 'started deployment' });
+    await started.waitFor();
+    const name = /started deployment (\S+)\./.exec(await started.innerText())[1];
+    await page.locator('.deployment-record').filter({ hasText: name }).filter({ hasText: 'Succeeded' })
+      .waitFor({ timeout: 30000 });
+    status = JSON.parse((await lg.cli(['status', 'web', '-o', 'json'])).stdout);
+    assert.equal(status.slots.production.version, staging);
+    const served = await fetch(`http://127.0.0.1:${appPort}/`, { headers: { Cookie: 'lastgood-slot=production' } });
+    assert.match(await served.text(), /^s1/);
+    await context.close();
+  });
+
   test('a viewer sees the app but no action buttons', async () => {
     const { context, page } = await logIn('viewer');
     await page.goto(`${lg.url}/#/app/web`);
