@@ -78,6 +78,9 @@ struct AnalysisCheck {
 // With no limit given, maxErrorRate is 1% (kDefaultMaxErrorRate): an analysis always judges
 // something.
 inline constexpr double kDefaultMaxErrorRate = 0.01;
+// The router keeps kStatsWindowSeconds (router/stats_window.h) of 1-second buckets; a longer
+// window could not be measured; a longer watch is several analysis steps in a row.
+inline constexpr Millis kMaxAnalysisWindow{120'000};
 
 struct Analysis {
   Millis window{10'000};

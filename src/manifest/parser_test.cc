@@ -378,6 +378,10 @@ TEST(ParseManifest, RefusesMalformedCanarySteps) {
                         "untilResumed");
   EXPECT_MANIFEST_ERROR(head + "      - analysis: { maxErrorRate: 5 }\n",
                         "strategy.canary.steps[0].analysis.maxErrorRate", 8, "between 0 and 1");
+  EXPECT_MANIFEST_ERROR(head + "      - analysis: { window: 5m }\n",
+                        "strategy.canary.steps[0].analysis.window", 8, "between 1s and 2m");
+  EXPECT_MANIFEST_ERROR(head + "      - analysis: { window: 500ms }\n",
+                        "strategy.canary.steps[0].analysis.window", 8, "between 1s and 2m");
   EXPECT_MANIFEST_ERROR(head + "      - analysis: { minRequests: 0 }\n",
                         "strategy.canary.steps[0].analysis.minRequests", 8, "at least 1");
   EXPECT_MANIFEST_ERROR(With("strategy:\n  type: canary\n"), "strategy.canary", 4, "needs steps");

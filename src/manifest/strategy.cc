@@ -89,7 +89,15 @@ Result<Analysis> ReadAnalysis(const FieldReader& r, const Field& f) {
       a.checks.push_back(std::move(check));
     }
   }
-  if (auto v = fields.Get("window")) LG_MANIFEST_ASSIGN(a.window, r.Duration(*v, false));
+  if (auto v = fields.Get("window")) {
+    LG_MANIFEST_ASSIGN(a.window, r.Duration(*v, false));
+    if (a.window < Millis(1000) || a.window > kMaxAnalysisWindow) {
+      return Error::InvalidInput(
+          "expected a window between 1s and 2m (the router keeps 2 minutes of measurements); "
+          "to watch longer, give several analysis steps in a row",
+          v->path, v->line);
+    }
+  }
   if (auto v = fields.Get("minRequests")) LG_MANIFEST_ASSIGN(a.minRequests, r.Int(*v, 1, kIntMax));
   if (auto v = fields.Get("maxErrorRate")) LG_MANIFEST_ASSIGN(a.maxErrorRate, r.Fraction(*v));
   if (auto v = fields.Get("maxLatencyP99")) {

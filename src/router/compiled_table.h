@@ -24,8 +24,8 @@ namespace lastgood {
 struct CompiledBackend {
   std::string id;
   boost::asio::ip::tcp::endpoint endpoint;
-  uint32_t pool = 0;  // stable id of the address: per-thread idle connection pools
-  StatsSeries* stats = nullptr;
+  uint32_t pool = 0;                   // stable id of the address: per-thread idle connection pools
+  std::shared_ptr<StatsSeries> stats;  // kept alive by the table
 };
 
 struct CompiledVersion {

@@ -1,5 +1,6 @@
 #include "router/router.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -69,7 +70,10 @@ class RouterImpl : public Router {
     handlers.apply = [this](const RoutingTable& t) { return Apply(t); };
     handlers.stats = [this](Millis window) { return Stats(window); };
     handlers.generation = [this] { return generation_.load(); };
-    handlers.metrics = [this] { return PrometheusText(shared_.stats, generation_.load()); };
+    handlers.metrics = [this] {
+      DropRetiredStats();
+      return PrometheusText(shared_.stats, generation_.load());
+    };
     auto control = StartControlServer(control_io_, Path("router.sock"), options_.admin, handlers);
     if (!control.ok()) return control.error();
     control_ = std::move(*control);
@@ -94,6 +98,9 @@ class RouterImpl : public Router {
   Result<uint64_t> Apply(const RoutingTable& table) override { return ApplyLocked(table, true); }
 
   RouterStats Stats(std::chrono::milliseconds window) override {
+    // The controller reads stats every few seconds while it runs: a good moment to give
+    // back the series of backends that left the table more than a window ago.
+    DropRetiredStats();
     return shared_.stats.Read(window);
   }
 
@@ -125,6 +132,12 @@ class RouterImpl : public Router {
   }
 
  private:
+  // A retired series holds up to kStatsWindowSeconds latency histograms per worker (~2.8 KB
+  // each), many small blocks that free() keeps in the heap; give them back to the system.
+  void DropRetiredStats() {
+    if (shared_.stats.DropRetired(StatsSecond()) > 0) malloc_trim(0);
+  }
+
   std::string Path(const char* name) const { return options_.home + "/" + name; }
 
   Result<uint64_t> ApplyLocked(const RoutingTable& table, bool persist) {
@@ -163,6 +176,7 @@ class RouterImpl : public Router {
       }
     }
     compiled_ = std::move(compiled);
+    DropRetiredStats();
     for (auto& [address, sockets] : opened) {
       uint32_t id = listener_ids_.Of(address);
       for (size_t w = 0; w < workers_.size(); ++w) {

@@ -104,15 +104,47 @@ void SeriesCell::AddTotals(StatsCounters* out) const {
   out->Add(c);
 }
 
-StatsSeries* StatsRegistry::Series(const StatsKey& key) {
+int64_t SeriesCell::LastSecond() const {
+  int64_t last = -1;
+  for (const Bucket& b : buckets_) last = std::max(last, b.second.load(std::memory_order_acquire));
+  return last;
+}
+
+std::shared_ptr<StatsSeries> StatsRegistry::Series(const StatsKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& slot = series_[key];
   if (!slot) {
-    slot = std::make_unique<StatsSeries>();
+    slot = std::make_shared<StatsSeries>();
     slot->key = key;
     for (int t = 0; t < threads_; ++t) slot->cells.push_back(std::make_unique<SeriesCell>());
   }
-  return slot.get();
+  return slot;
+}
+
+size_t StatsRegistry::DropRetired(int64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t dropped = 0;
+  for (auto it = series_.begin(); it != series_.end();) {
+    // use_count() == 1 is stable here: other holders only let go, and a new holder can
+    // only come through Series(), which waits for mu_.
+    bool idle = it->second.use_count() == 1;
+    for (const auto& cell : it->second->cells) {
+      if (!idle) break;
+      idle = cell->LastSecond() <= now - kStatsWindowSeconds;
+    }
+    if (idle) {
+      it = series_.erase(it);
+      ++dropped;
+    } else {
+      ++it;
+    }
+  }
+  return dropped;
+}
+
+size_t StatsRegistry::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return series_.size();
 }
 
 void StatsRegistry::Visit(int window_seconds,

@@ -7,8 +7,10 @@
 // and cumulative totals for Prometheus counters. A reader racing a bucket reset may see a
 // bucket half cleared; statistics tolerate that.
 //
-// StatsRegistry owns all series for the life of the process, so the request path may keep
-// raw pointers to them across table swaps. Thread-safe.
+// StatsRegistry shares each series with the compiled tables whose backends it counts; an
+// in-flight request keeps its table, and so its series, alive. A series that no table holds
+// and that recorded nothing for a whole window is dropped (DropRetired), so the memory of
+// the backends of past deployments is given back. Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -64,6 +66,8 @@ class SeriesCell {
   void AddWindow(int64_t now, int window_seconds, StatsSnapshot* out) const;
   // Adds the cumulative counters into `out`. Any thread.
   void AddTotals(StatsCounters* out) const;
+  // The newest second with a record, or -1. Any thread.
+  int64_t LastSecond() const;
 
  private:
   struct Counters {
@@ -102,8 +106,13 @@ class StatsRegistry {
  public:
   explicit StatsRegistry(int threads) : threads_(threads) {}
 
-  // The series for `key`, created on first use; valid for the registry's lifetime.
-  StatsSeries* Series(const StatsKey& key);
+  // The series for `key`, created on first use; the same series while anyone holds it.
+  std::shared_ptr<StatsSeries> Series(const StatsKey& key);
+  // Drops the series that only the registry holds and that recorded nothing in the
+  // kStatsWindowSeconds up to `now` (a StatsSecond()): their windows are empty, and no
+  // table can record into them again. Returns how many were dropped.
+  size_t DropRetired(int64_t now);
+  size_t size() const;
   // Rows per backend plus one aggregate row per app/slot/version (backend ""), over the
   // last `window` (rounded up to whole seconds, at most kStatsWindowSeconds).
   RouterStats Read(Millis window) const;
@@ -115,7 +124,7 @@ class StatsRegistry {
  private:
   const int threads_;
   mutable std::mutex mu_;
-  std::map<StatsKey, std::unique_ptr<StatsSeries>> series_;  // guarded by mu_
+  std::map<StatsKey, std::shared_ptr<StatsSeries>> series_;  // guarded by mu_
 };
 
 }  // namespace lastgood

@@ -51,8 +51,8 @@ TEST(StatsWindow, ReusesABucketAfterTheRingWraps) {
 
 TEST(StatsRegistry, MergesThreadsAndAddsOneAggregateRowPerVersion) {
   StatsRegistry registry(2);
-  StatsSeries* a = registry.Series({"web", "production", 2, "i1"});
-  StatsSeries* b = registry.Series({"web", "production", 2, "i2"});
+  auto a = registry.Series({"web", "production", 2, "i1"});
+  auto b = registry.Series({"web", "production", 2, "i2"});
   EXPECT_EQ(a, registry.Series({"web", "production", 2, "i1"}));
   int64_t now = StatsSecond();
   a->cells[0]->Record(now, {.status = 200, .latency_micros = 1000});
@@ -69,6 +69,32 @@ TEST(StatsRegistry, MergesThreadsAndAddsOneAggregateRowPerVersion) {
   EXPECT_EQ(aggregate.responses5xx, 1u);
   EXPECT_EQ(aggregate.connectErrors, 2u);
   EXPECT_NEAR(aggregate.maxms, 3.0, 0.01);
+}
+
+// The series of a backend that left the table go once their window is empty; a held series
+// or one with records in the window stays (it is still reported), whatever its age.
+TEST(StatsRegistry, DropsTheSeriesOfRetiredBackendsOnceTheirWindowIsEmpty) {
+  StatsRegistry registry(2);
+  int64_t now = 10'000;
+  auto held = registry.Series({"web", "production", 1, "held"});
+  held->cells[0]->Record(now - 500, {.status = 200, .latency_micros = 1000});
+  registry.Series({"web", "production", 1, "retired"})
+      ->cells[1]
+      ->Record(now - kStatsWindowSeconds, {.status = 200, .latency_micros = 1000});
+  registry.Series({"web", "production", 1, "recent"})
+      ->cells[1]
+      ->Record(now - kStatsWindowSeconds + 1, {.status = 200, .latency_micros = 1000});
+  registry.Series({"web", "production", 1, "never-used"});
+  ASSERT_EQ(registry.size(), 4u);
+
+  EXPECT_EQ(registry.DropRetired(now), 2u);
+  EXPECT_EQ(registry.size(), 2u);
+  EXPECT_EQ(registry.Series({"web", "production", 1, "held"}), held);
+  // The recent one leaves a second later; the held one when its table lets go of it.
+  EXPECT_EQ(registry.DropRetired(now + 1), 1u);
+  held.reset();
+  EXPECT_EQ(registry.DropRetired(now + 1), 1u);
+  EXPECT_EQ(registry.size(), 0u);
 }
 
 TEST(StatsJson, SurvivesARoundTrip) {
