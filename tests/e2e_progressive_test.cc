@@ -227,9 +227,24 @@ TEST(Control, PauseHoldsResumeGoesOnAndAbortRollsBackAndMarksTheVersionBad) {
   lg.WaitForIdle(20s);
   lg.Then().Serves("v2");
 
-  // Abort: traffic back to the last good version at once, the version marked bad.
-  lg.When().Apply({"--param", "label=v3", "--no-wait"}).Then().ExitCode(0);
+  // Resume answers a pause only; it ends a timed pause early.
+  lg.When()
+      .Apply({"--param", "label=v3", "--param", "startupMs=1500", "--no-wait"})
+      .Then()
+      .ExitCode(0);
+  lg.WaitForStep("ready instance");
+  lg.When().Run({"resume", "web"}).Then().ExitCode(3).StderrHas("is not paused");
   lg.WaitForStep("pause for");
+  lg.When().Run({"resume", "web"}).Then().ExitCode(0);
+  lg.WaitForStep("pause until");
+  std::string timed_pause;
+  auto record = lg.Deployment(lg.History()[0]["name"]);
+  for (const auto& op : record["operations"]) {
+    if (op["step"] == "pause for 2s") timed_pause = op["detail"];
+  }
+  EXPECT_NE(timed_pause.find("resumed by the user after"), std::string::npos) << timed_pause;
+
+  // Abort: traffic back to the last good version at once, the version marked bad.
   lg.When().Run({"abort", "web"}).Then().ExitCode(0).OutputHas("aborted");
   lg.WaitForIdle(20s);
   lg.Then().Serves("v2").Verdict(3, "bad");

@@ -68,7 +68,7 @@ Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
       return Ending::kFailed;
     }
     if (stopping_->load()) return Ending::kStopped;
-    if (!WaitWhilePaused(d) && stopping_->load()) return Ending::kStopped;
+    if (!WaitWhilePaused(d, *step) && stopping_->load()) return Ending::kStopped;
     if (!aborted_by_.empty()) {
       reason = "aborted by " + aborted_by_;
       op.state = OperationState::kCanceled;

@@ -44,8 +44,9 @@ class Executor {
   // Why a step must stop waiting: the controller stops, a rollback preempts, or the user
   // aborts (intents are read from the store, at most every 100 ms).
   StepResult::Kind Interrupted(const Deployment& d);
-  // Blocks while the user has paused the deployment; false if interrupted meanwhile.
-  bool WaitWhilePaused(Deployment& d);
+  // At the boundary before `next`: blocks while the user has paused the deployment, and
+  // drops a resume left over from a pause that ended by itself. False if interrupted.
+  bool WaitWhilePaused(Deployment& d, const Step& next);
   std::string ReadIntent(const Deployment& d);
   // Sleeps up to `d`, waking early when interrupted; returns false if interrupted.
   bool Sleep(const Deployment& dep, Millis d);

@@ -65,9 +65,15 @@ bool Executor::Sleep(const Deployment& dep, Millis d) {
   return Interrupted(dep) == StepResult::Kind::kOk;
 }
 
-bool Executor::WaitWhilePaused(Deployment& d) {
+bool Executor::WaitWhilePaused(Deployment& d, const Step& next) {
   intent_read_at_ = 0;  // at a step boundary, always read afresh
-  if (ReadIntent(d) != "pause") return Interrupted(d) == StepResult::Kind::kOk;
+  if (ReadIntent(d) == "resume" && next.op != Step::Op::kPause) {
+    // A resume that came as a timed pause ended by itself: it was for that pause, not for a
+    // later one.
+    (void)deps_.store->SetIntent(d.app, d.name, "");
+    intent_.clear();
+  }
+  if (intent_ != "pause") return Interrupted(d) == StepResult::Kind::kOk;
   Operation& op = d.operations[d.cursor];
   std::string before = op.detail;
   op.detail = "paused by the user; `lastgood resume " + d.app + "` goes on";
@@ -132,7 +138,22 @@ StepResult Executor::RunWeight(const Deployment& d, const Step& step) {
 
 StepResult Executor::RunPause(Deployment& d, const Step& step) {
   if (step.duration.count() > 0) {
-    if (!Sleep(d, step.duration)) return {Interrupted(d), ""};
+    // `lastgood resume` ends a timed pause early, as it ends an untimed one.
+    auto start = deps_.clock->Steady();
+    auto until = start + step.duration;
+    intent_read_at_ = 0;
+    while (deps_.clock->Steady() < until) {
+      if (ReadIntent(d) == "resume") {
+        (void)deps_.store->SetIntent(d.app, d.name, "");
+        return StepResult::Ok("resumed by the user after " +
+                              FormatMillis(deps_.clock->Steady() - start) + " of " +
+                              FormatDuration(step.duration));
+      }
+      if (!Sleep(d, std::min<Millis>(kSlice, std::chrono::duration_cast<Millis>(
+                                                 until - deps_.clock->Steady())))) {
+        return {Interrupted(d), ""};
+      }
+    }
     return StepResult::Ok("paused " + FormatDuration(step.duration));
   }
   Progress(d, "waiting for `lastgood resume " + d.app + "`");

@@ -120,6 +120,21 @@ Result<Outcome> Engine::Control(const ControlRequest& req) {
     intent = "pause";
     o.message = d.name + " pauses before its next step; `lastgood resume " + req.app + "` goes on";
   } else if (req.action == "resume") {
+    // A resume answers a pause: the user's own, or a pause step under way. Accepted at any
+    // other moment, it would wait in the store and end a later `pause: untilResumed` at once.
+    auto held = deps_.store->GetIntent(req.app, d.name);
+    if (!held.ok()) return held.error();
+    bool in_pause_step = false;
+    if (d.cursor >= 0 && d.cursor < static_cast<int>(d.operations.size())) {
+      auto step = StepFromJson(d.operations[d.cursor].spec);
+      in_pause_step = step.ok() && step->op == Step::Op::kPause;
+    }
+    if (!in_pause_step && held->value_or("") != "pause") {
+      std::string at = d.cursor < static_cast<int>(d.operations.size())
+                           ? " (it is at: " + d.operations[d.cursor].step + ")"
+                           : "";
+      return Error::Conflict(d.name + " is not paused" + at + "; nothing to resume");
+    }
     intent = "resume";
     o.message = d.name + " goes on";
   } else if (req.action == "abort") {
