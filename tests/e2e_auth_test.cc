@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "testutil/http.h"
 #include "testutil/lastgood.h"
@@ -181,6 +182,40 @@ TEST(Auth, AMissingWrongOrRevokedTokenGets401WithNoDetailAndIsAudited) {
   }
   EXPECT_EQ(unauthorized, 3) << audit.dump(2);
   EXPECT_TRUE(revoked_named) << audit.dump(2);
+}
+
+TEST(Auth, ATokenWithALifetimeWorksUntilItExpiresThenGets401AndItsNameIsFree) {
+  Lastgood lg;
+  lg.ServeArgs({"--listen", "127.0.0.1:0", "--ui", "off"});
+  lg.Given();
+  std::string url = ServedUrl(lg);
+  ASSERT_FALSE(url.empty());
+  lg.Run({"token", "create", "--name", "ci", "--role", "viewer", "--expires", "soon"})
+      .ExitCode(2)
+      .StderrHas("give days like 90d");
+  lg.Run({"token", "create", "--name", "ci", "--role", "viewer", "--expires", "2s"})
+      .ExitCode(0)
+      .StderrHas("valid until");
+  std::string token = lg.last().out;
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  auto now = HttpGet("127.0.0.1", PortOf(url), "/v1/apps", {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(now.status, 200) << now.body;
+  EXPECT_EQ(lg.Json({"token", "list"})[0].value("state", ""), "valid");
+
+  std::this_thread::sleep_for(2100ms);
+  auto later =
+      HttpGet("127.0.0.1", PortOf(url), "/v1/apps", {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(later.status, 401);
+  EXPECT_EQ(later.body, R"({"error":"unauthorized"})");
+  auto listed = lg.Json({"token", "list"});
+  EXPECT_EQ(listed[0].value("state", ""), "expired") << listed.dump(2);
+  EXPECT_FALSE(listed[0]["expiresAt"].is_null()) << listed.dump(2);
+  auto refused = LastAudit(lg, "GET /v1/apps");
+  EXPECT_EQ(refused.value("actor", ""), "token:ci") << refused.dump(2);
+  EXPECT_NE(refused.value("message", "").find("expired token"), std::string::npos)
+      << refused.dump(2);
+  // An expired token's name may be given to a new token, as a revoked one's may.
+  lg.Run({"token", "create", "--name", "ci", "--role", "viewer", "--expires", "90d"}).ExitCode(0);
 }
 
 TEST(Auth, TlsServesWithAGivenCertificateAndTheClientChecksIt) {

@@ -127,6 +127,9 @@ ApiResponse Api::Handle(const ApiRequest& in) {
       } else if ((*found)->revokedAt != 0) {
         entry.actor = "token:" + (*found)->name;
         why = "revoked token";
+      } else if ((*found)->expiresAt != 0 && now >= (*found)->expiresAt) {
+        entry.actor = "token:" + (*found)->name;
+        why = "expired token";
       } else {
         who = auth::Principal{"token:" + (*found)->name, *role, in.principal.from};
         if (now - (*found)->lastUsedAt >= kTouchIntervalMillis)

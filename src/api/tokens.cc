@@ -1,10 +1,12 @@
 // The token routes (admin only, checked by Api::Handle): list, create, revoke. A token is
 // in a response once, when it is created; the store keeps only its hash.
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "api/handlers.h"
 #include "api/json.h"
 #include "base/clock.h"
+#include "base/duration.h"
 #include "base/names.h"
 
 namespace lastgood {
@@ -14,14 +16,43 @@ using nlohmann::json;
 
 json Timestamp(int64_t millis) { return millis ? json(FormatTimestamp(millis)) : json(nullptr); }
 
-// {name, role}: both strings, nothing else.
-Result<std::pair<std::string, auth::Role>> NewTokenBody(const std::string& body) {
+struct NewToken {
+  std::string name;
+  auth::Role role = auth::Role::kViewer;
+  Millis lifetime{0};  // 0: never expires
+};
+
+// How long a token lives: a duration ("12h", "30m") or whole days ("90d"), 1 s to 10 years.
+Result<Millis> ParseLifetime(const std::string& text) {
+  constexpr int64_t kDay = 86'400'000;
+  constexpr Millis kMax{3650 * kDay};
+  std::optional<Millis> d;
+  if (!text.empty() && text.back() == 'd') {
+    std::string digits = text.substr(0, text.size() - 1);
+    if (!digits.empty() && digits.size() <= 5 &&
+        digits.find_first_not_of("0123456789") == std::string::npos) {
+      d = Millis(std::stoll(digits) * kDay);
+    }
+  } else if (auto parsed = ParseDuration(text); parsed.ok()) {
+    d = *parsed;
+  }
+  if (!d || *d < Millis(1000) || *d > kMax) {
+    return Error::InvalidInput("'" + text +
+                                   "' is not a token lifetime; give days like 90d, or a "
+                                   "duration like 12h or 30m (1s to 3650d)",
+                               "expiresIn");
+  }
+  return *d;
+}
+
+// {name, role, expiresIn?}: strings, nothing else.
+Result<NewToken> NewTokenBody(const std::string& body) {
   if (body.size() > 4096) return Error::InvalidInput("request body is too large");
   json j = json::parse(body.empty() ? "{}" : body, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return Error::InvalidInput("request body must be a JSON object");
   for (auto& [key, value] : j.items()) {
-    if (key != "name" && key != "role")
+    if (key != "name" && key != "role" && key != "expiresIn")
       return Error::InvalidInput("unknown field '" + key + "'", key);
     if (!value.is_string()) return Error::InvalidInput("field '" + key + "' must be a string", key);
   }
@@ -31,7 +62,13 @@ Result<std::pair<std::string, auth::Role>> NewTokenBody(const std::string& body)
   LG_RETURN_IF_ERROR(ValidateName(name, "token name", "name"));
   auto role = auth::ParseRole(j["role"]);
   if (!role.ok()) return role.error();
-  return std::make_pair(name, *role);
+  NewToken out{name, *role, Millis(0)};
+  if (j.contains("expiresIn")) {
+    auto lifetime = ParseLifetime(j["expiresIn"]);
+    if (!lifetime.ok()) return lifetime.error();
+    out.lifetime = *lifetime;
+  }
+  return out;
 }
 
 }  // namespace
@@ -42,13 +79,18 @@ ApiResponse Api::Tokens(const ApiRequest& req) {
     auto tokens = store_->ListTokens();
     if (!tokens.ok()) return ErrorResponse(tokens.error());
     json out = json::array();
+    int64_t now = Clock::Real()->NowMillis();
     for (const auto& t : *tokens) {
+      bool expired = t.expiresAt != 0 && now >= t.expiresAt;
       out.push_back({{"name", t.name},
                      {"role", t.role},
-                     {"state", t.revokedAt ? "revoked" : "valid"},
+                     {"state", t.revokedAt ? "revoked"
+                               : expired   ? "expired"
+                                           : "valid"},
                      {"createdAt", Timestamp(t.createdAt)},
                      {"lastUsedAt", Timestamp(t.lastUsedAt)},
-                     {"revokedAt", Timestamp(t.revokedAt)}});
+                     {"revokedAt", Timestamp(t.revokedAt)},
+                     {"expiresAt", Timestamp(t.expiresAt)}});
     }
     return {200, out.dump()};
   }
@@ -57,17 +99,18 @@ ApiResponse Api::Tokens(const ApiRequest& req) {
     if (!body.ok()) return ErrorResponse(body.error());
     auto token = auth::NewToken();
     if (!token.ok()) return ErrorResponse(token.error());
-    TokenRecord record{body->first,
-                       auth::RoleName(body->second),
-                       auth::TokenHash(*token),
-                       Clock::Real()->NowMillis(),
-                       0,
-                       0};
+    TokenRecord record;
+    record.name = body->name;
+    record.role = auth::RoleName(body->role);
+    record.hash = auth::TokenHash(*token);
+    record.createdAt = Clock::Real()->NowMillis();
+    if (body->lifetime.count() > 0) record.expiresAt = record.createdAt + body->lifetime.count();
     if (auto s = store_->CreateToken(record); !s.ok()) return ErrorResponse(s.error());
     return {200, json{{"name", record.name},
                       {"role", record.role},
                       {"token", *token},
-                      {"createdAt", Timestamp(record.createdAt)}}
+                      {"createdAt", Timestamp(record.createdAt)},
+                      {"expiresAt", Timestamp(record.expiresAt)}}
                      .dump()};
   }
   constexpr std::string_view kOne = "/v1/tokens/";

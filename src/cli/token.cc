@@ -19,6 +19,7 @@ void AddTokenVerbs(CLI::App& app, Globals& g, int* exit_code) {
   struct CreateFlags {
     std::string name;
     std::string role;
+    std::string expires;
   };
   auto cf = std::make_shared<CreateFlags>();
   auto* create =
@@ -27,15 +28,21 @@ void AddTokenVerbs(CLI::App& app, Globals& g, int* exit_code) {
   create->add_option("--role", cf->role, "viewer, deployer or admin")
       ->required()
       ->check(CLI::IsMember({"viewer", "deployer", "admin"}));
+  create->add_option("--expires", cf->expires,
+                     "how long it works: days like 90d, or 12h, 30m (default: until revoked)");
   create->callback([&g, cf, exit_code] {
     if (auto s = ValidateName(cf->name, "token name", "name"); !s.ok())
       return void(*exit_code = Fail(g, s.error()));
-    auto r = g.Client().Post("/v1/tokens", {{"name", cf->name}, {"role", cf->role}});
+    nlohmann::json body = {{"name", cf->name}, {"role", cf->role}};
+    if (!cf->expires.empty()) body["expiresIn"] = cf->expires;
+    auto r = g.Client().Post("/v1/tokens", body);
     if (!r.ok()) return void(*exit_code = Fail(g, r.error()));
     if (g.json()) return PrintJson(*r);
     // The token alone on stdout, so that `lastgood token create … > file` keeps only it.
     std::cout << (*r)["token"].get<std::string>() << "\n";
-    std::cerr << "token " << cf->name << " (" << cf->role
+    std::string until =
+        (*r)["expiresAt"].is_null() ? "" : ", valid until " + ShortTime((*r)["expiresAt"]);
+    std::cerr << "token " << cf->name << " (" << cf->role << until
               << ") created; it is shown this once: store it now\n";
   });
 
@@ -45,10 +52,11 @@ void AddTokenVerbs(CLI::App& app, Globals& g, int* exit_code) {
     if (!r.ok()) return void(*exit_code = Fail(g, r.error()));
     if (g.json()) return PrintJson(*r);
     std::vector<std::vector<std::string>> rows = {
-        {"NAME", "ROLE", "STATE", "CREATED", "LAST USED", "REVOKED"}};
+        {"NAME", "ROLE", "STATE", "CREATED", "LAST USED", "EXPIRES", "REVOKED"}};
     for (const auto& t : *r) {
       rows.push_back({t["name"], t["role"], t["state"], OrDash(t["createdAt"]),
-                      OrDash(t["lastUsedAt"]), OrDash(t["revokedAt"])});
+                      OrDash(t["lastUsedAt"]), OrDash(t.value("expiresAt", nlohmann::json())),
+                      OrDash(t["revokedAt"])});
     }
     PrintTable(rows);
   });

@@ -568,6 +568,17 @@ TEST_F(SqliteStoreTest, ATokenIsStoredByHashFoundRevokedAndItsNameReusable) {
   EXPECT_EQ((*store_->FindToken("h3"))->revokedAt, 0);
 }
 
+TEST_F(SqliteStoreTest, ATokenKeepsItsExpiryAndAnExpiredOnesNameIsReusable) {
+  ASSERT_TRUE(store_->CreateToken({"ci", "deployer", "h1", 10, 0, 0, 100}).ok());
+  EXPECT_EQ((*store_->FindToken("h1"))->expiresAt, 100);
+  // Before its expiry the name is taken; from then on it is free.
+  EXPECT_EQ(store_->CreateToken({"ci", "admin", "h2", 99, 0, 0, 0}).error().code,
+            ErrorCode::kConflict);
+  ASSERT_TRUE(store_->CreateToken({"ci", "admin", "h3", 100, 0, 0, 0}).ok());
+  EXPECT_FALSE(store_->FindToken("h1")->has_value());
+  EXPECT_EQ((*store_->FindToken("h3"))->expiresAt, 0) << "the new token never expires";
+}
+
 TEST_F(SqliteStoreTest, TheAuditListsNewestFirstPerAppAndRefusesUpdateAndDelete) {
   ASSERT_TRUE(
       store_->AppendAudit({0, 1, "local:root", "unix", "POST /v1/apply", "web", 200, "deploy-1-1"})

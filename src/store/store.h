@@ -65,6 +65,7 @@ struct TokenRecord {
   int64_t createdAt = 0;
   int64_t lastUsedAt = 0;  // 0: never used
   int64_t revokedAt = 0;   // 0: valid
+  int64_t expiresAt = 0;   // 0: never; from then on the token opens nothing
 };
 
 // One line of the append-only audit: a mutation or a refused attempt.

@@ -142,6 +142,10 @@ ALTER TABLE slots ADD COLUMN canary_weight INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE slots ADD COLUMN swap_pending TEXT NOT NULL DEFAULT '';
 ALTER TABLE instances ADD COLUMN settings TEXT NOT NULL DEFAULT '';
 )sql",
+      // 4: tokens may expire (0: never, as every token made before).
+      R"sql(
+ALTER TABLE tokens ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   return steps;
 }

@@ -5,10 +5,11 @@ namespace lastgood::sqlite {
 
 namespace {
 
-constexpr const char* kTokenColumns = "name, role, hash, created_at, last_used_at, revoked_at";
+constexpr const char* kTokenColumns =
+    "name, role, hash, created_at, last_used_at, revoked_at, expires_at";
 
 TokenRecord ReadToken(const Statement& s) {
-  return TokenRecord{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4), s.Int(5)};
+  return TokenRecord{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4), s.Int(5), s.Int(6)};
 }
 
 }  // namespace
@@ -17,15 +18,17 @@ Status SqliteStore::CreateToken(const TokenRecord& t) {
   std::lock_guard lock(mu_);
   auto tx = Transaction::Begin(db_, Transaction::kWrite);
   if (!tx.ok()) return tx.error();
-  // A revoked token's name may be reused; a valid one's may not.
-  LG_RETURN_IF_ERROR(db_.Run(std::string("INSERT INTO tokens (") + kTokenColumns +
-                                 ") VALUES (?, ?, ?, ?, 0, 0) ON CONFLICT (name) DO UPDATE SET "
-                                 "role = excluded.role, hash = excluded.hash, created_at = "
-                                 "excluded.created_at, last_used_at = 0, revoked_at = 0 "
-                                 "WHERE tokens.revoked_at != 0",
-                             t.name, t.role, t.hash, t.createdAt));
+  // A revoked or expired token's name may be reused; a valid one's may not.
+  LG_RETURN_IF_ERROR(
+      db_.Run(std::string("INSERT INTO tokens (") + kTokenColumns +
+                  ") VALUES (?, ?, ?, ?, 0, 0, ?) ON CONFLICT (name) DO UPDATE SET "
+                  "role = excluded.role, hash = excluded.hash, created_at = excluded.created_at, "
+                  "last_used_at = 0, revoked_at = 0, expires_at = excluded.expires_at "
+                  "WHERE tokens.revoked_at != 0 OR "
+                  "(tokens.expires_at != 0 AND tokens.expires_at <= excluded.created_at)",
+              t.name, t.role, t.hash, t.createdAt, t.expiresAt));
   if (db_.Changes() == 0) {
-    return Error::Conflict("a token named " + t.name +
+    return Error::Conflict("a valid token named " + t.name +
                            " exists; revoke it first or choose another name");
   }
   return tx->Commit();
