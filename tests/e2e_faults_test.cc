@@ -107,7 +107,7 @@ TEST(Faults, DiskFullWhileStoringAnArtifactIsRefusedAndStoresNothing) {
 
   lg.When().Apply({"-o", "json"});
 
-  lg.Then().ExitCode(2).Error("invalid_input", "run.artifact").StderrHas("No space left on device");
+  lg.Then().ExitCode(5).Error("unavailable", "run.artifact").StderrHas("No space left on device");
   EXPECT_TRUE(lg.Json({"apps"}).empty()) << "no app, version or deployment was recorded";
   EXPECT_TRUE(FilesUnder(lg.home() + "/artifacts").empty())
       << "a partial object was left: " << FilesUnder(lg.home() + "/artifacts").front();

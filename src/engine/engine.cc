@@ -94,8 +94,16 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
     if (p.is_relative()) p = std::filesystem::path(req.manifestDir) / p;
     auto put = deps_.artifacts->Put(p.lexically_normal().string());
     if (!put.ok()) {
-      return Error::InvalidInput(
-          "cannot store the artifact " + p.string() + ": " + put.error().message, "run.artifact");
+      std::string what = "cannot store the artifact " + p.string() + ": " + put.error().message;
+      if (put.error().code == ErrorCode::kInvalidInput) {
+        return Error::InvalidInput(std::move(what), "run.artifact");
+      }
+      // The file was fine; the controller's side failed (a full disk, a read-only home): the
+      // same apply may work once that is fixed, so it is a resource unavailable, not input.
+      Error e = Error::Unavailable(std::move(what) +
+                                   " (free space in the lastgood home, then apply again)");
+      e.field = "run.artifact";
+      return e;
     }
     digest = *put;
   }
