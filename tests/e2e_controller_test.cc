@@ -2,11 +2,15 @@
 // stops it while instances keep running, a restarted controller re-adopts them, the
 // supervisor restarts a killed instance, and a deployment interrupted by SIGKILL of the
 // controller is resumed and finished after a restart.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "testutil/lastgood.h"
@@ -176,6 +180,33 @@ TEST(Controller, SecondControllerOnTheSameHomeIsRefused) {
   ASSERT_TRUE(st.has_value()) << "a second controller kept running on the same home";
   EXPECT_NE(st->code, 0);
   lg.Then().Run({"apps"}).ExitCode(0);
+}
+
+// A controller killed just after it forked leaves its lock to the child for a moment; the
+// next controller waits that out, since the controller the lock file names is gone. Here
+// flock(1) plays the child: it holds the lock for 1 s, the file names a finished process.
+TEST(Controller, StartsOnceALockLeftByAChildOfADeadControllerIsFreed) {
+  namespace tu = lastgood::testutil;
+  Lastgood lg;
+  tu::ProcessOptions run_true;
+  run_true.argv = {"/bin/true"};
+  tu::Process gone(run_true);
+  ASSERT_TRUE(gone.Wait(5s).has_value());
+  const std::string lock = lg.home() + "/controller.lock";
+  std::ofstream(lock) << gone.pid() << "\n";
+  tu::ProcessOptions hold;
+  hold.argv = {"/usr/bin/flock", lock, "/bin/sleep", "1"};
+  tu::Process child(hold);
+  auto held = [&] {
+    int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+    bool busy = fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    if (fd >= 0) ::close(fd);
+    return busy;
+  };
+  ASSERT_TRUE(WaitUntil(held, 2s, 5ms)) << "flock(1) did not take the lock";
+  lg.Given();  // fails the test if the controller does not answer
+  lg.Then().Run({"apps"}).ExitCode(0);
+  EXPECT_FALSE(child.Running()) << "the controller started while the lock was held";
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -35,6 +37,14 @@ std::string ResolveHome(const std::string& flag) {
 namespace {
 
 void Log(const std::string& line) { std::fprintf(stderr, "lastgood serve: %s\n", line.c_str()); }
+
+// Whether the process named by the lock file (a pid) still exists.
+bool ControllerAlive(const std::string& pid_text) {
+  char* end = nullptr;
+  long pid = std::strtol(pid_text.c_str(), &end, 10);
+  if (pid_text.empty() || *end != '\0' || pid <= 0) return true;  // unknown: assume it runs
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
 
 std::string SelfExe() {
   std::error_code ec;
@@ -71,7 +81,15 @@ int RunController(const ControllerOptions& options) {
   for (const char* sub : {"artifacts", "releases", "logs"})
     fs::create_directories(home + "/" + sub, ec);
 
-  int lock_fd = LockHome(home);
+  std::string holder;
+  int lock_fd = LockHome(home, &holder);
+  // A controller killed just after it forked a child (an instance, a hook) leaves the lock's
+  // open file to that child until it closes its descriptors and execs — moments. When the
+  // controller the lock file names is gone, wait that out instead of refusing to start.
+  for (int i = 0; lock_fd < 0 && i < 60 && !ControllerAlive(holder); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    lock_fd = LockHome(home, &holder);
+  }
   if (lock_fd < 0) {
     Log("another controller is running with home " + home + "; stop it first");
     return 3;
