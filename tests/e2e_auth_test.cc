@@ -184,6 +184,35 @@ TEST(Auth, AMissingWrongOrRevokedTokenGets401WithNoDetailAndIsAudited) {
   EXPECT_TRUE(revoked_named) << audit.dump(2);
 }
 
+// Over TCP the manifest's folder is on the caller's machine: a relative artifact is refused
+// (never read from the controller's own disk by the same name); an absolute one is a file
+// on the controller's host, named on purpose.
+TEST(Auth, ARemoteApplyRefusesAnArtifactRelativeToTheCallersFolder) {
+  Lastgood lg;
+  lg.ServeArgs({"--listen", "127.0.0.1:0", "--ui", "off"});
+  lg.Given();
+  std::string url = ServedUrl(lg);
+  ASSERT_FALSE(url.empty());
+  std::string deployer = MakeToken(lg, "ci-bot", "deployer");
+  std::filesystem::copy_file(lastgood::testutil::kSampleBinary, lg.home() + "/lastgood-sample");
+  std::string yaml = SampleApp().Yaml();
+  yaml.replace(yaml.find(lastgood::testutil::kSampleBinary),
+               std::string(lastgood::testutil::kSampleBinary).size(), "lastgood-sample");
+  lg.Manifest(yaml, "relative");
+
+  RemoteRun refused = Remote(lg, url, deployer, {"apply", "-f", lg.home() + "/relative.yaml"});
+  EXPECT_EQ(refused.code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("run.artifact"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("cannot read it over TCP"), std::string::npos) << refused.err;
+  EXPECT_TRUE(lg.Json({"apps"}).empty()) << "a refused apply recorded something";
+
+  lg.Manifest(SampleApp().Yaml(), "absolute");
+  RemoteRun applied = Remote(lg, url, deployer, {"apply", "-f", lg.home() + "/absolute.yaml"});
+  EXPECT_EQ(applied.code, 0) << applied.err;
+  // The same relative manifest is fine through the unix socket, on the controller's host.
+  lg.Run({"apply", "-f", lg.home() + "/relative.yaml"}).ExitCode(0);
+}
+
 TEST(Auth, ATokenWithALifetimeWorksUntilItExpiresThenGets401AndItsNameIsFree) {
   Lastgood lg;
   lg.ServeArgs({"--listen", "127.0.0.1:0", "--ui", "off"});

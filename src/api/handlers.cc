@@ -129,6 +129,7 @@ ApiResponse Api::Route(const ApiRequest& req) {
     ar.whatIf = what_if.value_or(false);
     ar.rollbackOnError = on_error;
     ar.actor = req.actor;
+    ar.remote = req.needsToken;
     auto o = engine_->Apply(ar);
     if (!o.ok()) return Fail(o.error());
     return Ok(OutcomeJson(*o));

@@ -91,6 +91,14 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
   std::string digest;
   if (!m.run.artifact.empty()) {
     std::filesystem::path p(m.run.artifact);
+    if (p.is_relative() && req.remote) {
+      return Error::InvalidInput(
+          "'" + m.run.artifact +
+              "' is relative to the manifest's folder, which is on your machine: the "
+              "controller cannot read it over TCP. Copy the artifact to the controller's "
+              "host and name it by its absolute path there, or apply on that host",
+          "run.artifact");
+    }
     if (p.is_relative()) p = std::filesystem::path(req.manifestDir) / p;
     auto put = deps_.artifacts->Put(p.lexically_normal().string());
     if (!put.ok()) {

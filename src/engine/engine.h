@@ -55,6 +55,9 @@ struct ApplyRequest {
   bool whatIf = false;
   std::optional<std::string> rollbackOnError;  // overrides the manifest's rollback.onError
   std::string actor;
+  // Over TCP: manifestDir is a folder on the caller's machine, which the controller cannot
+  // read, so a relative run.artifact is refused rather than read from the controller's disk.
+  bool remote = false;
 };
 
 struct RollRequest {  // rollback and rollforward
