@@ -11,6 +11,7 @@
 
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include "testutil/lastgood.h"
 #include "testutil/load.h"
@@ -20,6 +21,7 @@ namespace {
 using namespace std::chrono_literals;
 using lastgood::testutil::FreePort;
 using lastgood::testutil::HttpGet;
+using lastgood::testutil::HttpResponse;
 using lastgood::testutil::kLastgoodBinary;
 using lastgood::testutil::kSampleBinary;
 using lastgood::testutil::Lastgood;
@@ -150,6 +152,33 @@ TEST(Router, RollingUpdateUnderLoadMovesAllTrafficToTheNewVersionWithoutAFailedR
   EXPECT_GT(r.ServedBySince("v2", done), 0u) << r.Summary();
   EXPECT_EQ(r.ServedBySince("v1", done), 0u) << "v1 still served after the update\n" << r.Summary();
   EXPECT_EQ(r.per_label.size(), 2u) << "only v1 and v2 answer\n" << r.Summary();
+}
+
+// An instance that leaves the table is stopped only once the router reports its requests
+// done: a request slower than the app's own SIGTERM grace (the sample finishes in-flight
+// work for up to 1 s) still gets its answer from the old version.
+TEST(Router, ARollingUpdateStopsTheOldInstanceOnlyAfterItsSlowRequestIsAnswered) {
+  Lastgood lg;
+  int port = FreePort();
+  std::string yaml = SampleApp().Param("latencyMs", "0").Yaml();
+  const std::string last_flag = "\"--healthy\", \"${params.healthy}\"]";
+  ASSERT_NE(yaml.find(last_flag), std::string::npos) << yaml;
+  yaml.replace(yaml.find(last_flag), last_flag.size(),
+               "\"--healthy\", \"${params.healthy}\", \"--latency-ms\", \"${params.latencyMs}\"]");
+  yaml += "route:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n";
+  lg.Given().Manifest(yaml).Applied({"--param", "latencyMs=2500"});
+
+  std::thread slow_client;
+  HttpResponse slow;
+  slow_client = std::thread([&] { slow = HttpGet("127.0.0.1", port, "/", {}, 10s); });
+  std::this_thread::sleep_for(300ms);  // the request is at v1 now
+  lg.When().Apply({"--param", "label=v2"}).Then().ExitCode(0);
+  slow_client.join();
+
+  EXPECT_TRUE(slow.ok()) << slow.error;
+  EXPECT_EQ(slow.status, 200) << slow.body;
+  EXPECT_EQ(slow.body.substr(0, 3), "v1\n") << slow.body;
+  lg.Then().Serves("v2");
 }
 
 TEST(Router, RollbackInsideKeepPreviousUnderLoadIsOneSwitchWithoutAFailedRequest) {

@@ -14,6 +14,22 @@
 namespace lastgood {
 namespace {
 
+// Waits until the router reports no request in flight at the backend `id`, for at most
+// kMaxDrain. Without an answer from the router there is nothing to wait on.
+void WaitForRequestsInFlight(Routes* routes, const std::string& id) {
+  auto until = std::chrono::steady_clock::now() + kMaxDrain;
+  while (std::chrono::steady_clock::now() < until) {
+    auto stats = routes->Stats(Millis(1000));
+    if (!stats.ok()) return;
+    uint64_t in_flight = 0;
+    for (const auto& row : stats->rows) {
+      if (row.backend == id) in_flight += row.inFlight;
+    }
+    if (in_flight == 0) return;
+    std::this_thread::sleep_for(kDrainPoll);
+  }
+}
+
 // While an instance starts it is probed more often than `interval`, so that readiness is
 // seen promptly and a deployment takes no longer than the instances themselves need.
 constexpr Millis kStartupProbeFirst{2};
@@ -308,7 +324,8 @@ StepResult SlotInstances::Retire(const std::vector<InstanceRecord>& instances) {
   const Millis delay =
       routed && deps_.routes && deps_.routes->Routed(app_) ? kDrainDelay : Millis(0);
   for (const auto& rec : instances) {
-    auto stop = [deps = deps_, id = rec.id] {
+    auto stop = [deps = deps_, id = rec.id, wait = delay.count() > 0] {
+      if (wait) WaitForRequestsInFlight(deps.routes, id);
       // A record whose stop failed stays "draining" and is retired again later.
       if (deps.target->Stop(id).ok()) (void)deps.store->DeleteInstance(id);
     };
@@ -319,8 +336,7 @@ StepResult SlotInstances::Retire(const std::vector<InstanceRecord>& instances) {
       stop();
     }
   }
-  return StepResult::Ok(detail +
-                        (delay.count() ? " (draining " + FormatDuration(delay) + ")" : ""));
+  return StepResult::Ok(detail + (delay.count() ? " (draining their requests in flight)" : ""));
 }
 
 StepResult SlotInstances::StopOthers(int version, int count, int keep_warm, int64_t warm_until) {

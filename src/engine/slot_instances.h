@@ -15,9 +15,13 @@
 
 namespace lastgood {
 
-// How long an instance that left the routing table keeps running before it is stopped:
-// requests already sent to it finish, and the router closes its idle connections.
+// An instance that left the routing table keeps running at least kDrainDelay (a request
+// that chose it just before the table changed is counted by then), then until the router
+// reports none of its requests in flight, at most kMaxDrain (the router's response timeout);
+// then it is stopped, and the router closes its idle connections.
 inline constexpr Millis kDrainDelay{200};
+inline constexpr Millis kMaxDrain{30'000};
+inline constexpr Millis kDrainPoll{50};
 
 struct StepResult {
   enum class Kind { kOk, kFailed, kCanceled, kStopped };

@@ -38,6 +38,24 @@ constexpr std::chrono::milliseconds kLingerTime{500};
 
 enum class RelayEnd { kDone, kReadFailed, kWriteFailed, kBadBody, kTimeout };
 
+// Counts one request as in flight at the backend it tracks, until it tracks another (a
+// retry), none, or the request's scope ends, by whichever co_return.
+class InFlight {
+ public:
+  InFlight() = default;
+  ~InFlight() { Track(nullptr); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  void Track(SeriesCell* cell) {
+    if (cell_) cell_->EndRequest();
+    cell_ = cell;
+    if (cell_) cell_->BeginRequest();
+  }
+
+ private:
+  SeriesCell* cell_ = nullptr;
+};
+
 void Append(std::string& out, std::string_view a) { out.append(a.data(), a.size()); }
 
 void AppendField(std::string& out, std::string_view name, std::string_view value) {
@@ -457,9 +475,11 @@ asio::awaitable<bool> Session::ServeOne() {
   // A connection that fails before any byte was sent is retried once on another backend.
   RequestSample sample;
   const CompiledBackend* backend = nullptr;
+  InFlight in_flight;
   bool connected = false;
   for (size_t attempt = 0; attempt < std::min<size_t>(2, backends) && !connected; ++attempt) {
     backend = &version.backends[(first + attempt) % backends];
+    in_flight.Track(backend->stats->cells[worker_.index()].get());
     connected = co_await Connect(*backend, true);
     if (!connected) Record(*backend, {.counts_request = false, .connect_errors = 1});
   }
@@ -556,6 +576,7 @@ asio::awaitable<bool> Session::ServeOne() {
   }
   BuildResponseHead(*resp, framing, keep_client, req.version < 11, set_cookie);
   if (resp->status == 101) {
+    in_flight.Track(nullptr);  // a tunnel may last for hours: a drain does not wait for it
     if (co_await Write(client_, head_out_)) co_await Tunnel();
     CloseUpstream();
     co_return false;

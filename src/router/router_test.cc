@@ -245,12 +245,25 @@ TEST_F(RouterTest, LetsInFlightRequestsFinishWhenTheirBackendLeavesTheTable) {
   Apply(OneApp("127.0.0.1:0", {Version(2, 100, {&b})}, {}, 2));
   // The very next request goes to the new version.
   EXPECT_EQ(Get(port, "/").body, "b\n");
+  // The stats say what a drain waits for: the old backend's requests still under way.
+  auto in_flight = [&](const std::string& backend) {
+    for (const auto& row : router_->Stats(10s).rows)
+      if (row.backend == backend) return static_cast<int>(row.inFlight);
+    return -1;
+  };
+  EXPECT_EQ(in_flight("v1-0"), 4);
+  EXPECT_EQ(in_flight("v2-0"), 0);
   for (auto& f : slow) {
     Reply r = f.get();
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, "a\n");
   }
   EXPECT_EQ(a.requests(), 4);
+  // The client has its answer a moment before the router's session ends.
+  auto until = std::chrono::steady_clock::now() + 2s;
+  while (in_flight("v1-0") != 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(in_flight("v1-0"), 0);
 }
 
 TEST_F(RouterTest, KeepsOpenConnectionsWhenAListenerStaysInTheTable) {

@@ -23,7 +23,8 @@ std::string StatsToJson(const RouterStats& stats) {
                     {"p50ms", r.p50ms},
                     {"p90ms", r.p90ms},
                     {"p99ms", r.p99ms},
-                    {"maxms", r.maxms}});
+                    {"maxms", r.maxms},
+                    {"inFlight", r.inFlight}});
   }
   return json{{"windowMillis", stats.windowMillis}, {"rows", std::move(rows)}}.dump();
 }
@@ -51,6 +52,7 @@ Result<RouterStats> StatsFromJson(const std::string& text) {
       row.p90ms = r.value("p90ms", 0.0);
       row.p99ms = r.value("p99ms", 0.0);
       row.maxms = r.value("maxms", 0.0);
+      row.inFlight = r.value("inFlight", uint64_t{0});
       stats.rows.push_back(std::move(row));
     }
     return stats;

@@ -18,6 +18,7 @@ struct StatsRow {
   uint64_t connectErrors = 0;  // upstream connect failures
   uint64_t timeouts = 0;       // upstream response timeouts
   double p50ms = 0, p90ms = 0, p99ms = 0, maxms = 0;
+  uint64_t inFlight = 0;  // requests under way now (not windowed): what a drain waits for
 };
 
 struct RouterStats {

@@ -16,6 +16,7 @@ void StatsCounters::Add(const StatsCounters& o) {
 
 void StatsSnapshot::Add(const StatsSnapshot& o) {
   counters.Add(o.counters);
+  in_flight += o.in_flight;
   for (int b = 0; b < kLatencyBuckets; ++b) histogram[b] += o.histogram[b];
 }
 
@@ -159,6 +160,7 @@ void StatsRegistry::Visit(int window_seconds,
     for (const auto& cell : series->cells) {
       cell->AddTotals(&totals);
       cell->AddWindow(now, window_seconds, window.get());
+      window->in_flight += cell->InFlight();
     }
     visit(key, totals, *window);
   }
@@ -183,6 +185,7 @@ StatsRow ToRow(const StatsKey& key, const StatsSnapshot& s) {
   row.p90ms = s.QuantileMillis(0.90);
   row.p99ms = s.QuantileMillis(0.99);
   row.maxms = static_cast<double>(s.counters.max_micros) / 1000.0;
+  row.inFlight = static_cast<uint64_t>(std::max<int64_t>(s.in_flight, 0));
   return row;
 }
 
@@ -196,7 +199,10 @@ RouterStats StatsRegistry::Read(Millis window) const {
   // Series are ordered by key, so the backends of one version are adjacent.
   std::map<StatsKey, std::unique_ptr<StatsSnapshot>> versions;
   Visit(seconds, [&](const StatsKey& key, const StatsCounters&, const StatsSnapshot& window) {
-    if (window.counters.requests == 0 && window.counters.connect_errors == 0) return;
+    if (window.counters.requests == 0 && window.counters.connect_errors == 0 &&
+        window.in_flight <= 0) {
+      return;
+    }
     stats.rows.push_back(ToRow(key, window));
     auto& aggregate = versions[StatsKey{key.app, key.slot, key.version, ""}];
     if (!aggregate) aggregate = std::make_unique<StatsSnapshot>();

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "base/duration.h"
@@ -45,10 +46,11 @@ struct StatsCounters {
   void Add(const StatsCounters& other);
 };
 
-// Counters and the merged histogram of some buckets.
+// Counters and the merged histogram of some buckets, and the requests in flight now.
 struct StatsSnapshot {
   StatsCounters counters;
   uint64_t histogram[kLatencyBuckets] = {};
+  int64_t in_flight = 0;
   void Add(const StatsSnapshot& other);
   double QuantileMillis(double q) const;
 };
@@ -68,6 +70,12 @@ class SeriesCell {
   void AddTotals(StatsCounters* out) const;
   // The newest second with a record, or -1. Any thread.
   int64_t LastSecond() const;
+  // A request to this backend begins / ends (from the choice of the backend to the end of
+  // its response; an upgraded connection ends at its 101). REQUIRES: the cell's thread.
+  void BeginRequest() { Bump(in_flight_, 1); }
+  void EndRequest() { Bump(in_flight_, -1); }
+  // Requests of this cell in flight now. Any thread.
+  int64_t InFlight() const { return in_flight_.load(std::memory_order_relaxed); }
 
  private:
   struct Counters {
@@ -78,13 +86,15 @@ class SeriesCell {
     Counters counters;
     std::atomic<std::atomic<uint32_t>*> histogram{nullptr};
   };
-  static void Bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
+  template <typename T>
+  static void Bump(std::atomic<T>& counter, std::type_identity_t<T> by = 1) {
     counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
   }
   static void Count(Counters& c, const RequestSample& sample);
 
   Bucket buckets_[kStatsWindowSeconds];
   Counters totals_;
+  std::atomic<int64_t> in_flight_{0};
 };
 
 struct StatsKey {
