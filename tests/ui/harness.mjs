@@ -13,16 +13,24 @@ export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const buildDir = path.resolve(repo, process.env.BUILD_DIR || 'build');
 export const lastgood = path.join(buildDir, 'lastgood');
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
+// A port that was free a moment ago, chosen at random below the kernel's ephemeral range
+// (32768 and up on Linux), which outgoing connections take their source ports from
+// (tests/testutil/http.h, FreePort, says why).
+function tryPort(port) {
+  return new Promise((resolve) => {
     const s = net.createServer();
     s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
+    s.on('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+export async function freePort() {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 10000 + Math.floor(Math.random() * 22000);
+    if (await tryPort(port)) return port;
+  }
+  throw new Error('no free port between 10000 and 32000');
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

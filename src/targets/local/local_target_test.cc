@@ -1,12 +1,16 @@
 #include "targets/local/local_target.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -240,6 +244,30 @@ TEST(PickFreePort, DoesNotHandOutTheSamePortTwice) {
     Result<int> port = PickFreePort();
     ASSERT_TRUE(port.ok()) << port.error().message;
     EXPECT_TRUE(seen.insert(*port).second) << *port;
+  }
+}
+
+// Outgoing connections take their source ports from the ephemeral range; an instance's port
+// is chosen below it, so none of them can take it before the instance binds it.
+TEST(PickFreePort, ChoosesBelowTheEphemeralRangeAndAPortThatIsFree) {
+  int low = 32768;
+  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    ASSERT_EQ(std::fscanf(f, "%d", &low), 1);
+    std::fclose(f);
+  }
+  if (low < 11000) GTEST_SKIP() << "the ephemeral range starts at " << low;
+  for (int i = 0; i < 20; ++i) {
+    Result<int> port = PickFreePort();
+    ASSERT_TRUE(port.ok()) << port.error().message;
+    EXPECT_GE(*port, 10000);
+    EXPECT_LT(*port, low);
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(*port));
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << *port;
+    ::close(fd);
   }
 }
 
