@@ -23,25 +23,21 @@ const std::set<std::string> kRoutes[] = {
     {"manifest", "manifestDir", "params", "name", "slot", "whatIf", "rollbackOnError"},
     {"to", "force", "whatIf", "slot"},
     {"version", "whatIf"},
+    {"slot", "percent", "shares", "whatIf"},
 };
 
-// The handlers' Field<T>: absent or null is fine, a wrong type is an InvalidInput.
+// Reads a field as the handlers do (BodyField), and dumps the error they would answer.
 template <typename T>
 void ReadField(const json& j, const std::string& name) {
-  if (!j.contains(name) || j[name].is_null()) return;
-  try {
-    (void)j[name].get<T>();
-  } catch (const json::exception&) {
-    (void)lastgood::ErrorJson(Error::InvalidInput("field '" + name + "' has the wrong type", name))
-        .dump();
-  }
+  auto field = lastgood::BodyField<T>(j, name);
+  if (!field.ok()) (void)lastgood::ErrorJson(field.error()).dump();
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  const auto& allowed = kRoutes[data[0] % 3];
+  const auto& allowed = kRoutes[data[0] % 4];
   std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
 
   // What the handlers answer for a path they do not know, or an app name they refuse; and a
@@ -69,6 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ReadField<std::string>(j, "rollbackOnError");
   ReadField<int>(j, "to");
   ReadField<int>(j, "version");
+  ReadField<int>(j, "percent");
+  ReadField<std::map<std::string, int>>(j, "shares");
   (void)j.dump();
   return 0;
 }

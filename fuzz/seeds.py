@@ -67,6 +67,10 @@ bodies = [
     (2, '{"version": 2}' + ' ' * 10),
     (1, '{"to": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}'),
     (0, '{"name": "caf\\u00e9 \\"quoted\\" \\\\"}'),
+    (1, '{"to": 1.5}'),
+    (3, '{"slot": "staging", "percent": 10, "whatIf": true}'),
+    (3, '{"shares": {"staging": 30, "canary": 5}}'),
+    (3, '{"shares": {"staging": -1e300}}'),
 ]
 for i, (route, body) in enumerate(bodies):
     write("api_body", "body-%02d" % i, bytes([route]) + body.encode())

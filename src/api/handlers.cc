@@ -65,18 +65,8 @@ Result<json> Body(const std::string& body, const std::set<std::string>& allowed)
   return ParseRequestBody(body, allowed);  // api/json.h: size, depth and field limits
 }
 
-template <typename T>
-Result<std::optional<T>> Field(const json& j, const std::string& name) {
-  if (!j.contains(name) || j[name].is_null()) return std::optional<T>{};
-  try {
-    return std::optional<T>(j[name].get<T>());
-  } catch (const json::exception&) {
-    return Error::InvalidInput("field '" + name + "' has the wrong type", name);
-  }
-}
-
 #define LG_FIELD(var, type, j, name)               \
-  auto var##_r = Field<type>(j, name);             \
+  auto var##_r = BodyField<type>(j, name);         \
   if (!var##_r.ok()) return Fail(var##_r.error()); \
   auto var = *var##_r;
 
