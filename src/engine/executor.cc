@@ -1,14 +1,36 @@
 #include "engine/executor.h"
 
-#include "engine/drainer.h"
-#include "engine/release.h"
-#include "engine/routes.h"
-#include "engine/swap.h"
+#include "engine/steps/steps.h"
 #include "history/reasons.h"
-#include "history/rules.h"
 #include "manifest/parser.h"
 
 namespace lastgood {
+
+// The executor as its steps see it (engine/steps/step_context.h).
+class Executor::Context : public StepContext {
+ public:
+  Context(Executor& exec, Deployment& d, const Manifest& m) : exec_(exec), d_(d), m_(m) {}
+  const EngineDeps& deps() const override { return exec_.deps_; }
+  Deployment& deployment() override { return d_; }
+  const Manifest& manifest() const override { return m_; }
+  StepResult::Kind Interrupted() override { return exec_.Interrupted(d_); }
+  bool Sleep(Millis d) override { return exec_.Sleep(d_, d); }
+  void Progress(const std::string& detail) override { exec_.Progress(d_, detail); }
+  void Commit() override { exec_.Commit(d_); }
+  std::string Intent(bool fresh) override {
+    if (fresh) exec_.intent_read_at_ = 0;
+    return exec_.ReadIntent(d_);
+  }
+  void ClearIntent() override {
+    (void)exec_.deps_.store->SetIntent(d_.app, d_.name, "");
+    exec_.intent_.clear();
+  }
+
+ private:
+  Executor& exec_;
+  Deployment& d_;
+  const Manifest& m_;
+};
 
 Executor::Executor(const EngineDeps& deps, std::atomic<bool>* cancel, std::atomic<bool>* stopping,
                    std::function<void()> notify)
@@ -122,184 +144,37 @@ Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
   return Ending::kSucceeded;
 }
 
-int Executor::KeepWarm(const Deployment& d, const Manifest& m) const {
-  // The version being left stays warm for keepPrevious — unless it is being left because
-  // it failed: nobody rolls forward to a release that just broke.
-  if (m.rollback.keepPrevious.count() <= 0 || d.trigger == Trigger::kAuto) return 0;
-  return d.fromVersion;
-}
-
-int64_t Executor::WarmUntil(const Manifest& m) const {
-  return deps_.clock->NowMillis() + m.rollback.keepPrevious.count();
-}
-
 StepResult Executor::RunStep(Deployment& d, const Step& step, const Manifest& m) {
-  SlotInstances slot(deps_, d.app, step.slot.empty() ? d.slot : step.slot,
-                     [this, &d] { return Interrupted(d); });
-  auto release = ReleaseDirFor(deps_, d.app, step.version);
+  Context ctx(*this, d, m);
   switch (step.op) {
     case Step::Op::kPrepare:
-      if (!release.ok()) return StepResult::Failed(release.error().message);
-      return StepResult::Ok("release directory " + *release);
+      return RunPrepare(ctx, step);
     case Step::Op::kStart:
-      if (!release.ok()) return StepResult::Failed(release.error().message);
-      return slot.EnsureReady(step.version, m, *release, step.count);
+      return RunStart(ctx, step);
     case Step::Op::kStopOld:
-      return slot.StopOthers(step.version, step.count, KeepWarm(d, m), WarmUntil(m));
+      return RunStopOld(ctx, step);
     case Step::Op::kBake:
-      if (!release.ok()) return StepResult::Failed(release.error().message);
-      return slot.Bake(step.version, m, *release);
+      return RunBake(ctx, step);
     case Step::Op::kHook:
-      return RunHook(d, step, m);
+      return RunHook(ctx, step);
     case Step::Op::kWeight:
-      return RunWeight(d, step);
+      return RunWeight(ctx, step);
     case Step::Op::kPause:
-      return RunPause(d, step);
+      return RunPause(ctx, step);
     case Step::Op::kAnalyze:
-      return RunAnalyze(d, step, m);
+      return RunAnalyze(ctx, step);
     case Step::Op::kSmoke:
-      return RunSmoke(d, step, m);
-    case Step::Op::kSettings: {
-      if (!release.ok()) return StepResult::Failed(release.error().message);
-      // The instances of a version being swapped run that version's manifest.
-      auto vm = LoadManifest(deps_, d.app, step.version);
-      if (!vm.ok()) return StepResult::Failed(vm.error().message);
-      return slot.EnsureSettings(step.version, *vm, *release, step.name);
-    }
+      return RunSmoke(ctx, step);
+    case Step::Op::kSettings:
+      return RunSettings(ctx, step);
     case Step::Op::kWarmup:
-      return RunWarmup(d, step, m);
+      return RunWarmup(ctx, step);
     case Step::Op::kSwitch:
-      return RunSwitch(d, step, m);
+      return RunSwitch(ctx, step);
     case Step::Op::kFinish:
-      return RunFinish(d, step, m, slot);
+      return RunFinish(ctx, step);
   }
   return StepResult::Failed("unknown step");
-}
-
-StepResult Executor::RunFinish(const Deployment& d, const Step& step, const Manifest& m,
-                               SlotInstances& slot) {
-  if (!step.name.empty()) {
-    // A swap's slots changed at its switch; the phases' ends are marked here.
-    const std::string& source = SwapSource(d);
-    if (step.name == "preview") {
-      auto s = deps_.store->SetSwapPending(d.app, d.slot, source);
-      if (!s.ok()) return StepResult::Failed(s.error().message);
-      return StepResult::Ok(source + " runs v" + std::to_string(step.version) + " with " + d.slot +
-                            "'s settings; `lastgood swap " + d.app + " --complete` or `--cancel`");
-    }
-    (void)deps_.store->SetSwapPending(d.app, d.slot, "");
-    return StepResult::Ok(step.name == "cancel"
-                              ? "the swap is canceled"
-                              : d.slot + " runs v" + std::to_string(step.version));
-  }
-  // Leftovers of other versions (a step interrupted between start and stop) go now.
-  StepResult r = slot.StopOthers(step.version, 0, KeepWarm(d, m), WarmUntil(m));
-  if (r.kind != StepResult::Kind::kOk) return r;
-  r = slot.StopStaleWarm(KeepWarm(d, m));
-  if (r.kind != StepResult::Kind::kOk) return r;
-  // The deployment ends with the slot as it says: no instance still stopping.
-  if (deps_.drainer) deps_.drainer->WaitIdle(d.app);
-  SlotRecord rec;
-  rec.app = d.app;
-  rec.slot = d.slot;
-  rec.version = step.version;
-  rec.weight = d.slot == kProductionSlot ? 100 : 0;
-  rec.stickyEnv = StickyJson(m);  // a deployment brings its version's sticky settings
-  if (auto s = deps_.store->SetSlot(rec); !s.ok()) return StepResult::Failed(s.error().message);
-  (void)deps_.store->SetCanary(d.app, d.slot, 0, 0);
-  return StepResult::Ok(d.slot + " runs v" + std::to_string(step.version));
-}
-
-std::string Executor::Finish(Deployment& d, Ending ending, const std::string& reason) {
-  d.finishedAt = deps_.clock->NowMillis();
-  if (!reason.empty()) d.reason = reason;  // an automatic rollback keeps why it ran
-  d.state = ending == Ending::kSucceeded  ? DeploymentState::kSucceeded
-            : ending == Ending::kCanceled ? DeploymentState::kCanceled
-            : ending == Ending::kAborted  ? DeploymentState::kRolledBack
-                                          : DeploymentState::kFailed;
-  if (ending == Ending::kCanceled || ending == Ending::kAborted)
-    (void)deps_.store->SetIntent(d.app, d.name, "");
-  if (ending != Ending::kSucceeded) WithdrawTraffic(d);
-  std::optional<Deployment> follow;
-  if (ending == Ending::kFailed || ending == Ending::kAborted) {
-    follow = AutoRollbackFor(d, ending == Ending::kAborted);
-  } else if (ending == Ending::kSucceeded) {
-    follow = AutoSwapAfter(d);
-  }
-  std::string next;
-  if (follow) {
-    // The end and what it causes are committed together.
-    auto created = deps_.store->EndAndCreate(d, *follow);
-    if (created.ok()) next = created->name;
-  }
-  if (next.empty()) (void)deps_.store->UpdateDeployment(d);
-  if (auto v = VerdictAfter(d)) (void)deps_.store->SetVerdict(d.app, d.version, *v);
-  if (ending == Ending::kFailed && next.empty() && d.rollbackOnError != "none" &&
-      d.kind != DeploymentKind::kRollback && d.kind != DeploymentKind::kSwap) {
-    // Nothing good to return to: a crash-looping release must not stay up on its own.
-    SlotInstances slot(deps_, d.app, d.slot, [] { return StepResult::Kind::kOk; });
-    (void)slot.StopOthers(0, 0);
-  }
-  Announce(d);
-  notify_();
-  return next;
-}
-
-void Executor::WithdrawTraffic(const Deployment& d) {
-  // A canary that failed or was aborted gets no new request from this moment, before its
-  // rollback even starts (issue 4: "traffic to stable at once").
-  auto slots = deps_.store->ListSlots(d.app);
-  if (!slots.ok()) return;
-  for (const auto& s : *slots) {
-    if (s.slot == d.slot && s.canaryVersion == d.version && s.canaryWeight > 0) {
-      (void)deps_.store->SetCanary(d.app, d.slot, d.version, 0);
-      if (deps_.routes) (void)deps_.routes->Publish();
-    }
-  }
-  // A bluegreen release that never went live leaves the preview slot.
-  if (d.strategy == "bluegreen" && d.slot == kProductionSlot) {
-    auto instances = deps_.store->ListInstances(d.app);
-    if (!instances.ok()) return;
-    std::vector<InstanceRecord> preview;
-    for (const auto& i : *instances) {
-      if (i.slot == kPreviewSlot && i.version == d.version && i.warmUntil == 0 && IsLive(i))
-        preview.push_back(i);
-    }
-    SlotInstances slot(deps_, d.app, kPreviewSlot, [] { return StepResult::Kind::kOk; });
-    (void)slot.Retire(preview);
-  }
-}
-
-std::optional<Deployment> Executor::AutoRollbackFor(const Deployment& failed, bool aborted) {
-  if (failed.kind == DeploymentKind::kRollback || failed.kind == DeploymentKind::kSwap) return {};
-  if (failed.rollbackOnError == "none" && !aborted) return {};
-  std::optional<int> target;
-  if (failed.rollbackOnError == "lastSuccessful" || failed.rollbackOnError.empty()) {
-    auto finished = deps_.store->FinishedDeployments(failed.app, failed.slot, 1000);
-    if (finished.ok()) target = LastGood(*finished, failed.slot, failed.version);
-  } else {
-    auto named = deps_.store->GetDeployment(failed.app, failed.rollbackOnError);
-    if (named.ok() && named->state == DeploymentState::kSucceeded) target = named->version;
-  }
-  if (!target) return {};
-  auto plan = PlanFor(deps_, failed.app, failed.slot, *target, DeploymentKind::kRollback);
-  if (!plan.ok()) return {};
-  Deployment rb;
-  rb.app = failed.app;
-  rb.version = *target;
-  rb.slot = failed.slot;
-  rb.kind = DeploymentKind::kRollback;
-  rb.strategy = plan->strategy;
-  rb.trigger = aborted ? Trigger::kUser : Trigger::kAuto;
-  rb.actor = aborted ? aborted_by_ : "lastgood";
-  rb.reason =
-      aborted ? failed.name + " was " + failed.reason
-              : std::string(kReasonAutoRollback) + " " + failed.name + " failed: " + failed.reason;
-  rb.startedAt = deps_.clock->NowMillis();
-  rb.fromVersion = failed.version;
-  rb.rollbackOnError = "none";
-  rb.operations = plan->operations;
-  return rb;
 }
 
 }  // namespace lastgood

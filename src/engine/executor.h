@@ -1,7 +1,9 @@
-// Executor: runs one deployment's plan from its cursor to its end, committing each
-// operation's state before and after it runs, then records the verdict; on failure it
-// starts the automatic rollback its policy asks for and runs that too. Used by the
-// engine's worker threads only; not thread-safe itself (one per worker).
+// Executor: walks one deployment's plan from its cursor to its end — each step run by its
+// own file under engine/steps/ — committing each operation's state before and after it runs,
+// and checking the user's intents (pause, resume, abort) and a preempting rollback at every
+// step boundary. At the end it records the verdict and starts what follows
+// (engine/auto_rollback.cc), and runs that too. Used by the engine's worker threads only;
+// not thread-safe itself (one per worker).
 #pragma once
 
 #include <atomic>
@@ -10,7 +12,7 @@
 #include <string>
 
 #include "engine/engine.h"
-#include "engine/slot_instances.h"
+#include "engine/step.h"
 
 namespace lastgood {
 
@@ -25,22 +27,12 @@ class Executor {
   void Run(const std::string& app, const std::string& name);
 
  private:
+  class Context;
   enum class Ending { kSucceeded, kFailed, kCanceled, kAborted, kStopped };
   Ending RunPlan(Deployment& d, std::string& reason);
   StepResult RunStep(Deployment& d, const Step& step, const Manifest& m);
 
-  // The progressive steps (executor_steps.cc).
-  StepResult RunHook(const Deployment& d, const Step& step, const Manifest& m);
-  StepResult RunWeight(const Deployment& d, const Step& step);
-  StepResult RunPause(Deployment& d, const Step& step);
-  StepResult RunAnalyze(Deployment& d, const Step& step, const Manifest& m);
-  StepResult RunSmoke(const Deployment& d, const Step& step, const Manifest& m);
-  StepResult RunWarmup(const Deployment& d, const Step& step, const Manifest& m);
-  StepResult RunSwitch(const Deployment& d, const Step& step, const Manifest& m);
-  StepResult RunChecks(const Deployment& d, const Analysis& a);
-  // Records progress in the running operation's detail, at most about once a second.
-  void Progress(Deployment& d, const std::string& detail);
-
+  // The user's intents and the waits they interrupt (intents.cc).
   // Why a step must stop waiting: the controller stops, a rollback preempts, or the user
   // aborts (intents are read from the store, at most every 100 ms).
   StepResult::Kind Interrupted(const Deployment& d);
@@ -50,6 +42,11 @@ class Executor {
   std::string ReadIntent(const Deployment& d);
   // Sleeps up to `d`, waking early when interrupted; returns false if interrupted.
   bool Sleep(const Deployment& dep, Millis d);
+  // Records progress in the running operation's detail, at most about once a second.
+  void Progress(Deployment& d, const std::string& detail);
+  void Commit(const Deployment& d);
+
+  // The end of a deployment and what follows it (auto_rollback.cc).
   // Records the end of `d`, its version's verdict, and returns the automatic rollback
   // deployment's name if one was started.
   std::string Finish(Deployment& d, Ending ending, const std::string& reason);
@@ -61,14 +58,8 @@ class Executor {
   // A canary that did not succeed gets no new request; a bluegreen release that never went
   // live leaves the preview slot.
   void WithdrawTraffic(const Deployment& d);
-  StepResult RunFinish(const Deployment& d, const Step& step, const Manifest& m,
-                       SlotInstances& slot);
-  // Sends the deployment's end (or start) to the manifest's webhooks.
+  // Sends the deployment's end (or start) to the manifest's webhooks (announce.cc).
   void Announce(const Deployment& d);
-  void Commit(const Deployment& d);
-  // Which version's instances a step keeps warm instead of stopping, and until when.
-  int KeepWarm(const Deployment& d, const Manifest& m) const;
-  int64_t WarmUntil(const Manifest& m) const;
 
   const EngineDeps& deps_;
   std::atomic<bool>* cancel_;

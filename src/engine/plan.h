@@ -1,54 +1,19 @@
-// The plan of a deployment: a list of idempotent steps, computed up front (that list is
-// what --what-if prints) and stored with the deployment, so that after a crash the
-// executor re-runs the current step and goes on (DESIGN.md section 4).
+// The plan of a deployment: a list of idempotent steps (engine/step.h), computed up front
+// (that list is what --what-if prints) and stored with the deployment, so that after a
+// crash the executor re-runs the current step and goes on (DESIGN.md section 4).
 //
 // Planning is a pure function of the strategy, the replica count and what the slot runs.
+// Each strategy builds its part of the plan in its own file under engine/strategies/.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "base/duration.h"
-#include "base/result.h"
+#include "engine/step.h"
 #include "manifest/manifest.h"
 
 namespace lastgood {
-
-struct Step {
-  enum class Op {
-    kPrepare,   // the release directory and artifact of `version` are in place
-    kStart,     // at least `count` ready instances of `version` in the slot
-    kStopOld,   // at most `count` instances of versions other than `version` in the slot
-    kBake,      // every instance of `version` stays alive and ready for `duration`
-    kFinish,    // the slot runs `version`; the deployment's verdict is recorded
-    kHook,      // the manifest's hook `name` (preDeploy, postDeploy, preRollback, …) ran
-    kWeight,    // the canary `version` takes `count` % of the slot's requests
-    kPause,     // `duration` passed (0: until `lastgood resume`)
-    kAnalyze,   // the analysis of canary step `count` (-1: bluegreen's) passed
-    kSmoke,     // bluegreen's smoke test passed against the preview slot
-    kSettings,  // `version`'s instances in `slot` run with the sticky settings of slot `name`
-    kWarmup,    // `version`'s instances in `slot` answer the manifest's warm-up request
-    kSwitch,    // slots `slot` (source) and the deployment's (target) exchange places
-  };
-  Op op = Op::kPrepare;
-  int version = 0;
-  int count = 0;
-  Millis duration{0};
-  std::string slot;  // the slot the step acts on, when not the deployment's own
-  std::string name;  // kHook: the hook; kSettings: whose settings; kFinish: a swap's phase
-
-  bool operator==(const Step&) const = default;
-};
-
-// The analysis a kAnalyze step runs: canary step `count` of `m`, or (count -1) bluegreen's;
-// null when `m` has no such analysis.
-const Analysis* AnalysisOf(const Step& step, const Manifest& m);
-
-// One line for people: "start 2 instances of v3", "stop old instances down to 1", …
-std::string Describe(const Step& step);
-// The machine form stored with the operation, and back.
-std::string StepToJson(const Step& step);
-Result<Step> StepFromJson(const std::string& json);
 
 struct PlanInput {
   int version = 0;  // the version being deployed
@@ -62,9 +27,6 @@ struct PlanInput {
   int previewInstances = 0;
   std::string preHook, postHook;  // hook names to run, if the manifest has them, or ""
 };
-
-// The slot a bluegreen deployment to production brings the new version up in.
-inline constexpr const char* kPreviewSlot = "staging";
 
 // recreate: stop every old instance, then start all new ones.
 // rolling: grow the new version and shrink the old by maxSurge / maxUnavailable, as

@@ -1,8 +1,6 @@
 #include "engine/slot_instances.h"
 
 #include <algorithm>
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
@@ -59,57 +57,6 @@ ProbeSpec ProbeFor(const Probe& p, int port, const std::string& cwd) {
 }
 
 }  // namespace
-
-std::vector<EnvVar> EnvFor(const Manifest& m, const std::string& settings,
-                           const std::vector<SlotRecord>& slots) {
-  const SlotRecord* slot = nullptr;
-  for (const auto& s : slots) {
-    if (s.slot == settings && !s.stickyEnv.empty()) slot = &s;
-  }
-  if (settings.empty() || slot == nullptr) return m.run.env;
-  std::vector<EnvVar> env;
-  for (const auto& e : m.run.env) {
-    if (!e.sticky) env.push_back(e);
-  }
-  auto sticky = nlohmann::json::parse(slot->stickyEnv, nullptr, false);
-  if (sticky.is_array()) {
-    for (const auto& e : sticky) {
-      if (e.is_object()) env.push_back({e.value("name", ""), e.value("value", ""), true});
-    }
-  }
-  return env;
-}
-
-std::string StickyJson(const Manifest& m) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& e : m.run.env) {
-    if (e.sticky) out.push_back({{"name", e.name}, {"value", e.value}});
-  }
-  return out.dump();
-}
-
-InstanceSpec SpecFor(const Manifest& m, const std::string& id, const std::string& release_dir,
-                     const std::string& log_dir, int port, const std::vector<EnvVar>& env) {
-  InstanceSpec spec;
-  spec.id = id;
-  spec.argv = m.run.command;
-  for (const auto& e : env) spec.env.emplace_back(e.name, e.value);
-  spec.cwd = release_dir;
-  spec.logDir = log_dir;
-  spec.port = port;
-  spec.stopGrace = m.run.stopGrace;
-  return spec;
-}
-
-std::string LastErrorLine(const std::string& log_dir, const std::string& id) {
-  std::ifstream in(log_dir + "/" + id + ".err.log");
-  std::string line, last;
-  while (std::getline(in, line)) {
-    if (!line.empty()) last = line;
-  }
-  if (last.size() > 300) last = last.substr(0, 300) + "…";
-  return last;
-}
 
 SlotInstances::SlotInstances(const EngineDeps& deps, std::string app, std::string slot,
                              std::function<StepResult::Kind()> interrupted)

@@ -10,6 +10,8 @@
 #include <string>
 
 #include "engine/engine.h"
+#include "engine/instance_spec.h"
+#include "engine/step.h"
 #include "manifest/manifest.h"
 #include "store/store.h"
 
@@ -22,14 +24,6 @@ namespace lastgood {
 inline constexpr Millis kDrainDelay{200};
 inline constexpr Millis kMaxDrain{30'000};
 inline constexpr Millis kDrainPoll{50};
-
-struct StepResult {
-  enum class Kind { kOk, kFailed, kCanceled, kStopped };
-  Kind kind = Kind::kOk;
-  std::string detail;  // what happened, for the operation's record and the CLI
-  static StepResult Ok(std::string d) { return {Kind::kOk, std::move(d)}; }
-  static StepResult Failed(std::string d) { return {Kind::kFailed, std::move(d)}; }
-};
 
 class SlotInstances {
  public:
@@ -81,20 +75,5 @@ class SlotInstances {
 inline bool IsLive(const InstanceRecord& rec) {
   return rec.state != "warm" && rec.state != "draining";
 }
-
-// The environment an instance of `m` runs with under the sticky settings of slot
-// `settings` ("" or a slot with none recorded: `m`'s own): `m`'s non-sticky variables travel
-// with the version, the slot's sticky ones replace `m`'s sticky ones.
-std::vector<EnvVar> EnvFor(const Manifest& m, const std::string& settings,
-                           const std::vector<SlotRecord>& slots);
-// A version's sticky variables as a slot record keeps them (SlotRecord::stickyEnv).
-std::string StickyJson(const Manifest& m);
-
-// The spec the target needs to start (or re-adopt) an instance of a version.
-InstanceSpec SpecFor(const Manifest& m, const std::string& id, const std::string& release_dir,
-                     const std::string& log_dir, int port, const std::vector<EnvVar>& env);
-
-// The last line of an instance's stderr log, for reasons ("" if none).
-std::string LastErrorLine(const std::string& log_dir, const std::string& id);
 
 }  // namespace lastgood

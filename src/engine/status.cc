@@ -1,17 +1,12 @@
-// The engine's read side (status, diff, follow-up) and its recovery after a restart.
-#include <set>
-
+// The engine's read side: status, traffic, diff, follow-up.
 #include "engine/diff.h"
 #include "engine/engine.h"
 #include "engine/plan.h"
 #include "engine/release.h"
 #include "engine/routes.h"
-#include "engine/slot_instances.h"
 #include "engine/slot_now.h"
 #include "history/reasons.h"
 #include "history/rules.h"
-#include "store/retention.h"
-#include "targets/local/orphans.h"
 
 namespace lastgood {
 namespace {
@@ -139,96 +134,6 @@ std::optional<std::string> Engine::FollowUp(const std::string& app, const std::s
     if (d.trigger == Trigger::kAuto && d.reason.rfind(needle, 0) == 0) return d.name;
   }
   return std::nullopt;
-}
-
-void Engine::Housekeep() {
-  auto apps = deps_.store->ListApps();
-  if (!apps.ok()) return;
-  for (const auto& app : *apps) {
-    std::unique_lock lock(mu_);
-    auto it = workers_.find(app.name);
-    if (it != workers_.end() && it->second && !it->second->done) continue;
-    lock.unlock();
-    auto slots = deps_.store->ListSlots(app.name);
-    if (!slots.ok()) continue;
-    for (const auto& s : *slots) {
-      SlotInstances slot(deps_, app.name, s.slot, [] { return StepResult::Kind::kOk; });
-      (void)slot.StopStaleWarm(-1);
-    }
-    // Retention (history.keep, issue 5): the policy of the version production runs.
-    for (const auto& s : *slots) {
-      if (s.slot != kProductionSlot || s.version == 0) continue;
-      if (auto m = LoadManifest(deps_, app.name, s.version); m.ok())
-        (void)ApplyRetention(*deps_.store, app.name, m->history.keep);
-    }
-  }
-}
-
-Status Engine::Recover() {
-  // Re-adopt every instance an earlier controller started; one that died meanwhile is
-  // forgotten here, and a step re-run (or the finish step) starts what is missing.
-  auto all = deps_.store->AllInstances();
-  if (!all.ok()) return all.error();
-  std::set<int> known;
-  for (const auto& rec : *all) {
-    auto m = LoadManifest(deps_, rec.app, rec.version);
-    auto release = ReleaseDirFor(deps_, rec.app, rec.version);
-    if (!m.ok() || !release.ok()) {
-      (void)deps_.store->DeleteInstance(rec.id);
-      continue;
-    }
-    auto slots = deps_.store->ListSlots(rec.app);
-    InstanceSpec spec =
-        SpecFor(*m, rec.id, *release, deps_.logDir + "/" + rec.app, rec.port,
-                EnvFor(*m, rec.settings, slots.ok() ? *slots : std::vector<SlotRecord>{}));
-    auto adopted = deps_.target->Adopt(spec, {rec.id, rec.pid, rec.startTime, rec.port});
-    if (!adopted.ok()) {
-      (void)deps_.store->DeleteInstance(rec.id);
-    } else if (rec.state == "draining") {
-      // It was out of the table and on its way out when the controller stopped.
-      if (deps_.target->Stop(rec.id).ok()) (void)deps_.store->DeleteInstance(rec.id);
-    } else {
-      known.insert(adopted->pid);
-    }
-  }
-  // A process in a release directory that no record knows (a crash between its start and
-  // its record, or a store restored from a backup) is stopped: nothing runs off the record.
-  if (!deps_.releasesRoot.empty()) {
-    for (const auto& p : FindInstanceProcesses(deps_.releasesRoot)) {
-      if (!known.count(p.pid)) StopProcessGroup(p.pid, 2000);
-    }
-  }
-  // Settled slots whose instances died while no controller watched get them back.
-  auto apps = deps_.store->ListApps();
-  if (!apps.ok()) return apps.error();
-  auto running = deps_.store->RunningDeployments();
-  if (!running.ok()) return running.error();
-  for (const auto& app : *apps) {
-    bool busy = false;
-    for (auto& d : *running) busy = busy || d.app == app.name;
-    if (busy) continue;
-    auto slots = deps_.store->ListSlots(app.name);
-    if (!slots.ok()) continue;
-    for (const auto& s : *slots) {
-      if (s.version == 0) continue;
-      auto m = LoadManifest(deps_, app.name, s.version);
-      auto release = ReleaseDirFor(deps_, app.name, s.version);
-      if (!m.ok() || !release.ok()) continue;
-      SlotInstances slot(deps_, app.name, s.slot, [] { return StepResult::Kind::kOk; });
-      (void)slot.EnsureReady(s.version, *m, *release, m->replicas);
-    }
-  }
-  // Deployments left Running by a crash re-run their current step and go on.
-  for (auto& d : *running) {
-    std::lock_guard lock(mu_);
-    auto& w = workers_[d.app];
-    w = std::make_unique<Worker>();
-    w->deployment = d.name;
-    Worker* wp = w.get();
-    wp->thread =
-        std::thread([this, wp, app = d.app, name = d.name] { RunWorkerBody(wp, app, name); });
-  }
-  return Status::Ok();
 }
 
 }  // namespace lastgood

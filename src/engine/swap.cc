@@ -2,6 +2,7 @@
 
 #include "engine/release.h"
 #include "engine/slot_instances.h"
+#include "engine/slot_now.h"
 #include "history/reasons.h"
 
 namespace lastgood {
@@ -83,6 +84,42 @@ Result<Deployment> SwapDeployment(const EngineDeps& deps, const std::string& app
   d.operations =
       ToOperations("swap", PlanSwap(source, target, phase, from->version, to->version)).operations;
   return d;
+}
+
+Result<Outcome> Engine::Swap(const SwapRequest& req) {
+  LG_RETURN_IF_ERROR(RequireApp(*deps_.store, req.app));
+  if (req.phase != "swap" && req.phase != "preview" && req.phase != "complete" &&
+      req.phase != "cancel") {
+    return Error::InvalidInput(
+        "unknown swap phase '" + req.phase + "'; use swap, preview, complete or cancel", "phase");
+  }
+  auto d =
+      SwapDeployment(deps_, req.app, req.source, req.target, req.phase, Trigger::kUser, req.actor);
+  if (!d.ok()) return d.error();
+  auto now = ReadSlot(*deps_.store, req.app, req.target);
+  if (!now.ok()) return now.error();
+  Outcome o;
+  o.app = req.app;
+  o.slot = req.target;
+  o.kind = KindName(d->kind);
+  o.strategy = "swap";
+  o.version = d->version;
+  o.fromVersion = d->fromVersion;
+  for (const auto& op : d->operations) o.plan.push_back(op.step);
+  if (req.whatIf) {
+    o.whatIf = true;
+    o.message = "would " + d->reason;
+    return o;
+  }
+  if (now->active) {
+    return Error::Conflict("deployment " + now->active->name + " of " + req.app +
+                           " is running; wait for it to end, or roll back to stop it");
+  }
+  Prepared p;
+  p.deployment = *d;
+  p.outcome = o;
+  p.operations = PlannedOperations{"swap", d->operations};
+  return StartDeployment(std::move(p), /*preempt=*/false);
 }
 
 }  // namespace lastgood

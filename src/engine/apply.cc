@@ -1,0 +1,143 @@
+// The engine's apply intent: a manifest becomes a new version (its artifact stored by
+// digest) and a deployment of it into a slot; the same content as what runs is a no-op.
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "engine/diff.h"
+#include "engine/engine.h"
+#include "engine/release.h"
+#include "engine/slot_now.h"
+#include "history/rules.h"
+#include "manifest/canonical.h"
+#include "manifest/parser.h"
+
+namespace lastgood {
+
+Result<Outcome> Engine::Apply(const ApplyRequest& req) {
+  auto parsed = ParseManifest(req.manifest, req.params);
+  if (!parsed.ok()) return parsed.error();
+  const Manifest& m = parsed->manifest;
+  LG_RETURN_IF_ERROR(ValidateName(req.slot, "slot name", "--slot"));
+  if (!req.name.empty()) LG_RETURN_IF_ERROR(ValidateName(req.name, "deployment name", "--name"));
+  std::string on_error = req.rollbackOnError.value_or(m.rollback.onError);
+  if (on_error != "lastSuccessful" && on_error != "none") {
+    LG_RETURN_IF_ERROR(ValidateName(on_error, "deployment name", "--rollback-on-error"));
+    auto named = deps_.store->GetDeployment(m.app, on_error);
+    if (!named.ok() || named->state != DeploymentState::kSucceeded) {
+      return Error::InvalidInput("--rollback-on-error names deployment '" + on_error +
+                                     "', which is not a Succeeded deployment of " + m.app +
+                                     "; `lastgood history " + m.app + "` lists them",
+                                 "--rollback-on-error");
+    }
+  }
+
+  std::string digest;
+  if (!m.run.artifact.empty()) {
+    std::filesystem::path p(m.run.artifact);
+    if (p.is_relative() && req.remote) {
+      return Error::InvalidInput(
+          "'" + m.run.artifact +
+              "' is relative to the manifest's folder, which is on your machine: the "
+              "controller cannot read it over TCP. Copy the artifact to the controller's "
+              "host and name it by its absolute path there, or apply on that host",
+          "run.artifact");
+    }
+    if (p.is_relative()) p = std::filesystem::path(req.manifestDir) / p;
+    auto put = deps_.artifacts->Put(p.lexically_normal().string());
+    if (!put.ok()) {
+      std::string what = "cannot store the artifact " + p.string() + ": " + put.error().message;
+      if (put.error().code == ErrorCode::kInvalidInput) {
+        return Error::InvalidInput(std::move(what), "run.artifact");
+      }
+      // The file was fine; the controller's side failed (a full disk, a read-only home): the
+      // same apply may work once that is fixed, so it is a resource unavailable, not input.
+      Error e = Error::Unavailable(std::move(what) +
+                                   " (free space in the lastgood home, then apply again)");
+      e.field = "run.artifact";
+      return e;
+    }
+    digest = *put;
+  }
+  Version v;
+  v.app = m.app;
+  v.manifest = ToCanonicalYaml(m);
+  v.digest = digest;
+  v.contentHash = Sha256String(v.manifest + "\n" + digest);
+  v.params = nlohmann::json(parsed->params).dump();
+  v.createdAt = deps_.clock->NowMillis();
+
+  std::unique_lock lock(mu_);
+  LG_RETURN_IF_ERROR(deps_.store->CreateApp(m.app, v.createdAt));
+  auto now = ReadSlot(*deps_.store, m.app, req.slot);
+  if (!now.ok()) return now.error();
+  if (now->active && !req.whatIf) {
+    return Error::Conflict("deployment " + now->active->name + " of " + m.app + " is running (v" +
+                           std::to_string(now->active->version) +
+                           "); wait for it to end, or `lastgood rollback " + m.app +
+                           "` to stop it");
+  }
+  // A taken name is refused before anything is stored (the store refuses it too, later).
+  if (!req.name.empty() && !req.whatIf && deps_.store->GetDeployment(m.app, req.name).ok()) {
+    return Error::Conflict("the deployment name " + req.name + " of " + m.app +
+                           " is taken; choose another --name");
+  }
+  std::string running_manifest;
+  if (now->running > 0) {
+    auto rv = deps_.store->GetVersion(m.app, now->running);
+    if (!rv.ok()) return rv.error();
+    running_manifest = rv->manifest;
+    if (rv->contentHash == v.contentHash) {
+      Outcome o;
+      o.app = m.app;
+      o.noop = true;
+      o.version = now->running;
+      o.slot = req.slot;
+      o.message = m.app + " v" + std::to_string(now->running) + " already runs in " + req.slot +
+                  " with this content; nothing to do";
+      return o;
+    }
+  }
+  auto versions = deps_.store->ListVersions(m.app);
+  if (!versions.ok()) return versions.error();
+
+  Outcome o;
+  o.app = m.app;
+  o.slot = req.slot;
+  o.kind = "deploy";
+  o.strategy = StrategyName(m.strategy.type);
+  o.fromVersion = now->running;
+  o.diff = UnifiedDiff(running_manifest, v.manifest, VersionLabel(m.app, now->running),
+                       m.app + " (new version)");
+  if (req.whatIf) {
+    o.whatIf = true;
+    o.version = NextVersionNumber(*versions);
+    auto in = PlanInputFor(deps_, m.app, req.slot, o.version, m, DeploymentKind::kDeploy);
+    if (!in.ok()) return in.error();
+    if (req.slot != kProductionSlot) in->strategy.type = Strategy::Type::kRolling;  // as PlanFor
+    for (const Step& s : PlanDeployment(*in)) o.plan.push_back(Describe(s));
+    o.message = "would create " + m.app + " v" + std::to_string(o.version) + " and deploy it to " +
+                req.slot;
+    return o;
+  }
+  auto number = deps_.store->AddVersion(v);
+  if (!number.ok()) return number.error();
+  o.newVersion = true;
+  o.version = *number;
+  o.diff = UnifiedDiff(running_manifest, v.manifest, VersionLabel(m.app, now->running),
+                       VersionLabel(m.app, o.version));
+
+  Prepared p;
+  p.deployment.app = m.app;
+  p.deployment.name = req.name;
+  p.deployment.version = o.version;
+  p.deployment.slot = req.slot;
+  p.deployment.kind = DeploymentKind::kDeploy;
+  p.deployment.actor = req.actor;
+  p.deployment.rollbackOnError = on_error;
+  p.deployment.fromVersion = now->running;
+  p.outcome = o;
+  lock.unlock();
+  return StartDeployment(std::move(p), false);
+}
+
+}  // namespace lastgood

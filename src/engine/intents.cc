@@ -1,0 +1,81 @@
+// The user's intents as the executor reads them (pause, resume, abort: STYLE.md rule 8), and
+// the waits they interrupt. An intent is committed to the store by the API; the executor
+// reads it at every step boundary and, while a step waits, at most every 100 ms.
+#include <algorithm>
+#include <thread>
+
+#include "engine/executor.h"
+
+namespace lastgood {
+namespace {
+
+constexpr int64_t kIntentPollMillis = 100;
+constexpr int64_t kProgressEveryMillis = 1000;
+constexpr Millis kSlice{25};
+
+int64_t SteadyMillis(Clock* clock) {
+  return std::chrono::duration_cast<Millis>(clock->Steady().time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::string Executor::ReadIntent(const Deployment& d) {
+  int64_t now = SteadyMillis(deps_.clock);
+  if (now - intent_read_at_ >= kIntentPollMillis) {
+    intent_read_at_ = now;
+    auto got = deps_.store->GetIntent(d.app, d.name);
+    intent_ = got.ok() && got->has_value() ? **got : "";
+    if (intent_.rfind("abort:", 0) == 0 && aborted_by_.empty()) aborted_by_ = intent_.substr(6);
+  }
+  return intent_;
+}
+
+StepResult::Kind Executor::Interrupted(const Deployment& d) {
+  if (stopping_->load()) return StepResult::Kind::kStopped;
+  if (cancel_->load()) return StepResult::Kind::kCanceled;
+  ReadIntent(d);
+  if (!aborted_by_.empty()) return StepResult::Kind::kCanceled;
+  return StepResult::Kind::kOk;
+}
+
+bool Executor::Sleep(const Deployment& dep, Millis d) {
+  auto until = deps_.clock->Steady() + d;
+  while (deps_.clock->Steady() < until) {
+    if (Interrupted(dep) != StepResult::Kind::kOk) return false;
+    std::this_thread::sleep_for(std::min<Millis>(
+        kSlice, std::chrono::duration_cast<Millis>(until - deps_.clock->Steady())));
+  }
+  return Interrupted(dep) == StepResult::Kind::kOk;
+}
+
+bool Executor::WaitWhilePaused(Deployment& d, const Step& next) {
+  intent_read_at_ = 0;  // at a step boundary, always read afresh
+  if (ReadIntent(d) == "resume" && next.op != Step::Op::kPause) {
+    // A resume that came as a timed pause ended by itself: it was for that pause, not for a
+    // later one.
+    (void)deps_.store->SetIntent(d.app, d.name, "");
+    intent_.clear();
+  }
+  if (intent_ != "pause") return Interrupted(d) == StepResult::Kind::kOk;
+  Operation& op = d.operations[d.cursor];
+  std::string before = op.detail;
+  op.detail = "paused by the user; `lastgood resume " + d.app + "` goes on";
+  Commit(d);
+  while (ReadIntent(d) == "pause") {
+    if (!Sleep(d, kSlice)) return false;
+  }
+  if (intent_ == "resume") (void)deps_.store->SetIntent(d.app, d.name, "");
+  op.detail = before;
+  Commit(d);
+  return true;
+}
+
+void Executor::Progress(Deployment& d, const std::string& detail) {
+  int64_t now = SteadyMillis(deps_.clock);
+  d.operations[d.cursor].detail = detail;
+  if (now - progress_at_ < kProgressEveryMillis) return;
+  progress_at_ = now;
+  Commit(d);
+}
+
+}  // namespace lastgood

@@ -1,0 +1,64 @@
+// Step: one idempotent step of a deployment's plan ("ensure", not "do"), as planned, stored
+// with its operation, described for people, and what running it came to (StepResult).
+// Each kind of step is carried out by its own file under engine/steps/.
+//
+// Value types and pure functions; thread-compatible.
+#pragma once
+
+#include <string>
+
+#include "base/duration.h"
+#include "base/result.h"
+#include "manifest/manifest.h"
+
+namespace lastgood {
+
+struct Step {
+  enum class Op {
+    kPrepare,   // the release directory and artifact of `version` are in place
+    kStart,     // at least `count` ready instances of `version` in the slot
+    kStopOld,   // at most `count` instances of versions other than `version` in the slot
+    kBake,      // every instance of `version` stays alive and ready for `duration`
+    kFinish,    // the slot runs `version`; the deployment's verdict is recorded
+    kHook,      // the manifest's hook `name` (preDeploy, postDeploy, preRollback, …) ran
+    kWeight,    // the canary `version` takes `count` % of the slot's requests
+    kPause,     // `duration` passed (0: until `lastgood resume`)
+    kAnalyze,   // the analysis of canary step `count` (-1: bluegreen's) passed
+    kSmoke,     // bluegreen's smoke test passed against the preview slot
+    kSettings,  // `version`'s instances in `slot` run with the sticky settings of slot `name`
+    kWarmup,    // `version`'s instances in `slot` answer the manifest's warm-up request
+    kSwitch,    // slots `slot` (source) and the deployment's (target) exchange places
+  };
+  Op op = Op::kPrepare;
+  int version = 0;
+  int count = 0;
+  Millis duration{0};
+  std::string slot;  // the slot the step acts on, when not the deployment's own
+  std::string name;  // kHook: the hook; kSettings: whose settings; kFinish: a swap's phase
+
+  bool operator==(const Step&) const = default;
+};
+
+// The slot a bluegreen deployment to production brings the new version up in.
+inline constexpr const char* kPreviewSlot = "staging";
+
+// What running a step came to.
+struct StepResult {
+  enum class Kind { kOk, kFailed, kCanceled, kStopped };
+  Kind kind = Kind::kOk;
+  std::string detail;  // what happened, for the operation's record and the CLI
+  static StepResult Ok(std::string d) { return {Kind::kOk, std::move(d)}; }
+  static StepResult Failed(std::string d) { return {Kind::kFailed, std::move(d)}; }
+};
+
+// The analysis a kAnalyze step runs: canary step `count` of `m`, or (count -1) bluegreen's;
+// null when `m` has no such analysis.
+const Analysis* AnalysisOf(const Step& step, const Manifest& m);
+
+// One line for people: "start 2 instances of v3", "stop old instances down to 1", …
+std::string Describe(const Step& step);
+// The machine form stored with the operation, and back.
+std::string StepToJson(const Step& step);
+Result<Step> StepFromJson(const std::string& json);
+
+}  // namespace lastgood

@@ -1,0 +1,111 @@
+// The analysis step: polls the router's measurements of the canary (or the bluegreen
+// preview) and of the stable version, judges each window (engine/analysis.h), runs the
+// analysis' checks once the numbers pass, and fails the step — which rolls the deployment
+// back by its policy — when a window fails beyond the tolerance or no verdict comes in time.
+#include <algorithm>
+
+#include "engine/analysis.h"
+#include "engine/release.h"
+#include "engine/routes.h"
+#include "engine/steps/steps.h"
+#include "health/probe.h"
+#include "hooks/hook_runner.h"
+
+namespace lastgood {
+namespace {
+
+constexpr Millis kAnalysisPoll{100};
+
+// The analysis' checks: commands, and HTTP requests to every ready instance of the version.
+StepResult RunChecks(StepContext& ctx, const Analysis& a) {
+  const EngineDeps& deps = ctx.deps();
+  const Deployment& d = ctx.deployment();
+  auto instances = deps.store->ListInstances(d.app);
+  if (!instances.ok()) return StepResult::Failed(instances.error().message);
+  auto release = ReleaseDirFor(deps, d.app, d.version);
+  if (!release.ok()) return StepResult::Failed(release.error().message);
+  for (const auto& check : a.checks) {
+    if (check.kind == AnalysisCheck::Kind::kExec) {
+      HookRun run;
+      run.name = "check";
+      run.command = check.command;
+      run.timeout = check.timeout;
+      run.env = CommandEnv(d, d.version, d.slot);
+      run.cwd = *release;
+      run.logPath = deps.logDir + "/" + d.app + "/hooks/" + d.name + "-checks.log";
+      auto r = lastgood::RunHook(run, [&] { return ctx.Interrupted() != StepResult::Kind::kOk; });
+      if (!r.ok()) return StepResult::Failed("check could not start: " + r.error().message);
+      if (!r->ok) return StepResult::Failed("check " + r->Describe());
+      continue;
+    }
+    for (const auto& i : *instances) {
+      if (i.version != d.version || i.state != "ready") continue;
+      ProbeSpec spec;
+      spec.kind = ProbeSpec::Kind::kHttp;
+      spec.port = i.port;
+      spec.path = check.path;
+      spec.timeout = check.timeout;
+      ProbeResult r = RunProbe(spec);
+      if (r.httpStatus < 200 || r.httpStatus > 299)
+        return StepResult::Failed("check on " + i.id + ": " + r.detail);
+    }
+  }
+  return StepResult::Ok("");
+}
+
+}  // namespace
+
+StepResult RunAnalyze(StepContext& ctx, const Step& step) {
+  const EngineDeps& deps = ctx.deps();
+  const Deployment& d = ctx.deployment();
+  const Manifest& m = ctx.manifest();
+  const bool preview = step.count < 0;
+  const Analysis* a = AnalysisOf(step, m);
+  if (a == nullptr) return StepResult::Failed("the manifest has no such analysis step");
+  if (!deps.routes)
+    return StepResult::Failed("analysis needs the router (serve without --no-router)");
+  const std::string canary_slot = preview ? kPreviewSlot : d.slot;
+  const std::string stable_slot = d.slot;
+  // Too little data is never a pass: without a verdict by window + progressDeadline, it fails.
+  const auto started = deps.clock->Steady();
+  const auto deadline = started + a->window + m.progressDeadline;
+  auto window_start = started;
+  int failed_windows = 0;
+  std::string last;
+  for (;;) {
+    auto now = deps.clock->Steady();
+    auto in_window = std::chrono::duration_cast<Millis>(now - window_start);
+    // The router keeps 1-second buckets: ask for the window so far, rounded up.
+    Millis ask = std::min(a->window, Millis((in_window.count() / 1000 + 1) * 1000));
+    auto stats = deps.routes->Stats(ask);
+    if (!stats.ok())
+      return StepResult::Failed("cannot read the router's stats: " + stats.error().message);
+    Measured canary = Measure(*stats, d.app, canary_slot, d.version, false);
+    Measured stable = Measure(*stats, d.app, stable_slot, d.version, true);
+    Judgement j = Judge(*a, canary, stable, in_window >= a->window);
+    last = j.detail;
+    if (j.kind == Judgement::Kind::kPass) {
+      StepResult checks = RunChecks(ctx, *a);
+      if (checks.kind == StepResult::Kind::kOk) return StepResult::Ok("passed: " + j.detail);
+      j.kind = Judgement::Kind::kFail;
+      j.detail = checks.detail + " — " + j.detail;
+    }
+    if (j.kind == Judgement::Kind::kFail) {
+      ++failed_windows;
+      if (failed_windows > a->failureLimit) {
+        return StepResult::Failed("analysis failed (" + std::to_string(failed_windows) +
+                                  " failed window" + (failed_windows > 1 ? "s" : "") +
+                                  "): " + j.detail);
+      }
+      window_start = deps.clock->Steady();  // tolerated: a fresh window
+    }
+    if (now >= deadline) {
+      return StepResult::Failed("analysis reached no verdict within " +
+                                FormatDuration(a->window + m.progressDeadline) + ": " + last);
+    }
+    ctx.Progress("window " + std::to_string(failed_windows + 1) + ": " + j.detail);
+    if (!ctx.Sleep(kAnalysisPoll)) return {ctx.Interrupted(), ""};
+  }
+}
+
+}  // namespace lastgood

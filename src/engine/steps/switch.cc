@@ -1,0 +1,74 @@
+// The switch step — where a slot swap happens: the two slots exchange places in the store
+// (one transaction), then at the router (one table change). Used by `lastgood swap`, by a
+// bluegreen deployment going live and by its swap back. What production ran before stays
+// warm in the other slot for keepPrevious, so that a rollback is a swap back.
+#include <algorithm>
+
+#include "engine/routes.h"
+#include "engine/slot_instances.h"
+#include "engine/steps/steps.h"
+
+namespace lastgood {
+
+StepResult RunSwitch(StepContext& ctx, const Step& step) {
+  const EngineDeps& deps = ctx.deps();
+  const Deployment& d = ctx.deployment();
+  const Manifest& m = ctx.manifest();
+  const std::string& source = step.slot;
+  auto slots = deps.store->ListSlots(d.app);
+  if (!slots.ok()) return StepResult::Failed(slots.error().message);
+  const SlotRecord* src = nullptr;
+  for (const auto& s : *slots) {
+    if (s.slot == source) src = &s;
+  }
+  if (d.kind != DeploymentKind::kSwap) {
+    // bluegreen (and its swap back): the preview slot's record says what it now runs.
+    SlotRecord rec;
+    rec.app = d.app;
+    rec.slot = source;
+    rec.version = step.version;
+    rec.weight = 0;
+    if (src) rec.stickyEnv = src->stickyEnv;
+    if (src == nullptr || src->version != step.version) {
+      if (auto s = deps.store->SetSlot(rec); !s.ok()) return StepResult::Failed(s.error().message);
+    }
+  }
+  // Timed in two parts: the store's transaction (its commit waits for the disk) and the
+  // router's table change (in force before the router's own fsync; docs/performance.md).
+  const auto start = deps.clock->Steady();
+  if (auto s = deps.store->SwapSlots(d.app, source, d.slot); !s.ok())
+    return StepResult::Failed(s.error().message);
+  const auto stored = deps.clock->Steady();
+  if (deps.routes) {
+    if (auto p = deps.routes->Publish(); !p.ok())
+      return StepResult::Failed("the router did not take the new table: " + p.error().message);
+  }
+  const auto routed = deps.clock->Steady();
+  std::string detail = d.slot + " runs v" + std::to_string(step.version) + " (switched in " +
+                       FormatMillis(routed - start) + ": store " + FormatMillis(stored - start) +
+                       ", router " + FormatMillis(routed - stored) + ")";
+  if (d.kind == DeploymentKind::kSwap) return StepResult::Ok(detail);
+  // What production ran now sits in the preview slot, still warm: a rollback is a swap back.
+  // It stays for keepPrevious (at least past the bake), unless it is being left because it
+  // failed.
+  auto instances = deps.store->ListInstances(d.app);
+  if (!instances.ok()) return StepResult::Failed(instances.error().message);
+  const bool keep = d.trigger != Trigger::kAuto;
+  const int64_t until = deps.clock->NowMillis() +
+                        std::max<int64_t>(m.rollback.keepPrevious.count(), m.bake.count() + 60'000);
+  std::vector<InstanceRecord> leave;
+  for (auto rec : *instances) {
+    if (rec.slot != source || rec.version == step.version) continue;
+    if (!keep) {
+      leave.push_back(rec);
+      continue;
+    }
+    rec.warmUntil = until;
+    (void)deps.store->PutInstance(rec);
+  }
+  SlotInstances preview(deps, d.app, source, [] { return StepResult::Kind::kOk; });
+  (void)preview.Retire(leave);
+  return StepResult::Ok(detail + (keep ? "; the previous version stays in " + source : ""));
+}
+
+}  // namespace lastgood
