@@ -165,6 +165,17 @@ describe('dashboard', { timeout: 120000 }, () => {
       await page.reload();
       await page.locator('.chart [role=img][aria-label*="auto rollback"]').first().waitFor();
       await page.screenshot({ path: path.join(shots, 'app-canary-rolled-back.png'), fullPage: true });
+      // The overview, read in the incident: what failed, when, and where it went back to.
+      const badVersion = JSON.parse((await lg.cli(['versions', 'web', '-o', 'json'])).stdout).at(-1).version;
+      await page.goto(`${lg.url}/#/`);
+      const latest = page.locator('.card .latest').filter({
+        hasText: new RegExp(`v${badVersion} failed at \\d\\d:\\d\\d, rolled back automatically to v\\d+`),
+      });
+      await latest.waitFor();
+      await latest.getByRole('link').click();
+      await page.getByRole('heading', { name: 'Operations' }).waitFor();
+      assert.match(await page.locator('.facts').innerText(), new RegExp(`v${badVersion}`));
+      await page.screenshot({ path: path.join(shots, 'apps-after-auto-rollback.png'), fullPage: true });
       await context.close();
     } finally {
       flowing = false;
@@ -203,6 +214,48 @@ describe('dashboard', { timeout: 120000 }, () => {
     const served = await fetch(`http://127.0.0.1:${appPort}/`, { headers: { Cookie: 'lastgood-slot=production' } });
     assert.match(await served.text(), /^s1/);
     await context.close();
+  });
+
+  test('the overview says where a rollback goes, not "last good" of a good running version', async () => {
+    const { context, page } = await logIn('viewer');
+    const status = JSON.parse((await lg.cli(['status', 'web', '-o', 'json'])).stdout);
+    await page.getByRole('heading', { name: 'Apps' }).waitFor();
+    const card = page.locator('.card').filter({ hasText: 'web' });
+    await card.getByText(`Rollback goes to v${status.lastGood}`).waitFor();
+    assert.equal(await page.getByText(/Last good/).count(), 0);
+    await context.close();
+  });
+
+  test('every main view passes an accessibility audit (axe-core, WCAG 2 A and AA)', async () => {
+    const axeSource = createRequire(path.join(repo, 'web', 'package.json')).resolve('axe-core/axe.min.js');
+    const record = JSON.parse((await lg.cli(['history', 'web', '-o', 'json'])).stdout)[0].name;
+    // The page's Content-Security-Policy forbids injected scripts, as it should; the audit's
+    // own script is let in by the browser context, not by the page.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(await lg.loginUrl('admin'));
+    const views = {
+      apps: ['#/', '.card'],
+      app: ['#/app/web', '.chart'],
+      history: ['#/history/web', '.tl-item'],
+      record: [`#/history/web/${record}`, '.steps li'],
+      versions: ['#/versions/web', 'table'],
+      code: ['#/versions/web/2', '.yaml .line'],
+      diff: ['#/diff/web/1/2', 'table.diff'],
+    };
+    const found = [];
+    for (const [name, [hash, ready]] of Object.entries(views)) {
+      await page.goto(`${lg.url}/${hash}`);
+      await page.locator(ready).first().waitFor();
+      await page.addScriptTag({ path: axeSource });
+      const violations = await page.evaluate(async () => {
+        const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+        return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+      });
+      for (const v of violations) found.push(`${name}: ${v}`);
+    }
+    await context.close();
+    assert.deepEqual(found, [], `accessibility violations:\n${found.join('\n')}`);
   });
 
   test('a viewer sees the app but no action buttons', async () => {

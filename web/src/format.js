@@ -8,6 +8,12 @@ export function shortTime(t) {
   });
 }
 
+// "17:42" — the time of day alone, as an incident report says it.
+export function clockTime(t) {
+  if (!t) return '–';
+  return new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+}
+
 export function duration(ms) {
   if (ms == null) return '–';
   if (ms < 1000) return `${ms} ms`;

@@ -6,7 +6,7 @@ import { get, enc } from '../api.js';
 import { duration, shortTime } from '../format.js';
 import { Actions } from './actions.jsx';
 import { CanaryCharts } from './charts.jsx';
-import { Badge, ErrorNote, RunningLine, SlotsTable } from './common.jsx';
+import { Badge, ErrorNote, RollbackTarget, RunningLine, SlotsTable } from './common.jsx';
 
 const kMaxSamples = 600;
 
@@ -89,7 +89,7 @@ export function AppView({ app, session }) {
           <div>
             <h2>Slots</h2>
             <SlotsTable status={status} />
-            <p>Last good: <strong>{status.lastGood == null ? 'none yet' : `v${status.lastGood}`}</strong></p>
+            <RollbackTarget status={status} />
           </div>
           <div>
             <h2>Deployment</h2>

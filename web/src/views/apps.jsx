@@ -1,6 +1,6 @@
 // Apps overview: per app its slots, the version each runs, traffic weights, the running
-// deployment and its step, and the last good version.
-import { usePoll, ErrorNote, SlotsTable, RunningLine } from './common.jsx';
+// deployment and its step, what happened last (and how it ended), and where a rollback goes.
+import { usePoll, ErrorNote, LatestLine, RollbackTarget, SlotsTable, RunningLine } from './common.jsx';
 
 export function AppsView() {
   const [apps, error] = usePoll('/v1/apps', 3000);
@@ -16,8 +16,8 @@ export function AppsView() {
           <article class="card" key={s.app} aria-labelledby={`app-${s.app}`}>
             <h2 id={`app-${s.app}`}><a href={`#/app/${encodeURIComponent(s.app)}`}>{s.app}</a></h2>
             <SlotsTable status={s} />
-            <RunningLine deployment={s.deployment} />
-            <p>Last good: <strong>{s.lastGood == null ? 'none yet' : `v${s.lastGood}`}</strong></p>
+            {s.deployment ? <RunningLine deployment={s.deployment} /> : <LatestLine app={s.app} />}
+            <RollbackTarget status={s} />
             <p class="links">
               <a href={`#/history/${encodeURIComponent(s.app)}`}>History</a>{' · '}
               <a href={`#/versions/${encodeURIComponent(s.app)}`}>Versions</a>
