@@ -119,7 +119,7 @@ ApiResponse Api::Handle(const ApiRequest& in) {
       // found hash is compared again in constant time all the same.
       std::string hash = auth::TokenHash(in.bearer);
       auto found = store_->FindToken(hash);
-      if (!found.ok()) return {HttpStatusFor(found.error().code), ErrorJson(found.error()).dump()};
+      if (!found.ok()) return ErrorResponse(found.error());
       auto role =
           *found ? auth::ParseRole((*found)->role) : Result<auth::Role>(Error::Internal(""));
       if (!*found || !auth::ConstantTimeEquals((*found)->hash, hash) || !role.ok()) {
@@ -157,7 +157,7 @@ ApiResponse Api::Handle(const ApiRequest& in) {
                           req.method + " " + path + "; it needs role " +
                           auth::RoleName(auth::Required(req.method, path));
     audit(403, "forbidden: " + message);
-    return {403, json{{"error", {{"code", "forbidden"}, {"message", message}}}}.dump()};
+    return {403, DumpJson(json{{"error", {{"code", "forbidden"}, {"message", message}}}})};
   }
 
   ApiResponse res;

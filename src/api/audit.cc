@@ -64,7 +64,7 @@ ApiResponse Api::Audit(const ApiRequest& req) {
                                                                    : "error"},
                    {"message", e.message}});
   }
-  return {200, out.dump()};
+  return {200, DumpJson(out)};
 }
 
 }  // namespace lastgood

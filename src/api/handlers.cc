@@ -72,10 +72,6 @@ Result<json> Body(const std::string& body, const std::set<std::string>& allowed)
 
 }  // namespace
 
-ApiResponse ErrorResponse(const Error& e) {
-  return {HttpStatusFor(e.code), DumpJson(ErrorJson(e))};
-}
-
 ApiResponse Api::Route(const ApiRequest& req) {
   for (const auto& [prefix, handler] : mounts_) {
     if (req.target.rfind(prefix, 0) == 0) return handler(req);

@@ -41,34 +41,14 @@
 #include "auth/auth.h"
 #include "engine/engine.h"
 #include "store/store.h"
+#include "wire/json_text.h"
+#include "wire/request.h"
 
 namespace lastgood {
 
-inline constexpr size_t kMaxRequestBody = 2 << 20;
 inline constexpr int kDefaultHistoryLimit = 100;
 inline constexpr int kMaxHistoryLimit = 10'000;
 inline constexpr int kMaxWaitMillis = 30'000;
-
-struct ApiRequest {
-  std::string method;  // "GET", "POST"
-  std::string target;  // path and query: "/v1/apps/web/deployments?limit=5"
-  std::string body;
-  std::string actor;  // who asks: "local:root", "token:ci-bot" (= principal.name once known)
-  // Set by the transport: the unix socket's peer (the local admin), or for TCP only `from`
-  // (the peer's address), the role and name coming from `bearer`.
-  auth::Principal principal;
-  bool needsToken = false;  // TCP: authenticate `bearer` first
-  std::string bearer;       // the token of "Authorization: Bearer …"; never logged or audited
-};
-
-struct ApiResponse {
-  int status = 200;
-  std::string body;  // JSON
-};
-
-// The answer to a request that failed: the error's HTTP status and {"error": …}; never
-// throws (bytes that are not UTF-8 are repaired, api/json.h).
-ApiResponse ErrorResponse(const Error& e);
 
 class Api {
  public:

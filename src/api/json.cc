@@ -35,13 +35,6 @@ int NestingDepth(const std::string& text, int limit) {
   return deepest;
 }
 
-// `text` as a JSON string, with bytes that are not UTF-8 replaced by U+FFFD.
-nlohmann::json Utf8String(const std::string& text) {
-  std::string quoted =
-      nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return nlohmann::json::parse(quoted, nullptr, false);
-}
-
 nlohmann::json TimeOrNull(int64_t millis) {
   return millis > 0 ? nlohmann::json(FormatTimestamp(millis)) : nlohmann::json(nullptr);
 }
@@ -173,17 +166,6 @@ nlohmann::json StatusJson(const AppStatus& s) {
           {"deployment", deployment},
           {"lastGood", s.lastGood ? nlohmann::json(*s.lastGood) : nullptr},
           {"analysis", analysis}};
-}
-
-nlohmann::json ErrorJson(const Error& e) {
-  nlohmann::json err = {{"code", ErrorCodeName(e.code)}, {"message", Utf8String(e.message)}};
-  if (!e.field.empty()) err["field"] = Utf8String(e.field);
-  if (e.line > 0) err["line"] = e.line;
-  return {{"error", err}};
-}
-
-std::string DumpJson(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Result<nlohmann::json> ParseRequestBody(const std::string& body,

@@ -14,6 +14,7 @@
 #include "base/result.h"
 #include "engine/engine.h"
 #include "history/model.h"
+#include "wire/json_text.h"
 
 namespace lastgood {
 
@@ -21,13 +22,7 @@ nlohmann::json VersionJson(const Version& v);  // without the manifest
 nlohmann::json DeploymentJson(const Deployment& d, bool with_operations);
 nlohmann::json OutcomeJson(const Outcome& o);
 nlohmann::json StatusJson(const AppStatus& s);
-// {"error": {"code", "message", "field"?, "line"?}}. Bytes of the message or field that are
-// not UTF-8 (a request's path, a file name) become U+FFFD, so the result always dumps.
-nlohmann::json ErrorJson(const Error& e);
-
-// j.dump(), with any string that is not valid UTF-8 repaired (U+FFFD) instead of throwing:
-// a response must never take the controller down because a record quotes odd bytes.
-std::string DumpJson(const nlohmann::json& j);
+// ErrorJson and DumpJson, the serialiser every response goes through: wire/json_text.h.
 
 // Limits on a request body (besides its size, kMaxRequestBody in api/handlers.h).
 inline constexpr int kMaxJsonDepth = 32;  // nested arrays/objects; a body needs 2

@@ -6,6 +6,7 @@
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdio>
 #include <filesystem>
 
 #include "api/json.h"
@@ -30,6 +31,30 @@ auth::Principal PeerPrincipal(local::socket& socket) {
 }
 
 }  // namespace
+
+void LogCrash(const ApiRequest& request, const char* what) {
+  std::string path = request.target.substr(0, request.target.find('?'));
+  if (path.size() > 256) path.resize(256);
+  std::fprintf(stderr, "lastgood serve: answering %s %s from %s threw (%s); answered 500\n",
+               request.method.c_str(), path.c_str(), request.principal.from.c_str(), what);
+}
+
+void LogConnectionCrash(const char* where, const char* what) {
+  std::fprintf(stderr, "lastgood serve: a connection on %s ended by an exception (%s)\n", where,
+               what);
+}
+
+ApiResponse ApiServer::Impl::Answer(const ApiRequest& request) {
+  try {
+    return api->Handle(request);
+  } catch (const std::exception& e) {
+    LogCrash(request, e.what());
+    return CrashResponse(request, e.what());
+  } catch (...) {
+    LogCrash(request, "unknown exception");
+    return CrashResponse(request, "unknown exception");
+  }
+}
 
 bool ApiServer::Impl::Enter() {
   std::lock_guard lock(mu);
@@ -60,9 +85,14 @@ void ApiServer::Impl::Serve(local::socket socket) {
     http::read(socket, buffer, parser, ec);
     if (ec) break;
     auto& req = parser.get();
-    ApiRequest in{std::string(req.method_string()), std::string(req.target()), req.body(),
-                  peer.name, peer, false, ""};
-    ApiResponse out = api->Handle(in);
+    ApiRequest in{std::string(req.method_string()),
+                  std::string(req.target()),
+                  req.body(),
+                  peer.name,
+                  peer,
+                  false,
+                  ""};
+    ApiResponse out = Answer(in);
     http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
     res.set(http::field::content_type, "application/json");
     res.body() = std::move(out.body);
@@ -73,7 +103,7 @@ void ApiServer::Impl::Serve(local::socket socket) {
   }
   if (ec == http::error::body_limit || ec == http::error::header_limit) {
     http::response<http::string_body> res{http::status::payload_too_large, 11};
-    res.body() = ErrorJson(Error::InvalidInput("request too large")).dump();
+    res.body() = DumpJson(ErrorJson(Error::InvalidInput("request too large")));
     res.prepare_payload();
     http::write(socket, res, ec);
   }
@@ -114,7 +144,11 @@ void ApiServer::Run() {
     if (ec) continue;
     if (!impl_->Enter()) continue;  // closes the socket
     std::thread([impl = impl_.get(), s = std::move(socket)]() mutable {
-      impl->Serve(std::move(s));
+      try {
+        impl->Serve(std::move(s));
+      } catch (const std::exception& e) {
+        LogConnectionCrash("the unix socket", e.what());
+      }
       impl->Leave();
     }).detach();
   }

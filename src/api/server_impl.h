@@ -12,6 +12,10 @@
 
 namespace lastgood {
 
+// Log lines for what a handler or a connection threw (api/server.cc).
+void LogCrash(const ApiRequest& request, const char* what);
+void LogConnectionCrash(const char* where, const char* what);
+
 struct ApiServer::Impl {
   // Constant after Listen/ListenTcp.
   Api* api = nullptr;
@@ -28,6 +32,9 @@ struct ApiServer::Impl {
   int connections = 0;                              // GUARDED_BY(mu)
   std::set<boost::asio::io_context*> tcp_sessions;  // GUARDED_BY(mu): stopped by Stop()
 
+  // api->Handle(request), except that whatever the handler throws is logged and answered
+  // 500 (wire/json_text.h CrashResponse): one request never ends the controller.
+  ApiResponse Answer(const ApiRequest& request);
   void Serve(boost::asio::local::stream_protocol::socket socket);
   // Accepts TCP connections until Stop(), one thread each.
   void RunTcp();

@@ -86,7 +86,7 @@ asio::awaitable<void> ServeRequests(ApiServer::Impl* impl, Stream& stream, std::
     in.principal.from = from;
     in.needsToken = true;
     in.bearer = BearerToken(req[http::field::authorization]);
-    ApiResponse out = impl->api->Handle(in);
+    ApiResponse out = impl->Answer(in);
     http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
     res.set(http::field::content_type, "application/json");
     if (out.status == 401) res.set(http::field::www_authenticate, "Bearer");
@@ -100,7 +100,7 @@ asio::awaitable<void> ServeRequests(ApiServer::Impl* impl, Stream& stream, std::
   if (ec == http::error::body_limit || ec == http::error::header_limit) {
     http::response<http::string_body> res{http::status::payload_too_large, 11};
     res.set(http::field::content_type, "application/json");
-    res.body() = ErrorJson(Error::InvalidInput("request too large")).dump();
+    res.body() = DumpJson(ErrorJson(Error::InvalidInput("request too large")));
     res.keep_alive(false);
     res.prepare_payload();
     lowest.expires_after(std::chrono::seconds(kTcpIdleTimeoutSeconds));
@@ -187,7 +187,11 @@ void ApiServer::Impl::RunTcp() {
     if (ec) continue;
     if (!Enter()) continue;  // closes the socket
     std::thread([this, s = std::move(socket)]() mutable {
-      ServeTcp(std::move(s));
+      try {
+        ServeTcp(std::move(s));
+      } catch (const std::exception& e) {
+        LogConnectionCrash("--listen", e.what());
+      }
       Leave();
     }).detach();
   }
@@ -219,7 +223,12 @@ void ApiServer::Impl::ServeTcp(tcp::socket socket) {
       } else {
         asio::co_spawn(session, PlainSession(this, std::move(stream), from), asio::detached);
       }
-      session.run();
+      try {
+        session.run();
+      } catch (const std::exception& e) {
+        // The session (and its registration below) must end normally even then.
+        LogConnectionCrash("--listen", e.what());
+      }
     } else {
       ::close(fd);
     }

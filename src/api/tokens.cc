@@ -92,7 +92,7 @@ ApiResponse Api::Tokens(const ApiRequest& req) {
                      {"revokedAt", Timestamp(t.revokedAt)},
                      {"expiresAt", Timestamp(t.expiresAt)}});
     }
-    return {200, out.dump()};
+    return {200, DumpJson(out)};
   }
   if (req.method == "POST" && path == "/v1/tokens") {
     auto body = NewTokenBody(req.body);
@@ -106,12 +106,11 @@ ApiResponse Api::Tokens(const ApiRequest& req) {
     record.createdAt = Clock::Real()->NowMillis();
     if (body->lifetime.count() > 0) record.expiresAt = record.createdAt + body->lifetime.count();
     if (auto s = store_->CreateToken(record); !s.ok()) return ErrorResponse(s.error());
-    return {200, json{{"name", record.name},
-                      {"role", record.role},
-                      {"token", *token},
-                      {"createdAt", Timestamp(record.createdAt)},
-                      {"expiresAt", Timestamp(record.expiresAt)}}
-                     .dump()};
+    return {200, DumpJson(json{{"name", record.name},
+                               {"role", record.role},
+                               {"token", *token},
+                               {"createdAt", Timestamp(record.createdAt)},
+                               {"expiresAt", Timestamp(record.expiresAt)}})};
   }
   constexpr std::string_view kOne = "/v1/tokens/";
   if (req.method == "DELETE" && path.size() > kOne.size() && path.rfind(kOne, 0) == 0) {
@@ -119,7 +118,7 @@ ApiResponse Api::Tokens(const ApiRequest& req) {
     if (auto s = ValidateName(name, "token name"); !s.ok()) return ErrorResponse(s.error());
     int64_t now = Clock::Real()->NowMillis();
     if (auto s = store_->RevokeToken(name, now); !s.ok()) return ErrorResponse(s.error());
-    return {200, json{{"name", name}, {"revokedAt", Timestamp(now)}}.dump()};
+    return {200, DumpJson(json{{"name", name}, {"revokedAt", Timestamp(now)}})};
   }
   return ErrorResponse(Error::NotFound("no such API route: " + req.method + " " + path));
 }

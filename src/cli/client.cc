@@ -6,6 +6,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "wire/json_text.h"
+
 namespace lastgood::cli {
 
 namespace asio = boost::asio;
@@ -78,7 +80,7 @@ Result<http::response<http::string_body>> Exchange(Stream& stream,
 Result<nlohmann::json> ApiClient::Get(const std::string& target) { return Call("GET", target, ""); }
 
 Result<nlohmann::json> ApiClient::Post(const std::string& target, const nlohmann::json& body) {
-  return Call("POST", target, body.dump());
+  return Call("POST", target, DumpJson(body));
 }
 
 Result<nlohmann::json> ApiClient::Delete(const std::string& target) {

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "api/controller.h"
+#include "wire/json_text.h"
 
 namespace lastgood::cli {
 
@@ -29,17 +30,14 @@ ApiClient Globals::Client() const {
 
 int Fail(const Globals& g, const Error& e) {
   if (g.json()) {
-    nlohmann::json err = {{"code", ErrorCodeName(e.code)}, {"message", e.message}};
-    if (!e.field.empty()) err["field"] = e.field;
-    if (e.line > 0) err["line"] = e.line;
-    std::cerr << nlohmann::json{{"error", err}}.dump() << "\n";
+    std::cerr << DumpJson(ErrorJson(e)) << "\n";
   } else {
     std::cerr << "lastgood: " << e.ToString() << "\n";
   }
   return ExitCodeFor(e.code);
 }
 
-void PrintJson(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+void PrintJson(const nlohmann::json& j) { std::cout << DumpJsonIndented(j, 2) << "\n"; }
 
 void PrintTable(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;

@@ -89,6 +89,16 @@ void Dashboard::Stop() {
   if (impl_->sampler_thread.joinable()) impl_->sampler_thread.join();
 }
 
+ApiResponse Dashboard::Impl::CallApi(const ApiRequest& request) {
+  try {
+    return api(request);
+  } catch (const std::exception& e) {
+    Log("dashboard: answering " + request.method + " " + request.target.substr(0, 256) +
+        " threw (" + e.what() + "); answered 500");
+    return CrashResponse(request, e.what());
+  }
+}
+
 bool Dashboard::Impl::SleepUnlessStopping(int millis) {
   std::unique_lock lock(mu);
   changed.wait_for(lock, std::chrono::milliseconds(millis), [&] { return stopping.load(); });
@@ -110,7 +120,11 @@ void Dashboard::Impl::AcceptLoop() {
     ++threads;
     lock.unlock();
     std::thread([this, id, owned]() mutable {
-      Serve(*owned);
+      try {
+        Serve(*owned);
+      } catch (const std::exception& e) {
+        Log(std::string("dashboard: a connection ended by an exception (") + e.what() + ")");
+      }
       {
         std::lock_guard guard(mu);
         open.erase(id);
@@ -131,7 +145,7 @@ void Dashboard::Impl::SampleLoop() {
   std::vector<std::string> apps;
   for (int tick = 0; SleepUnlessStopping(1000); ++tick) {
     if (tick % kAppListSeconds == 0) {
-      auto listed = api(ApiCall("GET", "/v1/apps", "", kSamplerName, auth::Role::kViewer));
+      auto listed = CallApi(ApiCall("GET", "/v1/apps", "", kSamplerName, auth::Role::kViewer));
       json list = json::parse(listed.status == 200 ? listed.body : "", nullptr, false);
       if (list.is_array()) {
         apps.clear();
@@ -142,8 +156,8 @@ void Dashboard::Impl::SampleLoop() {
     }
     const int64_t now = clock->NowMillis();
     for (const auto& app : apps) {
-      auto traffic = api(ApiCall("GET", "/v1/apps/" + app + "/traffic?window=1s", "", kSamplerName,
-                                 auth::Role::kViewer));
+      auto traffic = CallApi(ApiCall("GET", "/v1/apps/" + app + "/traffic?window=1s", "",
+                                     kSamplerName, auth::Role::kViewer));
       if (traffic.status != 200) continue;
       json t = json::parse(traffic.body, nullptr, false);
       if (t.is_object()) series.Add(app, now, t);
@@ -152,7 +166,7 @@ void Dashboard::Impl::SampleLoop() {
 }
 
 ApiResponse Dashboard::HandleLogins(const ApiRequest& request) {
-  auto fail = [](const Error& e) { return ErrorAnswer(e); };
+  auto fail = [](const Error& e) { return ErrorResponse(e); };
   std::string path = request.target.substr(0, request.target.find('?'));
   if (request.method != "POST" || path != "/v1/ui/logins")
     return fail(Error::NotFound("no such API route: " + request.method + " " + request.target));
@@ -187,7 +201,7 @@ ApiResponse Dashboard::HandleLogins(const ApiRequest& request) {
               {"expiresAt", FormatTimestamp(login->expiresAt)},
               {"role", auth::RoleName(role)},
               {"name", name}};
-  return {200, out.dump()};
+  return {200, DumpJson(out)};
 }
 
 }  // namespace lastgood::ui

@@ -15,9 +15,9 @@
 #include <memory>
 #include <string>
 
-#include "api/handlers.h"
 #include "base/clock.h"
 #include "base/result.h"
+#include "wire/request.h"
 
 namespace lastgood::ui {
 
@@ -25,9 +25,6 @@ inline constexpr char kDefaultAddress[] = "127.0.0.1:7071";
 inline constexpr int kMaxConnections = 64;
 inline constexpr int kMaxEventStreams = 32;
 inline constexpr size_t kMaxHeaderBytes = 16 * 1024;
-
-// The API as the dashboard calls it: the controller's Api::Handle.
-using ApiHandler = std::function<ApiResponse(const ApiRequest&)>;
 
 struct DashboardOptions {
   std::string address = kDefaultAddress;  // "HOST:PORT"; port 0 picks a free one

@@ -14,18 +14,9 @@
 #include "ui/dashboard.h"
 #include "ui/sessions.h"
 #include "ui/traffic_series.h"
+#include "wire/json_text.h"
 
 namespace lastgood::ui {
-
-// {"error": {"code", "message", "field"?}} with the HTTP status of the error's code, as
-// the API answers (api/json.h is above this module, so it is not used here).
-inline ApiResponse ErrorAnswer(const Error& e) {
-  nlohmann::json err = {{"code", ErrorCodeName(e.code)}, {"message", e.message}};
-  if (!e.field.empty()) err["field"] = e.field;
-  // Replacing bytes that are not UTF-8 (a message may quote input): dump must never throw.
-  return {HttpStatusFor(e.code), nlohmann::json{{"error", err}}.dump(
-                                     -1, ' ', false, nlohmann::json::error_handler_t::replace)};
-}
 
 // A request to the Api on behalf of `name` with `role` (a session, or the sampler as a
 // viewer). The principal is set where ApiRequest has one (auth, issue 5), so that the Api's
@@ -51,7 +42,7 @@ struct Dashboard::Impl {
       : api(std::move(a)), options(std::move(o)), clock(c), sessions(c) {}
 
   // Constant after construction.
-  const ApiHandler api;
+  const ApiHandler api;  // call through CallApi
   const DashboardOptions options;
   Clock* const clock;
   std::string assets;       // set by Start
@@ -76,6 +67,9 @@ struct Dashboard::Impl {
   int threads = 0;        // GUARDED_BY(mu): connection threads still running
   int event_streams = 0;  // GUARDED_BY(mu)
 
+  // api(request), except that what the API throws is logged and answered 500: one request
+  // never ends the controller (issue 11 A1).
+  ApiResponse CallApi(const ApiRequest& request);
   void AcceptLoop();
   void SampleLoop();
   void Serve(boost::asio::ip::tcp::socket& socket);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -42,6 +43,7 @@ class DashboardTest : public ::testing::Test {
     auto api = [this](const ApiRequest& r) {
       std::lock_guard lock(mu_);
       seen_.push_back(r);
+      if (r.target == "/v1/apps/throws") throw std::runtime_error("a handler's bug");
       return ApiResponse{200, R"({"app":"web","slots":{},"deployment":null,"lastGood":null})"};
     };
     dashboard_ = std::make_unique<Dashboard>(
@@ -161,6 +163,14 @@ TEST_F(DashboardTest, AViewerMayReadButNotAct) {
                    {{"Cookie", cookie}, {"X-CSRF-Token", s["csrfToken"]}}, "{}");
   EXPECT_EQ(post.status, 403);
   EXPECT_EQ(Seen(), before);
+}
+
+TEST_F(DashboardTest, WhatTheApiThrowsIsA500AndTheDashboardServesOn) {
+  std::string cookie = LogIn("viewer");
+  auto crashed = Send("GET", "/v1/apps/throws", {{"Cookie", cookie}});
+  EXPECT_EQ(crashed.status, 500);
+  EXPECT_EQ(json::parse(crashed.body)["error"]["code"], "internal");
+  EXPECT_EQ(Send("GET", "/v1/apps/web", {{"Cookie", cookie}}).status, 200);
 }
 
 TEST_F(DashboardTest, LogoutEndsTheSession) {

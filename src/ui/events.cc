@@ -41,7 +41,7 @@ void Dashboard::Impl::StreamEvents(tcp::socket& socket, const std::string& app,
                                    const std::string& cookie) {
   auto reject = [&](const char* status, const std::string& message) {
     json j = {{"error", {{"code", "invalid_input"}, {"message", message}}}};
-    std::string body = j.dump();
+    std::string body = DumpJson(j);
     Send(socket, std::string("HTTP/1.1 ") + status +
                      "\r\nContent-Type: application/json\r\nConnection: close\r\n"
                      "Content-Length: " +
@@ -63,7 +63,7 @@ void Dashboard::Impl::StreamEvents(tcp::socket& socket, const std::string& app,
                  "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\nretry: 2000\n\n");
   for (int tick = 0; ok && !stopping; ++tick) {
     if (!sessions.Find(cookie)) break;  // logged out or expired: the stream ends with it
-    auto status = api(ApiCall("GET", "/v1/apps/" + app, "", actor, auth::Role::kViewer));
+    auto status = CallApi(ApiCall("GET", "/v1/apps/" + app, "", actor, auth::Role::kViewer));
     if (status.status == 200 && status.body != last_status) {
       last_status = status.body;
       ok = ok && Send(socket, Event("status", status.body));
@@ -74,8 +74,8 @@ void Dashboard::Impl::StreamEvents(tcp::socket& socket, const std::string& app,
       if (name.empty()) {
         // Nothing runs: the newest record (which may have begun and ended between two
         // looks) is the one to show, in its final form.
-        auto newest = api(ApiCall("GET", "/v1/apps/" + app + "/deployments?limit=1", "", actor,
-                                  auth::Role::kViewer));
+        auto newest = CallApi(ApiCall("GET", "/v1/apps/" + app + "/deployments?limit=1", "", actor,
+                                      auth::Role::kViewer));
         json list = json::parse(newest.status == 200 ? newest.body : "", nullptr, false);
         if (list.is_array() && !list.empty() && list[0].is_object())
           name = list[0].value("name", "");
@@ -83,12 +83,12 @@ void Dashboard::Impl::StreamEvents(tcp::socket& socket, const std::string& app,
       if (!name.empty()) running_name = name;
     }
     if (!running_name.empty()) {
-      auto d = api(ApiCall("GET", "/v1/apps/" + app + "/deployments/" + running_name, "", actor,
-                           auth::Role::kViewer));
+      auto d = CallApi(ApiCall("GET", "/v1/apps/" + app + "/deployments/" + running_name, "", actor,
+                               auth::Role::kViewer));
       if (d.status == 200) {
         json rec = json::parse(d.body, nullptr, false);
         if (rec.is_object()) rec.erase("changeSeq");  // changes with every other app too
-        std::string body = rec.dump();
+        std::string body = DumpJson(rec);
         if (body != last_deployment) {
           last_deployment = body;
           ok = ok && Send(socket, Event("deployment", body));
@@ -102,7 +102,7 @@ void Dashboard::Impl::StreamEvents(tcp::socket& socket, const std::string& app,
     json sample = series.Latest(app);
     if (sample.is_object() && sample["t"].get<int64_t>() != last_sample) {
       last_sample = sample["t"].get<int64_t>();
-      ok = ok && Send(socket, Event("traffic", sample.dump()));
+      ok = ok && Send(socket, Event("traffic", DumpJson(sample)));
     }
     if (ok && tick % kKeepAliveTicks == kKeepAliveTicks - 1) ok = Send(socket, ": keep-alive\n\n");
     if (!SleepUnlessStopping(kEventTickMillis)) break;

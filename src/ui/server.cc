@@ -77,7 +77,7 @@ Response Json(const Request& req, int status, std::string body) {
 Response JsonError(const Request& req, http::status status, const char* code,
                    const std::string& message) {
   json j = {{"error", {{"code", code}, {"message", message}}}};
-  return Make(req, status, j.dump(), "application/json");
+  return Make(req, status, DumpJson(j), "application/json");
 }
 
 Response Page(const Request& req, http::status status, const std::string& why) {
@@ -95,7 +95,7 @@ Response Series(const Request& req, const TrafficSeries& series, int64_t now,
   int seconds = kSeriesSeconds;
   if (query.count("seconds"))
     seconds = std::clamp(std::atoi(query["seconds"].c_str()), 1, kSeriesSeconds);
-  return Json(req, 200, series.Since(app, seconds, now).dump());
+  return Json(req, 200, DumpJson(series.Since(app, seconds, now)));
 }
 
 }  // namespace
@@ -146,13 +146,13 @@ void Dashboard::Impl::Serve(tcp::socket& socket) {
       res = JsonError(req, http::status::forbidden, "forbidden",
                       "missing or wrong X-CSRF-Token header (reload the page)");
     } else if (path == "/v1/session" && get) {
-      res = Json(req, 200,
-                 json{{"name", session->name},
-                      {"role", auth::RoleName(session->role)},
-                      {"csrfToken", session->csrf},
-                      {"canDeploy", auth::Allows(session->role, "POST", "/v1/apps/x/rollback")},
-                      {"expiresAt", FormatTimestamp(session->expiresAt)}}
-                     .dump());
+      res = Json(
+          req, 200,
+          DumpJson(json{{"name", session->name},
+                        {"role", auth::RoleName(session->role)},
+                        {"csrfToken", session->csrf},
+                        {"canDeploy", auth::Allows(session->role, "POST", "/v1/apps/x/rollback")},
+                        {"expiresAt", FormatTimestamp(session->expiresAt)}}));
     } else if (path == "/v1/logout" && req.method() == http::verb::post) {
       sessions.End(cookie);
       res = Json(req, 200, R"({"ok":true})");
@@ -171,7 +171,8 @@ void Dashboard::Impl::Serve(tcp::socket& socket) {
                         std::string("your role (") + auth::RoleName(session->role) + ") may not " +
                             method + " " + path);
       } else {
-        ApiResponse out = api(ApiCall(method, target, req.body(), session->name, session->role));
+        ApiResponse out =
+            CallApi(ApiCall(method, target, req.body(), session->name, session->role));
         res = Json(req, out.status, std::move(out.body));
       }
     } else if (get) {
