@@ -46,7 +46,7 @@ void LogConnectionCrash(const char* where, const char* what) {
 
 ApiResponse ApiServer::Impl::Answer(const ApiRequest& request) {
   try {
-    return api->Handle(request);
+    return handle(request);
   } catch (const std::exception& e) {
     LogCrash(request, e.what());
     return CrashResponse(request, e.what());
@@ -110,7 +110,14 @@ void ApiServer::Impl::Serve(local::socket socket) {
   socket.shutdown(local::socket::shutdown_both, ec);
 }
 
-ApiServer::ApiServer(Api* api) : impl_(std::make_unique<Impl>()) { impl_->api = api; }
+ApiServer::ApiServer(Api* api) : impl_(std::make_unique<Impl>()) {
+  impl_->handle = [api](const ApiRequest& r) { return api->Handle(r); };
+}
+
+ApiServer::ApiServer(ApiHandler handler)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->handle = std::move(handler);
+}
 
 ApiServer::~ApiServer() { Stop(); }
 

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +33,9 @@ struct TcpListenOptions {
 class ApiServer {
  public:
   explicit ApiServer(Api* api);
+  // Serves any handler the same way: how `lastgood node` serves its own API (docs/fleets.md)
+  // with the controller's server code.
+  explicit ApiServer(ApiHandler handler);
   ~ApiServer();
 
   // Binds the socket at `path` (replacing a stale one) with mode 0600.

@@ -18,7 +18,7 @@ void LogConnectionCrash(const char* where, const char* what);
 
 struct ApiServer::Impl {
   // Constant after Listen/ListenTcp.
-  Api* api = nullptr;
+  ApiHandler handle;  // Api::Handle, or a node's handler
   boost::asio::io_context io;
   std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor;
   std::string path;

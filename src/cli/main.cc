@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/verbs.h"
+#include "node/node_main.h"
 #include "router/router.h"
 
 namespace lastgood::cli {
@@ -10,6 +11,8 @@ namespace lastgood::cli {
 int Main(int argc, char** argv) {
   // The router is its own process with its own flags (router/router_main.cc).
   if (argc >= 2 && std::string(argv[1]) == "router") return RouterMain(argc - 1, argv + 1);
+  // So is a fleet host's node (node/node_main.h).
+  if (argc >= 2 && std::string(argv[1]) == "node") return NodeMain(argc - 1, argv + 1);
   CLI::App app{
       "lastgood: a release controller — every deployment on record, the last good "
       "version back at one command"};

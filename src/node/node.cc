@@ -1,0 +1,222 @@
+#include "node/node.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "api/json.h"
+#include "base/build_id.h"
+#include "base/duration.h"
+#include "base/names.h"
+#include "targets/remote/node_wire.h"
+
+namespace lastgood {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr Millis kDefaultStatsWindow{10'000};
+
+ApiResponse Json(const json& j, int status = 200) { return {status, DumpJson(j)}; }
+ApiResponse Fail(const Error& e) { return ErrorResponse(e); }
+
+// "/v1/instances/web-1" split at '/', without the empty first part.
+std::vector<std::string> Parts(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    out.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool PlainId(const std::string& s) {
+  if (s.empty() || s.size() > 200 || s[0] == '.') return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Node::Node(NodeOptions options, Target* target, RouterControl* router)
+    : options_(std::move(options)),
+      target_(target),
+      router_(router),
+      artifacts_(options_.home + "/artifacts", options_.home + "/releases"),
+      state_(options_.home + "/node-state.json") {}
+
+Result<std::vector<std::string>> Node::Recover() {
+  std::lock_guard lock(mu_);
+  LG_RETURN_IF_ERROR(state_.Load());
+  std::vector<std::string> log;
+  std::vector<NodeInstanceRecord> records;
+  for (const auto& [id, rec] : state_.instances()) records.push_back(rec);
+  for (auto& rec : records) {
+    rec.spec.logDir = options_.home + "/logs";
+    auto adopted = target_->Adopt(rec.spec, rec.handle);
+    if (adopted.ok()) {
+      log.push_back("re-adopted instance " + rec.spec.id + " (pid " + std::to_string(adopted->pid) +
+                    ")");
+      rec.handle = *adopted;
+    } else {
+      auto started = target_->Start(rec.spec);
+      if (!started.ok()) {
+        log.push_back("instance " + rec.spec.id +
+                      " had stopped and cannot start again: " + started.error().message);
+        continue;  // kept on record: the controller sees it as not alive and decides
+      }
+      log.push_back("instance " + rec.spec.id + " had stopped; started it again (pid " +
+                    std::to_string(started->pid) + ")");
+      rec.handle = *started;
+    }
+    state_.Put(rec);
+  }
+  LG_RETURN_IF_ERROR(state_.Save());
+  return log;
+}
+
+ApiResponse Node::Handle(const ApiRequest& request) {
+  std::string path = request.target, query;
+  if (size_t q = path.find('?'); q != std::string::npos) {
+    query = path.substr(q + 1);
+    path.resize(q);
+  }
+  const auto p = Parts(path);
+  const std::string& m = request.method;
+  if (p.size() < 2 || p[0] != "v1") return Fail(Error::NotFound("no route " + path));
+  if (p.size() == 2 && p[1] == "node" && m == "GET") return Info();
+  if (p[1] == "instances") {
+    if (p.size() == 2 && m == "GET") return ListInstances();
+    if (p.size() == 3 && !PlainId(p[2])) return Fail(Error::NotFound("no instance " + p[2]));
+    if (p.size() == 3 && m == "PUT") return EnsureInstance(p[2], request.body);
+    if (p.size() == 3 && m == "GET") return InstanceState(p[2]);
+    if (p.size() == 3 && m == "DELETE") return StopInstance(p[2]);
+  }
+  if (p.size() == 3 && p[1] == "router" && p[2] == "table" && m == "PUT")
+    return ApplyTable(request.body);
+  if (p.size() == 3 && p[1] == "router" && p[2] == "stats" && m == "GET") return Stats(query);
+  if (p.size() == 3 && p[1] == "artifacts" && m == "GET") return HasArtifact(p[2]);
+  if (p.size() == 2 && p[1] == "releases" && m == "POST") return EnsureRelease(request.body);
+  return Fail(Error::NotFound("no route " + m + " " + path));
+}
+
+ApiResponse Node::Info() {
+  NodeInfo info{BuildId(), options_.version, MachineArch(), static_cast<int>(::getpid()), 0};
+  {
+    std::lock_guard lock(mu_);
+    info.instances = static_cast<int>(state_.instances().size());
+  }
+  return Json(NodeInfoToJson(info));
+}
+
+ApiResponse Node::ListInstances() {
+  std::lock_guard lock(mu_);
+  json out = json::array();
+  for (const auto& [id, rec] : state_.instances()) {
+    auto s = target_->Status(id);
+    InstanceStatus status = s.ok() ? *s : InstanceStatus{false, 0, s.error().message, rec.handle};
+    out.push_back({{"spec", SpecToJson(rec.spec)}, {"status", InstanceStatusToJson(status)}});
+  }
+  return Json(out);
+}
+
+Status Node::CheckSpec(const InstanceSpec& spec) const {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path releases = fs::weakly_canonical(options_.home + "/releases", ec);
+  fs::path cwd = fs::weakly_canonical(spec.cwd, ec);
+  if (ec) return Error::InvalidInput("cwd '" + spec.cwd + "' cannot be resolved", "cwd");
+  auto rel = cwd.lexically_relative(releases);
+  if (rel.empty() || rel.native().rfind("..", 0) == 0 || rel == ".")
+    return Error::InvalidInput("cwd '" + spec.cwd + "' is not a release directory of this node",
+                               "cwd");
+  return Status::Ok();
+}
+
+ApiResponse Node::EnsureInstance(const std::string& id, const std::string& body) {
+  auto j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) return Fail(Error::InvalidInput("the body is not JSON"));
+  auto spec = SpecFromJson(j);
+  if (!spec.ok()) return Fail(spec.error());
+  if (spec->id != id) return Fail(Error::InvalidInput("the spec's id is not the path's", "id"));
+  if (auto s = CheckSpec(*spec); !s.ok()) return Fail(s.error());
+  spec->logDir = options_.home + "/logs";
+  std::lock_guard lock(mu_);
+  if (auto it = state_.instances().find(id); it != state_.instances().end()) {
+    auto s = target_->Status(id);
+    if (s.ok()) return Json(HandleToJson(s->handle));  // already runs (or is being restarted)
+  }
+  auto started = target_->Start(*spec);
+  if (!started.ok()) return Fail(started.error());
+  spec->port = started->port;  // a restart (by the node, after its own restart) keeps the port
+  state_.Put({*spec, *started});
+  if (auto s = state_.Save(); !s.ok()) return Fail(s.error());
+  return Json(HandleToJson(*started));
+}
+
+ApiResponse Node::InstanceState(const std::string& id) {
+  std::lock_guard lock(mu_);
+  if (!state_.instances().count(id)) return Fail(Error::NotFound("no instance " + id + " here"));
+  auto s = target_->Status(id);
+  if (!s.ok()) return Fail(s.error());
+  return Json(InstanceStatusToJson(*s));
+}
+
+ApiResponse Node::StopInstance(const std::string& id) {
+  std::lock_guard lock(mu_);
+  if (auto s = target_->Stop(id); !s.ok()) return Fail(s.error());
+  state_.Remove(id);
+  if (auto s = state_.Save(); !s.ok()) return Fail(s.error());
+  return Json(json::object());
+}
+
+ApiResponse Node::ApplyTable(const std::string& body) {
+  auto table = TableFromJson(body);
+  if (!table.ok()) return Fail(table.error());
+  if (auto s = router_->Apply(*table); !s.ok()) return Fail(s.error());
+  return Json({{"generation", table->generation}});
+}
+
+ApiResponse Node::Stats(const std::string& query) {
+  Millis window = kDefaultStatsWindow;
+  if (query.rfind("window=", 0) == 0) {
+    auto w = ParseDuration(query.substr(7));
+    if (!w.ok()) return Fail(w.error());
+    window = *w;
+  }
+  auto stats = router_->Stats(window);
+  if (!stats.ok()) return Fail(stats.error());
+  return {200, StatsToJson(*stats)};
+}
+
+ApiResponse Node::HasArtifact(const std::string& digest) {
+  if (!artifacts_.Has(digest)) return Fail(Error::NotFound("no artifact " + digest + " here"));
+  return Json(json::object());
+}
+
+ApiResponse Node::EnsureRelease(const std::string& body) {
+  auto j = ParseRequestBody(body, {"app", "version", "digest", "name"});
+  if (!j.ok()) return Fail(j.error());
+  auto app = BodyField<std::string>(*j, "app");
+  auto version = BodyField<int>(*j, "version");
+  auto digest = BodyField<std::string>(*j, "digest");
+  auto name = BodyField<std::string>(*j, "name");
+  for (const auto* r : {&app, &digest, &name})
+    if (!r->ok()) return Fail(r->error());
+  if (!version.ok()) return Fail(version.error());
+  if (!app->has_value() || !version->has_value() || **version < 1)
+    return Fail(Error::InvalidInput("app and version (1 or more) are required"));
+  if (auto s = ValidateName(**app, "app name", "app"); !s.ok()) return Fail(s.error());
+  auto dir = artifacts_.EnsureRelease(**app, **version, digest->value_or(""), name->value_or(""));
+  if (!dir.ok()) return Fail(dir.error());
+  return Json({{"dir", *dir}});
+}
+
+}  // namespace lastgood

@@ -1,0 +1,65 @@
+// Node: the agent of one host (`lastgood node --home DIR`, docs/fleets.md). It supervises the
+// host's instances through a Target (the local supervisor), drives the host's router
+// through a RouterControl (the router process it starts and restarts), keeps the host's
+// artifacts and release directories, and remembers what it runs in DIR/node-state.json so
+// that after its own restart it re-adopts its instances — and starts again those that died
+// while it was away. Handle() answers the node's API; the node process serves it on
+// DIR/node.sock with the controller's server code.
+//
+// Thread-safe. Borrows the target and the router control, which must outlive it.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "api/handlers.h"
+#include "artifacts/artifact_store.h"
+#include "node/node_state.h"
+#include "router/control.h"
+#include "targets/target.h"
+
+namespace lastgood {
+
+struct NodeOptions {
+  std::string home;  // DIR: node-state.json, node.sock, router.sock, artifacts/, releases/, logs/
+  std::string version = "dev";
+};
+
+class Node {
+ public:
+  Node(NodeOptions options, Target* target, RouterControl* router);
+
+  // Loads the state and re-adopts every instance in it (pid + start time), starting again
+  // the ones that no longer run. Returns the lines to log (what was adopted or restarted).
+  // InvalidInput when the state file cannot be read (nothing is started then).
+  Result<std::vector<std::string>> Recover();
+
+  // The node's API: one request in, one response out (docs/fleets.md, "The node's API").
+  ApiResponse Handle(const ApiRequest& request);
+
+ private:
+  ApiResponse Info();
+  ApiResponse ListInstances();
+  ApiResponse EnsureInstance(const std::string& id, const std::string& body);
+  ApiResponse InstanceState(const std::string& id);
+  ApiResponse StopInstance(const std::string& id);
+  ApiResponse ApplyTable(const std::string& body);
+  ApiResponse Stats(const std::string& query);
+  ApiResponse HasArtifact(const std::string& digest);
+  ApiResponse EnsureRelease(const std::string& body);
+
+  // InvalidInput unless the spec's working directory is a release directory of this node.
+  Status CheckSpec(const InstanceSpec& spec) const;
+
+  // Constant after construction.
+  const NodeOptions options_;
+  Target* const target_;
+  RouterControl* const router_;
+  ArtifactStore artifacts_;
+
+  std::mutex mu_;    // serializes changes of what runs, and their records
+  NodeState state_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace lastgood

@@ -1,0 +1,42 @@
+// NodeState: what a node was asked to run, kept on disk so that a restarted node re-adopts
+// its instances (pid + process start time) and restarts those that died while it was away
+// (docs/fleets.md, "State on each side"). The file is DIR/node-state.json, rewritten whole
+// after every change: a temporary file, fsync, rename, fsync of the folder, so a crash
+// leaves the old or the new file, never a torn one.
+//
+// Not thread-safe: the node guards it with its own mutex.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "base/result.h"
+#include "targets/target.h"
+
+namespace lastgood {
+
+struct NodeInstanceRecord {
+  InstanceSpec spec;
+  InstanceHandle handle;  // the process last started or adopted
+};
+
+class NodeState {
+ public:
+  explicit NodeState(std::string path) : path_(std::move(path)) {}
+
+  // Reads the file; a missing file is an empty state. InvalidInput for a file that does not
+  // parse (the node then refuses to start rather than forget instances that run).
+  Status Load();
+  // Writes the whole state (see above).
+  Status Save() const;
+
+  const std::map<std::string, NodeInstanceRecord>& instances() const { return instances_; }
+  void Put(NodeInstanceRecord record) { instances_[record.spec.id] = std::move(record); }
+  void Remove(const std::string& id) { instances_.erase(id); }
+
+ private:
+  std::string path_;
+  std::map<std::string, NodeInstanceRecord> instances_;
+};
+
+}  // namespace lastgood

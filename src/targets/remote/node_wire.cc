@@ -1,0 +1,160 @@
+#include "targets/remote/node_wire.h"
+
+namespace lastgood {
+namespace {
+
+using json = nlohmann::json;
+
+Error Bad(const std::string& field, const std::string& why) {
+  return Error::InvalidInput(field + ": " + why, field);
+}
+
+Result<std::string> Text(const json& j, const char* name, bool required = true) {
+  if (!j.contains(name) || j[name].is_null()) {
+    if (required) return Bad(name, "missing");
+    return std::string();
+  }
+  if (!j[name].is_string()) return Bad(name, "must be a string");
+  std::string s = j[name].get<std::string>();
+  if (s.size() > kMaxSpecString) return Bad(name, "too long");
+  if (s.find('\0') != std::string::npos) return Bad(name, "holds a NUL byte");
+  return s;
+}
+
+template <typename T>
+Result<T> Number(const json& j, const char* name, T min, T max) {
+  if (!j.contains(name) || j[name].is_null()) return T{};
+  const json& v = j[name];
+  if (!v.is_number_integer()) return Bad(name, "must be a whole number");
+  if (v.is_number_unsigned()) {
+    auto u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(max)) return Bad(name, "out of range");
+    return static_cast<T>(u);
+  }
+  auto n = v.get<int64_t>();
+  if (n < static_cast<int64_t>(min) || (max >= 0 && n > static_cast<int64_t>(max)))
+    return Bad(name, "out of range");
+  return static_cast<T>(n);
+}
+
+}  // namespace
+
+json SpecToJson(const InstanceSpec& spec) {
+  json env = json::array();
+  for (const auto& [k, v] : spec.env) env.push_back({{"name", k}, {"value", v}});
+  return {{"id", spec.id},   {"argv", spec.argv}, {"env", env},
+          {"cwd", spec.cwd}, {"port", spec.port}, {"stopGraceMs", spec.stopGrace.count()}};
+}
+
+Result<InstanceSpec> SpecFromJson(const json& j) {
+  if (!j.is_object()) return Bad("spec", "must be an object");
+  InstanceSpec spec;
+  auto id = Text(j, "id");
+  if (!id.ok()) return id.error();
+  spec.id = *id;
+  auto cwd = Text(j, "cwd");
+  if (!cwd.ok()) return cwd.error();
+  spec.cwd = *cwd;
+  if (!j.contains("argv") || !j["argv"].is_array() || j["argv"].empty())
+    return Bad("argv", "must be a non-empty array of strings");
+  if (j["argv"].size() > kMaxSpecArgs) return Bad("argv", "too many arguments");
+  for (const auto& a : j["argv"]) {
+    if (!a.is_string() || a.get<std::string>().size() > kMaxSpecString)
+      return Bad("argv", "must be strings within the size limit");
+    spec.argv.push_back(a.get<std::string>());
+  }
+  if (j.contains("env")) {
+    if (!j["env"].is_array() || j["env"].size() > kMaxSpecEnv)
+      return Bad("env", "must be an array of {name, value}, at most 512");
+    for (const auto& e : j["env"]) {
+      if (!e.is_object()) return Bad("env", "must be an array of {name, value}");
+      auto name = Text(e, "name");
+      auto value = Text(e, "value");
+      if (!name.ok()) return name.error();
+      if (!value.ok()) return value.error();
+      if (name->empty() || name->find('=') != std::string::npos)
+        return Bad("env", "a variable's name must be non-empty and have no '='");
+      spec.env.emplace_back(*name, *value);
+    }
+  }
+  auto port = Number<int>(j, "port", 0, 65535);
+  if (!port.ok()) return port.error();
+  spec.port = *port;
+  auto grace = Number<int64_t>(j, "stopGraceMs", 0, 3'600'000);
+  if (!grace.ok()) return grace.error();
+  if (j.contains("stopGraceMs")) spec.stopGrace = Millis(*grace);
+  return spec;
+}
+
+json HandleToJson(const InstanceHandle& h) {
+  return {{"id", h.id}, {"pid", h.pid}, {"startTime", h.startTime}, {"port", h.port}};
+}
+
+Result<InstanceHandle> HandleFromJson(const json& j) {
+  if (!j.is_object()) return Bad("handle", "must be an object");
+  InstanceHandle h;
+  auto id = Text(j, "id");
+  if (!id.ok()) return id.error();
+  h.id = *id;
+  auto pid = Number<int>(j, "pid", 0, 1 << 30);
+  auto start = Number<uint64_t>(j, "startTime", 0, UINT64_MAX);
+  auto port = Number<int>(j, "port", 0, 65535);
+  if (!pid.ok()) return pid.error();
+  if (!start.ok()) return start.error();
+  if (!port.ok()) return port.error();
+  h.pid = *pid;
+  h.startTime = *start;
+  h.port = *port;
+  return h;
+}
+
+json InstanceStatusToJson(const InstanceStatus& s) {
+  return {{"alive", s.alive},
+          {"restarts", s.restarts},
+          {"lastExit", s.lastExit},
+          {"handle", HandleToJson(s.handle)}};
+}
+
+Result<InstanceStatus> InstanceStatusFromJson(const json& j) {
+  if (!j.is_object() || !j.contains("handle")) return Bad("status", "must be an object");
+  InstanceStatus s;
+  s.alive = j.value("alive", false);
+  auto restarts = Number<int>(j, "restarts", 0, 1 << 30);
+  if (!restarts.ok()) return restarts.error();
+  s.restarts = *restarts;
+  auto last = Text(j, "lastExit", false);
+  if (!last.ok()) return last.error();
+  s.lastExit = *last;
+  auto h = HandleFromJson(j["handle"]);
+  if (!h.ok()) return h.error();
+  s.handle = *h;
+  return s;
+}
+
+json NodeInfoToJson(const NodeInfo& info) {
+  return {{"buildId", info.buildId},
+          {"version", info.version},
+          {"arch", info.arch},
+          {"pid", info.pid},
+          {"instances", info.instances}};
+}
+
+Result<NodeInfo> NodeInfoFromJson(const json& j) {
+  if (!j.is_object()) return Bad("node", "must be an object");
+  NodeInfo info;
+  for (auto [field, out] : {std::pair{"buildId", &info.buildId},
+                            std::pair{"version", &info.version}, std::pair{"arch", &info.arch}}) {
+    auto t = Text(j, field, false);
+    if (!t.ok()) return t.error();
+    *out = *t;
+  }
+  auto pid = Number<int>(j, "pid", 0, 1 << 30);
+  auto n = Number<int>(j, "instances", 0, 1 << 30);
+  if (!pid.ok()) return pid.error();
+  if (!n.ok()) return n.error();
+  info.pid = *pid;
+  info.instances = *n;
+  return info;
+}
+
+}  // namespace lastgood

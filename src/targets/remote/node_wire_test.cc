@@ -1,0 +1,65 @@
+#include "targets/remote/node_wire.h"
+
+#include <gtest/gtest.h>
+
+namespace lastgood {
+namespace {
+
+using json = nlohmann::json;
+
+TEST(NodeWire, ASpecTravelsWhole) {
+  InstanceSpec spec;
+  spec.id = "web-production-3-a1b2";
+  spec.argv = {"./web", "--port", "${PORT}"};
+  spec.env = {{"GREETING", "hello"}, {"EMPTY", ""}};
+  spec.cwd = "/var/lib/lastgood-node/releases/web/3";
+  spec.port = 10234;
+  spec.stopGrace = Millis(2500);
+  auto back = SpecFromJson(json::parse(SpecToJson(spec).dump()));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->id, spec.id);
+  EXPECT_EQ(back->argv, spec.argv);
+  EXPECT_EQ(back->env, spec.env);
+  EXPECT_EQ(back->cwd, spec.cwd);
+  EXPECT_EQ(back->port, 10234);
+  EXPECT_EQ(back->stopGrace.count(), 2500);
+}
+
+TEST(NodeWire, ASpecOverItsLimitsOrMistypedIsRefusedNamingTheField) {
+  json base = {{"id", "a"}, {"argv", {"x"}}, {"cwd", "/r"}};
+  auto with = [&](const char* k, json v) {
+    json j = base;
+    j[k] = std::move(v);
+    return SpecFromJson(j);
+  };
+  EXPECT_EQ(with("argv", json::array()).error().field, "argv");
+  EXPECT_EQ(with("argv", {1}).error().field, "argv");
+  EXPECT_EQ(with("port", 70000).error().field, "port");
+  EXPECT_EQ(with("port", 1.5).error().field, "port");
+  EXPECT_EQ(with("stopGraceMs", -1).error().field, "stopGraceMs");
+  EXPECT_EQ(with("env", {{{"name", "A=B"}, {"value", "x"}}}).error().field, "env");
+  EXPECT_EQ(with("cwd", std::string("a\0b", 3)).error().field, "cwd");
+  json many = base;
+  many["argv"] = json::array();
+  for (size_t i = 0; i <= kMaxSpecArgs; ++i) many["argv"].push_back("x");
+  EXPECT_FALSE(SpecFromJson(many).ok());
+  EXPECT_FALSE(SpecFromJson(json::array()).ok());
+}
+
+TEST(NodeWire, StatusAndInfoTravelWhole) {
+  InstanceStatus s{true, 2, "exited with status 1", {"web-1", 42, 123456789012ULL, 8080}};
+  auto back = InstanceStatusFromJson(json::parse(InstanceStatusToJson(s).dump()));
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->alive);
+  EXPECT_EQ(back->restarts, 2);
+  EXPECT_EQ(back->lastExit, "exited with status 1");
+  EXPECT_EQ(back->handle.startTime, 123456789012ULL);
+  NodeInfo info{"abc", "dev", "x86_64", 7, 3};
+  auto i = NodeInfoFromJson(NodeInfoToJson(info));
+  ASSERT_TRUE(i.ok());
+  EXPECT_EQ(i->buildId, "abc");
+  EXPECT_EQ(i->instances, 3);
+}
+
+}  // namespace
+}  // namespace lastgood
