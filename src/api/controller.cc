@@ -107,7 +107,7 @@ int RunController(const ControllerOptions& options) {
     Log(store.error().message);
     return 5;
   }
-  auto target = NewLocalTarget();
+  auto target = NewLocalTarget(home + "/releases");
   ArtifactStore artifacts(home + "/artifacts", home + "/releases");
   std::unique_ptr<RouterControl> control;
   std::unique_ptr<Routes> routes;
@@ -122,8 +122,8 @@ int RunController(const ControllerOptions& options) {
       return 5;
     }
   }
-  EngineDeps deps{store->get(),  target.get(),   &artifacts,        routes.get(),
-                  Clock::Real(), home + "/logs", home + "/releases"};
+  EngineDeps deps{store->get(), target.get(),  &artifacts,
+                  routes.get(), Clock::Real(), home + "/logs"};
   Engine engine(deps);
   if (auto s = engine.Recover(); !s.ok()) {
     Log("recovery failed: " + s.error().message);

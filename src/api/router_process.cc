@@ -1,7 +1,5 @@
 #include "api/router_process.h"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +7,8 @@
 #include <cstring>
 #include <thread>
 #include <vector>
+
+#include "process/spawn.h"
 
 extern char** environ;
 
@@ -43,33 +43,22 @@ Status RouterProcess::Ensure(bool* started) {
   }
   if (control_->Ping().ok()) return Status::Ok();
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
   std::string log = home_ + "/logs/router.log";
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);  // the controller blocks SIGTERM; the router must not
-  posix_spawnattr_setsigdefault(&attr, &all);
+  SpawnSpec spawn;
+  spawn.exec_path = exe_;
+  spawn.argv = {exe_, "router", "--home", home_};
+  for (char** e = environ; *e != nullptr; ++e) spawn.env.emplace_back(*e);
+  spawn.in = Stdio::Null();
+  spawn.out = Stdio::AppendTo(log);
+  spawn.err = Stdio::AppendTo(log);
   // Its own session: the router outlives the controller and its terminal.
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::vector<std::string> args = {exe_, "router", "--home", home_};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, exe_.c_str(), &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    return Error::Unavailable("cannot start the router (" + exe_ + " router): " + strerror(rc));
+  spawn.detach = SpawnSpec::Detach::kSession;
+  Result<int> spawned = Spawn(spawn);
+  if (!spawned.ok()) {
+    return Error::Unavailable("cannot start the router (" + exe_ +
+                              " router): " + spawned.error().message);
   }
+  int pid = *spawned;
   child_ = pid;
   auto deadline = std::chrono::steady_clock::now() + kRouterStartTimeout;
   while (std::chrono::steady_clock::now() < deadline) {

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +9,8 @@
 #include <cstring>
 #include <sstream>
 #include <vector>
+
+#include "process/spawn.h"
 
 namespace lastgood {
 namespace {
@@ -40,26 +41,19 @@ Result<ToolRun> RunTool(const std::vector<std::string>& args) {
     close(out_pipe[1]);
     return Error::Internal(std::string("pipe: ") + strerror(errno));
   }
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  char path[] = "PATH=/usr/bin:/bin";
-  char lang[] = "LC_ALL=C";
-  char* envp[] = {path, lang, nullptr};
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  pid_t pid = 0;
-  int err = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp);
-  posix_spawn_file_actions_destroy(&actions);
+  SpawnSpec spawn;
+  spawn.exec_path = args[0];
+  spawn.argv = args;
+  spawn.env = {"PATH=/usr/bin:/bin", "LC_ALL=C"};
+  spawn.in = Stdio::Null();
+  spawn.out = Stdio::Fd(out_pipe[1]);
+  spawn.err = Stdio::Fd(err_pipe[1]);
+  Result<int> started = Spawn(spawn);
   close(out_pipe[1]);
   close(err_pipe[1]);
+  int pid = started.ok() ? *started : -1;
   ToolRun run;
-  if (err == 0) {
+  if (started.ok()) {
     pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
     std::string* sinks[2] = {&run.out, &run.err};
     const size_t limits[2] = {kMaxListingBytes, kMaxStderrBytes};
@@ -93,7 +87,7 @@ Result<ToolRun> RunTool(const std::vector<std::string>& args) {
   } else {
     close(out_pipe[0]);
     close(err_pipe[0]);
-    return Error::Internal(std::string(kTar) + ": " + strerror(err));
+    return Error::Internal(std::string(kTar) + ": " + started.error().message);
   }
   return run;
 }

@@ -41,7 +41,6 @@ struct EngineDeps {
   Routes* routes = nullptr;  // may be null: instances are then reached on their own ports
   Clock* clock = nullptr;
   std::string logDir;            // "<home>/logs"
-  std::string releasesRoot;      // "<home>/releases": processes there with no record are stopped
   Drainer* drainer = nullptr;    // set by the Engine to its own
   Notifier* notifier = nullptr;  // set by the Engine to its own
 };

@@ -2,13 +2,10 @@
 // (or forgotten when they died), processes no record knows stopped, settled slots given
 // back their instances, and every deployment left Running resumed at its current step.
 // Housekeep is the periodic upkeep: warm instances past keepPrevious, history retention.
-#include <set>
-
 #include "engine/engine.h"
 #include "engine/release.h"
 #include "engine/slot_instances.h"
 #include "store/retention.h"
-#include "targets/local/orphans.h"
 
 namespace lastgood {
 
@@ -40,7 +37,6 @@ Status Engine::Recover() {
   // forgotten here, and a step re-run (or the finish step) starts what is missing.
   auto all = deps_.store->AllInstances();
   if (!all.ok()) return all.error();
-  std::set<int> known;
   for (const auto& rec : *all) {
     auto m = LoadManifest(deps_, rec.app, rec.version);
     auto release = ReleaseDirFor(deps_, rec.app, rec.version);
@@ -58,17 +54,11 @@ Status Engine::Recover() {
     } else if (rec.state == "draining") {
       // It was out of the table and on its way out when the controller stopped.
       if (deps_.target->Stop(rec.id).ok()) (void)deps_.store->DeleteInstance(rec.id);
-    } else {
-      known.insert(adopted->pid);
     }
   }
-  // A process in a release directory that no record knows (a crash between its start and
-  // its record, or a store restored from a backup) is stopped: nothing runs off the record.
-  if (!deps_.releasesRoot.empty()) {
-    for (const auto& p : FindInstanceProcesses(deps_.releasesRoot)) {
-      if (!known.count(p.pid)) StopProcessGroup(p.pid, 2000);
-    }
-  }
+  // An instance process that no record knows (a crash between its start and its record, or
+  // a store restored from a backup) is stopped: nothing runs off the record.
+  deps_.target->StopStrays();
   // Settled slots whose instances died while no controller watched get them back.
   auto apps = deps_.store->ListApps();
   if (!apps.ok()) return apps.error();

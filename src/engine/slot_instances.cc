@@ -7,7 +7,6 @@
 #include "engine/drainer.h"
 #include "engine/routes.h"
 #include "health/probe.h"
-#include "targets/local/local_target.h"
 
 namespace lastgood {
 namespace {

@@ -1,4 +1,4 @@
-// RunProbe: blocking sockets and posix_spawn, every wait bounded by one deadline that
+// RunProbe: blocking sockets and Spawn (process/spawn.h), every wait bounded by one deadline that
 // starts when the probe starts, so a probe never takes much longer than its timeout.
 #include "health/probe.h"
 
@@ -7,9 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,11 +18,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
-#include <sstream>
-#include <thread>
 #include <variant>
 
 #include "base/fd.h"
+#include "process/child.h"
+#include "process/path.h"
+#include "process/spawn.h"
 
 namespace lastgood {
 namespace {
@@ -32,8 +31,6 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr size_t kMaxStatusLineBytes = 4096;
-constexpr const char* kBasePath = "/usr/local/bin:/usr/bin:/bin";
-constexpr Millis kExecPollMax{20};
 
 // strerror, lower-cased as it reads inside a detail: "connection refused".
 std::string Reason(int err) {
@@ -171,96 +168,40 @@ ProbeResult TcpProbe(const ProbeSpec& spec, SteadyClock::time_point deadline,
   return Done(true, label, "connected");
 }
 
-// argv[0] as execve needs it: with a '/' it is taken relative to cwd (the child chdirs);
-// a bare name is looked up on the PATH of the probe's own environment.
-std::optional<std::string> ResolveCommand(const std::string& arg0, const std::string& path_var,
-                                          const std::string& cwd) {
-  if (arg0.find('/') != std::string::npos) return arg0;
-  std::stringstream dirs(path_var);
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    if (dir.empty()) dir = ".";
-    std::string candidate = dir + "/" + arg0;
-    std::string from_here = candidate[0] == '/' || cwd.empty() ? candidate : cwd + "/" + candidate;
-    struct stat st;
-    if (stat(from_here.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        access(from_here.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-  }
-  return std::nullopt;
-}
-
 ProbeResult ExecProbe(const ProbeSpec& spec, SteadyClock::time_point deadline,
                       const std::string& timed_out) {
   if (spec.command.empty() || spec.command[0].empty()) {
     return Done(false, "exec", "no command given");
   }
   std::string label = "exec " + spec.command[0];
-  std::vector<std::pair<std::string, std::string>> env;
   const char* home = std::getenv("HOME");
-  env = {{"PATH", kBasePath}, {"HOME", home != nullptr ? home : "/"}, {"LANG", "C.UTF-8"}};
-  for (const auto& [name, value] : spec.env) {
-    auto it = std::find_if(env.begin(), env.end(), [&](const auto& e) { return e.first == name; });
-    if (it != env.end()) {
-      it->second = value;
-    } else {
-      env.emplace_back(name, value);
-    }
-  }
-  std::string path_var;
-  std::vector<std::string> env_strings;
-  for (const auto& [name, value] : env) {
-    env_strings.push_back(name + "=" + value);
-    if (name == "PATH") path_var = value;
-  }
-  std::optional<std::string> exec_path = ResolveCommand(spec.command[0], path_var, spec.cwd);
+  EnvBuilder env;
+  env.Set("PATH", kDefaultPath).Set("HOME", home != nullptr ? home : "/").Set("LANG", "C.UTF-8");
+  for (const auto& [name, value] : spec.env) env.Set(name, value);
+
+  SpawnSpec spawn;
+  spawn.argv = spec.command;
+  spawn.env = env.Build();
+  spawn.cwd = spec.cwd;
+  spawn.detach = SpawnSpec::Detach::kGroup;  // so a timeout kills its children too
+  std::optional<std::string> exec_path =
+      ResolveCommand(spec.command[0], EnvValue(spawn.env, "PATH"), spec.cwd);
   if (!exec_path) return Done(false, label, Reason(ENOENT));
-
-  std::vector<char*> argv, envp;
-  for (const auto& a : spec.command) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& e : env_strings) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  for (int fd = 0; fd < 3; ++fd) {
-    posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
+  spawn.exec_path = *exec_path;
+  SpawnFailure failure;
+  Result<int> pid = Spawn(spawn, &failure);
+  if (!pid.ok()) {
+    return Done(false, label, failure.err != 0 ? Reason(failure.err) : pid.error().message);
   }
-  if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setpgroup(&attr, 0);  // its own group, so a timeout kills its children too
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = 0;
-  int err = posix_spawn(&pid, exec_path->c_str(), &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (err != 0) return Done(false, label, Reason(err));
 
-  int status = 0;
-  Millis pause{1};
-  while (true) {
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (r < 0 && errno != EINTR) return Done(false, label, Reason(errno));
-    if (SteadyClock::now() >= deadline) {
-      kill(-pid, SIGKILL);  // the unreaped child pins the group id: this hits no one else
-      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      return Done(false, label, timed_out);
-    }
-    std::this_thread::sleep_for(std::min<Millis>(pause, Millis(MillisLeft(deadline) + 1)));
-    pause = std::min(pause * 2, kExecPollMax);
+  Child child(*pid);
+  while (!child.ExitedWithin(Millis(MillisLeft(deadline)))) {
+    if (SteadyClock::now() < deadline) continue;
+    kill(-child.pid(), SIGKILL);  // the unreaped child pins the group id: this hits no one else
+    child.Reap();
+    return Done(false, label, timed_out);
   }
+  int status = child.Reap();
   if (WIFEXITED(status)) {
     return Done(WEXITSTATUS(status) == 0, label, "exit " + std::to_string(WEXITSTATUS(status)));
   }

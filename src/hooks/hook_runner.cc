@@ -1,14 +1,10 @@
-// RunHook: posix_spawn into a new process group with stdout/stderr on the log file, then a
-// wait on a pidfd in kHookPollInterval slices so that the deadline and `interrupted` are
-// both noticed within one slice.
+// RunHook: Spawn into a new process group with stdout/stderr on the log file, then a wait
+// on the Child's pidfd in kHookPollInterval slices so that the deadline and `interrupted`
+// are both noticed within one slice.
 #include "hooks/hook_runner.h"
 
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,18 +16,18 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
-#include <sstream>
-#include <thread>
 
 #include "base/clock.h"
 #include "base/fd.h"
+#include "process/child.h"
+#include "process/path.h"
+#include "process/spawn.h"
 
 namespace lastgood {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
 // Passed on from the controller's environment; nothing else is, so that the controller's
 // own secrets (API tokens, webhook keys) never reach a hook.
 constexpr const char* kInheritedEnv[] = {"PATH", "HOME", "LANG", "TZ", "TMPDIR", "USER", "LOGNAME"};
@@ -50,47 +46,15 @@ std::string Seconds(Millis d) {
   return buf;
 }
 
-std::vector<std::string> BuildEnv(const HookRun& run, std::string* path_var) {
-  std::vector<std::pair<std::string, std::string>> env;
-  auto set = [&env](const std::string& name, const std::string& value) {
-    for (auto& [n, v] : env) {
-      if (n == name) {
-        v = value;
-        return;
-      }
-    }
-    env.emplace_back(name, value);
-  };
-  set("PATH", kDefaultPath);
-  set("LANG", "C.UTF-8");
+std::vector<std::string> BuildEnv(const HookRun& run) {
+  EnvBuilder env;
+  env.Set("PATH", kDefaultPath);
+  env.Set("LANG", "C.UTF-8");
   for (const char* name : kInheritedEnv) {
-    if (const char* v = std::getenv(name); v != nullptr && *v != '\0') set(name, v);
+    if (const char* v = std::getenv(name); v != nullptr && *v != '\0') env.Set(name, v);
   }
-  for (const auto& [name, value] : run.env) set(name, value);
-  std::vector<std::string> out;
-  for (const auto& [name, value] : env) {
-    out.push_back(name + "=" + value);
-    if (name == "PATH") *path_var = value;
-  }
-  return out;
-}
-
-// argv[0] as execve needs it: with a '/' as written (the child chdirs first); a bare name
-// looked up on the hook's own PATH, relative entries taken from cwd.
-std::optional<std::string> Resolve(const std::string& arg0, const std::string& path_var,
-                                   const std::string& cwd) {
-  if (arg0.find('/') != std::string::npos) return arg0;
-  std::stringstream dirs(path_var);
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + arg0;
-    std::string here = candidate[0] == '/' || cwd.empty() ? candidate : cwd + "/" + candidate;
-    struct stat st;
-    if (stat(here.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(here.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-  }
-  return std::nullopt;
+  for (const auto& [name, value] : run.env) env.Set(name, value);
+  return env.Build();
 }
 
 // The log opened for appending, at fd 3 or above: a controller started with stdio closed
@@ -138,30 +102,6 @@ std::string LastLine(const std::string& path, off_t from) {
   return line;
 }
 
-// Waits up to `slice` for the child to exit, without reaping it (the unreaped child keeps
-// its process group id from being reused while we may still signal the group).
-bool ExitedWithin(int pid, int pidfd, Millis slice) {
-  if (pidfd >= 0) {
-    pollfd p{pidfd, POLLIN, 0};
-    poll(&p, 1, static_cast<int>(slice.count()));  // readable once it exited; EINTR: ask again
-  } else {
-    std::this_thread::sleep_for(std::min(slice, Millis(10)));
-  }
-  siginfo_t info{};
-  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-         info.si_pid == pid;
-}
-
-// SIGTERM to the group; SIGKILL to what is left of it after kHookKillGrace.
-void StopGroup(int pid, int pidfd) {
-  kill(-pid, SIGTERM);
-  auto give_up = SteadyClock::now() + kHookKillGrace;
-  while (SteadyClock::now() < give_up) {
-    if (ExitedWithin(pid, pidfd, Millis(20))) break;
-  }
-  kill(-pid, SIGKILL);
-}
-
 }  // namespace
 
 std::string HookOutcome::Describe() const {
@@ -194,9 +134,9 @@ Result<HookOutcome> RunHook(const HookRun& run, const std::function<bool()>& int
     return Error::Failed(run.name + ": cannot open its log '" + run.logPath +
                          "': " + strerror(errno));
   }
-  std::string path_var;
-  std::vector<std::string> env = BuildEnv(run, &path_var);
-  std::optional<std::string> exec_path = Resolve(run.command[0], path_var, run.cwd);
+  std::vector<std::string> env = BuildEnv(run);
+  std::string path_var = EnvValue(env, "PATH");
+  std::optional<std::string> exec_path = ResolveCommand(run.command[0], path_var, run.cwd);
   if (!exec_path) {
     return Error::Failed(run.name + ": '" + run.command[0] + "' was not found on PATH=" + path_var);
   }
@@ -207,47 +147,31 @@ Result<HookOutcome> RunHook(const HookRun& run, const std::function<bool()>& int
                         argv_text + "\n");
   off_t output_start = lseek(log.get(), 0, SEEK_END);
 
-  std::vector<char*> argv, envp;
-  for (const auto& a : run.command) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, log.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, log.get(), 2);
-  if (!run.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, run.cwd.c_str());
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  SpawnSpec spawn;
+  spawn.exec_path = *exec_path;
+  spawn.argv = run.command;
+  spawn.env = std::move(env);
+  spawn.cwd = run.cwd;
+  spawn.in = Stdio::Null();
+  spawn.out = Stdio::Fd(log.get());
+  spawn.err = Stdio::Fd(log.get());
+  spawn.detach = SpawnSpec::Detach::kGroup;
   auto started = SteadyClock::now();
-  pid_t pid = 0;
-  int err = posix_spawn(&pid, exec_path->c_str(), &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (err != 0) {
+  SpawnFailure failure;
+  Result<int> pid = Spawn(spawn, &failure);
+  if (!pid.ok()) {
+    std::string why = failure.err != 0 ? strerror(failure.err) : pid.error().message;
     std::string where = run.cwd.empty() ? "" : " in '" + run.cwd + "'";
-    Append(log.get(), "--- " + run.name + " could not start: " + strerror(err) + "\n");
-    return Error::Failed(run.name + ": cannot run '" + run.command[0] + "'" + where + ": " +
-                         strerror(err));
+    Append(log.get(), "--- " + run.name + " could not start: " + why + "\n");
+    return Error::Failed(run.name + ": cannot run '" + run.command[0] + "'" + where + ": " + why);
   }
 
   HookOutcome out;
   out.name = run.name;
   out.timeout = run.timeout;
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  Fd pidfd_owner(pidfd);
+  Child child(*pid);
   auto deadline = started + run.timeout;
-  while (!ExitedWithin(pid, pidfd, kHookPollInterval)) {
+  while (!child.ExitedWithin(kHookPollInterval)) {
     if (SteadyClock::now() >= deadline) {
       out.timedOut = true;
     } else if (interrupted && interrupted()) {
@@ -255,12 +179,10 @@ Result<HookOutcome> RunHook(const HookRun& run, const std::function<bool()>& int
     } else {
       continue;
     }
-    StopGroup(pid, pidfd);
+    child.StopGroup(kHookKillGrace);
     break;
   }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  int status = child.Reap();
   out.took = std::chrono::duration_cast<Millis>(SteadyClock::now() - started);
   out.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   out.ok = !out.timedOut && !out.interrupted && WIFEXITED(status) && out.exitCode == 0;

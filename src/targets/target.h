@@ -58,6 +58,11 @@ class Target {
   virtual Result<InstanceStatus> Status(const std::string& id) = 0;
   // Forget every instance without stopping it (the controller is shutting down).
   virtual void Detach() = 0;
+  // Stops every instance process on this target that it does not supervise (neither started
+  // nor adopted): after a crash between an instance's start and its record, or with a store
+  // restored from an older backup, nothing runs that the history does not show. Called once
+  // the records' instances were adopted.
+  virtual void StopStrays() = 0;
 };
 
 // Picks a free TCP port on 127.0.0.1 that this process has not handed out recently.

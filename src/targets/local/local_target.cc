@@ -19,9 +19,12 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
+#include "process/process_state.h"
 #include "targets/local/launch.h"
+#include "targets/local/orphans.h"
 
 namespace lastgood {
 namespace {
@@ -30,7 +33,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr Millis kMonitorTick{100};
 constexpr Millis kStopPollInterval{10};
-constexpr Millis kStableRun{10'000};  // running this long resets the restart backoff
+constexpr Millis kStableRun{10'000};
+constexpr int kStrayStopGrace = 2000;  // ms  // running this long resets the restart backoff
 constexpr const char* kAdoptedExit = "exited (status unknown: adopted from an earlier controller)";
 
 struct Instance {
@@ -138,7 +142,8 @@ Result<int> Launch(const InstanceSpec& spec, int port) {
 
 class LocalTarget final : public Target {
  public:
-  LocalTarget() : monitor_([this] { Monitor(); }) {}
+  explicit LocalTarget(std::string releases_root)
+      : releases_root_(std::move(releases_root)), monitor_([this] { Monitor(); }) {}
 
   ~LocalTarget() override {
     {
@@ -267,6 +272,20 @@ class LocalTarget final : public Target {
     instances_.clear();
   }
 
+  void StopStrays() override {
+    if (releases_root_.empty()) return;
+    std::set<int> supervised;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& [id, inst] : instances_) {
+        if (inst->pid != 0) supervised.insert(inst->pid);
+      }
+    }
+    for (const auto& p : FindInstanceProcesses(releases_root_)) {
+      if (!supervised.count(p.pid)) StopProcessGroup(p.pid, kStrayStopGrace);
+    }
+  }
+
  private:
   static InstanceHandle HandleOf(const Instance& inst) {
     return {inst.spec.id, inst.pid, inst.start_time, inst.port};
@@ -329,6 +348,7 @@ class LocalTarget final : public Target {
     inst.backoff = std::min(inst.backoff * 2, kRestartBackoffMax);
   }
 
+  const std::string releases_root_;  // where instances run; "" for no stray sweep
   std::mutex mutex_;
   std::condition_variable wake_;     // wakes the monitor (shutdown)
   std::condition_variable changed_;  // an instance finished spawning or stopping
@@ -339,8 +359,8 @@ class LocalTarget final : public Target {
 
 }  // namespace
 
-std::unique_ptr<Target> NewLocalTarget() { return std::make_unique<LocalTarget>(); }
-
-uint64_t ProcessStartTime(int pid) { return ReadProcessState(pid).start_time; }
+std::unique_ptr<Target> NewLocalTarget(std::string releases_root) {
+  return std::make_unique<LocalTarget>(std::move(releases_root));
+}
 
 }  // namespace lastgood

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "targets/target.h"
 
@@ -15,9 +16,8 @@ namespace lastgood {
 inline constexpr Millis kRestartBackoffMin{500};
 inline constexpr Millis kRestartBackoffMax{30'000};
 
-std::unique_ptr<Target> NewLocalTarget();
-
-// /proc/<pid>/stat start time, or 0 if there is no such process.
-uint64_t ProcessStartTime(int pid);
+// `releases_root` ("<home>/releases") is where instances run: StopStrays() looks for processes
+// there. Empty: StopStrays() does nothing.
+std::unique_ptr<Target> NewLocalTarget(std::string releases_root = "");
 
 }  // namespace lastgood

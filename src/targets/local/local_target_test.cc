@@ -18,6 +18,8 @@
 #include <sstream>
 #include <thread>
 
+#include "process/process_state.h"
+
 namespace lastgood {
 namespace {
 
@@ -222,6 +224,33 @@ TEST(LocalTarget, DetachLeavesInstancesRunning) {
   EXPECT_EQ(ProcessStartTime(h->pid), h->startTime);
   kill(-h->pid, SIGKILL);
   waitpid(h->pid, nullptr, 0);
+}
+
+TEST(LocalTarget, StopStraysStopsOnlyInstanceProcessesItDoesNotSupervise) {
+  TempDir dir;
+  fs::create_directories(dir.path() + "/web/1");  // a release folder
+  auto in_release = [&](const std::string& id) {
+    InstanceSpec spec = ShellSpec(dir, id, "exec sleep 30");
+    spec.cwd = dir.path() + "/web/1";
+    return spec;
+  };
+  Result<InstanceHandle> stray = Error::Internal("not started");
+  {
+    auto crashed = NewLocalTarget(dir.path());
+    stray = crashed->Start(in_release("stray"));
+    ASSERT_TRUE(stray.ok()) << stray.error().message;
+    crashed->Detach();  // as a controller that died before recording it
+  }
+  auto target = NewLocalTarget(dir.path());
+  Result<InstanceHandle> kept = target->Start(in_release("kept"));
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  target->StopStrays();
+  // Still our child here (a controller's would be reparented): it is gone once reaped.
+  EXPECT_TRUE(WaitFor([&] { return waitpid(stray->pid, nullptr, WNOHANG) == stray->pid; }))
+      << "the stray instance survived";
+  EXPECT_TRUE(Running(kept->pid));
+  EXPECT_TRUE(target->Status("kept")->alive);
+  EXPECT_TRUE(target->Stop("kept").ok());
 }
 
 TEST(LocalTarget, RefusesToStartAnIdThatIsAlreadyRunning) {

@@ -37,6 +37,9 @@ class RemoteTarget : public Target {
   Result<InstanceStatus> Status(const std::string& id) override { return node_->InstanceState(id); }
 
   void Detach() override {}
+  // The processes of a node's host are not the controller's to see: a node answers for its
+  // own host (node/node.cc adopts what its state file names; it does not sweep strays yet).
+  void StopStrays() override {}
 
  private:
   std::shared_ptr<const NodeClient> node_;
