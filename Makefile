@@ -9,15 +9,17 @@ JOBS ?= $(shell nproc)
 FUZZ_RUNS ?= 20000
 FUZZ_SEED ?= 1
 
-.PHONY: all setup build ui test demo bench format clean
+.PHONY: all setup build configure ui test demo deb bench format clean
 
 all: build
 
 setup:
 	@scripts/setup
 
-build: setup ui
+configure: setup
 	@cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS) >/dev/null
+
+build: configure ui
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # The dashboard's page (web/ → $(BUILD_DIR)/ui, served from beside build/lastgood): npm ci
@@ -43,8 +45,15 @@ test: build
 	@$(FUZZ_ENV) scripts/fuzz all $(FUZZ_RUNS)runs
 	@BUILD_DIR=$(BUILD_DIR) node --test tests/ui/dashboard.test.mjs
 
-demo: build
+# The demo needs the two binaries, its load generator and the page, not the tests: a
+# newcomer's first `make demo` builds a third of what `make build` does.
+demo: configure ui
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target lastgood lastgood-sample loadprobe
 	@scripts/demo
+
+# The Debian package of what `make build` made (docs/install.md): dpkg-deb, no second compile.
+deb: build
+	@scripts/deb $(BUILD_DIR)
 
 bench: build
 	@LASTGOOD_SETUP_BENCH=1 scripts/setup

@@ -46,6 +46,7 @@ int Main(int argc, char** argv) {
   AddAuditVerb(app, g, &exit_code);
   AddDashboard(app, g, &exit_code);
   AddSlotVerbs(app, g, &exit_code);
+  AddReferenceVerbs(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -13,8 +14,18 @@ namespace lastgood::cli {
 
 std::string Globals::Home() const { return ResolveHome(home); }
 
+std::string Globals::ClientHome() const {
+  std::string own = Home();
+  std::error_code ec;
+  if (!home.empty() || std::getenv("LASTGOOD_HOME") != nullptr ||
+      std::filesystem::exists(own + "/api.sock", ec) ||
+      !std::filesystem::exists(std::string(kPackagedHome) + "/api.sock", ec))
+    return own;
+  return kPackagedHome;
+}
+
 ApiClient Globals::Client() const {
-  Connection c{Home() + "/api.sock", server, "", cacert, ""};
+  Connection c{ClientHome() + "/api.sock", server, "", cacert, ""};
   if (server.empty()) return ApiClient(c);
   if (!tokenFile.empty()) {
     std::ifstream in(tokenFile);

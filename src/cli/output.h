@@ -11,6 +11,9 @@
 
 namespace lastgood::cli {
 
+// The home of the controller that the Debian package runs (packaging/lastgood.service).
+inline constexpr char kPackagedHome[] = "/var/lib/lastgood";
+
 struct Globals {
   std::string home;    // --home (resolved with LASTGOOD_HOME etc. by Home())
   std::string output;  // "" (text) or "json"
@@ -21,6 +24,10 @@ struct Globals {
   std::string cacert;
   bool json() const { return output == "json"; }
   std::string Home() const;
+  // The home whose controller a client verb talks to: Home(), except that when neither
+  // --home nor LASTGOOD_HOME is given and the user's own home runs no controller, the
+  // packaged controller's (kPackagedHome, the systemd unit's state directory) if it runs.
+  std::string ClientHome() const;
   ApiClient Client() const;
 };
 

@@ -20,6 +20,7 @@ void AddTokenVerbs(CLI::App& app, Globals& g, int* exit_code);    // token creat
 void AddAuditVerb(CLI::App& app, Globals& g, int* exit_code);     // audit
 void AddDashboard(CLI::App& app, Globals& g, int* exit_code);     // dashboard (web login)
 void AddSlotVerbs(CLI::App& app, Globals& g, int* exit_code);  // swap, traffic, pause|resume|abort
+void AddReferenceVerbs(CLI::App& app, Globals& g, int* exit_code);  // completion, manpage
 
 // Follows a deployment until it ends, printing one line per step as it happens (text), and
 // then any automatic rollback that followed it. Returns the exit code: 0 if the first

@@ -82,7 +82,14 @@ std::string DefaultAssetsDir() {
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return "ui";
-  return (exe.parent_path() / "ui").string();
+  // A build keeps the page beside the binary (build/ui); the package installs it where a
+  // program's data goes (/usr/bin/lastgood → /usr/share/lastgood/ui).
+  auto beside = exe.parent_path() / "ui";
+  auto installed = exe.parent_path().parent_path() / "share" / "lastgood" / "ui";
+  if (!std::filesystem::exists(beside / "index.html", ec) &&
+      std::filesystem::exists(installed / "index.html", ec))
+    return installed.string();
+  return beside.string();
 }
 
 std::string LoginNeededPage(const std::string& why) {

@@ -21,7 +21,8 @@ struct Asset {
 // that leaves the directory, has unexpected characters, or names no regular file.
 Result<Asset> LoadAsset(const std::string& dir, const std::string& url_path);
 
-// The directory of assets beside the running binary: "<dir of /proc/self/exe>/ui".
+// The page's files: "<dir of /proc/self/exe>/ui" (a build), else, when only that exists,
+// "<dir of the binary>/../share/lastgood/ui" (the package: /usr/share/lastgood/ui).
 std::string DefaultAssetsDir();
 
 // The small HTML page for a browser without a session (or after a bad login link).
