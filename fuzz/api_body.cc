@@ -2,7 +2,7 @@
 //
 // The first byte picks a route (apply, rollback/rollforward, promote); the rest is the body,
 // decoded with ParseRequestBody and its fields read with the types the handlers read them
-// with (api/handlers.cc). The error bodies the handlers build from the request's target and
+// with (api/app_actions.cc). The error bodies the handlers build from the request's target and
 // fields are dumped too, as the server does. Findings: a crash, an uncaught exception, a
 // body accepted that is not an object of allowed fields, or one nested deeper than allowed.
 #include <cstddef>

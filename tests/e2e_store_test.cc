@@ -1,6 +1,7 @@
 // End-to-end: the store as one file (backup, restore) and nothing running off the record.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -41,6 +42,33 @@ TEST(Store, RestoreRefusesAFileThatIsNotAnIntactLastgoodStore) {
   lg.When().Run({"restore", garbage, "-o", "json"}).Then().ExitCode(2).Error("invalid_input");
   lg.When().Run({"restore", lg.home() + "/missing.db", "-o", "json"}).Then().ExitCode(4);
   lg.When().StartController().Then().HistorySize(1);
+}
+
+// The snapshot holds the whole history, the audit and the tokens' hashes: its file is the
+// owner's alone, whether the controller sent it or the CLI took it with none running.
+TEST(Store, BackupIsWrittenForItsOwnerOnlyWithOrWithoutARunningController) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied();
+  const std::string online = lg.home() + "/online.db", offline = lg.home() + "/offline.db";
+  ::umask(022);
+  lg.When().Run({"backup", online}).Then().ExitCode(0);
+  auto audit = lg.Json({"audit"});
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit[0].value("action", ""), "POST /v1/backup") << audit.dump(2);
+  EXPECT_EQ(audit[0].value("status", 0), 200);
+  lg.Given().KillController(SIGTERM);
+  lg.When().Run({"backup", offline}).Then().ExitCode(0);
+  for (const auto& file : {online, offline}) {
+    auto perms = std::filesystem::status(file).permissions();
+    EXPECT_EQ(perms & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
+        << file;
+  }
+  // Both are whole snapshots that restore.
+  for (const auto& file : {online, offline}) {
+    lg.When().Run({"restore", file}).Then().ExitCode(0);
+  }
+  lg.When().StartController().Then().HistorySize(1).Serves("v1");
 }
 
 TEST(Store, BackupNeverOverwritesAFile) {

@@ -1,15 +1,19 @@
 // Api::Handle: the gate in front of the routes. It authenticates a TCP caller's bearer
-// token, checks the role against the route (auth::Allows), routes, and appends every
+// token, finds the route (api/routes.cc), checks the caller's role against the route's,
+// validates the names in the path, calls the route's handler, and appends every
 // mutation and every refused attempt to the audit. A token never reaches the audit, a log
 // or a response other than the one that created it.
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/verbs.h"
 #include "base/clock.h"
+#include "base/names.h"
 
 namespace lastgood {
 namespace {
@@ -45,6 +49,17 @@ bool AdmitUnauthorizedAudit(int64_t now, int64_t* skipped) {
   return true;
 }
 
+// The names a path carries must be plain names before any handler sees them.
+std::optional<Error> InvalidPathName(const std::map<std::string, std::string>& params) {
+  if (auto it = params.find("app"); it != params.end()) {
+    if (auto s = ValidateName(it->second, "app name", "app"); !s.ok()) return s.error();
+  }
+  if (auto it = params.find("token"); it != params.end()) {
+    if (auto s = ValidateName(it->second, "token name", "name"); !s.ok()) return s.error();
+  }
+  return std::nullopt;
+}
+
 std::string PathOf(const std::string& target) { return target.substr(0, target.find('?')); }
 
 bool IsRead(const std::string& method) { return method == "GET" || method == "HEAD"; }
@@ -65,6 +80,8 @@ std::string Clip(std::string s) {
 // The outcome of a routed request in words, from its response: the error's message, or
 // what was started. Token routes name the token, never its secret.
 std::string AuditOutcome(const std::string& path, const ApiResponse& res) {
+  if (res.status < 400 && res.contentType != "application/json")
+    return "sent " + std::to_string(res.body.size()) + " bytes (" + res.contentType + ")";
   json j = json::parse(res.body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return "";
   if (res.status >= 400) {
@@ -90,6 +107,11 @@ std::string AuditOutcome(const std::string& path, const ApiResponse& res) {
 }
 
 }  // namespace
+
+Api::Api(Engine* engine, Store* store, ApiOptions options)
+    : engine_(engine), store_(store), options_(std::move(options)), routes_(DomainRoutes()) {}
+
+void Api::AddRoute(ApiRoute route) { routes_.push_back(std::move(route)); }
 
 ApiResponse Api::Handle(const ApiRequest& in) {
   ApiRequest req = in;
@@ -152,21 +174,22 @@ ApiResponse Api::Handle(const ApiRequest& in) {
   req.actor = req.principal.name;
   entry.actor = req.principal.name;
 
-  if (!auth::Allows(req.principal.role, req.method, path)) {
+  ApiResponse res;
+  std::map<std::string, std::string> params, query;
+  const ApiRoute* route = MatchRoute(routes_, req.method, req.target, &params, &query);
+  if (route == nullptr) {
+    res = ErrorResponse(Error::NotFound("no such API route: " + req.method + " " + path));
+  } else if (req.principal.role < route->role) {
     std::string message = std::string("role ") + auth::RoleName(req.principal.role) + " may not " +
                           req.method + " " + path + "; it needs role " +
-                          auth::RoleName(auth::Required(req.method, path));
+                          auth::RoleName(route->role);
     audit(403, "forbidden: " + message);
     return {403, DumpJson(json{{"error", {{"code", "forbidden"}, {"message", message}}}})};
-  }
-
-  ApiResponse res;
-  if (path == "/v1/tokens" || path.rfind("/v1/tokens/", 0) == 0) {
-    res = Tokens(req);
-  } else if (path == "/v1/audit") {
-    res = Audit(req);
+  } else if (auto bad = InvalidPathName(params); bad) {
+    res = ErrorResponse(*bad);
   } else {
-    res = Route(req);
+    res = route->handler(
+        RouteCall{req, *engine_, *store_, options_, std::move(params), std::move(query)});
   }
   if (!IsRead(req.method) || res.status == 400 || res.status == 413) {
     if (entry.app.empty() && res.status < 400) {

@@ -4,43 +4,25 @@
 
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/verbs.h"
 #include "base/clock.h"
 #include "base/names.h"
+#include "store/store.h"
 
 namespace lastgood {
 namespace {
 
 constexpr int kDefaultAuditLimit = 100;
 
-// The value of `key` in the query of `target`, or nullopt.
-std::optional<std::string> QueryValue(const std::string& target, const std::string& key) {
-  size_t q = target.find('?');
-  if (q == std::string::npos) return std::nullopt;
-  std::string query = target.substr(q + 1);
-  size_t i = 0;
-  while (i <= query.size()) {
-    size_t amp = query.find('&', i);
-    if (amp == std::string::npos) amp = query.size();
-    std::string pair = query.substr(i, amp - i);
-    size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == key) return eq == std::string::npos ? "" : pair.substr(eq + 1);
-    i = amp + 1;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
-ApiResponse Api::Audit(const ApiRequest& req) {
-  if (req.method != "GET") {
-    return ErrorResponse(Error::NotFound("no such API route: " + req.method + " /v1/audit"));
-  }
-  std::string app = QueryValue(req.target, "app").value_or("");
+ApiResponse ListAudit(const RouteCall& call) {
+  std::string app = call.Query("app").value_or("");
   if (!app.empty()) {
     if (auto s = ValidateName(app, "app name", "app"); !s.ok()) return ErrorResponse(s.error());
   }
   int limit = kDefaultAuditLimit;
-  if (auto text = QueryValue(req.target, "limit")) {
+  if (auto text = call.Query("limit")) {
     auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
     if (ec != std::errc() || end != text->data() + text->size() || limit < 1 ||
         limit > kMaxHistoryLimit) {
@@ -48,7 +30,7 @@ ApiResponse Api::Audit(const ApiRequest& req) {
           Error::InvalidInput("limit must be a whole number from 1 to 10000", "limit"));
     }
   }
-  auto entries = store_->ListAudit(app, limit);
+  auto entries = call.store.ListAudit(app, limit);
   if (!entries.ok()) return ErrorResponse(entries.error());
   nlohmann::json out = nlohmann::json::array();
   for (const auto& e : *entries) {

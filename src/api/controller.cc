@@ -134,14 +134,16 @@ int RunController(const ControllerOptions& options) {
     if (auto s = routes->Publish(); !s.ok())
       Log("publishing the routing table: " + s.error().message);
   }
-  Api api(&engine, store->get());
+  Api api(&engine, store->get(), ApiOptions{home + "/lastgood.db"});
   // The dashboard is optional: a taken port costs the page, never the controller.
   std::unique_ptr<ui::Dashboard> dashboard;
   if (options.ui != "off") {
     dashboard =
         std::make_unique<ui::Dashboard>([&api](const ApiRequest& r) { return api.Handle(r); },
                                         ui::DashboardOptions{options.ui, options.ui_assets});
-    api.Mount("/v1/ui/", [d = dashboard.get()](const ApiRequest& r) { return d->HandleLogins(r); });
+    api.AddRoute(
+        {"POST", "/v1/ui/logins", auth::Role::kAdmin,
+         [d = dashboard.get()](const RouteCall& c) { return d->HandleLogins(c.request); }});
     if (auto s = dashboard->Start(); !s.ok()) {
       if (s.error().code == ErrorCode::kInvalidInput) {
         Log(s.error().message);

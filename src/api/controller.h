@@ -32,6 +32,14 @@ int RunController(const ControllerOptions& options);
 // controller (or another holder) has it; *holder then names its pid if known.
 int LockHome(const std::string& home, std::string* holder = nullptr);
 
+// The store of a home whose controller is stopped (the CLI never opens the store itself;
+// with a controller running, a backup goes through POST /v1/backup). Both hold the home's
+// controller lock while they work, so that no controller starts meanwhile; Conflict when a
+// controller runs. BackupHome writes a checked snapshot to `file` (which must not exist);
+// RestoreHome replaces the store with the snapshot in `file` (store/backup.h).
+Status BackupHome(const std::string& home, const std::string& file);
+Status RestoreHome(const std::string& home, const std::string& file);
+
 // The home: --home, else $LASTGOOD_HOME, else $XDG_STATE_HOME/lastgood, else
 // ~/.local/state/lastgood.
 std::string ResolveHome(const std::string& flag);

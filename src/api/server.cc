@@ -94,7 +94,7 @@ void ApiServer::Impl::Serve(local::socket socket) {
                   ""};
     ApiResponse out = Answer(in);
     http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
-    res.set(http::field::content_type, "application/json");
+    res.set(http::field::content_type, out.contentType);
     res.body() = std::move(out.body);
     res.keep_alive(req.keep_alive());
     res.prepare_payload();

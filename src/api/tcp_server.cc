@@ -88,7 +88,7 @@ asio::awaitable<void> ServeRequests(ApiServer::Impl* impl, Stream& stream, std::
     in.bearer = BearerToken(req[http::field::authorization]);
     ApiResponse out = impl->Answer(in);
     http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
-    res.set(http::field::content_type, "application/json");
+    res.set(http::field::content_type, out.contentType);
     if (out.status == 401) res.set(http::field::www_authenticate, "Bearer");
     res.body() = std::move(out.body);
     res.keep_alive(req.keep_alive());

@@ -3,18 +3,21 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "api/handlers.h"
 #include "api/json.h"
+#include "api/route.h"
+#include "api/verbs.h"
+#include "auth/auth.h"
 #include "base/clock.h"
 #include "base/duration.h"
 #include "base/names.h"
+#include "store/store.h"
 
 namespace lastgood {
 namespace {
 
 using nlohmann::json;
 
-json Timestamp(int64_t millis) { return millis ? json(FormatTimestamp(millis)) : json(nullptr); }
+json TokenTime(int64_t millis) { return millis ? json(FormatTimestamp(millis)) : json(nullptr); }
 
 struct NewToken {
   std::string name;
@@ -73,54 +76,50 @@ Result<NewToken> NewTokenBody(const std::string& body) {
 
 }  // namespace
 
-ApiResponse Api::Tokens(const ApiRequest& req) {
-  std::string path = req.target.substr(0, req.target.find('?'));
-  if (req.method == "GET" && path == "/v1/tokens") {
-    auto tokens = store_->ListTokens();
-    if (!tokens.ok()) return ErrorResponse(tokens.error());
-    json out = json::array();
-    int64_t now = Clock::Real()->NowMillis();
-    for (const auto& t : *tokens) {
-      bool expired = t.expiresAt != 0 && now >= t.expiresAt;
-      out.push_back({{"name", t.name},
-                     {"role", t.role},
-                     {"state", t.revokedAt ? "revoked"
-                               : expired   ? "expired"
-                                           : "valid"},
-                     {"createdAt", Timestamp(t.createdAt)},
-                     {"lastUsedAt", Timestamp(t.lastUsedAt)},
-                     {"revokedAt", Timestamp(t.revokedAt)},
-                     {"expiresAt", Timestamp(t.expiresAt)}});
-    }
-    return {200, DumpJson(out)};
+ApiResponse ListTokens(const RouteCall& call) {
+  auto tokens = call.store.ListTokens();
+  if (!tokens.ok()) return ErrorResponse(tokens.error());
+  json out = json::array();
+  int64_t now = Clock::Real()->NowMillis();
+  for (const auto& t : *tokens) {
+    bool expired = t.expiresAt != 0 && now >= t.expiresAt;
+    out.push_back({{"name", t.name},
+                   {"role", t.role},
+                   {"state", t.revokedAt ? "revoked"
+                             : expired   ? "expired"
+                                         : "valid"},
+                   {"createdAt", TokenTime(t.createdAt)},
+                   {"lastUsedAt", TokenTime(t.lastUsedAt)},
+                   {"revokedAt", TokenTime(t.revokedAt)},
+                   {"expiresAt", TokenTime(t.expiresAt)}});
   }
-  if (req.method == "POST" && path == "/v1/tokens") {
-    auto body = NewTokenBody(req.body);
-    if (!body.ok()) return ErrorResponse(body.error());
-    auto token = auth::NewToken();
-    if (!token.ok()) return ErrorResponse(token.error());
-    TokenRecord record;
-    record.name = body->name;
-    record.role = auth::RoleName(body->role);
-    record.hash = auth::TokenHash(*token);
-    record.createdAt = Clock::Real()->NowMillis();
-    if (body->lifetime.count() > 0) record.expiresAt = record.createdAt + body->lifetime.count();
-    if (auto s = store_->CreateToken(record); !s.ok()) return ErrorResponse(s.error());
-    return {200, DumpJson(json{{"name", record.name},
-                               {"role", record.role},
-                               {"token", *token},
-                               {"createdAt", Timestamp(record.createdAt)},
-                               {"expiresAt", Timestamp(record.expiresAt)}})};
-  }
-  constexpr std::string_view kOne = "/v1/tokens/";
-  if (req.method == "DELETE" && path.size() > kOne.size() && path.rfind(kOne, 0) == 0) {
-    std::string name = path.substr(kOne.size());
-    if (auto s = ValidateName(name, "token name"); !s.ok()) return ErrorResponse(s.error());
-    int64_t now = Clock::Real()->NowMillis();
-    if (auto s = store_->RevokeToken(name, now); !s.ok()) return ErrorResponse(s.error());
-    return {200, DumpJson(json{{"name", name}, {"revokedAt", Timestamp(now)}})};
-  }
-  return ErrorResponse(Error::NotFound("no such API route: " + req.method + " " + path));
+  return {200, DumpJson(out)};
+}
+
+ApiResponse CreateToken(const RouteCall& call) {
+  auto body = NewTokenBody(call.request.body);
+  if (!body.ok()) return ErrorResponse(body.error());
+  auto token = auth::NewToken();
+  if (!token.ok()) return ErrorResponse(token.error());
+  TokenRecord record;
+  record.name = body->name;
+  record.role = auth::RoleName(body->role);
+  record.hash = auth::TokenHash(*token);
+  record.createdAt = Clock::Real()->NowMillis();
+  if (body->lifetime.count() > 0) record.expiresAt = record.createdAt + body->lifetime.count();
+  if (auto s = call.store.CreateToken(record); !s.ok()) return ErrorResponse(s.error());
+  return {200, DumpJson(json{{"name", record.name},
+                             {"role", record.role},
+                             {"token", *token},
+                             {"createdAt", TokenTime(record.createdAt)},
+                             {"expiresAt", TokenTime(record.expiresAt)}})};
+}
+
+ApiResponse RevokeToken(const RouteCall& call) {
+  const std::string& name = call.path.at("token");
+  int64_t now = Clock::Real()->NowMillis();
+  if (auto s = call.store.RevokeToken(name, now); !s.ok()) return ErrorResponse(s.error());
+  return {200, DumpJson(json{{"name", name}, {"revokedAt", TokenTime(now)}})};
 }
 
 }  // namespace lastgood

@@ -25,14 +25,6 @@ bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
 
-// A per-app action is any path below /v1/apps/{app}/, so routes added later are covered.
-bool IsAppAction(std::string_view path) {
-  if (!StartsWith(path, "/v1/apps/")) return false;
-  std::string_view rest = path.substr(9);
-  size_t slash = rest.find('/');
-  return slash != std::string_view::npos && slash > 0 && slash + 1 < rest.size();
-}
-
 }  // namespace
 
 const char* RoleName(Role role) {
@@ -64,20 +56,6 @@ Principal LocalAdmin(unsigned uid) {
     user = found->pw_name;
   }
   return {"local:" + user, Role::kAdmin, "unix"};
-}
-
-Role Required(const std::string& method, const std::string& path) {
-  if (method == "GET" || method == "HEAD") {
-    // Listing tokens or reading the audit shows who may act: admin business.
-    if (path == "/v1/tokens" || StartsWith(path, "/v1/tokens/")) return Role::kAdmin;
-    return Role::kViewer;
-  }
-  if (method == "POST" && (path == "/v1/apply" || IsAppAction(path))) return Role::kDeployer;
-  return Role::kAdmin;
-}
-
-bool Allows(Role role, const std::string& method, const std::string& path) {
-  return static_cast<int>(role) >= static_cast<int>(Required(method, path));
 }
 
 Result<std::string> NewToken() {

@@ -1,5 +1,6 @@
-// Authentication and roles for the controller's API: who a caller is (Principal), what a
-// role may do (Allows), and bearer tokens (generation, hashing, constant-time comparison).
+// Authentication and roles for the controller's API: who a caller is (Principal), the
+// roles, and bearer tokens (generation, hashing, constant-time comparison). Which role a
+// route needs is a column of the API's route table (api/routes.cc).
 //
 // A token is "lgt_" followed by 64 lowercase hex digits (32 bytes from RAND_bytes). The
 // controller keeps only its SHA-256 (TokenHash) and shows the token once, when it is made.
@@ -33,14 +34,6 @@ struct Principal {
 // The local admin connected over the unix socket: "local:<user name>" (or the uid when
 // it has no name).
 Principal LocalAdmin(unsigned uid);
-
-// Whether a caller of `role` may call `method` on `path` (path without its query string).
-// viewer: GET/HEAD anything. deployer: also POST /v1/apply… and POST /v1/apps/… (every
-// per-app action, including ones added later). admin: everything, including /v1/tokens….
-bool Allows(Role role, const std::string& method, const std::string& path);
-
-// The role a request needs (the lowest role that Allows it).
-Role Required(const std::string& method, const std::string& path);
 
 inline constexpr char kTokenPrefix[] = "lgt_";
 inline constexpr int kTokenBytes = 32;

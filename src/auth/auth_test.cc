@@ -20,39 +20,6 @@ TEST(Roles, UnknownRoleIsInvalidInputNamingTheChoices) {
   EXPECT_NE(parsed.error().message.find("viewer, deployer or admin"), std::string::npos);
 }
 
-TEST(Allows, ViewerReadsButChangesNothing) {
-  EXPECT_TRUE(Allows(Role::kViewer, "GET", "/v1/apps/web"));
-  EXPECT_TRUE(Allows(Role::kViewer, "GET", "/v1/audit"));
-  EXPECT_FALSE(Allows(Role::kViewer, "POST", "/v1/apply"));
-  EXPECT_FALSE(Allows(Role::kViewer, "POST", "/v1/apps/web/rollback"));
-  EXPECT_FALSE(Allows(Role::kViewer, "GET", "/v1/tokens"));
-}
-
-TEST(Allows, DeployerActsOnAppsIncludingRoutesAddedLater) {
-  for (const char* path :
-       {"/v1/apply", "/v1/apps/web/rollback", "/v1/apps/web/rollforward", "/v1/apps/web/promote",
-        "/v1/apps/web/swap", "/v1/apps/web/traffic", "/v1/apps/web/pause", "/v1/apps/web/resume",
-        "/v1/apps/web/abort", "/v1/apps/web/some-future-action"}) {
-    EXPECT_TRUE(Allows(Role::kDeployer, "POST", path)) << path;
-  }
-}
-
-TEST(Allows, DeployerCannotManageTokensNorPostOutsideApps) {
-  EXPECT_FALSE(Allows(Role::kDeployer, "POST", "/v1/tokens"));
-  EXPECT_FALSE(Allows(Role::kDeployer, "DELETE", "/v1/tokens/ci"));
-  EXPECT_FALSE(Allows(Role::kDeployer, "GET", "/v1/tokens"));
-  EXPECT_FALSE(Allows(Role::kDeployer, "POST", "/v1/apps/web"));
-  EXPECT_FALSE(Allows(Role::kDeployer, "POST", "/v1/apps//rollback"));
-  EXPECT_FALSE(Allows(Role::kDeployer, "DELETE", "/v1/apps/web/rollback"));
-}
-
-TEST(Allows, AdminMayDoEverything) {
-  EXPECT_TRUE(Allows(Role::kAdmin, "POST", "/v1/tokens"));
-  EXPECT_TRUE(Allows(Role::kAdmin, "DELETE", "/v1/tokens/ci"));
-  EXPECT_TRUE(Allows(Role::kAdmin, "GET", "/v1/tokens"));
-  EXPECT_TRUE(Allows(Role::kAdmin, "POST", "/v1/apps/web/rollback"));
-}
-
 TEST(Tokens, AreFreshPrefixedAndRecognisable) {
   auto a = NewToken();
   auto b = NewToken();

@@ -19,7 +19,8 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr size_t kMaxResponseBody = 256 << 20;
+// The largest answer read: a backup's snapshot (api/backup.cc sends at most 1 GiB).
+constexpr size_t kMaxResponseBody = size_t{1} << 30;
 
 struct ServerUrl {
   bool tls = false;
@@ -59,9 +60,9 @@ Result<ServerUrl> ParseServerUrl(const std::string& url) {
 
 // Sends `req` and reads the response over any connected stream.
 template <typename Stream>
-Result<http::response<http::string_body>> Exchange(Stream& stream,
-                                                   http::request<http::string_body>& req,
-                                                   const std::string& where) {
+Result<http::response<http::string_body>> Send(Stream& stream,
+                                               http::request<http::string_body>& req,
+                                               const std::string& where) {
   beast::error_code ec;
   http::write(stream, req, ec);
   if (ec)
@@ -87,8 +88,21 @@ Result<nlohmann::json> ApiClient::Delete(const std::string& target) {
   return Call("DELETE", target, "");
 }
 
+Result<std::string> ApiClient::PostForBytes(const std::string& target, const nlohmann::json& body) {
+  return Exchange("POST", target, DumpJson(body));
+}
+
 Result<nlohmann::json> ApiClient::Call(const std::string& method, const std::string& target,
                                        const std::string& body) {
+  auto text = Exchange(method, target, body);
+  if (!text.ok()) return text.error();
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) return Error::Internal("the controller sent a response that is not JSON");
+  return j;
+}
+
+Result<std::string> ApiClient::Exchange(const std::string& method, const std::string& target,
+                                        const std::string& body) {
   const Connection& c = connection_;
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "lastgood");
@@ -108,7 +122,7 @@ Result<nlohmann::json> ApiClient::Call(const std::string& method, const std::str
       return Error::Unavailable("cannot reach the controller at " + c.socketPath + ": " +
                                 ec.message() + "; start it with `lastgood serve` (same --home)");
     }
-    res = Exchange(socket, req, where);
+    res = Send(socket, req, where);
   } else {
     auto url = ParseServerUrl(c.server);
     if (!url.ok()) return url.error();
@@ -129,7 +143,7 @@ Result<nlohmann::json> ApiClient::Call(const std::string& method, const std::str
       tcp::socket socket(io);
       asio::connect(socket, endpoints, ec);
       if (ec) return unreachable(ec.message());
-      res = Exchange(socket, req, where);
+      res = Send(socket, req, where);
     } else {
       ssl::context ctx(ssl::context::tls_client);
       ctx.set_options(ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
@@ -156,7 +170,7 @@ Result<nlohmann::json> ApiClient::Call(const std::string& method, const std::str
         return unreachable("TLS handshake failed (" + ec.message() +
                            "); is the certificate trusted (--cacert) and for this host name?");
       }
-      res = Exchange(stream, req, where);
+      res = Send(stream, req, where);
       stream.shutdown(ec);
     }
   }
@@ -167,23 +181,27 @@ Result<nlohmann::json> ApiClient::Call(const std::string& method, const std::str
                               " refused the token (401 unauthorized): it is missing, wrong or "
                               "revoked; check LASTGOOD_TOKEN or --token-file");
   }
-  auto j = nlohmann::json::parse(res->body(), nullptr, false);
-  if (j.is_discarded()) return Error::Internal("the controller sent a response that is not JSON");
   if (status >= 400) {
+    auto j = nlohmann::json::parse(res->body(), nullptr, false);
+    if (j.is_discarded()) j = nlohmann::json::object();
     const auto& e =
         j.contains("error") && j["error"].is_object() ? j["error"] : nlohmann::json::object();
+    // Read defensively: a server that is not lastgood must not crash the CLI.
+    auto text = [&e](const char* key, std::string otherwise) {
+      return e.contains(key) && e[key].is_string() ? e[key].get<std::string>() : otherwise;
+    };
     Error err;
-    err.code = ErrorCodeFromName(e.value("code", "internal"));
-    err.message = e.value("message", "the controller answered " + std::to_string(status));
-    err.field = e.value("field", "");
-    err.line = e.value("line", 0);
+    err.code = ErrorCodeFromName(text("code", "internal"));
+    err.message = text("message", "the controller answered " + std::to_string(status));
+    err.field = text("field", "");
+    err.line = e.contains("line") && e["line"].is_number_integer() ? e["line"].get<int>() : 0;
     if (status == 403) {
       err.code = ErrorCode::kUnavailable;
       err.message = "forbidden (403): " + err.message + "; ask an admin for a token with that role";
     }
     return err;
   }
-  return j;
+  return std::move(res->body());
 }
 
 std::string UrlEncode(const std::string& s) {

@@ -29,10 +29,15 @@ class ApiClient {
   Result<nlohmann::json> Get(const std::string& target);
   Result<nlohmann::json> Post(const std::string& target, const nlohmann::json& body);
   Result<nlohmann::json> Delete(const std::string& target);
+  // A POST whose answer is not JSON (a backup's snapshot): its body as is.
+  Result<std::string> PostForBytes(const std::string& target, const nlohmann::json& body);
 
  private:
   Result<nlohmann::json> Call(const std::string& method, const std::string& target,
                               const std::string& body);
+  // The answer's body when its status is 2xx, else the API's error (see above).
+  Result<std::string> Exchange(const std::string& method, const std::string& target,
+                               const std::string& body);
   Connection connection_;
 };
 

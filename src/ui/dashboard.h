@@ -5,8 +5,8 @@
 //
 // Everything needs a session (a cookie from a one-time login link that `lastgood dashboard`
 // prints) except GET /login and the login-needed page; every non-GET request needs the
-// session's CSRF token in X-CSRF-Token; a session's role limits its /v1 calls exactly as
-// auth::Allows limits a token's.
+// session's CSRF token in X-CSRF-Token; a session's role limits its /v1 calls exactly as a
+// token's role does (the API's route table checks both).
 //
 // Thread-safe. Start() once; Stop() from any thread, idempotent; the destructor stops.
 #pragma once
@@ -48,8 +48,7 @@ class Dashboard {
   std::string Url() const;
 
   // POST /v1/ui/logins {"role"?: "viewer"|"deployer"|"admin" (default admin), "name"?}:
-  // a one-time login link. Mounted on the controller's Api; the caller must be an admin
-  // (auth::Allows gives POST /v1/ui/… to admins only). Answers
+  // a one-time login link. Added to the controller's Api as an admin-only route. Answers
   // {"url", "expiresAt", "role", "name"}.
   ApiResponse HandleLogins(const ApiRequest& request);
 

@@ -146,13 +146,12 @@ void Dashboard::Impl::Serve(tcp::socket& socket) {
       res = JsonError(req, http::status::forbidden, "forbidden",
                       "missing or wrong X-CSRF-Token header (reload the page)");
     } else if (path == "/v1/session" && get) {
-      res = Json(
-          req, 200,
-          DumpJson(json{{"name", session->name},
-                        {"role", auth::RoleName(session->role)},
-                        {"csrfToken", session->csrf},
-                        {"canDeploy", auth::Allows(session->role, "POST", "/v1/apps/x/rollback")},
-                        {"expiresAt", FormatTimestamp(session->expiresAt)}}));
+      res = Json(req, 200,
+                 DumpJson(json{{"name", session->name},
+                               {"role", auth::RoleName(session->role)},
+                               {"csrfToken", session->csrf},
+                               {"canDeploy", session->role >= auth::Role::kDeployer},
+                               {"expiresAt", FormatTimestamp(session->expiresAt)}}));
     } else if (path == "/v1/logout" && req.method() == http::verb::post) {
       sessions.End(cookie);
       res = Json(req, 200, R"({"ok":true})");
@@ -166,14 +165,16 @@ void Dashboard::Impl::Serve(tcp::socket& socket) {
                    path.substr(9, path.size() - 9 - std::strlen("/traffic/series")),
                    ParseQuery(target));
     } else if (StartsWith(path, "/v1/")) {
-      if (!auth::Allows(session->role, method, path)) {
+      // The API checks each route's role (and audits a refusal); a viewer's session, which
+      // may only read, is refused here as well, before the API.
+      if (!get && session->role == auth::Role::kViewer) {
         res = JsonError(req, http::status::forbidden, "forbidden",
-                        std::string("your role (") + auth::RoleName(session->role) + ") may not " +
-                            method + " " + path);
+                        "your role (viewer) may only read; ask an admin for a deployer link");
       } else {
         ApiResponse out =
             CallApi(ApiCall(method, target, req.body(), session->name, session->role));
-        res = Json(req, out.status, std::move(out.body));
+        res = Make(req, static_cast<http::status>(out.status), std::move(out.body),
+                   out.contentType.c_str());
       }
     } else if (get) {
       auto asset = LoadAsset(assets, path);

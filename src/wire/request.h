@@ -31,7 +31,8 @@ struct ApiRequest {
 
 struct ApiResponse {
   int status = 200;
-  std::string body;  // JSON
+  std::string body;  // JSON, unless contentType says otherwise
+  std::string contentType = "application/json";
 };
 
 // The API as a function: what the dashboard is handed (the controller's Api::Handle).

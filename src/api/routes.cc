@@ -1,0 +1,49 @@
+// The API's route table: every route of the controller, grouped as docs/cli.md groups the
+// verbs. The role column is the access rule (docs/security.md): viewers read, deployers also
+// change apps, admins also manage tokens. Bodies are JSON objects of the fields named here.
+#include "api/verbs.h"
+
+namespace lastgood {
+
+std::vector<ApiRoute> DomainRoutes() {
+  using auth::Role;
+  return {
+      {"GET", "/v1/health", Role::kViewer, Health},
+      // lastgood apply -f FILE: {manifest, manifestDir, params, name, slot, whatIf,
+      // rollbackOnError}
+      {"POST", "/v1/apply", Role::kDeployer, ApplyManifest},
+      // lastgood apps | status | versions | show | diff (?a=N&b=M)
+      {"GET", "/v1/apps", Role::kViewer, ListApps},
+      {"GET", "/v1/apps/{app}", Role::kViewer, AppStatusOf},
+      {"GET", "/v1/apps/{app}/versions", Role::kViewer, ListVersions},
+      {"GET", "/v1/apps/{app}/versions/{version}", Role::kViewer, ShowVersion},
+      {"GET", "/v1/apps/{app}/diff", Role::kViewer, DiffVersions},
+      // lastgood history (?limit=N) | deployment (?since=SEQ&wait=MS: a long-poll)
+      {"GET", "/v1/apps/{app}/deployments", Role::kViewer, ListDeployments},
+      {"GET", "/v1/apps/{app}/deployments/{name}", Role::kViewer, ShowDeployment},
+      // lastgood rollback | rollforward: {to, force, whatIf, slot}; promote: {version, whatIf}
+      {"POST", "/v1/apps/{app}/rollback", Role::kDeployer, RollBack},
+      {"POST", "/v1/apps/{app}/rollforward", Role::kDeployer, RollForward},
+      {"POST", "/v1/apps/{app}/promote", Role::kDeployer, PromoteVersion},
+      // lastgood swap: {source, target, action: swap|preview|complete|cancel, whatIf}
+      {"POST", "/v1/apps/{app}/swap", Role::kDeployer, SwapSlots},
+      // the router's measurements (?window=10s); lastgood traffic: {slot, percent} or
+      // {shares: {slot: percent}}, whatIf
+      {"GET", "/v1/apps/{app}/traffic", Role::kViewer, AppTraffic},
+      {"POST", "/v1/apps/{app}/traffic", Role::kDeployer, SetTrafficShares},
+      // lastgood pause | resume | abort: {whatIf}
+      {"POST", "/v1/apps/{app}/pause", Role::kDeployer, PauseDeployment},
+      {"POST", "/v1/apps/{app}/resume", Role::kDeployer, ResumeDeployment},
+      {"POST", "/v1/apps/{app}/abort", Role::kDeployer, AbortDeployment},
+      // lastgood token list | create {name, role, expiresIn} (the token, shown once) | revoke
+      {"GET", "/v1/tokens", Role::kAdmin, ListTokens},
+      {"POST", "/v1/tokens", Role::kAdmin, CreateToken},
+      {"DELETE", "/v1/tokens/{token}", Role::kAdmin, RevokeToken},
+      // lastgood audit (?app=APP&limit=N), newest first
+      {"GET", "/v1/audit", Role::kViewer, ListAudit},
+      // lastgood backup FILE: the answer is the snapshot (application/vnd.sqlite3)
+      {"POST", "/v1/backup", Role::kAdmin, BackupStoreFile},
+  };
+}
+
+}  // namespace lastgood
