@@ -1,6 +1,7 @@
 #include "base/clock.h"
 
 #include <ctime>
+#include <thread>
 
 namespace lastgood {
 namespace {
@@ -18,6 +19,8 @@ class RealClock : public Clock {
 };
 
 }  // namespace
+
+void Clock::SleepFor(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
 
 Clock* Clock::Real() {
   static RealClock clock;

@@ -1,5 +1,7 @@
-// Clock: the seam for time, so that tests can jump it (STYLE.md rule 4).
-// Thread-safe: implementations must be callable from any thread.
+// Clock: the seam for time, so that tests can jump it (STYLE.md rule 4). Everything that
+// waits a duration (the engine's pauses, polls and backoffs, the drainer) waits through
+// SleepFor, so that a fake clock (tests/testutil/fake_clock.h) makes those waits instant and
+// deterministic. Thread-safe: implementations must be callable from any thread.
 #pragma once
 
 #include <chrono>
@@ -15,6 +17,8 @@ class Clock {
   virtual int64_t NowMillis() = 0;
   // A monotonic time point (for deadlines and intervals).
   virtual std::chrono::steady_clock::time_point Steady() = 0;
+  // Blocks the calling thread for `d` of this clock's time (the real one: sleeps).
+  virtual void SleepFor(std::chrono::milliseconds d);
   // The real clock, shared by everyone.
   static Clock* Real();
 };

@@ -3,6 +3,9 @@
 // (rollback.onError: lastSuccessful, a named deployment, or none) — or, after a success in a
 // slot with autoSwap, the swap into production. What follows is committed in the same
 // transaction as the end, so that a crash between them loses neither.
+#include <algorithm>
+
+#include "engine/commit_watch.h"
 #include "engine/executor.h"
 #include "engine/release.h"
 #include "engine/routes.h"
@@ -13,6 +16,19 @@
 
 namespace lastgood {
 
+namespace {
+
+// How long Finish waits between two attempts while the store fails.
+constexpr Millis kStoreRetryFirst{100};
+constexpr Millis kStoreRetryMax{5'000};
+constexpr Millis kStoreRetrySlice{25};
+
+bool IsStoreFailure(const Error& e) {
+  return e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kInternal;
+}
+
+}  // namespace
+
 std::string Executor::Finish(Deployment& d, Ending ending, const std::string& reason) {
   d.finishedAt = deps_.clock->NowMillis();
   if (!reason.empty()) d.reason = reason;  // an automatic rollback keeps why it ran
@@ -20,73 +36,111 @@ std::string Executor::Finish(Deployment& d, Ending ending, const std::string& re
             : ending == Ending::kCanceled ? DeploymentState::kCanceled
             : ending == Ending::kAborted  ? DeploymentState::kRolledBack
                                           : DeploymentState::kFailed;
-  if (ending == Ending::kCanceled || ending == Ending::kAborted)
-    (void)deps_.store->SetIntent(d.app, d.name, "");
-  if (ending != Ending::kSucceeded) WithdrawTraffic(d);
-  std::optional<Deployment> follow;
-  if (ending == Ending::kFailed || ending == Ending::kAborted) {
-    follow = AutoRollbackFor(d, ending == Ending::kAborted);
-  } else if (ending == Ending::kSucceeded) {
-    follow = AutoSwapAfter(d);
-  }
+  // Each attempt goes on from where the last one stopped; every part is idempotent.
+  bool ended = false;
   std::string next;
-  if (follow) {
-    // The end and what it causes are committed together.
-    auto created = deps_.store->EndAndCreate(d, *follow);
-    if (created.ok()) next = created->name;
-  }
-  if (next.empty()) (void)deps_.store->UpdateDeployment(d);
-  if (auto v = VerdictAfter(d)) (void)deps_.store->SetVerdict(d.app, d.version, *v);
-  if (ending == Ending::kFailed && next.empty() && d.rollbackOnError != "none" &&
-      d.kind != DeploymentKind::kRollback && d.kind != DeploymentKind::kSwap) {
-    // Nothing good to return to: a crash-looping release must not stay up on its own.
-    SlotInstances slot(deps_, d.app, d.slot, [] { return StepResult::Kind::kOk; });
-    (void)slot.StopOthers(0, 0);
+  Millis wait = kStoreRetryFirst;
+  for (;;) {
+    if (deps_.commits) deps_.commits->Watch();
+    auto s = TryFinish(d, ending, ended, next);
+    if (s.ok() && !StoreFailure()) break;
+    // The store does not answer: the end is written once it does. A controller stopping
+    // meanwhile leaves the record Running, and the next one resumes it.
+    for (auto until = deps_.clock->Steady() + wait; deps_.clock->Steady() < until;) {
+      if (stopping_->load()) return "";
+      deps_.clock->SleepFor(kStoreRetrySlice);
+    }
+    wait = std::min(wait * 2, kStoreRetryMax);
   }
   Announce(d);
   notify_();
   return next;
 }
 
-void Executor::WithdrawTraffic(const Deployment& d) {
+lastgood::Status Executor::TryFinish(Deployment& d, Ending ending, bool& ended, std::string& next) {
+  if (!ended) {
+    if (ending == Ending::kCanceled || ending == Ending::kAborted)
+      LG_RETURN_IF_ERROR(deps_.store->SetIntent(d.app, d.name, ""));
+    if (ending != Ending::kSucceeded) LG_RETURN_IF_ERROR(WithdrawTraffic(d));
+    std::optional<Deployment> follow;
+    if (ending == Ending::kFailed || ending == Ending::kStoreFailed || ending == Ending::kAborted) {
+      auto rollback = AutoRollbackFor(d, ending == Ending::kAborted);
+      if (!rollback.ok()) return rollback.error();
+      follow = std::move(*rollback);
+    } else if (ending == Ending::kSucceeded) {
+      follow = AutoSwapAfter(d);
+    }
+    // The end, the version's verdict and what the end causes are committed together. A
+    // store that failed says nothing of the release: its verdict then stays as it was.
+    std::optional<Verdict> verdict;
+    if (ending != Ending::kStoreFailed) verdict = VerdictAfter(d);
+    auto ended_now = deps_.store->EndDeployment(d, verdict, follow);
+    if (!ended_now.ok() && IsStoreFailure(ended_now.error())) return ended_now.error();
+    if (!ended_now.ok() && follow) {
+      // The follow-up could not be created (its name taken, say): the end alone is recorded.
+      ended_now = deps_.store->EndDeployment(d, verdict, std::nullopt);
+      if (!ended_now.ok() && IsStoreFailure(ended_now.error())) return ended_now.error();
+    } else if (ended_now.ok() && follow) {
+      next = ended_now->name;
+    }
+    ended = true;
+  }
+  if (ending == Ending::kFailed && next.empty() && d.rollbackOnError != "none" &&
+      d.kind != DeploymentKind::kRollback && d.kind != DeploymentKind::kSwap) {
+    // Nothing good to return to: a crash-looping release must not stay up on its own.
+    SlotInstances slot(deps_, d.app, d.slot, [] { return StepResult::Kind::kOk; });
+    StepResult r = slot.StopOthers(0, 0);
+    if (r.kind != StepResult::Kind::kOk) return Error::Unavailable(r.detail);
+  }
+  return Status::Ok();
+}
+
+lastgood::Status Executor::WithdrawTraffic(const Deployment& d) {
   // A canary that failed or was aborted gets no new request from this moment, before its
   // rollback even starts (issue 4: "traffic to stable at once").
   auto slots = deps_.store->ListSlots(d.app);
-  if (!slots.ok()) return;
+  if (!slots.ok()) return slots.error();
   for (const auto& s : *slots) {
     if (s.slot == d.slot && s.canaryVersion == d.version && s.canaryWeight > 0) {
-      (void)deps_.store->SetCanary(d.app, d.slot, d.version, 0);
+      LG_RETURN_IF_ERROR(deps_.store->SetCanary(d.app, d.slot, d.version, 0));
+      // A router that does not answer now gets the table from the store when it does.
       if (deps_.routes) (void)deps_.routes->Publish();
     }
   }
   // A bluegreen release that never went live leaves the preview slot.
   if (d.strategy == "bluegreen" && d.slot == kProductionSlot) {
     auto instances = deps_.store->ListInstances(d.app);
-    if (!instances.ok()) return;
+    if (!instances.ok()) return instances.error();
     std::vector<InstanceRecord> preview;
     for (const auto& i : *instances) {
       if (i.slot == kPreviewSlot && i.version == d.version && i.warmUntil == 0 && IsLive(i))
         preview.push_back(i);
     }
     SlotInstances slot(deps_, d.app, kPreviewSlot, [] { return StepResult::Kind::kOk; });
-    (void)slot.Retire(preview);
+    StepResult r = slot.Retire(preview);
+    if (r.kind != StepResult::Kind::kOk) return Error::Unavailable(r.detail);
   }
+  return Status::Ok();
 }
 
-std::optional<Deployment> Executor::AutoRollbackFor(const Deployment& failed, bool aborted) {
-  if (failed.kind == DeploymentKind::kRollback || failed.kind == DeploymentKind::kSwap) return {};
-  if (failed.rollbackOnError == "none" && !aborted) return {};
+Result<std::optional<Deployment>> Executor::AutoRollbackFor(const Deployment& failed,
+                                                            bool aborted) {
+  if (failed.kind == DeploymentKind::kRollback || failed.kind == DeploymentKind::kSwap)
+    return std::optional<Deployment>();
+  if (failed.rollbackOnError == "none" && !aborted) return std::optional<Deployment>();
   std::optional<int> target;
   if (failed.rollbackOnError == "lastSuccessful" || failed.rollbackOnError.empty()) {
     auto finished = deps_.store->FinishedDeployments(failed.app, failed.slot, 1000);
-    if (finished.ok()) target = LastGood(*finished, failed.slot, failed.version);
+    if (!finished.ok()) return finished.error();
+    target = LastGood(*finished, failed.slot, failed.version);
   } else {
     auto named = deps_.store->GetDeployment(failed.app, failed.rollbackOnError);
+    if (!named.ok() && named.error().code != ErrorCode::kNotFound) return named.error();
     if (named.ok() && named->state == DeploymentState::kSucceeded) target = named->version;
   }
-  if (!target) return {};
+  if (!target) return std::optional<Deployment>();
   auto plan = PlanFor(deps_, failed.app, failed.slot, *target, DeploymentKind::kRollback);
-  if (!plan.ok()) return {};
+  if (!plan.ok()) return std::optional<Deployment>();
   Deployment rb;
   rb.app = failed.app;
   rb.version = *target;
@@ -102,7 +156,7 @@ std::optional<Deployment> Executor::AutoRollbackFor(const Deployment& failed, bo
   rb.fromVersion = failed.version;
   rb.rollbackOnError = "none";
   rb.operations = plan->operations;
-  return rb;
+  return std::optional<Deployment>(std::move(rb));
 }
 
 std::optional<Deployment> Executor::AutoSwapAfter(const Deployment& d) {

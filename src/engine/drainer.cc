@@ -21,7 +21,7 @@ void Drainer::Drain(const std::string& app, Millis delay, std::function<void()> 
   }
   // Detached: the count, not a join, tells when it is done (WaitIdle, the destructor).
   std::thread([this, app, delay, stop = std::move(stop)] {
-    std::this_thread::sleep_for(delay);
+    clock_->SleepFor(delay);
     stop();
     std::lock_guard guard(mu_);
     --pending_[app];

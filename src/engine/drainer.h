@@ -14,13 +14,15 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/duration.h"
 
 namespace lastgood {
 
 class Drainer {
  public:
-  Drainer() = default;
+  // Waits its delays on `clock`, which must outlive it.
+  explicit Drainer(Clock* clock) : clock_(clock) {}
   ~Drainer();
   Drainer(const Drainer&) = delete;
   Drainer& operator=(const Drainer&) = delete;
@@ -33,6 +35,7 @@ class Drainer {
   void WaitAll();
 
  private:
+  Clock* const clock_;
   std::mutex mu_;
   std::condition_variable idle_;
   std::map<std::string, int> pending_;  // GUARDED_BY(mu_): drains under way, per app

@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include "engine/commit_watch.h"
 #include "engine/drainer.h"
 #include "engine/executor.h"
 #include "engine/release.h"
@@ -7,13 +8,31 @@
 
 namespace lastgood {
 
+namespace {
+
 // How long a rollback waits for the deployment it preempts to stop.
 constexpr Millis kPreemptTimeout{60'000};
+// How long a new deployment waits for a worker whose deployment has ended to finish.
+constexpr Millis kWorkerEndTimeout{5'000};
+
+bool HasRunningDeployment(Store& store, const std::string& app) {
+  auto running = store.RunningDeployments();
+  if (!running.ok()) return true;  // unknown: as if it did
+  for (const auto& d : *running) {
+    if (d.app == app) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 Engine::Engine(EngineDeps deps)
     : deps_(std::move(deps)),
-      drainer_(std::make_unique<Drainer>()),
+      commits_(std::make_unique<CommitWatch>(deps_.store)),
+      drainer_(std::make_unique<Drainer>(deps_.clock)),
       notifier_(std::make_unique<Notifier>()) {
+  deps_.store = commits_.get();
+  deps_.commits = commits_.get();
   deps_.drainer = drainer_.get();
   deps_.notifier = notifier_.get();
 }
@@ -65,12 +84,17 @@ Result<Outcome> Engine::StartDeployment(Prepared p, bool preempt) {
   std::unique_lock lock(mu_);
   if (stopping_) return Error::Unavailable("the controller is shutting down; try again");
   auto& slot = workers_[d.app];
+  if (slot && !slot->done && !preempt && !HasRunningDeployment(*deps_.store, d.app)) {
+    // Its deployments have all ended on record: the worker is only announcing the end.
+    Worker* w = slot.get();
+    changed_.wait_for(lock, kWorkerEndTimeout, [&] { return w->done.load(); });
+  }
   if (slot && !slot->done) {
     if (!preempt) {
       return Error::Conflict("deployment " + slot->deployment + " of " + d.app +
                              " is running; wait for it to end, or roll back to stop it");
     }
-    (void)deps_.store->SetIntent(d.app, slot->deployment, "cancel");
+    LG_RETURN_IF_ERROR(deps_.store->SetIntent(d.app, slot->deployment, "cancel"));
     slot->cancel = true;
     Worker* w = slot.get();
     if (!changed_.wait_for(lock, kPreemptTimeout, [&] { return w->done.load(); })) {

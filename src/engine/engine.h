@@ -33,6 +33,7 @@ namespace lastgood {
 class Routes;
 class Drainer;
 class Notifier;
+class CommitWatch;
 
 struct EngineDeps {
   Store* store = nullptr;
@@ -43,6 +44,8 @@ struct EngineDeps {
   std::string logDir;            // "<home>/logs"
   Drainer* drainer = nullptr;    // set by the Engine to its own
   Notifier* notifier = nullptr;  // set by the Engine to its own
+  // Set by the Engine: `store`, wrapped so that a deployment learns of its failed commits.
+  CommitWatch* commits = nullptr;
 };
 
 struct ApplyRequest {
@@ -222,7 +225,8 @@ class Engine {
   void Notify();
 
   EngineDeps deps_;
-  std::unique_ptr<Drainer> drainer_;  // declared after deps_: destroyed (drains waited) first
+  std::unique_ptr<CommitWatch> commits_;  // deps_.store once constructed
+  std::unique_ptr<Drainer> drainer_;      // declared after deps_: destroyed (drains waited) first
   std::unique_ptr<Notifier> notifier_;
   std::atomic<uint64_t> change_seq_{0};
   std::atomic<bool> stopping_{false};

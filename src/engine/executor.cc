@@ -1,5 +1,6 @@
 #include "engine/executor.h"
 
+#include "engine/commit_watch.h"
 #include "engine/steps/steps.h"
 #include "history/reasons.h"
 #include "manifest/parser.h"
@@ -16,13 +17,13 @@ class Executor::Context : public StepContext {
   StepResult::Kind Interrupted() override { return exec_.Interrupted(d_); }
   bool Sleep(Millis d) override { return exec_.Sleep(d_, d); }
   void Progress(const std::string& detail) override { exec_.Progress(d_, detail); }
-  void Commit() override { exec_.Commit(d_); }
+  void Commit() override { (void)exec_.Commit(d_); }  // watched: see StoreFailure()
   std::string Intent(bool fresh) override {
     if (fresh) exec_.intent_read_at_ = 0;
     return exec_.ReadIntent(d_);
   }
   void ClearIntent() override {
-    (void)exec_.deps_.store->SetIntent(d_.app, d_.name, "");
+    (void)exec_.deps_.store->SetIntent(d_.app, d_.name, "");  // watched
     exec_.intent_.clear();
   }
 
@@ -36,33 +37,51 @@ Executor::Executor(const EngineDeps& deps, std::atomic<bool>* cancel, std::atomi
                    std::function<void()> notify)
     : deps_(deps), cancel_(cancel), stopping_(stopping), notify_(std::move(notify)) {}
 
-void Executor::Commit(const Deployment& d) {
-  // A record that cannot be written is not a reason to abandon the instances; the next
-  // commit (or a restart's recovery) writes the state again.
-  (void)deps_.store->UpdateDeployment(d);
+lastgood::Status Executor::Commit(const Deployment& d) {
+  auto s = deps_.store->UpdateDeployment(d);
   notify_();
+  return s;
+}
+
+std::optional<Error> Executor::StoreFailure() const {
+  return deps_.commits ? deps_.commits->Failure() : std::nullopt;
 }
 
 void Executor::Run(const std::string& app, const std::string& first) {
+  // Every commit this thread makes for the deployment is watched: a failed one ends it.
+  if (deps_.commits) deps_.commits->Watch();
   std::string name = first;
   while (!name.empty()) {
     auto got = deps_.store->GetDeployment(app, name);
-    if (!got.ok()) return;
+    if (!got.ok()) break;
     Deployment d = std::move(*got);
-    if (IsFinal(d.state)) return;
+    if (IsFinal(d.state)) break;
     // Intents belong to one deployment: the rollback that follows an abort is not aborted.
     intent_.clear();
     intent_read_at_ = 0;
     aborted_by_.clear();
+    if (deps_.commits) deps_.commits->Watch();
     if (d.cursor == 0 && !d.operations.empty() &&
         d.operations[0].state == OperationState::kPending) {
       Announce(d);  // "started", once: a resumed deployment has begun already
     }
     std::string reason;
     Ending ending = RunPlan(d, reason);
-    if (ending == Ending::kStopped) return;  // left Running; Recover() resumes it
+    if (ending == Ending::kStopped) break;  // left Running; Recover() resumes it
     name = Finish(d, ending, reason);
   }
+  if (deps_.commits) deps_.commits->Unwatch();
+}
+
+Executor::Ending Executor::EndAt(Deployment& d, Ending ending, OperationState state,
+                                 const std::string& detail) {
+  Operation& op = d.operations[d.cursor];
+  op.state = state;
+  op.finishedAt = deps_.clock->NowMillis();
+  op.detail = detail;
+  for (size_t i = d.cursor + 1; i < d.operations.size(); ++i)
+    d.operations[i].state = OperationState::kSkipped;
+  return ending;
 }
 
 Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
@@ -82,6 +101,14 @@ Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
   // A step already Running when this starts was interrupted by a restart; it runs again
   // (every step is idempotent) and its record says so.
   bool resumed = d.cursor < steps && d.operations[d.cursor].state == OperationState::kRunning;
+  // A commit that failed (here or in the step) stops the plan where it is: what the record
+  // does not hold must not be built upon.
+  auto store_failed = [&]() -> std::optional<Ending> {
+    auto failure = StoreFailure();
+    if (!failure) return std::nullopt;
+    reason = std::string(kReasonStoreFailed) + ": " + failure->message;
+    return EndAt(d, Ending::kStoreFailed, OperationState::kFailed, reason);
+  };
   while (d.cursor < steps) {
     Operation& op = d.operations[d.cursor];
     auto step = StepFromJson(op.spec);
@@ -91,54 +118,58 @@ Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
     }
     if (stopping_->load()) return Ending::kStopped;
     if (!WaitWhilePaused(d, *step) && stopping_->load()) return Ending::kStopped;
+    if (auto e = store_failed()) return *e;
     if (!aborted_by_.empty()) {
       reason = "aborted by " + aborted_by_;
-      op.state = OperationState::kCanceled;
-      op.finishedAt = deps_.clock->NowMillis();
-      op.detail = reason;
-      for (int i = d.cursor + 1; i < steps; ++i) d.operations[i].state = OperationState::kSkipped;
-      return Ending::kAborted;
+      return EndAt(d, Ending::kAborted, OperationState::kCanceled, reason);
     }
     if (cancel_->load()) {
       reason = kReasonCanceledByRollback;
-      op.state = OperationState::kCanceled;
-      op.finishedAt = deps_.clock->NowMillis();
-      op.detail = kReasonCanceledByRollback;
-      for (int i = d.cursor + 1; i < steps; ++i) d.operations[i].state = OperationState::kSkipped;
-      return Ending::kCanceled;
+      return EndAt(d, Ending::kCanceled, OperationState::kCanceled, kReasonCanceledByRollback);
     }
     if (op.state != OperationState::kRunning) {
       op.state = OperationState::kRunning;
       op.startedAt = deps_.clock->NowMillis();
-      Commit(d);
+      (void)Commit(d);  // a failure is the watch's: store_failed() below
+      if (auto e = store_failed()) return *e;
     }
     StepResult r = RunStep(d, *step, m);
     if (r.kind == StepResult::Kind::kStopped) return Ending::kStopped;
-    op.finishedAt = deps_.clock->NowMillis();
-    op.detail = resumed ? std::string(kReasonControllerRestarted) + "; " + r.detail : r.detail;
+    if (auto e = store_failed()) return *e;
+    const std::string detail =
+        resumed ? std::string(kReasonControllerRestarted) + "; " + r.detail : r.detail;
     resumed = false;
     if (r.kind == StepResult::Kind::kCanceled && !aborted_by_.empty()) {
       reason = "aborted by " + aborted_by_;
-      op.state = OperationState::kCanceled;
-      op.detail = reason;
-      for (int i = d.cursor + 1; i < steps; ++i) d.operations[i].state = OperationState::kSkipped;
-      return Ending::kAborted;
+      return EndAt(d, Ending::kAborted, OperationState::kCanceled, reason);
+    }
+    if (r.kind == StepResult::Kind::kCanceled) {
+      reason = kReasonCanceledByRollback;
+      return EndAt(d, Ending::kCanceled, OperationState::kCanceled, kReasonCanceledByRollback);
     }
     if (r.kind != StepResult::Kind::kOk) {
-      bool canceled = r.kind == StepResult::Kind::kCanceled;
-      op.state = canceled ? OperationState::kCanceled : OperationState::kFailed;
-      if (canceled) op.detail = kReasonCanceledByRollback;
-      reason = canceled ? std::string(kReasonCanceledByRollback) : op.step + ": " + r.detail;
-      for (int i = d.cursor + 1; i < steps; ++i) d.operations[i].state = OperationState::kSkipped;
-      return canceled ? Ending::kCanceled : Ending::kFailed;
+      reason = op.step + ": " + r.detail;
+      return EndAt(d, Ending::kFailed, OperationState::kFailed, detail);
     }
     op.state = OperationState::kSucceeded;
+    op.finishedAt = deps_.clock->NowMillis();
+    op.detail = detail;
     ++d.cursor;
     // One commit ends this step and starts the next, so the record never shows a gap.
     if (d.cursor < steps) {
       d.operations[d.cursor].state = OperationState::kRunning;
       d.operations[d.cursor].startedAt = op.finishedAt;
-      Commit(d);
+      (void)Commit(d);
+      if (StoreFailure()) {
+        // The step is done, but the record does not say so: the next one does not start.
+        --d.cursor;
+        d.operations[d.cursor + 1].state = OperationState::kPending;
+        d.operations[d.cursor + 1].startedAt = 0;
+        auto failure = StoreFailure();
+        reason = std::string(kReasonStoreFailed) + ": " + failure->message;
+        for (int i = d.cursor + 1; i < steps; ++i) d.operations[i].state = OperationState::kSkipped;
+        return Ending::kStoreFailed;
+      }
     }
   }
   return Ending::kSucceeded;

@@ -28,8 +28,12 @@ class Executor {
 
  private:
   class Context;
-  enum class Ending { kSucceeded, kFailed, kCanceled, kAborted, kStopped };
+  // kStoreFailed: a commit failed; the deployment ends Failed with the store's error, and
+  // its version keeps its verdict (the store, not the release, failed).
+  enum class Ending { kSucceeded, kFailed, kStoreFailed, kCanceled, kAborted, kStopped };
   Ending RunPlan(Deployment& d, std::string& reason);
+  // Ends the plan at the current operation (in `state`, with `detail`); the rest is skipped.
+  Ending EndAt(Deployment& d, Ending ending, OperationState state, const std::string& detail);
   StepResult RunStep(Deployment& d, const Step& step, const Manifest& m);
 
   // The user's intents and the waits they interrupt (intents.cc).
@@ -44,20 +48,27 @@ class Executor {
   bool Sleep(const Deployment& dep, Millis d);
   // Records progress in the running operation's detail, at most about once a second.
   void Progress(Deployment& d, const std::string& detail);
-  void Commit(const Deployment& d);
+  // Commits the record. A failure is also seen by StoreFailure(), which every caller checks
+  // at its next step boundary.
+  lastgood::Status Commit(const Deployment& d);
+  // The first commit of this deployment that failed, if any (engine/commit_watch.h).
+  std::optional<Error> StoreFailure() const;
 
   // The end of a deployment and what follows it (auto_rollback.cc).
-  // Records the end of `d`, its version's verdict, and returns the automatic rollback
-  // deployment's name if one was started.
+  // Records the end of `d`, its version's verdict, and returns the name of the deployment
+  // that follows (an automatic rollback, an autoSwap) if one was started. While the store
+  // fails, it waits for it (backing off) and tries again, until the controller stops.
   std::string Finish(Deployment& d, Ending ending, const std::string& reason);
+  // One attempt at Finish's writes, from where the last attempt stopped (`ended`, `next`).
+  lastgood::Status TryFinish(Deployment& d, Ending ending, bool& ended, std::string& next);
   // The automatic rollback a failed deployment's policy asks for (or, `aborted`, the one
   // an abort always makes), if there is a version to return to.
-  std::optional<Deployment> AutoRollbackFor(const Deployment& failed, bool aborted);
+  Result<std::optional<Deployment>> AutoRollbackFor(const Deployment& failed, bool aborted);
   // The swap into production that a slot with autoSwap asks for after `d` succeeded.
   std::optional<Deployment> AutoSwapAfter(const Deployment& d);
   // A canary that did not succeed gets no new request; a bluegreen release that never went
   // live leaves the preview slot.
-  void WithdrawTraffic(const Deployment& d);
+  lastgood::Status WithdrawTraffic(const Deployment& d);
   // Sends the deployment's end (or start) to the manifest's webhooks (announce.cc).
   void Announce(const Deployment& d);
 

@@ -2,7 +2,6 @@
 // the waits they interrupt. An intent is committed to the store by the API; the executor
 // reads it at every step boundary and, while a step waits, at most every 100 ms.
 #include <algorithm>
-#include <thread>
 
 #include "engine/executor.h"
 
@@ -32,6 +31,7 @@ std::string Executor::ReadIntent(const Deployment& d) {
 
 StepResult::Kind Executor::Interrupted(const Deployment& d) {
   if (stopping_->load()) return StepResult::Kind::kStopped;
+  if (StoreFailure()) return StepResult::Kind::kFailed;
   if (cancel_->load()) return StepResult::Kind::kCanceled;
   ReadIntent(d);
   if (!aborted_by_.empty()) return StepResult::Kind::kCanceled;
@@ -42,7 +42,7 @@ bool Executor::Sleep(const Deployment& dep, Millis d) {
   auto until = deps_.clock->Steady() + d;
   while (deps_.clock->Steady() < until) {
     if (Interrupted(dep) != StepResult::Kind::kOk) return false;
-    std::this_thread::sleep_for(std::min<Millis>(
+    deps_.clock->SleepFor(std::min<Millis>(
         kSlice, std::chrono::duration_cast<Millis>(until - deps_.clock->Steady())));
   }
   return Interrupted(dep) == StepResult::Kind::kOk;
@@ -53,20 +53,20 @@ bool Executor::WaitWhilePaused(Deployment& d, const Step& next) {
   if (ReadIntent(d) == "resume" && next.op != Step::Op::kPause) {
     // A resume that came as a timed pause ended by itself: it was for that pause, not for a
     // later one.
-    (void)deps_.store->SetIntent(d.app, d.name, "");
+    (void)deps_.store->SetIntent(d.app, d.name, "");  // watched: RunPlan checks
     intent_.clear();
   }
   if (intent_ != "pause") return Interrupted(d) == StepResult::Kind::kOk;
   Operation& op = d.operations[d.cursor];
   std::string before = op.detail;
   op.detail = "paused by the user; `lastgood resume " + d.app + "` goes on";
-  Commit(d);
+  (void)Commit(d);  // watched, as every commit of the executor
   while (ReadIntent(d) == "pause") {
     if (!Sleep(d, kSlice)) return false;
   }
   if (intent_ == "resume") (void)deps_.store->SetIntent(d.app, d.name, "");
   op.detail = before;
-  Commit(d);
+  (void)Commit(d);
   return true;
 }
 
@@ -75,7 +75,7 @@ void Executor::Progress(Deployment& d, const std::string& detail) {
   d.operations[d.cursor].detail = detail;
   if (now - progress_at_ < kProgressEveryMillis) return;
   progress_at_ = now;
-  Commit(d);
+  (void)Commit(d);
 }
 
 }  // namespace lastgood

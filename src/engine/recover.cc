@@ -21,7 +21,7 @@ void Engine::Housekeep() {
     if (!slots.ok()) continue;
     for (const auto& s : *slots) {
       SlotInstances slot(deps_, app.name, s.slot, [] { return StepResult::Kind::kOk; });
-      (void)slot.StopStaleWarm(-1);
+      (void)slot.StopStaleWarm(-1);  // what fails now is retried at the next call
     }
     // Retention (history.keep, issue 5): the policy of the version production runs.
     for (const auto& s : *slots) {
@@ -41,7 +41,7 @@ Status Engine::Recover() {
     auto m = LoadManifest(deps_, rec.app, rec.version);
     auto release = ReleaseDirFor(deps_, rec.app, rec.version);
     if (!m.ok() || !release.ok()) {
-      (void)deps_.store->DeleteInstance(rec.id);
+      LG_RETURN_IF_ERROR(deps_.store->DeleteInstance(rec.id));
       continue;
     }
     auto slots = deps_.store->ListSlots(rec.app);
@@ -50,10 +50,10 @@ Status Engine::Recover() {
                 EnvFor(*m, rec.settings, slots.ok() ? *slots : std::vector<SlotRecord>{}));
     auto adopted = deps_.target->Adopt(spec, {rec.id, rec.pid, rec.startTime, rec.port});
     if (!adopted.ok()) {
-      (void)deps_.store->DeleteInstance(rec.id);
+      LG_RETURN_IF_ERROR(deps_.store->DeleteInstance(rec.id));
     } else if (rec.state == "draining") {
       // It was out of the table and on its way out when the controller stopped.
-      if (deps_.target->Stop(rec.id).ok()) (void)deps_.store->DeleteInstance(rec.id);
+      if (deps_.target->Stop(rec.id).ok()) LG_RETURN_IF_ERROR(deps_.store->DeleteInstance(rec.id));
     }
   }
   // An instance process that no record knows (a crash between its start and its record, or
@@ -76,6 +76,8 @@ Status Engine::Recover() {
       auto release = ReleaseDirFor(deps_, app.name, s.version);
       if (!m.ok() || !release.ok()) continue;
       SlotInstances slot(deps_, app.name, s.slot, [] { return StepResult::Kind::kOk; });
+      // An instance that cannot start now is started by the slot's next deployment; the
+      // controller comes up regardless, so that a rollback can be asked for.
       (void)slot.EnsureReady(s.version, *m, *release, m->replicas);
     }
   }

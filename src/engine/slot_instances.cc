@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <random>
-#include <thread>
 
 #include "engine/drainer.h"
 #include "engine/routes.h"
@@ -13,9 +12,9 @@ namespace {
 
 // Waits until the router reports no request in flight at the backend `id`, for at most
 // kMaxDrain. Without an answer from the router there is nothing to wait on.
-void WaitForRequestsInFlight(Routes* routes, const std::string& id) {
-  auto until = std::chrono::steady_clock::now() + kMaxDrain;
-  while (std::chrono::steady_clock::now() < until) {
+void WaitForRequestsInFlight(Routes* routes, Clock* clock, const std::string& id) {
+  auto until = clock->Steady() + kMaxDrain;
+  while (clock->Steady() < until) {
     auto stats = routes->Stats(Millis(1000));
     if (!stats.ok()) return;
     uint64_t in_flight = 0;
@@ -23,7 +22,7 @@ void WaitForRequestsInFlight(Routes* routes, const std::string& id) {
       if (row.backend == id) in_flight += row.inFlight;
     }
     if (in_flight == 0) return;
-    std::this_thread::sleep_for(kDrainPoll);
+    clock->SleepFor(kDrainPoll);
   }
 }
 
@@ -70,7 +69,7 @@ bool SlotInstances::Sleep(Millis d) {
   auto until = deps_.clock->Steady() + d;
   while (deps_.clock->Steady() < until) {
     if (interrupted_() != StepResult::Kind::kOk) return false;
-    std::this_thread::sleep_for(std::min<Millis>(
+    deps_.clock->SleepFor(std::min<Millis>(
         kSleepSlice, std::chrono::duration_cast<Millis>(until - deps_.clock->Steady())));
   }
   return interrupted_() == StepResult::Kind::kOk;
@@ -98,8 +97,9 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
     if (settings && EnvFor(m, rec.settings, *slots) != wanted_env) continue;
     auto st = deps_.target->Status(rec.id);
     if (!st.ok() || !st->alive) {
-      (void)deps_.target->Stop(rec.id);
-      (void)deps_.store->DeleteInstance(rec.id);
+      (void)deps_.target->Stop(rec.id);  // it is gone already; this only forgets it
+      if (auto s = deps_.store->DeleteInstance(rec.id); !s.ok())
+        return StepResult::Failed(s.error().message);
       continue;
     }
     mine.push_back(rec);
@@ -271,14 +271,15 @@ StepResult SlotInstances::Retire(const std::vector<InstanceRecord>& instances) {
       routed && deps_.routes && deps_.routes->Routed(app_) ? kDrainDelay : Millis(0);
   for (const auto& rec : instances) {
     auto stop = [deps = deps_, id = rec.id, wait = delay.count() > 0] {
-      if (wait) WaitForRequestsInFlight(deps.routes, id);
+      if (wait) WaitForRequestsInFlight(deps.routes, deps.clock, id);
       // A record whose stop failed stays "draining" and is retired again later.
+      // A record whose delete failed stays "draining" too: Recover stops and forgets it.
       if (deps.target->Stop(id).ok()) (void)deps.store->DeleteInstance(id);
     };
     if (deps_.drainer) {
       deps_.drainer->Drain(app_, delay, std::move(stop));
     } else {
-      std::this_thread::sleep_for(delay);
+      deps_.clock->SleepFor(delay);
       stop();
     }
   }

@@ -14,6 +14,9 @@ inline constexpr const char* kReasonInstanceExited = "instance exited";
 inline constexpr const char* kReasonNothingToRollBackTo =
     "nothing to roll back to: no other version of this slot has succeeded";
 inline constexpr const char* kReasonAlreadyRunning = "already running";
+// A deployment whose record could not be written ends with this reason (+ ": " and the
+// store's error) once the store answers again; its version keeps its verdict.
+inline constexpr const char* kReasonStoreFailed = "the store failed to record this deployment";
 
 // Fragments of the refusals in rules.h; the full messages read e.g.
 // "version 9 of web does not exist (versions 1-4)",

@@ -102,10 +102,13 @@ class Store {
   // operations of the record that `d` does not hold are kept. Conflict if the stored
   // record has already ended; NotFound if there is none.
   virtual Status UpdateDeployment(const Deployment& d) = 0;
-  // Ends `ended` (its final state, by app + name) and creates `next` in one transaction,
-  // so that an automatic rollback is on record the moment the failure is: after a crash
-  // there is never a failed deployment whose rollback was lost.
-  virtual Result<Deployment> EndAndCreate(const Deployment& ended, const Deployment& next) = 0;
+  // Ends `ended` (its final state, by app + name), records `verdict` (if any) on its
+  // version, and creates `next` (if any), in one transaction: after a crash there is never
+  // an ended deployment whose verdict, or whose automatic rollback, was lost. Returns `next`
+  // as created (with its name), or `ended` when there is no next. Conflict if `ended` had
+  // ended already (nothing changes).
+  virtual Result<Deployment> EndDeployment(const Deployment& ended, std::optional<Verdict> verdict,
+                                           const std::optional<Deployment>& next) = 0;
   virtual Result<Deployment> GetDeployment(const std::string& app, const std::string& name) = 0;
   // Newest first, at most `limit` (<= 0: all), with no operations; constant time in the
   // history's size.

@@ -21,7 +21,8 @@ StepResult RunFinish(StepContext& ctx, const Step& step) {
       return StepResult::Ok(source + " runs v" + std::to_string(step.version) + " with " + d.slot +
                             "'s settings; `lastgood swap " + d.app + " --complete` or `--cancel`");
     }
-    (void)deps.store->SetSwapPending(d.app, d.slot, "");
+    if (auto s = deps.store->SetSwapPending(d.app, d.slot, ""); !s.ok())
+      return StepResult::Failed(s.error().message);
     return StepResult::Ok(step.name == "cancel"
                               ? "the swap is canceled"
                               : d.slot + " runs v" + std::to_string(step.version));
@@ -42,7 +43,8 @@ StepResult RunFinish(StepContext& ctx, const Step& step) {
   rec.weight = d.slot == kProductionSlot ? 100 : 0;
   rec.stickyEnv = StickyJson(m);  // a deployment brings its version's sticky settings
   if (auto s = deps.store->SetSlot(rec); !s.ok()) return StepResult::Failed(s.error().message);
-  (void)deps.store->SetCanary(d.app, d.slot, 0, 0);
+  if (auto s = deps.store->SetCanary(d.app, d.slot, 0, 0); !s.ok())
+    return StepResult::Failed(s.error().message);
   return StepResult::Ok(d.slot + " runs v" + std::to_string(step.version));
 }
 

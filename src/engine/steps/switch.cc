@@ -18,10 +18,17 @@ StepResult RunSwitch(StepContext& ctx, const Step& step) {
   auto slots = deps.store->ListSlots(d.app);
   if (!slots.ok()) return StepResult::Failed(slots.error().message);
   const SlotRecord* src = nullptr;
+  const SlotRecord* dst = nullptr;
   for (const auto& s : *slots) {
     if (s.slot == source) src = &s;
+    if (s.slot == d.slot) dst = &s;
   }
-  if (d.kind != DeploymentKind::kSwap) {
+  // Re-run after a crash between the store's switch and the step's end: switching again
+  // would switch back. The target running the step's version, and the source not, is the
+  // switch done.
+  const bool switched =
+      dst && dst->version == step.version && (src == nullptr || src->version != step.version);
+  if (!switched && d.kind != DeploymentKind::kSwap) {
     // bluegreen (and its swap back): the preview slot's record says what it now runs.
     SlotRecord rec;
     rec.app = d.app;
@@ -36,17 +43,23 @@ StepResult RunSwitch(StepContext& ctx, const Step& step) {
   // Timed in two parts: the store's transaction (its commit waits for the disk) and the
   // router's table change (in force before the router's own fsync; docs/performance.md).
   const auto start = deps.clock->Steady();
-  if (auto s = deps.store->SwapSlots(d.app, source, d.slot); !s.ok())
-    return StepResult::Failed(s.error().message);
+  if (!switched) {
+    if (auto s = deps.store->SwapSlots(d.app, source, d.slot); !s.ok())
+      return StepResult::Failed(s.error().message);
+  }
   const auto stored = deps.clock->Steady();
   if (deps.routes) {
     if (auto p = deps.routes->Publish(); !p.ok())
       return StepResult::Failed("the router did not take the new table: " + p.error().message);
   }
   const auto routed = deps.clock->Steady();
-  std::string detail = d.slot + " runs v" + std::to_string(step.version) + " (switched in " +
-                       FormatMillis(routed - start) + ": store " + FormatMillis(stored - start) +
-                       ", router " + FormatMillis(routed - stored) + ")";
+  std::string detail =
+      d.slot + " runs v" + std::to_string(step.version) +
+      (switched
+           ? " (switched before a restart; the router's table sent again in " +
+                 FormatMillis(routed - stored) + ")"
+           : " (switched in " + FormatMillis(routed - start) + ": store " +
+                 FormatMillis(stored - start) + ", router " + FormatMillis(routed - stored) + ")");
   if (d.kind == DeploymentKind::kSwap) return StepResult::Ok(detail);
   // What production ran now sits in the preview slot, still warm: a rollback is a swap back.
   // It stays for keepPrevious (at least past the bake), unless it is being left because it
@@ -64,10 +77,11 @@ StepResult RunSwitch(StepContext& ctx, const Step& step) {
       continue;
     }
     rec.warmUntil = until;
-    (void)deps.store->PutInstance(rec);
+    if (auto s = deps.store->PutInstance(rec); !s.ok())
+      return StepResult::Failed(s.error().message);
   }
   SlotInstances preview(deps, d.app, source, [] { return StepResult::Kind::kOk; });
-  (void)preview.Retire(leave);
+  if (StepResult r = preview.Retire(leave); r.kind != StepResult::Kind::kOk) return r;
   return StepResult::Ok(detail + (keep ? "; the previous version stays in " + source : ""));
 }
 

@@ -122,16 +122,23 @@ Result<Deployment> SqliteStore::CreateDeployment(const Deployment& in) {
   return d;
 }
 
-Result<Deployment> SqliteStore::EndAndCreate(const Deployment& ended, const Deployment& next) {
+Result<Deployment> SqliteStore::EndDeployment(const Deployment& ended,
+                                              std::optional<Verdict> verdict,
+                                              const std::optional<Deployment>& next) {
   std::lock_guard lock(mu_);
   auto tx = Transaction::Begin(db_, Transaction::kWrite);
   if (!tx.ok()) return tx.error();
-  if (!IsFinal(ended.state)) return Error::Internal("EndAndCreate needs an ended deployment");
+  if (!IsFinal(ended.state)) return Error::Internal("EndDeployment needs an ended deployment");
   LG_RETURN_IF_ERROR(UpdateLocked(ended));
-  auto d = CreateLocked(next);
-  if (!d.ok()) return d.error();
+  if (verdict) {
+    LG_RETURN_IF_ERROR(db_.Run("UPDATE versions SET verdict = ? WHERE app = ? AND number = ?",
+                               VerdictName(*verdict), ended.app, ended.version));
+  }
+  Result<Deployment> out = ended;
+  if (next) out = CreateLocked(*next);
+  if (!out.ok()) return out.error();
   LG_RETURN_IF_ERROR(tx->Commit());
-  return d;
+  return out;
 }
 
 Result<Deployment> SqliteStore::CreateLocked(const Deployment& in) {

@@ -37,7 +37,8 @@ class SqliteStore : public Store {
 
   Result<Deployment> CreateDeployment(const Deployment& d) override;
   Status UpdateDeployment(const Deployment& d) override;
-  Result<Deployment> EndAndCreate(const Deployment& ended, const Deployment& next) override;
+  Result<Deployment> EndDeployment(const Deployment& ended, std::optional<Verdict> verdict,
+                                   const std::optional<Deployment>& next) override;
   Result<Deployment> GetDeployment(const std::string& app, const std::string& name) override;
   Result<std::vector<Deployment>> ListDeployments(const std::string& app, int limit) override;
   Result<std::vector<Deployment>> RunningDeployments() override;
@@ -50,7 +51,7 @@ class SqliteStore : public Store {
   Status SetCanary(const std::string& app, const std::string& slot, int version,
                    int weight) override;
   Status SetSwapPending(const std::string& app, const std::string& slot,
-                       const std::string& source) override;
+                        const std::string& source) override;
   Status SwapSlots(const std::string& app, const std::string& source,
                    const std::string& target) override;
 

@@ -1,0 +1,81 @@
+// FakeRouter: a RouterControl that keeps the last table it was sent and answers stats that
+// the test sets: per slot and version, how many requests, how many errors, which p99. Lets
+// the engine's routing and analysis steps run with no router process.
+//
+// Thread-safe.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include "router/control.h"
+
+namespace lastgood::testutil {
+
+class FakeRouter : public RouterControl {
+ public:
+  lastgood::Status Apply(const RoutingTable& table) override {
+    std::lock_guard lock(mu_);
+    if (down_) return Error::Unavailable("the router does not answer (fake)");
+    table_ = table;
+    ++applied_;
+    return Status::Ok();
+  }
+  Result<RouterStats> Stats(Millis window) override {
+    std::lock_guard lock(mu_);
+    if (down_) return Error::Unavailable("the router does not answer (fake)");
+    RouterStats out;
+    out.windowMillis = window.count();
+    for (const auto& [key, t] : traffic_) {
+      StatsRow row;
+      row.app = std::get<0>(key);
+      row.slot = std::get<1>(key);
+      row.version = std::get<2>(key);
+      row.requests = t.requests;
+      row.responses5xx = t.errors;
+      row.responses2xx = t.requests - t.errors;
+      row.p99ms = t.p99ms;
+      out.rows.push_back(row);
+    }
+    return out;
+  }
+  lastgood::Status Ping() override {
+    std::lock_guard lock(mu_);
+    return down_ ? lastgood::Status(Error::Unavailable("down")) : Status::Ok();
+  }
+
+  // What the router measures for `version` of `app` in `slot` over any window.
+  void SetTraffic(const std::string& app, const std::string& slot, int version, uint64_t requests,
+                  uint64_t errors, double p99ms = 10) {
+    std::lock_guard lock(mu_);
+    traffic_[{app, slot, version}] = {requests, errors, p99ms};
+  }
+  void SetDown(bool down) {
+    std::lock_guard lock(mu_);
+    down_ = down;
+  }
+  std::optional<RoutingTable> Table() const {
+    std::lock_guard lock(mu_);
+    return table_;
+  }
+  int Applied() const {
+    std::lock_guard lock(mu_);
+    return applied_;
+  }
+
+ private:
+  struct Traffic {
+    uint64_t requests = 0, errors = 0;
+    double p99ms = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, int>, Traffic> traffic_;
+  std::optional<RoutingTable> table_;
+  int applied_ = 0;
+  bool down_ = false;
+};
+
+}  // namespace lastgood::testutil
