@@ -80,7 +80,6 @@ class EngineWorld {
     deps.routes = routes_.get();
     deps.clock = &clock_;
     deps.logDir = dir_ / "logs";
-    deps.releasesRoot = dir_ / "releases";
     target_.NewController();
     engine_ = std::make_unique<Engine>(deps);
     auto recovered = engine_->Recover();
