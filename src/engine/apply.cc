@@ -20,7 +20,7 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
   LG_RETURN_IF_ERROR(ValidateName(req.slot, "slot name", "--slot"));
   if (!req.name.empty()) LG_RETURN_IF_ERROR(ValidateName(req.name, "deployment name", "--name"));
   std::string on_error = req.rollbackOnError.value_or(m.rollback.onError);
-  if (on_error != "lastSuccessful" && on_error != "none") {
+  if (RollbackOnError::Parse(on_error).kind == RollbackOnError::Kind::kDeployment) {
     LG_RETURN_IF_ERROR(ValidateName(on_error, "deployment name", "--rollback-on-error"));
     auto named = deps_.store->GetDeployment(m.app, on_error);
     if (!named.ok() || named->state != DeploymentState::kSucceeded) {
@@ -133,7 +133,7 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
   p.deployment.slot = req.slot;
   p.deployment.kind = DeploymentKind::kDeploy;
   p.deployment.actor = req.actor;
-  p.deployment.rollbackOnError = on_error;
+  p.deployment.rollbackOnError = RollbackOnError::Parse(on_error);
   p.deployment.fromVersion = now->running;
   p.outcome = o;
   lock.unlock();

@@ -60,7 +60,7 @@ std::string Executor::Finish(Deployment& d, Ending ending, const std::string& re
 lastgood::Status Executor::TryFinish(Deployment& d, Ending ending, bool& ended, std::string& next) {
   if (!ended) {
     if (ending == Ending::kCanceled || ending == Ending::kAborted)
-      LG_RETURN_IF_ERROR(deps_.store->SetIntent(d.app, d.name, ""));
+      LG_RETURN_IF_ERROR(deps_.store->ClearIntent(d.app, d.name));
     if (ending != Ending::kSucceeded) LG_RETURN_IF_ERROR(WithdrawTraffic(d));
     std::optional<Deployment> follow;
     if (ending == Ending::kFailed || ending == Ending::kStoreFailed || ending == Ending::kAborted) {
@@ -85,7 +85,8 @@ lastgood::Status Executor::TryFinish(Deployment& d, Ending ending, bool& ended, 
     }
     ended = true;
   }
-  if (ending == Ending::kFailed && next.empty() && d.rollbackOnError != "none" &&
+  if (ending == Ending::kFailed && next.empty() &&
+      d.rollbackOnError.kind != RollbackOnError::Kind::kNone &&
       d.kind != DeploymentKind::kRollback && d.kind != DeploymentKind::kSwap) {
     // Nothing good to return to: a crash-looping release must not stay up on its own.
     SlotInstances slot(deps_, d.app, d.slot, [] { return StepResult::Kind::kOk; });
@@ -127,14 +128,15 @@ Result<std::optional<Deployment>> Executor::AutoRollbackFor(const Deployment& fa
                                                             bool aborted) {
   if (failed.kind == DeploymentKind::kRollback || failed.kind == DeploymentKind::kSwap)
     return std::optional<Deployment>();
-  if (failed.rollbackOnError == "none" && !aborted) return std::optional<Deployment>();
+  const RollbackOnError& policy = failed.rollbackOnError;
+  if (policy.kind == RollbackOnError::Kind::kNone && !aborted) return std::optional<Deployment>();
   std::optional<int> target;
-  if (failed.rollbackOnError == "lastSuccessful" || failed.rollbackOnError.empty()) {
-    auto finished = deps_.store->FinishedDeployments(failed.app, failed.slot, 1000);
-    if (!finished.ok()) return finished.error();
-    target = LastGood(*finished, failed.slot, failed.version);
+  if (policy.kind != RollbackOnError::Kind::kDeployment) {
+    auto last_good = deps_.store->LastGood(failed.app, failed.slot, failed.version);
+    if (!last_good.ok()) return last_good.error();
+    target = *last_good;
   } else {
-    auto named = deps_.store->GetDeployment(failed.app, failed.rollbackOnError);
+    auto named = deps_.store->GetDeployment(failed.app, policy.deployment);
     if (!named.ok() && named.error().code != ErrorCode::kNotFound) return named.error();
     if (named.ok() && named->state == DeploymentState::kSucceeded) target = named->version;
   }
@@ -154,7 +156,7 @@ Result<std::optional<Deployment>> Executor::AutoRollbackFor(const Deployment& fa
               : std::string(kReasonAutoRollback) + " " + failed.name + " failed: " + failed.reason;
   rb.startedAt = deps_.clock->NowMillis();
   rb.fromVersion = failed.version;
-  rb.rollbackOnError = "none";
+  rb.rollbackOnError = RollbackOnError::None();
   rb.operations = plan->operations;
   return std::optional<Deployment>(std::move(rb));
 }
@@ -168,7 +170,7 @@ std::optional<Deployment> Executor::AutoSwapAfter(const Deployment& d) {
   auto swap =
       SwapDeployment(deps_, d.app, d.slot, kProductionSlot, "swap", Trigger::kAuto, "lastgood");
   if (!swap.ok()) return {};
-  swap->reason = "autoSwap after " + d.name + ": " + swap->reason;
+  swap->reason = std::string(kReasonAutoSwapAfter) + " " + d.name + ": " + swap->reason;
   swap->startedAt = deps_.clock->NowMillis();
   swap->state = DeploymentState::kRunning;
   return *swap;

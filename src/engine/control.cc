@@ -20,9 +20,8 @@ Result<Outcome> Engine::Control(const ControlRequest& req) {
   o.version = d.version;
   o.slot = d.slot;
   o.kind = req.action;
-  std::string intent;
+  Intent intent{IntentKind::kPause, req.actor};
   if (req.action == "pause") {
-    intent = "pause";
     o.message = d.name + " pauses before its next step; `lastgood resume " + req.app + "` goes on";
   } else if (req.action == "resume") {
     // A resume answers a pause: the user's own, or a pause step under way. Accepted at any
@@ -34,19 +33,19 @@ Result<Outcome> Engine::Control(const ControlRequest& req) {
       auto step = StepFromJson(d.operations[d.cursor].spec);
       in_pause_step = step.ok() && step->op == Step::Op::kPause;
     }
-    if (!in_pause_step && held->value_or("") != "pause") {
+    if (!in_pause_step && !(*held && (*held)->kind == IntentKind::kPause)) {
       std::string at = d.cursor < static_cast<int>(d.operations.size())
                            ? " (it is at: " + d.operations[d.cursor].step + ")"
                            : "";
       return Error::Conflict(d.name + " is not paused" + at + "; nothing to resume");
     }
-    intent = "resume";
+    intent.kind = IntentKind::kResume;
     o.message = d.name + " goes on";
   } else if (req.action == "abort") {
     if (d.kind == DeploymentKind::kRollback) {
       return Error::Conflict(d.name + " is a rollback; it is not aborted (roll forward after it)");
     }
-    intent = "abort:" + req.actor;
+    intent.kind = IntentKind::kAbort;
     o.message = d.name + " is aborted: traffic goes back to the last good version, and v" +
                 std::to_string(d.version) + " is marked bad";
   } else {

@@ -94,7 +94,8 @@ Result<Outcome> Engine::StartDeployment(Prepared p, bool preempt) {
       return Error::Conflict("deployment " + slot->deployment + " of " + d.app +
                              " is running; wait for it to end, or roll back to stop it");
     }
-    LG_RETURN_IF_ERROR(deps_.store->SetIntent(d.app, slot->deployment, "cancel"));
+    LG_RETURN_IF_ERROR(
+        deps_.store->SetIntent(d.app, slot->deployment, Intent{IntentKind::kCancel, d.actor}));
     slot->cancel = true;
     Worker* w = slot.get();
     if (!changed_.wait_for(lock, kPreemptTimeout, [&] { return w->done.load(); })) {

@@ -129,7 +129,7 @@ struct InstanceView {
   std::string id;
   int version = 0;
   std::string address;  // "127.0.0.1:PORT"
-  std::string state;    // "starting" | "ready" | "stopping" | "exited"
+  std::string state;    // InstanceStateName(), or "exited" when its process is gone
   int pid = 0;
   int restarts = 0;
 };

@@ -18,13 +18,13 @@ class Executor::Context : public StepContext {
   bool Sleep(Millis d) override { return exec_.Sleep(d_, d); }
   void Progress(const std::string& detail) override { exec_.Progress(d_, detail); }
   void Commit() override { (void)exec_.Commit(d_); }  // watched: see StoreFailure()
-  std::string Intent(bool fresh) override {
+  std::optional<IntentKind> Intent(bool fresh) override {
     if (fresh) exec_.intent_read_at_ = 0;
     return exec_.ReadIntent(d_);
   }
   void ClearIntent() override {
-    (void)exec_.deps_.store->SetIntent(d_.app, d_.name, "");  // watched
-    exec_.intent_.clear();
+    (void)exec_.deps_.store->ClearIntent(d_.app, d_.name);  // watched
+    exec_.intent_.reset();
   }
 
  private:
@@ -57,7 +57,7 @@ void Executor::Run(const std::string& app, const std::string& first) {
     Deployment d = std::move(*got);
     if (IsFinal(d.state)) break;
     // Intents belong to one deployment: the rollback that follows an abort is not aborted.
-    intent_.clear();
+    intent_.reset();
     intent_read_at_ = 0;
     aborted_by_.clear();
     if (deps_.commits) deps_.commits->Watch();
@@ -92,8 +92,8 @@ Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
   }
   auto parsed = ParseManifest(version->manifest, {});
   if (!parsed.ok()) {
-    reason = "the stored manifest of v" + std::to_string(d.version) +
-             " no longer parses: " + parsed.error().ToString();
+    reason = "the stored manifest of v" + std::to_string(d.version) + " " +
+             kReasonManifestNoLongerParses + ": " + parsed.error().ToString();
     return Ending::kFailed;
   }
   const Manifest& m = parsed->manifest;
@@ -120,7 +120,7 @@ Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
     if (!WaitWhilePaused(d, *step) && stopping_->load()) return Ending::kStopped;
     if (auto e = store_failed()) return *e;
     if (!aborted_by_.empty()) {
-      reason = "aborted by " + aborted_by_;
+      reason = std::string(kReasonAbortedBy) + " " + aborted_by_;
       return EndAt(d, Ending::kAborted, OperationState::kCanceled, reason);
     }
     if (cancel_->load()) {
@@ -140,7 +140,7 @@ Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
         resumed ? std::string(kReasonControllerRestarted) + "; " + r.detail : r.detail;
     resumed = false;
     if (r.kind == StepResult::Kind::kCanceled && !aborted_by_.empty()) {
-      reason = "aborted by " + aborted_by_;
+      reason = std::string(kReasonAbortedBy) + " " + aborted_by_;
       return EndAt(d, Ending::kAborted, OperationState::kCanceled, reason);
     }
     if (r.kind == StepResult::Kind::kCanceled) {

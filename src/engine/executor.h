@@ -43,7 +43,7 @@ class Executor {
   // At the boundary before `next`: blocks while the user has paused the deployment, and
   // drops a resume left over from a pause that ended by itself. False if interrupted.
   bool WaitWhilePaused(Deployment& d, const Step& next);
-  std::string ReadIntent(const Deployment& d);
+  std::optional<IntentKind> ReadIntent(const Deployment& d);
   // Sleeps up to `d`, waking early when interrupted; returns false if interrupted.
   bool Sleep(const Deployment& dep, Millis d);
   // Records progress in the running operation's detail, at most about once a second.
@@ -76,10 +76,10 @@ class Executor {
   std::atomic<bool>* cancel_;
   std::atomic<bool>* stopping_;
   std::function<void()> notify_;
-  std::string intent_;          // the last intent read
-  int64_t intent_read_at_ = 0;  // steady millis
-  std::string aborted_by_;      // set once an "abort:<actor>" intent is seen
-  int64_t progress_at_ = 0;     // steady millis of the last progress commit
+  std::optional<Intent> intent_;  // the last intent read
+  int64_t intent_read_at_ = 0;    // steady millis
+  std::string aborted_by_;        // set once an abort is seen: who asked
+  int64_t progress_at_ = 0;       // steady millis of the last progress commit
 };
 
 }  // namespace lastgood

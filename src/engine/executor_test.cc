@@ -261,7 +261,7 @@ TEST(Executor, AFailedCommitStopsTheDeploymentWhichEndsWithTheStoreErrorOnceTheS
   // From now the disk refuses every commit; the user's resume still reaches the executor
   // (written under the faults), which must record the end of the pause to go on.
   w.store().FailFrom(1);
-  ASSERT_TRUE(w.sqlite().SetIntent("web", o->deployment, "resume").ok());
+  ASSERT_TRUE(w.sqlite().SetIntent("web", o->deployment, Intent{IntentKind::kResume, "test"}).ok());
   ASSERT_TRUE(WaitUntil([&] { return w.store().Refused() >= 3; }, EngineWorld::kRealDeadline,
                         std::chrono::milliseconds(1)));
   // It did not go on: the canary keeps its 50%, no instance was started, the record is as

@@ -18,15 +18,17 @@ int64_t SteadyMillis(Clock* clock) {
 
 }  // namespace
 
-std::string Executor::ReadIntent(const Deployment& d) {
+std::optional<IntentKind> Executor::ReadIntent(const Deployment& d) {
   int64_t now = SteadyMillis(deps_.clock);
   if (now - intent_read_at_ >= kIntentPollMillis) {
     intent_read_at_ = now;
     auto got = deps_.store->GetIntent(d.app, d.name);
-    intent_ = got.ok() && got->has_value() ? **got : "";
-    if (intent_.rfind("abort:", 0) == 0 && aborted_by_.empty()) aborted_by_ = intent_.substr(6);
+    intent_ = got.ok() ? *got : std::nullopt;
+    if (intent_ && intent_->kind == IntentKind::kAbort && aborted_by_.empty())
+      aborted_by_ = intent_->actor.empty() ? "an unknown user" : intent_->actor;
   }
-  return intent_;
+  if (!intent_) return std::nullopt;
+  return intent_->kind;
 }
 
 StepResult::Kind Executor::Interrupted(const Deployment& d) {
@@ -50,21 +52,23 @@ bool Executor::Sleep(const Deployment& dep, Millis d) {
 
 bool Executor::WaitWhilePaused(Deployment& d, const Step& next) {
   intent_read_at_ = 0;  // at a step boundary, always read afresh
-  if (ReadIntent(d) == "resume" && next.op != Step::Op::kPause) {
+  if (ReadIntent(d) == IntentKind::kResume && next.op != Step::Op::kPause) {
     // A resume that came as a timed pause ended by itself: it was for that pause, not for a
     // later one.
-    (void)deps_.store->SetIntent(d.app, d.name, "");  // watched: RunPlan checks
-    intent_.clear();
+    (void)deps_.store->ClearIntent(d.app, d.name);  // watched: RunPlan checks
+    intent_.reset();
   }
-  if (intent_ != "pause") return Interrupted(d) == StepResult::Kind::kOk;
+  if (!intent_ || intent_->kind != IntentKind::kPause)
+    return Interrupted(d) == StepResult::Kind::kOk;
   Operation& op = d.operations[d.cursor];
   std::string before = op.detail;
   op.detail = "paused by the user; `lastgood resume " + d.app + "` goes on";
   (void)Commit(d);  // watched, as every commit of the executor
-  while (ReadIntent(d) == "pause") {
+  while (ReadIntent(d) == IntentKind::kPause) {
     if (!Sleep(d, kSlice)) return false;
   }
-  if (intent_ == "resume") (void)deps_.store->SetIntent(d.app, d.name, "");
+  if (intent_ && intent_->kind == IntentKind::kResume)
+    (void)deps_.store->ClearIntent(d.app, d.name);
   op.detail = before;
   (void)Commit(d);
   return true;

@@ -4,6 +4,7 @@
 #include "engine/engine.h"
 #include "engine/release.h"
 #include "engine/slot_now.h"
+#include "history/reasons.h"
 #include "history/rules.h"
 
 namespace lastgood {
@@ -68,9 +69,9 @@ Result<Outcome> Engine::Promote(const PromoteRequest& req) {
   p.deployment.version = *number;
   p.deployment.kind = DeploymentKind::kPromote;
   p.deployment.actor = req.actor;
-  p.deployment.rollbackOnError = "lastSuccessful";
+  p.deployment.rollbackOnError = RollbackOnError::LastSuccessful();
   p.deployment.fromVersion = now->running;
-  p.deployment.reason = "promoted from v" + std::to_string(req.version);
+  p.deployment.reason = kReasonPromotedFrom + std::to_string(req.version);
   p.outcome = o;
   return StartDeployment(std::move(p), /*preempt=*/false);
 }

@@ -51,7 +51,7 @@ Status Engine::Recover() {
     auto adopted = deps_.target->Adopt(spec, {rec.id, rec.pid, rec.startTime, rec.port});
     if (!adopted.ok()) {
       LG_RETURN_IF_ERROR(deps_.store->DeleteInstance(rec.id));
-    } else if (rec.state == "draining") {
+    } else if (rec.state == InstanceState::kDraining) {
       // It was out of the table and on its way out when the controller stopped.
       if (deps_.target->Stop(rec.id).ok()) LG_RETURN_IF_ERROR(deps_.store->DeleteInstance(rec.id));
     }

@@ -51,9 +51,9 @@ Result<PlanInput> PlanInputFor(const EngineDeps& deps, const std::string& app,
   for (const auto& i : *instances) {
     if (i.slot == slot) {
       if (i.version != version && IsLive(i)) ++in.oldInstances;
-      if (i.version == version && i.state == "warm") ++in.warmInstances;
+      if (i.version == version && i.state == InstanceState::kWarm) ++in.warmInstances;
     } else if (slot == kProductionSlot && i.slot == kPreviewSlot && i.version == version &&
-               i.state == "ready" && i.warmUntil > 0) {
+               i.state == InstanceState::kReady && i.warmUntil > 0) {
       ++in.previewInstances;  // kept there by a bluegreen swap: a swap back brings it
     }
   }

@@ -12,6 +12,9 @@
 namespace lastgood {
 namespace {
 
+// How many of a slot's newest records are searched for why a version is bad.
+constexpr int kExplainingRecords = 200;
+
 // "Rolling back or forward to the version already running is a no-op that says so."
 Outcome Noop(const std::string& app, int v, const std::string& slot) {
   Outcome o;
@@ -71,9 +74,12 @@ Result<Outcome> Engine::Rollback(const RollRequest& req) {
   if (!now.ok()) return now.error();
   auto versions = deps_.store->ListVersions(req.app);
   if (!versions.ok()) return versions.error();
-  auto finished = deps_.store->FinishedDeployments(req.app, req.slot, 10'000);
-  if (!finished.ok()) return finished.error();
-  auto target = RollbackTarget(*versions, *finished, req.slot, now->current(), req.to, req.force);
+  auto last_good = deps_.store->LastGood(req.app, req.slot, now->current());
+  if (!last_good.ok()) return last_good.error();
+  // The newest records only explain a refusal of --to ("its deployment deploy-3-7 failed").
+  auto recent = deps_.store->FinishedDeployments(req.app, req.slot, kExplainingRecords);
+  if (!recent.ok()) return recent.error();
+  auto target = RollbackTarget(*versions, *recent, *last_good, now->current(), req.to, req.force);
   if (!target.ok()) return target.error();
   if (*target == now->current() && !now->active) {
     return Noop(req.app, *target, req.slot);
@@ -88,7 +94,9 @@ Result<Outcome> Engine::Rollback(const RollRequest& req) {
   p.deployment.slot = req.slot;
   p.deployment.kind = DeploymentKind::kRollback;
   p.deployment.actor = req.actor;
-  p.deployment.rollbackOnError = "none";  // a failed rollback is not rolled back again
+  // A failed rollback is not rolled back again.
+  p.deployment.rollbackOnError = RollbackOnError::None();
+
   p.deployment.fromVersion = now->current();
   p.deployment.reason = std::string(kReasonRolledBackTo) + " " + std::to_string(*target);
   p.outcome = *prepared;
@@ -121,7 +129,7 @@ Result<Outcome> Engine::Rollforward(const RollRequest& req) {
   p.deployment.slot = req.slot;
   p.deployment.kind = DeploymentKind::kRollforward;
   p.deployment.actor = req.actor;
-  p.deployment.rollbackOnError = "lastSuccessful";
+  p.deployment.rollbackOnError = RollbackOnError::LastSuccessful();
   p.deployment.fromVersion = now->current();
   p.outcome = *prepared;
   return StartDeployment(std::move(p), /*preempt=*/false);

@@ -39,7 +39,7 @@ Result<RoutingTable> Routes::Build() {
     auto instances = store_->ListInstances(app.name);
     if (!instances.ok()) return instances.error();
     for (const auto& i : *instances) {
-      if (i.state != "ready") continue;
+      if (i.state != InstanceState::kReady) continue;
       by_slot[i.slot][i.version].push_back({i.id, "127.0.0.1:" + std::to_string(i.port)});
     }
     by_slot[kProductionSlot];  // the production slot exists even with no backend (503)

@@ -37,8 +37,10 @@ class RoutesTest : public ::testing::Test {
   }
   void AddInstance(const std::string& id, const std::string& slot, int version, int port,
                    const std::string& state) {
-    ASSERT_TRUE(
-        store_->PutInstance({id, "web", slot, version, 100 + port, 1, port, state, 1, 0, ""}).ok());
+    ASSERT_TRUE(store_
+                    ->PutInstance({id, "web", slot, version, 100 + port, 1, port,
+                                   *ParseInstanceState(state), 1, 0, ""})
+                    .ok());
   }
 
   static SlotRecord Prod(int version) {

@@ -93,7 +93,8 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
   std::vector<InstanceRecord> mine;
   for (auto& rec : *listed) {
     // A draining instance is on its way out (a drain thread stops it): never counted.
-    if (rec.slot != slot_ || rec.version != version || rec.state == "draining") continue;
+    if (rec.slot != slot_ || rec.version != version || rec.state == InstanceState::kDraining)
+      continue;
     if (settings && EnvFor(m, rec.settings, *slots) != wanted_env) continue;
     auto st = deps_.target->Status(rec.id);
     if (!st.ok() || !st->alive) {
@@ -107,18 +108,18 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
   // Warm instances (kept by keepPrevious) come back first: they were ready moments ago, so
   // a rollback to them is a probe and a table change, not a start.
   std::stable_sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) {
-    return (a.state == "ready") > (b.state == "ready");
+    return (a.state == InstanceState::kReady) > (b.state == InstanceState::kReady);
   });
   for (auto& rec : mine) {
-    if (rec.state == "warm") {
-      rec.state = "starting";
+    if (rec.state == InstanceState::kWarm) {
+      rec.state = InstanceState::kStarting;
       rec.warmUntil = 0;
     }
   }
   if (static_cast<int>(mine.size()) > count) {
     // Only as many as asked come back now; the rest stay warm for a later step.
     for (size_t i = count; i < mine.size(); ++i) {
-      if (mine[i].state == "starting") mine[i].state = "warm";
+      if (mine[i].state == InstanceState::kStarting) mine[i].state = InstanceState::kWarm;
     }
     mine.resize(count);
   }
@@ -131,10 +132,17 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
     if (!port.ok()) return StepResult::Failed(port.error().message);
     auto h = deps_.target->Start(SpecFor(m, id, release_dir, log_dir, *port, wanted_env));
     if (!h.ok()) return StepResult::Failed("instance " + id + ": " + h.error().message);
-    InstanceRecord rec{id,      app_,           slot_,
-                       version, h->pid,         h->startTime,
-                       h->port, "starting",     deps_.clock->NowMillis(),
-                       0,       wanted_settings};
+    InstanceRecord rec{id,
+                       app_,
+                       slot_,
+                       version,
+                       h->pid,
+                       h->startTime,
+                       h->port,
+                       InstanceState::kStarting,
+                       deps_.clock->NowMillis(),
+                       0,
+                       wanted_settings};
     if (auto s = deps_.store->PutInstance(rec); !s.ok()) {
       (void)deps_.target->Stop(id);
       return StepResult::Failed(s.error().message);
@@ -162,7 +170,7 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
   for (;;) {
     bool all_ready = true, newly_ready = false;
     for (auto& rec : mine) {
-      if (rec.state == "ready") continue;
+      if (rec.state == InstanceState::kReady) continue;
       auto st = deps_.target->Status(rec.id);
       if (!st.ok() || !st->alive || st->restarts > base_restarts[rec.id]) {
         std::string why = st.ok() && !st->lastExit.empty() ? st->lastExit : "exited";
@@ -178,7 +186,7 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
         ready = r.ok;
       }
       if (ready) {
-        rec.state = "ready";
+        rec.state = InstanceState::kReady;
         newly_ready = true;
         if (auto s = deps_.store->PutInstance(rec); !s.ok())
           return StepResult::Failed(s.error().message);
@@ -194,7 +202,7 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
     if (all_ready) break;
     if (deps_.clock->Steady() >= deadline) {
       for (auto& rec : mine) {
-        if (rec.state == "ready") continue;
+        if (rec.state == InstanceState::kReady) continue;
         return StepResult::Failed("progress deadline " + FormatDuration(m.progressDeadline) +
                                   " exceeded: instance " + rec.id + " not ready; readiness probe " +
                                   last_result[rec.id] + " (failed " +
@@ -255,8 +263,8 @@ StepResult SlotInstances::Retire(const std::vector<InstanceRecord>& instances) {
   if (instances.empty()) return StepResult::Ok("");
   bool routed = false;
   for (auto rec : instances) {
-    routed = routed || rec.state == "ready";
-    rec.state = "draining";
+    routed = routed || rec.state == InstanceState::kReady;
+    rec.state = InstanceState::kDraining;
     if (auto s = deps_.store->PutInstance(rec); !s.ok())
       return StepResult::Failed(s.error().message);
   }
@@ -296,19 +304,20 @@ StepResult SlotInstances::StopOthers(int version, int count, int keep_warm, int6
   if (static_cast<int>(others.size()) <= count) return StepResult::Ok("nothing to stop");
   // Stop instances that are not ready first, then the oldest.
   std::sort(others.begin(), others.end(), [](auto& a, auto& b) {
-    if ((a.state == "ready") != (b.state == "ready")) return a.state != "ready";
+    if ((a.state == InstanceState::kReady) != (b.state == InstanceState::kReady))
+      return a.state != InstanceState::kReady;
     return a.createdAt < b.createdAt;
   });
   others.resize(others.size() - count);
   std::vector<InstanceRecord> warm, retire;
   for (auto& rec : others) {
-    bool keep = keep_warm != 0 && rec.version == keep_warm && rec.state == "ready";
+    bool keep = keep_warm != 0 && rec.version == keep_warm && rec.state == InstanceState::kReady;
     (keep ? warm : retire).push_back(rec);
   }
   std::string detail;
   if (!warm.empty()) {
     for (auto& rec : warm) {
-      rec.state = "warm";
+      rec.state = InstanceState::kWarm;
       rec.warmUntil = warm_until;
       if (auto s = deps_.store->PutInstance(rec); !s.ok())
         return StepResult::Failed(s.error().message);
@@ -330,7 +339,7 @@ StepResult SlotInstances::StopStaleWarm(int keep) {
   std::vector<InstanceRecord> stale;
   for (auto& rec : *listed) {
     bool other = keep >= 0 && rec.version != keep;
-    if (rec.slot == slot_ && rec.state == "warm" && (other || rec.warmUntil <= now))
+    if (rec.slot == slot_ && rec.state == InstanceState::kWarm && (other || rec.warmUntil <= now))
       stale.push_back(rec);
   }
   return Retire(stale);

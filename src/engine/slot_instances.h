@@ -73,7 +73,7 @@ class SlotInstances {
 // A live instance serves, or is about to: not kept warm (keepPrevious) and not on its way
 // out (draining). Plans and steps count only live instances of other versions.
 inline bool IsLive(const InstanceRecord& rec) {
-  return rec.state != "warm" && rec.state != "draining";
+  return rec.state != InstanceState::kWarm && rec.state != InstanceState::kDraining;
 }
 
 }  // namespace lastgood

@@ -69,8 +69,12 @@ Result<AppStatus> Engine::StatusOf(const std::string& app) {
     view.swapPending = s.swapPending;
   }
   for (const auto& rec : *instances) {
-    InstanceView iv{rec.id,    rec.version, "127.0.0.1:" + std::to_string(rec.port),
-                    rec.state, rec.pid,     0};
+    InstanceView iv{rec.id,
+                    rec.version,
+                    "127.0.0.1:" + std::to_string(rec.port),
+                    InstanceStateName(rec.state),
+                    rec.pid,
+                    0};
     auto ts = deps_.target->Status(rec.id);
     if (!ts.ok() || !ts->alive) {
       iv.state = "exited";
@@ -85,13 +89,13 @@ Result<AppStatus> Engine::StatusOf(const std::string& app) {
   for (auto& d : *running) {
     if (d.app == app) st.running = d;
   }
-  auto finished = deps_.store->FinishedDeployments(app, kProductionSlot, 10'000);
-  if (!finished.ok()) return finished.error();
   int running_version = 0;
   for (auto& s : st.slots) {
     if (s.name == kProductionSlot) running_version = s.version;
   }
-  st.lastGood = LastGood(*finished, kProductionSlot, running_version);
+  auto last_good = deps_.store->LastGood(app, kProductionSlot, running_version);
+  if (!last_good.ok()) return last_good.error();
+  st.lastGood = *last_good;
   st.analysis = AnalysisNow(deps_, app, st.running, running_version);
   return st;
 }

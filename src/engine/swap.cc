@@ -61,7 +61,8 @@ Result<Deployment> SwapDeployment(const EngineDeps& deps, const std::string& app
   d.strategy = "swap";
   d.trigger = trigger;
   d.actor = actor;
-  d.rollbackOnError = "none";  // a failed swap leaves the target as it was: nothing to undo
+  // A failed swap leaves the target as it was: nothing to undo.
+  d.rollbackOnError = RollbackOnError::None();
   d.reason = phase == "preview" ? "swap " + source + " into " + target + ": preview"
              : phase == "cancel"
                  ? "swap " + source + " into " + target + " canceled"
@@ -76,8 +77,8 @@ Result<Deployment> SwapDeployment(const EngineDeps& deps, const std::string& app
           last.version == to->version && last.fromVersion == from->version &&
           last.reason.rfind("swap " + source + " ", 0) == 0) {
         d.kind = DeploymentKind::kRollback;
-        d.reason = "swap back of " + last.name + ": " + target + " returns to v" +
-                   std::to_string(from->version);
+        d.reason = std::string(kReasonSwapBackOf) + " " + last.name + ": " + target +
+                   " returns to v" + std::to_string(from->version);
       }
     }
   }

@@ -14,6 +14,9 @@ constexpr std::array<const char*, 5> kKindNames = {"deploy", "rollback", "rollfo
 constexpr std::array<const char*, 5> kStateNames = {"Running", "Succeeded", "Failed", "RolledBack",
                                                     "Canceled"};
 constexpr std::array<const char*, 2> kTriggerNames = {"user", "auto"};
+constexpr std::array<const char*, 4> kInstanceStateNames = {"starting", "ready", "draining",
+                                                            "warm"};
+constexpr std::array<const char*, 4> kIntentNames = {"pause", "resume", "abort", "cancel"};
 constexpr std::array<const char*, 6> kOperationStateNames = {"Pending", "Running",  "Succeeded",
                                                              "Failed",  "Canceled", "Skipped"};
 
@@ -37,6 +40,8 @@ const char* VerdictName(Verdict v) { return NameOf(kVerdictNames, v); }
 const char* KindName(DeploymentKind k) { return NameOf(kKindNames, k); }
 const char* StateName(DeploymentState s) { return NameOf(kStateNames, s); }
 const char* TriggerName(Trigger t) { return NameOf(kTriggerNames, t); }
+const char* IntentName(IntentKind k) { return NameOf(kIntentNames, k); }
+const char* InstanceStateName(InstanceState s) { return NameOf(kInstanceStateNames, s); }
 const char* OperationStateName(OperationState s) { return NameOf(kOperationStateNames, s); }
 
 std::optional<Verdict> ParseVerdict(const std::string& s) {
@@ -48,11 +53,35 @@ std::optional<DeploymentKind> ParseKind(const std::string& s) {
 std::optional<DeploymentState> ParseState(const std::string& s) {
   return Parse<DeploymentState>(kStateNames, s);
 }
+std::optional<InstanceState> ParseInstanceState(const std::string& s) {
+  return Parse<InstanceState>(kInstanceStateNames, s);
+}
+std::optional<IntentKind> ParseIntent(const std::string& s) {
+  return Parse<IntentKind>(kIntentNames, s);
+}
 std::optional<Trigger> ParseTrigger(const std::string& s) {
   return Parse<Trigger>(kTriggerNames, s);
 }
 std::optional<OperationState> ParseOperationState(const std::string& s) {
   return Parse<OperationState>(kOperationStateNames, s);
+}
+
+RollbackOnError RollbackOnError::Parse(const std::string& text) {
+  if (text.empty() || text == "lastSuccessful") return LastSuccessful();
+  if (text == "none") return None();
+  return {Kind::kDeployment, text};
+}
+
+std::string RollbackOnError::ToString() const {
+  switch (kind) {
+    case Kind::kLastSuccessful:
+      return "lastSuccessful";
+    case Kind::kNone:
+      return "none";
+    case Kind::kDeployment:
+      return deployment;
+  }
+  return "lastSuccessful";
 }
 
 }  // namespace lastgood

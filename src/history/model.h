@@ -27,6 +27,22 @@ struct Version {
 };
 
 enum class DeploymentKind { kDeploy, kRollback, kRollforward, kPromote, kSwap };
+
+// What a deployment that fails returns to (the manifest's rollback.onError, apply's
+// --rollback-on-error): the last good version, nothing, or the version of a named
+// Succeeded deployment (ARM's --rollback-on-error NAME).
+struct RollbackOnError {
+  enum class Kind { kLastSuccessful, kNone, kDeployment };
+  Kind kind = Kind::kLastSuccessful;
+  std::string deployment;  // kDeployment: its name
+
+  static RollbackOnError LastSuccessful() { return {}; }
+  static RollbackOnError None() { return {Kind::kNone, ""}; }
+  // "lastSuccessful" (or ""), "none", or a deployment's name.
+  static RollbackOnError Parse(const std::string& text);
+  std::string ToString() const;
+  bool operator==(const RollbackOnError&) const = default;
+};
 enum class DeploymentState { kRunning, kSucceeded, kFailed, kRolledBack, kCanceled };
 enum class Trigger { kUser, kAuto };
 enum class OperationState { kPending, kRunning, kSucceeded, kFailed, kCanceled, kSkipped };
@@ -55,10 +71,32 @@ struct Deployment {
   std::string reason;
   int64_t startedAt = 0;
   int64_t finishedAt = 0;
-  int fromVersion = 0;          // what the slot ran before (0: nothing)
-  std::string rollbackOnError;  // "lastSuccessful", "none" or a deployment name
-  int cursor = 0;               // index of the current operation
+  int fromVersion = 0;  // what the slot ran before (0: nothing)
+  RollbackOnError rollbackOnError;
+  int cursor = 0;  // index of the current operation
   std::vector<Operation> operations;
+};
+
+// Where an instance is in its life, as the record of the controller knows it.
+enum class InstanceState {
+  kStarting,  // started, not yet ready: out of the routing table
+  kReady,     // passed its readiness probe: in the routing table
+  kDraining,  // out of the table, stopping once its requests in flight are done
+  kWarm,      // out of the table but kept running (keepPrevious): a rollback is a table change
+};
+
+// What a user asks of a running deployment (STYLE.md rule 8): the API commits it, the
+// deployment's executor carries it out at its next check point. One per deployment.
+enum class IntentKind {
+  kPause,   // hold before the next step
+  kResume,  // go on after a pause (the user's, or a pause step)
+  kAbort,   // stop and roll back to the last good version; the release is marked bad
+  kCancel,  // a rollback preempts the deployment
+};
+struct Intent {
+  IntentKind kind = IntentKind::kPause;
+  std::string actor;  // who asked: "local:root", a token's name
+  bool operator==(const Intent&) const = default;
 };
 
 const char* VerdictName(Verdict v);                // "untested" | "good" | "bad"
@@ -66,7 +104,11 @@ const char* KindName(DeploymentKind k);            // "deploy" | "rollback" | �
 const char* StateName(DeploymentState s);          // "Running" | "Succeeded" | …
 const char* TriggerName(Trigger t);                // "user" | "auto"
 const char* OperationStateName(OperationState s);  // "Pending" | "Running" | …
+const char* InstanceStateName(InstanceState s);    // "starting" | "ready" | "draining" | "warm"
+const char* IntentName(IntentKind k);              // "pause" | "resume" | "abort" | "cancel"
 std::optional<Verdict> ParseVerdict(const std::string& s);
+std::optional<IntentKind> ParseIntent(const std::string& s);
+std::optional<InstanceState> ParseInstanceState(const std::string& s);
 std::optional<DeploymentKind> ParseKind(const std::string& s);
 std::optional<DeploymentState> ParseState(const std::string& s);
 std::optional<Trigger> ParseTrigger(const std::string& s);

@@ -14,6 +14,11 @@ inline constexpr const char* kReasonInstanceExited = "instance exited";
 inline constexpr const char* kReasonNothingToRollBackTo =
     "nothing to roll back to: no other version of this slot has succeeded";
 inline constexpr const char* kReasonAlreadyRunning = "already running";
+inline constexpr const char* kReasonAbortedBy = "aborted by";          // + " ACTOR"
+inline constexpr const char* kReasonPromotedFrom = "promoted from v";  // + "N"
+inline constexpr const char* kReasonAutoSwapAfter = "autoSwap after";  // + " NAME: " + the swap's
+inline constexpr const char* kReasonSwapBackOf = "swap back of";  // + " NAME: SLOT returns to vN"
+inline constexpr const char* kReasonManifestNoLongerParses = "no longer parses";
 // A deployment whose record could not be written ends with this reason (+ ": " and the
 // store's error) once the store answers again; its version keeps its verdict.
 inline constexpr const char* kReasonStoreFailed = "the store failed to record this deployment";

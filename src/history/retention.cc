@@ -44,12 +44,12 @@ std::vector<std::string> RecordsToPrune(const std::vector<Deployment>& deploymen
   for (const Deployment* d : by_id) slot_names.insert(d->slot);
   std::set<const Deployment*> protect;
   for (const std::string& slot : slot_names) {
-    int running = 0;
+    std::optional<int> last_good;
     for (const SlotRunning& s : slots) {
-      if (s.slot == slot) running = s.version;
+      if (s.slot == slot) last_good = s.lastGood;
     }
     if (const Deployment* d = NewestSucceeded(by_id, slot, 0)) protect.insert(d);
-    if (auto last_good = LastGood(deployments, slot, running)) {
+    if (last_good) {
       if (const Deployment* d = NewestSucceeded(by_id, slot, *last_good)) protect.insert(d);
     }
   }

@@ -3,12 +3,13 @@
 //   - a Running record;
 //   - a record of a version that a slot runs now;
 //   - a slot's last good deployment: the newest Succeeded record of each slot, and the
-//     newest Succeeded record of the version LastGood() would roll that slot back to;
+//     newest Succeeded record of its last good version (Store::LastGood);
 // so a rollback works the same after pruning as before. Verdicts live on the versions,
 // which are never pruned, so a bad version stays bad. Artifacts belong to versions and are
 // therefore never orphaned by pruning records.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,11 @@
 
 namespace lastgood {
 
-// What a slot runs now (0: nothing).
+// What a slot runs now (0: nothing), and the version a rollback of it would go to.
 struct SlotRunning {
   std::string slot;
   int version = 0;
+  std::optional<int> lastGood;  // Store::LastGood(app, slot, version)
 };
 
 // The names of the records to delete, oldest first: the oldest unprotected ended records

@@ -1,7 +1,6 @@
 #include "history/rules.h"
 
 #include <algorithm>
-#include <functional>
 #include <map>
 
 #include "history/reasons.h"
@@ -24,25 +23,6 @@ const Deployment* LatestJudging(const std::vector<Deployment>& deployments, int 
     if (latest == nullptr || IsNewer(d, *latest)) latest = &d;
   }
   return latest;
-}
-
-bool JudgedBad(const std::vector<Deployment>& deployments, int version) {
-  const Deployment* d = LatestJudging(deployments, version);
-  return d != nullptr && VerdictAfter(*d) == Verdict::kBad;
-}
-
-std::optional<int> LastGoodWhere(const std::vector<Deployment>& deployments,
-                                 const std::string& slot, int leaving,
-                                 const std::function<bool(int)>& is_bad) {
-  const Deployment* best = nullptr;
-  for (const Deployment& d : deployments) {
-    if (d.slot != slot || d.state != DeploymentState::kSucceeded || d.version == leaving) continue;
-    if (best != nullptr && !IsNewer(d, *best)) continue;
-    if (is_bad(d.version)) continue;
-    best = &d;
-  }
-  if (best == nullptr) return std::nullopt;
-  return best->version;
 }
 
 const Version* Find(const std::vector<Version>& versions, int number) {
@@ -92,22 +72,10 @@ std::optional<Verdict> VerdictAfter(const Deployment& ended) {
   return std::nullopt;
 }
 
-std::optional<int> LastGood(const std::vector<Deployment>& deployments, const std::string& slot,
-                            int leaving) {
-  return LastGoodWhere(deployments, slot, leaving,
-                       [&](int version) { return JudgedBad(deployments, version); });
-}
-
 Result<int> RollbackTarget(const std::vector<Version>& versions,
-                           const std::vector<Deployment>& deployments, const std::string& slot,
+                           const std::vector<Deployment>& deployments, std::optional<int> last_good,
                            int running, std::optional<int> to, bool force) {
   if (!to) {
-    // The version's own verdict is the store's word; the records only stand in without it.
-    auto is_bad = [&](int number) {
-      const Version* v = Find(versions, number);
-      return v != nullptr ? v->verdict == Verdict::kBad : JudgedBad(deployments, number);
-    };
-    std::optional<int> last_good = LastGoodWhere(deployments, slot, running, is_bad);
     if (!last_good) return Error::InvalidInput(kReasonNothingToRollBackTo);
     return *last_good;
   }

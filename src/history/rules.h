@@ -17,19 +17,18 @@ namespace lastgood {
 // rollback does to the deployment it interrupts) and Running → nullopt, as it was.
 std::optional<Verdict> VerdictAfter(const Deployment& ended);
 
-// Last good: the version of the most recent (highest id) Succeeded deployment of `slot`
-// whose version is not `leaving`, skipping a version that a later deployment in
-// `deployments` made bad. `deployments` may be in any order and may hold other slots'.
-std::optional<int> LastGood(const std::vector<Deployment>& deployments, const std::string& slot,
-                            int leaving);
+// Last good — the version of the most recent Succeeded deployment of a slot whose version
+// is not the one being left and is not bad — is one query of the store (Store::LastGood),
+// so that every caller gets the same answer whatever the length of the history.
 
-// The version a rollback goes to. `to` is --to (nullopt: last good); `running` is the
-// version the slot runs now (0: none). Errors: NotFound if `to` is not a version;
-// InvalidInput kReasonNothingToRollBackTo when there is no last good (a version whose
-// Version::verdict is bad is skipped); Conflict when `to` is bad or untested and !force
-// (DESIGN: --to must be good). Returns `running` itself when that is `to` (a no-op).
+// The version a rollback goes to. `to` is --to (nullopt: `last_good`, Store::LastGood);
+// `running` is the version the slot runs now (0: none); `deployments` (any order, may be
+// few) only explain a refusal ("its deployment deploy-3-7 failed"). Errors: NotFound if `to`
+// is not a version; InvalidInput kReasonNothingToRollBackTo when there is no last good;
+// Conflict when `to` is bad or untested and !force (DESIGN: --to must be good). Returns
+// `running` itself when that is `to` (a no-op).
 Result<int> RollbackTarget(const std::vector<Version>& versions,
-                           const std::vector<Deployment>& deployments, const std::string& slot,
+                           const std::vector<Deployment>& deployments, std::optional<int> last_good,
                            int running, std::optional<int> to, bool force);
 
 // The version a rollforward goes to: `to`, or the newest version newer than `running` that

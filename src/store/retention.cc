@@ -1,5 +1,7 @@
 #include "store/retention.h"
 
+#include <set>
+
 #include "history/retention.h"
 
 namespace lastgood {
@@ -14,8 +16,20 @@ Result<int> ApplyRetention(Store& store, const std::string& app, int keep) {
   if (!deployments.ok()) return deployments.error();
   auto slots = store.ListSlots(app);
   if (!slots.ok()) return slots.error();
+  // Every slot with records, whether or not it runs a version now, keeps its last good.
+  std::set<std::string> slot_names;
+  for (const SlotRecord& s : *slots) slot_names.insert(s.slot);
+  for (const Deployment& d : *deployments) slot_names.insert(d.slot);
   std::vector<SlotRunning> running;
-  for (const SlotRecord& s : *slots) running.push_back({s.slot, s.version});
+  for (const std::string& name : slot_names) {
+    int version = 0;
+    for (const SlotRecord& s : *slots) {
+      if (s.slot == name) version = s.version;
+    }
+    auto last_good = store.LastGood(app, name, version);
+    if (!last_good.ok()) return last_good.error();
+    running.push_back({name, version, *last_good});
+  }
   std::vector<std::string> names = RecordsToPrune(*deployments, running, keep);
   if (names.empty()) return 0;
   return store.PruneDeployments(app, names);

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "history/reasons.h"
+#include "history/rules.h"
 #include "store/retention.h"
 #include "store/sqlite/schema.h"
 #include "store/store.h"
@@ -175,7 +176,8 @@ TEST_F(SqliteStoreTest, UnknownAppsVersionsAndDeploymentsAreNotFound) {
   EXPECT_EQ(store_->GetDeployment("web", "x").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(store_->ListDeployments("nope", 10).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(store_->CreateDeployment(D("nope", 1)).error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(store_->SetIntent("web", "x", "cancel").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->SetIntent("web", "x", {IntentKind::kCancel, ""}).error().code,
+            ErrorCode::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, ADeploymentRoundTripsWithItsOperations) {
@@ -185,7 +187,7 @@ TEST_F(SqliteStoreTest, ADeploymentRoundTripsWithItsOperations) {
   d.trigger = Trigger::kAuto;
   d.reason = "automatic rollback after deployment deploy-4-9";
   d.fromVersion = 4;
-  d.rollbackOnError = "lastSuccessful";
+  d.rollbackOnError = RollbackOnError::LastSuccessful();
   d.cursor = 1;
   for (int i = 0; i < 3; ++i) {
     Operation op;
@@ -215,7 +217,7 @@ TEST_F(SqliteStoreTest, ADeploymentRoundTripsWithItsOperations) {
   EXPECT_EQ(got->startedAt, d.startedAt);
   EXPECT_EQ(got->finishedAt, 0);
   EXPECT_EQ(got->fromVersion, 4);
-  EXPECT_EQ(got->rollbackOnError, "lastSuccessful");
+  EXPECT_EQ(got->rollbackOnError, RollbackOnError::LastSuccessful());
   EXPECT_EQ(got->cursor, 1);
   ASSERT_EQ(got->operations.size(), 3u);
   EXPECT_EQ(got->operations[2].index, 2);
@@ -364,6 +366,93 @@ TEST_F(SqliteStoreTest, FinishedDeploymentsAreTheSlotsVerdictGivingOnesNewestFir
   EXPECT_EQ(store_->FinishedDeployments("web", kProductionSlot, 1)->size(), 1u);
 }
 
+std::string SqlError(const std::string& path, const std::string& sql);
+
+// Last good, the one rule (Store::LastGood). Each deployment is recorded as the executor
+// records it: created Running, then ended with the verdict its end gives its version.
+class LastGoodTest : public SqliteStoreTest {
+ protected:
+  void Ended(int version, DeploymentState state, const std::string& slot = kProductionSlot,
+             DeploymentKind kind = DeploymentKind::kDeploy) {
+    while (static_cast<int>(store_->ListVersions("web")->size()) < version) {
+      ASSERT_TRUE(store_->AddVersion(V("web")).ok());
+    }
+    Deployment d = D("web", version);
+    d.slot = slot;
+    d.kind = kind;
+    auto created = store_->CreateDeployment(d);
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    created->state = state;
+    ASSERT_TRUE(store_->EndDeployment(*created, VerdictAfter(*created), std::nullopt).ok());
+  }
+  std::optional<int> LastGood(int leaving, const std::string& slot = kProductionSlot) {
+    auto got = store_->LastGood("web", slot, leaving);
+    EXPECT_TRUE(got.ok()) << got.error().message;
+    return got.ok() ? *got : std::nullopt;
+  }
+};
+
+TEST_F(LastGoodTest, IsTheMostRecentSucceededVersionOtherThanTheOneBeingLeft) {
+  Ended(1, DeploymentState::kSucceeded);
+  Ended(2, DeploymentState::kSucceeded);
+  Ended(3, DeploymentState::kSucceeded);
+  EXPECT_EQ(LastGood(3), 2);
+}
+
+TEST_F(LastGoodTest, IsNeverMerelyThePreviousVersionWhenThatOneFailed) {
+  Ended(1, DeploymentState::kSucceeded);
+  Ended(2, DeploymentState::kFailed);
+  Ended(3, DeploymentState::kSucceeded);
+  EXPECT_EQ(LastGood(3), 1);
+}
+
+TEST_F(LastGoodTest, CountsOnlyTheGivenSlot) {
+  Ended(1, DeploymentState::kSucceeded);
+  Ended(2, DeploymentState::kSucceeded, "staging");
+  Ended(3, DeploymentState::kSucceeded);
+  EXPECT_EQ(LastGood(3), 1);
+  EXPECT_EQ(LastGood(0, "staging"), 2);
+}
+
+TEST_F(LastGoodTest, SkipsAVersionThatALaterDeploymentMadeBadInAnySlot) {
+  Ended(1, DeploymentState::kSucceeded);
+  Ended(2, DeploymentState::kSucceeded);
+  Ended(2, DeploymentState::kFailed, "staging");
+  Ended(3, DeploymentState::kSucceeded);
+  EXPECT_EQ(LastGood(3), 1);
+}
+
+TEST_F(LastGoodTest, IsNoneWhenOnlyTheVersionBeingLeftHasSucceeded) {
+  Ended(1, DeploymentState::kSucceeded);
+  Ended(2, DeploymentState::kFailed);
+  EXPECT_EQ(LastGood(1), std::nullopt);
+  EXPECT_EQ(LastGood(0, "staging"), std::nullopt);
+}
+
+TEST_F(LastGoodTest, CountsASucceededRollbackAsAGoodDeploymentOfItsVersion) {
+  Ended(1, DeploymentState::kSucceeded);
+  Ended(2, DeploymentState::kSucceeded);
+  Ended(3, DeploymentState::kRolledBack);
+  Ended(2, DeploymentState::kSucceeded, kProductionSlot, DeploymentKind::kRollback);
+  EXPECT_EQ(LastGood(3), 2);
+}
+
+TEST_F(LastGoodTest, Issue12IsTheSameAnswerBehindAHistoryOfTwentyThousandFailures) {
+  // A manual rollback once searched 10,000 records and an automatic one 1,000: behind more
+  // failures than that, one found v1 and the other nothing.
+  Ended(1, DeploymentState::kSucceeded);
+  Ended(2, DeploymentState::kFailed);
+  ASSERT_EQ(SqlError(path_,
+                     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < "
+                     "20000) INSERT INTO deployments (app, name, version, slot, kind, strategy, "
+                     "\"trigger\", actor, state, reason, started_at, finished_at, from_version, "
+                     "rollback_on_error, cursor) SELECT 'web', 'failed-' || i, 2, 'production', "
+                     "'deploy', 'rolling', 'user', 'test', 'Failed', '', i, i, 1, "
+                     "'lastSuccessful', 0 FROM n"),
+            "");
+  EXPECT_EQ(LastGood(2), 1);
+}
+
 TEST_F(SqliteStoreTest, RunningDeploymentsOfEveryAppComeWithOperations) {
   Deployment d = D("web", 1);
   d.operations = {Operation{0, "start", "{}", OperationState::kRunning, 1, 0, ""}};
@@ -421,7 +510,7 @@ TEST_F(SqliteStoreTest, SwapExchangesVersionsAndInstancesButNotStickySettingsOrS
   a.app = "web";
   a.slot = "production";
   a.version = 1;
-  a.state = "ready";
+  a.state = InstanceState::kReady;
   InstanceRecord b = a;
   b.id = "b";
   b.slot = "staging";
@@ -459,18 +548,18 @@ TEST_F(SqliteStoreTest, InstancesRoundTripAndAreReplacedAndDeletedById) {
                    4242,
                    18446744073709551000ull,
                    39001,
-                   "starting",
+                   InstanceState::kStarting,
                    5,
                    0,
                    ""};
   ASSERT_TRUE(store_->PutInstance(r).ok());
-  r.state = "warm";
+  r.state = InstanceState::kWarm;
   r.warmUntil = 600005;
   ASSERT_TRUE(store_->PutInstance(r).ok());
-  ASSERT_TRUE(
-      store_
-          ->PutInstance({"api-production-1-b2", "api", "production", 1, 7, 1, 2, "ready", 6, 0, ""})
-          .ok());
+  ASSERT_TRUE(store_
+                  ->PutInstance({"api-production-1-b2", "api", "production", 1, 7, 1, 2,
+                                 InstanceState::kReady, 6, 0, ""})
+                  .ok());
   auto web = store_->ListInstances("web");
   ASSERT_TRUE(web.ok());
   ASSERT_EQ(web->size(), 1u);
@@ -481,7 +570,7 @@ TEST_F(SqliteStoreTest, InstancesRoundTripAndAreReplacedAndDeletedById) {
   EXPECT_EQ(got.pid, 4242);
   EXPECT_EQ(got.startTime, r.startTime);
   EXPECT_EQ(got.port, 39001);
-  EXPECT_EQ(got.state, "warm");
+  EXPECT_EQ(got.state, InstanceState::kWarm);
   EXPECT_EQ(got.createdAt, 5);
   EXPECT_EQ(got.warmUntil, 600005);
   EXPECT_EQ(store_->AllInstances()->size(), 2u);
@@ -494,11 +583,28 @@ TEST_F(SqliteStoreTest, AnIntentIsSetReadAndClearedPerDeployment) {
   auto d = store_->CreateDeployment(D("web", 1));
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(*store_->GetIntent("web", d->name), std::nullopt);
-  ASSERT_TRUE(store_->SetIntent("web", d->name, "pause").ok());
-  ASSERT_TRUE(store_->SetIntent("web", d->name, "cancel").ok());
-  EXPECT_EQ(*store_->GetIntent("web", d->name), "cancel");
-  ASSERT_TRUE(store_->SetIntent("web", d->name, "").ok());
+  ASSERT_TRUE(store_->SetIntent("web", d->name, {IntentKind::kPause, "alice"}).ok());
+  ASSERT_TRUE(store_->SetIntent("web", d->name, {IntentKind::kAbort, "bob"}).ok());
+  EXPECT_EQ(*store_->GetIntent("web", d->name), (Intent{IntentKind::kAbort, "bob"}));
+  ASSERT_TRUE(store_->ClearIntent("web", d->name).ok());
   EXPECT_EQ(*store_->GetIntent("web", d->name), std::nullopt);
+  ASSERT_TRUE(store_->ClearIntent("web", d->name).ok()) << "clearing is idempotent";
+}
+
+TEST_F(SqliteStoreTest, AnAbortStoredWithItsActorInTheTextIsMigratedToTheActorColumn) {
+  auto d = store_->CreateDeployment(D("web", 1));
+  ASSERT_TRUE(d.ok());
+  store_.reset();
+  // What schema 4 wrote for `lastgood abort` by alice.
+  ASSERT_EQ(SqlError(path_,
+                     "DROP INDEX deployments_succeeded; ALTER TABLE intents DROP COLUMN actor; "
+                     "INSERT INTO intents (app, "
+                     "deployment, intent) VALUES ('web', '" +
+                         d->name + "', 'abort:alice'); PRAGMA user_version = 4"),
+            "");
+  auto again = Open(path_);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(*again->GetIntent("web", d->name), (Intent{IntentKind::kAbort, "alice"}));
 }
 
 TEST_F(SqliteStoreTest, AReopenedStoreKeepsEverything) {
@@ -506,7 +612,7 @@ TEST_F(SqliteStoreTest, AReopenedStoreKeepsEverything) {
   auto d = store_->CreateDeployment(D("web", 1));
   ASSERT_TRUE(d.ok());
   ASSERT_TRUE(store_->SetSlot(Slot("web", "production", 1, 100)).ok());
-  ASSERT_TRUE(store_->SetIntent("web", d->name, "cancel").ok());
+  ASSERT_TRUE(store_->SetIntent("web", d->name, {IntentKind::kCancel, "bob"}).ok());
   store_.reset();
   auto again = Open(path_);
   ASSERT_NE(again, nullptr);
@@ -514,7 +620,7 @@ TEST_F(SqliteStoreTest, AReopenedStoreKeepsEverything) {
   EXPECT_EQ(again->GetVersion("web", 1)->manifest, "app: web\n");
   EXPECT_EQ(again->RunningDeployments()->size(), 1u);
   EXPECT_EQ(again->ListSlots("web")->size(), 1u);
-  EXPECT_EQ(*again->GetIntent("web", d->name), "cancel");
+  EXPECT_EQ(*again->GetIntent("web", d->name), (Intent{IntentKind::kCancel, "bob"}));
   EXPECT_EQ(*again->AddVersion(V("web")), 2);
   EXPECT_FALSE(again->CreateDeployment(D("web", 2)).ok()) << "still running after reopening";
 }
@@ -615,7 +721,9 @@ TEST_F(SqliteStoreTest, AStoreOfSchemaOneIsMigratedKeepingItsHistory) {
                      "DROP TABLE tokens; DROP TABLE audit; ALTER TABLE slots DROP COLUMN "
                      "sticky_env; ALTER TABLE slots DROP COLUMN canary_version; ALTER TABLE slots "
                      "DROP COLUMN canary_weight; ALTER TABLE slots DROP COLUMN swap_pending; ALTER "
-                     "TABLE instances DROP COLUMN settings; PRAGMA user_version = 1"),
+                     "TABLE instances DROP COLUMN settings; ALTER TABLE intents DROP COLUMN actor; "
+                     "DROP INDEX deployments_succeeded; "
+                     "PRAGMA user_version = 1"),
             "");
   auto again = Open(path_);
   ASSERT_NE(again, nullptr);

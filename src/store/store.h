@@ -28,9 +28,9 @@ struct InstanceRecord {
   int pid = 0;
   uint64_t startTime = 0;  // /proc/<pid>/stat field 22, in clock ticks since boot
   int port = 0;
-  std::string state;  // "starting" | "ready" | "draining" | "warm" (kept for keepPrevious)
+  InstanceState state = InstanceState::kStarting;
   int64_t createdAt = 0;
-  int64_t warmUntil = 0;  // for state "warm": epoch millis after which it is stopped
+  int64_t warmUntil = 0;  // for kWarm: epoch millis after which it is stopped
   // Whose sticky settings the instance runs with: a slot's name, or "" for its version's
   // own. A swap first restarts the source's instances with the target's settings.
   std::string settings;
@@ -122,6 +122,13 @@ class Store {
                                                               const std::string& slot,
                                                               int limit) = 0;
 
+  // Last good (DESIGN.md section 2), the one rule that a manual rollback, an automatic one,
+  // `status` and retention all use: the version of the most recent Succeeded deployment of
+  // `slot` whose version is not `leaving` and is not bad (its recorded verdict). nullopt if
+  // there is none. One indexed query, whatever the length of the history.
+  virtual Result<std::optional<int>> LastGood(const std::string& app, const std::string& slot,
+                                              int leaving) = 0;
+
   // Slots.
   virtual Status SetSlot(const SlotRecord& slot) = 0;
   virtual Result<std::vector<SlotRecord>> ListSlots(const std::string& app) = 0;
@@ -145,12 +152,14 @@ class Store {
   virtual Result<std::vector<InstanceRecord>> ListInstances(const std::string& app) = 0;
   virtual Result<std::vector<InstanceRecord>> AllInstances() = 0;
 
-  // Intents (STYLE.md rule 8): a request that the engine carries out, e.g. "cancel". One
-  // per deployment; setting replaces, an empty intent clears; NotFound without the record.
+  // Intents (history/model.h): what a user asks of a running deployment, which its executor
+  // carries out. One per deployment: setting replaces; NotFound without the record.
   virtual Status SetIntent(const std::string& app, const std::string& deployment,
-                           const std::string& intent) = 0;
-  virtual Result<std::optional<std::string>> GetIntent(const std::string& app,
-                                                       const std::string& deployment) = 0;
+                           const Intent& intent) = 0;
+  // Marks the deployment's intent as carried out (none left). Idempotent.
+  virtual Status ClearIntent(const std::string& app, const std::string& deployment) = 0;
+  virtual Result<std::optional<Intent>> GetIntent(const std::string& app,
+                                                  const std::string& deployment) = 0;
 
   // Tokens (issue 5). CreateToken fails with Conflict if a valid token has that name (a
   // revoked token's name may be used again: the new record replaces it).

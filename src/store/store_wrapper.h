@@ -58,6 +58,10 @@ class StoreWrapper : public Store {
                                                       const std::string& slot, int limit) override {
     return target_->FinishedDeployments(app, slot, limit);
   }
+  Result<std::optional<int>> LastGood(const std::string& app, const std::string& slot,
+                                      int leaving) override {
+    return target_->LastGood(app, slot, leaving);
+  }
   lastgood::Status SetSlot(const SlotRecord& slot) override {
     return Write("SetSlot", [&] { return target_->SetSlot(slot); });
   }
@@ -91,11 +95,14 @@ class StoreWrapper : public Store {
   }
   Result<std::vector<InstanceRecord>> AllInstances() override { return target_->AllInstances(); }
   lastgood::Status SetIntent(const std::string& app, const std::string& deployment,
-                             const std::string& intent) override {
+                             const Intent& intent) override {
     return Write("SetIntent", [&] { return target_->SetIntent(app, deployment, intent); });
   }
-  Result<std::optional<std::string>> GetIntent(const std::string& app,
-                                               const std::string& deployment) override {
+  lastgood::Status ClearIntent(const std::string& app, const std::string& deployment) override {
+    return Write("ClearIntent", [&] { return target_->ClearIntent(app, deployment); });
+  }
+  Result<std::optional<Intent>> GetIntent(const std::string& app,
+                                          const std::string& deployment) override {
     return target_->GetIntent(app, deployment);
   }
   lastgood::Status CreateToken(const TokenRecord& token) override {

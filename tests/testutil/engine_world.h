@@ -176,7 +176,8 @@ class EngineWorld {
     auto all = sqlite_->ListInstances("web");
     if (!all.ok()) return out;
     for (const auto& i : *all) {
-      if (i.slot == slot && i.state != "draining" && i.state != "warm") ++out[i.version];
+      if (i.slot == slot && i.state != InstanceState::kDraining && i.state != InstanceState::kWarm)
+        ++out[i.version];
     }
     return out;
   }

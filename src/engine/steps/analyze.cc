@@ -39,7 +39,7 @@ StepResult RunChecks(StepContext& ctx, const Analysis& a) {
       continue;
     }
     for (const auto& i : *instances) {
-      if (i.version != d.version || i.state != "ready") continue;
+      if (i.version != d.version || i.state != InstanceState::kReady) continue;
       ProbeSpec spec;
       spec.kind = ProbeSpec::Kind::kHttp;
       spec.port = i.port;

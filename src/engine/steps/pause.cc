@@ -19,7 +19,7 @@ StepResult RunPause(StepContext& ctx, const Step& step) {
     auto until = start + step.duration;
     bool fresh = true;
     while (deps.clock->Steady() < until) {
-      if (ctx.Intent(fresh) == "resume") {
+      if (ctx.Intent(fresh) == IntentKind::kResume) {
         ctx.ClearIntent();
         return StepResult::Ok("resumed by the user after " +
                               FormatMillis(deps.clock->Steady() - start) + " of " +
@@ -36,7 +36,7 @@ StepResult RunPause(StepContext& ctx, const Step& step) {
   ctx.Progress("waiting for `lastgood resume " + d.app + "`");
   ctx.Commit();
   bool fresh = true;
-  while (ctx.Intent(fresh) != "resume") {
+  while (ctx.Intent(fresh) != IntentKind::kResume) {
     fresh = false;
     if (!ctx.Sleep(kSlice)) return {ctx.Interrupted(), ""};
   }

@@ -24,7 +24,7 @@ StepResult RunSmoke(StepContext& ctx, const Step& step) {
   if (instances.ok()) {
     std::string list;
     for (const auto& i : *instances) {
-      if (i.slot == kPreviewSlot && i.version == step.version && i.state == "ready")
+      if (i.slot == kPreviewSlot && i.version == step.version && i.state == InstanceState::kReady)
         list += (list.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(i.port);
     }
     run.env.emplace_back("LASTGOOD_INSTANCES", list);

@@ -7,6 +7,7 @@
 // step's thread only. The deployment and manifest it returns live as long as the context.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/duration.h"
@@ -36,9 +37,9 @@ class StepContext {
   virtual void Progress(const std::string& detail) = 0;
   // Commits the deployment record now.
   virtual void Commit() = 0;
-  // The user's pending intent for this deployment ("" when none); read from the store at most
-  // every 100 ms unless `fresh`.
-  virtual std::string Intent(bool fresh) = 0;
+  // The user's pending intent for this deployment, if any; read from the store at most every
+  // 100 ms unless `fresh`.
+  virtual std::optional<IntentKind> Intent(bool fresh) = 0;
   // Marks the pending intent as answered.
   virtual void ClearIntent() = 0;
 };

@@ -22,8 +22,9 @@ StepResult RunWarmup(StepContext& ctx, const Step& step) {
   int warmed = 0;
   for (const auto& i : *instances) {
     if (i.slot != step.slot || i.version != step.version || !IsLive(i)) continue;
-    if (i.state != "ready")
-      return StepResult::Failed("instance " + i.id + " is " + i.state + ", not ready");
+    if (i.state != InstanceState::kReady)
+      return StepResult::Failed("instance " + i.id + " is " + InstanceStateName(i.state) +
+                                ", not ready");
     for (;;) {
       ProbeSpec spec;
       spec.kind = ProbeSpec::Kind::kHttp;

@@ -35,7 +35,7 @@ Result<Deployment> ReadDeployment(const Statement& s) {
   d.startedAt = s.Int(11);
   d.finishedAt = s.Int(12);
   d.fromVersion = static_cast<int>(s.Int(13));
-  d.rollbackOnError = s.Text(14);
+  d.rollbackOnError = RollbackOnError::Parse(s.Text(14));
   d.cursor = static_cast<int>(s.Int(15));
   return d;
 }
@@ -176,7 +176,7 @@ Result<Deployment> SqliteStore::CreateLocked(const Deployment& in) {
                                  ") VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              d.app, d.name, d.version, d.slot, KindName(d.kind), d.strategy,
                              TriggerName(d.trigger), d.actor, StateName(d.state), d.reason,
-                             d.startedAt, d.finishedAt, d.fromVersion, d.rollbackOnError,
+                             d.startedAt, d.finishedAt, d.fromVersion, d.rollbackOnError.ToString(),
                              d.cursor));
   d.id = db_.LastInsertRowid();
   if (d.name.empty()) {
@@ -257,6 +257,24 @@ Result<std::vector<Deployment>> SqliteStore::FinishedDeployments(const std::stri
                           "WHERE app = ? AND slot = ? AND state IN ('Succeeded', 'Failed', "
                           "'RolledBack') ORDER BY id DESC LIMIT ?",
                           app, slot, SqlLimit(limit));
+}
+
+Result<std::optional<int>> SqliteStore::LastGood(const std::string& app, const std::string& slot,
+                                                 int leaving) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::Begin(db_, Transaction::kRead);
+  if (!tx.ok()) return tx.error();
+  LG_RETURN_IF_ERROR(RequireApp(app));
+  // Walks the slot's Succeeded records newest first (deployments_succeeded) and stops at the
+  // first whose version qualifies.
+  auto found = db_.QueryInt(
+      "SELECT d.version FROM deployments d JOIN versions v ON v.app = d.app AND v.number = "
+      "d.version WHERE d.app = ? AND d.slot = ? AND d.state = 'Succeeded' AND d.version <> ? "
+      "AND v.verdict <> 'bad' ORDER BY d.id DESC LIMIT 1",
+      app, slot, leaving);
+  if (!found.ok()) return found.error();
+  if (!*found) return std::optional<int>();
+  return std::optional<int>(static_cast<int>(**found));
 }
 
 }  // namespace lastgood::sqlite

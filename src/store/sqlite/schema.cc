@@ -146,6 +146,14 @@ ALTER TABLE instances ADD COLUMN settings TEXT NOT NULL DEFAULT '';
       R"sql(
 ALTER TABLE tokens ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
 )sql",
+      // 5: an intent's actor in its own column (it was written into the text: "abort:alice");
+      // the index of the last-good query.
+      R"sql(
+ALTER TABLE intents ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+UPDATE intents SET actor = substr(intent, 7), intent = 'abort' WHERE intent LIKE 'abort:%';
+-- Store::LastGood: a slot's Succeeded records, newest first, in one index walk.
+CREATE INDEX deployments_succeeded ON deployments (app, slot, id) WHERE state = 'Succeeded';
+)sql",
   };
   return steps;
 }

@@ -40,7 +40,7 @@ Result<Version> ReadVersion(const Statement& s) {
 constexpr const char* kInstanceColumns =
     "id, app, slot, version, pid, start_time, port, state, created_at, warm_until, settings";
 
-InstanceRecord ReadInstance(const Statement& s) {
+Result<InstanceRecord> ReadInstance(const Statement& s) {
   InstanceRecord r;
   r.id = s.Text(0);
   r.app = s.Text(1);
@@ -49,7 +49,9 @@ InstanceRecord ReadInstance(const Statement& s) {
   r.pid = static_cast<int>(s.Int(4));
   r.startTime = static_cast<uint64_t>(s.Int(5));
   r.port = static_cast<int>(s.Int(6));
-  r.state = s.Text(7);
+  auto state = ParseInstanceState(s.Text(7));
+  if (!state) return Error::Internal("stored instance state is not valid: " + s.Text(7));
+  r.state = *state;
   r.createdAt = s.Int(8);
   r.warmUntil = s.Int(9);
   r.settings = s.Text(10);
@@ -168,8 +170,8 @@ Status SqliteStore::PutInstance(const InstanceRecord& r) {
   LG_RETURN_IF_ERROR(db_.Run(std::string("INSERT OR REPLACE INTO instances (") + kInstanceColumns +
                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              r.id, r.app, r.slot, r.version, r.pid,
-                             static_cast<int64_t>(r.startTime), r.port, r.state, r.createdAt,
-                             r.warmUntil, r.settings));
+                             static_cast<int64_t>(r.startTime), r.port, InstanceStateName(r.state),
+                             r.createdAt, r.warmUntil, r.settings));
   return tx->Commit();
 }
 
@@ -201,7 +203,7 @@ Result<std::vector<InstanceRecord>> SqliteStore::AllInstances() {
 }
 
 Status SqliteStore::SetIntent(const std::string& app, const std::string& deployment,
-                              const std::string& intent) {
+                              const Intent& intent) {
   std::lock_guard lock(mu_);
   auto tx = Transaction::Begin(db_, Transaction::kWrite);
   if (!tx.ok()) return tx.error();
@@ -209,28 +211,35 @@ Status SqliteStore::SetIntent(const std::string& app, const std::string& deploym
       db_.QueryInt("SELECT 1 FROM deployments WHERE app = ? AND name = ?", app, deployment);
   if (!exists.ok()) return exists.error();
   if (!*exists) return Error::NotFound("no deployment named " + deployment + " of " + app);
-  if (intent.empty()) {
-    LG_RETURN_IF_ERROR(
-        db_.Run("DELETE FROM intents WHERE app = ? AND deployment = ?", app, deployment));
-  } else {
-    LG_RETURN_IF_ERROR(
-        db_.Run("INSERT INTO intents (app, deployment, intent) VALUES (?, ?, ?) "
-                "ON CONFLICT (app, deployment) DO UPDATE SET intent = excluded.intent",
-                app, deployment, intent));
-  }
+  LG_RETURN_IF_ERROR(
+      db_.Run("INSERT INTO intents (app, deployment, intent, actor) VALUES (?, ?, ?, ?) "
+              "ON CONFLICT (app, deployment) DO UPDATE SET intent = excluded.intent, actor = "
+              "excluded.actor",
+              app, deployment, IntentName(intent.kind), intent.actor));
   return tx->Commit();
 }
 
-Result<std::optional<std::string>> SqliteStore::GetIntent(const std::string& app,
-                                                          const std::string& deployment) {
+Status SqliteStore::ClearIntent(const std::string& app, const std::string& deployment) {
   std::lock_guard lock(mu_);
-  auto s =
-      db_.Prepare("SELECT intent FROM intents WHERE app = ? AND deployment = ?", app, deployment);
+  auto tx = Transaction::Begin(db_, Transaction::kWrite);
+  if (!tx.ok()) return tx.error();
+  LG_RETURN_IF_ERROR(
+      db_.Run("DELETE FROM intents WHERE app = ? AND deployment = ?", app, deployment));
+  return tx->Commit();
+}
+
+Result<std::optional<Intent>> SqliteStore::GetIntent(const std::string& app,
+                                                     const std::string& deployment) {
+  std::lock_guard lock(mu_);
+  auto s = db_.Prepare("SELECT intent, actor FROM intents WHERE app = ? AND deployment = ?", app,
+                       deployment);
   if (!s.ok()) return s.error();
   auto row = s->Step();
   if (!row.ok()) return row.error();
-  if (!*row) return std::optional<std::string>();
-  return std::optional<std::string>(s->Text(0));
+  if (!*row) return std::optional<Intent>();
+  auto kind = ParseIntent(s->Text(0));
+  if (!kind) return Error::Internal("stored intent is not valid: " + s->Text(0));
+  return std::optional<Intent>(Intent{*kind, s->Text(1)});
 }
 
 }  // namespace sqlite

@@ -45,6 +45,8 @@ class SqliteStore : public Store {
   Result<std::vector<Deployment>> FinishedDeployments(const std::string& app,
                                                       const std::string& slot, int limit) override;
 
+  Result<std::optional<int>> LastGood(const std::string& app, const std::string& slot,
+                                      int leaving) override;
   Status SetSlot(const SlotRecord& slot) override;
   Result<std::vector<SlotRecord>> ListSlots(const std::string& app) override;
   Status SetSlotWeight(const std::string& app, const std::string& slot, int weight) override;
@@ -60,10 +62,11 @@ class SqliteStore : public Store {
   Result<std::vector<InstanceRecord>> ListInstances(const std::string& app) override;
   Result<std::vector<InstanceRecord>> AllInstances() override;
 
+  Status ClearIntent(const std::string& app, const std::string& deployment) override;
   Status SetIntent(const std::string& app, const std::string& deployment,
-                   const std::string& intent) override;
-  Result<std::optional<std::string>> GetIntent(const std::string& app,
-                                               const std::string& deployment) override;
+                   const Intent& intent) override;
+  Result<std::optional<Intent>> GetIntent(const std::string& app,
+                                          const std::string& deployment) override;
 
   // tokens.cc
   Status CreateToken(const TokenRecord& token) override;
