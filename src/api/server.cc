@@ -1,184 +1,167 @@
 #include "api/server.h"
 
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <boost/beast/core.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/http.hpp>
-#include <cstdio>
-#include <filesystem>
+#include <cctype>
 
 #include "api/json.h"
-#include "api/server_impl.h"
 
 namespace lastgood {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using local = asio::local::stream_protocol;
+namespace ssl = boost::asio::ssl;
+namespace bhttp = boost::beast::http;
 
 namespace {
 
-// The unix socket's peer is the local admin, named after its uid (SO_PEERCRED).
-auth::Principal PeerPrincipal(local::socket& socket) {
-  struct ucred cred {};
-  socklen_t len = sizeof cred;
-  if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
-    return {"local:unknown", auth::Role::kAdmin, "unix"};
-  return auth::LocalAdmin(cred.uid);
+// The token of "Bearer <token>" (scheme case-insensitive), or "".
+std::string BearerToken(std::string_view header) {
+  std::string value(header);
+  constexpr std::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size()) return "";
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return "";
+  }
+  std::string token = value.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.erase(token.begin());
+  while (!token.empty() && token.back() == ' ') token.pop_back();
+  return token;
+}
+
+http::Response ToHttp(const http::Request& req, ApiResponse out) {
+  http::Response res{static_cast<bhttp::status>(out.status), req.version()};
+  res.set(bhttp::field::content_type, out.contentType);
+  if (out.status == 401) res.set(bhttp::field::www_authenticate, "Bearer");
+  res.body() = std::move(out.body);
+  return res;
+}
+
+ApiRequest FromHttp(const http::Request& req) {
+  ApiRequest in;
+  in.method = std::string(req.method_string());
+  in.target = std::string(req.target());
+  in.body = req.body();
+  return in;
+}
+
+Result<ssl::context> TlsContext(const TcpListenOptions& options) {
+  ssl::context ctx(ssl::context::tls_server);
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                  ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  ctx.use_certificate_chain_file(options.tlsCert, ec);
+  if (ec) {
+    return Error::InvalidInput(
+        "--tls-cert " + options.tlsCert + ": cannot load a PEM certificate (" + ec.message() + ")",
+        "tls-cert");
+  }
+  ctx.use_private_key_file(options.tlsKey, ssl::context::pem, ec);
+  if (ec) {
+    return Error::InvalidInput(
+        "--tls-key " + options.tlsKey + ": cannot load a PEM private key (" + ec.message() + ")",
+        "tls-key");
+  }
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+    return Error::InvalidInput(
+        "--tls-key " + options.tlsKey + " does not belong to the certificate in " + options.tlsCert,
+        "tls-key");
+  }
+  return ctx;
 }
 
 }  // namespace
 
-void LogCrash(const ApiRequest& request, const char* what) {
-  std::string path = request.target.substr(0, request.target.find('?'));
-  if (path.size() > 256) path.resize(256);
-  std::fprintf(stderr, "lastgood serve: answering %s %s from %s threw (%s); answered 500\n",
-               request.method.c_str(), path.c_str(), request.principal.from.c_str(), what);
+auth::Principal UnixPeerPrincipal(const http::Peer& peer) {
+  if (!peer.credentials) return {"local:unknown", auth::Role::kAdmin, "unix"};
+  return auth::LocalAdmin(peer.uid);
 }
 
-void LogConnectionCrash(const char* where, const char* what) {
-  std::fprintf(stderr, "lastgood serve: a connection on %s ended by an exception (%s)\n", where,
-               what);
-}
+ApiServer::ApiServer(Api* api) : handle_([api](const ApiRequest& r) { return api->Handle(r); }) {}
 
-ApiResponse ApiServer::Impl::Answer(const ApiRequest& request) {
-  try {
-    return handle(request);
-  } catch (const std::exception& e) {
-    LogCrash(request, e.what());
-    return CrashResponse(request, e.what());
-  } catch (...) {
-    LogCrash(request, "unknown exception");
-    return CrashResponse(request, "unknown exception");
-  }
-}
-
-bool ApiServer::Impl::Enter() {
-  std::lock_guard lock(mu);
-  if (connections >= kMaxApiConnections) return false;
-  ++connections;
-  return true;
-}
-
-void ApiServer::Impl::Leave() {
-  std::lock_guard lock(mu);
-  --connections;
-  idle.notify_all();
-}
-
-void ApiServer::Impl::Serve(local::socket socket) {
-  const auth::Principal peer = PeerPrincipal(socket);
-  // An idle keep-alive client must not hold the connection (and a shutdown) forever.
-  struct timeval tv {
-    5, 0
-  };
-  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  beast::flat_buffer buffer;
-  beast::error_code ec;
-  for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(16 * 1024);
-    parser.body_limit(kMaxRequestBody);
-    http::read(socket, buffer, parser, ec);
-    if (ec) break;
-    auto& req = parser.get();
-    ApiRequest in{std::string(req.method_string()),
-                  std::string(req.target()),
-                  req.body(),
-                  peer.name,
-                  peer,
-                  false,
-                  ""};
-    ApiResponse out = Answer(in);
-    http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
-    res.set(http::field::content_type, out.contentType);
-    res.body() = std::move(out.body);
-    res.keep_alive(req.keep_alive());
-    res.prepare_payload();
-    http::write(socket, res, ec);
-    if (ec || !res.keep_alive() || stopping) break;
-  }
-  if (ec == http::error::body_limit || ec == http::error::header_limit) {
-    http::response<http::string_body> res{http::status::payload_too_large, 11};
-    res.body() = DumpJson(ErrorJson(Error::InvalidInput("request too large")));
-    res.prepare_payload();
-    http::write(socket, res, ec);
-  }
-  socket.shutdown(local::socket::shutdown_both, ec);
-}
-
-ApiServer::ApiServer(Api* api) : impl_(std::make_unique<Impl>()) {
-  impl_->handle = [api](const ApiRequest& r) { return api->Handle(r); };
-}
-
-ApiServer::ApiServer(ApiHandler handler)
-    : impl_(std::make_unique<Impl>()) {
-  impl_->handle = std::move(handler);
-}
+ApiServer::ApiServer(ApiHandler handler) : handle_(std::move(handler)) {}
 
 ApiServer::~ApiServer() { Stop(); }
 
+ApiResponse ApiServer::Answer(const ApiRequest& request) {
+  const char* what = "unknown exception";
+  try {
+    return handle_(request);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  std::string path = request.target.substr(0, request.target.find('?'));
+  if (path.size() > 256) path.resize(256);
+  http::Log("answering " + request.method + " " + path + " from " + request.principal.from +
+            " threw (" + what + "); answered 500");
+  return CrashResponse(request, what);
+}
+
 Status ApiServer::Listen(const std::string& path) {
-  std::error_code fec;
-  std::filesystem::remove(path, fec);
-  beast::error_code ec;
-  auto acc = std::make_unique<local::acceptor>(impl_->io);
-  acc->open(local(), ec);
-  // The socket file is created by bind; a restrictive umask makes it 0600 from the start,
-  // so there is no moment when another user could connect.
-  mode_t old = ::umask(0177);
-  if (!ec) acc->bind(local::endpoint(path), ec);
-  ::umask(old);
-  if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Error::Unavailable("cannot listen on " + path + ": " + ec.message());
-  ::chmod(path.c_str(), 0600);
-  impl_->acceptor = std::move(acc);
-  impl_->path = path;
+  http::Limits limits;
+  limits.name = "the unix socket";
+  limits.maxConnections = kMaxUnixConnections;
+  limits.idle = std::chrono::seconds(5);  // an idle keep-alive client must not hold a thread
+  limits.bodyBytes = kMaxRequestBody;
+  return server_.ListenUnix(path, limits, [this](const http::Peer& peer, http::Request& req) {
+    ApiRequest in = FromHttp(req);
+    in.principal = UnixPeerPrincipal(peer);
+    in.actor = in.principal.name;
+    return http::Answer(ToHttp(req, Answer(in)));
+  });
+}
+
+Status ApiServer::ListenTcp(const TcpListenOptions& options) {
+  auto endpoint = http::ParseEndpoint(options.address, "listen");
+  if (!endpoint.ok()) return endpoint.error();
+  if (options.tlsCert.empty() != options.tlsKey.empty()) {
+    return Error::InvalidInput(
+        "TLS needs both --tls-cert and --tls-key (only " +
+            std::string(options.tlsCert.empty() ? "--tls-key" : "--tls-cert") + " was given)",
+        options.tlsCert.empty() ? "tls-cert" : "tls-key");
+  }
+  std::optional<ssl::context> tls;
+  if (!options.tlsCert.empty()) {
+    auto ctx = TlsContext(options);
+    if (!ctx.ok()) return ctx.error();
+    tls.emplace(std::move(*ctx));
+  }
+  http::Limits limits;
+  limits.name = "--listen";
+  limits.maxConnections = kMaxTcpConnections;
+  limits.maxPerAddress = kMaxTcpConnectionsPerAddress;
+  limits.firstHeader = std::chrono::seconds(kTcpFirstHeaderTimeoutSeconds);
+  limits.idle = std::chrono::seconds(kTcpIdleTimeoutSeconds);
+  limits.bodyBytes = kMaxRequestBody;
+  auto bound = server_.ListenTcp(
+      *endpoint, limits,
+      [this](const http::Peer& peer, http::Request& req) {
+        ApiRequest in = FromHttp(req);
+        in.principal.from = peer.address;
+        in.needsToken = true;
+        in.bearer = BearerToken(req[bhttp::field::authorization]);
+        return http::Answer(ToHttp(req, Answer(in)));
+      },
+      std::move(tls));
+  if (!bound.ok()) return bound.error();
+  tcp_address_ = *bound;
   return Status::Ok();
 }
 
 void ApiServer::Run() {
-  std::thread tcp;
-  if (impl_->tcp_acceptor) tcp = std::thread([impl = impl_.get()] { impl->RunTcp(); });
-  while (!impl_->stopping) {
-    local::socket socket(impl_->io);
-    beast::error_code ec;
-    impl_->acceptor->accept(socket, ec);
-    if (impl_->stopping) break;
-    if (ec) continue;
-    if (!impl_->Enter()) continue;  // closes the socket
-    std::thread([impl = impl_.get(), s = std::move(socket)]() mutable {
-      try {
-        impl->Serve(std::move(s));
-      } catch (const std::exception& e) {
-        LogConnectionCrash("the unix socket", e.what());
-      }
-      impl->Leave();
-    }).detach();
-  }
-  if (tcp.joinable()) tcp.join();
+  server_.Start();
+  std::unique_lock lock(mu_);
+  stopped_.wait(lock, [&] { return stopping_; });
 }
 
 void ApiServer::Stop() {
-  if (!impl_ || impl_->stopping.exchange(true)) return;
-  beast::error_code ec;
-  // Wake the blocking accepts: shutdown on a listening fd makes accept return.
-  if (impl_->acceptor) {
-    ::shutdown(impl_->acceptor->native_handle(), SHUT_RDWR);
-    impl_->acceptor->close(ec);
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
   }
-  if (impl_->tcp_acceptor) {
-    ::shutdown(impl_->tcp_acceptor->native_handle(), SHUT_RDWR);
-    impl_->tcp_acceptor->close(ec);
-  }
-  std::unique_lock lock(impl_->mu);
-  for (asio::io_context* session : impl_->tcp_sessions) session->stop();
-  impl_->idle.wait_for(lock, std::chrono::seconds(35), [&] { return impl_->connections == 0; });
-  std::error_code fec;
-  if (!impl_->path.empty()) std::filesystem::remove(impl_->path, fec);
+  server_.Stop();
+  stopped_.notify_all();
 }
 
 }  // namespace lastgood

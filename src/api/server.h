@@ -1,27 +1,32 @@
-// ApiServer: serves Api over HTTP/1.1 on a unix socket (mode 0600: its peer is the local
-// admin, DESIGN.md and issue 5) and, if asked, on a TCP address where every request needs a
-// bearer token (checked by Api::Handle), optionally over TLS. One thread per connection —
-// the controller's API sees a handful of clients, and long-polls block. A TCP connection
-// has deadlines (handshake, idle between requests) so that a silent peer cannot hold a
-// thread. Thread-safe; Stop() may be called from any thread and returns once no connection
-// is being served.
+// ApiServer: serves the API over HTTP/1.1 (the one serve loop, http/server.h) on a unix
+// socket (mode 0600: its peer is the local admin, DESIGN.md and issue 5) and, if asked, on a
+// TCP address where every request needs a bearer token (checked by Api::Handle), optionally
+// over TLS. The two listeners have capacities of their own, so a flood of TCP clients or of
+// long-polls never takes the unix socket's (a local `lastgood rollback` always gets in); a
+// TCP peer is also limited per address and must send its first request's header (and finish
+// its TLS handshake) within a few seconds (issue 11 A3).
+//
+// Thread-safe; Stop() may be called from any thread and returns once no connection is being
+// served.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include "api/handlers.h"
 #include "base/result.h"
+#include "http/server.h"
 
 namespace lastgood {
 
-inline constexpr int kMaxApiConnections = 64;
-// A TCP peer must finish its TLS handshake, and send the next request, within this time.
-inline constexpr int kTcpHandshakeTimeoutSeconds = 10;
+inline constexpr int kMaxUnixConnections = 64;
+inline constexpr int kMaxTcpConnections = 64;
+inline constexpr int kMaxTcpConnectionsPerAddress = 16;
+// A TCP peer must finish its TLS handshake and send its first request's header within this
+// time, and the next request within kTcpIdleTimeoutSeconds of the last answer.
+inline constexpr int kTcpFirstHeaderTimeoutSeconds = 5;
 inline constexpr int kTcpIdleTimeoutSeconds = 30;
 
 struct TcpListenOptions {
@@ -29,6 +34,10 @@ struct TcpListenOptions {
   std::string tlsCert;  // PEM certificate chain; both or neither of cert and key
   std::string tlsKey;   // PEM private key
 };
+
+// Who a unix socket's peer is, from what the kernel says of it (SO_PEERCRED). The seam where
+// telling deployed code apart belongs (issue 11 B): api/server.cc.
+auth::Principal UnixPeerPrincipal(const http::Peer& peer);
 
 class ApiServer {
  public:
@@ -46,15 +55,22 @@ class ApiServer {
   // REQUIRES: called before Run().
   Status ListenTcp(const TcpListenOptions& options);
   // "127.0.0.1:43117": the bound TCP address (with the port chosen for port 0), or "".
-  std::string TcpAddress() const;
+  std::string TcpAddress() const { return tcp_address_; }
   // Accepts and serves until Stop().
   void Run();
   void Stop();
 
-  struct Impl;  // api/server_impl.h; named here only for the two halves of the server
-
  private:
-  std::unique_ptr<Impl> impl_;
+  // handle_(request), except that what it throws is logged and answered 500: one request
+  // never ends the controller (issue 11 A1).
+  ApiResponse Answer(const ApiRequest& request);
+
+  ApiHandler handle_;  // Api::Handle, or a node's handler
+  http::Server server_;
+  std::string tcp_address_;
+  std::mutex mu_;
+  std::condition_variable stopped_;
+  bool stopping_ = false;  // GUARDED_BY(mu_)
 };
 
 }  // namespace lastgood

@@ -9,8 +9,7 @@
 
 namespace lastgood::ui {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
+using tcp = boost::asio::ip::tcp;
 using nlohmann::json;
 
 namespace {
@@ -21,20 +20,10 @@ constexpr int kAppListSeconds = 5;  // a new app shows in the charts within this
 void Log(const std::string& line) { std::fprintf(stderr, "lastgood serve: %s\n", line.c_str()); }
 
 Result<tcp::endpoint> ParseAddress(const std::string& address) {
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    return Error::InvalidInput("--ui must be HOST:PORT or off, not '" + address + "'", "ui");
-  std::string host = address.substr(0, colon), port = address.substr(colon + 1);
-  if (host == "localhost") host = "127.0.0.1";
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  boost::system::error_code ec;
-  auto ip = asio::ip::make_address(host, ec);
-  char* end = nullptr;
-  long p = std::strtol(port.c_str(), &end, 10);
-  if (ec || port.empty() || *end != '\0' || p < 0 || p > 65535)
+  auto endpoint = http::ParseEndpoint(address, "ui");
+  if (!endpoint.ok())
     return Error::InvalidInput("--ui must be IP:PORT or off, not '" + address + "'", "ui");
-  return tcp::endpoint(ip, static_cast<unsigned short>(p));
+  return *endpoint;
 }
 
 }  // namespace
@@ -50,22 +39,24 @@ Status Dashboard::Start() {
   auto endpoint = ParseAddress(impl_->options.address);
   if (!endpoint.ok()) return endpoint.error();
   impl_->assets = impl_->options.assets.empty() ? DefaultAssetsDir() : impl_->options.assets;
-  auto acc = std::make_unique<tcp::acceptor>(impl_->io);
-  boost::system::error_code ec;
-  acc->open(endpoint->protocol(), ec);
-  if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acc->bind(*endpoint, ec);
-  if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
+  http::Limits limits;
+  limits.name = "the dashboard";
+  limits.maxConnections = kMaxConnections;
+  limits.idle = std::chrono::seconds(15);  // an idle keep-alive browser must not hold a thread
+  limits.headerBytes = kMaxHeaderBytes;
+  limits.bodyBytes = kMaxRequestBody;
+  auto bound = impl_->server.ListenTcp(
+      *endpoint, limits, [impl = impl_.get()](const http::Peer& peer, http::Request& req) {
+        return impl->Handle(peer, req);
+      });
+  if (!bound.ok()) {
     return Error::Unavailable("cannot serve the dashboard on " + impl_->options.address + ": " +
-                              ec.message());
-  auto bound = acc->local_endpoint(ec);
-  std::string host = bound.address().to_string();
-  if (bound.address().is_v6()) host = "[" + host + "]";
-  impl_->url = "http://" + host + ":" + std::to_string(bound.port());
-  impl_->cookie_name = "lg_session_" + std::to_string(bound.port());
-  impl_->acceptor = std::move(acc);
-  impl_->accept_thread = std::thread([impl = impl_.get()] { impl->AcceptLoop(); });
+                              bound.error().message);
+  }
+  impl_->url = "http://" + *bound;
+  impl_->cookie_name = "lg_session_" + bound->substr(bound->rfind(':') + 1);
+  impl_->started = true;
+  impl_->server.Start();
   if (impl_->options.sample_traffic)
     impl_->sampler_thread = std::thread([impl = impl_.get()] { impl->SampleLoop(); });
   if (std::error_code fec; !std::filesystem::exists(impl_->assets + "/index.html", fec))
@@ -75,17 +66,12 @@ Status Dashboard::Start() {
 }
 
 void Dashboard::Stop() {
-  if (!impl_ || !impl_->acceptor || impl_->stopping.exchange(true)) return;
-  boost::system::error_code ec;
-  ::shutdown(impl_->acceptor->native_handle(), SHUT_RDWR);
-  impl_->acceptor->close(ec);
+  if (!impl_ || !impl_->started || impl_->stopping.exchange(true)) return;
   {
-    std::unique_lock lock(impl_->mu);
-    for (auto& [id, socket] : impl_->open) ::shutdown(socket->native_handle(), SHUT_RDWR);
+    std::lock_guard lock(impl_->mu);
     impl_->changed.notify_all();
-    impl_->changed.wait_for(lock, std::chrono::seconds(35), [&] { return impl_->threads == 0; });
   }
-  if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
+  impl_->server.Stop();
   if (impl_->sampler_thread.joinable()) impl_->sampler_thread.join();
 }
 
@@ -103,40 +89,6 @@ bool Dashboard::Impl::SleepUnlessStopping(int millis) {
   std::unique_lock lock(mu);
   changed.wait_for(lock, std::chrono::milliseconds(millis), [&] { return stopping.load(); });
   return !stopping;
-}
-
-void Dashboard::Impl::AcceptLoop() {
-  while (!stopping) {
-    tcp::socket socket(io);
-    boost::system::error_code ec;
-    acceptor->accept(socket, ec);
-    if (stopping) break;
-    if (ec) continue;
-    auto owned = std::make_shared<tcp::socket>(std::move(socket));
-    std::unique_lock lock(mu);
-    if (open.size() >= static_cast<size_t>(kMaxConnections)) continue;  // closes it
-    const uint64_t id = ++next_id;
-    open[id] = owned.get();
-    ++threads;
-    lock.unlock();
-    std::thread([this, id, owned]() mutable {
-      try {
-        Serve(*owned);
-      } catch (const std::exception& e) {
-        Log(std::string("dashboard: a connection ended by an exception (") + e.what() + ")");
-      }
-      {
-        std::lock_guard guard(mu);
-        open.erase(id);
-      }
-      boost::system::error_code ignored;
-      owned->close(ignored);
-      owned.reset();
-      std::lock_guard guard(mu);
-      --threads;
-      changed.notify_all();
-    }).detach();
-  }
 }
 
 void Dashboard::Impl::SampleLoop() {

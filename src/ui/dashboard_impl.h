@@ -1,9 +1,8 @@
 // Dashboard::Impl, shared by the files of the dashboard (dashboard.cc: lifecycle, sampling,
-// logins; server.cc: HTTP; events.cc: server-sent events). Not a public header.
+// logins; server.cc: its requests; events.cc: server-sent events). Not a public header.
 #pragma once
 
 #include <atomic>
-#include <boost/asio.hpp>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -11,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "http/server.h"
 #include "ui/dashboard.h"
 #include "ui/sessions.h"
 #include "ui/traffic_series.h"
@@ -52,30 +52,24 @@ struct Dashboard::Impl {
   Sessions sessions;
   TrafficSeries series;
 
-  boost::asio::io_context io;
-  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
-  std::thread accept_thread;
+  http::Server server;  // the one serve loop (http/server.h)
   std::thread sampler_thread;
   std::atomic<bool> stopping{false};
+  bool started = false;  // set by Start
 
   std::mutex mu;
   std::condition_variable changed;
-  // The connections being served, shut down by Stop to wake blocked reads; a socket leaves
-  // this map before it is closed, so Stop never touches a reused descriptor.
-  std::map<uint64_t, boost::asio::ip::tcp::socket*> open;  // GUARDED_BY(mu)
-  uint64_t next_id = 0;                                    // GUARDED_BY(mu)
-  int threads = 0;        // GUARDED_BY(mu): connection threads still running
   int event_streams = 0;  // GUARDED_BY(mu)
 
   // api(request), except that what the API throws is logged and answered 500: one request
   // never ends the controller (issue 11 A1).
   ApiResponse CallApi(const ApiRequest& request);
-  void AcceptLoop();
   void SampleLoop();
-  void Serve(boost::asio::ip::tcp::socket& socket);
-  // Streams events for `app` until the client leaves, the session ends or Stop.
-  void StreamEvents(boost::asio::ip::tcp::socket& socket, const std::string& app,
-                    const std::string& cookie);
+  // One request of the dashboard's listener (ui/server.cc).
+  http::Answer Handle(const http::Peer& peer, http::Request& request);
+  // The server-sent events of `app` for the session of `cookie` (ui/events.cc).
+  http::Answer Events(const http::Request& request, const std::string& app,
+                      const std::string& cookie);
   // Sleeps up to `millis`, returning early (false) when stopping.
   bool SleepUnlessStopping(int millis);
 };
