@@ -9,8 +9,11 @@
 
 namespace lastgood {
 
-// The PATH every child of lastgood starts from unless its environment names another.
-inline constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
+// The PATH every child of lastgood starts from unless its environment names another: the one
+// systemd gives services, so that a manifest running a daemon from /usr/sbin (nginx, sshd)
+// finds it as it would under a unit.
+inline constexpr const char* kDefaultPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // argv[0] as execve needs it. With a '/' it is returned as written (relative to cwd: the
 // child changes directory before execve). A bare name is looked up on `path_var` (as the

@@ -23,6 +23,12 @@ TEST(ResolveCommand, ABareNameIsTheFirstExecutableFileOnPath) {
   EXPECT_EQ(ResolveCommand("", kDefaultPath, ""), std::nullopt);
 }
 
+// A program that lives only in an sbin folder (nginx, sshd) is found as under systemd.
+TEST(ResolveCommand, TheDefaultPathFindsProgramsInSbinAsSystemdDoes) {
+  ASSERT_TRUE(std::filesystem::exists("/usr/sbin/nologin"));
+  EXPECT_EQ(ResolveCommand("nologin", kDefaultPath, ""), "/usr/sbin/nologin");
+}
+
 TEST(ResolveCommand, RelativeEntriesAreTakenFromTheChildsDirectory) {
   std::string tmpl = (fs::temp_directory_path() / "lg-path-XXXXXX").string();
   std::string dir = mkdtemp(tmpl.data());
