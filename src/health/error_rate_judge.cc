@@ -58,7 +58,7 @@ void ErrorRateTest::Add(const RequestCounts& canary, const RequestCounts& stable
 }
 
 void ErrorRateTest::AddExpected(double kc, double nc, double ks, double ns) {
-  if (verdict_ == Verdict::kUndecided && nc + ns > 0) {
+  if (verdict_ == JudgeVerdict::kUndecided && nc + ns > 0) {
     const double t = tolerance_;
     double a = (kc_ + kPriorErrors) / (nc_ + 2 * kPriorErrors);
     double b = (ks_ + kPriorErrors) / (ns_ + 2 * kPriorErrors);
@@ -70,9 +70,9 @@ void ErrorRateTest::AddExpected(double kc, double nc, double ks, double ns) {
       (a - b > t ? log_worse_ : log_within_) += log_ratio;
     }
     if (log_worse_ >= log_threshold_) {
-      verdict_ = Verdict::kWorse;
+      verdict_ = JudgeVerdict::kWorse;
     } else if (log_within_ >= log_threshold_) {
-      verdict_ = Verdict::kWithin;
+      verdict_ = JudgeVerdict::kWithin;
     }
   }
   kc_ += kc;
@@ -85,7 +85,7 @@ uint64_t ExpectedRequestsToPass(double error_rate, double canary_share, double t
                                 double alpha, double canary_per_look) {
   ErrorRateTest test(tolerance, alpha);
   double seen = 0;
-  while (test.verdict() == Verdict::kUndecided && seen < kMaxRequestsToPass) {
+  while (test.verdict() == JudgeVerdict::kUndecided && seen < kMaxRequestsToPass) {
     // Looks grow with the requests seen (2% of them) once that is more than a look brings:
     // the forecast of a long analysis then takes a few hundred looks, not millions.
     const double nc = std::max({1.0, canary_per_look, seen / 50});
@@ -93,7 +93,7 @@ uint64_t ExpectedRequestsToPass(double error_rate, double canary_share, double t
     test.AddExpected(error_rate * nc, nc, error_rate * ns, ns);
     seen += nc;
   }
-  return test.verdict() == Verdict::kWithin ? uint64_t(std::ceil(seen)) : 0;
+  return test.verdict() == JudgeVerdict::kWithin ? uint64_t(std::ceil(seen)) : 0;
 }
 
 }  // namespace lastgood

@@ -28,7 +28,7 @@ struct RequestCounts {
   double Rate() const { return requests ? double(errors) / double(requests) : 0.0; }
 };
 
-enum class Verdict { kUndecided, kWithin, kWorse };
+enum class JudgeVerdict { kUndecided, kWithin, kWorse };
 
 class ErrorRateTest {
  public:
@@ -41,7 +41,7 @@ class ErrorRateTest {
   void AddExpected(double canary_errors, double canary_requests, double stable_errors,
                    double stable_requests);
 
-  Verdict verdict() const { return verdict_; }
+  JudgeVerdict verdict() const { return verdict_; }
   // Totals since the start, and the difference of their rates (canary's - stable's).
   const RequestCounts& canary() const { return canary_; }
   const RequestCounts& stable() const { return stable_; }
@@ -56,7 +56,7 @@ class ErrorRateTest {
   double kc_ = 0, nc_ = 0, ks_ = 0, ns_ = 0;  // totals as reals (expected counts too)
   double log_worse_ = 0, log_within_ = 0;
   RequestCounts canary_, stable_;
-  Verdict verdict_ = Verdict::kUndecided;
+  JudgeVerdict verdict_ = JudgeVerdict::kUndecided;
 };
 
 // About how many canary requests a canary exactly as good as stable needs to be passed, when

@@ -15,7 +15,7 @@ constexpr double kAlpha = 0.001;
 // errors spread as evenly as the rates allow (the n-th request of a version fails when
 // floor(n * rate) moves). Returns the canary requests at the verdict (0: none in `looks`).
 struct Outcome {
-  Verdict verdict = Verdict::kUndecided;
+  JudgeVerdict verdict = JudgeVerdict::kUndecided;
   uint64_t canaryRequests = 0;
 };
 Outcome RunFixedStream(double canary_rate, double stable_rate, int looks = 3000) {
@@ -24,7 +24,7 @@ Outcome RunFixedStream(double canary_rate, double stable_rate, int looks = 3000)
     return uint64_t(std::floor(rate * double(before + n) + 1e-9)) -
            uint64_t(std::floor(rate * double(before) + 1e-9));
   };
-  for (int i = 0; i < looks && test.verdict() == Verdict::kUndecided; ++i) {
+  for (int i = 0; i < looks && test.verdict() == JudgeVerdict::kUndecided; ++i) {
     uint64_t c = test.canary().requests, s = test.stable().requests;
     test.Add({20, errors(canary_rate, c, 20)}, {80, errors(stable_rate, s, 80)});
   }
@@ -35,37 +35,37 @@ TEST(ErrorRateTest, DecidesNothingBeforeBothVersionsHaveRequests) {
   ErrorRateTest test(kTolerance, kAlpha);
   test.Add({0, 0}, {0, 0});
   test.Add({500, 100}, {0, 0});
-  EXPECT_EQ(test.verdict(), Verdict::kUndecided);
+  EXPECT_EQ(test.verdict(), JudgeVerdict::kUndecided);
   EXPECT_EQ(test.evidenceWorse(), 1.0);
 }
 
 TEST(ErrorRateTest, CatchesACanaryFailingTenPercentBesideOnePercentAfter200Requests) {
   Outcome o = RunFixedStream(0.10, 0.01);
-  EXPECT_EQ(o.verdict, Verdict::kWorse);
+  EXPECT_EQ(o.verdict, JudgeVerdict::kWorse);
   EXPECT_EQ(o.canaryRequests, 200u);
 }
 
 TEST(ErrorRateTest, CatchesACanaryFailingEveryRequestBesideAGoodStableAfter40Requests) {
   Outcome o = RunFixedStream(1.0, 0.0);
-  EXPECT_EQ(o.verdict, Verdict::kWorse);
+  EXPECT_EQ(o.verdict, JudgeVerdict::kWorse);
   EXPECT_EQ(o.canaryRequests, 40u);
 }
 
 TEST(ErrorRateTest, PassesAFlawlessCanaryBesideAFlawlessStableAfter460Requests) {
   Outcome o = RunFixedStream(0.0, 0.0);
-  EXPECT_EQ(o.verdict, Verdict::kWithin);
+  EXPECT_EQ(o.verdict, JudgeVerdict::kWithin);
   EXPECT_EQ(o.canaryRequests, 460u);
 }
 
 TEST(ErrorRateTest, PassesACanaryAsGoodAsAStableFailingTwoPercentAfter1440Requests) {
   Outcome o = RunFixedStream(0.02, 0.02);
-  EXPECT_EQ(o.verdict, Verdict::kWithin);
+  EXPECT_EQ(o.verdict, JudgeVerdict::kWithin);
   EXPECT_EQ(o.canaryRequests, 1440u);
 }
 
 TEST(ErrorRateTest, NeverFailsACanaryWorseOnlyByTheToleranceOnAFixedStream) {
   Outcome o = RunFixedStream(0.03, 0.01, 10'000);
-  EXPECT_NE(o.verdict, Verdict::kWorse);
+  EXPECT_NE(o.verdict, JudgeVerdict::kWorse);
 }
 
 TEST(ErrorRateTest, OneLookMultipliesTheEvidenceByItsLikelihoodRatioAgainstTheBestNullPoint) {
@@ -97,9 +97,9 @@ TEST(ErrorRateTest, FailsACanaryWithinTheToleranceAtMostAtTheFalseAlarmRate) {
   int worse = 0;
   for (int trial = 0; trial < 2000; ++trial) {
     ErrorRateTest test(kTolerance, 0.05);
-    for (int look = 0; look < 300 && test.verdict() == Verdict::kUndecided; ++look)
+    for (int look = 0; look < 300 && test.verdict() == JudgeVerdict::kUndecided; ++look)
       test.Add({20, canary(rng)}, {80, stable(rng)});
-    worse += test.verdict() == Verdict::kWorse;
+    worse += test.verdict() == JudgeVerdict::kWorse;
   }
   EXPECT_LE(worse, 100);  // 5% of 2,000
 }

@@ -93,10 +93,10 @@ LatencyEvidence JudgeLatency(const LatencyHistogram& canary, const LatencyHistog
   e.canary = QuantileConfidence(canary, quantile, alpha / 2);
   e.stable = QuantileConfidence(stable, quantile, alpha / 2);
   if (std::isfinite(e.stable.upperMs) && e.canary.lowerMs > tolerance.Limit(e.stable.upperMs)) {
-    e.verdict = Verdict::kWorse;
+    e.verdict = JudgeVerdict::kWorse;
   } else if (std::isfinite(e.canary.upperMs) &&
              e.canary.upperMs < tolerance.Limit(e.stable.lowerMs)) {
-    e.verdict = Verdict::kWithin;
+    e.verdict = JudgeVerdict::kWithin;
   }
   return e;
 }
@@ -115,7 +115,7 @@ uint64_t ExpectedRequestsToPassLatency(const LatencyHistogram& shape, double can
   auto passes = [&](uint64_t n) {
     double ns = double(n) * (1 - canary_share) / canary_share;
     return JudgeLatency(scaled(double(n)), scaled(ns), quantile, tolerance, alpha).verdict ==
-           Verdict::kWithin;
+           JudgeVerdict::kWithin;
   };
   uint64_t high = 16;
   while (!passes(high)) {

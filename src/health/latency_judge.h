@@ -47,7 +47,7 @@ struct QuantileBounds {
 QuantileBounds QuantileConfidence(const LatencyHistogram& h, double quantile, double alpha);
 
 struct LatencyEvidence {
-  Verdict verdict = Verdict::kUndecided;
+  JudgeVerdict verdict = JudgeVerdict::kUndecided;
   QuantileBounds canary, stable;
 };
 

@@ -67,8 +67,8 @@ TEST(JudgeLatency, FailsACanaryFiftyMsSlowerOnceStablesP99IsBoundedAfter1000Stab
   for (uint64_t s = 100; s <= 20'000 && !stable_needed; s += 100) {
     LatencyEvidence e =
         JudgeLatency(Even(60, 70, s / 4), Even(10, 20, s), 0.99, {0.2, 0}, kLatencyAlpha);
-    if (e.verdict == Verdict::kWorse) stable_needed = s;
-    EXPECT_NE(e.verdict, Verdict::kWithin);
+    if (e.verdict == JudgeVerdict::kWorse) stable_needed = s;
+    EXPECT_NE(e.verdict, JudgeVerdict::kWithin);
   }
   EXPECT_EQ(stable_needed, 1000u);
 }
@@ -78,8 +78,8 @@ TEST(JudgeLatency, PassesACanaryAsFastAsStableAfter1000RequestsAndNeverFailsIt) 
   for (uint64_t c = 100; c <= 20'000 && !canary_needed; c += 100) {
     LatencyEvidence e =
         JudgeLatency(Even(10, 20, c), Even(10, 20, 4 * c), 0.99, {0.2, 0}, kLatencyAlpha);
-    EXPECT_NE(e.verdict, Verdict::kWorse);
-    if (e.verdict == Verdict::kWithin) canary_needed = c;
+    EXPECT_NE(e.verdict, JudgeVerdict::kWorse);
+    if (e.verdict == JudgeVerdict::kWithin) canary_needed = c;
   }
   EXPECT_EQ(canary_needed, 1000u);
 }
@@ -87,8 +87,10 @@ TEST(JudgeLatency, PassesACanaryAsFastAsStableAfter1000RequestsAndNeverFailsIt) 
 TEST(JudgeLatency, AnAddedToleranceInMillisecondsLetsASlightlySlowerCanaryPass) {
   // p99: stable's in its 19..20 ms bin, the canary's in 22..23 ms.
   LatencyHistogram stable = Even(10, 20, 40'000), canary = Even(13, 23, 10'000);
-  EXPECT_EQ(JudgeLatency(canary, stable, 0.99, {0, 1}, kLatencyAlpha).verdict, Verdict::kWorse);
-  EXPECT_EQ(JudgeLatency(canary, stable, 0.99, {0, 5}, kLatencyAlpha).verdict, Verdict::kWithin);
+  EXPECT_EQ(JudgeLatency(canary, stable, 0.99, {0, 1}, kLatencyAlpha).verdict,
+            JudgeVerdict::kWorse);
+  EXPECT_EQ(JudgeLatency(canary, stable, 0.99, {0, 5}, kLatencyAlpha).verdict,
+            JudgeVerdict::kWithin);
 }
 
 TEST(JudgeLatency, ExpectedRequestsToPassLatencyIsWhereScaledHistogramsStartToPass) {
@@ -98,8 +100,8 @@ TEST(JudgeLatency, ExpectedRequestsToPassLatencyIsWhereScaledHistogramsStartToPa
     return JudgeLatency(Even(10, 20, c), Even(10, 20, 4 * c), 0.99, {0.2, 0}, kLatencyAlpha)
         .verdict;
   };
-  EXPECT_EQ(judge(n), Verdict::kWithin);
-  EXPECT_EQ(judge(n * 9 / 10), Verdict::kUndecided);
+  EXPECT_EQ(judge(n), JudgeVerdict::kWithin);
+  EXPECT_EQ(judge(n * 9 / 10), JudgeVerdict::kUndecided);
   EXPECT_EQ(ExpectedRequestsToPassLatency({}, 0.2, 0.99, {0.2, 0}, kLatencyAlpha), 0u);
 }
 

@@ -46,15 +46,21 @@ std::string DescribeErrors(const JudgeOptions& o, const ErrorRateTest& e,
                           : d < 0 ? "better by " + Points(-d) + " points"
                                   : "as good";
   switch (e.verdict()) {
-    case Verdict::kWorse:
+    case JudgeVerdict::kWorse:
       return text + how + ", beyond " + tolerance + " with " + confidence + " confidence";
-    case Verdict::kWithin:
+    case JudgeVerdict::kWithin:
       return text + how + ", within " + tolerance + " with " + confidence + " confidence";
-    case Verdict::kUndecided:
+    case JudgeVerdict::kUndecided:
       break;
   }
+  // How far each answer's evidence has come, in the log scale the threshold is on.
+  const double needed = std::log(1 / o.ErrorRateAlpha());
+  auto toward = [&](double evidence) {
+    return int(std::clamp(std::log(evidence) / needed, 0.0, 1.0) * 100);
+  };
   return text + how + " so far, not yet shown beyond or within " + tolerance + " with " +
-         confidence + " confidence";
+         confidence + " confidence (evidence " + std::to_string(toward(e.evidenceWorse())) +
+         "% of the way to failing, " + std::to_string(toward(e.evidenceWithin())) + "% to passing)";
 }
 
 std::string DescribeLatency(const JudgeOptions& o, const LatencyEvidence& e,
@@ -63,15 +69,15 @@ std::string DescribeLatency(const JudgeOptions& o, const LatencyEvidence& e,
   std::string text =
       "canary p99 " + Ms(e.canary.observedMs) + ", stable p99 " + Ms(e.stable.observedMs) + ": ";
   switch (e.verdict) {
-    case Verdict::kWorse:
+    case JudgeVerdict::kWorse:
       return text + "slower than the " + ToleranceText(t) + " tolerance allows with " + confidence +
              " confidence (canary at least " + Ms(e.canary.lowerMs) + ", stable at most " +
              Ms(e.stable.upperMs) + ")";
-    case Verdict::kWithin:
+    case JudgeVerdict::kWithin:
       return text + "within the " + ToleranceText(t) + " tolerance with " + confidence +
              " confidence (canary at most " + Ms(e.canary.upperMs) + ", stable at least " +
              Ms(e.stable.lowerMs) + ")";
-    case Verdict::kUndecided:
+    case JudgeVerdict::kUndecided:
       break;
   }
   return text + "not yet shown beyond or within the " + ToleranceText(t) + " tolerance";
@@ -91,10 +97,10 @@ std::string ConfidenceText(double alpha) {
 SequentialJudge::SequentialJudge(const JudgeOptions& options)
     : options_(options), errors_(options.errorRateTolerance, options.ErrorRateAlpha()) {}
 
-Verdict SequentialJudge::Look(const RequestCounts& canary, const RequestCounts& stable,
-                              const LatencyHistogram* canary_latency,
-                              const LatencyHistogram* stable_latency) {
-  if (verdict() != Verdict::kUndecided) return verdict();
+JudgeVerdict SequentialJudge::Look(const RequestCounts& canary, const RequestCounts& stable,
+                                   const LatencyHistogram* canary_latency,
+                                   const LatencyHistogram* stable_latency) {
+  if (verdict() != JudgeVerdict::kUndecided) return verdict();
   errors_.Add(canary, stable);
   if (options_.latency && canary_latency && stable_latency) {
     latency_ = JudgeLatency(*canary_latency, *stable_latency, kJudgedQuantile, *options_.latency,
@@ -103,16 +109,18 @@ Verdict SequentialJudge::Look(const RequestCounts& canary, const RequestCounts& 
   return verdict();
 }
 
-Verdict SequentialJudge::LatencyVerdict() const {
-  if (!options_.latency) return Verdict::kWithin;  // not judged: never in the way
-  return latency_ ? latency_->verdict : Verdict::kUndecided;
+JudgeVerdict SequentialJudge::LatencyVerdict() const {
+  if (!options_.latency) return JudgeVerdict::kWithin;  // not judged: never in the way
+  return latency_ ? latency_->verdict : JudgeVerdict::kUndecided;
 }
 
-Verdict SequentialJudge::verdict() const {
-  Verdict latency = LatencyVerdict();
-  if (errors_.verdict() == Verdict::kWorse || latency == Verdict::kWorse) return Verdict::kWorse;
-  if (errors_.verdict() == Verdict::kWithin && latency == Verdict::kWithin) return Verdict::kWithin;
-  return Verdict::kUndecided;
+JudgeVerdict SequentialJudge::verdict() const {
+  JudgeVerdict latency = LatencyVerdict();
+  if (errors_.verdict() == JudgeVerdict::kWorse || latency == JudgeVerdict::kWorse)
+    return JudgeVerdict::kWorse;
+  if (errors_.verdict() == JudgeVerdict::kWithin && latency == JudgeVerdict::kWithin)
+    return JudgeVerdict::kWithin;
+  return JudgeVerdict::kUndecided;
 }
 
 SequentialVerdict SequentialJudge::Explain(Millis elapsed) const {
@@ -129,7 +137,7 @@ SequentialVerdict SequentialJudge::Explain(Millis elapsed) const {
     std::string lat = latency_ ? DescribeLatency(o, *latency_, ConfidenceText(o.falseAlarmRate / 2))
                                : "latency: no histograms yet";
     bool latency_first =
-        LatencyVerdict() == Verdict::kWorse && errors_.verdict() != Verdict::kWorse;
+        LatencyVerdict() == JudgeVerdict::kWorse && errors_.verdict() != JudgeVerdict::kWorse;
     words = latency_first ? lat + "; " + words : words + "; " + lat;
   }
   v.detail = words + ", after " + Seconds(elapsed);

@@ -18,20 +18,19 @@
 
 namespace lastgood {
 
-inline constexpr double kDefaultFalseAlarmRate = 0.001;
-inline constexpr double kDefaultErrorRateTolerance = 0.02;
 inline constexpr double kJudgedQuantile = 0.99;
 
+// The defaults are the manifest's (manifest/manifest.h, docs/manifest.md).
 struct JudgeOptions {
-  double falseAlarmRate = kDefaultFalseAlarmRate;  // 0 < alpha < 1
-  double errorRateTolerance = kDefaultErrorRateTolerance;
+  double falseAlarmRate = 0.001;  // 0 < alpha < 1
+  double errorRateTolerance = 0.02;
   std::optional<LatencyTolerance> latency;  // latency is judged only when given
   double ErrorRateAlpha() const { return latency ? falseAlarmRate / 2 : falseAlarmRate; }
 };
 
 // What the judge has seen, for people: its verdict and the evidence in words.
 struct SequentialVerdict {
-  Verdict verdict = Verdict::kUndecided;
+  JudgeVerdict verdict = JudgeVerdict::kUndecided;
   // e.g. "canary 14 of 120 failed, stable 9 of 480: worse by 9.8 points, beyond the 2-point
   // tolerance with 99.9% confidence, after 1.4 s".
   std::string detail;
@@ -49,16 +48,16 @@ class SequentialJudge {
   // A look: the requests counted since the previous look (sums over hosts, if several), and,
   // when new ones were read, the latency histograms of both since the analysis began
   // (nullptr: the last ones still stand). Once decided, the verdict stays.
-  Verdict Look(const RequestCounts& canary, const RequestCounts& stable,
-               const LatencyHistogram* canary_latency, const LatencyHistogram* stable_latency);
-  Verdict verdict() const;
+  JudgeVerdict Look(const RequestCounts& canary, const RequestCounts& stable,
+                    const LatencyHistogram* canary_latency, const LatencyHistogram* stable_latency);
+  JudgeVerdict verdict() const;
   // The verdict with its evidence in words; `elapsed`: since the analysis began.
   SequentialVerdict Explain(Millis elapsed) const;
 
   const ErrorRateTest& errorRate() const { return errors_; }
 
  private:
-  Verdict LatencyVerdict() const;
+  JudgeVerdict LatencyVerdict() const;
 
   const JudgeOptions options_;
   ErrorRateTest errors_;

@@ -23,7 +23,7 @@ TEST(SequentialJudge, SaysInWordsHowMuchWorseTheCanaryIsWhenItFailsIt) {
   for (int look = 0; look < 6; ++look)
     judge.Look({20, look % 2 ? 3u : 2u}, {80, 1}, nullptr, nullptr);
   SequentialVerdict v = judge.Explain(Millis(1400));
-  EXPECT_EQ(v.verdict, Verdict::kWorse);
+  EXPECT_EQ(v.verdict, JudgeVerdict::kWorse);
   EXPECT_EQ(v.detail,
             "canary 15 of 120 failed, stable 6 of 480: worse by 11.2 points, beyond the 2-point "
             "tolerance with 99.9% confidence, after 1.4 s");
@@ -32,10 +32,10 @@ TEST(SequentialJudge, SaysInWordsHowMuchWorseTheCanaryIsWhenItFailsIt) {
 
 TEST(SequentialJudge, SaysWhenAGoodCanaryIsShownWithinTheTolerance) {
   SequentialJudge judge(JudgeOptions{});
-  Verdict v = Verdict::kUndecided;
-  for (int look = 0; look < 100 && v == Verdict::kUndecided; ++look)
+  JudgeVerdict v = JudgeVerdict::kUndecided;
+  for (int look = 0; look < 100 && v == JudgeVerdict::kUndecided; ++look)
     v = judge.Look({20, 0}, {80, 0}, nullptr, nullptr);
-  EXPECT_EQ(v, Verdict::kWithin);
+  EXPECT_EQ(v, JudgeVerdict::kWithin);
   EXPECT_EQ(judge.Explain(Millis(2300)).detail,
             "canary 0 of 460 failed, stable 0 of 1840: as good, within the 2-point tolerance "
             "with 99.9% confidence, after 2.3 s");
@@ -47,7 +47,7 @@ TEST(SequentialJudge, IsUndecidedUntilTheEvidenceIsEnoughAndSaysSo) {
   for (int look = 0; look < 5; ++look)
     judge.Look({20, look == 0}, {80, look == 0}, nullptr, nullptr);
   SequentialVerdict v = judge.Explain(Millis(500));
-  EXPECT_EQ(v.verdict, Verdict::kUndecided);
+  EXPECT_EQ(v.verdict, JudgeVerdict::kUndecided);
   EXPECT_THAT(v.detail, HasSubstr("canary 1 of 100 failed, stable 1 of 400: worse by 0.8 points "
                                   "so far, not yet shown beyond or within the 2-point tolerance"));
   EXPECT_GT(v.towardWithin, 0.0);
@@ -58,11 +58,11 @@ TEST(SequentialJudge, FailsOnLatencyAloneAndSaysThatFirst) {
   JudgeOptions o;
   o.latency = LatencyTolerance{0.2, 0};
   SequentialJudge judge(o);
-  Verdict v = judge.Look({500, 0}, {2000, 0}, nullptr, nullptr);
-  EXPECT_EQ(v, Verdict::kUndecided);
+  JudgeVerdict v = judge.Look({500, 0}, {2000, 0}, nullptr, nullptr);
+  EXPECT_EQ(v, JudgeVerdict::kUndecided);
   LatencyHistogram canary = At(60, 500), stable = At(10, 2000);
   v = judge.Look({0, 0}, {0, 0}, &canary, &stable);
-  EXPECT_EQ(v, Verdict::kWorse);
+  EXPECT_EQ(v, JudgeVerdict::kWorse);
   EXPECT_THAT(judge.Explain(Millis(3000)).detail,
               HasSubstr("canary p99 60.5 ms, stable p99 10.5 ms: slower than the 20% tolerance "
                         "allows with 99.95% confidence"));
@@ -74,11 +74,11 @@ TEST(SequentialJudge, PassesOnlyWhenTheLatencyTooIsShownWithin) {
   o.latency = LatencyTolerance{0.2, 0};
   SequentialJudge judge(o);
   for (int look = 0; look < 50; ++look) judge.Look({20, 0}, {80, 0}, nullptr, nullptr);
-  EXPECT_EQ(judge.errorRate().verdict(), Verdict::kWithin);
-  EXPECT_EQ(judge.verdict(), Verdict::kUndecided);  // no histograms yet
+  EXPECT_EQ(judge.errorRate().verdict(), JudgeVerdict::kWithin);
+  EXPECT_EQ(judge.verdict(), JudgeVerdict::kUndecided);  // no histograms yet
   // 2,000 canary requests bound its p99 from above (1,000 would not: 0.99^1000 is too likely).
   LatencyHistogram canary = At(10, 2000), stable = At(10, 8000);
-  EXPECT_EQ(judge.Look({0, 0}, {0, 0}, &canary, &stable), Verdict::kWithin);
+  EXPECT_EQ(judge.Look({0, 0}, {0, 0}, &canary, &stable), JudgeVerdict::kWithin);
 }
 
 TEST(ForecastPass, SaysRequestsAndTimeAtTheTrafficSeenAndWarnsBeyondTheLimit) {
