@@ -109,14 +109,35 @@ void WriteHealth(YAML::Emitter& out, const std::optional<Probe>& readiness) {
 void WriteAnalysis(YAML::Emitter& out, const Analysis& a) {
   Key(out, "analysis");
   out << YAML::BeginMap;
+  // The threshold judge is written as before the sequential one existed, so that no version
+  // stored then reads as different content now.
+  if (a.judge == Analysis::Judge::kSequential) {
+    Key(out, "judge");
+    out << "sequential";
+    Number(out, "falseAlarmRate", a.falseAlarmRate);
+    Key(out, "tolerance");
+    out << YAML::Flow << YAML::BeginMap;
+    Number(out, "errorRate", a.tolerance.errorRate);
+    if (a.tolerance.latencyPercent) {
+      Key(out, "latency");
+      char buf[64];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, *a.tolerance.latencyPercent);
+      out << std::string(buf, ec == std::errc() ? end : buf) + "%";
+    } else if (a.tolerance.latencyAdded) {
+      Duration(out, "latency", *a.tolerance.latencyAdded);
+    }
+    out << YAML::EndMap;
+  }
   Duration(out, "window", a.window);
   Key(out, "minRequests");
   out << a.minRequests;
   if (a.maxErrorRate) Number(out, "maxErrorRate", *a.maxErrorRate);
   if (a.maxLatencyP99) Duration(out, "maxLatencyP99", *a.maxLatencyP99);
   if (a.maxErrorRateIncrease) Number(out, "maxErrorRateIncrease", *a.maxErrorRateIncrease);
-  Key(out, "failureLimit");
-  out << a.failureLimit;
+  if (a.judge == Analysis::Judge::kThreshold) {
+    Key(out, "failureLimit");
+    out << a.failureLimit;
+  }
   if (!a.checks.empty()) {
     Key(out, "checks");
     out << YAML::BeginSeq;

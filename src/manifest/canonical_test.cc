@@ -151,6 +151,22 @@ TEST(ToCanonicalYaml, WritesNumbersThatReadBackExactly) {
   }
 }
 
+TEST(ToCanonicalYaml, RoundTripsTheSequentialJudgeAndWritesTheThresholdJudgeAsBefore) {
+  for (const char* tolerance : {"{}", "{ errorRate: 0.015, latency: 12.5% }",
+                                "{ latency: 0.001% }", "{ errorRate: 0.3, latency: 250ms }"}) {
+    Manifest m = Parse(std::string("app: web\nrun: {command: [./web]}\nstrategy:\n  type: "
+                                   "canary\n  canary:\n    steps:\n      - analysis: { judge: "
+                                   "sequential, falseAlarmRate: 0.0001, tolerance: ") +
+                       tolerance + " }\n");
+    ExpectRoundTrip(m);
+  }
+  // A version stored before the sequential judge existed keeps its content: its canonical
+  // text names no judge.
+  std::string text = ToCanonicalYaml(Parse(kFull));
+  EXPECT_EQ(text.find("judge"), std::string::npos) << text;
+  EXPECT_EQ(text.find("tolerance"), std::string::npos) << text;
+}
+
 TEST(ToCanonicalYaml, WritesDurationsInTheirShortestForm) {
   Manifest m = Parse(kFull);
   std::string text = ToCanonicalYaml(m);

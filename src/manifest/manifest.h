@@ -82,7 +82,29 @@ inline constexpr double kDefaultMaxErrorRate = 0.01;
 // window could not be measured; a longer watch is several analysis steps in a row.
 inline constexpr Millis kMaxAnalysisWindow{120'000};
 
+// The sequential judge's settings (health/sequential_judge.h; docs/behaviour.md): how often a
+// canary within the tolerance may be failed, and how much worse than stable it may be. The
+// defaults are the same as health's JudgeOptions.
+inline constexpr double kDefaultFalseAlarmRate = 0.001;
+inline constexpr double kMaxFalseAlarmRate = 0.1;
+inline constexpr double kDefaultErrorRateTolerance = 0.02;
+
+struct AnalysisTolerance {
+  double errorRate = kDefaultErrorRateTolerance;  // points, 0 < t < 1
+  // Latency is judged only when one is given: the canary's p99 may be up to stable's p99 *
+  // (1 + latencyPercent / 100) (`latency: 20%`), or + latencyAdded (`latency: 25ms`).
+  std::optional<double> latencyPercent;
+  std::optional<Millis> latencyAdded;
+  bool operator==(const AnalysisTolerance&) const = default;
+};
+
 struct Analysis {
+  // threshold: the window against fixed limits (the default); sequential: the canary against
+  // stable with a confidence (falseAlarmRate, tolerance).
+  enum class Judge { kThreshold, kSequential };
+  Judge judge = Judge::kThreshold;
+  double falseAlarmRate = kDefaultFalseAlarmRate;  // kSequential
+  AnalysisTolerance tolerance;                     // kSequential
   Millis window{10'000};
   int minRequests = 50;
   std::optional<double> maxErrorRate;  // 0..1

@@ -391,6 +391,65 @@ TEST(ParseManifest, RefusesMalformedCanarySteps) {
                         "did you mean 'canary'?");
 }
 
+TEST(ParseManifest, ReadsTheSequentialJudgeWithItsDefaultsAndTolerances) {
+  const std::string head = With("strategy:\n  type: canary\n  canary:\n    steps:\n");
+  Analysis plain = Parse(head + "      - analysis: { judge: sequential }\n")
+                       .strategy.canarySteps[0]
+                       .analysis;
+  EXPECT_EQ(plain.judge, Analysis::Judge::kSequential);
+  EXPECT_EQ(plain.falseAlarmRate, 0.001);
+  EXPECT_EQ(plain.tolerance.errorRate, 0.02);
+  EXPECT_FALSE(plain.tolerance.latencyPercent || plain.tolerance.latencyAdded);
+  Analysis full = Parse(head +
+                        "      - analysis: { judge: sequential, falseAlarmRate: 0.0005,\n"
+                        "                    tolerance: { errorRate: 0.01, latency: 20% } }\n")
+                      .strategy.canarySteps[0]
+                      .analysis;
+  EXPECT_EQ(full.falseAlarmRate, 0.0005);
+  EXPECT_EQ(full.tolerance.errorRate, 0.01);
+  EXPECT_EQ(full.tolerance.latencyPercent, 20);
+  Analysis added =
+      Parse(head + "      - analysis: { judge: sequential, tolerance: { latency: 25ms } }\n")
+          .strategy.canarySteps[0]
+          .analysis;
+  EXPECT_EQ(added.tolerance.latencyAdded, Millis(25));
+  EXPECT_EQ(Parse(head + "      - analysis: {}\n").strategy.canarySteps[0].analysis.judge,
+            Analysis::Judge::kThreshold);
+}
+
+TEST(ParseManifest, RefusesSequentialJudgeSettingsThatCannotWorkWithFieldAndLine) {
+  const std::string head = With("strategy:\n  type: canary\n  canary:\n    steps:\n");
+  const std::string at = "strategy.canary.steps[0].analysis.";
+  EXPECT_MANIFEST_ERROR(head + "      - analysis: { judge: sequentail }\n", at + "judge", 8,
+                        "did you mean 'sequential'?");
+  EXPECT_MANIFEST_ERROR(head + "      - analysis: { judge: sequential, falseAlarmRate: 0 }\n",
+                        at + "falseAlarmRate", 8, "above 0 and at most 0.1");
+  EXPECT_MANIFEST_ERROR(head + "      - analysis: { judge: sequential, falseAlarmRate: 0.5 }\n",
+                        at + "falseAlarmRate", 8, "above 0 and at most 0.1");
+  EXPECT_MANIFEST_ERROR(
+      head + "      - analysis: { judge: sequential, tolerance: { errorRate: 0 } }\n",
+      at + "tolerance.errorRate", 8, "no canary could ever be shown within it");
+  EXPECT_MANIFEST_ERROR(head + "      - analysis: { judge: sequential, tolerance: { latency: 0% } }\n",
+                        at + "tolerance.latency", 8, "above 0% and at most 1000%");
+  EXPECT_MANIFEST_ERROR(
+      head + "      - analysis: { judge: sequential, tolerance: { latency: fast } }\n",
+      at + "tolerance.latency", 8, "like 20%");
+  EXPECT_MANIFEST_ERROR(head + "      - analysis: { judge: sequential, tolerance: { p99: 1s } }\n",
+                        at + "tolerance.p99", 8, "");
+}
+
+TEST(ParseManifest, RefusesOneJudgesFieldsUnderTheOtherInsteadOfIgnoringThem) {
+  const std::string head = With("strategy:\n  type: canary\n  canary:\n    steps:\n");
+  const std::string at = "strategy.canary.steps[0].analysis.";
+  EXPECT_MANIFEST_ERROR(head + "      - analysis:\n          judge: sequential\n"
+                               "          maxErrorRate: 0.01\n",
+                        at + "maxErrorRate", 10, "belongs to judge: threshold");
+  EXPECT_MANIFEST_ERROR(head + "      - analysis: { tolerance: { errorRate: 0.01 } }\n",
+                        at + "tolerance", 8, "add judge: sequential");
+  EXPECT_MANIFEST_ERROR(head + "      - analysis: { judge: threshold, falseAlarmRate: 0.01 }\n",
+                        at + "falseAlarmRate", 8, "belongs to judge: sequential");
+}
+
 TEST(ParseManifest, AcceptsOnlyAddressesTheRouterCanListenOn) {
   for (const char* good : {"127.0.0.1:8080", "localhost:1", "0.0.0.0:65535", "10.1.2.3:80"}) {
     EXPECT_EQ(Parse(With(std::string("route: { listen: \"") + good + "\" }\n")).route.listen, good);

@@ -1,4 +1,5 @@
 // Reading `strategy:`: type, rolling limits and canary steps with their analysis.
+#include <charconv>
 #include <limits>
 
 #include "manifest/sections.h"
@@ -70,12 +71,103 @@ Result<AnalysisCheck> ReadCheck(const FieldReader& r, const Field& f) {
   return check;
 }
 
+const std::vector<std::string> kJudges = {"threshold", "sequential"};
+// The fields that only one judge reads: given to the other, they are refused, not ignored.
+const std::vector<std::string> kThresholdOnly = {"maxErrorRate", "maxLatencyP99",
+                                                 "maxErrorRateIncrease", "failureLimit"};
+const std::vector<std::string> kSequentialOnly = {"falseAlarmRate", "tolerance"};
+
+Result<Analysis::Judge> ReadJudge(const FieldReader& r, const Field& f) {
+  std::string name;
+  LG_MANIFEST_ASSIGN(name, r.String(f));
+  if (name == "threshold") return Analysis::Judge::kThreshold;
+  if (name == "sequential") return Analysis::Judge::kSequential;
+  std::string msg = "unknown judge '" + name +
+                    "'; use threshold (a window against fixed limits, the default) or sequential "
+                    "(the canary against stable, with a confidence)";
+  if (auto close = ClosestMatch(name, kJudges)) msg += " (did you mean '" + *close + "'?)";
+  return Error::InvalidInput(msg, f.path, f.line);
+}
+
+// `latency: 20%` (a share of stable's p99) or `latency: 25ms` (added to it).
+Status ReadLatencyTolerance(const FieldReader& r, const Field& f, AnalysisTolerance* t) {
+  std::string text;
+  LG_MANIFEST_ASSIGN(text, r.String(f));
+  const char* usage =
+      "expected a share of stable's p99 like 20% (the canary's p99 may be up to 1.2 times "
+      "stable's) or a duration like 25ms (added to stable's p99), got '";
+  if (!text.empty() && text.back() == '%') {
+    double percent = 0;
+    const char* end = text.data() + text.size() - 1;
+    auto [ptr, ec] = std::from_chars(text.data(), end, percent, std::chars_format::general);
+    if (ptr != end || ec != std::errc() || !(percent > 0) || percent > 1000)
+      return Error::InvalidInput(usage + text + "' (a share is above 0% and at most 1000%)",
+                                 f.path, f.line);
+    t->latencyPercent = percent;
+    return Status();
+  }
+  auto d = ParseDuration(text);
+  if (!d.ok() || d->count() <= 0) return Error::InvalidInput(usage + text + "'", f.path, f.line);
+  t->latencyAdded = *d;
+  return Status();
+}
+
+Result<AnalysisTolerance> ReadTolerance(const FieldReader& r, const Field& f) {
+  AnalysisTolerance t;
+  MapFields fields;
+  LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"errorRate", "latency"}));
+  if (auto v = fields.Get("errorRate")) {
+    LG_MANIFEST_ASSIGN(t.errorRate, r.Fraction(*v));
+    if (t.errorRate <= 0 || t.errorRate >= 1) {
+      return Error::InvalidInput(
+          "expected a number above 0 and below 1: how many points worse than stable's the "
+          "canary's error rate may be (0.02 is 2 points); with 0 no canary could ever be shown "
+          "within it",
+          v->path, v->line);
+    }
+  }
+  if (auto v = fields.Get("latency")) {
+    Status s = ReadLatencyTolerance(r, *v, &t);
+    if (!s.ok()) return s.error();
+  }
+  return t;
+}
+
+// Refuses the fields of the other judge, naming the first one given.
+Status RefuseOtherJudgesFields(const MapFields& fields, Analysis::Judge judge) {
+  const bool sequential = judge == Analysis::Judge::kSequential;
+  for (const auto& name : sequential ? kThresholdOnly : kSequentialOnly) {
+    auto v = fields.Get(name);
+    if (!v) continue;
+    return Error::InvalidInput(
+        sequential ? name + " belongs to judge: threshold; the sequential judge compares the "
+                            "canary with stable, within tolerance: { errorRate, latency }"
+                   : name + " belongs to judge: sequential; add judge: sequential to this "
+                            "analysis, or use the threshold judge's limits (maxErrorRate, ...)",
+        v->path, v->key_line);
+  }
+  return Status();
+}
+
 Result<Analysis> ReadAnalysis(const FieldReader& r, const Field& f) {
   Analysis a;
   MapFields fields;
-  LG_MANIFEST_ASSIGN(fields,
-                     MapFields::Open(f, {"window", "minRequests", "maxErrorRate", "maxLatencyP99",
-                                         "maxErrorRateIncrease", "failureLimit", "checks"}));
+  LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"judge", "falseAlarmRate", "tolerance", "window",
+                                                 "minRequests", "maxErrorRate", "maxLatencyP99",
+                                                 "maxErrorRateIncrease", "failureLimit",
+                                                 "checks"}));
+  if (auto v = fields.Get("judge")) LG_MANIFEST_ASSIGN(a.judge, ReadJudge(r, *v));
+  if (Status s = RefuseOtherJudgesFields(fields, a.judge); !s.ok()) return s.error();
+  if (auto v = fields.Get("falseAlarmRate")) {
+    LG_MANIFEST_ASSIGN(a.falseAlarmRate, r.Fraction(*v));
+    if (a.falseAlarmRate <= 0 || a.falseAlarmRate > kMaxFalseAlarmRate) {
+      return Error::InvalidInput(
+          "expected a number above 0 and at most 0.1: the share of good canaries that may be "
+          "failed by chance (0.001 is one in a thousand)",
+          v->path, v->line);
+    }
+  }
+  if (auto v = fields.Get("tolerance")) LG_MANIFEST_ASSIGN(a.tolerance, ReadTolerance(r, *v));
   if (auto v = fields.Get("checks")) {
     if (!v->node.IsSequence() || v->node.size() > static_cast<size_t>(kMaxChecks)) {
       return Error::InvalidInput(
