@@ -20,6 +20,16 @@ inline int LatencyBucket(uint64_t micros) {
   return 64 + (octave - 6) * 32 + sub;
 }
 
+// The range of a bucket: [LatencyBucketLowMicros(b), + LatencyBucketWidthMicros(b)).
+inline uint64_t LatencyBucketLowMicros(int bucket) {
+  if (bucket < 64) return static_cast<uint64_t>(bucket);
+  int octave = (bucket - 64) / 32 + 6;
+  return static_cast<uint64_t>((bucket - 64) % 32 + 32) << (octave - 5);
+}
+inline uint64_t LatencyBucketWidthMicros(int bucket) {
+  return bucket < 64 ? 1 : uint64_t{1} << ((bucket - 64) / 32 + 1);
+}
+
 // The value a bucket stands for: the middle of its range.
 inline double LatencyBucketMicros(int bucket) {
   if (bucket < 64) return bucket;

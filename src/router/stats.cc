@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "router/latency_histogram.h"
+
 namespace lastgood {
 
 using nlohmann::json;
@@ -24,7 +26,10 @@ std::string StatsToJson(const RouterStats& stats) {
                     {"p90ms", r.p90ms},
                     {"p99ms", r.p99ms},
                     {"maxms", r.maxms},
-                    {"inFlight", r.inFlight}});
+                    {"inFlight", r.inFlight},
+                    {"totalRequests", r.totalRequests},
+                    {"totalErrors", r.totalErrors}});
+    if (!r.latency.empty()) rows.back()["latency"] = r.latency;
   }
   return json{{"windowMillis", stats.windowMillis}, {"rows", std::move(rows)}}.dump();
 }
@@ -53,6 +58,15 @@ Result<RouterStats> StatsFromJson(const std::string& text) {
       row.p99ms = r.value("p99ms", 0.0);
       row.maxms = r.value("maxms", 0.0);
       row.inFlight = r.value("inFlight", uint64_t{0});
+      row.totalRequests = r.value("totalRequests", uint64_t{0});
+      row.totalErrors = r.value("totalErrors", uint64_t{0});
+      if (auto it = r.find("latency"); it != r.end()) {
+        for (const auto& pair : *it) {
+          int bucket = pair.at(0).get<int>();
+          if (bucket < 0 || bucket >= kLatencyBuckets) continue;  // a layout this build lacks
+          row.latency.emplace_back(bucket, pair.at(1).get<uint64_t>());
+        }
+      }
       stats.rows.push_back(std::move(row));
     }
     return stats;

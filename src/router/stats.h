@@ -19,6 +19,13 @@ struct StatsRow {
   uint64_t timeouts = 0;       // upstream response timeouts
   double p50ms = 0, p90ms = 0, p99ms = 0, maxms = 0;
   uint64_t inFlight = 0;  // requests under way now (not windowed): what a drain waits for
+  // Cumulative, not windowed: since the router began counting this backend (on an aggregate
+  // row, the sum of its backend rows in the same answer). What a sequential analysis reads
+  // every 100 ms, as deltas. Errors are the 5xx answers, the router's own 502/504 included.
+  uint64_t totalRequests = 0, totalErrors = 0;
+  // Aggregate rows: the window's latency histogram, as (bucket, count) for the buckets that
+  // are not empty (router/latency_histogram.h's buckets), so that hosts can be added up.
+  std::vector<std::pair<int, uint64_t>> latency = {};
 };
 
 struct RouterStats {

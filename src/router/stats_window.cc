@@ -168,7 +168,7 @@ void StatsRegistry::Visit(int window_seconds,
 
 namespace {
 
-StatsRow ToRow(const StatsKey& key, const StatsSnapshot& s) {
+StatsRow ToRow(const StatsKey& key, const StatsSnapshot& s, const StatsCounters& totals) {
   StatsRow row;
   row.app = key.app;
   row.slot = key.slot;
@@ -186,6 +186,8 @@ StatsRow ToRow(const StatsKey& key, const StatsSnapshot& s) {
   row.p99ms = s.QuantileMillis(0.99);
   row.maxms = static_cast<double>(s.counters.max_micros) / 1000.0;
   row.inFlight = static_cast<uint64_t>(std::max<int64_t>(s.in_flight, 0));
+  row.totalRequests = totals.requests;
+  row.totalErrors = totals.by_class[3];
   return row;
 }
 
@@ -197,18 +199,30 @@ RouterStats StatsRegistry::Read(Millis window) const {
   RouterStats stats;
   stats.windowMillis = int64_t{seconds} * 1000;
   // Series are ordered by key, so the backends of one version are adjacent.
-  std::map<StatsKey, std::unique_ptr<StatsSnapshot>> versions;
-  Visit(seconds, [&](const StatsKey& key, const StatsCounters&, const StatsSnapshot& window) {
-    if (window.counters.requests == 0 && window.counters.connect_errors == 0 &&
-        window.in_flight <= 0) {
-      return;
+  struct Aggregate {
+    std::unique_ptr<StatsSnapshot> window = std::make_unique<StatsSnapshot>();
+    StatsCounters totals;
+  };
+  std::map<StatsKey, Aggregate> versions;
+  Visit(seconds,
+        [&](const StatsKey& key, const StatsCounters& totals, const StatsSnapshot& window) {
+          if (window.counters.requests == 0 && window.counters.connect_errors == 0 &&
+              window.in_flight <= 0) {
+            return;
+          }
+          stats.rows.push_back(ToRow(key, window, totals));
+          auto& aggregate = versions[StatsKey{key.app, key.slot, key.version, ""}];
+          aggregate.window->Add(window);
+          aggregate.totals.requests += totals.requests;
+          aggregate.totals.by_class[3] += totals.by_class[3];
+        });
+  for (const auto& [key, aggregate] : versions) {
+    stats.rows.push_back(ToRow(key, *aggregate.window, aggregate.totals));
+    for (int b = 0; b < kLatencyBuckets; ++b) {
+      if (aggregate.window->histogram[b])
+        stats.rows.back().latency.emplace_back(b, aggregate.window->histogram[b]);
     }
-    stats.rows.push_back(ToRow(key, window));
-    auto& aggregate = versions[StatsKey{key.app, key.slot, key.version, ""}];
-    if (!aggregate) aggregate = std::make_unique<StatsSnapshot>();
-    aggregate->Add(window);
-  });
-  for (const auto& [key, snapshot] : versions) stats.rows.push_back(ToRow(key, *snapshot));
+  }
   return stats;
 }
 

@@ -69,6 +69,28 @@ TEST(StatsRegistry, MergesThreadsAndAddsOneAggregateRowPerVersion) {
   EXPECT_EQ(aggregate.responses5xx, 1u);
   EXPECT_EQ(aggregate.connectErrors, 2u);
   EXPECT_NEAR(aggregate.maxms, 3.0, 0.01);
+  EXPECT_EQ(aggregate.totalRequests, 3u);
+  EXPECT_EQ(aggregate.totalErrors, 1u);  // the 502; a retried connect error is no answer
+  // The window's histogram, sparse: two requests at 1 ms, one at 3 ms.
+  ASSERT_EQ(aggregate.latency.size(), 2u);
+  EXPECT_EQ(aggregate.latency[0], std::make_pair(LatencyBucket(1000), uint64_t{2}));
+  EXPECT_EQ(aggregate.latency[1], std::make_pair(LatencyBucket(3000), uint64_t{1}));
+  EXPECT_TRUE(stats.rows[0].latency.empty());  // backend rows carry none
+}
+
+// A sequential analysis reads the cumulative counts every 100 ms: they do not leave with the
+// window, as the windowed counts do.
+TEST(StatsRegistry, ReportsCumulativeTotalsBesideTheWindowsCounts) {
+  StatsRegistry registry(1);
+  auto series = registry.Series({"web", "production", 1, "i1"});
+  int64_t now = StatsSecond();
+  series->cells[0]->Record(now - 5, {.status = 500, .latency_micros = 1000});
+  series->cells[0]->Record(now, {.status = 200, .latency_micros = 1000});
+  RouterStats stats = registry.Read(std::chrono::seconds(1));
+  ASSERT_EQ(stats.rows.size(), 2u);
+  EXPECT_EQ(stats.rows[0].requests, 1u);
+  EXPECT_EQ(stats.rows[0].totalRequests, 2u);
+  EXPECT_EQ(stats.rows[0].totalErrors, 1u);
 }
 
 // The series of a backend that left the table go once their window is empty; a held series
@@ -108,6 +130,9 @@ TEST(StatsJson, SurvivesARoundTrip) {
   r.requests = 10;
   r.responses5xx = 1;
   r.p99ms = 12.5;
+  r.totalRequests = 1000;
+  r.totalErrors = 7;
+  r.latency = {{70, 4}, {200, 1}};
   s.rows.push_back(r);
   auto back = StatsFromJson(StatsToJson(s));
   ASSERT_TRUE(back.ok());
@@ -115,6 +140,9 @@ TEST(StatsJson, SurvivesARoundTrip) {
   EXPECT_EQ(back->rows[0].version, 3);
   EXPECT_EQ(back->rows[0].responses5xx, 1u);
   EXPECT_DOUBLE_EQ(back->rows[0].p99ms, 12.5);
+  EXPECT_EQ(back->rows[0].totalRequests, 1000u);
+  EXPECT_EQ(back->rows[0].totalErrors, 7u);
+  EXPECT_EQ(back->rows[0].latency, r.latency);
 }
 
 }  // namespace
