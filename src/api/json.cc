@@ -99,15 +99,31 @@ nlohmann::json OutcomeJson(const Outcome& o) {
 
 namespace {
 
-// {"step", "active", "windowMs", "minRequests", "limits": {"maxErrorRate",
-// "maxLatencyP99Ms", "maxErrorRateIncrease", "failureLimit"}, "windows": [last window]}.
-// A limit not set is null, except maxErrorRate, which has its default when nothing is set.
+// {"step", "active", "judge", "sequential": {"falseAlarmRate", "tolerance": {"errorRate",
+// "latencyPercent", "latencyAddedMs"}} | null, "windowMs", "minRequests", "limits":
+// {"maxErrorRate", "maxLatencyP99Ms", "maxErrorRateIncrease", "failureLimit"}, "windows":
+// [last window, or the sequential judge's words so far]}. A limit not set is null, except
+// maxErrorRate, which has its default when nothing is set under the threshold judge.
 nlohmann::json AnalysisJson(const AnalysisView& v) {
   const Analysis& a = v.spec;
   auto or_null = [](const auto& opt) { return opt ? nlohmann::json(*opt) : nlohmann::json(); };
+  const bool sequential = a.judge == Analysis::Judge::kSequential;
   std::optional<double> max_rate = a.maxErrorRate;
-  if (!max_rate && !a.maxLatencyP99 && !a.maxErrorRateIncrease) max_rate = kDefaultMaxErrorRate;
+  if (!sequential && !max_rate && !a.maxLatencyP99 && !a.maxErrorRateIncrease)
+    max_rate = kDefaultMaxErrorRate;
+  nlohmann::json judge;  // judge: sequential's settings, or null
+  if (sequential) {
+    const AnalysisTolerance& t = a.tolerance;
+    judge = {{"falseAlarmRate", a.falseAlarmRate},
+             {"tolerance",
+              {{"errorRate", t.errorRate},
+               {"latencyPercent", or_null(t.latencyPercent)},
+               {"latencyAddedMs",
+                t.latencyAdded ? nlohmann::json(t.latencyAdded->count()) : nlohmann::json()}}}};
+  }
   return {{"step", v.step.empty() ? nlohmann::json() : nlohmann::json(v.step)},
+          {"judge", sequential ? "sequential" : "threshold"},
+          {"sequential", judge},
           {"active", v.active},
           {"windowMs", a.window.count()},
           {"minRequests", a.minRequests},

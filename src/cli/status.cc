@@ -27,8 +27,26 @@ void PrintAnalysis(const nlohmann::json& a) {
   std::cout << "analysis"
             << (a["active"].get<bool>() ? " (running now)"
                 : a["step"].is_null()   ? " (production's manifest)"
-                                        : " (next)")
-            << ": window " << ShortDuration(a["windowMs"].get<int64_t>()) << ", at least "
+                                        : " (next)");
+  if (a.value("judge", "") == "sequential" && a["sequential"].is_object()) {
+    // "judge sequential: canary ≤ stable + 2.00 points, p99 ≤ stable's + 20%; false alarms
+    // 0.1%; at most window 30s + progressDeadline".
+    const auto& j = a["sequential"];
+    const auto& t = j["tolerance"];
+    std::snprintf(buf, sizeof buf, "errors ≤ stable + %.2f points",
+                  100 * t["errorRate"].get<double>());
+    std::string tolerance = buf;
+    if (!t["latencyPercent"].is_null())
+      tolerance += ", p99 ≤ stable's + " + t["latencyPercent"].dump() + "%";
+    if (!t["latencyAddedMs"].is_null())
+      tolerance += ", p99 ≤ stable's + " + t["latencyAddedMs"].dump() + "ms";
+    std::snprintf(buf, sizeof buf, "%g%%", 100 * j["falseAlarmRate"].get<double>());
+    std::cout << ": judge sequential, " << tolerance << "; false alarms " << buf
+              << "; undecided after window " << ShortDuration(a["windowMs"].get<int64_t>())
+              << " + progressDeadline\n";
+    return;
+  }
+  std::cout << ": window " << ShortDuration(a["windowMs"].get<int64_t>()) << ", at least "
             << a["minRequests"] << " requests; " << limits << "\n";
 }
 

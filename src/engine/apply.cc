@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "engine/analysis_sequential.h"
 #include "engine/diff.h"
 #include "engine/engine.h"
 #include "engine/release.h"
@@ -114,7 +115,8 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
     auto in = PlanInputFor(deps_, m.app, req.slot, o.version, m, DeploymentKind::kDeploy);
     if (!in.ok()) return in.error();
     if (req.slot != kProductionSlot) in->strategy.type = Strategy::Type::kRolling;  // as PlanFor
-    for (const Step& s : PlanDeployment(*in)) o.plan.push_back(Describe(s));
+    for (const Step& s : PlanDeployment(*in))
+      o.plan.push_back(Describe(s) + ForecastNote(deps_, s, m, req.slot));
     o.message = "would create " + m.app + " v" + std::to_string(o.version) + " and deploy it to " +
                 req.slot;
     return o;

@@ -22,6 +22,10 @@ inline constexpr const char* kReasonManifestNoLongerParses = "no longer parses";
 // A deployment whose record could not be written ends with this reason (+ ": " and the
 // store's error) once the store answers again; its version keeps its verdict.
 inline constexpr const char* kReasonStoreFailed = "the store failed to record this deployment";
+// An analysis that failed the canary, and one that reached no verdict in its time limit (the
+// sequential judge says which; docs/behaviour.md).
+inline constexpr const char* kReasonAnalysisFailed = "analysis failed";
+inline constexpr const char* kReasonAnalysisUndecided = "analysis undecided";
 
 // Fragments of the refusals in rules.h; the full messages read e.g.
 // "version 9 of web does not exist (versions 1-4)",

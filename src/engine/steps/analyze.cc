@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/analysis.h"
+#include "engine/analysis_sequential.h"
 #include "engine/release.h"
 #include "engine/routes.h"
 #include "engine/steps/steps.h"
@@ -64,6 +65,13 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step) {
   if (a == nullptr) return StepResult::Failed("the manifest has no such analysis step");
   if (!deps.routes)
     return StepResult::Failed("analysis needs the router (serve without --no-router)");
+  if (a->judge == Analysis::Judge::kSequential) {
+    StepResult judged = RunSequentialJudge(ctx, step, *a);
+    if (judged.kind != StepResult::Kind::kOk) return judged;
+    StepResult checks = RunChecks(ctx, *a);
+    if (checks.kind == StepResult::Kind::kOk) return judged;
+    return StepResult::Failed(checks.detail + " — " + judged.detail);
+  }
   const std::string canary_slot = preview ? kPreviewSlot : d.slot;
   const std::string stable_slot = d.slot;
   // Too little data is never a pass: without a verdict by window + progressDeadline, it fails.
