@@ -67,7 +67,7 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
   v.params = nlohmann::json(parsed->params).dump();
   v.createdAt = deps_.clock->NowMillis();
 
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   LG_RETURN_IF_ERROR(deps_.store->CreateApp(m.app, v.createdAt));
   auto now = ReadSlot(*deps_.store, m.app, req.slot);
   if (!now.ok()) return now.error();
@@ -138,7 +138,7 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
   p.deployment.rollbackOnError = RollbackOnError::Parse(on_error);
   p.deployment.fromVersion = now->running;
   p.outcome = o;
-  lock.unlock();
+  lock.Unlock();
   return StartDeployment(std::move(p), false);
 }
 

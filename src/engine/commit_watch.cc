@@ -3,17 +3,17 @@
 namespace lastgood {
 
 void CommitWatch::Watch() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   watching_[std::this_thread::get_id()].reset();
 }
 
 void CommitWatch::Unwatch() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   watching_.erase(std::this_thread::get_id());
 }
 
 std::optional<Error> CommitWatch::Failure() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = watching_.find(std::this_thread::get_id());
   return it == watching_.end() ? std::nullopt : it->second;
 }
@@ -24,7 +24,7 @@ void CommitWatch::AfterWrite(std::string_view /*method*/, const lastgood::Status
   if (outcome.ok() || (outcome.error().code != ErrorCode::kUnavailable &&
                        outcome.error().code != ErrorCode::kInternal))
     return;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = watching_.find(std::this_thread::get_id());
   if (it != watching_.end() && !it->second) it->second = outcome.error();
 }

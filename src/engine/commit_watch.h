@@ -9,10 +9,10 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <thread>
 
+#include "base/mutex.h"
 #include "store/store_wrapper.h"
 
 namespace lastgood {
@@ -23,17 +23,17 @@ class CommitWatch : public StoreWrapper {
 
   // From now until Unwatch, the calling thread's failed commits are remembered; a failure
   // remembered before is forgotten.
-  void Watch();
-  void Unwatch();
+  void Watch() EXCLUDES(mu_);
+  void Unwatch() EXCLUDES(mu_);
   // The first commit of the calling thread that failed since Watch, if any.
-  std::optional<Error> Failure() const;
+  std::optional<Error> Failure() const EXCLUDES(mu_);
 
  protected:
   void AfterWrite(std::string_view method, const lastgood::Status& outcome) override;
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::thread::id, std::optional<Error>> watching_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::thread::id, std::optional<Error>> watching_ GUARDED_BY(mu_);
 };
 
 }  // namespace lastgood

@@ -6,16 +6,15 @@
 // every drain.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/duration.h"
+#include "base/mutex.h"
 
 namespace lastgood {
 
@@ -28,17 +27,17 @@ class Drainer {
   Drainer& operator=(const Drainer&) = delete;
 
   // Runs `stop` on its own thread after `delay`; `app` groups drains for WaitIdle.
-  void Drain(const std::string& app, Millis delay, std::function<void()> stop);
+  void Drain(const std::string& app, Millis delay, std::function<void()> stop) EXCLUDES(mu_);
   // Waits until every drain started for `app` has ended.
-  void WaitIdle(const std::string& app);
+  void WaitIdle(const std::string& app) EXCLUDES(mu_);
   // Waits until every drain has ended.
-  void WaitAll();
+  void WaitAll() EXCLUDES(mu_);
 
  private:
-  Clock* const clock_;
-  std::mutex mu_;
-  std::condition_variable idle_;
-  std::map<std::string, int> pending_;  // GUARDED_BY(mu_): drains under way, per app
+  Clock* const clock_;  // constant after construction
+  Mutex mu_;
+  CondVar idle_;
+  std::map<std::string, int> pending_ GUARDED_BY(mu_);  // drains under way, per app
 };
 
 }  // namespace lastgood

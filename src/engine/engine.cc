@@ -43,7 +43,7 @@ void Engine::Shutdown() {
   stopping_ = true;
   std::map<std::string, std::unique_ptr<Worker>> workers;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     workers.swap(workers_);
   }
   for (auto& [app, w] : workers) {
@@ -51,43 +51,43 @@ void Engine::Shutdown() {
   }
   // Instances already out of the table finish stopping: none is left half-retired.
   drainer_->WaitAll();
-  changed_.notify_all();
+  changed_.SignalAll();
 }
 
 void Engine::RunWorkerBody(Worker* w, const std::string& app, const std::string& name) {
   Executor exec(deps_, &w->cancel, &stopping_, [this] { Notify(); });
   exec.Run(app, name);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     w->done = true;
     ++change_seq_;
   }
-  changed_.notify_all();
+  changed_.SignalAll();
 }
 
 void Engine::Notify() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     ++change_seq_;
   }
-  changed_.notify_all();
+  changed_.SignalAll();
 }
 
 uint64_t Engine::WaitForChange(uint64_t seen, Millis timeout) {
-  std::unique_lock lock(mu_);
-  changed_.wait_for(lock, timeout, [&] { return change_seq_.load() > seen || stopping_.load(); });
+  MutexLock lock(&mu_);
+  changed_.WaitFor(&mu_, timeout, [&] { return change_seq_.load() > seen || stopping_.load(); });
   return change_seq_.load();
 }
 
 Result<Outcome> Engine::StartDeployment(Prepared p, bool preempt) {
   Deployment& d = p.deployment;
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   if (stopping_) return Error::Unavailable("the controller is shutting down; try again");
   auto& slot = workers_[d.app];
   if (slot && !slot->done && !preempt && !HasRunningDeployment(*deps_.store, d.app)) {
     // Its deployments have all ended on record: the worker is only announcing the end.
     Worker* w = slot.get();
-    changed_.wait_for(lock, kWorkerEndTimeout, [&] { return w->done.load(); });
+    changed_.WaitFor(&mu_, kWorkerEndTimeout, [&] { return w->done.load(); });
   }
   if (slot && !slot->done) {
     if (!preempt) {
@@ -98,7 +98,7 @@ Result<Outcome> Engine::StartDeployment(Prepared p, bool preempt) {
         deps_.store->SetIntent(d.app, slot->deployment, Intent{IntentKind::kCancel, d.actor}));
     slot->cancel = true;
     Worker* w = slot.get();
-    if (!changed_.wait_for(lock, kPreemptTimeout, [&] { return w->done.load(); })) {
+    if (!changed_.WaitFor(&mu_, kPreemptTimeout, [&] { return w->done.load(); })) {
       return Error::Unavailable("deployment " + w->deployment +
                                 " did not stop within 60s; try again");
     }
@@ -126,7 +126,7 @@ Result<Outcome> Engine::StartDeployment(Prepared p, bool preempt) {
   Worker* w = slot.get();
   w->thread =
       std::thread([this, w, app = d.app, name = created->name] { RunWorkerBody(w, app, name); });
-  lock.unlock();
+  lock.Unlock();
   Notify();
   return o;
 }

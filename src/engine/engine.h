@@ -9,10 +9,8 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -20,6 +18,7 @@
 
 #include "artifacts/artifact_store.h"
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/names.h"
 #include "base/result.h"
 #include "engine/plan.h"
@@ -220,9 +219,9 @@ class Engine {
     std::optional<PlannedOperations> operations;  // a swap's; otherwise planned at start
   };
 
-  Result<Outcome> StartDeployment(Prepared p, bool preempt);
-  void RunWorkerBody(Worker* w, const std::string& app, const std::string& name);
-  void Notify();
+  Result<Outcome> StartDeployment(Prepared p, bool preempt) EXCLUDES(mu_);
+  void RunWorkerBody(Worker* w, const std::string& app, const std::string& name) EXCLUDES(mu_);
+  void Notify() EXCLUDES(mu_);
 
   EngineDeps deps_;
   std::unique_ptr<CommitWatch> commits_;  // deps_.store once constructed
@@ -231,9 +230,9 @@ class Engine {
   std::atomic<uint64_t> change_seq_{0};
   std::atomic<bool> stopping_{false};
 
-  std::mutex mu_;  // guards workers_ and the start of deployments (one per app)
-  std::condition_variable changed_;
-  std::map<std::string, std::unique_ptr<Worker>> workers_;  // GUARDED_BY(mu_), by app
+  Mutex mu_;  // guards workers_ and the start of deployments (one per app)
+  CondVar changed_;
+  std::map<std::string, std::unique_ptr<Worker>> workers_ GUARDED_BY(mu_);  // by app
 };
 
 }  // namespace lastgood

@@ -13,10 +13,10 @@ void Engine::Housekeep() {
   auto apps = deps_.store->ListApps();
   if (!apps.ok()) return;
   for (const auto& app : *apps) {
-    std::unique_lock lock(mu_);
+    MutexLock lock(&mu_);
     auto it = workers_.find(app.name);
     if (it != workers_.end() && it->second && !it->second->done) continue;
-    lock.unlock();
+    lock.Unlock();
     auto slots = deps_.store->ListSlots(app.name);
     if (!slots.ok()) continue;
     for (const auto& s : *slots) {
@@ -83,7 +83,7 @@ Status Engine::Recover() {
   }
   // Deployments left Running by a crash re-run their current step and go on.
   for (auto& d : *running) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     auto& w = workers_[d.app];
     w = std::make_unique<Worker>();
     w->deployment = d.name;
