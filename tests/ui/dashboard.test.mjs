@@ -183,6 +183,46 @@ describe('dashboard', { timeout: 120000 }, () => {
     }
   });
 
+  test('a canary under the sequential judge shows its running verdict and its tolerance on the charts', async () => {
+    // A tolerance of half a point, so that passing takes long enough to be watched.
+    const canary = path.join(lg.home, 'canary-sequential.yaml');
+    writeFileSync(canary, readFileSync(path.join(repo, 'examples/canary-sequential.yaml'), 'utf8')
+      .replace('../build/lastgood-sample', path.join(buildDir, 'lastgood-sample'))
+      .replace('tolerance: { errorRate: 0.02, latency: 20% }', 'tolerance: { errorRate: 0.005 }'));
+    let flowing = true;
+    const loops = Array.from({ length: 4 }, async () => {
+      while (flowing) await fetch(`http://127.0.0.1:${appPort}/`).then((r) => r.text()).catch(() => null);
+    });
+    try {
+      const { context, page } = await logIn('admin');
+      await page.goto(`${lg.url}/#/app/web`);
+      await page.getByRole('heading', { name: 'Traffic', exact: true }).waitFor();
+      const started = await lg.cli(['apply', '-f', canary, '--param', 'label=v7', '--param', `port=${appPort}`,
+        '--param', 'replicas=1', '--no-wait']);
+      assert.equal(started.code, 0, `apply failed:\n${started.stdout}\n${started.stderr}`);
+      // The running verdict: the judge's words and how far its evidence has come, live.
+      const judge = page.locator('.judge').filter({ hasText: /canary \d+ of \d+ failed, stable \d+ of \d+/ });
+      await judge.waitFor({ timeout: 30000 });
+      await judge.locator('meter').first().waitFor();
+      assert.match(await judge.innerText(), /toward failing/);
+      await page.locator('figcaption').filter({ hasText: 'Error rate (tolerance: stable + 0.5 points)' }).waitFor();
+      // A long-running step's bar stays within the page.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `the page is ${overflow}px wider than the window`);
+      await page.screenshot({ path: path.join(shots, 'app-canary-judged.png'), fullPage: true });
+      // Whatever the verdict, the deployment ends within its limit (window 30s + progressDeadline 30s).
+      for (let i = 0; i < 150; i++) {
+        const s = JSON.parse((await lg.cli(['status', 'web', '-o', 'json'])).stdout);
+        if (!s.deployment) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await context.close();
+    } finally {
+      flowing = false;
+      await Promise.all(loops);
+    }
+  });
+
   test('an admin sets a traffic share and swaps staging into production through the buttons', async () => {
     const staged = await lg.cli(['apply', '-f', manifest, '--slot', 'staging', '--param', 'label=s1',
       '--param', `port=${appPort}`, '--param', 'replicas=1']);

@@ -7,6 +7,7 @@ import { duration, shortTime } from '../format.js';
 import { Actions } from './actions.jsx';
 import { CanaryCharts } from './charts.jsx';
 import { Badge, ErrorNote, RollbackTarget, RunningLine, SlotsTable } from './common.jsx';
+import { JudgeLine, toleranceLines } from './judge.jsx';
 
 const kMaxSamples = 600;
 
@@ -45,11 +46,14 @@ function mergeSamples(a, b) {
 
 export function Steps({ record }) {
   if (!record || !record.operations) return null;
-  const total = Math.max(1, ...record.operations.map((o) => o.durationMs || 0));
+  // The running step counts from its start, in the bars' scale too (a long analysis drew a bar
+  // hundreds of times the page's width when only ended steps set the scale).
+  const msOf = (op) => op.durationMs || (op.startedAt && !op.finishedAt ? Date.now() - Date.parse(op.startedAt) : 0);
+  const total = Math.max(1, ...record.operations.map(msOf));
   return (
     <ol class="steps">
       {record.operations.map((op, i) => {
-        const ms = op.durationMs || (op.startedAt && !op.finishedAt ? Date.now() - Date.parse(op.startedAt) : 0);
+        const ms = msOf(op);
         return (
           <li key={i} class={`step ${String(op.state).toLowerCase()}`}>
             <Badge word={op.state} /> <span class="step-name">{op.step}</span>
@@ -76,6 +80,9 @@ export function AppView({ app, session }) {
   useEffect(reload, [app, running && running.name]);
   const analysis = (status && (status.analysis || (status.deployment && status.deployment.analysis))) || null;
   const limits = analysis && analysis.limits;
+  // Under the sequential judge the canary is held to stable's own figures plus a tolerance.
+  const sequential = analysis && analysis.judge === 'sequential' ? analysis.sequential : null;
+  const lines = toleranceLines(sequential, running ? running.version : null, running ? running.slot || 'production' : 'production');
   const markers = history
     .filter((r) => r.trigger === 'auto' && r.startedAt)
     .map((r) => ({ t: Date.parse(r.startedAt), label: 'auto rollback', detail: r.reason || r.name }));
@@ -107,12 +114,13 @@ export function AppView({ app, session }) {
         </div>
       )}
       <h2>Traffic</h2>
-      {analysis && analysis.windows && analysis.windows.length > 0 && (
+      <JudgeLine analysis={analysis} />
+      {!sequential && analysis && analysis.windows && analysis.windows.length > 0 && (
         <p class="small">Analysis windows: {analysis.windows.map((w, i) => (
           <span key={i} class="chip">{typeof w === 'string' ? w : `${w.verdict || w.result || ''} ${w.window || ''}`.trim() || JSON.stringify(w)}</span>
         ))}</p>
       )}
-      <CanaryCharts samples={samples} limits={limits} markers={markers} />
+      <CanaryCharts samples={samples} limits={limits} lines={lines} markers={markers} />
       {session.canDeploy && status && <Actions app={app} status={status} versions={versions} onDone={reload} />}
     </section>
   );

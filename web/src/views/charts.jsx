@@ -60,7 +60,7 @@ function describe(metric, markers) {
   return `${base}; marked: ${at}`;
 }
 
-function Chart({ metric, samples, keys, limit, markers }) {
+function Chart({ metric, samples, keys, limit, line, markers }) {
   const el = useRef(null);
   const plot = useRef(null);
   useEffect(() => {
@@ -79,6 +79,11 @@ function Chart({ metric, samples, keys, limit, markers }) {
     if (limit != null) {
       data.push(xs.map(() => limit));
       series.push({ label: 'limit', stroke: '#c92a2a', dash: [6, 4], width: 1.5, value: () => metric.fmt(limit) });
+    } else if (line) {
+      // The sequential judge's tolerance: stable's own figure each second, plus the tolerance.
+      data.push(samples.map(line.at));
+      series.push({ label: line.label, stroke: '#c92a2a', dash: [6, 4], width: 1.5, spanGaps: false,
+        value: (u, v) => (v == null ? '–' : metric.fmt(v)) });
     }
     const width = Math.max(260, el.current.clientWidth);
     const opts = {
@@ -90,7 +95,7 @@ function Chart({ metric, samples, keys, limit, markers }) {
     if (plot.current) plot.current.destroy();
     plot.current = new uPlot(opts, data, el.current);
     return undefined;
-  }, [samples, keys.join('|'), limit, markers.length]);
+  }, [samples, keys.join('|'), limit, line && line.label, markers.length]);
   useEffect(() => () => plot.current && plot.current.destroy(), []);
   useEffect(() => {
     const ro = new ResizeObserver(() => {
@@ -101,13 +106,16 @@ function Chart({ metric, samples, keys, limit, markers }) {
   }, []);
   return (
     <figure class="chart">
-      <figcaption>{metric.title}{limit != null ? ` (limit ${metric.fmt(limit)})` : ''}</figcaption>
+      <figcaption>
+        {metric.title}{limit != null ? ` (limit ${metric.fmt(limit)})` : line ? ` (tolerance: ${line.label})` : ''}
+      </figcaption>
       <div ref={el} role="img" aria-label={describe(metric, markers)} />
     </figure>
   );
 }
 
-export function CanaryCharts({ samples, limits, markers }) {
+// `lines`: the sequential judge's tolerance lines per metric key (views/judge.jsx), or null.
+export function CanaryCharts({ samples, limits, lines, markers }) {
   const keys = seriesKeys(samples);
   if (!keys.length) {
     return <p class="muted">No traffic in the last minutes: the charts fill in once the router serves requests.</p>;
@@ -118,7 +126,8 @@ export function CanaryCharts({ samples, limits, markers }) {
       <div class="charts">
         {METRICS.map((m) => (
           <Chart key={m.key} metric={m} samples={samples} keys={keys}
-            limit={m.limit && limits ? limits[m.limit] ?? null : null} markers={markers} />
+            limit={m.limit && limits ? limits[m.limit] ?? null : null}
+            line={lines ? lines[m.key] || null : null} markers={markers} />
         ))}
       </div>
       <table class="latest">
