@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "api/handlers.h"
+#include "api/hosts.h"
 #include "api/router_process.h"
 #include "api/server.h"
 #include "artifacts/artifact_store.h"
@@ -135,6 +136,10 @@ int RunController(const ControllerOptions& options) {
       Log("publishing the routing table: " + s.error().message);
   }
   Api api(&engine, store->get(), ApiOptions{home + "/lastgood.db"});
+  // The fleet's hosts (docs/fleets.md): one ssh connection each, opened in the background.
+  Fleet fleet(store->get(), SshSettings{options.sshConfig, home + "/hosts"}, SelfExe());
+  fleet.Start();
+  for (auto& route : HostRoutes(&fleet)) api.AddRoute(std::move(route));
   // The dashboard is optional: a taken port costs the page, never the controller.
   std::unique_ptr<ui::Dashboard> dashboard;
   if (options.ui != "off") {

@@ -17,6 +17,8 @@ struct ControllerOptions {
   std::string listen;
   std::string tlsCert;
   std::string tlsKey;
+  // `--ssh-config FILE`: every ssh to a fleet host gets `-F FILE` (docs/fleets.md).
+  std::string sshConfig;
 };
 
 // How often the controller checks that the router answers, and does its upkeep.

@@ -47,6 +47,7 @@ int Main(int argc, char** argv) {
   AddDashboard(app, g, &exit_code);
   AddSlotVerbs(app, g, &exit_code);
   AddReferenceVerbs(app, g, &exit_code);
+  AddHostVerbs(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -21,6 +21,9 @@ void AddServe(CLI::App& app, Globals& g, int* exit_code) {
                   "(docs/security.md)");
   cmd->add_option("--tls-cert", tcp->tlsCert, "PEM certificate chain: --listen speaks TLS only");
   cmd->add_option("--tls-key", tcp->tlsKey, "PEM private key of --tls-cert");
+  cmd->add_option("--ssh-config", tcp->sshConfig,
+                  "ssh_config for reaching fleet hosts: every ssh runs with -F FILE "
+                  "(docs/fleets.md)");
   cmd->callback([&g, exit_code, no_router, ui, ui_assets, tcp] {
     ControllerOptions options = *tcp;
     options.home = g.Home();

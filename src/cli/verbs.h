@@ -19,6 +19,7 @@ void AddBackupVerbs(CLI::App& app, Globals& g, int* exit_code);   // backup, res
 void AddTokenVerbs(CLI::App& app, Globals& g, int* exit_code);    // token create|list|revoke
 void AddAuditVerb(CLI::App& app, Globals& g, int* exit_code);     // audit
 void AddDashboard(CLI::App& app, Globals& g, int* exit_code);     // dashboard (web login)
+void AddHostVerbs(CLI::App& app, Globals& g, int* exit_code);  // host add|remove, hosts
 void AddSlotVerbs(CLI::App& app, Globals& g, int* exit_code);  // swap, traffic, pause|resume|abort
 void AddReferenceVerbs(CLI::App& app, Globals& g, int* exit_code);  // completion, manpage
 

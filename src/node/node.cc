@@ -79,6 +79,9 @@ Result<std::vector<std::string>> Node::Recover() {
     state_.Put(rec);
   }
   LG_RETURN_IF_ERROR(state_.Save());
+  // What runs in a release directory with no record here (a crash between a start and its
+  // record) is stopped, as the controller does for its own machine.
+  target_->StopStrays();
   return log;
 }
 
@@ -92,6 +95,10 @@ ApiResponse Node::Handle(const ApiRequest& request) {
   const std::string& m = request.method;
   if (p.size() < 2 || p[0] != "v1") return Fail(Error::NotFound("no route " + path));
   if (p.size() == 2 && p[1] == "node" && m == "GET") return Info();
+  if (p.size() == 3 && p[1] == "node" && p[2] == "stop" && m == "POST" && options_.stop) {
+    options_.stop();
+    return Json({{"stopping", true}});
+  }
   if (p[1] == "instances") {
     if (p.size() == 2 && m == "GET") return ListInstances();
     if (p.size() == 3 && !PlainId(p[2])) return Fail(Error::NotFound("no instance " + p[2]));

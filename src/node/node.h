@@ -9,6 +9,7 @@
 // Thread-safe. Borrows the target and the router control, which must outlive it.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@ namespace lastgood {
 struct NodeOptions {
   std::string home;  // DIR: node-state.json, node.sock, router.sock, artifacts/, releases/, logs/
   std::string version = "dev";
+  // POST /v1/node/stop: called after the answer is sent; the node process then exits.
+  std::function<void()> stop;
 };
 
 class Node {

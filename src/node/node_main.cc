@@ -204,7 +204,7 @@ int NodeMain(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  auto target = NewLocalTarget();
+  auto target = NewLocalTarget(home + "/releases");
   auto control = NewRouterControlClient(home + "/router.sock");
   RouterProcess router(SelfExe(), home, control.get());
   bool started = false;
@@ -214,7 +214,11 @@ int NodeMain(int argc, char** argv) {
     return 5;
   }
   Log(started ? "started the router" : "the router was running; it keeps its table");
-  Node node(NodeOptions{home}, target.get(), &router);
+  // POST /v1/node/stop (an upgrade): the signal thread stops the server, as on SIGTERM.
+  NodeOptions node_options;
+  node_options.home = home;
+  node_options.stop = [] { ::kill(::getpid(), SIGTERM); };
+  Node node(node_options, target.get(), &router);
   auto recovered = node.Recover();
   if (!recovered.ok()) {
     Log(recovered.error().message);

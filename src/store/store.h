@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +79,17 @@ struct AuditEntry {
   std::string app;      // "" when the action concerns no app
   int status = 0;       // the HTTP status answered
   std::string message;  // the outcome in words (the deployment's name, or the error); no secrets
+};
+
+// A fleet host (docs/fleets.md): a machine reached with OpenSSH where a node runs.
+struct HostRecord {
+  std::string name;  // plain name (base/names.h), unique; "local" is the controller's own
+  std::string ssh;   // the destination handed to ssh: "web1", "deploy@10.0.0.5", an alias
+  std::map<std::string, std::string> labels;  // what manifests select on: role=web
+  std::string nodeHome;   // the node's home on the host
+  std::string nodeBuild;  // the build id of the node last seen there ("" before)
+  int64_t addedAt = 0;
+  int64_t lastSeen = 0;  // epoch millis of the last answer from its node; 0: never
 };
 
 class Store {
@@ -175,6 +187,15 @@ class Store {
   virtual Result<int64_t> AppendAudit(const AuditEntry& entry) = 0;  // returns its id
   // Newest first, at most `limit` (<= 0: all); `app` empty: every app.
   virtual Result<std::vector<AuditEntry>> ListAudit(const std::string& app, int limit) = 0;
+
+  // Hosts (issue 14). AddHost fails with Conflict if the name is taken; RemoveHost and
+  // TouchHost with NotFound if there is no such host.
+  virtual Status AddHost(const HostRecord& host) = 0;
+  virtual Result<std::vector<HostRecord>> ListHosts() = 0;  // by name
+  virtual Status RemoveHost(const std::string& name) = 0;
+  // Sets lastSeen and nodeBuild.
+  virtual Status TouchHost(const std::string& name, int64_t last_seen,
+                           const std::string& node_build) = 0;
 
   // Retention (history.keep, issue 5 item 2): deletes these ended deployment records of
   // `app` with their operations, in one transaction; Conflict (nothing deleted) if one of

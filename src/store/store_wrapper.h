@@ -124,6 +124,17 @@ class StoreWrapper : public Store {
   Result<std::vector<AuditEntry>> ListAudit(const std::string& app, int limit) override {
     return target_->ListAudit(app, limit);
   }
+  lastgood::Status AddHost(const HostRecord& host) override {
+    return Write("AddHost", [&] { return target_->AddHost(host); });
+  }
+  Result<std::vector<HostRecord>> ListHosts() override { return target_->ListHosts(); }
+  lastgood::Status RemoveHost(const std::string& name) override {
+    return Write("RemoveHost", [&] { return target_->RemoveHost(name); });
+  }
+  lastgood::Status TouchHost(const std::string& name, int64_t last_seen,
+                             const std::string& node_build) override {
+    return Write("TouchHost", [&] { return target_->TouchHost(name, last_seen, node_build); });
+  }
   Result<int> PruneDeployments(const std::string& app,
                                const std::vector<std::string>& names) override {
     return Write("PruneDeployments", [&] { return target_->PruneDeployments(app, names); });

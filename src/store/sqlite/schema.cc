@@ -154,6 +154,18 @@ UPDATE intents SET actor = substr(intent, 7), intent = 'abort' WHERE intent LIKE
 -- Store::LastGood: a slot's Succeeded records, newest first, in one index walk.
 CREATE INDEX deployments_succeeded ON deployments (app, slot, id) WHERE state = 'Succeeded';
 )sql",
+      // 6: fleet hosts (issue 14): where to reach each, what it is labelled, its node.
+      R"sql(
+CREATE TABLE hosts (
+  name TEXT PRIMARY KEY,
+  ssh TEXT NOT NULL,
+  labels TEXT NOT NULL,
+  node_home TEXT NOT NULL,
+  node_build TEXT NOT NULL,
+  added_at INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL
+) STRICT;
+)sql",
   };
   return steps;
 }

@@ -79,6 +79,13 @@ class SqliteStore : public Store {
   Result<int64_t> AppendAudit(const AuditEntry& entry) override;
   Result<std::vector<AuditEntry>> ListAudit(const std::string& app, int limit) override;
 
+  // hosts.cc
+  Status AddHost(const HostRecord& host) override;
+  Result<std::vector<HostRecord>> ListHosts() override;
+  Status RemoveHost(const std::string& name) override;
+  Status TouchHost(const std::string& name, int64_t last_seen,
+                   const std::string& node_build) override;
+
   // prune.cc
   Result<int> PruneDeployments(const std::string& app,
                                const std::vector<std::string>& names) override;

@@ -62,8 +62,8 @@ class RemoteRouter : public RouterControl {
 }  // namespace
 
 Result<json> NodeClient::Call(const std::string& method, const std::string& target,
-                              const std::string& body) const {
-  auto reply = UnixHttpCall(socket_, method, target, body, kNodeCallTimeout);
+                              const std::string& body, Millis timeout) const {
+  auto reply = UnixHttpCall(socket_, method, target, body, timeout);
   if (!reply.ok()) return reply.error();
   if (reply->status / 100 != 2) return ErrorFromReply(*reply, "the node at " + socket_);
   if (reply->body.empty()) return json::object();
@@ -72,10 +72,15 @@ Result<json> NodeClient::Call(const std::string& method, const std::string& targ
   return j;
 }
 
-Result<NodeInfo> NodeClient::Info() const {
-  auto j = Call("GET", "/v1/node", "");
+Result<NodeInfo> NodeClient::Info(Millis timeout) const {
+  auto j = Call("GET", "/v1/node", "", timeout);
   if (!j.ok()) return j.error();
   return NodeInfoFromJson(*j);
+}
+
+Status NodeClient::StopNode() const {
+  auto j = Call("POST", "/v1/node/stop", "");
+  return j.ok() ? Status::Ok() : Status(j.error());
 }
 
 Result<InstanceHandle> NodeClient::Ensure(const InstanceSpec& spec) const {

@@ -37,7 +37,9 @@ class NodeClient {
 
   const std::string& socket() const { return socket_; }
 
-  Result<NodeInfo> Info() const;
+  Result<NodeInfo> Info(Millis timeout = kNodeCallTimeout) const;
+  // Asks the node process to exit (an upgrade replaces it); its router and instances go on.
+  Status StopNode() const;
   // Ensures the instance runs: one the node already runs under this id is left as it is.
   Result<InstanceHandle> Ensure(const InstanceSpec& spec) const;
   // NotFound when the node does not know the id.
@@ -57,7 +59,7 @@ class NodeClient {
 
  private:
   Result<nlohmann::json> Call(const std::string& method, const std::string& target,
-                              const std::string& body) const;
+                              const std::string& body, Millis timeout = kNodeCallTimeout) const;
 
   const std::string socket_;
 };

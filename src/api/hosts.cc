@@ -1,0 +1,77 @@
+#include "api/hosts.h"
+
+#include "api/json.h"
+
+namespace lastgood {
+namespace {
+
+using json = nlohmann::json;
+
+json HostJson(const HostView& h) {
+  json j = {{"name", h.record.name},
+            {"ssh", h.record.ssh},
+            {"labels", h.record.labels},
+            {"reachable", h.reachable},
+            {"nodeVersion", h.nodeVersion.empty() ? json(nullptr) : json(h.nodeVersion)},
+            {"lastSeen", h.record.lastSeen == 0 ? json(nullptr) : json(h.record.lastSeen)},
+            {"nodeHome", h.record.nodeHome},
+            {"instances", h.instances}};
+  if (!h.problem.empty()) j["problem"] = Utf8String(h.problem);
+  return j;
+}
+
+ApiResponse Answer(const json& j) { return {200, DumpJson(j)}; }
+
+ApiResponse ListHosts(Fleet* fleet) {
+  auto hosts = fleet->List();
+  if (!hosts.ok()) return ErrorResponse(hosts.error());
+  json out = json::array();
+  for (const auto& h : *hosts) out.push_back(HostJson(h));
+  return Answer(out);
+}
+
+ApiResponse AddHost(Fleet* fleet, const ApiRequest& req) {
+  auto body = ParseRequestBody(req.body, {"name", "ssh", "labels", "nodeHome", "acceptNewHostKey"});
+  if (!body.ok()) return ErrorResponse(body.error());
+  HostAddRequest add;
+  auto name = BodyField<std::string>(*body, "name");
+  auto ssh = BodyField<std::string>(*body, "ssh");
+  auto home = BodyField<std::string>(*body, "nodeHome");
+  auto labels = BodyField<std::map<std::string, std::string>>(*body, "labels");
+  auto accept = BodyField<bool>(*body, "acceptNewHostKey");
+  for (const auto* f : {&name, &ssh, &home})
+    if (!f->ok()) return ErrorResponse(f->error());
+  if (!labels.ok()) return ErrorResponse(labels.error());
+  if (!accept.ok()) return ErrorResponse(accept.error());
+  add.name = name->value_or("");
+  add.ssh = ssh->value_or("");
+  add.nodeHome = home->value_or("");
+  add.labels = labels->value_or(std::map<std::string, std::string>{});
+  add.acceptNewHostKey = accept->value_or(false);
+  auto added = fleet->Add(add);
+  if (!added.ok()) return ErrorResponse(added.error());
+  return Answer(HostJson(*added));
+}
+
+ApiResponse RemoveHost(Fleet* fleet, const RouteCall& c) {
+  const std::string& name = c.path.at("host");
+  auto drain_value = c.Query("drain");
+  bool drain = drain_value && (*drain_value == "1" || *drain_value == "true");
+  if (auto s = fleet->Remove(name, drain); !s.ok()) return ErrorResponse(s.error());
+  return Answer({{"removed", name}, {"drained", drain}});
+}
+
+}  // namespace
+
+std::vector<ApiRoute> HostRoutes(Fleet* fleet) {
+  using auth::Role;
+  return {
+      {"GET", "/v1/hosts", Role::kViewer, [fleet](const RouteCall&) { return ListHosts(fleet); }},
+      {"POST", "/v1/hosts", Role::kAdmin,
+       [fleet](const RouteCall& c) { return AddHost(fleet, c.request); }},
+      {"DELETE", "/v1/hosts/{host}", Role::kAdmin,
+       [fleet](const RouteCall& c) { return RemoveHost(fleet, c); }},
+  };
+}
+
+}  // namespace lastgood

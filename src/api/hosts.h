@@ -1,0 +1,24 @@
+// The fleet's routes (issue 14), mounted at /v1/hosts by the controller:
+//
+//   GET    /v1/hosts                 [{"name","ssh","labels","reachable","nodeVersion",
+//                                      "lastSeen","nodeHome","instances","problem"?}]
+//   POST   /v1/hosts                 {name, ssh, labels, nodeHome, acceptNewHostKey}
+//                                    → the host as listed; runs `host add` (docs/fleets.md)
+//   DELETE /v1/hosts/{host}?drain=1  `host remove`
+//
+// Added to the Api's table (api/route.h) by the controller; access and audit are the Api's,
+// as for every route (GET: viewer; others: admin).
+// Thread-safe (the Fleet is).
+#pragma once
+
+#include <vector>
+
+#include "api/route.h"
+#include "targets/remote/fleet.h"
+
+namespace lastgood {
+
+// The routes above, served by `fleet` (which must outlive them).
+std::vector<ApiRoute> HostRoutes(Fleet* fleet);
+
+}  // namespace lastgood

@@ -1,0 +1,306 @@
+#include "targets/remote/fleet.h"
+
+#include <chrono>
+
+#include "base/build_id.h"
+#include "base/names.h"
+
+namespace lastgood {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+constexpr Millis kCommandTimeout{30'000};
+constexpr Millis kCopyTimeout{300'000};
+constexpr Millis kNodeStopWait{10'000};
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Printable, no spaces or control characters; ssh must not take it for an option.
+Status ValidateDestination(const std::string& dest) {
+  if (dest.empty() || dest.size() > 255)
+    return Error::InvalidInput("--ssh wants a destination (host, user@host or an ssh alias)",
+                               "ssh");
+  if (dest[0] == '-')
+    return Error::InvalidInput("--ssh '" + dest + "' would be read as an option", "ssh");
+  for (unsigned char c : dest) {
+    if (c <= ' ' || c == 0x7f)
+      return Error::InvalidInput("--ssh '" + dest + "' holds a space or a control character",
+                                 "ssh");
+  }
+  return Status::Ok();
+}
+
+Status ValidateLabel(const std::string& key, const std::string& value) {
+  LG_RETURN_IF_ERROR(ValidateName(key, "label name", "labels"));
+  if (value.empty() || value.size() > 63)
+    return Error::InvalidInput("label " + key + " wants a value of 1 to 63 characters", "labels");
+  for (char c : value) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      return Error::InvalidInput(
+          "label " + key + "='" + value + "' may hold only letters, digits, '-', '_' and '.'",
+          "labels");
+  }
+  return Status::Ok();
+}
+
+Status ValidateHome(const std::string& home) {
+  if (home.empty()) return Status::Ok();
+  if (home[0] != '/' || home.size() > 200)
+    return Error::InvalidInput("--node-home wants an absolute path on the host", "nodeHome");
+  for (unsigned char c : home) {
+    if (c < ' ' || c == 0x7f || c == ':')
+      return Error::InvalidInput("--node-home holds a control character or ':'", "nodeHome");
+  }
+  return Status::Ok();
+}
+
+std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+}  // namespace
+
+Fleet::Fleet(Store* store, SshSettings settings, std::string self_exe)
+    : store_(store), settings_(std::move(settings)), self_exe_(std::move(self_exe)) {}
+
+Fleet::~Fleet() {
+  stopping_ = true;
+  wake_.notify_all();
+  if (monitor_.joinable()) monitor_.join();
+  std::unique_lock lock(mu_);
+  connectors_done_.wait(lock, [&] { return connectors_ == 0; });
+  for (auto& [name, h] : hosts_) h->link->Close();
+}
+
+void Fleet::Start() {
+  auto records = store_->ListHosts();
+  if (records.ok()) {
+    std::lock_guard lock(mu_);
+    for (const auto& rec : *records) {
+      auto h = std::make_shared<Host>();
+      h->record = rec;
+      h->link = std::make_unique<SshLink>(settings_, rec.name, rec.ssh, &pacer_);
+      h->node = std::make_shared<NodeClient>(h->link->LocalSocket());
+      h->storedSeen = rec.lastSeen;
+      hosts_[rec.name] = h;
+    }
+  }
+  monitor_ = std::thread([this] { Monitor(); });
+}
+
+Status Fleet::Open(Host* h) {
+  LG_RETURN_IF_ERROR(h->link->Connect(false));
+  return h->link->Forward(h->record.nodeHome + "/node.sock");
+}
+
+void Fleet::Check(const std::string& name) {
+  std::shared_ptr<Host> h;
+  {
+    std::lock_guard lock(mu_);
+    auto it = hosts_.find(name);
+    if (it == hosts_.end()) return;
+    h = it->second;
+  }
+  auto info = h->node->Info(kNodePingTimeout);
+  std::lock_guard lock(mu_);
+  if (!info.ok()) {
+    h->reachable = false;
+    h->problem = info.error().message;
+    return;
+  }
+  h->reachable = true;
+  h->problem.clear();
+  h->nodeVersion = info->buildId;
+  h->instances = info->instances;
+  h->record.lastSeen = NowMillis();
+  h->record.nodeBuild = info->buildId;
+  // The exact time is in memory; the store hears of it twice a minute at most.
+  if (h->record.lastSeen - h->storedSeen >= 30'000) {
+    h->storedSeen = h->record.lastSeen;
+    (void)store_->TouchHost(name, h->record.lastSeen, info->buildId);
+  }
+}
+
+void Fleet::Monitor() {
+  while (!stopping_) {
+    std::vector<std::shared_ptr<Host>> hosts;
+    {
+      std::unique_lock lock(mu_);
+      for (auto& [name, h] : hosts_) hosts.push_back(h);
+    }
+    for (auto& h : hosts) {
+      if (stopping_) break;
+      if (h->link->Up()) {
+        Check(h->record.name);
+        continue;
+      }
+      std::lock_guard lock(mu_);
+      if (h->connecting || SteadyClock::now() < h->retryAt) continue;
+      if (h->reachable || h->problem.empty()) {
+        std::string why = h->link->LastError();
+        h->problem = "the ssh connection is down" + (why.empty() ? "" : ": " + why);
+      }
+      h->reachable = false;
+      h->connecting = true;
+      // Each reconnection on a thread of its own; the pacer bounds how many start at once.
+      ++connectors_;
+      std::thread([this, h] {
+        Status opened = Open(h.get());
+        bool ok = opened.ok();
+        {
+          std::lock_guard lock(mu_);
+          if (!ok) h->problem = opened.error().message;
+          h->connecting = false;
+          h->backoff = ok ? kReconnectMin : std::min(h->backoff * 2, kReconnectMax);
+          h->retryAt = SteadyClock::now() + (ok ? Millis(0) : h->backoff);
+        }
+        if (ok) Check(h->record.name);
+        std::lock_guard lock(mu_);
+        --connectors_;
+        connectors_done_.notify_all();
+      }).detach();
+    }
+    std::unique_lock lock(mu_);
+    wake_.wait_for(lock, kFleetTick, [&] { return stopping_.load(); });
+  }
+}
+
+HostView Fleet::ViewOf(const Host& h) const {
+  return HostView{h.record, h.reachable, h.nodeVersion, h.problem, h.instances};
+}
+
+Result<HostView> Fleet::Add(const HostAddRequest& req) {
+  LG_RETURN_IF_ERROR(ValidateName(req.name, "host name", "name"));
+  if (req.name == "local")
+    return Error::InvalidInput("'local' is the controller's own machine; choose another name",
+                               "name");
+  LG_RETURN_IF_ERROR(ValidateDestination(req.ssh));
+  if (req.labels.size() > 32) return Error::InvalidInput("at most 32 labels", "labels");
+  for (const auto& [k, v] : req.labels) LG_RETURN_IF_ERROR(ValidateLabel(k, v));
+  LG_RETURN_IF_ERROR(ValidateHome(req.nodeHome));
+  {
+    std::lock_guard lock(mu_);
+    if (hosts_.count(req.name))
+      return Error::Conflict("a host named " + req.name + " exists; remove it first");
+  }
+  auto h = std::make_shared<Host>();
+  h->record = HostRecord{req.name, req.ssh, req.labels, req.nodeHome, "", NowMillis(), 0};
+  h->link = std::make_unique<SshLink>(settings_, req.name, req.ssh, &pacer_);
+  if (auto s = h->link->Connect(req.acceptNewHostKey); !s.ok()) return s.error();
+  auto fail = [&](Error e) {
+    h->link->Close();
+    return e;
+  };
+  auto arch = h->link->Run({"uname", "-m"}, "", kCommandTimeout);
+  if (arch.exitCode != 0)
+    return fail(Error::Unavailable("cannot run uname -m on " + req.name + ": " + arch.output));
+  if (FirstLine(arch.output) != MachineArch()) {
+    return fail(Error::InvalidInput("host " + req.name + " is " + FirstLine(arch.output) +
+                                    ", this controller " + MachineArch() +
+                                    ": its binary cannot run there"));
+  }
+  if (h->record.nodeHome.empty()) {
+    auto uid = h->link->Run({"id", "-u"}, "", kCommandTimeout);
+    if (FirstLine(uid.output) == "0") {
+      h->record.nodeHome = kRootNodeHomeOnHost;
+    } else {
+      auto home = h->link->Run({"printenv", "HOME"}, "", kCommandTimeout);
+      if (home.exitCode != 0 || FirstLine(home.output).empty() || FirstLine(home.output)[0] != '/')
+        return fail(Error::Unavailable("cannot learn the ssh user's home on " + req.name +
+                                       "; pass --node-home"));
+      h->record.nodeHome = FirstLine(home.output) + "/" + kUserNodeHomeOnHost;
+    }
+  }
+  const std::string nh = h->record.nodeHome;
+  if (auto s = h->link->Forward(nh + "/node.sock"); !s.ok()) return fail(s.error());
+  h->node = std::make_shared<NodeClient>(h->link->LocalSocket());
+
+  auto info = h->node->Info(kNodePingTimeout);
+  if (!info.ok() || info->buildId != BuildId()) {
+    if (info.ok()) {
+      // Another build: it stops (its router and instances go on) and ours re-adopts them.
+      (void)h->node->StopNode();
+      auto deadline = SteadyClock::now() + kNodeStopWait;
+      while (h->node->Info(kNodePingTimeout).ok() && SteadyClock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    auto mk = h->link->Run({"mkdir", "-p", nh + "/bin"}, "", kCommandTimeout);
+    if (mk.exitCode != 0)
+      return fail(
+          Error::Unavailable("cannot make " + nh + "/bin on " + req.name + ": " + mk.output));
+    // Written under a temporary name and renamed: a running node's file is never changed.
+    auto copy =
+        h->link->Run({"sh", "-c", "cat > \"$1\" && chmod 0755 \"$1\" && mv -f \"$1\" \"$2\"",
+                      "lastgood-install", nh + "/bin/.lastgood.tmp", nh + "/bin/lastgood"},
+                     self_exe_, kCopyTimeout);
+    if (copy.exitCode != 0)
+      return fail(Error::Unavailable("cannot copy lastgood to " + req.name + ": " + copy.output));
+    auto start =
+        h->link->Run({nh + "/bin/lastgood", "node", "--home", nh, "--detach"}, "", kCommandTimeout);
+    if (start.exitCode != 0)
+      return fail(
+          Error::Unavailable("the node on " + req.name + " did not start: " + start.output));
+    info = h->node->Info(kNodePingTimeout);
+    if (!info.ok()) return fail(info.error());
+    if (info->buildId != BuildId())
+      return fail(Error::Unavailable("the node on " + req.name + " runs build " + info->buildId +
+                                     ", not this controller's " + BuildId()));
+  }
+  h->record.nodeBuild = info->buildId;
+  h->record.lastSeen = NowMillis();
+  h->storedSeen = h->record.lastSeen;
+  if (auto s = store_->AddHost(h->record); !s.ok()) return fail(s.error());
+  h->reachable = true;
+  h->nodeVersion = info->buildId;
+  h->instances = info->instances;
+  std::lock_guard lock(mu_);
+  hosts_[req.name] = h;
+  return ViewOf(*h);
+}
+
+Status Fleet::Remove(const std::string& name, bool drain) {
+  std::shared_ptr<Host> h;
+  {
+    std::lock_guard lock(mu_);
+    auto it = hosts_.find(name);
+    if (it == hosts_.end()) return Error::NotFound("no host named " + name);
+    h = it->second;
+  }
+  auto instances = h->node->Instances();
+  if (instances.ok() && !instances->empty()) {
+    if (!drain) {
+      return Error::Conflict("host " + name + " runs " + std::to_string(instances->size()) +
+                             " instance(s) (" + (*instances)[0].spec.id +
+                             (instances->size() > 1 ? ", …" : "") +
+                             "); pass --drain to stop them first");
+    }
+    RoutingTable empty;
+    empty.generation = static_cast<uint64_t>(NowMillis()) * 1000;
+    LG_RETURN_IF_ERROR(h->node->ApplyTable(empty));
+    for (const auto& inst : *instances) LG_RETURN_IF_ERROR(h->node->Stop(inst.spec.id));
+  } else if (!instances.ok() && drain) {
+    return Error::Unavailable("cannot drain host " + name + ": " + instances.error().message);
+  }
+  LG_RETURN_IF_ERROR(store_->RemoveHost(name));
+  h->link->Close();
+  std::lock_guard lock(mu_);
+  hosts_.erase(name);
+  return Status::Ok();
+}
+
+Result<std::vector<HostView>> Fleet::List() {
+  std::lock_guard lock(mu_);
+  std::vector<HostView> out;
+  for (const auto& [name, h] : hosts_) out.push_back(ViewOf(*h));
+  return out;
+}
+
+std::shared_ptr<const NodeClient> Fleet::Node(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = hosts_.find(name);
+  return it == hosts_.end() ? nullptr : it->second->node;
+}
+
+}  // namespace lastgood

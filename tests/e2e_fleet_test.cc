@@ -1,0 +1,182 @@
+// Fleet hosts end to end (issue 14, docs/fleets.md): the real controller reaches namespace
+// hosts running Debian's sshd with the real ssh client, installs its own binary there as the
+// node, lists the hosts with their reachability, refuses a host whose key changed, sees a cut
+// link and reconnects when it is mended, and removes a host only once nothing runs there.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "base/unix_http.h"
+#include "testutil/fleet_hosts.h"
+#include "testutil/lastgood.h"
+
+namespace lastgood::testutil {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+// The last command, its exit code and output, for failure messages.
+std::string Said(const Lastgood& lg) {
+  std::string cmd = "lastgood";
+  for (const auto& a : lg.last().args) cmd += " " + a;
+  return "\n$ " + cmd + "\nexit " + std::to_string(lg.last().code) + "\nstdout:\n" +
+         lg.last().out + "stderr:\n" + lg.last().err;
+}
+
+// A controller whose ssh uses the test hosts' ssh_config.
+struct FleetScenario {
+  explicit FleetScenario(int hosts) : hosts(hosts) {
+    if (!this->hosts.ok()) return;
+    lg.ServeArgs({"--ssh-config", this->hosts.SshConfig(), "--ui", "off"});
+    lg.Given();
+  }
+  // `lastgood host add hI --ssh hI --node-home … args…`
+  Lastgood& Add(int i, std::vector<std::string> args = {}) {
+    std::vector<std::string> argv = {"host",        "add",
+                                     FleetHosts::Name(i), "--ssh",
+                                     FleetHosts::Name(i), "--node-home",
+                                     hosts.NodeHome(i)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return lg.Run(argv, std::chrono::seconds(60));
+  }
+  json Host(const std::string& name) {
+    json list = lg.Json({"hosts"});
+    for (const auto& h : list)
+      if (h["name"] == name) return h;
+    return nullptr;
+  }
+  FleetHosts hosts;
+  Lastgood lg;
+};
+
+TEST(Fleet, HostAddInstallsTheControllersOwnNodeAndHostsListsItReachable) {
+  FleetScenario s(2);
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  s.Add(1, {"--label", "role=web", "--label", "zone=a"});
+  ASSERT_EQ(s.lg.last().code, 0) << Said(s.lg);
+  EXPECT_NE(s.lg.last().out.find("host h1 added"), std::string::npos) << Said(s.lg);
+  s.Add(2, {"--label", "role=web"});
+  ASSERT_EQ(s.lg.last().code, 0) << Said(s.lg);
+
+  json hosts = s.lg.Json({"hosts"});
+  ASSERT_EQ(hosts.size(), 2u) << hosts;
+  for (const auto& h : hosts) {
+    EXPECT_EQ(h["reachable"], true) << h;
+    EXPECT_FALSE(h["nodeVersion"].is_null()) << h;
+    EXPECT_FALSE(h["lastSeen"].is_null()) << h;
+    EXPECT_EQ(h["labels"]["role"], "web") << h;
+  }
+  EXPECT_EQ(hosts[0]["labels"]["zone"], "a");
+  EXPECT_EQ(hosts[0]["ssh"], "h1");
+  // The node on each host runs the controller's own binary, copied there, in the host's
+  // network namespace (its own address).
+  EXPECT_TRUE(fs::exists(s.hosts.NodeHome(1) + "/bin/lastgood"));
+  auto ps = s.hosts.Ssh(2, {"cat", s.hosts.NodeHome(2) + "/logs/node.log"});
+  EXPECT_NE(ps.out.find("serving " + s.hosts.NodeHome(2) + "/node.sock"), std::string::npos)
+      << ps.out;
+
+  // Adding it again is a conflict; a name or label that is not plain is refused up front.
+  s.Add(1);
+  EXPECT_EQ(s.lg.last().code, 3) << Said(s.lg);
+  s.lg.Run({"host", "add", "Bad_Name", "--ssh", "h1"});
+  EXPECT_EQ(s.lg.last().code, 2) << Said(s.lg);
+  s.lg.Run({"host", "add", "h9", "--ssh", "-oProxyCommand=touch /tmp/pwned"});
+  EXPECT_EQ(s.lg.last().code, 2) << Said(s.lg);
+
+  // A restarted controller reopens its connections by itself.
+  s.lg.StopController(SIGTERM);
+  s.lg.StartController();
+  EXPECT_TRUE(WaitUntil([&] { return s.Host("h2")["reachable"] == true; }, 20s, 200ms))
+      << s.lg.Json({"hosts"});
+}
+
+TEST(Fleet, AnUnknownHostKeyIsRefusedUnlessAcceptedAndAChangedOneAlways) {
+  FleetScenario s(1);
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  const std::string known = s.hosts.Dir() + "/known_hosts";
+  const std::string real_key = ReadFile(known);
+  { std::ofstream(known, std::ios::trunc) << ""; }
+  s.Add(1);
+  EXPECT_EQ(s.lg.last().code, 5) << Said(s.lg);
+  EXPECT_NE(s.lg.last().err.find("Host key verification failed"), std::string::npos)
+      << Said(s.lg);
+  EXPECT_TRUE(s.lg.Json({"hosts"}).empty());
+
+  // A key that is not the host's (as after a reinstall, or a machine in the middle).
+  std::string other = s.hosts.Dir() + "/other_key";
+  ProcessOptions o;
+  o.argv = {"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other};
+  Process(o).Wait(std::chrono::seconds(20));
+  std::string pub = ReadFile(other + ".pub");
+  {
+    std::ofstream(known, std::ios::trunc)
+        << s.hosts.Address(1) << " " << pub.substr(0, pub.rfind(' ')) << "\n";
+  }
+  s.Add(1, {"--accept-new-host-key"});
+  EXPECT_EQ(s.lg.last().code, 5) << Said(s.lg);
+  EXPECT_NE(s.lg.last().err.find("IDENTIFICATION HAS CHANGED"), std::string::npos)
+      << Said(s.lg);
+
+  // First contact accepted on request: the key is recorded, and the host added.
+  { std::ofstream(known, std::ios::trunc) << ""; }
+  s.Add(1, {"--accept-new-host-key"});
+  EXPECT_EQ(s.lg.last().code, 0) << Said(s.lg);
+  EXPECT_NE(ReadFile(known).find(s.hosts.Address(1)), std::string::npos);
+  (void)real_key;
+}
+
+TEST(Fleet, ACutLinkMakesTheHostUnreachableAndItIsReconnectedWhenMended) {
+  FleetScenario s(1);
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  s.Add(1);
+  ASSERT_EQ(s.lg.last().code, 0) << Said(s.lg);
+  s.hosts.Cut(1);
+  EXPECT_TRUE(WaitUntil([&] { return s.Host("h1")["reachable"] == false; }, 20s, 200ms))
+      << s.Host("h1");
+  json down = s.Host("h1");
+  EXPECT_TRUE(down.contains("problem")) << down;
+  s.lg.Run({"hosts"});
+  EXPECT_NE(s.lg.last().out.find("h1: "), std::string::npos) << Said(s.lg);
+  s.hosts.Mend(1);
+  EXPECT_TRUE(WaitUntil([&] { return s.Host("h1")["reachable"] == true; }, 40s, 200ms))
+      << s.Host("h1");
+}
+
+TEST(Fleet, HostRemoveRefusesWhileInstancesRunThereUnlessDrained) {
+  FleetScenario s(1);
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  s.Add(1);
+  ASSERT_EQ(s.lg.last().code, 0) << Said(s.lg);
+  // An instance on h1, started through the socket the controller forwards to its node.
+  const std::string sock = s.lg.home() + "/hosts/h1.sock";
+  const std::string release = s.hosts.NodeHome(1) + "/releases/web/1";
+  fs::create_directories(release);
+  json spec = {{"id", "web-production-1-a"}, {"argv", {"/bin/sleep", "300"}}, {"cwd", release}};
+  auto put = UnixHttpCall(sock, "PUT", "/v1/instances/web-production-1-a", spec.dump(),
+                          Millis(15'000));
+  ASSERT_TRUE(put.ok() && put->status == 200) << (put.ok() ? put->body : put.error().message);
+  int pid = json::parse(put->body)["pid"];
+
+  s.lg.Run({"host", "remove", "h1"});
+  EXPECT_EQ(s.lg.last().code, 3) << Said(s.lg);
+  EXPECT_NE(s.lg.last().err.find("--drain"), std::string::npos) << Said(s.lg);
+  EXPECT_EQ(::kill(pid, 0), 0) << "a refused remove stopped the instance";
+
+  s.lg.Run({"host", "remove", "h1", "--drain"});
+  EXPECT_EQ(s.lg.last().code, 0) << Said(s.lg);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+        return stat.empty() || stat.find(") Z") != std::string::npos;
+      },
+      10s));
+  EXPECT_TRUE(s.lg.Json({"hosts"}).empty());
+  s.lg.Run({"host", "remove", "h1"});
+  EXPECT_EQ(s.lg.last().code, 4) << Said(s.lg);
+}
+
+}  // namespace
+}  // namespace lastgood::testutil
