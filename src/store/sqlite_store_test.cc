@@ -716,15 +716,17 @@ TEST_F(SqliteStoreTest, TheAuditListsNewestFirstPerAppAndRefusesUpdateAndDelete)
 TEST_F(SqliteStoreTest, AStoreOfSchemaOneIsMigratedKeepingItsHistory) {
   ASSERT_TRUE(store_->AddVersion(V("web")).ok());
   store_.reset();
-  // Make the file what the previous lastgood wrote: schema 1, no tokens, no audit.
-  ASSERT_EQ(SqlError(path_,
-                     "DROP TABLE tokens; DROP TABLE audit; ALTER TABLE slots DROP COLUMN "
-                     "sticky_env; ALTER TABLE slots DROP COLUMN canary_version; ALTER TABLE slots "
-                     "DROP COLUMN canary_weight; ALTER TABLE slots DROP COLUMN swap_pending; ALTER "
-                     "TABLE instances DROP COLUMN settings; ALTER TABLE intents DROP COLUMN actor; "
-                     "DROP INDEX deployments_succeeded; "
-                     "PRAGMA user_version = 1"),
-            "");
+  // Make the file what the previous lastgood wrote: schema 1, no tokens, no audit, no hosts.
+  ASSERT_EQ(
+      SqlError(
+          path_,
+          "DROP TABLE hosts; DROP TABLE tokens; DROP TABLE audit; ALTER TABLE slots DROP COLUMN "
+          "sticky_env; ALTER TABLE slots DROP COLUMN canary_version; ALTER TABLE slots "
+          "DROP COLUMN canary_weight; ALTER TABLE slots DROP COLUMN swap_pending; ALTER "
+          "TABLE instances DROP COLUMN settings; ALTER TABLE intents DROP COLUMN actor; "
+          "DROP INDEX deployments_succeeded; "
+          "PRAGMA user_version = 1"),
+      "");
   auto again = Open(path_);
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(Sql(path_, "PRAGMA user_version"), std::to_string(sqlite::CurrentSchemaVersion()));
