@@ -595,9 +595,10 @@ TEST_F(SqliteStoreTest, AnAbortStoredWithItsActorInTheTextIsMigratedToTheActorCo
   auto d = store_->CreateDeployment(D("web", 1));
   ASSERT_TRUE(d.ok());
   store_.reset();
-  // What schema 4 wrote for `lastgood abort` by alice.
+  // What schema 4 wrote for `lastgood abort` by alice (before schema 6 added hosts).
   ASSERT_EQ(SqlError(path_,
-                     "DROP INDEX deployments_succeeded; ALTER TABLE intents DROP COLUMN actor; "
+                     "DROP TABLE hosts; DROP INDEX deployments_succeeded; ALTER TABLE intents DROP "
+                     "COLUMN actor; "
                      "INSERT INTO intents (app, "
                      "deployment, intent) VALUES ('web', '" +
                          d->name + "', 'abort:alice'); PRAGMA user_version = 4"),
