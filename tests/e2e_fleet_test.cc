@@ -180,3 +180,27 @@ TEST(Fleet, HostRemoveRefusesWhileInstancesRunThereUnlessDrained) {
 
 }  // namespace
 }  // namespace lastgood::testutil
+
+namespace lastgood::testutil {
+namespace {
+
+TEST(FleetManifest, AManifestNamingHostsIsRefusedUntilTheEngineDeploysToFleets) {
+  Lastgood lg;
+  lg.Given().App(SampleApp().Extra("hosts: [h1, h2]\nwaves: [1, 100%]\nmaxFailedHosts: 0"));
+  lg.When().Apply();
+  EXPECT_EQ(lg.last().code, 2) << Said(lg);
+  EXPECT_NE(lg.last().err.find("not built yet"), std::string::npos) << Said(lg);
+  EXPECT_TRUE(lg.Json({"apps"}).empty()) << "a refused apply left an app behind";
+}
+
+TEST(FleetManifest, FleetFieldsAreCheckedWithTheirFieldAndLine) {
+  Lastgood lg;
+  lg.Given().App(SampleApp().Extra("hosts: [h1, h2]\nwaves: [2, 1]"));
+  lg.When().Apply({"-o", "json"});
+  EXPECT_EQ(lg.last().code, 2) << Said(lg);
+  EXPECT_EQ(lg.last().ErrorJson()["field"], "waves[1]") << Said(lg);
+  EXPECT_GT(lg.last().ErrorJson()["line"].get<int>(), 10) << Said(lg);
+}
+
+}  // namespace
+}  // namespace lastgood::testutil

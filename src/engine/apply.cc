@@ -18,6 +18,14 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
   auto parsed = ParseManifest(req.manifest, req.params);
   if (!parsed.ok()) return parsed.error();
   const Manifest& m = parsed->manifest;
+  // Fleet deployments (issue 14) are designed in docs/fleets.md, but the engine does not run
+  // them yet: a manifest naming hosts is refused rather than deployed here in their place.
+  if (m.fleet.enabled()) {
+    return Error::InvalidInput(
+        "deploying to fleet hosts is not built yet (docs/fleets.md, \"State of the work\"); "
+        "remove hosts: to deploy to this machine",
+        "hosts");
+  }
   LG_RETURN_IF_ERROR(ValidateName(req.slot, "slot name", "--slot"));
   if (!req.name.empty()) LG_RETURN_IF_ERROR(ValidateName(req.name, "deployment name", "--name"));
   std::string on_error = req.rollbackOnError.value_or(m.rollback.onError);

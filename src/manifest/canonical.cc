@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "manifest/fleet.h"
 #include "manifest/history.h"
 
 namespace lastgood {
@@ -320,6 +321,7 @@ std::string ToCanonicalYaml(const Manifest& m) {
   WriteSlotsAndSwap(out, m);
   WriteNotifications(out, m.notifications);
   manifest_internal::WriteHistory(out, m.history);
+  manifest_internal::WriteFleet(out, m.fleet);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

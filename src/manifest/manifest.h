@@ -196,6 +196,28 @@ struct RollbackPolicy {
   bool operator==(const RollbackPolicy&) const = default;
 };
 
+// A number of hosts as written: a count ("3") or a percent of the resolved hosts ("25%").
+struct HostCount {
+  int value = 0;
+  bool percent = false;
+  bool operator==(const HostCount&) const = default;
+};
+
+inline constexpr int kDefaultMaxParallel = 10;
+
+// `hosts:`, `waves:`, `maxFailedHosts:`, `maxParallel:` — where a fleet deployment runs and in
+// what steps (issue 14, manifest/fleet.h, docs/fleets.md). Empty hosts and selector: the
+// controller's own machine, as without a fleet.
+struct FleetSpec {
+  std::vector<std::string> hosts;               // `hosts: [web1, web2]`: plain names, unique
+  std::map<std::string, std::string> selector;  // `hosts: { selector: { role: web } }`
+  std::vector<HostCount> waves;  // cumulative; empty: one wave of every host
+  HostCount maxFailedHosts;      // over the whole deployment; default 0
+  int maxParallel = kDefaultMaxParallel;  // hosts updated at once within a wave, >= 1
+  bool enabled() const { return !hosts.empty() || !selector.empty(); }
+  bool operator==(const FleetSpec&) const = default;
+};
+
 struct Manifest {
   std::string app;  // a plain name (base/names.h)
   Run run;
@@ -211,6 +233,7 @@ struct Manifest {
   SwapOptions swap;
   Notifications notifications;
   HistoryPolicy history;
+  FleetSpec fleet;
   bool operator==(const Manifest&) const = default;
 };
 

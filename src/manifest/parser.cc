@@ -5,6 +5,7 @@
 #include "base/names.h"
 #include "manifest/documents.h"
 #include "manifest/field_reader.h"
+#include "manifest/fleet.h"
 #include "manifest/history.h"
 #include "manifest/parameters.h"
 #include "manifest/sections.h"
@@ -20,7 +21,9 @@ using manifest_internal::Params;
 const std::vector<std::string> kTopFields = {"app",   "parameters", "run",      "replicas",
                                              "route", "health",     "strategy", "progressDeadline",
                                              "bake",  "rollback",   "hooks",    "notifications",
-                                             "slots", "swap",       "history"};
+                                             "slots", "swap",       "history",
+                                             "hosts", "waves",      "maxFailedHosts",
+                                             "maxParallel"};
 
 constexpr char kCommandExample[] = "command: [\"./bin/web\", \"--port\", \"${PORT}\"]";
 
@@ -201,6 +204,7 @@ Result<ParsedManifest> ReadManifest(const YAML::Node& root, const Params& given)
   }
   if (auto v = top.Get("history"))
     LG_MANIFEST_ASSIGN(m.history, manifest_internal::ReadHistory(r, *v));
+  LG_MANIFEST_ASSIGN(m.fleet, manifest_internal::ReadFleet(r, top));
   return out;
 }
 
