@@ -57,6 +57,9 @@ std::optional<Error> InvalidPathName(const std::map<std::string, std::string>& p
   if (auto it = params.find("token"); it != params.end()) {
     if (auto s = ValidateName(it->second, "token name", "name"); !s.ok()) return s.error();
   }
+  if (auto it = params.find("secret"); it != params.end()) {
+    if (auto s = ValidateName(it->second, "secret name", "name"); !s.ok()) return s.error();
+  }
   return std::nullopt;
 }
 

@@ -21,6 +21,8 @@
 #include "artifacts/artifact_store.h"
 #include "engine/engine.h"
 #include "engine/routes.h"
+#include "secrets/key_file.h"
+#include "secrets/secret_box.h"
 #include "store/store.h"
 #include "targets/local/local_target.h"
 #include "ui/dashboard.h"
@@ -123,8 +125,11 @@ int RunController(const ControllerOptions& options) {
       return 5;
     }
   }
+  // Secrets are sealed with a key beside the store, never in it (docs/secrets.md).
+  SecretBox secrets(store->get(), home + "/" + kSecretKeyFileName, Clock::Real());
   EngineDeps deps{store->get(), target.get(),  &artifacts,
                   routes.get(), Clock::Real(), home + "/logs"};
+  deps.secrets = &secrets;
   Engine engine(deps);
   if (auto s = engine.Recover(); !s.ok()) {
     Log("recovery failed: " + s.error().message);
@@ -135,7 +140,7 @@ int RunController(const ControllerOptions& options) {
     if (auto s = routes->Publish(); !s.ok())
       Log("publishing the routing table: " + s.error().message);
   }
-  Api api(&engine, store->get(), ApiOptions{home + "/lastgood.db"});
+  Api api(&engine, store->get(), ApiOptions{home + "/lastgood.db", &secrets});
   // The fleet's hosts (docs/fleets.md): one ssh connection each, opened in the background.
   Fleet fleet(store->get(), SshSettings{options.sshConfig, home + "/hosts"}, SelfExe());
   fleet.Start();

@@ -26,9 +26,12 @@ inline constexpr int kDefaultHistoryLimit = 100;
 inline constexpr int kMaxHistoryLimit = 10'000;
 inline constexpr int kMaxWaitMillis = 30'000;
 
+class SecretBox;
+
 // What the API is told by `lastgood serve`.
 struct ApiOptions {
   std::string storePath;  // the SQLite store's file: POST /v1/backup snapshots it
+  SecretBox* secrets = nullptr;  // the app's secrets; null: the secret routes answer 503
 };
 
 class Api {

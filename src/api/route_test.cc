@@ -60,12 +60,16 @@ TEST(MatchRoute, TheFirstOfARepeatedQueryKeyWins) {
 }
 
 // The access rule of docs/security.md, checked over the whole table: viewers read everything
-// but tokens, deployers also change apps, and everything else is for admins.
+// but tokens and secrets' names, deployers also change apps and list those names, and
+// everything else is for admins.
 TEST(DomainRoutes, GiveEachRouteTheRoleTheSecurityDocumentPromises) {
   for (const ApiRoute& r : DomainRoutes()) {
     bool tokens = r.pattern.rfind("/v1/tokens", 0) == 0;
+    bool secrets = r.pattern.find("/secrets") != std::string::npos;
     Role expected = Role::kAdmin;
-    if (r.method == "GET" && !tokens) {
+    if (r.method == "GET" && secrets) {
+      expected = Role::kDeployer;  // names of an app's secrets: for those who deploy it
+    } else if (r.method == "GET" && !tokens) {
       expected = Role::kViewer;
     } else if (r.method == "POST" &&
                (r.pattern == "/v1/apply" || r.pattern.rfind("/v1/apps/{app}/", 0) == 0)) {

@@ -1,6 +1,6 @@
 // The API's route table: every route of the controller, grouped as docs/cli.md groups the
 // verbs. The role column is the access rule (docs/security.md): viewers read, deployers also
-// change apps, admins also manage tokens. Bodies are JSON objects of the fields named here.
+// change apps and list their secrets' names, admins also manage tokens and set secrets. Bodies are JSON objects of the fields named here.
 #include "api/verbs.h"
 
 namespace lastgood {
@@ -39,6 +39,11 @@ std::vector<ApiRoute> DomainRoutes() {
       {"GET", "/v1/tokens", Role::kAdmin, ListTokens},
       {"POST", "/v1/tokens", Role::kAdmin, CreateToken},
       {"DELETE", "/v1/tokens/{token}", Role::kAdmin, RevokeToken},
+      // lastgood secret list | set (the body is the value, as is) | remove: names are for
+      // those who deploy the app; values go one way, in, and only admins send them
+      {"GET", "/v1/apps/{app}/secrets", Role::kDeployer, ListSecrets},
+      {"PUT", "/v1/apps/{app}/secrets/{secret}", Role::kAdmin, SetSecret},
+      {"DELETE", "/v1/apps/{app}/secrets/{secret}", Role::kAdmin, RemoveSecret},
       // lastgood audit (?app=APP&limit=N), newest first
       {"GET", "/v1/audit", Role::kViewer, ListAudit},
       // lastgood backup FILE: the answer is the snapshot (application/vnd.sqlite3)

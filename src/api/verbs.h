@@ -40,6 +40,10 @@ ApiResponse CreateToken(const RouteCall& call);
 ApiResponse RevokeToken(const RouteCall& call);
 // api/audit.cc
 ApiResponse ListAudit(const RouteCall& call);
+// api/secrets.cc
+ApiResponse ListSecrets(const RouteCall& call);
+ApiResponse SetSecret(const RouteCall& call);
+ApiResponse RemoveSecret(const RouteCall& call);
 // api/backup.cc
 ApiResponse BackupStoreFile(const RouteCall& call);
 

@@ -61,6 +61,8 @@ int RunApply(const Globals& g, const ApplyFlags& f) {
     headline = o["app"].get<std::string>() + ": v" + o["version"].dump() + " (new version), " +
                "deployment " + o["deployment"].get<std::string>() + ", " +
                o["strategy"].get<std::string>() + " into " + o["slot"].get<std::string>();
+    // Why a deployment was started where one might expect none (a rotated secret).
+    if (o.value("message", "") != "") headline += "\n" + o["message"].get<std::string>();
   }
   return ReportOutcome(g, o, f.noWait, headline);
 }

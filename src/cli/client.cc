@@ -92,9 +92,13 @@ Result<std::string> ApiClient::PostForBytes(const std::string& target, const nlo
   return Exchange("POST", target, DumpJson(body));
 }
 
+Result<nlohmann::json> ApiClient::PutBytes(const std::string& target, const std::string& bytes) {
+  return Call("PUT", target, bytes, "application/octet-stream");
+}
+
 Result<nlohmann::json> ApiClient::Call(const std::string& method, const std::string& target,
-                                       const std::string& body) {
-  auto text = Exchange(method, target, body);
+                                       const std::string& body, const char* content_type) {
+  auto text = Exchange(method, target, body, content_type);
   if (!text.ok()) return text.error();
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded()) return Error::Internal("the controller sent a response that is not JSON");
@@ -102,11 +106,11 @@ Result<nlohmann::json> ApiClient::Call(const std::string& method, const std::str
 }
 
 Result<std::string> ApiClient::Exchange(const std::string& method, const std::string& target,
-                                        const std::string& body) {
+                                        const std::string& body, const char* content_type) {
   const Connection& c = connection_;
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "lastgood");
-  req.set(http::field::content_type, "application/json");
+  req.set(http::field::content_type, content_type);
   req.keep_alive(false);
   req.body() = body;
   req.prepare_payload();

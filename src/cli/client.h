@@ -31,13 +31,17 @@ class ApiClient {
   Result<nlohmann::json> Delete(const std::string& target);
   // A POST whose answer is not JSON (a backup's snapshot): its body as is.
   Result<std::string> PostForBytes(const std::string& target, const nlohmann::json& body);
+  // PUT of raw bytes (a secret's value: not JSON, so any bytes pass unaltered).
+  Result<nlohmann::json> PutBytes(const std::string& target, const std::string& bytes);
 
  private:
   Result<nlohmann::json> Call(const std::string& method, const std::string& target,
-                              const std::string& body);
+                              const std::string& body,
+                              const char* content_type = "application/json");
   // The answer's body when its status is 2xx, else the API's error (see above).
   Result<std::string> Exchange(const std::string& method, const std::string& target,
-                               const std::string& body);
+                               const std::string& body,
+                               const char* content_type = "application/json");
   Connection connection_;
 };
 

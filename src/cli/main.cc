@@ -43,6 +43,7 @@ int Main(int argc, char** argv) {
   AddStatusVerbs(app, g, &exit_code);
   AddBackupVerbs(app, g, &exit_code);
   AddTokenVerbs(app, g, &exit_code);
+  AddSecretVerbs(app, g, &exit_code);
   AddAuditVerb(app, g, &exit_code);
   AddDashboard(app, g, &exit_code);
   AddSlotVerbs(app, g, &exit_code);

@@ -17,6 +17,7 @@ void AddVersionVerbs(CLI::App& app, Globals& g, int* exit_code);  // versions, s
 void AddStatusVerbs(CLI::App& app, Globals& g, int* exit_code);   // status, apps
 void AddBackupVerbs(CLI::App& app, Globals& g, int* exit_code);   // backup, restore
 void AddTokenVerbs(CLI::App& app, Globals& g, int* exit_code);    // token create|list|revoke
+void AddSecretVerbs(CLI::App& app, Globals& g, int* exit_code);   // secret set|list|remove
 void AddAuditVerb(CLI::App& app, Globals& g, int* exit_code);     // audit
 void AddDashboard(CLI::App& app, Globals& g, int* exit_code);     // dashboard (web login)
 void AddHostVerbs(CLI::App& app, Globals& g, int* exit_code);  // host add|remove, hosts

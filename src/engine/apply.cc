@@ -7,6 +7,7 @@
 #include "engine/diff.h"
 #include "engine/engine.h"
 #include "engine/release.h"
+#include "engine/secret_env.h"
 #include "engine/slot_now.h"
 #include "history/rules.h"
 #include "manifest/canonical.h"
@@ -39,6 +40,9 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
                                  "--rollback-on-error");
     }
   }
+
+  // A secret the manifest refers to must be set before anything is stored.
+  LG_RETURN_IF_ERROR(RequireSecrets(deps_, m.app, parsed->secrets));
 
   std::string digest;
   if (!m.run.artifact.empty()) {
@@ -91,11 +95,14 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
                            " is taken; choose another --name");
   }
   std::string running_manifest;
+  std::optional<std::string> rotated;  // a secret set after the running instances started
   if (now->running > 0) {
     auto rv = deps_.store->GetVersion(m.app, now->running);
     if (!rv.ok()) return rv.error();
     running_manifest = rv->manifest;
-    if (rv->contentHash == v.contentHash) {
+    if (rv->contentHash == v.contentHash)
+      rotated = SecretRotatedUnder(deps_, m.app, req.slot, now->running, m);
+    if (rv->contentHash == v.contentHash && !rotated) {
       Outcome o;
       o.app = m.app;
       o.noop = true;
@@ -117,6 +124,13 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
   o.fromVersion = now->running;
   o.diff = UnifiedDiff(running_manifest, v.manifest, VersionLabel(m.app, now->running),
                        m.app + " (new version)");
+  if (rotated) {
+    // Same content, but the instances run with a secret's old value: a new version of the
+    // same content starts instances that read the new one (docs/secrets.md, Rotation).
+    o.message = "secret " + *rotated + " was set after the instances of v" +
+                std::to_string(now->running) + " started: a new version of the same content " +
+                "restarts them with its new value";
+  }
   if (req.whatIf) {
     o.whatIf = true;
     o.version = NextVersionNumber(*versions);
@@ -125,8 +139,8 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
     if (req.slot != kProductionSlot) in->strategy.type = Strategy::Type::kRolling;  // as PlanFor
     for (const Step& s : PlanDeployment(*in))
       o.plan.push_back(Describe(s) + ForecastNote(deps_, s, m, req.slot));
-    o.message = "would create " + m.app + " v" + std::to_string(o.version) + " and deploy it to " +
-                req.slot;
+    o.message = (rotated ? o.message + "; " : std::string()) + "would create " + m.app + " v" +
+                std::to_string(o.version) + " and deploy it to " + req.slot;
     return o;
   }
   auto number = deps_.store->AddVersion(v);

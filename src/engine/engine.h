@@ -33,6 +33,7 @@ class Routes;
 class Drainer;
 class Notifier;
 class CommitWatch;
+class SecretBox;
 
 struct EngineDeps {
   Store* store = nullptr;
@@ -45,6 +46,7 @@ struct EngineDeps {
   Notifier* notifier = nullptr;  // set by the Engine to its own
   // Set by the Engine: `store`, wrapped so that a deployment learns of its failed commits.
   CommitWatch* commits = nullptr;
+  SecretBox* secrets = nullptr;  // may be null: a manifest that refers to a secret is refused
 };
 
 struct ApplyRequest {

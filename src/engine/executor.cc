@@ -1,6 +1,7 @@
 #include "engine/executor.h"
 
 #include "engine/commit_watch.h"
+#include "engine/secret_env.h"
 #include "engine/steps/steps.h"
 #include "history/reasons.h"
 #include "manifest/parser.h"
@@ -135,6 +136,9 @@ Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
     }
     StepResult r = RunStep(d, *step, m);
     if (r.kind == StepResult::Kind::kStopped) return Ending::kStopped;
+    // A detail may quote what deployed code wrote (a hook's last line, an instance's stderr):
+    // no secret of the app reaches the record, its events or the log.
+    r.detail = RedactSecrets(deps_, d.app, std::move(r.detail));
     if (auto e = store_failed()) return *e;
     const std::string detail =
         resumed ? std::string(kReasonControllerRestarted) + "; " + r.detail : r.detail;

@@ -19,7 +19,9 @@ std::vector<EnvVar> EnvFor(const Manifest& m, const std::string& settings,
   auto sticky = nlohmann::json::parse(slot->stickyEnv, nullptr, false);
   if (sticky.is_array()) {
     for (const auto& e : sticky) {
-      if (e.is_object()) env.push_back({e.value("name", ""), e.value("value", ""), true});
+      // A sticky secret stays with its slot by name; its value is read when an instance starts.
+      if (e.is_object())
+        env.push_back({e.value("name", ""), e.value("value", ""), true, e.value("secret", "")});
     }
   }
   return env;
@@ -28,17 +30,23 @@ std::vector<EnvVar> EnvFor(const Manifest& m, const std::string& settings,
 std::string StickyJson(const Manifest& m) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& e : m.run.env) {
-    if (e.sticky) out.push_back({{"name", e.name}, {"value", e.value}});
+    if (!e.sticky) continue;
+    if (e.secret.empty()) {
+      out.push_back({{"name", e.name}, {"value", e.value}});
+    } else {
+      out.push_back({{"name", e.name}, {"secret", e.secret}});  // never the secret's value
+    }
   }
   return out.dump();
 }
 
 InstanceSpec SpecFor(const Manifest& m, const std::string& id, const std::string& release_dir,
-                     const std::string& log_dir, int port, const std::vector<EnvVar>& env) {
+                     const std::string& log_dir, int port, const ResolvedEnv& env) {
   InstanceSpec spec;
   spec.id = id;
   spec.argv = m.run.command;
-  for (const auto& e : env) spec.env.emplace_back(e.name, e.value);
+  spec.env = env.vars;
+  spec.verbatimEnv = env.secretNames;
   spec.cwd = release_dir;
   spec.logDir = log_dir;
   spec.port = port;

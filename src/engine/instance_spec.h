@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "manifest/manifest.h"
@@ -21,9 +22,17 @@ std::vector<EnvVar> EnvFor(const Manifest& m, const std::string& settings,
 // A version's sticky variables as a slot record keeps them (SlotRecord::stickyEnv).
 std::string StickyJson(const Manifest& m);
 
-// The spec the target needs to start (or re-adopt) an instance of a version.
+// An environment with each secret reference replaced by the secret's value
+// (engine/secret_env.h makes it).
+struct ResolvedEnv {
+  std::vector<std::pair<std::string, std::string>> vars;  // in order
+  std::vector<std::string> secretNames;  // vars whose values are secrets: never expanded
+};
+
+// The spec the target needs to start (or re-adopt) an instance of a version; `env` is the
+// instance's environment with its secrets revealed.
 InstanceSpec SpecFor(const Manifest& m, const std::string& id, const std::string& release_dir,
-                     const std::string& log_dir, int port, const std::vector<EnvVar>& env);
+                     const std::string& log_dir, int port, const ResolvedEnv& env);
 
 // The last line of an instance's stderr log, for reasons ("" if none).
 std::string LastErrorLine(const std::string& log_dir, const std::string& id);

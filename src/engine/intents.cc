@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/executor.h"
+#include "engine/secret_env.h"
 
 namespace lastgood {
 namespace {
@@ -79,6 +80,8 @@ void Executor::Progress(Deployment& d, const std::string& detail) {
   d.operations[d.cursor].detail = detail;
   if (now - progress_at_ < kProgressEveryMillis) return;
   progress_at_ = now;
+  // A check's output may be in the detail (engine/secret_env.h, RedactSecrets).
+  d.operations[d.cursor].detail = RedactSecrets(deps_, d.app, detail);
   (void)Commit(d);
 }
 

@@ -3,6 +3,7 @@
 #include "engine/diff.h"
 #include "engine/engine.h"
 #include "engine/release.h"
+#include "engine/secret_env.h"
 #include "engine/slot_now.h"
 #include "history/reasons.h"
 #include "history/rules.h"
@@ -37,9 +38,13 @@ Result<Outcome> Engine::Promote(const PromoteRequest& req) {
       return o;
     }
   }
-  // The bits of the promoted version must still be there before anything changes.
+  // The bits of the promoted version, and the secrets it refers to, must still be there
+  // before anything changes.
   auto release = ReleaseDirFor(deps_, req.app, req.version);
   if (!release.ok()) return release.error();
+  auto source_manifest = LoadManifest(deps_, req.app, req.version);
+  if (!source_manifest.ok()) return source_manifest.error();
+  LG_RETURN_IF_ERROR(RequireSecretsOf(deps_, req.app, req.version, *source_manifest));
   auto versions = deps_.store->ListVersions(req.app);
   if (!versions.ok()) return versions.error();
   int next = NextVersionNumber(*versions);

@@ -4,6 +4,7 @@
 // Housekeep is the periodic upkeep: warm instances past keepPrevious, history retention.
 #include "engine/engine.h"
 #include "engine/release.h"
+#include "engine/secret_env.h"
 #include "engine/slot_instances.h"
 #include "store/retention.h"
 
@@ -45,9 +46,12 @@ Status Engine::Recover() {
       continue;
     }
     auto slots = deps_.store->ListSlots(rec.app);
-    InstanceSpec spec =
-        SpecFor(*m, rec.id, *release, deps_.logDir + "/" + rec.app, rec.port,
-                EnvFor(*m, rec.settings, slots.ok() ? *slots : std::vector<SlotRecord>{}));
+    auto env = EnvFor(*m, rec.settings, slots.ok() ? *slots : std::vector<SlotRecord>{});
+    // The spec is kept for restarts after a crash. A secret that can no longer be read (removed
+    // meanwhile) does not stop the adoption of what runs; a restart then starts without it.
+    auto resolved = ResolveEnv(deps_, rec.app, env);
+    InstanceSpec spec = SpecFor(*m, rec.id, *release, deps_.logDir + "/" + rec.app, rec.port,
+                                resolved.ok() ? *resolved : WithoutSecrets(env));
     auto adopted = deps_.target->Adopt(spec, {rec.id, rec.pid, rec.startTime, rec.port});
     if (!adopted.ok()) {
       LG_RETURN_IF_ERROR(deps_.store->DeleteInstance(rec.id));

@@ -5,6 +5,7 @@
 #include "engine/diff.h"
 #include "engine/engine.h"
 #include "engine/release.h"
+#include "engine/secret_env.h"
 #include "engine/slot_now.h"
 #include "history/reasons.h"
 #include "history/rules.h"
@@ -46,7 +47,11 @@ static Result<Outcome> PrepareMove(const EngineDeps& deps, const SlotNow& now,
   }
   o.diff = UnifiedDiff(from_manifest, to->manifest, VersionLabel(app, o.fromVersion),
                        VersionLabel(app, target));
-  // Before anything stops: the target's bits must be there (DESIGN.md section 4).
+  // Before anything stops: the target's bits must be there (DESIGN.md section 4), and the
+  // secrets it refers to, whose current values its instances will start with.
+  auto target_manifest = LoadManifest(deps, app, target);
+  if (!target_manifest.ok()) return target_manifest.error();
+  LG_RETURN_IF_ERROR(RequireSecretsOf(deps, app, target, *target_manifest));
   if (!what_if) {
     auto release = ReleaseDirFor(deps, app, target);
     if (!release.ok()) {

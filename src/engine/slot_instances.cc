@@ -5,6 +5,7 @@
 
 #include "engine/drainer.h"
 #include "engine/routes.h"
+#include "engine/secret_env.h"
 #include "health/probe.h"
 
 namespace lastgood {
@@ -126,11 +127,18 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
   // "At least": extra instances of the version (a rollback to a version that still runs
   // more than this step asks for) are kept; the slot's final size is the plan's business.
   std::vector<std::string> started;
+  // Secrets are read when an instance starts: a rotated one reaches new instances only.
+  std::optional<ResolvedEnv> resolved;
+  if (static_cast<int>(mine.size()) < count) {
+    auto r = ResolveEnv(deps_, app_, wanted_env);
+    if (!r.ok()) return StepResult::Failed("cannot start an instance: " + r.error().message);
+    resolved = std::move(*r);
+  }
   while (static_cast<int>(mine.size()) < count) {
     std::string id = app_ + "-" + slot_ + "-v" + std::to_string(version) + "-" + RandomSuffix();
     auto port = PickFreePort();
     if (!port.ok()) return StepResult::Failed(port.error().message);
-    auto h = deps_.target->Start(SpecFor(m, id, release_dir, log_dir, *port, wanted_env));
+    auto h = deps_.target->Start(SpecFor(m, id, release_dir, log_dir, *port, *resolved));
     if (!h.ok()) return StepResult::Failed("instance " + id + ": " + h.error().message);
     InstanceRecord rec{id,
                        app_,

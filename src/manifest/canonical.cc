@@ -54,8 +54,9 @@ void WriteRun(YAML::Emitter& out, const Run& run) {
     for (const auto& var : run.env) {
       Key(out, var.name.c_str());
       out << YAML::Flow << YAML::BeginMap;
-      Key(out, "value");
-      Str(out, var.value);
+      // A secret is recorded by its name; its value never reaches a version.
+      Key(out, var.secret.empty() ? "value" : "secret");
+      Str(out, var.secret.empty() ? var.value : var.secret);
       Key(out, "sticky");
       out << var.sticky;
       out << YAML::EndMap;

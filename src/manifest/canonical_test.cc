@@ -125,6 +125,17 @@ TEST(ToCanonicalYaml, KeepsEnvInTheOrderWritten) {
   ExpectRoundTrip(m);
 }
 
+TEST(ToCanonicalYaml, RecordsASecretByItsNameAndRoundTripsIt) {
+  Manifest m = Parse(
+      "app: web\nrun:\n  command: [./web]\n  env:\n    DB_PASSWORD: { secret: db-password }\n"
+      "    TLS: { secret: tls, sticky: true }\n");
+  std::string text = ToCanonicalYaml(m);
+  EXPECT_NE(text.find("DB_PASSWORD: {secret: \"db-password\", sticky: false}"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("value"), std::string::npos) << text;
+  ExpectRoundTrip(m);
+}
+
 TEST(ToCanonicalYaml, QuotesStringsThatYamlWouldReadAsSomethingElse) {
   const std::vector<std::string> odd = {
       ":",           "a: b",    "#x",     "x #y",    " lead",     "trail ",
@@ -136,7 +147,7 @@ TEST(ToCanonicalYaml, QuotesStringsThatYamlWouldReadAsSomethingElse) {
   Manifest m = Parse("app: web\nrun: {command: [./web]}\n");
   for (size_t i = 0; i < odd.size(); ++i) {
     m.run.command.push_back(odd[i]);
-    m.run.env.push_back({"V" + std::to_string(i), odd[i], i % 2 == 0});
+    m.run.env.push_back({"V" + std::to_string(i), odd[i], i % 2 == 0, ""});
   }
   m.run.artifact = "./dir with space/#1: x";
   m.hooks.postDeploy = Hook{odd, Millis(1500)};

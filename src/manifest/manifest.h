@@ -30,6 +30,10 @@ struct EnvVar {
   std::string name;     // a valid environment variable name
   std::string value;    // parameters resolved; "${PORT}" etc. are left for the supervisor
   bool sticky = false;  // stays with its slot on swap
+  // Non-empty: the variable takes the value of the app's secret of this name (a plain name),
+  // resolved when an instance or hook starts (docs/secrets.md); `value` is then empty. A
+  // version records this name, never the value.
+  std::string secret;
   bool operator==(const EnvVar&) const = default;
 };
 

@@ -37,8 +37,10 @@ bool IsEnvName(const std::string& name) {
   return true;
 }
 
-Result<EnvVar> ReadEnvVar(const FieldReader& r, const MapFields::Entry& e) {
-  EnvVar var{e.key, "", false};
+// An env value: a string, { value: S, sticky: B } or { secret: NAME, sticky: B }.
+Result<EnvVar> ReadEnvVar(const FieldReader& r, const MapFields::Entry& e,
+                          std::vector<SecretReference>* secrets) {
+  EnvVar var{e.key, "", false, ""};
   if (!IsEnvName(e.key)) {
     return Error::InvalidInput("'" + e.key +
                                    "' is not an environment variable name; use letters, digits "
@@ -47,26 +49,59 @@ Result<EnvVar> ReadEnvVar(const FieldReader& r, const MapFields::Entry& e) {
   }
   if (!e.value.node.IsMap()) {
     if (!e.value.node.IsScalar()) {
-      return Error::InvalidInput("expected a string or { value: S, sticky: true }, got " +
-                                     manifest_internal::Describe(e.value.node),
-                                 e.value.path, e.value.line);
+      return Error::InvalidInput(
+          "expected a string, { value: S, sticky: true } or { secret: NAME }, got " +
+              manifest_internal::Describe(e.value.node),
+          e.value.path, e.value.line);
     }
     LG_MANIFEST_ASSIGN(var.value, r.String(e.value));
     return var;
   }
   MapFields fields;
-  LG_MANIFEST_ASSIGN(fields, MapFields::Open(e.value, {"value", "sticky"}));
+  LG_MANIFEST_ASSIGN(fields, MapFields::Open(e.value, {"value", "secret", "sticky"}));
   auto value = fields.Get("value");
-  if (!value) {
-    return Error::InvalidInput("missing value; write { value: S, sticky: true }", e.value.path,
-                               e.value.line);
+  auto secret = fields.Get("secret");
+  if (value && secret) {
+    return Error::InvalidInput(
+        "give either value or secret, not both: a secret's value is set with `lastgood secret "
+        "set`, never written in the manifest",
+        secret->path, secret->key_line);
   }
-  LG_MANIFEST_ASSIGN(var.value, r.String(*value));
+  if (!value && !secret) {
+    return Error::InvalidInput(
+        "missing value; write { value: S, sticky: true } or { secret: NAME }", e.value.path,
+        e.value.line);
+  }
+  if (value) {
+    LG_MANIFEST_ASSIGN(var.value, r.String(*value));
+  } else {
+    LG_MANIFEST_ASSIGN(var.secret, r.String(*secret));
+    LG_RETURN_IF_ERROR(ValidateName(var.secret, "secret name", secret->path, secret->line));
+    secrets->push_back({var.name, var.secret, secret->path, secret->line});
+  }
   if (auto v = fields.Get("sticky")) LG_MANIFEST_ASSIGN(var.sticky, r.Bool(*v));
   return var;
 }
 
-Result<Run> ReadRun(const FieldReader& r, const Field& f) {
+// A secret's value in an argument would be visible to every local user (ps, /proc/PID/
+// cmdline) and in messages that quote the command: refused; the app reads its environment.
+Status RefuseSecretsInArgv(const Field& command, const std::vector<std::string>& argv,
+                           const std::vector<SecretReference>& secrets) {
+  for (size_t i = 0; i < argv.size(); ++i) {
+    for (const auto& s : secrets) {
+      if (argv[i].find("${" + s.env + "}") == std::string::npos) continue;
+      Field item = command.Item(i, command.node[i]);
+      return Error::InvalidInput("${" + s.env + "} is the secret " + s.secret +
+                                     ": an argument is visible to every local user (ps); let "
+                                     "the program read " +
+                                     s.env + " from its environment instead",
+                                 item.path, item.line);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<Run> ReadRun(const FieldReader& r, const Field& f, std::vector<SecretReference>* secrets) {
   Run run;
   MapFields fields;
   LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"command", "artifact", "env", "stopGrace"}));
@@ -84,10 +119,11 @@ Result<Run> ReadRun(const FieldReader& r, const Field& f) {
     LG_MANIFEST_ASSIGN(vars, MapFields::OpenFree(*env));
     for (const auto& e : vars.entries()) {
       EnvVar var;
-      LG_MANIFEST_ASSIGN(var, ReadEnvVar(r, e));
+      LG_MANIFEST_ASSIGN(var, ReadEnvVar(r, e, secrets));
       run.env.push_back(std::move(var));
     }
   }
+  LG_RETURN_IF_ERROR(RefuseSecretsInArgv(*command, run.command, *secrets));
   if (auto v = fields.Get("stopGrace")) LG_MANIFEST_ASSIGN(run.stopGrace, r.Duration(*v, true));
   return run;
 }
@@ -180,7 +216,7 @@ Result<ParsedManifest> ReadManifest(const YAML::Node& root, const Params& given)
         std::string("missing run; say what to start, like run: { ") + kCommandExample + " }", "run",
         doc.line);
   }
-  LG_MANIFEST_ASSIGN(m.run, ReadRun(r, *run));
+  LG_MANIFEST_ASSIGN(m.run, ReadRun(r, *run, &out.secrets));
   if (auto v = top.Get("replicas")) {
     LG_MANIFEST_ASSIGN(m.replicas, r.Int(*v, 1, manifest_internal::kMaxReplicas));
   }

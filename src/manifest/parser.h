@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "manifest/manifest.h"
@@ -16,8 +17,18 @@ namespace lastgood {
 // Maximum manifest size accepted (bytes); larger input is refused before parsing.
 inline constexpr size_t kMaxManifestBytes = 1 << 20;
 
+// Where the manifest refers to a secret, for errors about it (an apply naming a secret that
+// is not set is refused at this field and line).
+struct SecretReference {
+  std::string env;     // "DB_PASSWORD"
+  std::string secret;  // "db-password"
+  std::string field;   // "run.env.DB_PASSWORD.secret"
+  int line = 0;
+};
+
 struct ParsedManifest {
   Manifest manifest;
+  std::vector<SecretReference> secrets;  // in the order written
   // The parameters as resolved (defaults plus --param values), for the record.
   std::map<std::string, std::string> params;
 };

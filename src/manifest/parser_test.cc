@@ -69,8 +69,8 @@ hooks:
 )");
   EXPECT_EQ(m.run.command[2], "${PORT}");
   ASSERT_EQ(m.run.env.size(), 2u);
-  EXPECT_EQ(m.run.env[0], (EnvVar{"GREETING", "hello v1", false}));
-  EXPECT_EQ(m.run.env[1], (EnvVar{"DATABASE_URL", "postgres://db", true}));
+  EXPECT_EQ(m.run.env[0], (EnvVar{"GREETING", "hello v1", false, ""}));
+  EXPECT_EQ(m.run.env[1], (EnvVar{"DATABASE_URL", "postgres://db", true, ""}));
   EXPECT_EQ(m.route.preview, "127.0.0.1:8081");
   ASSERT_TRUE(m.readiness);
   EXPECT_EQ(m.readiness->path, "/healthz");
@@ -276,7 +276,7 @@ hooks:
   EXPECT_EQ(m.run.command, (std::vector<std::string>{"./web", "--label=v2", "v2v2"}));
   EXPECT_EQ(m.run.artifact, "./build/web");
   EXPECT_EQ(m.run.env[0].value, "hello v2");
-  EXPECT_EQ(m.run.env[1], (EnvVar{"DB", "build", true}));
+  EXPECT_EQ(m.run.env[1], (EnvVar{"DB", "build", true, ""}));
   EXPECT_EQ(m.run.stopGrace, Millis(5000));
   EXPECT_EQ(m.replicas, 3);
   EXPECT_EQ(m.route.listen, "127.0.0.1:9000");
@@ -480,10 +480,52 @@ TEST(ParseManifest, RequiresACommandForEachHook) {
 }
 
 TEST(ParseManifest, RefusesAnEnvValueThatIsNeitherStringNorValueMap) {
-  EXPECT_MANIFEST_ERROR(With("  env:\n    A: [1]\n"), "run.env.A", 5, "expected a string or");
+  EXPECT_MANIFEST_ERROR(With("  env:\n    A: [1]\n"), "run.env.A", 5, "expected a string,");
   EXPECT_MANIFEST_ERROR(With("  env:\n    A: { sticky: true }\n"), "run.env.A", 5, "missing value");
   EXPECT_MANIFEST_ERROR(With("  env:\n    A: { value: x, sticky: yes }\n"), "run.env.A.sticky", 5,
                         "true or false");
+}
+
+TEST(ParseManifest, ReadsAnEnvSecretReferenceWithWhereItIsWritten) {
+  auto r = ParseManifest(With("  env:\n    GREETING: hi\n"
+                              "    DB_PASSWORD: { secret: db-password }\n"
+                              "    TLS_KEY: { secret: \"tls-${params.env}\", sticky: true }\n"
+                              "parameters:\n  env: { default: prod }\n"),
+                         {});
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  const auto& env = r->manifest.run.env;
+  ASSERT_EQ(env.size(), 3u);
+  EXPECT_EQ(env[1], (EnvVar{"DB_PASSWORD", "", false, "db-password"}));
+  EXPECT_EQ(env[2], (EnvVar{"TLS_KEY", "", true, "tls-prod"}));
+  ASSERT_EQ(r->secrets.size(), 2u);
+  EXPECT_EQ(r->secrets[0].env, "DB_PASSWORD");
+  EXPECT_EQ(r->secrets[0].secret, "db-password");
+  EXPECT_EQ(r->secrets[0].field, "run.env.DB_PASSWORD.secret");
+  EXPECT_EQ(r->secrets[0].line, 6);
+  EXPECT_EQ(r->secrets[1].line, 7);
+}
+
+TEST(ParseManifest, RefusesASecretReferenceThatIsNotAPlainNameOrHasAValueToo) {
+  EXPECT_MANIFEST_ERROR(With("  env:\n    A: { secret: DB_PASSWORD }\n"), "run.env.A.secret", 5,
+                        "secret name 'DB_PASSWORD'");
+  EXPECT_MANIFEST_ERROR(With("  env:\n    A: { secret: \"\" }\n"), "run.env.A.secret", 5,
+                        "secret name");
+  EXPECT_MANIFEST_ERROR(With("  env:\n    A: { value: x, secret: a }\n"), "run.env.A.secret", 5,
+                        "either value or secret");
+  EXPECT_MANIFEST_ERROR(With("  env:\n    A: { sekret: a }\n"), "run.env.A.sekret", 5,
+                        "secret");
+}
+
+TEST(ParseManifest, RefusesASecretInTheCommandsArgumentsWhereEveryUserCouldReadIt) {
+  std::string yaml =
+      "app: web\nrun:\n  command: [\"./web\", \"--password=${DB_PASSWORD}\"]\n"
+      "  env:\n    DB_PASSWORD: { secret: db-password }\n";
+  EXPECT_MANIFEST_ERROR(yaml, "run.command[1]", 3, "visible to every local user");
+  // A variable that is not a secret may be passed as an argument.
+  EXPECT_TRUE(ParseManifest("app: web\nrun:\n  command: [\"./web\", \"${MODE}\"]\n"
+                            "  env:\n    MODE: fast\n    DB: { secret: db }\n",
+                            {})
+                  .ok());
 }
 
 TEST(StrategyName, NamesEachType) {
@@ -505,7 +547,7 @@ TEST(ParseManifest, ReadsTheSampleManifestWithItsDefaults) {
             (std::vector<std::string>{"./lastgood-sample", "--port", "${PORT}", "--label", "v1",
                                       "--fail-rate", "0", "--latency-ms", "0", "--startup-ms", "0",
                                       "--crash-on-start", "false", "--healthy", "true"}));
-  EXPECT_EQ(m.run.env[0], (EnvVar{"GREETING", "hello v1", false}));
+  EXPECT_EQ(m.run.env[0], (EnvVar{"GREETING", "hello v1", false, ""}));
   EXPECT_TRUE(m.run.env[1].sticky);
   EXPECT_EQ(m.readiness->interval, Millis(200));
   EXPECT_EQ(m.progressDeadline, Millis(30'000));

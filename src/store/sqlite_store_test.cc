@@ -597,7 +597,8 @@ TEST_F(SqliteStoreTest, AnAbortStoredWithItsActorInTheTextIsMigratedToTheActorCo
   store_.reset();
   // What schema 4 wrote for `lastgood abort` by alice (before schema 6 added hosts).
   ASSERT_EQ(SqlError(path_,
-                     "DROP TABLE hosts; DROP INDEX deployments_succeeded; ALTER TABLE intents DROP "
+                     "DROP TABLE secrets; DROP TABLE hosts; DROP INDEX deployments_succeeded; "
+                     "ALTER TABLE intents DROP "
                      "COLUMN actor; "
                      "INSERT INTO intents (app, "
                      "deployment, intent) VALUES ('web', '" +
@@ -718,16 +719,15 @@ TEST_F(SqliteStoreTest, AStoreOfSchemaOneIsMigratedKeepingItsHistory) {
   ASSERT_TRUE(store_->AddVersion(V("web")).ok());
   store_.reset();
   // Make the file what the previous lastgood wrote: schema 1, no tokens, no audit, no hosts.
-  ASSERT_EQ(
-      SqlError(
-          path_,
-          "DROP TABLE hosts; DROP TABLE tokens; DROP TABLE audit; ALTER TABLE slots DROP COLUMN "
-          "sticky_env; ALTER TABLE slots DROP COLUMN canary_version; ALTER TABLE slots "
-          "DROP COLUMN canary_weight; ALTER TABLE slots DROP COLUMN swap_pending; ALTER "
-          "TABLE instances DROP COLUMN settings; ALTER TABLE intents DROP COLUMN actor; "
-          "DROP INDEX deployments_succeeded; "
-          "PRAGMA user_version = 1"),
-      "");
+  ASSERT_EQ(SqlError(path_,
+                     "DROP TABLE secrets; DROP TABLE hosts; DROP TABLE tokens; DROP TABLE audit; "
+                     "ALTER TABLE slots DROP COLUMN "
+                     "sticky_env; ALTER TABLE slots DROP COLUMN canary_version; ALTER TABLE slots "
+                     "DROP COLUMN canary_weight; ALTER TABLE slots DROP COLUMN swap_pending; ALTER "
+                     "TABLE instances DROP COLUMN settings; ALTER TABLE intents DROP COLUMN actor; "
+                     "DROP INDEX deployments_succeeded; "
+                     "PRAGMA user_version = 1"),
+            "");
   auto again = Open(path_);
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(Sql(path_, "PRAGMA user_version"), std::to_string(sqlite::CurrentSchemaVersion()));
@@ -735,6 +735,42 @@ TEST_F(SqliteStoreTest, AStoreOfSchemaOneIsMigratedKeepingItsHistory) {
   EXPECT_TRUE(
       again->AppendAudit({0, 1, "local:root", "unix", "POST /v1/apply", "web", 200, ""}).ok());
   EXPECT_NE(SqlError(path_, "DELETE FROM audit").find("append-only"), std::string::npos);
+}
+
+TEST_F(SqliteStoreTest, SecretsAreSetReplacedListedByNameAndRemovedWithoutAnApp) {
+  // A secret is set before the first apply of its app: no app record is needed.
+  ASSERT_TRUE(store_->PutSecret({"web", "db-password", "lgs1:a", 10, "local:root"}, 5).ok());
+  ASSERT_TRUE(store_->PutSecret({"web", "api-key", "lgs1:b", 11, "token:ops"}, 5).ok());
+  ASSERT_TRUE(store_->PutSecret({"other", "db-password", "lgs1:c", 12, "local:root"}, 5).ok());
+  ASSERT_TRUE(store_->PutSecret({"web", "db-password", "lgs1:d", 20, "token:ops"}, 5).ok());
+
+  auto web = store_->ListSecrets("web");
+  ASSERT_TRUE(web.ok());
+  ASSERT_EQ(web->size(), 2u);
+  EXPECT_EQ((*web)[0].name, "api-key");
+  EXPECT_EQ((*web)[1].name, "db-password");
+  EXPECT_EQ((*web)[1].sealed, "lgs1:d");
+  EXPECT_EQ((*web)[1].setAt, 20);
+  EXPECT_EQ((*web)[1].setBy, "token:ops");
+  EXPECT_EQ((*store_->GetSecret("other", "db-password"))->sealed, "lgs1:c");
+  EXPECT_FALSE(store_->GetSecret("web", "nope")->has_value());
+  EXPECT_EQ(store_->ListApps()->size(), 2u);  // web and api, made by SetUp; no "other"
+
+  ASSERT_TRUE(store_->DeleteSecret("web", "api-key").ok());
+  auto again = store_->DeleteSecret("web", "api-key");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->ListSecrets("web")->size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, AnAppHoldsAtMostTheGivenNumberOfSecretsButMayReplaceOne) {
+  ASSERT_TRUE(store_->PutSecret({"web", "a", "lgs1:a", 1, "x"}, 2).ok());
+  ASSERT_TRUE(store_->PutSecret({"web", "b", "lgs1:b", 1, "x"}, 2).ok());
+  auto third = store_->PutSecret({"web", "c", "lgs1:c", 1, "x"}, 2);
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(store_->PutSecret({"web", "b", "lgs1:B", 2, "x"}, 2).ok());
+  EXPECT_EQ(store_->ListSecrets("web")->size(), 2u);
 }
 
 TEST_F(SqliteStoreTest, PruningDeletesEndedRecordsWithOperationsButNeverARunningOne) {

@@ -86,10 +86,20 @@ struct HostRecord {
   std::string name;  // plain name (base/names.h), unique; "local" is the controller's own
   std::string ssh;   // the destination handed to ssh: "web1", "deploy@10.0.0.5", an alias
   std::map<std::string, std::string> labels;  // what manifests select on: role=web
-  std::string nodeHome;   // the node's home on the host
+  std::string nodeHome;                       // the node's home on the host
   std::string nodeBuild;  // the build id of the node last seen there ("" before)
   int64_t addedAt = 0;
   int64_t lastSeen = 0;  // epoch millis of the last answer from its node; 0: never
+};
+
+// A secret of an app (issue 11 C): its value only as sealed by secrets/ (never in clear).
+// A secret may be set before its app has a first version, so it needs no app record.
+struct SecretRecord {
+  std::string app;
+  std::string name;    // a plain name (base/names.h)
+  std::string sealed;  // secrets/sealing.h's text
+  int64_t setAt = 0;   // epoch millis of the last set
+  std::string setBy;   // the actor that set it: "token:ops", "local:root"
 };
 
 class Store {
@@ -196,6 +206,15 @@ class Store {
   // Sets lastSeen and nodeBuild.
   virtual Status TouchHost(const std::string& name, int64_t last_seen,
                            const std::string& node_build) = 0;
+
+  // Secrets (issue 11 C): one row per (app, name). PutSecret inserts or replaces; it fails
+  // with Conflict, changing nothing, when the app would hold more than `max_per_app`.
+  virtual Status PutSecret(const SecretRecord& secret, int max_per_app) = 0;
+  virtual Result<std::vector<SecretRecord>> ListSecrets(const std::string& app) = 0;  // by name
+  virtual Result<std::optional<SecretRecord>> GetSecret(const std::string& app,
+                                                        const std::string& name) = 0;
+  // NotFound "no secret NAME of APP" when there is none.
+  virtual Status DeleteSecret(const std::string& app, const std::string& name) = 0;
 
   // Retention (history.keep, issue 5 item 2): deletes these ended deployment records of
   // `app` with their operations, in one transaction; Conflict (nothing deleted) if one of

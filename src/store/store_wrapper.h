@@ -135,6 +135,19 @@ class StoreWrapper : public Store {
                              const std::string& node_build) override {
     return Write("TouchHost", [&] { return target_->TouchHost(name, last_seen, node_build); });
   }
+  lastgood::Status PutSecret(const SecretRecord& secret, int max_per_app) override {
+    return Write("PutSecret", [&] { return target_->PutSecret(secret, max_per_app); });
+  }
+  Result<std::vector<SecretRecord>> ListSecrets(const std::string& app) override {
+    return target_->ListSecrets(app);
+  }
+  Result<std::optional<SecretRecord>> GetSecret(const std::string& app,
+                                                const std::string& name) override {
+    return target_->GetSecret(app, name);
+  }
+  lastgood::Status DeleteSecret(const std::string& app, const std::string& name) override {
+    return Write("DeleteSecret", [&] { return target_->DeleteSecret(app, name); });
+  }
   Result<int> PruneDeployments(const std::string& app,
                                const std::vector<std::string>& names) override {
     return Write("PruneDeployments", [&] { return target_->PruneDeployments(app, names); });

@@ -19,6 +19,9 @@ struct InstanceSpec {
   std::string id;                 // unique, a plain name: "web-production-3-a1b2"
   std::vector<std::string> argv;  // "${PORT}" and "${VAR}" of env are expanded at start
   std::vector<std::pair<std::string, std::string>> env;  // added to a minimal base env
+  // Names in `env` whose values are taken byte for byte, never expanded (secrets: a "${X}"
+  // inside a password is part of it).
+  std::vector<std::string> verbatimEnv;
   std::string cwd;                                       // the version's release directory
   std::string logDir;        // stdout → <logDir>/<id>.out.log, stderr → .err.log
   int port = 0;              // passed as $PORT; 0: the target picks a free one

@@ -204,6 +204,15 @@ class Lastgood {
     last_ = Cli(std::move(args), timeout);
     return *this;
   }
+  // Runs `lastgood args...` with `input` on its stdin (a secret's value, never in argv).
+  Lastgood& RunWithInput(std::vector<std::string> args, const std::string& input) {
+    const std::string path = home_ + "/cli.stdin";
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << input;
+    last_ = Cli(std::move(args), kCommandTimeout, path);
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    return *this;
+  }
   // Extra flags for `lastgood serve` (e.g. --listen), from the next StartController on.
   Lastgood& ServeArgs(std::vector<std::string> args) {
     serve_args_ = std::move(args);
@@ -369,10 +378,12 @@ class Lastgood {
   std::set<int> InstancePids() const { return PidsOf(false); }
 
  private:
-  CliResult Cli(std::vector<std::string> args, std::chrono::milliseconds timeout) {
+  CliResult Cli(std::vector<std::string> args, std::chrono::milliseconds timeout,
+                const std::string& stdin_path = "") {
     CliResult r;
     r.args = args;
     ProcessOptions o;
+    o.stdin_path = stdin_path;
     o.argv = {kLastgoodBinary};
     o.argv.insert(o.argv.end(), args.begin(), args.end());
     o.env = {{"LASTGOOD_HOME", home_}};

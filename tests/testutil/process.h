@@ -33,6 +33,7 @@ struct ProcessOptions {
   std::map<std::string, std::string> env;  // set or override on top of the test's environment
   std::vector<std::string> unset_env;      // removed from the inherited environment
   std::string cwd;                         // empty: the test's working directory
+  std::string stdin_path;                  // empty: inherit; else read from this file
   std::string stdout_path;                 // empty: inherit; else truncate and write there
   std::string stderr_path;                 // likewise
 };
@@ -130,6 +131,9 @@ class Process {
     posix_spawn_file_actions_init(&actions);
     if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
     int flags = O_WRONLY | O_CREAT | O_TRUNC;  // no O_CLOEXEC: the child must keep them
+    if (!options.stdin_path.empty()) {
+      posix_spawn_file_actions_addopen(&actions, 0, options.stdin_path.c_str(), O_RDONLY, 0);
+    }
     if (!options.stdout_path.empty()) {
       posix_spawn_file_actions_addopen(&actions, 1, options.stdout_path.c_str(), flags, 0644);
     }

@@ -8,6 +8,7 @@
 #include "engine/analysis_sequential.h"
 #include "engine/release.h"
 #include "engine/routes.h"
+#include "engine/secret_env.h"
 #include "engine/steps/steps.h"
 #include "health/probe.h"
 #include "hooks/hook_runner.h"
@@ -32,6 +33,8 @@ StepResult RunChecks(StepContext& ctx, const Analysis& a) {
       run.command = check.command;
       run.timeout = check.timeout;
       run.env = CommandEnv(d, d.version, d.slot);
+      if (auto s = AddAppEnv(deps, d.app, ctx.manifest(), &run.env); !s.ok())
+        return StepResult::Failed("check could not start: " + s.error().message);
       run.cwd = *release;
       run.logPath = deps.logDir + "/" + d.app + "/hooks/" + d.name + "-checks.log";
       auto r = lastgood::RunHook(run, [&] { return ctx.Interrupted() != StepResult::Kind::kOk; });

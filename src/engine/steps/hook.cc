@@ -1,6 +1,8 @@
 // The hook step: runs the manifest's preDeploy, postDeploy, preRollback or postRollback
-// command in the version's release directory, with the deployment's LASTGOOD_* variables.
+// command in the version's release directory, with the version's environment (its secrets
+// revealed, engine/secret_env.h) and the deployment's LASTGOOD_* variables.
 #include "engine/release.h"
+#include "engine/secret_env.h"
 #include "engine/steps/steps.h"
 #include "hooks/hook_runner.h"
 
@@ -30,6 +32,8 @@ StepResult RunHook(StepContext& ctx, const Step& step) {
   run.command = (*hook)->command;
   run.timeout = (*hook)->timeout;
   run.env = CommandEnv(d, step.version, d.slot);
+  if (auto s = AddAppEnv(ctx.deps(), d.app, m, &run.env); !s.ok())
+    return StepResult::Failed(step.name + " could not start: " + s.error().message);
   run.cwd = *release;
   run.logPath = ctx.deps().logDir + "/" + d.app + "/hooks/" + d.name + "-" + step.name + ".log";
   auto outcome = lastgood::RunHook(run, [&] { return ctx.Interrupted() != StepResult::Kind::kOk; });

@@ -1,6 +1,7 @@
 // The smoke step: bluegreen's smoke test, run against the new version in the preview slot
 // before any production request reaches it.
 #include "engine/release.h"
+#include "engine/secret_env.h"
 #include "engine/steps/steps.h"
 #include "hooks/hook_runner.h"
 
@@ -18,6 +19,8 @@ StepResult RunSmoke(StepContext& ctx, const Step& step) {
   run.command = m.strategy.blueGreen.smokeTest->command;
   run.timeout = m.strategy.blueGreen.smokeTest->timeout;
   run.env = CommandEnv(d, step.version, kPreviewSlot);
+  if (auto s = AddAppEnv(deps, d.app, m, &run.env); !s.ok())
+    return StepResult::Failed("smokeTest could not start: " + s.error().message);
   if (!m.route.preview.empty())
     run.env.emplace_back("LASTGOOD_PREVIEW_URL", "http://" + m.route.preview);
   auto instances = deps.store->ListInstances(d.app);

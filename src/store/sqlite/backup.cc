@@ -1,8 +1,12 @@
 #include "store/backup.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <memory>
@@ -88,6 +92,14 @@ Status SnapshotInto(sqlite3* src, const std::string& tmp, bool check) {
   std::error_code ec;
   fs::remove(tmp, ec);
   Status result = [&]() -> Status {
+    // A backup holds the whole history and the sealed secrets: readable by its owner only,
+    // from its first byte (SQLite keeps an existing file's mode; its journal takes it too).
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return Error::Unavailable("cannot create " + tmp + ": " + strerror(errno));
+    bool owner_only = ::fchmod(fd, 0600) == 0;  // whatever the umask
+    ::close(fd);
+    if (!owner_only)
+      return Error::Unavailable("cannot make " + tmp + " private: " + strerror(errno));
     auto dst = OpenFile(tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (!dst.ok()) return dst.error();
     LG_RETURN_IF_ERROR(Copy(src, dst->get()));

@@ -166,6 +166,19 @@ CREATE TABLE hosts (
   last_seen INTEGER NOT NULL
 ) STRICT;
 )sql",
+      // 7: secrets (issue 11 C), each value sealed with the key kept beside the store
+      // (secrets/sealing.h), never in clear. No reference to apps: a secret is set before
+      // the first apply that refers to it.
+      R"sql(
+CREATE TABLE secrets (
+  app TEXT NOT NULL,
+  name TEXT NOT NULL,
+  sealed TEXT NOT NULL,
+  set_at INTEGER NOT NULL,
+  set_by TEXT NOT NULL,
+  PRIMARY KEY (app, name)
+) STRICT, WITHOUT ROWID;
+)sql",
   };
   return steps;
 }

@@ -86,6 +86,13 @@ class SqliteStore : public Store {
   Status TouchHost(const std::string& name, int64_t last_seen,
                    const std::string& node_build) override;
 
+  // secrets.cc
+  Status PutSecret(const SecretRecord& secret, int max_per_app) override;
+  Result<std::vector<SecretRecord>> ListSecrets(const std::string& app) override;
+  Result<std::optional<SecretRecord>> GetSecret(const std::string& app,
+                                                const std::string& name) override;
+  Status DeleteSecret(const std::string& app, const std::string& name) override;
+
   // prune.cc
   Result<int> PruneDeployments(const std::string& app,
                                const std::vector<std::string>& names) override;

@@ -1,5 +1,6 @@
 #include "targets/local/launch.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -58,7 +59,11 @@ Result<LaunchPlan> PlanLaunch(const InstanceSpec& spec, int port) {
   env.Set("HOME", home != nullptr && *home != '\0' ? home : "/");
   env.Set("LANG", "C.UTF-8");
   env.Set("PORT", std::to_string(port));
-  for (const auto& [name, value] : spec.env) env.Set(name, Expand(value, vars));
+  for (const auto& [name, value] : spec.env) {
+    bool verbatim =
+        std::find(spec.verbatimEnv.begin(), spec.verbatimEnv.end(), name) != spec.verbatimEnv.end();
+    env.Set(name, verbatim ? value : Expand(value, vars));
+  }
   env.Set("LASTGOOD_INSTANCE", spec.id);
 
   LaunchPlan plan;

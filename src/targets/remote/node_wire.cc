@@ -1,5 +1,7 @@
 #include "targets/remote/node_wire.h"
 
+#include <algorithm>
+
 namespace lastgood {
 namespace {
 
@@ -41,7 +43,13 @@ Result<T> Number(const json& j, const char* name, T min, T max) {
 
 json SpecToJson(const InstanceSpec& spec) {
   json env = json::array();
-  for (const auto& [k, v] : spec.env) env.push_back({{"name", k}, {"value", v}});
+  for (const auto& [k, v] : spec.env) {
+    json e = {{"name", k}, {"value", v}};
+    // A secret's value is taken as is on the node too, never expanded.
+    if (std::find(spec.verbatimEnv.begin(), spec.verbatimEnv.end(), k) != spec.verbatimEnv.end())
+      e["verbatim"] = true;
+    env.push_back(std::move(e));
+  }
   return {{"id", spec.id},   {"argv", spec.argv}, {"env", env},
           {"cwd", spec.cwd}, {"port", spec.port}, {"stopGraceMs", spec.stopGrace.count()}};
 }
@@ -75,6 +83,10 @@ Result<InstanceSpec> SpecFromJson(const json& j) {
       if (name->empty() || name->find('=') != std::string::npos)
         return Bad("env", "a variable's name must be non-empty and have no '='");
       spec.env.emplace_back(*name, *value);
+      if (e.contains("verbatim")) {
+        if (!e["verbatim"].is_boolean()) return Bad("env", "verbatim must be true or false");
+        if (e["verbatim"].get<bool>()) spec.verbatimEnv.push_back(*name);
+      }
     }
   }
   auto port = Number<int>(j, "port", 0, 65535);

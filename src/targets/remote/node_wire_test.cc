@@ -11,7 +11,8 @@ TEST(NodeWire, ASpecTravelsWhole) {
   InstanceSpec spec;
   spec.id = "web-production-3-a1b2";
   spec.argv = {"./web", "--port", "${PORT}"};
-  spec.env = {{"GREETING", "hello"}, {"EMPTY", ""}};
+  spec.env = {{"GREETING", "hello"}, {"EMPTY", ""}, {"DB_PASSWORD", "pa${X}ss"}};
+  spec.verbatimEnv = {"DB_PASSWORD"};
   spec.cwd = "/var/lib/lastgood-node/releases/web/3";
   spec.port = 10234;
   spec.stopGrace = Millis(2500);
@@ -20,6 +21,7 @@ TEST(NodeWire, ASpecTravelsWhole) {
   EXPECT_EQ(back->id, spec.id);
   EXPECT_EQ(back->argv, spec.argv);
   EXPECT_EQ(back->env, spec.env);
+  EXPECT_EQ(back->verbatimEnv, spec.verbatimEnv);
   EXPECT_EQ(back->cwd, spec.cwd);
   EXPECT_EQ(back->port, 10234);
   EXPECT_EQ(back->stopGrace.count(), 2500);
