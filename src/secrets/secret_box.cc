@@ -34,7 +34,7 @@ Status ValidateSecretValue(const std::string& value) {
 }
 
 Result<SecretKey> SecretBox::Key(bool create) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (key_) return *key_;
   auto key = create ? LoadOrCreateKey(key_path_) : LoadKey(key_path_);
   if (!key.ok()) {

@@ -11,13 +11,13 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/result.h"
 #include "secrets/sealing.h"
 #include "store/store.h"
@@ -69,14 +69,14 @@ class SecretBox {
   std::vector<SecretValue> RevealAll(const std::string& app);
 
  private:
-  // The key, read (or, with `create`, made) at first use. REQUIRES: mu_ not held.
-  Result<SecretKey> Key(bool create);
+  // The key, read (or, with `create`, made) at first use.
+  Result<SecretKey> Key(bool create) EXCLUDES(mu_);
 
   Store* const store_;
   const std::string key_path_;
   Clock* const clock_;
-  std::mutex mu_;
-  std::optional<SecretKey> key_;  // guarded by mu_
+  Mutex mu_;
+  std::optional<SecretKey> key_ GUARDED_BY(mu_);
 };
 
 }  // namespace lastgood
