@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "api/handlers.h"
@@ -55,6 +56,21 @@ std::string SelfExe() {
   return ec ? "lastgood" : p.string();
 }
 
+// A router outlives its controller (DESIGN.md section 3): one already running keeps the
+// metrics address it was started with, which may not be the one asked for now.
+void WarnOfOtherRouterMetrics(const std::string& home, const std::string& asked) {
+  if (asked.empty()) return;
+  std::ifstream file(home + "/router.admin");
+  std::string serving;
+  std::getline(file, serving);
+  const bool off = asked == "off";
+  const bool port_zero = asked.size() > 2 && asked.compare(asked.size() - 2, 2, ":0") == 0;
+  if (off ? serving.empty() : (port_zero ? !serving.empty() : serving == asked)) return;
+  Log("the router already running serves its metrics " +
+      (serving.empty() ? std::string("nowhere") : "on " + serving) + "; --router-metrics " + asked +
+      " takes effect when the router is started again");
+}
+
 }  // namespace
 
 int LockHome(const std::string& home, std::string* holder) {
@@ -84,6 +100,12 @@ int RunController(const ControllerOptions& options) {
   for (const char* sub : {"artifacts", "releases", "logs"})
     fs::create_directories(home + "/" + sub, ec);
 
+  if (!options.routerMetrics.empty() && options.routerMetrics != "off") {
+    if (auto e = http::ParseEndpoint(options.routerMetrics, "--router-metrics"); !e.ok()) {
+      Log(e.error().message);
+      return 2;
+    }
+  }
   std::string holder;
   int lock_fd = LockHome(home, &holder);
   // A controller killed just after it forked a child (an instance, a hook) leaves the lock's
@@ -118,12 +140,15 @@ int RunController(const ControllerOptions& options) {
   if (options.router) {
     control = NewRouterControlClient(home + "/router.sock");
     router = std::make_unique<RouterProcess>(SelfExe(), home, control.get());
+    if (!options.routerMetrics.empty())
+      router->SetMetricsAddress(options.routerMetrics == "off" ? "" : options.routerMetrics);
     routes = std::make_unique<Routes>(store->get(), router.get(), Clock::Real());
     bool started = false;
     if (auto s = router->Ensure(&started); !s.ok()) {
       Log(s.error().message);
       return 5;
     }
+    if (!started) WarnOfOtherRouterMetrics(home, options.routerMetrics);
   }
   // Secrets are sealed with a key beside the store, never in it (docs/secrets.md).
   SecretBox secrets(store->get(), home + "/" + kSecretKeyFileName, Clock::Real());

@@ -17,6 +17,9 @@ struct ControllerOptions {
   std::string listen;
   std::string tlsCert;
   std::string tlsKey;
+  // `--router-metrics ADDR`: where the router it starts serves GET /metrics ("off": nowhere);
+  // "" = a free loopback port, written to <home>/router.admin (docs/metrics.md).
+  std::string routerMetrics;
   // `--ssh-config FILE`: every ssh to a fleet host gets `-F FILE` (docs/fleets.md).
   std::string sshConfig;
 };

@@ -47,6 +47,10 @@ Status RouterProcess::Ensure(bool* started) {
   SpawnSpec spawn;
   spawn.exec_path = exe_;
   spawn.argv = {exe_, "router", "--home", home_};
+  if (metrics_address_) {
+    spawn.argv.push_back("--admin");
+    spawn.argv.push_back(*metrics_address_);
+  }
   for (char** e = environ; *e != nullptr; ++e) spawn.env.emplace_back(*e);
   spawn.in = Stdio::Null();
   spawn.out = Stdio::AppendTo(log);

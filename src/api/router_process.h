@@ -9,6 +9,7 @@
 #pragma once
 
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -24,6 +25,12 @@ class RouterProcess : public RouterControl {
   RouterProcess(std::string exe, std::string home, RouterControl* control)
       : exe_(std::move(exe)), home_(std::move(home)), control_(control) {}
 
+  // The address the router it starts serves GET /metrics on (`router --admin ADDR`; "" none);
+  // without a call, the router's default (a free loopback port, written to router.admin).
+  // A router that already runs keeps its address until it is started again.
+  // REQUIRES: called before the first Ensure.
+  void SetMetricsAddress(std::string address) { metrics_address_ = std::move(address); }
+
   // OK when a router answers on the control socket, starting one if none does. Sets
   // *started when it had to start one (the caller then publishes the table).
   Status Ensure(bool* started);
@@ -38,6 +45,7 @@ class RouterProcess : public RouterControl {
 
   std::string exe_, home_;
   RouterControl* control_;
+  std::optional<std::string> metrics_address_;  // constant once Ensure was called
   std::mutex mu_;
   int child_ = 0;  // GUARDED_BY(mu_): the router this controller started, to reap it
 };

@@ -21,6 +21,10 @@ void AddServe(CLI::App& app, Globals& g, int* exit_code) {
                   "(docs/security.md)");
   cmd->add_option("--tls-cert", tcp->tlsCert, "PEM certificate chain: --listen speaks TLS only");
   cmd->add_option("--tls-key", tcp->tlsKey, "PEM private key of --tls-cert");
+  cmd->add_option("--router-metrics", tcp->routerMetrics,
+                  "where the router serves GET /metrics for Prometheus, HOST:PORT, or off "
+                  "(default: a free loopback port, written to <home>/router.admin; "
+                  "docs/metrics.md)");
   cmd->add_option("--ssh-config", tcp->sshConfig,
                   "ssh_config for reaching fleet hosts: every ssh runs with -F FILE "
                   "(docs/fleets.md)");

@@ -356,7 +356,11 @@ TEST_F(RouterTest, ServesPrometheusMetricsOnTheAdminAddress) {
             std::string::npos)
       << m.body;
   EXPECT_NE(m.body.find("lastgood_router_table_generation 9"), std::string::npos);
-  EXPECT_NE(m.body.find("quantile=\"0.99\""), std::string::npos);
+  EXPECT_NE(m.body.find("# TYPE lastgood_router_latency_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(m.body.find("lastgood_router_latency_seconds_count{app=\"web\",slot=\"production\","
+                        "version=\"1\",backend=\"v1-0\"} 1"),
+            std::string::npos)
+      << m.body;
 }
 
 }  // namespace

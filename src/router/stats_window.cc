@@ -6,8 +6,16 @@
 
 namespace lastgood {
 
+int ExposedLatencyBucket(uint64_t micros) {
+  const auto* bounds = std::begin(kExposedLatencyBoundsMicros);
+  return static_cast<int>(std::lower_bound(bounds, std::end(kExposedLatencyBoundsMicros), micros) -
+                          bounds);
+}
+
 void StatsCounters::Add(const StatsCounters& o) {
   requests += o.requests;
+  for (int i = 0; i < kExposedLatencyBuckets; ++i) latency_buckets[i] += o.latency_buckets[i];
+  latency_sum_micros += o.latency_sum_micros;
   for (int i = 0; i < 4; ++i) by_class[i] += o.by_class[i];
   connect_errors += o.connect_errors;
   timeouts += o.timeouts;
@@ -23,7 +31,11 @@ void StatsSnapshot::Add(const StatsSnapshot& o) {
 double StatsSnapshot::QuantileMillis(double q) const {
   uint64_t total = 0;
   for (uint64_t c : histogram) total += c;
-  return LatencyQuantileMicros(histogram, total, q) / 1000.0;
+  // A bucket stands for its middle, which may lie above the largest value it holds: a
+  // quantile is never reported above the window's maximum.
+  double micros = LatencyQuantileMicros(histogram, total, q);
+  if (total > 0) micros = std::min(micros, static_cast<double>(counters.max_micros));
+  return micros / 1000.0;
 }
 
 int64_t StatsSecond() {
@@ -72,6 +84,8 @@ void SeriesCell::Record(int64_t second, const RequestSample& sample) {
   }
   Count(b.counters, sample);
   Count(totals_, sample);
+  Bump(latency_buckets_[ExposedLatencyBucket(sample.latency_micros)]);
+  Bump(latency_sum_micros_, sample.latency_micros);
   auto& slot = histogram[LatencyBucket(sample.latency_micros)];
   slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
@@ -102,6 +116,9 @@ void SeriesCell::AddTotals(StatsCounters* out) const {
   c.connect_errors = totals_.connect_errors.load(std::memory_order_relaxed);
   c.timeouts = totals_.timeouts.load(std::memory_order_relaxed);
   c.max_micros = totals_.max_micros.load(std::memory_order_relaxed);
+  for (int i = 0; i < kExposedLatencyBuckets; ++i)
+    c.latency_buckets[i] = latency_buckets_[i].load(std::memory_order_relaxed);
+  c.latency_sum_micros = latency_sum_micros_.load(std::memory_order_relaxed);
   out->Add(c);
 }
 

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,9 +41,22 @@ struct RequestSample {
   bool timeout = false;         // the upstream did not answer in time
 };
 
+// The latency histogram the router exposes to Prometheus (router/metrics.h): cumulative since
+// the router started, in fixed buckets that every router shares, so that Prometheus can add
+// the buckets of instances and hosts up exactly. Bucket i counts latencies <= bound i (and
+// above bound i-1); the last bucket those above every bound (le="+Inf").
+inline constexpr uint64_t kExposedLatencyBoundsMicros[] = {
+    100,     250,     500,     1'000,     2'500,     5'000,     10'000,     25'000,     50'000,
+    100'000, 250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000, 30'000'000, 60'000'000};
+inline constexpr int kExposedLatencyBuckets = std::size(kExposedLatencyBoundsMicros) + 1;
+int ExposedLatencyBucket(uint64_t micros);
+
 struct StatsCounters {
   uint64_t requests = 0, by_class[4] = {0, 0, 0, 0}, connect_errors = 0, timeouts = 0;
   uint64_t max_micros = 0;
+  // Totals only (zero in a window): the exposed latency histogram and the latencies' sum.
+  uint64_t latency_buckets[kExposedLatencyBuckets] = {};
+  uint64_t latency_sum_micros = 0;
   void Add(const StatsCounters& other);
 };
 
@@ -94,6 +108,8 @@ class SeriesCell {
 
   Bucket buckets_[kStatsWindowSeconds];
   Counters totals_;
+  std::atomic<uint64_t> latency_buckets_[kExposedLatencyBuckets]{};
+  std::atomic<uint64_t> latency_sum_micros_{0};
   std::atomic<int64_t> in_flight_{0};
 };
 
