@@ -36,6 +36,17 @@ Status ValidateSecretValue(const std::string& value) {
 Result<SecretKey> SecretBox::Key(bool create) {
   MutexLock lock(&mu_);
   if (key_) return *key_;
+  // A new key is made only for a store that holds no sealed value yet: with the key file
+  // lost (a restore without it, a home copied in part) a new key would seal the next secret
+  // and leave every older one unopenable, found only when an instance starts.
+  if (create) {
+    auto existing = LoadKey(key_path_);
+    if (!existing.ok() && existing.error().code == ErrorCode::kNotFound) {
+      auto sealed = HoldsSealedSecrets();
+      if (!sealed.ok()) return sealed.error();
+      if (*sealed) create = false;
+    }
+  }
   auto key = create ? LoadOrCreateKey(key_path_) : LoadKey(key_path_);
   if (!key.ok()) {
     if (key.error().code == ErrorCode::kNotFound) {
@@ -48,6 +59,12 @@ Result<SecretKey> SecretBox::Key(bool create) {
   }
   key_ = *key;
   return *key;
+}
+
+Result<bool> SecretBox::HoldsSealedSecrets() {
+  auto n = store_->CountSecrets();
+  if (!n.ok()) return n.error();
+  return *n > 0;
 }
 
 Result<std::optional<int64_t>> SecretBox::Set(const std::string& app, const std::string& name,

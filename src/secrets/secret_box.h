@@ -7,7 +7,8 @@
 // message this class returns holds a value.
 //
 // Thread-safe. Borrows the store and the clock, which must outlive it. The key is read
-// from its file at first use and kept in memory; it is made (0600) by the first Set.
+// from its file at first use and kept in memory; it is made (0600) by the first Set of a
+// store that holds no secret yet.
 #pragma once
 
 #include <cstdint>
@@ -69,8 +70,11 @@ class SecretBox {
   std::vector<SecretValue> RevealAll(const std::string& app);
 
  private:
-  // The key, read (or, with `create`, made) at first use.
+  // The key, read (or, with `create`, made) at first use. Never made while the store holds
+  // sealed values: their key is missing then, and Unavailable says how to put it back.
   Result<SecretKey> Key(bool create) EXCLUDES(mu_);
+  // Whether any app has a secret in the store.
+  Result<bool> HoldsSealedSecrets();
 
   Store* const store_;
   const std::string key_path_;

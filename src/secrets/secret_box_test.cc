@@ -110,6 +110,22 @@ TEST_F(SecretBoxTest, WithoutItsKeyFileAStoreWithSecretsSaysWhatIsMissing) {
   EXPECT_TRUE(fresh.RevealAll("web").empty());
 }
 
+// A lost key file must not be replaced in silence by the next `secret set`: the new key
+// would leave every older value unopenable until an instance fails to start.
+TEST_F(SecretBoxTest, ASetWithoutTheKeyOfStoredSecretsIsRefusedAndMakesNoNewKey) {
+  ASSERT_TRUE(box_->Set("not-deployed-yet", "db-password", "value", "a").ok());
+  fs::remove(home_ + "/secrets.key");
+  SecretBox fresh(store_.get(), home_ + "/secrets.key", Clock::Real());
+  auto r = fresh.Set("web", "api-key", "other", "a");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(r.error().message.find("is missing"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(fs::exists(home_ + "/secrets.key"));
+  auto listed = fresh.List("web");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+}
+
 TEST_F(SecretBoxTest, AKeyFromAnotherHomeIsReportedAsSuch) {
   ASSERT_TRUE(box_->Set("web", "db-password", "value", "a").ok());
   fs::remove(home_ + "/secrets.key");

@@ -211,6 +211,8 @@ class Store {
   // with Conflict, changing nothing, when the app would hold more than `max_per_app`.
   virtual Status PutSecret(const SecretRecord& secret, int max_per_app) = 0;
   virtual Result<std::vector<SecretRecord>> ListSecrets(const std::string& app) = 0;  // by name
+  // How many secrets the store holds, of every app (deployed or not yet).
+  virtual Result<int64_t> CountSecrets() = 0;
   virtual Result<std::optional<SecretRecord>> GetSecret(const std::string& app,
                                                         const std::string& name) = 0;
   // NotFound "no secret NAME of APP" when there is none.

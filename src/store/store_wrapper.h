@@ -145,6 +145,7 @@ class StoreWrapper : public Store {
                                                 const std::string& name) override {
     return target_->GetSecret(app, name);
   }
+  Result<int64_t> CountSecrets() override { return target_->CountSecrets(); }
   lastgood::Status DeleteSecret(const std::string& app, const std::string& name) override {
     return Write("DeleteSecret", [&] { return target_->DeleteSecret(app, name); });
   }

@@ -47,6 +47,13 @@ Result<std::vector<SecretRecord>> SqliteStore::ListSecrets(const std::string& ap
   }
 }
 
+Result<int64_t> SqliteStore::CountSecrets() {
+  std::lock_guard lock(mu_);
+  auto n = db_.QueryInt("SELECT count(*) FROM secrets");
+  if (!n.ok()) return n.error();
+  return static_cast<int64_t>(n->value_or(0));
+}
+
 Result<std::optional<SecretRecord>> SqliteStore::GetSecret(const std::string& app,
                                                            const std::string& name) {
   std::lock_guard lock(mu_);

@@ -89,6 +89,7 @@ class SqliteStore : public Store {
   // secrets.cc
   Status PutSecret(const SecretRecord& secret, int max_per_app) override;
   Result<std::vector<SecretRecord>> ListSecrets(const std::string& app) override;
+  Result<int64_t> CountSecrets() override;
   Result<std::optional<SecretRecord>> GetSecret(const std::string& app,
                                                 const std::string& name) override;
   Status DeleteSecret(const std::string& app, const std::string& name) override;
