@@ -36,7 +36,6 @@ struct ProcessOptions {
   std::string stdin_path;                  // empty: inherit; else read from this file
   std::string stdout_path;                 // empty: inherit; else truncate and write there
   std::string stderr_path;                 // likewise
-  std::string stdin_path;                  // empty: inherit; else read from this file
 };
 
 // How a child ended: exited with `code`, or was killed by `signal`.
