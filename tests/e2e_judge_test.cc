@@ -131,6 +131,38 @@ TEST(SequentialJudge, ACanaryItCannotTellApartWithinTheLimitFailsAsUndecided) {
       << reason;
 }
 
+TEST(SequentialJudge, BluegreenJudgesThePreviewAgainstProductionOverTheSameMoments) {
+  const int port = FreePort(), preview = FreePort();
+  Lastgood lg;
+  lg.Given()
+      .App(SampleApp()
+               .Strategy("bluegreen")
+               .Extra("route:\n  listen: 127.0.0.1:" + std::to_string(port) +
+                      "\n  preview: 127.0.0.1:" + std::to_string(preview))
+               .StrategyYaml("  bluegreen:\n    analysis: { judge: sequential, window: 30s, "
+                             "tolerance: { errorRate: 0.05 } }"))
+      .Applied();
+  SteadyLoad production({.port = port, .threads = 2, .rate = 300});
+  SteadyLoad testers({.port = preview, .threads = 2, .rate = 200});
+  ASSERT_TRUE(WaitUntil([&] { return production.Served() > 50; }, 10s, 20ms)) << "no traffic";
+
+  // A preview failing 30% of its requests beside a production failing none: not switched.
+  lg.When().Apply({"--param", "label=v2", "--param", "failRate=0.3"}).Then().ExitCode(1);
+  lg.WaitForIdle(20s);
+  EXPECT_EQ(Lastgood::Label(port), "v1");
+  auto h = lg.History();
+  const std::string reason = h[0].value("reason", "") + h[1].value("reason", "");
+  EXPECT_NE(reason.find("analysis failed: canary "), std::string::npos) << h.dump(2);
+  EXPECT_EQ(reason.find("stable 0 of 0"), std::string::npos) << "production was not judged";
+  // A preview as good as production is switched in.
+  lg.When().Apply({"--param", "label=v3"}).Then().ExitCode(0);
+  production.Stop();
+  testers.Stop();
+  EXPECT_EQ(Lastgood::Label(port), "v3");
+  auto [detail, ms] = AnalysisOf(lg, lg.History()[0]);
+  EXPECT_NE(detail.find("passed: canary 0 of "), std::string::npos) << detail;
+}
+
 TEST(SequentialJudge, WhatIfSaysHowManyCanaryRequestsAndHowLongAGoodCanaryShouldTake) {
   const int port = FreePort();
   auto app = [&](const std::string& tolerance) {
