@@ -27,16 +27,16 @@ RouterStats Answer(std::vector<StatsRow> rows) {
 
 TEST(LookCounter, CountsWhatEachSideServedSinceThePreviousLookFromCumulativeCounters) {
   LookCounter counter(kPair);
-  counter.Start(Answer({Backend("production", 3, "c1", 100, 10),
-                        Backend("production", 2, "s1", 1000, 5),
-                        Backend("production", 2, "s2", 2000, 7)}));
+  counter.Start(
+      Answer({Backend("production", 3, "c1", 100, 10), Backend("production", 2, "s1", 1000, 5),
+              Backend("production", 2, "s2", 2000, 7)}));
   RequestCounts canary, stable;
-  counter.Next(Answer({Backend("production", 3, "c1", 120, 13),
-                       Backend("production", 2, "s1", 1040, 5),
-                       Backend("production", 2, "s2", 2040, 8),
-                       Backend("staging", 2, "x", 99, 99),  // another slot: not stable
-                       Backend("production", 3, "", 999, 999)}),  // an aggregate row
-               &canary, &stable);
+  counter.Next(
+      Answer({Backend("production", 3, "c1", 120, 13), Backend("production", 2, "s1", 1040, 5),
+              Backend("production", 2, "s2", 2040, 8),
+              Backend("staging", 2, "x", 99, 99),        // another slot: not stable
+              Backend("production", 3, "", 999, 999)}),  // an aggregate row
+      &canary, &stable);
   EXPECT_EQ(canary.requests, 20u);
   EXPECT_EQ(canary.errors, 3u);
   EXPECT_EQ(stable.requests, 80u);

@@ -4,6 +4,9 @@
 #include "engine/drainer.h"
 #include "engine/executor.h"
 #include "engine/release.h"
+#include "engine/routes.h"
+#include "engine/steps/steps.h"
+#include "engine/warm_switch.h"
 #include "notify/notifier.h"
 
 namespace lastgood {
@@ -54,9 +57,24 @@ void Engine::Shutdown() {
   changed_.SignalAll();
 }
 
-void Engine::RunWorkerBody(Worker* w, const std::string& app, const std::string& name) {
+std::vector<InstanceRecord> Engine::WarmSwitchNow(Deployment& d) {
+  if (d.operations.empty()) return {};
+  auto first = StepFromJson(d.operations[0].spec);
+  if (!first.ok() || first->op != Step::Op::kTakeWarm) return {};
+  auto m = LoadManifest(deps_, d.app, d.version);
+  if (!m.ok()) return {};
+  auto changes = WarmSwitch(deps_, d.app, d.slot, first->version, first->count, KeepWarm(d, *m),
+                            WarmUntil(deps_, *m));
+  if (!changes.ok() || !*changes || (*changes)->empty()) return {};  // the step will see
+  d.operations[0].state = OperationState::kRunning;
+  d.operations[0].startedAt = d.startedAt;
+  return std::move(**changes);
+}
+
+void Engine::RunWorkerBody(Worker* w, const std::string& app, const std::string& name,
+                           const std::string& note) {
   Executor exec(deps_, &w->cancel, &stopping_, [this] { Notify(); });
-  exec.Run(app, name);
+  exec.Run(app, name, note);
   {
     MutexLock lock(&mu_);
     w->done = true;
@@ -112,8 +130,28 @@ Result<Outcome> Engine::StartDeployment(Prepared p, bool preempt) {
   d.operations = plan->operations;
   d.startedAt = deps_.clock->NowMillis();
   d.state = DeploymentState::kRunning;
-  auto created = deps_.store->CreateDeployment(d);
+  // A return to warm instances: the switch is committed with the record, in one transaction,
+  // and the table pushed before anything else; the worker does the rest (takeWarm step).
+  const auto start = deps_.clock->Steady();
+  std::vector<InstanceRecord> switch_now = WarmSwitchNow(d);
+  auto created = switch_now.empty() ? deps_.store->CreateDeployment(d)
+                                    : deps_.store->CreateDeploymentWith(d, switch_now);
   if (!created.ok()) return created.error();
+  std::string note;
+  if (!switch_now.empty()) {
+    const auto stored = deps_.clock->Steady();
+    // A router that does not take it now gets it from the takeWarm step, or from the store
+    // at the controller's next start.
+    Status pushed = deps_.routes ? deps_.routes->Publish() : Status::Ok();
+    const auto routed = deps_.clock->Steady();
+    if (pushed.ok()) {
+      const auto received = p.received == decltype(p.received){} ? start : p.received;
+      note = "in force " + FormatMillis(routed - received) +
+             " after the rollback reached the controller (checks and plan " +
+             FormatMillis(start - received) + ", store " + FormatMillis(stored - start) +
+             ", router " + FormatMillis(routed - stored) + ")";
+    }
+  }
 
   Outcome o = std::move(p.outcome);
   o.deployment = created->name;
@@ -124,8 +162,8 @@ Result<Outcome> Engine::StartDeployment(Prepared p, bool preempt) {
   slot = std::make_unique<Worker>();
   slot->deployment = created->name;
   Worker* w = slot.get();
-  w->thread =
-      std::thread([this, w, app = d.app, name = created->name] { RunWorkerBody(w, app, name); });
+  w->thread = std::thread(
+      [this, w, app = d.app, name = created->name, note] { RunWorkerBody(w, app, name, note); });
   lock.Unlock();
   Notify();
   return o;

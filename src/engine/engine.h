@@ -219,10 +219,17 @@ class Engine {
     Deployment deployment;
     Outcome outcome;
     std::optional<PlannedOperations> operations;  // a swap's; otherwise planned at start
+    // When the intent reached the engine (for a warm rollback's timings).
+    std::chrono::steady_clock::time_point received{};
   };
 
   Result<Outcome> StartDeployment(Prepared p, bool preempt) EXCLUDES(mu_);
-  void RunWorkerBody(Worker* w, const std::string& app, const std::string& name) EXCLUDES(mu_);
+  // `note`: what the start did of the first step already (a warm rollback's switch).
+  void RunWorkerBody(Worker* w, const std::string& app, const std::string& name,
+                     const std::string& note) EXCLUDES(mu_);
+  // A rollback to warm instances: the instance records of its switch, with `d`'s first
+  // operation marked Running; empty when `d` does not begin with one that can be made now.
+  std::vector<InstanceRecord> WarmSwitchNow(Deployment& d);
   void Notify() EXCLUDES(mu_);
 
   EngineDeps deps_;

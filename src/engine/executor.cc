@@ -48,7 +48,8 @@ std::optional<Error> Executor::StoreFailure() const {
   return deps_.commits ? deps_.commits->Failure() : std::nullopt;
 }
 
-void Executor::Run(const std::string& app, const std::string& first) {
+void Executor::Run(const std::string& app, const std::string& first, const std::string& note) {
+  note_ = note;
   // Every commit this thread makes for the deployment is watched: a failed one ends it.
   if (deps_.commits) deps_.commits->Watch();
   std::string name = first;
@@ -101,7 +102,9 @@ Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
   const int steps = static_cast<int>(d.operations.size());
   // A step already Running when this starts was interrupted by a restart; it runs again
   // (every step is idempotent) and its record says so.
-  bool resumed = d.cursor < steps && d.operations[d.cursor].state == OperationState::kRunning;
+  bool resumed =
+      d.cursor < steps && d.operations[d.cursor].state == OperationState::kRunning && note_.empty();
+  std::string note = std::exchange(note_, "");  // only for this deployment's first step
   // A commit that failed (here or in the step) stops the plan where it is: what the record
   // does not hold must not be built upon.
   auto store_failed = [&]() -> std::optional<Ending> {
@@ -140,9 +143,11 @@ Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
     // no secret of the app reaches the record, its events or the log.
     r.detail = RedactSecrets(deps_, d.app, std::move(r.detail));
     if (auto e = store_failed()) return *e;
-    const std::string detail =
+    std::string detail =
         resumed ? std::string(kReasonControllerRestarted) + "; " + r.detail : r.detail;
+    if (!note.empty()) detail = note + "; " + detail;
     resumed = false;
+    note.clear();
     if (r.kind == StepResult::Kind::kCanceled && !aborted_by_.empty()) {
       reason = std::string(kReasonAbortedBy) + " " + aborted_by_;
       return EndAt(d, Ending::kAborted, OperationState::kCanceled, reason);
@@ -206,6 +211,8 @@ StepResult Executor::RunStep(Deployment& d, const Step& step, const Manifest& m)
       return RunWarmup(ctx, step);
     case Step::Op::kSwitch:
       return RunSwitch(ctx, step);
+    case Step::Op::kTakeWarm:
+      return RunTakeWarm(ctx, step);
     case Step::Op::kFinish:
       return RunFinish(ctx, step);
   }

@@ -23,8 +23,9 @@ class Executor {
   Executor(const EngineDeps& deps, std::atomic<bool>* cancel, std::atomic<bool>* stopping,
            std::function<void()> notify);
 
-  // Runs the deployment `name` of `app` (and any automatic rollback that follows).
-  void Run(const std::string& app, const std::string& name);
+  // Runs the deployment `name` of `app` (and any automatic rollback that follows). `note`:
+  // what the deployment's start did of its first step, which is Running without a restart.
+  void Run(const std::string& app, const std::string& name, const std::string& note = "");
 
  private:
   class Context;
@@ -80,6 +81,7 @@ class Executor {
   int64_t intent_read_at_ = 0;    // steady millis
   std::string aborted_by_;        // set once an abort is seen: who asked
   int64_t progress_at_ = 0;       // steady millis of the last progress commit
+  std::string note_;              // Run's note, for the first operation
 };
 
 }  // namespace lastgood

@@ -122,6 +122,111 @@ INSTANTIATE_TEST_SUITE_P(Strategies, ResumeAfterCrash,
                                            StrategyCase{"bluegreen", kBlueGreen}),
                          [](const auto& info) { return std::string(info.param.name); });
 
+// A rollback to v1, still warm (keepPrevious), after v2 replaced it.
+Result<Outcome> RollbackToWarm(EngineWorld& w) {
+  RollRequest req;
+  req.app = "web";
+  req.actor = "test";
+  return w.engine().Rollback(req);
+}
+
+TEST(WarmRollback, TheTrafficIsBackOnTheWarmVersionWhenTheCommandReturns) {
+  EngineWorld w;
+  const std::string manifest = WorldManifest(kRolling, kBakeAndKeep);
+  DeployFirst(w, manifest);
+  auto v2 = w.Apply(manifest, "v2");
+  ASSERT_TRUE(v2.ok()) << v2.error().message;
+  ASSERT_EQ(w.WaitSettled(v2->deployment).state, DeploymentState::kSucceeded);
+  ASSERT_EQ(w.Routed(), std::set<int>{2});
+  const int starts = w.target().Starts();
+
+  auto rb = RollbackToWarm(w);
+  ASSERT_TRUE(rb.ok()) << rb.error().message;
+  EXPECT_EQ(w.Routed(), std::set<int>{1}) << "in force before the worker's first step";
+  Deployment d = w.WaitSettled(rb->deployment);
+  EXPECT_EQ(d.state, DeploymentState::kSucceeded);
+  EXPECT_NE(d.operations[0].detail.find("after the rollback reached the controller"),
+            std::string::npos)
+      << d.operations[0].detail;
+  EXPECT_EQ(w.target().Starts(), starts) << "no instance started: the warm ones took over";
+  EXPECT_EQ(w.LiveOnRecord(), (std::map<int, int>{{1, 2}}));
+  EXPECT_TRUE(w.RecordsAreAlive());
+  EXPECT_EQ(w.SlotVersion(), 1);
+}
+
+TEST(WarmRollback, AWarmInstanceThatDiedIsStartedAgainAndTheRollbackSucceeds) {
+  EngineWorld w;
+  const std::string manifest = WorldManifest(kRolling, kBakeAndKeep);
+  DeployFirst(w, manifest);
+  auto v2 = w.Apply(manifest, "v2");
+  ASSERT_TRUE(v2.ok()) << v2.error().message;
+  ASSERT_EQ(w.WaitSettled(v2->deployment).state, DeploymentState::kSucceeded);
+  auto all = w.sqlite().ListInstances("web");
+  ASSERT_TRUE(all.ok());
+  for (const auto& i : *all) {
+    if (i.version == 1) {
+      w.target().Kill(i.id);
+      break;
+    }
+  }
+  auto rb = RollbackToWarm(w);
+  ASSERT_TRUE(rb.ok()) << rb.error().message;
+  EXPECT_EQ(w.WaitSettled(rb->deployment).state, DeploymentState::kSucceeded);
+  EXPECT_EQ(w.LiveOnRecord(), (std::map<int, int>{{1, 2}}));
+  EXPECT_TRUE(w.RecordsAreAlive());
+  EXPECT_EQ(w.Routed(), std::set<int>{1});
+}
+
+TEST(WarmRollback, EveryCommitOfAWarmRollbackIsAPointFromWhichItResumesAndSucceeds) {
+  const std::string manifest = WorldManifest(kRolling, kBakeAndKeep);
+  auto given = [&](EngineWorld& w) {
+    DeployFirst(w, manifest);
+    auto v2 = w.Apply(manifest, "v2");
+    ASSERT_TRUE(v2.ok()) << v2.error().message;
+    ASSERT_EQ(w.WaitSettled(v2->deployment).state, DeploymentState::kSucceeded);
+  };
+  int commits = 0;
+  {
+    EngineWorld w;
+    given(w);
+    const int before = w.store().Commits();
+    auto rb = RollbackToWarm(w);
+    ASSERT_TRUE(rb.ok()) << rb.error().message;
+    ASSERT_EQ(w.WaitSettled(rb->deployment).state, DeploymentState::kSucceeded);
+    commits = w.store().Commits() - before;
+  }
+  for (int n = 0; n <= commits; ++n) {
+    const std::string context = "crash after commit " + std::to_string(n) + " of " +
+                                std::to_string(commits) + " of the rollback";
+    EngineWorld w;
+    given(w);
+    w.CrashAfter(n);
+    auto rb = RollbackToWarm(w);
+    if (!rb.ok()) {
+      ASSERT_TRUE(w.Crashed()) << context << ": " << rb.error().message;
+      w.CleanUpAfterCrash();
+      w.Start();
+      EXPECT_EQ(w.Routed(), std::set<int>{2}) << context;
+      continue;
+    }
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          auto d = w.sqlite().GetDeployment("web", rb->deployment);
+          return w.Crashed() || (d.ok() && IsFinal(d->state));
+        },
+        EngineWorld::kRealDeadline, std::chrono::milliseconds(1)))
+        << context;
+    w.CleanUpAfterCrash();
+    w.Start();
+    Deployment d = w.WaitSettled(rb->deployment);
+    EXPECT_EQ(d.state, DeploymentState::kSucceeded) << context << ": " << d.reason;
+    EXPECT_EQ(w.SlotVersion(), 1) << context;
+    EXPECT_EQ(w.LiveOnRecord(), (std::map<int, int>{{1, 2}})) << context;
+    EXPECT_TRUE(w.RecordsAreAlive()) << context;
+    EXPECT_EQ(w.Routed(), std::set<int>{1}) << context;
+  }
+}
+
 TEST(Executor, ACanaryThatFailsItsAnalysisIsRolledBackByItselfAndMarkedBad) {
   EngineWorld w;
   const std::string manifest = WorldManifest(kCanary);

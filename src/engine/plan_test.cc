@@ -74,11 +74,19 @@ TEST(Plan, DescribesStepsInTheDomainsWords) {
 namespace lastgood {
 namespace {
 
-TEST(Plan, RollbackToWarmInstancesSwitchesAllAtOnce) {
+TEST(Plan, RollbackToWarmInstancesMovesTheTrafficFirstInOneTableChange) {
   PlanInput in = Rolling(4, 1, 0, 4);
   in.warmInstances = 4;
+  std::vector<std::pair<Op, int>> want = {{Op::kTakeWarm, 4}, {Op::kPrepare, 0}, {Op::kFinish, 0}};
+  EXPECT_EQ(Shape(PlanDeployment(in)), want);
+}
+
+TEST(Plan, APreRollbackHookRunsBeforeTheTrafficMovesToWarmInstances) {
+  PlanInput in = Rolling(2, 1, 0, 2);
+  in.warmInstances = 2;
+  in.preHook = "preRollback";
   std::vector<std::pair<Op, int>> want = {
-      {Op::kPrepare, 0}, {Op::kStart, 4}, {Op::kStopOld, 0}, {Op::kFinish, 0}};
+      {Op::kPrepare, 0}, {Op::kHook, 0}, {Op::kTakeWarm, 2}, {Op::kFinish, 0}};
   EXPECT_EQ(Shape(PlanDeployment(in)), want);
 }
 
@@ -122,7 +130,7 @@ TEST(Plan, BlueGreenComesUpInThePreviewSlotIsVerifiedThenSwitches) {
 TEST(Plan, ARollbackToWhatThePreviewSlotKeepsIsASwapBack) {
   PlanInput in = Rolling(2, 1, 0, 2);
   in.previewInstances = 2;
-  std::vector<std::pair<Op, int>> want = {{Op::kPrepare, 0}, {Op::kSwitch, 0}, {Op::kFinish, 0}};
+  std::vector<std::pair<Op, int>> want = {{Op::kSwitch, 0}, {Op::kPrepare, 0}, {Op::kFinish, 0}};
   EXPECT_EQ(Shape(PlanDeployment(in)), want);
 }
 

@@ -93,7 +93,7 @@ Status Engine::Recover() {
     w->deployment = d.name;
     Worker* wp = w.get();
     wp->thread =
-        std::thread([this, wp, app = d.app, name = d.name] { RunWorkerBody(wp, app, name); });
+        std::thread([this, wp, app = d.app, name = d.name] { RunWorkerBody(wp, app, name, ""); });
   }
   return Status::Ok();
 }

@@ -1,20 +1,57 @@
 #include "engine/release.h"
 
 #include <filesystem>
+#include <optional>
+#include <unordered_map>
 
+#include "base/mutex.h"
 #include "engine/slot_instances.h"
 #include "manifest/parser.h"
 
 namespace lastgood {
 
+namespace {
+
+// Parsed manifests by their canonical text: a version never changes, and the intents and
+// steps of one deployment load the same few manifests again and again (a warm rollback's
+// path parsed one four times). Bounded; thread-safe.
+class ManifestCache {
+ public:
+  std::optional<Manifest> Find(const std::string& text) EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
+    auto it = parsed_.find(text);
+    if (it == parsed_.end()) return std::nullopt;
+    return it->second;
+  }
+  void Keep(const std::string& text, const Manifest& m) EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
+    if (parsed_.size() >= kEntries) parsed_.clear();
+    parsed_.emplace(text, m);
+  }
+
+ private:
+  static constexpr size_t kEntries = 64;
+  Mutex mu_;
+  std::unordered_map<std::string, Manifest> parsed_ GUARDED_BY(mu_);
+};
+
+ManifestCache& Parsed() {
+  static ManifestCache cache;
+  return cache;
+}
+
+}  // namespace
+
 Result<Manifest> LoadManifest(const EngineDeps& deps, const std::string& app, int version) {
   auto v = deps.store->GetVersion(app, version);
   if (!v.ok()) return v.error();
+  if (auto cached = Parsed().Find(v->manifest)) return std::move(*cached);
   auto parsed = ParseManifest(v->manifest, {});
   if (!parsed.ok()) {
     return Error::Internal("the stored manifest of " + app + " v" + std::to_string(version) +
                            " does not parse: " + parsed.error().ToString());
   }
+  Parsed().Keep(v->manifest, parsed->manifest);
   return std::move(parsed->manifest);
 }
 

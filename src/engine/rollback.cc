@@ -60,11 +60,12 @@ static Result<Outcome> PrepareMove(const EngineDeps& deps, const SlotNow& now,
                                 "; nothing was changed");
     }
   }
-  auto plan = PlanFor(deps, app, now.slot, target, kind);
-  if (!plan.ok()) return plan.error();
-  o.strategy = plan->strategy;
-  for (const auto& op : plan->operations) o.plan.push_back(op.step);
   if (what_if) {
+    // Otherwise the plan is made as the deployment starts (engine.cc), as things are then.
+    auto plan = PlanFor(deps, app, now.slot, target, kind);
+    if (!plan.ok()) return plan.error();
+    o.strategy = plan->strategy;
+    for (const auto& op : plan->operations) o.plan.push_back(op.step);
     o.whatIf = true;
     o.message = "would " + std::string(KindName(kind)) + " " + now.slot + " of " + app + " from v" +
                 std::to_string(o.fromVersion) + " to v" + std::to_string(target);
@@ -73,6 +74,7 @@ static Result<Outcome> PrepareMove(const EngineDeps& deps, const SlotNow& now,
 }
 
 Result<Outcome> Engine::Rollback(const RollRequest& req) {
+  const auto received = deps_.clock->Steady();
   LG_RETURN_IF_ERROR(RequireApp(*deps_.store, req.app));
   LG_RETURN_IF_ERROR(ValidateName(req.slot, "slot name", "--slot"));
   auto now = ReadSlot(*deps_.store, req.app, req.slot);
@@ -82,9 +84,13 @@ Result<Outcome> Engine::Rollback(const RollRequest& req) {
   auto last_good = deps_.store->LastGood(req.app, req.slot, now->current());
   if (!last_good.ok()) return last_good.error();
   // The newest records only explain a refusal of --to ("its deployment deploy-3-7 failed").
-  auto recent = deps_.store->FinishedDeployments(req.app, req.slot, kExplainingRecords);
-  if (!recent.ok()) return recent.error();
-  auto target = RollbackTarget(*versions, *recent, *last_good, now->current(), req.to, req.force);
+  std::vector<Deployment> recent;
+  if (req.to) {
+    auto finished = deps_.store->FinishedDeployments(req.app, req.slot, kExplainingRecords);
+    if (!finished.ok()) return finished.error();
+    recent = std::move(*finished);
+  }
+  auto target = RollbackTarget(*versions, recent, *last_good, now->current(), req.to, req.force);
   if (!target.ok()) return target.error();
   if (*target == now->current() && !now->active) {
     return Noop(req.app, *target, req.slot);
@@ -101,14 +107,15 @@ Result<Outcome> Engine::Rollback(const RollRequest& req) {
   p.deployment.actor = req.actor;
   // A failed rollback is not rolled back again.
   p.deployment.rollbackOnError = RollbackOnError::None();
-
   p.deployment.fromVersion = now->current();
   p.deployment.reason = std::string(kReasonRolledBackTo) + " " + std::to_string(*target);
+  p.received = received;
   p.outcome = *prepared;
   return StartDeployment(std::move(p), /*preempt=*/true);
 }
 
 Result<Outcome> Engine::Rollforward(const RollRequest& req) {
+  const auto received = deps_.clock->Steady();
   LG_RETURN_IF_ERROR(RequireApp(*deps_.store, req.app));
   LG_RETURN_IF_ERROR(ValidateName(req.slot, "slot name", "--slot"));
   auto now = ReadSlot(*deps_.store, req.app, req.slot);
@@ -136,6 +143,7 @@ Result<Outcome> Engine::Rollforward(const RollRequest& req) {
   p.deployment.actor = req.actor;
   p.deployment.rollbackOnError = RollbackOnError::LastSuccessful();
   p.deployment.fromVersion = now->current();
+  p.received = received;
   p.outcome = *prepared;
   return StartDeployment(std::move(p), /*preempt=*/false);
 }

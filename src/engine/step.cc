@@ -12,7 +12,7 @@ constexpr std::pair<Step::Op, const char*> kOpNames[] = {
     {Step::Op::kWeight, "weight"},     {Step::Op::kPause, "pause"},
     {Step::Op::kAnalyze, "analyze"},   {Step::Op::kSmoke, "smoke"},
     {Step::Op::kSettings, "settings"}, {Step::Op::kWarmup, "warmup"},
-    {Step::Op::kSwitch, "switch"},
+    {Step::Op::kSwitch, "switch"},     {Step::Op::kTakeWarm, "takeWarm"},
 };
 
 const char* OpName(Step::Op op) {
@@ -73,6 +73,9 @@ std::string Describe(const Step& s) {
       return "warm up " + v + in;
     case Step::Op::kSwitch:
       return "switch " + s.slot + " and the slot at the router (" + v + " goes live)";
+    case Step::Op::kTakeWarm:
+      return "move the traffic to " + v + "'s " + Plural(s.count, "warm instance") +
+             " (one table change)";
   }
   return "?";
 }

@@ -28,6 +28,7 @@ struct Step {
     kSettings,  // `version`'s instances in `slot` run with the sticky settings of slot `name`
     kWarmup,    // `version`'s instances in `slot` answer the manifest's warm-up request
     kSwitch,    // slots `slot` (source) and the deployment's (target) exchange places
+    kTakeWarm,  // `count` warm instances of `version` take the slot's traffic, in one table change
   };
   Op op = Op::kPrepare;
   int version = 0;

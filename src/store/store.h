@@ -120,6 +120,10 @@ class Store {
   // assigns id; it fails with Conflict if the app has a Running deployment, or if the name
   // is taken. `d.name` may be empty: a name is generated from kind, version and id.
   virtual Result<Deployment> CreateDeployment(const Deployment& d) = 0;
+  // CreateDeployment, and these instance records put (insert or replace by id), in one
+  // transaction: a warm rollback's switch is on record with its deployment, one disk flush.
+  virtual Result<Deployment> CreateDeploymentWith(const Deployment& d,
+                                                  const std::vector<InstanceRecord>& instances) = 0;
   // Updates state, reason, finishedAt, cursor and every operation of `d` (by app + name);
   // operations of the record that `d` does not hold are kept. Conflict if the stored
   // record has already ended; NotFound if there is none.

@@ -38,6 +38,11 @@ class StoreWrapper : public Store {
   Result<Deployment> CreateDeployment(const Deployment& d) override {
     return Write("CreateDeployment", [&] { return target_->CreateDeployment(d); });
   }
+  Result<Deployment> CreateDeploymentWith(const Deployment& d,
+                                          const std::vector<InstanceRecord>& instances) override {
+    return Write("CreateDeploymentWith",
+                 [&] { return target_->CreateDeploymentWith(d, instances); });
+  }
   lastgood::Status UpdateDeployment(const Deployment& d) override {
     return Write("UpdateDeployment", [&] { return target_->UpdateDeployment(d); });
   }

@@ -43,6 +43,8 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step);
 StepResult RunSmoke(StepContext& ctx, const Step& step);
 // warmup.cc: a swap's warm-up request answered by every instance about to go live.
 StepResult RunWarmup(StepContext& ctx, const Step& step);
+// take_warm.cc: a version's warm instances take the slot's traffic in one table change.
+StepResult RunTakeWarm(StepContext& ctx, const Step& step);
 // switch.cc: two slots exchange places in the store, then at the router.
 StepResult RunSwitch(StepContext& ctx, const Step& step);
 // finish.cc: the slot's record says what it runs; leftovers stopped; a swap's phase marked.

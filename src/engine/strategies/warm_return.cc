@@ -1,5 +1,6 @@
 // The return to a version that is still warm (keepPrevious): whatever the strategy, its
-// instances are all brought back at once, so traffic moves in one table change.
+// instances take the traffic back at once, in one table change (the takeWarm step, which a
+// rollback's start carries out before anything else when it can: engine/warm_switch.h).
 #include "engine/strategies/strategies.h"
 
 namespace lastgood {
@@ -11,8 +12,7 @@ void PlanWarmReturn(std::vector<Step>& steps, const PlanInput& in) {
     steps.push_back(MakeStep(Step::Op::kSwitch, v, 0, Millis(0), kPreviewSlot));
     return;
   }
-  steps.push_back(MakeStep(Step::Op::kStart, v, in.replicas));
-  if (in.oldInstances > 0) steps.push_back(MakeStep(Step::Op::kStopOld, v, 0));
+  steps.push_back(MakeStep(Step::Op::kTakeWarm, v, in.replicas));
 }
 
 }  // namespace lastgood

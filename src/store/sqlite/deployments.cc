@@ -122,6 +122,18 @@ Result<Deployment> SqliteStore::CreateDeployment(const Deployment& in) {
   return d;
 }
 
+Result<Deployment> SqliteStore::CreateDeploymentWith(const Deployment& in,
+                                                     const std::vector<InstanceRecord>& instances) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::Begin(db_, Transaction::kWrite);
+  if (!tx.ok()) return tx.error();
+  auto d = CreateLocked(in);
+  if (!d.ok()) return d.error();
+  for (const InstanceRecord& r : instances) LG_RETURN_IF_ERROR(PutInstanceLocked(r));
+  LG_RETURN_IF_ERROR(tx->Commit());
+  return d;
+}
+
 Result<Deployment> SqliteStore::EndDeployment(const Deployment& ended,
                                               std::optional<Verdict> verdict,
                                               const std::optional<Deployment>& next) {

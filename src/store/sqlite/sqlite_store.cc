@@ -166,13 +166,16 @@ Status SqliteStore::PutInstance(const InstanceRecord& r) {
   std::lock_guard lock(mu_);
   auto tx = Transaction::Begin(db_, Transaction::kWrite);
   if (!tx.ok()) return tx.error();
-  LG_RETURN_IF_ERROR(RequireApp(r.app));
-  LG_RETURN_IF_ERROR(db_.Run(std::string("INSERT OR REPLACE INTO instances (") + kInstanceColumns +
-                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             r.id, r.app, r.slot, r.version, r.pid,
-                             static_cast<int64_t>(r.startTime), r.port, InstanceStateName(r.state),
-                             r.createdAt, r.warmUntil, r.settings));
+  LG_RETURN_IF_ERROR(PutInstanceLocked(r));
   return tx->Commit();
+}
+
+Status SqliteStore::PutInstanceLocked(const InstanceRecord& r) {
+  LG_RETURN_IF_ERROR(RequireApp(r.app));
+  return db_.Run(std::string("INSERT OR REPLACE INTO instances (") + kInstanceColumns +
+                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 r.id, r.app, r.slot, r.version, r.pid, static_cast<int64_t>(r.startTime), r.port,
+                 InstanceStateName(r.state), r.createdAt, r.warmUntil, r.settings);
 }
 
 Status SqliteStore::DeleteInstance(const std::string& id) {

@@ -37,6 +37,8 @@ class SqliteStore : public Store {
 
   Result<Deployment> CreateDeployment(const Deployment& d) override;
   Status UpdateDeployment(const Deployment& d) override;
+  Result<Deployment> CreateDeploymentWith(const Deployment& d,
+                                          const std::vector<InstanceRecord>& instances) override;
   Result<Deployment> EndDeployment(const Deployment& ended, std::optional<Verdict> verdict,
                                    const std::optional<Deployment>& next) override;
   Result<Deployment> GetDeployment(const std::string& app, const std::string& name) override;
@@ -111,6 +113,7 @@ class SqliteStore : public Store {
   // transaction.
   Result<Deployment> CreateLocked(const Deployment& in);
   Status UpdateLocked(const Deployment& d);
+  Status PutInstanceLocked(const InstanceRecord& r);
   Status SaveOperations(const Deployment& d);  // upserts by index; REQUIRES: mu_ held
 
   const std::string path_;  // constant after construction
