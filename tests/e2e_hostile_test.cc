@@ -8,7 +8,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "testutil/http.h"
@@ -254,6 +256,172 @@ TEST(Hostile, ASlowlorisOnListenIsCutAtTheHeaderDeadlineAndOneAddressGetsItsShar
   EXPECT_EQ(other.status, 401) << other.error;  // another address still gets an answer
   ::close(extra);
   for (int fd : held) ::close(fd);
+}
+
+// Issue 11 A4: the audit stays bounded under abuse. Before, each refused request was a row
+// (20 a second) quoting up to 16 KiB of path; now one address's refusals within a minute are
+// one row with a count, and a path is kept to 256 bytes.
+TEST(Hostile, RefusalsFromOneAddressAreOneAuditRowWithACountAndAShortPath) {
+  Lastgood lg;
+  lg.ServeArgs({"--listen", "127.0.0.1:0", "--ui", "off"});
+  lg.Given();
+  int port = LoggedPort(lg, "serving the API on");
+  ASSERT_NE(port, 0);
+  const std::string long_path = "/v1/" + std::string(8000, 'a');
+  for (int i = 0; i < 60; ++i) {
+    HttpResponse r =
+        Exchange(port, "GET " + long_path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ASSERT_EQ(r.status, 401) << r.error;
+  }
+  nlohmann::json refusals;
+  bool counted = WaitUntil(
+      [&] {
+        refusals = nlohmann::json::array();
+        for (const auto& e : lg.Json({"audit"}))
+          if (e.value("status", 0) == 401) refusals.push_back(e);
+        return refusals.size() == 1 && refusals[0].value("count", 0) == 60;
+      },
+      std::chrono::seconds(5), std::chrono::milliseconds(100));
+  EXPECT_TRUE(counted) << refusals.dump(2);
+  ASSERT_FALSE(refusals.empty());
+  EXPECT_LE(refusals[0].value("action", "").size(), 4u + 256 + 3) << refusals[0].dump();
+  lg.When().Run({"audit"}).Then().ExitCode(0).OutputHas("COUNT").OutputHas(" 60 (last ");
+}
+
+TEST(Hostile, AuditKeepBelowAnHourIsRefused) {
+  Lastgood lg;
+  lg.When().Run({"serve", "--audit-keep", "5m", "--ui", "off"});
+  lg.Then().ExitCode(2).StderrHas("--audit-keep");
+}
+
+// The token of a new `role` token, made by the local admin.
+std::string MakeToken(Lastgood& lg, const std::string& name, const std::string& role) {
+  lg.Run({"token", "create", "--name", name, "--role", role}).ExitCode(0);
+  return lg.last().out.substr(0, lg.last().out.find('\n'));
+}
+
+// `lastgood args...` over --listen with `token`; waits for it (bounded).
+lastgood::testutil::CliResult Remote(Lastgood& lg, int port, const std::string& token,
+                                     std::vector<std::string> args) {
+  lastgood::testutil::ProcessOptions o;
+  o.argv = {lastgood::testutil::kLastgoodBinary};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.env = {{"LASTGOOD_HOME", lg.home() + "/elsewhere"},
+           {"LASTGOOD_SERVER", "http://127.0.0.1:" + std::to_string(port)},
+           {"LASTGOOD_TOKEN", token}};
+  static int n = 0;
+  std::string base = lg.home() + "/remote." + std::to_string(++n);
+  o.stdout_path = base + ".out";
+  o.stderr_path = base + ".err";
+  lastgood::testutil::Process p(o);
+  lastgood::testutil::CliResult r;
+  auto st = p.Wait(std::chrono::seconds(30));
+  if (st && st->exited()) r.code = st->code;
+  r.out = ReadFile(o.stdout_path);
+  r.err = ReadFile(o.stderr_path);
+  return r;
+}
+
+std::string WithArtifact(std::string yaml, const std::string& artifact) {
+  const std::string sample = lastgood::testutil::kSampleBinary;
+  return yaml.replace(yaml.find(sample), sample.size(), artifact);
+}
+
+// Issue 11 B4: a deployer named a file of the home as its artifact, and the controller
+// copied it into a release its code could serve. Now a caller below admin may name only a
+// file under a folder the admin allowed (serve --artifact-root), symlinks followed.
+TEST(Hostile, ADeployerCannotHaveAFileOfTheHomeStoredAsItsArtifact) {
+  Lastgood lg;
+  std::string allowed = lg.home() + "-artifacts";
+  std::filesystem::create_directories(allowed);
+  std::filesystem::copy_file(lastgood::testutil::kSampleBinary, allowed + "/lastgood-sample");
+  std::filesystem::create_symlink(lg.home() + "/lastgood.db", allowed + "/innocent.tar");
+  lg.ServeArgs({"--listen", "127.0.0.1:0", "--ui", "off", "--artifact-root", allowed});
+  lg.Given();
+  int port = LoggedPort(lg, "serving the API on");
+  ASSERT_NE(port, 0);
+  std::string deployer = MakeToken(lg, "ci-bot", "deployer");
+
+  for (const std::string& artifact :
+       {lg.home() + "/lastgood.db", allowed + "/innocent.tar",
+        allowed + "/../" + std::filesystem::path(lg.home()).filename().string() + "/lastgood.db"}) {
+    lg.Manifest(WithArtifact(SampleApp().Yaml(), artifact), "stolen");
+    auto r = Remote(lg, port, deployer, {"apply", "-f", lg.home() + "/stolen.yaml", "-o", "json"});
+    EXPECT_EQ(r.code, 2) << artifact << "\n" << r.err;
+    EXPECT_NE(r.err.find("run.artifact"), std::string::npos) << r.err;
+  }
+  EXPECT_TRUE(lg.Json({"apps"}).empty()) << "a refused apply recorded something";
+  EXPECT_FALSE(std::filesystem::exists(lg.home() + "/artifacts/sha256"));
+
+  lg.Manifest(WithArtifact(SampleApp().Yaml(), allowed + "/lastgood-sample"), "fine");
+  auto r = Remote(lg, port, deployer, {"apply", "-f", lg.home() + "/fine.yaml"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  // The local admin is trusted with any file, as before.
+  lg.Manifest(WithArtifact(SampleApp().Yaml(), lastgood::testutil::kSampleBinary), "local");
+  lg.Run({"apply", "-f", lg.home() + "/local.yaml", "--param", "label=v2"}).ExitCode(0);
+  std::filesystem::remove_all(allowed);
+}
+
+// Issue 11 A6: a tar.gz of a few hundred bytes that unpacks to 8 GiB was stored, recorded
+// and unpacked. Now it is refused at apply naming the limit and its flag, nothing is
+// recorded and nothing stays on disk; and a rollback of another app meanwhile is not held up.
+TEST(Hostile, ADecompressionBombIsRefusedAtApplyWhileARollbackOfAnotherAppGoesOn) {
+  Lastgood lg;
+  lg.Given().App(SampleApp().Label("v1")).Applied();
+  lg.App(SampleApp().Label("v2")).Applied();
+  std::string dir = lg.home() + "/bomb";
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(std::system(("cd '" + dir +
+                         "' && truncate -s 8G huge && tar --sparse -czf bomb.tar.gz huge && "
+                         "rm huge")
+                            .c_str()),
+            0);
+  lg.Manifest(WithArtifact(SampleApp().App("bomb").Yaml(), dir + "/bomb.tar.gz"), "bomb");
+  lastgood::testutil::ProcessOptions o;
+  o.argv = {lastgood::testutil::kLastgoodBinary, "apply", "-f", lg.home() + "/bomb.yaml"};
+  o.env = {{"LASTGOOD_HOME", lg.home()}};
+  o.stdout_path = lg.home() + "/bomb.out";
+  o.stderr_path = lg.home() + "/bomb.err";
+  lastgood::testutil::Process bomb(o);
+
+  auto start = Clock::now();
+  lg.When().Run({"rollback", "web"}, std::chrono::milliseconds(20'000));
+  lg.Then().ExitCode(0).Serves("v1");
+  auto rollback = Clock::now() - start;
+  auto st = bomb.Wait(std::chrono::seconds(60));
+  ASSERT_TRUE(st && st->exited()) << "the bomb's apply did not end";
+  std::string err = ReadFile(lg.home() + "/bomb.err");
+  EXPECT_EQ(st->code, 2) << err;
+  EXPECT_NE(err.find("unpacks to more than 2 GiB"), std::string::npos) << err;
+  EXPECT_NE(err.find("serve --max-release-size"), std::string::npos) << err;
+  EXPECT_LT(rollback, std::chrono::seconds(10));
+  lg.When().Run({"versions", "bomb"}).Then().ExitCode(4);
+  EXPECT_EQ(lg.Versions().size(), 2u);
+  size_t objects = 0;
+  for (const auto& e : std::filesystem::directory_iterator(lg.home() + "/artifacts/sha256")) {
+    (void)e;
+    ++objects;
+  }
+  EXPECT_EQ(objects, 1u) << "only the sample app's artifact stays";
+  EXPECT_FALSE(std::filesystem::exists(lg.home() + "/releases/bomb"));
+}
+
+// Issue 11 D: a what-if stored the artifact it only looked at.
+TEST(Hostile, AWhatIfStoresNoArtifact) {
+  Lastgood lg;
+  lg.Given().App(SampleApp()).Applied();
+  std::string other = lg.home() + "/other-sample";
+  std::filesystem::copy_file(lastgood::testutil::kSampleBinary, other);
+  std::ofstream(other, std::ios::app) << "\n";  // other bits, another digest
+  lg.Manifest(WithArtifact(SampleApp().Yaml(), other), "other");
+  lg.Run({"apply", "-f", lg.home() + "/other.yaml", "--what-if"}).ExitCode(0);
+  size_t objects = 0;
+  for (const auto& e : std::filesystem::directory_iterator(lg.home() + "/artifacts/sha256")) {
+    (void)e;
+    ++objects;
+  }
+  EXPECT_EQ(objects, 1u);
+  lg.Then().VersionCount(1);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "api/audit_folder.h"
 #include "api/handlers.h"
 #include "api/json.h"
 #include "api/verbs.h"
@@ -26,28 +27,8 @@ constexpr char kUnauthorizedBody[] = R"({"error":"unauthorized"})";
 constexpr int64_t kTouchIntervalMillis = 60'000;
 // Audit messages are outcomes, not documents.
 constexpr size_t kMaxAuditMessage = 300;
-
-// A flood of unauthenticated requests must not turn into a flood of synced writes: at most
-// this many 401s a second are audited one by one; the next audited one counts the rest.
-constexpr int kMaxUnauthorizedAuditsPerSecond = 20;
-
-// Whether this 401 gets its own audit line; *skipped receives how many did not since.
-bool AdmitUnauthorizedAudit(int64_t now, int64_t* skipped) {
-  static std::mutex mu;
-  static int64_t second = 0, in_second = 0, dropped = 0;
-  std::lock_guard lock(mu);
-  if (now / 1000 != second) {
-    second = now / 1000;
-    in_second = 0;
-  }
-  if (++in_second > kMaxUnauthorizedAuditsPerSecond) {
-    ++dropped;
-    return false;
-  }
-  *skipped = dropped;
-  dropped = 0;
-  return true;
-}
+// A request's path is kept to this many bytes: a refused request is anyone's (issue 11 A4).
+constexpr size_t kMaxAuditPath = 256;
 
 // The names a path carries must be plain names before any handler sees them.
 std::optional<Error> InvalidPathName(const std::map<std::string, std::string>& params) {
@@ -61,6 +42,11 @@ std::optional<Error> InvalidPathName(const std::map<std::string, std::string>& p
     if (auto s = ValidateName(it->second, "secret name", "name"); !s.ok()) return s.error();
   }
   return std::nullopt;
+}
+
+std::string ClipPath(std::string path) {
+  if (path.size() > kMaxAuditPath) path = path.substr(0, kMaxAuditPath) + "…";
+  return path;
 }
 
 std::string PathOf(const std::string& target) { return target.substr(0, target.find('?')); }
@@ -112,7 +98,13 @@ std::string AuditOutcome(const std::string& path, const ApiResponse& res) {
 }  // namespace
 
 Api::Api(Engine* engine, Store* store, ApiOptions options)
-    : engine_(engine), store_(store), options_(std::move(options)), routes_(DomainRoutes()) {}
+    : engine_(engine),
+      store_(store),
+      options_(std::move(options)),
+      routes_(DomainRoutes()),
+      folder_(std::make_unique<AuditFolder>(store)) {}
+
+Api::~Api() = default;
 
 void Api::AddRoute(ApiRoute route) { routes_.push_back(std::move(route)); }
 
@@ -121,14 +113,28 @@ ApiResponse Api::Handle(const ApiRequest& in) {
   req.bearer.clear();
   const std::string path = PathOf(req.target);
   const int64_t now = Clock::Real()->NowMillis();
-  AuditEntry entry{0, now, "", req.principal.from, req.method + " " + path, AppOfPath(path), 0, ""};
+  AuditEntry entry{0,
+                   now,
+                   "",
+                   req.principal.from,
+                   req.method.substr(0, 16) + " " + ClipPath(path),
+                   AppOfPath(path).substr(0, 64),
+                   0,
+                   ""};
   auto audit = [&](int status, const std::string& message) {
     entry.status = status;
     entry.message = Clip(message);
-    if (auto id = store_->AppendAudit(entry); !id.ok()) {
+    // Refusals are anyone's to send: they are folded (api/audit_folder.h).
+    Status s = Status::Ok();
+    if (status == 401 || status == 403) {
+      s = folder_->Refused(entry);
+    } else if (auto id = store_->AppendAudit(entry); !id.ok()) {
+      s = id.error();
+    }
+    if (!s.ok()) {
       // The action's outcome stands; losing its audit line must at least be visible.
       std::fprintf(stderr, "lastgood serve: cannot append to the audit (%s): %s\n",
-                   entry.action.c_str(), id.error().message.c_str());
+                   entry.action.c_str(), s.error().message.c_str());
     }
   };
 
@@ -163,13 +169,7 @@ ApiResponse Api::Handle(const ApiRequest& in) {
     }
     if (!who) {
       if (entry.actor.empty()) entry.actor = "anonymous";
-      int64_t skipped = 0;
-      if (AdmitUnauthorizedAudit(now, &skipped)) {
-        audit(401, "unauthorized: " + why +
-                       (skipped ? " (" + std::to_string(skipped) +
-                                      " more unauthorized requests were not audited one by one)"
-                                : ""));
-      }
+      audit(401, "unauthorized: " + why);
       return {401, kUnauthorizedBody};
     }
     req.principal = *who;
@@ -192,7 +192,7 @@ ApiResponse Api::Handle(const ApiRequest& in) {
     res = ErrorResponse(*bad);
   } else {
     res = route->handler(
-        RouteCall{req, *engine_, *store_, options_, std::move(params), std::move(query)});
+        RouteCall{req, *engine_, *store_, options_, *folder_, std::move(params), std::move(query)});
   }
   if (!IsRead(req.method) || res.status == 400 || res.status == 413) {
     if (entry.app.empty() && res.status < 400) {

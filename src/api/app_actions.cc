@@ -1,6 +1,7 @@
 // The routes that change apps: apply, rollback and rollforward, promote, swap, traffic
 // shares, and pause / resume / abort. Each decodes its body (unknown fields refused), makes
 // the engine's request and answers the outcome. Deployers and admins may call them.
+#include "api/handlers.h"
 #include "api/json.h"
 #include "api/verbs.h"
 #include "engine/engine.h"
@@ -49,6 +50,29 @@ ApiResponse Control(const RouteCall& call, const char* action) {
 
 }  // namespace
 
+Status ArtifactAllowedForDeployers(const ApiOptions& options, const std::string& real) {
+  auto under = [&real](const std::string& dir) {
+    return !dir.empty() && real.size() > dir.size() && real.compare(0, dir.size(), dir) == 0 &&
+           (dir.back() == '/' || real[dir.size()] == '/');
+  };
+  if (under(options.home) || real == options.home) {
+    return Error::InvalidInput(
+        "'" + real + "' is a file of the lastgood home; an artifact is never one", "run.artifact");
+  }
+  for (const auto& root : options.artifactRoots) {
+    if (under(root)) return Status::Ok();
+  }
+  std::string roots;
+  for (const auto& root : options.artifactRoots) roots += (roots.empty() ? "" : ", ") + root;
+  return Error::InvalidInput(
+      "'" + real + "' is not under a folder the admin allows for artifacts of callers below " +
+          "admin (" +
+          (roots.empty() ? "there is none: `lastgood serve --artifact-root DIR` allows one"
+                         : "serve --artifact-root: " + roots) +
+          "); uploading an artifact is not possible yet",
+      "run.artifact");
+}
+
 ApiResponse ApplyManifest(const RouteCall& call) {
   LG_BODY(body, "manifest", "manifestDir", "params", "name", "slot", "whatIf", "rollbackOnError");
   LG_FIELD(manifest, std::string, body, "manifest");
@@ -71,6 +95,11 @@ ApiResponse ApplyManifest(const RouteCall& call) {
   ar.rollbackOnError = on_error;
   ar.actor = call.request.actor;
   ar.remote = call.request.needsToken;
+  if (call.request.principal.role < auth::Role::kAdmin) {
+    ar.artifactAllowed = [&options = call.options](const std::string& real) {
+      return ArtifactAllowedForDeployers(options, real);
+    };
+  }
   return Answer(call.engine.Apply(ar));
 }
 

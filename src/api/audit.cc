@@ -1,11 +1,14 @@
 // GET /v1/audit?app=APP&limit=N: the audit, newest first.
 #include <charconv>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "api/audit_folder.h"
 #include "api/handlers.h"
 #include "api/json.h"
 #include "api/verbs.h"
 #include "base/clock.h"
+#include "base/duration.h"
 #include "base/names.h"
 #include "store/store.h"
 
@@ -13,6 +16,13 @@ namespace lastgood {
 namespace {
 
 constexpr int kDefaultAuditLimit = 100;
+
+// "90d" for whole days, else "12h", "30m" (as --audit-keep takes them).
+std::string KeepText(Millis keep) {
+  constexpr int64_t kDay = 86'400'000;
+  if (keep.count() % kDay == 0) return std::to_string(keep.count() / kDay) + "d";
+  return FormatDuration(keep);
+}
 
 }  // namespace
 
@@ -30,6 +40,8 @@ ApiResponse ListAudit(const RouteCall& call) {
           Error::InvalidInput("limit must be a whole number from 1 to 10000", "limit"));
     }
   }
+  // Counts of refusals not written yet: what is listed is what happened.
+  call.refusals.Flush(Clock::Real()->NowMillis());
   auto entries = call.store.ListAudit(app, limit);
   if (!entries.ok()) return ErrorResponse(entries.error());
   nlohmann::json out = nlohmann::json::array();
@@ -44,9 +56,33 @@ ApiResponse ListAudit(const RouteCall& call) {
                    {"result", e.status < 400                       ? "ok"
                               : e.status == 401 || e.status == 403 ? "refused"
                                                                    : "error"},
-                   {"message", e.message}});
+                   {"message", e.message},
+                   {"count", e.count},
+                   {"lastAt", e.lastAt > 0 ? nlohmann::json(FormatTimestamp(e.lastAt))
+                                           : nlohmann::json(nullptr)}});
   }
   return {200, DumpJson(out)};
+}
+
+void Api::Housekeep(int64_t now) {
+  folder_->Flush(now);
+  if (options_.auditKeep.count() <= 0 || now - last_prune_ < kAuditPruneIntervalMillis) return;
+  last_prune_ = now;
+  int64_t before = now - options_.auditKeep.count();
+  AuditEntry record{0,
+                    now,
+                    "lastgood",
+                    "controller",
+                    "prune audit",
+                    "",
+                    200,
+                    "deleted the rows older than " + FormatTimestamp(before) + " (--audit-keep " +
+                        KeepText(options_.auditKeep) + ")"};
+  auto pruned = store_->PruneAudit(before, record);
+  if (!pruned.ok()) {
+    std::fprintf(stderr, "lastgood serve: cannot prune the audit: %s\n",
+                 pruned.error().message.c_str());
+  }
 }
 
 }  // namespace lastgood

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +21,7 @@
 #include "api/router_process.h"
 #include "api/server.h"
 #include "artifacts/artifact_store.h"
+#include "base/duration.h"
 #include "engine/engine.h"
 #include "engine/routes.h"
 #include "secrets/key_file.h"
@@ -48,6 +50,26 @@ bool ControllerAlive(const std::string& pid_text) {
   long pid = std::strtol(pid_text.c_str(), &end, 10);
   if (pid_text.empty() || *end != '\0' || pid <= 0) return true;  // unknown: assume it runs
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+// "2GiB", "512MiB", "64KiB" (also "2G", "512M", "64K"), or a number of bytes; 1 KiB to 1 TiB.
+Result<uint64_t> ParseByteSize(const std::string& text) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  std::string unit = text.substr(digits);
+  uint64_t scale = 0;
+  if (unit.empty()) scale = 1;
+  if (unit == "K" || unit == "KiB") scale = 1ULL << 10;
+  if (unit == "M" || unit == "MiB") scale = 1ULL << 20;
+  if (unit == "G" || unit == "GiB") scale = 1ULL << 30;
+  if (unit == "T" || unit == "TiB") scale = 1ULL << 40;
+  if (digits == 0 || digits > 12 || scale == 0) {
+    return Error::InvalidInput("give a size like 2GiB, 512MiB or 64KiB");
+  }
+  uint64_t bytes = std::stoull(text.substr(0, digits)) * scale;
+  if (bytes < (1ULL << 10) || bytes > (1ULL << 40))
+    return Error::InvalidInput("give a size from 1KiB to 1TiB");
+  return bytes;
 }
 
 std::string SelfExe() {
@@ -92,6 +114,35 @@ int LockHome(const std::string& home, std::string* holder) {
 }
 
 int RunController(const ControllerOptions& options) {
+  Millis audit_keep{0};
+  if (!options.auditKeep.empty()) {
+    auto keep = ParseDaysOrDuration(options.auditKeep);
+    if (!keep.ok() || keep->count() < 3'600'000) {
+      Log("--audit-keep " + options.auditKeep +
+          ": give how long to keep audit rows, at least an hour, like 90d or 12h");
+      return 2;
+    }
+    audit_keep = *keep;
+  }
+  uint64_t max_release = kDefaultMaxReleaseBytes;
+  if (!options.maxReleaseSize.empty()) {
+    auto bytes = ParseByteSize(options.maxReleaseSize);
+    if (!bytes.ok()) {
+      Log("--max-release-size " + options.maxReleaseSize + ": " + bytes.error().message);
+      return 2;
+    }
+    max_release = *bytes;
+  }
+  std::vector<std::string> artifact_roots;
+  for (const auto& root : options.artifactRoots) {
+    std::error_code ec;
+    auto real = std::filesystem::canonical(root, ec);
+    if (ec || !std::filesystem::is_directory(real, ec)) {
+      Log("--artifact-root " + root + ": not a folder (" + ec.message() + ")");
+      return 2;
+    }
+    artifact_roots.push_back(real.string());
+  }
   namespace fs = std::filesystem;
   const std::string home = fs::absolute(ResolveHome(options.home)).lexically_normal().string();
   std::error_code ec;
@@ -133,7 +184,7 @@ int RunController(const ControllerOptions& options) {
     return 5;
   }
   auto target = NewLocalTarget(home + "/releases");
-  ArtifactStore artifacts(home + "/artifacts", home + "/releases");
+  ArtifactStore artifacts(home + "/artifacts", home + "/releases", max_release);
   std::unique_ptr<RouterControl> control;
   std::unique_ptr<Routes> routes;
   std::unique_ptr<RouterProcess> router;
@@ -165,7 +216,11 @@ int RunController(const ControllerOptions& options) {
     if (auto s = routes->Publish(); !s.ok())
       Log("publishing the routing table: " + s.error().message);
   }
-  Api api(&engine, store->get(), ApiOptions{home + "/lastgood.db", &secrets});
+  std::error_code real_ec;
+  std::string real_home = std::filesystem::canonical(home, real_ec).string();
+  Api api(&engine, store->get(),
+          ApiOptions{home + "/lastgood.db", &secrets, audit_keep, artifact_roots,
+                     real_ec ? home : real_home});
   // The fleet's hosts (docs/fleets.md): one ssh connection each, opened in the background.
   Fleet fleet(store->get(), SshSettings{options.sshConfig, home + "/hosts"}, SelfExe());
   fleet.Start();
@@ -226,6 +281,7 @@ int RunController(const ControllerOptions& options) {
         }
       }
       engine.Housekeep();
+      api.Housekeep(Clock::Real()->NowMillis());
     }
   });
   server.Run();

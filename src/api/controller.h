@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace lastgood {
 
@@ -22,6 +23,12 @@ struct ControllerOptions {
   std::string routerMetrics;
   // `--ssh-config FILE`: every ssh to a fleet host gets `-F FILE` (docs/fleets.md).
   std::string sshConfig;
+  std::string auditKeep;  // `--audit-keep 90d`: prune audit rows by age; "" keeps them all
+  // `--artifact-root DIR` (repeatable): the folders whose files a caller below admin may name
+  // as run.artifact (issue 11 B4); none: such callers may name no artifact.
+  std::vector<std::string> artifactRoots;
+  // `--max-release-size 2GiB`: what a release may unpack to (issue 11 A6).
+  std::string maxReleaseSize;
 };
 
 // How often the controller checks that the router answers, and does its upkeep.

@@ -12,6 +12,7 @@
 // added.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "api/route.h"
@@ -30,24 +31,41 @@ class SecretBox;
 
 // What the API is told by `lastgood serve`.
 struct ApiOptions {
-  std::string storePath;  // the SQLite store's file: POST /v1/backup snapshots it
+  std::string storePath;         // the SQLite store's file: POST /v1/backup snapshots it
   SecretBox* secrets = nullptr;  // the app's secrets; null: the secret routes answer 503
+  // `serve --audit-keep`: audit rows older than this are deleted (0: all are kept).
+  Millis auditKeep{0};
+  // Whose files a caller below admin may name as run.artifact (issue 11 B4): only files
+  // under these folders (`serve --artifact-root`, real paths), never one of `home`.
+  std::vector<std::string> artifactRoots;
+  std::string home;  // the real path of the home
 };
+
+// How often the audit is pruned when --audit-keep is set.
+inline constexpr int64_t kAuditPruneIntervalMillis = 3'600'000;
+
+class AuditFolder;
 
 class Api {
  public:
   Api(Engine* engine, Store* store, ApiOptions options = {});
+  ~Api();
   // Authenticates and authorizes the request, routes it and audits it (api/access.cc).
   ApiResponse Handle(const ApiRequest& request);
   // Adds a route served by a module above api (the dashboard's logins), after the same
   // checks as every route. REQUIRES: called before the first request.
   void AddRoute(ApiRoute route);
+  // Upkeep, about once a second: writes the counts of folded refusals, and prunes the audit
+  // by age (--audit-keep; at start and then hourly), auditing the pruning itself.
+  void Housekeep(int64_t now);
 
  private:
   Engine* engine_;
   Store* store_;
   const ApiOptions options_;
   std::vector<ApiRoute> routes_;  // constant once serving
+  std::unique_ptr<AuditFolder> folder_;
+  int64_t last_prune_ = 0;  // touched by Housekeep only
 };
 
 }  // namespace lastgood

@@ -21,6 +21,7 @@ namespace lastgood {
 class Engine;
 class Store;
 struct ApiOptions;
+class AuditFolder;
 
 // One request matched to a route: what its handler gets.
 struct RouteCall {
@@ -28,6 +29,7 @@ struct RouteCall {
   Engine& engine;
   Store& store;
   const ApiOptions& options;
+  AuditFolder& refusals;  // folded refusals (api/audit_folder.h), flushed before a listing
   std::map<std::string, std::string> path;   // {app} → "web", from the pattern
   std::map<std::string, std::string> query;  // as sent (not percent-decoded)
 

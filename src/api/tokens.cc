@@ -27,19 +27,9 @@ struct NewToken {
 
 // How long a token lives: a duration ("12h", "30m") or whole days ("90d"), 1 s to 10 years.
 Result<Millis> ParseLifetime(const std::string& text) {
-  constexpr int64_t kDay = 86'400'000;
-  constexpr Millis kMax{3650 * kDay};
-  std::optional<Millis> d;
-  if (!text.empty() && text.back() == 'd') {
-    std::string digits = text.substr(0, text.size() - 1);
-    if (!digits.empty() && digits.size() <= 5 &&
-        digits.find_first_not_of("0123456789") == std::string::npos) {
-      d = Millis(std::stoll(digits) * kDay);
-    }
-  } else if (auto parsed = ParseDuration(text); parsed.ok()) {
-    d = *parsed;
-  }
-  if (!d || *d < Millis(1000) || *d > kMax) {
+  constexpr Millis kMax{3650 * int64_t{86'400'000}};
+  auto d = ParseDaysOrDuration(text);
+  if (!d.ok() || *d < Millis(1000) || *d > kMax) {
     return Error::InvalidInput("'" + text +
                                    "' is not a token lifetime; give days like 90d, or a "
                                    "duration like 12h or 30m (1s to 3650d)",

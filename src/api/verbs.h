@@ -26,6 +26,9 @@ ApiResponse ListDeployments(const RouteCall& call);
 ApiResponse ShowDeployment(const RouteCall& call);
 // api/app_actions.cc
 ApiResponse ApplyManifest(const RouteCall& call);
+// Whether a caller below admin may name the file at `real_path` (every symlink followed) as
+// run.artifact: only under one of options.artifactRoots, never in the home (issue 11 B4).
+Status ArtifactAllowedForDeployers(const ApiOptions& options, const std::string& real_path);
 ApiResponse RollBack(const RouteCall& call);
 ApiResponse RollForward(const RouteCall& call);
 ApiResponse PromoteVersion(const RouteCall& call);

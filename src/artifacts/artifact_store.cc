@@ -5,6 +5,7 @@
 #include "artifacts/artifact_store.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -86,28 +87,136 @@ std::optional<std::string> CompletedDigest(const std::string& dir) {
   return text.substr(0, text.find('\n'));
 }
 
-}  // namespace
+// "2 GiB", "512 MiB", "1000 bytes": a limit as people read it.
+std::string Bytes(uint64_t n) {
+  if (n >= (1ULL << 30) && n % (1ULL << 30) == 0) return std::to_string(n >> 30) + " GiB";
+  if (n >= (1ULL << 20) && n % (1ULL << 20) == 0) return std::to_string(n >> 20) + " MiB";
+  return std::to_string(n) + " bytes";
+}
 
-ArtifactStore::ArtifactStore(std::string artifacts_root, std::string releases_root)
-    : artifacts_root_(std::move(artifacts_root)), releases_root_(std::move(releases_root)) {}
-
-Result<std::string> ArtifactStore::Put(const std::string& path) {
+// The artifact at `path`, opened for reading (the caller owns the descriptor), if it is a
+// regular file within the limit.
+Result<int> OpenArtifact(const std::string& path, struct stat* st, const ArtifactCheck& check) {
   // O_NONBLOCK: opening a FIFO must not hang before fstat can refuse it.
-  Fd in(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-  if (in.get() < 0) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
     return Error::InvalidInput(Errno("artifact '" + path + "' cannot be read"), kArtifactField);
   }
-  struct stat st;
-  if (fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return Error::InvalidInput("artifact '" + path + "' is not a regular file", kArtifactField);
+  auto refuse = [fd](Error e) -> Result<int> {
+    close(fd);
+    return e;
+  };
+  if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+    return refuse(
+        Error::InvalidInput("artifact '" + path + "' is not a regular file", kArtifactField));
   }
-  if (static_cast<uint64_t>(st.st_size) > kMaxArtifactBytes) {
-    return Error::InvalidInput("artifact '" + path + "' is " + std::to_string(st.st_size) +
-                                   " bytes; the limit is " + std::to_string(kMaxArtifactBytes) +
-                                   " bytes",
+  if (static_cast<uint64_t>(st->st_size) > kMaxArtifactBytes) {
+    return refuse(Error::InvalidInput("artifact '" + path + "' is " + std::to_string(st->st_size) +
+                                          " bytes; the limit is " +
+                                          std::to_string(kMaxArtifactBytes) + " bytes",
+                                      kArtifactField));
+  }
+  if (check) {
+    // The file this descriptor is, whatever symlinks led to it: no race with a swap.
+    std::error_code ec;
+    auto real = fs::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
+    if (ec) return refuse(Error::Internal("cannot tell which file '" + path + "' is"));
+    if (Status s = check(real.string()); !s.ok()) {
+      Error e = s.error();
+      if (e.field.empty()) e.field = kArtifactField;
+      return refuse(e);
+    }
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
+}  // namespace
+
+ArtifactStore::ArtifactStore(std::string artifacts_root, std::string releases_root,
+                             uint64_t max_release_bytes)
+    : artifacts_root_(std::move(artifacts_root)),
+      releases_root_(std::move(releases_root)),
+      max_release_bytes_(max_release_bytes) {}
+
+Result<std::string> ArtifactStore::Inspect(const std::string& path,
+                                           const ArtifactCheck& check) const {
+  struct stat st;
+  auto fd = OpenArtifact(path, &st, check);
+  if (!fd.ok()) return fd.error();
+  Fd in(*fd);
+  Result<std::string> hex = Sha256Fd(in.get());
+  if (!hex.ok()) return Error::InvalidInput("artifact '" + path + "': " + hex.error().message);
+  return "sha256:" + *hex;
+}
+
+std::string ArtifactStore::ObjectPath(const std::string& digest) const {
+  std::string hex;
+  if (!ParseDigest(digest, &hex)) return "";
+  return artifacts_root_ + "/sha256/" + hex;
+}
+
+void ArtifactStore::Remove(const std::string& digest) {
+  std::string object = ObjectPath(digest);
+  if (!object.empty()) unlink(object.c_str());
+}
+
+TarWatch ArtifactStore::WatchFor(const std::string& app) {
+  TarWatch watch;
+  watch.maxBytes = max_release_bytes_;
+  watch.limitText = Bytes(max_release_bytes_) + ", the limit (serve --max-release-size)";
+  if (!app.empty()) {
+    watch.started = [this, app](int pid) {
+      std::lock_guard lock(mu_);
+      unpacking_.emplace(app, pid);
+    };
+    watch.ended = [this, app](int pid) {
+      std::lock_guard lock(mu_);
+      for (auto [it, end] = unpacking_.equal_range(app); it != end; ++it) {
+        if (it->second == pid) {
+          unpacking_.erase(it);
+          break;
+        }
+      }
+    };
+  }
+  return watch;
+}
+
+void ArtifactStore::CancelReleases(const std::string& app) {
+  std::lock_guard lock(mu_);
+  // The pid is ours until `ended` is called after waitpid, which takes this lock: never a
+  // pid the kernel has given to another process.
+  for (auto [it, end] = unpacking_.equal_range(app); it != end; ++it) kill(it->second, SIGKILL);
+}
+
+Status ArtifactStore::CheckFits(const std::string& file, const std::string& name) {
+  if (IsTarName(name)) {
+    Status s = CheckTar(file, name, kReleaseMarker, WatchFor(""));
+    if (!s.ok()) {
+      Error e = s.error();
+      e.field = kArtifactField;
+      return e;
+    }
+    return Status::Ok();
+  }
+  struct stat st;
+  if (stat(file.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > max_release_bytes_) {
+    return Error::InvalidInput("artifact '" + name + "' is larger than " +
+                                   Bytes(max_release_bytes_) +
+                                   ", the limit (serve --max-release-size)",
                                kArtifactField);
   }
-  fcntl(in.get(), F_SETFL, fcntl(in.get(), F_GETFL) & ~O_NONBLOCK);
+  return Status::Ok();
+}
+
+Result<std::string> ArtifactStore::Put(const std::string& path, bool* added,
+                                       const ArtifactCheck& check) {
+  if (added) *added = false;
+  struct stat st;
+  auto fd = OpenArtifact(path, &st, check);
+  if (!fd.ok()) return fd.error();
+  Fd in(*fd);
   const mode_t mode = (st.st_mode & 0111) != 0 ? 0555 : 0444;
 
   // Hash first: an artifact already stored costs one read and no write.
@@ -147,6 +256,7 @@ Result<std::string> ArtifactStore::Put(const std::string& path) {
     return fail(Error::Internal(Errno("cannot store artifact in '" + object + "'")));
   }
   SyncDir(dir);
+  if (added) *added = true;
   return digest;
 }
 
@@ -208,7 +318,7 @@ Result<std::string> ArtifactStore::EnsureRelease(const std::string& app, int ver
     std::string object = artifacts_root_ + "/sha256/" + hex;
     Status filled = Status::Ok();
     if (IsTarName(name)) {
-      filled = ExtractTar(object, tmp, name, kReleaseMarker);
+      filled = ExtractTar(object, tmp, name, kReleaseMarker, WatchFor(app));
     } else {
       struct stat st;
       bool executable = stat(object.c_str(), &st) == 0 && (st.st_mode & 0111) != 0;

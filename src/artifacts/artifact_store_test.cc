@@ -5,10 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 namespace lastgood {
 namespace {
@@ -253,6 +256,82 @@ TEST_F(ArtifactStoreTest, ExtractsSymlinksWithoutWritingThroughThem) {
     EXPECT_TRUE(fs::is_symlink(*r + "/out"));
   }
   EXPECT_FALSE(fs::exists(outside + "/file"));
+}
+
+// A tar.gz of a few hundred bytes that unpacks to `gib` GiB (a sparse file, archived as one:
+// what its members would write is what counts).
+std::string Bomb(const std::string& home, int gib) {
+  std::string dir = home + "/src";
+  EXPECT_EQ(std::system(("cd '" + dir + "' && truncate -s " + std::to_string(gib) +
+                         "G huge && tar --sparse -czf bomb.tar.gz huge && rm huge")
+                            .c_str()),
+            0);
+  return dir + "/bomb.tar.gz";
+}
+
+TEST_F(ArtifactStoreTest, ADecompressionBombIsRefusedNamingTheLimitAndItsFlagAndUnpacksNothing) {
+  store_ = std::make_unique<ArtifactStore>(home_ + "/artifacts", home_ + "/releases", 16ULL << 20);
+  std::string bomb = Bomb(home_, 4);
+  Status fits = store().CheckFits(bomb, "bomb.tar.gz");
+  ASSERT_FALSE(fits.ok());
+  EXPECT_EQ(fits.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(fits.error().field, "run.artifact");
+  EXPECT_NE(fits.error().message.find("16 MiB, the limit (serve --max-release-size)"),
+            std::string::npos)
+      << fits.error().message;
+  // Stored anyway (by an older controller with a larger limit): unpacking it is refused too.
+  auto digest = store().Put(bomb);
+  ASSERT_TRUE(digest.ok());
+  auto release = store().EnsureRelease("web", 1, *digest, "bomb.tar.gz");
+  ASSERT_FALSE(release.ok());
+  EXPECT_NE(release.error().message.find("--max-release-size"), std::string::npos);
+  EXPECT_FALSE(fs::exists(home_ + "/releases/web/1"));
+  for (const auto& e : fs::directory_iterator(home_ + "/releases/web"))
+    ADD_FAILURE() << "left behind: " << e.path();
+}
+
+TEST_F(ArtifactStoreTest, APlainArtifactLargerThanTheReleaseLimitIsRefused) {
+  store_ = std::make_unique<ArtifactStore>(home_ + "/artifacts", home_ + "/releases", 1000);
+  std::string big = Write("big.bin", std::string(2000, 'x'));
+  EXPECT_FALSE(store().CheckFits(big, "big.bin").ok());
+  EXPECT_TRUE(store().CheckFits(Write("small.bin", "x"), "small.bin").ok());
+}
+
+TEST_F(ArtifactStoreTest, InspectGivesPutsDigestAndStoresNothing) {
+  std::string file = Write("app.bin", "bits");
+  auto inspected = store().Inspect(file);
+  ASSERT_TRUE(inspected.ok());
+  EXPECT_FALSE(fs::exists(Objects()));
+  bool added = false;
+  EXPECT_EQ(*store().Put(file, &added), *inspected);
+  EXPECT_TRUE(added);
+  EXPECT_EQ(*store().Put(file, &added), *inspected);
+  EXPECT_FALSE(added);
+  store().Remove(*inspected);
+  EXPECT_FALSE(store().Has(*inspected));
+}
+
+// A rollback taking over stops the unpacking of the release it replaces at once, instead of
+// waiting for it (issue 11 A6).
+TEST_F(ArtifactStoreTest, CancelReleasesStopsAnUnpackingInProgress) {
+  std::string big = Bomb(home_, 64);  // counting 64 GiB would take a minute
+  store_ = std::make_unique<ArtifactStore>(home_ + "/artifacts", home_ + "/releases", 64ULL << 30);
+  auto digest = store().Put(big);
+  ASSERT_TRUE(digest.ok());
+  std::atomic<bool> done{false};
+  std::thread canceller([&] {
+    while (!done) {
+      store().CancelReleases("web");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  auto release = store().EnsureRelease("web", 1, *digest, "bomb.tar.gz");
+  done = true;
+  canceller.join();
+  ASSERT_FALSE(release.ok());
+  EXPECT_EQ(release.error().code, ErrorCode::kUnavailable) << release.error().message;
+  EXPECT_NE(release.error().message.find("took over"), std::string::npos);
+  EXPECT_FALSE(fs::exists(home_ + "/releases/web/1"));
 }
 
 }  // namespace

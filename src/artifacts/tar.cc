@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,10 +30,15 @@ struct ToolRun {
   std::string out;
   std::string err;
   bool out_truncated = false;
+  uint64_t out_bytes = 0;  // all of stdout, kept or not
+  bool stopped = false;    // killed for passing count_limit
 };
 
-// Runs argv with stdout and stderr captured (bounded); returns its wait status.
-Result<ToolRun> RunTool(const std::vector<std::string>& args) {
+// Runs argv with stdout and stderr captured (bounded); returns its wait status. With
+// `count_limit`, stdout is only counted (not kept), and the tool is killed once it passes
+// the limit.
+Result<ToolRun> RunTool(const std::vector<std::string>& args, const TarWatch& watch,
+                        uint64_t count_limit = 0) {
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0)
     return Error::Internal(std::string("pipe: ") + strerror(errno));
@@ -54,6 +60,7 @@ Result<ToolRun> RunTool(const std::vector<std::string>& args) {
   int pid = started.ok() ? *started : -1;
   ToolRun run;
   if (started.ok()) {
+    if (watch.started) watch.started(pid);
     pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
     std::string* sinks[2] = {&run.out, &run.err};
     const size_t limits[2] = {kMaxListingBytes, kMaxStderrBytes};
@@ -74,6 +81,14 @@ Result<ToolRun> RunTool(const std::vector<std::string>& args) {
           --open_fds;
           continue;
         }
+        if (i == 0) run.out_bytes += static_cast<uint64_t>(n);
+        if (i == 0 && count_limit > 0) {
+          if (run.out_bytes > count_limit && !run.stopped) {
+            run.stopped = true;
+            kill(pid, SIGKILL);
+          }
+          continue;
+        }
         size_t room = limits[i] - std::min(limits[i], sinks[i]->size());
         sinks[i]->append(buf, std::min(room, static_cast<size_t>(n)));
         if (i == 0 && static_cast<size_t>(n) > room) run.out_truncated = true;
@@ -84,6 +99,7 @@ Result<ToolRun> RunTool(const std::vector<std::string>& args) {
     }
     while (waitpid(pid, &run.status, 0) < 0 && errno == EINTR) {
     }
+    if (watch.ended) watch.ended(pid);
   } else {
     close(out_pipe[0]);
     close(err_pipe[0]);
@@ -119,16 +135,42 @@ std::string Normalized(const std::string& member) {
   return out;
 }
 
+// Whether the tool was killed by someone else (a rollback taking over), not by us.
+bool KilledFromOutside(const ToolRun& run) {
+  return WIFSIGNALED(run.status) && WTERMSIG(run.status) == SIGKILL && !run.stopped;
+}
+
+Error Interrupted(const std::string& name) {
+  return Error::Unavailable("unpacking artifact '" + name +
+                            "' was stopped: another deployment of the app took over");
+}
+
 }  // namespace
 
 bool IsTarName(const std::string& name) {
   return EndsWith(name, ".tar") || EndsWith(name, ".tar.gz") || EndsWith(name, ".tgz");
 }
 
-Status ExtractTar(const std::string& archive, const std::string& dir, const std::string& name,
-                  const std::string& reserved) {
-  Result<ToolRun> listing = RunTool({kTar, "-tf", archive});
+Status CheckTarSize(const std::string& archive, const std::string& name, const TarWatch& watch) {
+  if (watch.maxBytes == 0) return Status::Ok();
+  // Every file's contents, to stdout, counted and thrown away: what extraction would write.
+  // (Whether the archive reads cleanly is the listing's business: -x complains of members
+  // it would place elsewhere, which the listing refuses by name.)
+  Result<ToolRun> count = RunTool({kTar, "-xOf", archive}, watch, watch.maxBytes);
+  if (!count.ok()) return count.error();
+  if (count->stopped) {
+    return Error::InvalidInput("artifact '" + name + "' unpacks to more than " + watch.limitText +
+                               "; nothing was unpacked");
+  }
+  if (KilledFromOutside(*count)) return Interrupted(name);
+  return Status::Ok();
+}
+
+Status CheckTar(const std::string& archive, const std::string& name, const std::string& reserved,
+                const TarWatch& watch) {
+  Result<ToolRun> listing = RunTool({kTar, "-tf", archive}, watch);
   if (!listing.ok()) return listing.error();
+  if (KilledFromOutside(*listing)) return Interrupted(name);
   if (!WIFEXITED(listing->status) || WEXITSTATUS(listing->status) != 0) {
     return Error::InvalidInput("artifact '" + name + "' is not a readable tar archive" +
                                FirstLine(listing->err));
@@ -149,8 +191,15 @@ Status ExtractTar(const std::string& archive, const std::string& dir, const std:
                                  "', which lastgood writes itself");
     }
   }
-  Result<ToolRun> extract = RunTool({kTar, "-xf", archive, "-C", dir, "--no-same-owner"});
+  return CheckTarSize(archive, name, watch);
+}
+
+Status ExtractTar(const std::string& archive, const std::string& dir, const std::string& name,
+                  const std::string& reserved, const TarWatch& watch) {
+  LG_RETURN_IF_ERROR(CheckTar(archive, name, reserved, watch));
+  Result<ToolRun> extract = RunTool({kTar, "-xf", archive, "-C", dir, "--no-same-owner"}, watch);
   if (!extract.ok()) return extract.error();
+  if (KilledFromOutside(*extract)) return Interrupted(name);
   if (!WIFEXITED(extract->status) || WEXITSTATUS(extract->status) != 0) {
     return Error::Failed("extracting artifact '" + name + "' failed" + FirstLine(extract->err));
   }

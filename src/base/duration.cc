@@ -44,6 +44,20 @@ Result<Millis> ParseDuration(std::string_view text) {
   return Millis(total);
 }
 
+Result<Millis> ParseDaysOrDuration(std::string_view text) {
+  constexpr int64_t kDay = 86'400'000;
+  if (!text.empty() && text.back() == 'd') {
+    std::string_view digits = text.substr(0, text.size() - 1);
+    if (!digits.empty() && digits.size() <= 5 &&
+        digits.find_first_not_of("0123456789") == std::string_view::npos) {
+      return Millis(std::stoll(std::string(digits)) * kDay);
+    }
+    return Error::InvalidInput("'" + std::string(text) +
+                               "' is not a number of days or a duration; write 90d, 12h or 30m");
+  }
+  return ParseDuration(text);
+}
+
 std::string FormatDuration(Millis d) {
   int64_t ms = d.count();
   if (ms == 0) return "0s";

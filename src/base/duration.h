@@ -15,6 +15,10 @@ using Millis = std::chrono::milliseconds;
 // ("1m30s"). A bare "0" is zero. Negative or empty values are refused.
 Result<Millis> ParseDuration(std::string_view text);
 
+// A long span as flags give one: whole days ("90d") or a duration as above ("12h").
+// InvalidInput otherwise; the caller checks the range it allows.
+Result<Millis> ParseDaysOrDuration(std::string_view text);
+
 // The shortest exact form: 1500ms → "1500ms", 90000ms → "1m30s", 0 → "0s".
 std::string FormatDuration(Millis d);
 

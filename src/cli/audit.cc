@@ -29,10 +29,15 @@ void AddAuditVerb(CLI::App& app, Globals& g, int* exit_code) {
     if (!r.ok()) return void(*exit_code = Fail(g, r.error()));
     if (g.json()) return PrintJson(*r);
     std::vector<std::vector<std::string>> rows = {
-        {"AT", "ACTOR", "FROM", "ACTION", "STATUS", "MESSAGE"}};
+        {"AT", "ACTOR", "FROM", "ACTION", "STATUS", "COUNT", "MESSAGE"}};
     for (const auto& e : *r) {
+      // A folded refusal: how many, until when.
+      int64_t count = e.value("count", int64_t{1});
+      std::string times = std::to_string(count);
+      if (count > 1 && e.value("lastAt", nlohmann::json()).is_string())
+        times += " (last " + ShortTime(e["lastAt"]) + ")";
       rows.push_back({ShortTime(e["at"]), e["actor"], e["from"], e["action"],
-                      std::to_string(e["status"].get<int>()), e["message"]});
+                      std::to_string(e["status"].get<int>()), times, e["message"]});
     }
     PrintTable(rows);
   });

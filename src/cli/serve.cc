@@ -28,6 +28,14 @@ void AddServe(CLI::App& app, Globals& g, int* exit_code) {
   cmd->add_option("--ssh-config", tcp->sshConfig,
                   "ssh_config for reaching fleet hosts: every ssh runs with -F FILE "
                   "(docs/fleets.md)");
+  cmd->add_option("--artifact-root", tcp->artifactRoots,
+                  "a folder whose files callers below admin (over --listen) may name as "
+                  "run.artifact; repeatable (docs/security.md)");
+  cmd->add_option("--max-release-size", tcp->maxReleaseSize,
+                  "the most a release may unpack to, e.g. 2GiB (the default), 512MiB");
+  cmd->add_option("--audit-keep", tcp->auditKeep,
+                  "delete audit rows older than this (90d, 12h; at least 1h), hourly, and audit "
+                  "that; default: keep all");
   cmd->callback([&g, exit_code, no_router, ui, ui_assets, tcp] {
     ControllerOptions options = *tcp;
     options.home = g.Home();

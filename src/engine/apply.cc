@@ -56,7 +56,11 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
           "run.artifact");
     }
     if (p.is_relative()) p = std::filesystem::path(req.manifestDir) / p;
-    auto put = deps_.artifacts->Put(p.lexically_normal().string());
+    const std::string file = p.lexically_normal().string();
+    // A what-if stores nothing: the digest alone says whether the content changes.
+    bool stored = false;
+    auto put = req.whatIf ? deps_.artifacts->Inspect(file, req.artifactAllowed)
+                          : deps_.artifacts->Put(file, &stored, req.artifactAllowed);
     if (!put.ok()) {
       std::string what = "cannot store the artifact " + p.string() + ": " + put.error().message;
       if (put.error().code == ErrorCode::kInvalidInput) {
@@ -70,6 +74,14 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
       return e;
     }
     digest = *put;
+    // A release that would not fit (a decompression bomb) is refused now, before anything is
+    // recorded, and what it stored goes again (issue 11 A6).
+    Status fits = deps_.artifacts->CheckFits(
+        req.whatIf ? file : deps_.artifacts->ObjectPath(digest), p.filename().string());
+    if (!fits.ok()) {
+      if (stored) deps_.artifacts->Remove(digest);
+      return fits.error();
+    }
   }
   Version v;
   v.app = m.app;
@@ -161,7 +173,18 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
   p.deployment.fromVersion = now->running;
   p.outcome = o;
   lock.Unlock();
-  return StartDeployment(std::move(p), false);
+  auto started = StartDeployment(std::move(p), false);
+  // Refused after all (another apply won the race, the controller is stopping): the version
+  // made for it goes too, so that a refused apply leaves nothing behind.
+  if (!started.ok()) {
+    if (Status s = deps_.store->DeleteUnusedVersion(m.app, o.version); !s.ok()) {
+      Error e = started.error();
+      e.message +=
+          " (version " + std::to_string(o.version) + " was left behind: " + s.error().message + ")";
+      return e;
+    }
+  }
+  return started;
 }
 
 }  // namespace lastgood

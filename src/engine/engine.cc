@@ -115,6 +115,8 @@ Result<Outcome> Engine::StartDeployment(Prepared p, bool preempt) {
     LG_RETURN_IF_ERROR(
         deps_.store->SetIntent(d.app, slot->deployment, Intent{IntentKind::kCancel, d.actor}));
     slot->cancel = true;
+    // Unpacking the release it replaces must not hold the rollback up (issue 11 A6).
+    deps_.artifacts->CancelReleases(d.app);
     Worker* w = slot.get();
     if (!changed_.WaitFor(&mu_, kPreemptTimeout, [&] { return w->done.load(); })) {
       return Error::Unavailable("deployment " + w->deployment +

@@ -61,6 +61,9 @@ struct ApplyRequest {
   // Over TCP: manifestDir is a folder on the caller's machine, which the controller cannot
   // read, so a relative run.artifact is refused rather than read from the controller's disk.
   bool remote = false;
+  // Who may name which artifact (issue 11 B4), asked about the file actually opened before
+  // anything is stored; empty: any file the controller can read.
+  ArtifactCheck artifactAllowed;
 };
 
 struct RollRequest {  // rollback and rollforward

@@ -591,18 +591,28 @@ TEST_F(SqliteStoreTest, AnIntentIsSetReadAndClearedPerDeployment) {
   ASSERT_TRUE(store_->ClearIntent("web", d->name).ok()) << "clearing is idempotent";
 }
 
+// SQL that turns a store of schema 8 back into what schema 7 wrote (the folded, prunable
+// audit undone), for tests that rewind a store to an older schema.
+const std::string kUndoSchema8 =
+    "DROP TRIGGER audit_pruned_no_update; DROP TRIGGER audit_pruned_no_delete; "
+    "DROP TABLE audit_pruned; DROP INDEX audit_by_time; DROP TRIGGER audit_count_only_grows; "
+    "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; "
+    "ALTER TABLE audit DROP COLUMN count; ALTER TABLE audit DROP COLUMN last_at; "
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END; "
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END; ";
+
 TEST_F(SqliteStoreTest, AnAbortStoredWithItsActorInTheTextIsMigratedToTheActorColumn) {
   auto d = store_->CreateDeployment(D("web", 1));
   ASSERT_TRUE(d.ok());
   store_.reset();
   // What schema 4 wrote for `lastgood abort` by alice (before schema 6 added hosts).
-  ASSERT_EQ(SqlError(path_,
-                     "DROP TABLE secrets; DROP TABLE hosts; DROP INDEX deployments_succeeded; "
-                     "ALTER TABLE intents DROP "
-                     "COLUMN actor; "
-                     "INSERT INTO intents (app, "
-                     "deployment, intent) VALUES ('web', '" +
-                         d->name + "', 'abort:alice'); PRAGMA user_version = 4"),
+  ASSERT_EQ(SqlError(path_, kUndoSchema8 +
+                                "DROP TABLE secrets; DROP TABLE hosts; DROP INDEX "
+                                "deployments_succeeded; ALTER TABLE intents DROP COLUMN actor; "
+                                "INSERT INTO intents (app, deployment, intent) VALUES ('web', '" +
+                                d->name + "', 'abort:alice'); PRAGMA user_version = 4"),
             "");
   auto again = Open(path_);
   ASSERT_NE(again, nullptr);
@@ -715,12 +725,61 @@ TEST_F(SqliteStoreTest, TheAuditListsNewestFirstPerAppAndRefusesUpdateAndDelete)
   EXPECT_EQ((*store_->ListAudit("api", 0))[0].status, 403);
 }
 
+TEST_F(SqliteStoreTest, AnAuditRowsCountOnlyGrowsAndNothingElseOfItChanges) {
+  auto id = store_->AppendAudit({0, 1, "anonymous", "127.0.0.1:9", "GET /v1/x", "", 401, "no"});
+  ASSERT_TRUE(id.ok());
+  EXPECT_TRUE(store_->SetAuditCount(*id, 5, 7).ok());
+  auto row = (*store_->ListAudit("", 0))[0];
+  EXPECT_EQ(row.count, 5);
+  EXPECT_EQ(row.lastAt, 7);
+  EXPECT_EQ(store_->SetAuditCount(*id, 4, 8).error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(store_->SetAuditCount(*id + 100, 9, 9).error().code, ErrorCode::kNotFound);
+  EXPECT_NE(SqlError(path_, "UPDATE audit SET count = 1").find("only grows"), std::string::npos);
+  EXPECT_NE(SqlError(path_, "UPDATE audit SET message = 'x'").find("append-only"),
+            std::string::npos);
+}
+
+TEST_F(SqliteStoreTest, AnAuditOfSchemaSevenIsMigratedKeepingItsRowsWithACountOfOne) {
+  ASSERT_TRUE(
+      store_->AppendAudit({0, 1, "local:root", "unix", "POST /v1/apply", "web", 200, "x"}).ok());
+  store_.reset();
+  ASSERT_EQ(SqlError(path_, kUndoSchema8 + "PRAGMA user_version = 7"), "");
+  auto again = Open(path_);
+  ASSERT_NE(again, nullptr);
+  auto rows = *again->ListAudit("", 0);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].count, 1);
+  EXPECT_EQ(rows[0].message, "x");
+  EXPECT_NE(SqlError(path_, "DELETE FROM audit").find("append-only"), std::string::npos);
+}
+
+TEST_F(SqliteStoreTest, PruningTheAuditDeletesOnlyOlderRowsAndRecordsItself) {
+  for (int64_t at : {100, 200, 300}) {
+    ASSERT_TRUE(
+        store_->AppendAudit({0, at, "local:root", "unix", "POST /v1/apply", "web", 200, ""}).ok());
+  }
+  AuditEntry record{0, 1000, "lastgood", "controller", "prune audit", "", 200, "pruned"};
+  EXPECT_EQ(*store_->PruneAudit(250, record), 2);
+  auto rows = *store_->ListAudit("", 0);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].message, "pruned: 2 rows");
+  EXPECT_EQ(rows[1].at, 300);
+  // Nothing older: nothing changes, not even a row saying so.
+  EXPECT_EQ(*store_->PruneAudit(250, record), 0);
+  EXPECT_EQ(store_->ListAudit("", 0)->size(), 2u);
+  // Below the cutoff only: a young row cannot be deleted, nor the cutoff moved back.
+  EXPECT_NE(SqlError(path_, "DELETE FROM audit WHERE at = 300").find("append-only"),
+            std::string::npos);
+  EXPECT_NE(SqlError(path_, "DELETE FROM audit_pruned").find("append-only"), std::string::npos);
+}
+
 TEST_F(SqliteStoreTest, AStoreOfSchemaOneIsMigratedKeepingItsHistory) {
   ASSERT_TRUE(store_->AddVersion(V("web")).ok());
   store_.reset();
   // Make the file what the previous lastgood wrote: schema 1, no tokens, no audit, no hosts.
   ASSERT_EQ(SqlError(path_,
                      "DROP TABLE secrets; DROP TABLE hosts; DROP TABLE tokens; DROP TABLE audit; "
+                     "DROP TABLE audit_pruned; "
                      "ALTER TABLE slots DROP COLUMN "
                      "sticky_env; ALTER TABLE slots DROP COLUMN canary_version; ALTER TABLE slots "
                      "DROP COLUMN canary_weight; ALTER TABLE slots DROP COLUMN swap_pending; ALTER "

@@ -79,6 +79,10 @@ struct AuditEntry {
   std::string app;      // "" when the action concerns no app
   int status = 0;       // the HTTP status answered
   std::string message;  // the outcome in words (the deployment's name, or the error); no secrets
+  // Repeated refusals from one address within a minute are one row (issue 11 A4): how many,
+  // and when the last one was (0: only the first).
+  int64_t count = 1;
+  int64_t lastAt = 0;
 };
 
 // A fleet host (docs/fleets.md): a machine reached with OpenSSH where a node runs.
@@ -115,6 +119,10 @@ class Store {
   virtual Result<std::vector<Version>> ListVersions(const std::string& app) = 0;  // oldest first
   virtual Result<Version> GetVersion(const std::string& app, int number) = 0;     // NotFound
   virtual Status SetVerdict(const std::string& app, int number, Verdict verdict) = 0;
+  // Deletes the app's newest version when nothing refers to it yet (no deployment, no
+  // instance): how a refused apply leaves no version behind. Conflict when something does
+  // or it is not the newest; NotFound when there is no such version.
+  virtual Status DeleteUnusedVersion(const std::string& app, int number) = 0;
 
   // Deployments. CreateDeployment stores the record with its planned operations and
   // assigns id; it fails with Conflict if the app has a Running deployment, or if the name
@@ -197,8 +205,16 @@ class Store {
   // NotFound unless a valid token has this name.
   virtual Status RevokeToken(const std::string& name, int64_t now) = 0;
 
-  // Audit (issue 5): append-only; the database itself refuses UPDATE and DELETE.
+  // Audit (issue 5): append-only; the database itself refuses to edit a row, except that a
+  // row's count only grows, and to delete one, except by PruneAudit.
   virtual Result<int64_t> AppendAudit(const AuditEntry& entry) = 0;  // returns its id
+  // Sets the count and last time of row `id` (a folded refusal, issue 11 A4); the count
+  // never goes down (InvalidInput). NotFound if there is no such row.
+  virtual Status SetAuditCount(int64_t id, int64_t count, int64_t last_at) = 0;
+  // Deletes every row older than `before` (epoch millis) and appends `record` saying so
+  // (its message followed by ": N rows"), in one transaction. Returns N; with none to
+  // delete, changes nothing.
+  virtual Result<int> PruneAudit(int64_t before, const AuditEntry& record) = 0;
   // Newest first, at most `limit` (<= 0: all); `app` empty: every app.
   virtual Result<std::vector<AuditEntry>> ListAudit(const std::string& app, int limit) = 0;
 

@@ -126,6 +126,15 @@ class StoreWrapper : public Store {
   Result<int64_t> AppendAudit(const AuditEntry& entry) override {
     return Write("AppendAudit", [&] { return target_->AppendAudit(entry); });
   }
+  lastgood::Status SetAuditCount(int64_t id, int64_t count, int64_t last_at) override {
+    return Write("SetAuditCount", [&] { return target_->SetAuditCount(id, count, last_at); });
+  }
+  Result<int> PruneAudit(int64_t before, const AuditEntry& record) override {
+    return Write("PruneAudit", [&] { return target_->PruneAudit(before, record); });
+  }
+  lastgood::Status DeleteUnusedVersion(const std::string& app, int number) override {
+    return Write("DeleteUnusedVersion", [&] { return target_->DeleteUnusedVersion(app, number); });
+  }
   Result<std::vector<AuditEntry>> ListAudit(const std::string& app, int limit) override {
     return target_->ListAudit(app, limit);
   }

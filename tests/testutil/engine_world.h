@@ -69,6 +69,7 @@ class EngineWorld {
   FakeTarget& target() { return target_; }
   FakeClock& clock() { return clock_; }
   FakeRouter& router() { return router_; }
+  ArtifactStore& artifacts() { return *artifacts_; }
 
   // A controller starts: a new engine recovers what the store holds, and the router is told
   // the table the store says (as `lastgood serve` does).

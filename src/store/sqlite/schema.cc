@@ -179,6 +179,28 @@ CREATE TABLE secrets (
   PRIMARY KEY (app, name)
 ) STRICT, WITHOUT ROWID;
 )sql",
+      // 8: the audit stays bounded under abuse (issue 11 A4): repeated refusals from one
+      // address are one row with a count; rows are deleted by age only, below a cutoff that
+      // PruneAudit records in the same transaction.
+      R"sql(
+ALTER TABLE audit ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE audit ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE audit_pruned (cutoff INTEGER NOT NULL) STRICT;
+CREATE INDEX audit_by_time ON audit (at);
+DROP TRIGGER audit_no_update;
+DROP TRIGGER audit_no_delete;
+CREATE TRIGGER audit_no_update BEFORE UPDATE OF id, at, actor, "from", action, app, status, message
+ON audit BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
+CREATE TRIGGER audit_count_only_grows BEFORE UPDATE OF count ON audit WHEN NEW.count < OLD.count
+BEGIN SELECT RAISE(ABORT, 'the audit is append-only: a count only grows'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+WHEN OLD.at >= (SELECT coalesce(max(cutoff), 0) FROM audit_pruned)
+BEGIN SELECT RAISE(ABORT, 'the audit is append-only; it is pruned by age only'); END;
+CREATE TRIGGER audit_pruned_no_update BEFORE UPDATE ON audit_pruned
+BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
+CREATE TRIGGER audit_pruned_no_delete BEFORE DELETE ON audit_pruned
+BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
+)sql",
   };
   return steps;
 }

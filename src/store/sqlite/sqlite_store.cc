@@ -120,6 +120,29 @@ Result<int> SqliteStore::AddVersion(const Version& v) {
   return number;
 }
 
+Status SqliteStore::DeleteUnusedVersion(const std::string& app, int number) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::Begin(db_, Transaction::kWrite);
+  if (!tx.ok()) return tx.error();
+  auto newest = db_.QueryInt("SELECT max(number) FROM versions WHERE app = ?", app);
+  if (!newest.ok()) return newest.error();
+  if (!newest->has_value() || **newest < number) {
+    return Error::NotFound("version " + std::to_string(number) + " of " + app + " " +
+                           kReasonNoSuchVersion);
+  }
+  auto used = db_.QueryInt(
+      "SELECT (SELECT count(*) FROM deployments WHERE app = ?1 AND version = ?2) + "
+      "(SELECT count(*) FROM instances WHERE app = ?1 AND version = ?2)",
+      app, number);
+  if (!used.ok()) return used.error();
+  if (**newest != number || used->value_or(0) > 0) {
+    return Error::Conflict("version " + std::to_string(number) + " of " + app +
+                           " is not the newest or is in use; it stays");
+  }
+  LG_RETURN_IF_ERROR(db_.Run("DELETE FROM versions WHERE app = ? AND number = ?", app, number));
+  return tx->Commit();
+}
+
 Result<std::vector<Version>> SqliteStore::ListVersions(const std::string& app) {
   std::lock_guard lock(mu_);
   auto tx = Transaction::Begin(db_, Transaction::kRead);

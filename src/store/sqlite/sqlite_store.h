@@ -31,6 +31,7 @@ class SqliteStore : public Store {
   Result<std::vector<AppRecord>> ListApps() override;
 
   Result<int> AddVersion(const Version& version) override;
+  Status DeleteUnusedVersion(const std::string& app, int number) override;
   Result<std::vector<Version>> ListVersions(const std::string& app) override;
   Result<Version> GetVersion(const std::string& app, int number) override;
   Status SetVerdict(const std::string& app, int number, Verdict verdict) override;
@@ -80,6 +81,8 @@ class SqliteStore : public Store {
   // audit.cc
   Result<int64_t> AppendAudit(const AuditEntry& entry) override;
   Result<std::vector<AuditEntry>> ListAudit(const std::string& app, int limit) override;
+  Status SetAuditCount(int64_t id, int64_t count, int64_t last_at) override;
+  Result<int> PruneAudit(int64_t before, const AuditEntry& record) override;
 
   // hosts.cc
   Status AddHost(const HostRecord& host) override;
