@@ -11,84 +11,24 @@
 
 #include "testutil/http.h"
 #include "testutil/lastgood.h"
+#include "testutil/remote.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 using lastgood::testutil::HttpGet;
+using lastgood::testutil::LastAudit;
 using lastgood::testutil::Lastgood;
+using lastgood::testutil::MakeToken;
+using lastgood::testutil::PortOf;
 using lastgood::testutil::Process;
 using lastgood::testutil::ProcessOptions;
 using lastgood::testutil::ReadFile;
+using lastgood::testutil::Remote;
+using lastgood::testutil::RemoteRun;
 using lastgood::testutil::SampleApp;
+using lastgood::testutil::ServedUrl;
 using lastgood::testutil::WaitUntil;
-
-// The TCP address the controller logged: "serving the API on http://127.0.0.1:PORT".
-std::string ServedUrl(const Lastgood& lg) {
-  std::string url;
-  WaitUntil(
-      [&] {
-        for (const auto& e : std::filesystem::directory_iterator(lg.home())) {
-          std::string text = ReadFile(e.path().string());
-          std::smatch m;
-          if (e.path().filename().string().rfind("serve.err", 0) == 0 &&
-              std::regex_search(text, m, std::regex("serving the API on (https?://[0-9.:]+)"))) {
-            url = m[1];
-          }
-        }
-        return !url.empty();
-      },
-      5s, 20ms);
-  return url;
-}
-
-int PortOf(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
-
-struct RemoteRun {
-  int code = -1;
-  std::string out, err;
-};
-
-// `lastgood args...` against `server` with `token` in LASTGOOD_TOKEN ("" = unset).
-RemoteRun Remote(const Lastgood& lg, const std::string& server, const std::string& token,
-                 std::vector<std::string> args) {
-  ProcessOptions o;
-  o.argv = {lastgood::testutil::kLastgoodBinary};
-  o.argv.insert(o.argv.end(), args.begin(), args.end());
-  o.env = {{"LASTGOOD_HOME", lg.home() + "/elsewhere"}, {"LASTGOOD_SERVER", server}};
-  if (token.empty()) {
-    o.unset_env = {"LASTGOOD_TOKEN"};
-  } else {
-    o.env["LASTGOOD_TOKEN"] = token;
-  }
-  static int n = 0;
-  std::string base = lg.home() + "/remote." + std::to_string(++n);
-  o.stdout_path = base + ".out";
-  o.stderr_path = base + ".err";
-  Process p(o);
-  RemoteRun r;
-  auto st = p.Wait(20s);
-  if (st && st->exited()) r.code = st->code;
-  r.out = ReadFile(o.stdout_path);
-  r.err = ReadFile(o.stderr_path);
-  return r;
-}
-
-std::string MakeToken(Lastgood& lg, const std::string& name, const std::string& role) {
-  lg.Run({"token", "create", "--name", name, "--role", role}).ExitCode(0);
-  std::string token = lg.last().out;
-  while (!token.empty() && token.back() == '\n') token.pop_back();
-  EXPECT_EQ(token.rfind("lgt_", 0), 0u) << token;
-  return token;
-}
-
-// The newest audit entry (read as the local admin) whose action is `action`.
-nlohmann::json LastAudit(Lastgood& lg, const std::string& action) {
-  for (const auto& e : lg.Json({"audit", "--limit", "100"})) {
-    if (e.value("action", "") == action) return e;
-  }
-  return nullptr;
-}
 
 TEST(Auth, AViewerReadsButCannotRollBackAndTheRefusalIsAudited) {
   Lastgood lg;

@@ -150,8 +150,9 @@ TEST(Failure, RollbackOnErrorNamingAnUnknownDeploymentIsRefusedAndChangesNothing
 
 TEST(Failure, InstanceFailingReadinessDuringBakeFailsTheDeployment) {
   Lastgood lg;
-  // Ready while the flag file is absent; the test creates it during the bake.
-  std::string flag = lg.home() + "/unhealthy";
+  // Ready while the flag file is absent; the test creates it during the bake, in the app's
+  // state folder: the one place of the home its probe can see.
+  std::string flag = lg.home() + "/state/web/unhealthy";
   lg.Given().App(SampleApp()).Applied();
   lg.Given().App(
       SampleApp().Bake("5s").Readiness("{ exec: [\"/usr/bin/test\", \"!\", \"-e\", \"" + flag +

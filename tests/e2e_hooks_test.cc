@@ -37,7 +37,8 @@ std::vector<std::string> Lines(const std::string& path) {
 TEST(Hooks, EachHookRunsAtItsMomentWithItsEnvironmentAndEveryEventReachesTheWebhook) {
   Receiver receiver;
   Lastgood lg;
-  const std::string log = lg.home() + "/hooks.log";
+  // In the app's state folder: the one place of the home its hooks may write.
+  const std::string log = lg.home() + "/state/web/hooks.log";
   auto app = SampleApp()
                  .Extra("hooks:\n" + Hook("preDeploy", log) + "\n" + Hook("postDeploy", log) +
                         "\n" + Hook("preRollback", log) + "\n" + Hook("postRollback", log))

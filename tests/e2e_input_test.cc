@@ -133,7 +133,8 @@ TEST(Input, ApplyWithoutFileIsAUsageError) {
 
 TEST(Input, ParameterValuesReachTheProgramAsOneArgumentNeverThroughAShell) {
   Lastgood lg;
-  const std::string marker = lg.home() + "/pwned";
+  // In the app's state folder, where the app could write if a shell ever ran its argv.
+  const std::string marker = lg.home() + "/state/web/pwned";
   const std::string label = "a b; touch " + marker + " $(touch " + marker + ") `id` 'q\"";
   lg.Given().App(SampleApp());
 

@@ -71,7 +71,8 @@ TEST(Rollback, ToABadVersionIsRefusedWithoutForceAndChangesNothing) {
 TEST(Rollback, ToABadVersionIsAllowedWithForce) {
   Lastgood lg;
   // v2 is bad because its readiness (a flag file) failed; once the flag is gone it can run.
-  std::string flag = lg.home() + "/broken";
+  // The flag is in the app's state folder: the one place of the home its probe can see.
+  std::string flag = lg.home() + "/state/web/broken";
   lg.Given().App(SampleApp()).Applied();
   std::ofstream(flag) << "x";
   lg.Given().App(SampleApp().ProgressDeadline("1s").Readiness(

@@ -24,6 +24,7 @@
 #include "base/duration.h"
 #include "engine/engine.h"
 #include "engine/routes.h"
+#include "process/confinement.h"
 #include "secrets/key_file.h"
 #include "secrets/secret_box.h"
 #include "store/store.h"
@@ -183,7 +184,13 @@ int RunController(const ControllerOptions& options) {
     Log(store.error().message);
     return 5;
   }
-  auto target = NewLocalTarget(home + "/releases");
+  // Deployed code is confined as far as this kernel and our privileges allow, and we say how.
+  ConfinementOptions confine{home, {}, options.runUsers};
+  if (!options.tlsKey.empty()) confine.hidden_files.push_back(fs::absolute(options.tlsKey));
+  std::unique_ptr<Confinement> confinement = Confinement::Detect(confine);
+  Log(std::string(confinement->kind() == Sandbox::Kind::kNone ? "WARNING: " : "") +
+      "confinement of deployed code: " + confinement->Describe());
+  auto target = NewLocalTarget(home + "/run/instances");
   ArtifactStore artifacts(home + "/artifacts", home + "/releases", max_release);
   std::unique_ptr<RouterControl> control;
   std::unique_ptr<Routes> routes;
@@ -206,6 +213,7 @@ int RunController(const ControllerOptions& options) {
   EngineDeps deps{store->get(), target.get(),  &artifacts,
                   routes.get(), Clock::Real(), home + "/logs"};
   deps.secrets = &secrets;
+  deps.confinement = confinement.get();
   Engine engine(deps);
   if (auto s = engine.Recover(); !s.ok()) {
     Log("recovery failed: " + s.error().message);

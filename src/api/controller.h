@@ -29,6 +29,8 @@ struct ControllerOptions {
   std::vector<std::string> artifactRoots;
   // `--max-release-size 2GiB`: what a release may unpack to (issue 11 A6).
   std::string maxReleaseSize;
+  // `--run-users`: the users a manifest's run.user may name (process/confinement.h).
+  std::vector<std::string> runUsers;
 };
 
 // How often the controller checks that the router answers, and does its upkeep.

@@ -178,6 +178,10 @@ nlohmann::json StatusJson(const AppStatus& s) {
   nlohmann::json analysis = nullptr;
   if (s.analysis) analysis = AnalysisJson(*s.analysis);
   return {{"app", s.app},
+          {"confinement",
+           {{"mode", s.confinement.mode},
+            {"runsAs", s.confinement.runsAs},
+            {"detail", s.confinement.detail}}},
           {"slots", slots},
           {"deployment", deployment},
           {"lastGood", s.lastGood ? nlohmann::json(*s.lastGood) : nullptr},

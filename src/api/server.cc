@@ -1,10 +1,16 @@
 #include "api/server.h"
 
+#include <sys/stat.h>
+
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 
 #include "api/json.h"
+#include "process/peer.h"
 
 namespace lastgood {
 
@@ -71,8 +77,20 @@ Result<ssl::context> TlsContext(const TcpListenOptions& options) {
 
 }  // namespace
 
-auth::Principal UnixPeerPrincipal(const http::Peer& peer) {
-  if (!peer.credentials) return {"local:unknown", auth::Role::kAdmin, "unix"};
+std::optional<auth::Principal> UnixPeerPrincipal(const http::Peer& peer, uid_t owner,
+                                                 std::string* why) {
+  if (!peer.credentials) {
+    *why = "the kernel did not say who it is";
+    return std::nullopt;
+  }
+  if (peer.uid != owner) {
+    *why = "uid " + std::to_string(peer.uid) + " does not own the home";
+    return std::nullopt;
+  }
+  if (PeerVerdict v = ClassifyPeer(peer.pid); v.deployed) {
+    *why = "pid " + std::to_string(peer.pid) + " is deployed code: " + v.why;
+    return std::nullopt;
+  }
   return auth::LocalAdmin(peer.uid);
 }
 
@@ -103,12 +121,27 @@ Status ApiServer::Listen(const std::string& path) {
   limits.maxConnections = kMaxUnixConnections;
   limits.idle = std::chrono::seconds(5);  // an idle keep-alive client must not hold a thread
   limits.bodyBytes = kMaxRequestBody;
-  return server_.ListenUnix(path, limits, [this](const http::Peer& peer, http::Request& req) {
-    ApiRequest in = FromHttp(req);
-    in.principal = UnixPeerPrincipal(peer);
-    in.actor = in.principal.name;
-    return http::Answer(ToHttp(req, Answer(in)));
-  });
+  // The home's owner: the one uid that is the local admin.
+  struct stat home;
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (::stat(dir.empty() ? "." : dir.c_str(), &home) != 0) {
+    return Error::Unavailable("cannot stat '" + dir + "': " + std::strerror(errno));
+  }
+  const uid_t owner = home.st_uid;
+  return server_.ListenUnix(path, limits,
+                            [this, owner](const http::Peer& peer, http::Request& req) {
+                              ApiRequest in = FromHttp(req);
+                              std::string why;
+                              if (auto admin = UnixPeerPrincipal(peer, owner, &why)) {
+                                in.principal = *admin;
+                              } else {
+                                in.principal.from = "unix (" + why + ")";
+                                in.needsToken = true;
+                                in.bearer = BearerToken(req[bhttp::field::authorization]);
+                              }
+                              in.actor = in.principal.name;
+                              return http::Answer(ToHttp(req, Answer(in)));
+                            });
 }
 
 Status ApiServer::ListenTcp(const TcpListenOptions& options) {

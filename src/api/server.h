@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "api/handlers.h"
@@ -35,9 +36,12 @@ struct TcpListenOptions {
   std::string tlsKey;   // PEM private key
 };
 
-// Who a unix socket's peer is, from what the kernel says of it (SO_PEERCRED). The seam where
-// telling deployed code apart belongs (issue 11 B): api/server.cc.
-auth::Principal UnixPeerPrincipal(const http::Peer& peer);
+// Who a unix socket's peer is, from what the kernel says of it (SO_PEERCRED): the local admin
+// only when the kernel named it, its uid is `owner` (the uid that owns the home) and it is not
+// deployed code (process/peer.h). Otherwise nullopt, with `why` set: the request then needs a
+// bearer token, as over TCP (issue 11 B3).
+std::optional<auth::Principal> UnixPeerPrincipal(const http::Peer& peer, uid_t owner,
+                                                 std::string* why);
 
 class ApiServer {
  public:

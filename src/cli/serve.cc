@@ -36,6 +36,10 @@ void AddServe(CLI::App& app, Globals& g, int* exit_code) {
   cmd->add_option("--audit-keep", tcp->auditKeep,
                   "delete audit rows older than this (90d, 12h; at least 1h), hourly, and audit "
                   "that; default: keep all");
+  cmd->add_option("--run-users", tcp->runUsers,
+                  "existing users that a manifest's run.user may name (as root; never root; "
+                  "docs/security.md)")
+      ->delimiter(',');
   cmd->callback([&g, exit_code, no_router, ui, ui_assets, tcp] {
     ControllerOptions options = *tcp;
     options.home = g.Home();

@@ -54,6 +54,13 @@ void PrintStatus(const nlohmann::json& s) {
   std::cout << "app " << s["app"].get<std::string>() << "   last good: "
             << (s["lastGood"].is_null() ? "-" : "v" + std::to_string(s["lastGood"].get<int>()))
             << "\n";
+  if (s.contains("confinement") && s["confinement"].is_object()) {
+    const auto& c = s["confinement"];
+    std::string runs_as = c.value("runsAs", "");
+    std::cout << "confinement: " << c.value("mode", "?")
+              << (runs_as.empty() ? "" : ", runs as " + runs_as)
+              << (c.value("mode", "") == "none" ? " — " + c.value("detail", "") : "") << "\n";
+  }
   if (!s["deployment"].is_null()) {
     const auto& d = s["deployment"];
     std::cout << "running: " << d["name"].get<std::string>() << " (" << d["kind"].get<std::string>()

@@ -12,6 +12,7 @@
 #include "history/rules.h"
 #include "manifest/canonical.h"
 #include "manifest/parser.h"
+#include "process/confinement.h"
 
 namespace lastgood {
 
@@ -27,6 +28,7 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
         "remove hosts: to deploy to this machine",
         "hosts");
   }
+  if (deps_.confinement != nullptr) LG_RETURN_IF_ERROR(deps_.confinement->CheckRunUser(m.run.user));
   LG_RETURN_IF_ERROR(ValidateName(req.slot, "slot name", "--slot"));
   if (!req.name.empty()) LG_RETURN_IF_ERROR(ValidateName(req.name, "deployment name", "--name"));
   std::string on_error = req.rollbackOnError.value_or(m.rollback.onError);

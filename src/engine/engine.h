@@ -34,6 +34,7 @@ class Drainer;
 class Notifier;
 class CommitWatch;
 class SecretBox;
+class Confinement;
 
 struct EngineDeps {
   Store* store = nullptr;
@@ -41,7 +42,9 @@ struct EngineDeps {
   ArtifactStore* artifacts = nullptr;
   Routes* routes = nullptr;  // may be null: instances are then reached on their own ports
   Clock* clock = nullptr;
-  std::string logDir;            // "<home>/logs"
+  std::string logDir;  // "<home>/logs"
+  // How deployed code is confined (process/confinement.h); null: not at all (engine tests).
+  Confinement* confinement = nullptr;
   Drainer* drainer = nullptr;    // set by the Engine to its own
   Notifier* notifier = nullptr;  // set by the Engine to its own
   // Set by the Engine: `store`, wrapped so that a deployment learns of its failed commits.
@@ -157,8 +160,16 @@ struct AnalysisView {
   std::string lastWindow;  // active: the numbers measured in the window so far
 };
 
+// How the app's processes are confined (process/confinement.h), as `status` shows it.
+struct ConfinementView {
+  std::string mode;    // "app-users" | "user-namespaces" | "none"
+  std::string detail;  // one sentence; for "none", why
+  std::string runsAs;  // "uid 412345", "www-data" (run.user), or the controller's user
+};
+
 struct AppStatus {
   std::string app;
+  ConfinementView confinement;
   std::vector<SlotView> slots;
   std::optional<Deployment> running;  // with operations
   std::optional<int> lastGood;

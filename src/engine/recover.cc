@@ -2,6 +2,7 @@
 // (or forgotten when they died), processes no record knows stopped, settled slots given
 // back their instances, and every deployment left Running resumed at its current step.
 // Housekeep is the periodic upkeep: warm instances past keepPrevious, history retention.
+#include "engine/confine.h"
 #include "engine/engine.h"
 #include "engine/release.h"
 #include "engine/secret_env.h"
@@ -52,6 +53,14 @@ Status Engine::Recover() {
     auto resolved = ResolveEnv(deps_, rec.app, env);
     InstanceSpec spec = SpecFor(*m, rec.id, *release, deps_.logDir + "/" + rec.app, rec.port,
                                 resolved.ok() ? *resolved : WithoutSecrets(env));
+    // Its restarts must be confined as its start was: with no sandbox to give them (its uid
+    // or state folder cannot be made now) it is not adopted, and so it is stopped below.
+    auto box = SandboxFor(deps_, *m, *release, rec.id);
+    if (!box.ok()) {
+      (void)deps_.store->DeleteInstance(rec.id);
+      continue;
+    }
+    spec.sandbox = *box;
     auto adopted = deps_.target->Adopt(spec, {rec.id, rec.pid, rec.startTime, rec.port});
     if (!adopted.ok()) {
       LG_RETURN_IF_ERROR(deps_.store->DeleteInstance(rec.id));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 
+#include "engine/confine.h"
 #include "engine/drainer.h"
 #include "engine/routes.h"
 #include "engine/secret_env.h"
@@ -41,7 +42,7 @@ std::string RandomSuffix() {
   return s;
 }
 
-ProbeSpec ProbeFor(const Probe& p, int port, const std::string& cwd) {
+ProbeSpec ProbeFor(const Probe& p, int port, const std::string& cwd, const Sandbox& box) {
   ProbeSpec spec;
   spec.kind = p.kind == Probe::Kind::kHttp  ? ProbeSpec::Kind::kHttp
               : p.kind == Probe::Kind::kTcp ? ProbeSpec::Kind::kTcp
@@ -51,6 +52,7 @@ ProbeSpec ProbeFor(const Probe& p, int port, const std::string& cwd) {
   spec.command = p.command;
   spec.env = {{"PORT", std::to_string(port)}};
   spec.cwd = cwd;
+  spec.sandbox = box;
   spec.timeout = p.timeout;
   return spec;
 }
@@ -63,6 +65,11 @@ SlotInstances::SlotInstances(const EngineDeps& deps, std::string app, std::strin
       app_(std::move(app)),
       slot_(std::move(slot)),
       interrupted_(std::move(interrupted)) {}
+
+Result<Sandbox> SlotInstances::ExecProbeSandbox(const Manifest& m, const std::string& release_dir) {
+  if (!m.readiness || m.readiness->kind != Probe::Kind::kExec) return Sandbox{};
+  return SandboxFor(deps_, m, release_dir, app_ + " readiness probe");
+}
 
 StepResult SlotInstances::Interrupted() { return {interrupted_(), ""}; }
 
@@ -138,7 +145,11 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
     std::string id = app_ + "-" + slot_ + "-v" + std::to_string(version) + "-" + RandomSuffix();
     auto port = PickFreePort();
     if (!port.ok()) return StepResult::Failed(port.error().message);
-    auto h = deps_.target->Start(SpecFor(m, id, release_dir, log_dir, *port, *resolved));
+    InstanceSpec spec = SpecFor(m, id, release_dir, log_dir, *port, *resolved);
+    auto box = SandboxFor(deps_, m, release_dir, id);
+    if (!box.ok()) return StepResult::Failed("instance " + id + ": " + box.error().message);
+    spec.sandbox = *box;
+    auto h = deps_.target->Start(spec);
     if (!h.ok()) return StepResult::Failed("instance " + id + ": " + h.error().message);
     InstanceRecord rec{id,
                        app_,
@@ -175,6 +186,8 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
   Millis pause = kStartupProbeFirst;
   std::map<std::string, std::string> last_result;
   std::map<std::string, int> failures;
+  Result<Sandbox> probe_box = ExecProbeSandbox(m, release_dir);
+  if (!probe_box.ok()) return StepResult::Failed(probe_box.error().message);
   for (;;) {
     bool all_ready = true, newly_ready = false;
     for (auto& rec : mine) {
@@ -188,7 +201,7 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
       }
       bool ready = true;
       if (m.readiness) {
-        auto r = RunProbe(ProbeFor(*m.readiness, rec.port, release_dir));
+        auto r = RunProbe(ProbeFor(*m.readiness, rec.port, release_dir, *probe_box));
         last_result[rec.id] = r.detail;
         if (!r.ok) ++failures[rec.id];
         ready = r.ok;
@@ -366,6 +379,8 @@ StepResult SlotInstances::Bake(int version, const Manifest& m, const std::string
     auto st = deps_.target->Status(rec.id);
     restarts[rec.id] = st.ok() ? st->restarts : 0;
   }
+  Result<Sandbox> probe_box = ExecProbeSandbox(m, release_dir);
+  if (!probe_box.ok()) return StepResult::Failed(probe_box.error().message);
   const auto until = deps_.clock->Steady() + m.bake;
   const Millis interval = m.readiness ? m.readiness->interval : Millis(200);
   for (;;) {
@@ -378,7 +393,7 @@ StepResult SlotInstances::Bake(int version, const Manifest& m, const std::string
                                   (err.empty() ? "" : "; its last error: " + err));
       }
       if (!m.readiness) continue;
-      auto r = RunProbe(ProbeFor(*m.readiness, rec.port, release_dir));
+      auto r = RunProbe(ProbeFor(*m.readiness, rec.port, release_dir, *probe_box));
       failures[rec.id] = r.ok ? 0 : failures[rec.id] + 1;
       if (failures[rec.id] >= m.readiness->failureThreshold) {
         return StepResult::Failed("instance " + rec.id + " failed its readiness probe " +

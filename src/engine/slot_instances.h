@@ -61,6 +61,8 @@ class SlotInstances {
 
  private:
   StepResult Interrupted();
+  // The sandbox of an exec readiness probe of `m` (unconfined for http and tcp probes).
+  Result<Sandbox> ExecProbeSandbox(const Manifest& m, const std::string& release_dir);
 
   // Sleeps up to `d`, waking early when interrupted; returns false if interrupted.
   bool Sleep(Millis d);

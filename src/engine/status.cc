@@ -1,4 +1,5 @@
 // The engine's read side: status, traffic, diff, follow-up.
+#include "engine/confine.h"
 #include "engine/diff.h"
 #include "engine/engine.h"
 #include "engine/plan.h"
@@ -97,6 +98,7 @@ Result<AppStatus> Engine::StatusOf(const std::string& app) {
   if (!last_good.ok()) return last_good.error();
   st.lastGood = *last_good;
   st.analysis = AnalysisNow(deps_, app, st.running, running_version);
+  st.confinement = ConfinementOf(deps_, app, running_version);
   return st;
 }
 

@@ -176,7 +176,13 @@ ProbeResult ExecProbe(const ProbeSpec& spec, SteadyClock::time_point deadline,
   std::string label = "exec " + spec.command[0];
   const char* home = std::getenv("HOME");
   EnvBuilder env;
-  env.Set("PATH", kDefaultPath).Set("HOME", home != nullptr ? home : "/").Set("LANG", "C.UTF-8");
+  const std::string& state = spec.sandbox.state_dir;
+  env.Set("PATH", kDefaultPath)
+      .Set("HOME", !state.empty()    ? state
+                   : home != nullptr ? home
+                                     : "/")
+      .Set("LANG", "C.UTF-8");
+  if (!state.empty()) env.Set("LASTGOOD_STATE_DIR", state);
   for (const auto& [name, value] : spec.env) env.Set(name, value);
 
   SpawnSpec spawn;
@@ -184,6 +190,7 @@ ProbeResult ExecProbe(const ProbeSpec& spec, SteadyClock::time_point deadline,
   spawn.env = env.Build();
   spawn.cwd = spec.cwd;
   spawn.detach = SpawnSpec::Detach::kGroup;  // so a timeout kills its children too
+  spawn.sandbox = spec.sandbox;
   std::optional<std::string> exec_path =
       ResolveCommand(spec.command[0], EnvValue(spawn.env, "PATH"), spec.cwd);
   if (!exec_path) return Done(false, label, Reason(ENOENT));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/duration.h"
+#include "process/sandbox.h"
 
 namespace lastgood {
 
@@ -18,6 +19,7 @@ struct ProbeSpec {
   std::vector<std::string> command;                      // kExec: argv, run without a shell
   std::vector<std::pair<std::string, std::string>> env;  // kExec: extra env (e.g. PORT)
   std::string cwd;                                       // kExec
+  Sandbox sandbox;  // kExec: confined as the app's instances are (process/confinement.h)
   Millis timeout{1000};
 };
 

@@ -53,6 +53,10 @@ std::vector<std::string> BuildEnv(const HookRun& run) {
   for (const char* name : kInheritedEnv) {
     if (const char* v = std::getenv(name); v != nullptr && *v != '\0') env.Set(name, v);
   }
+  if (!run.sandbox.state_dir.empty()) {
+    env.Set("HOME", run.sandbox.state_dir);
+    env.Set("LASTGOOD_STATE_DIR", run.sandbox.state_dir);
+  }
   for (const auto& [name, value] : run.env) env.Set(name, value);
   return env.Build();
 }
@@ -156,6 +160,8 @@ Result<HookOutcome> RunHook(const HookRun& run, const std::function<bool()>& int
   spawn.out = Stdio::Fd(log.get());
   spawn.err = Stdio::Fd(log.get());
   spawn.detach = SpawnSpec::Detach::kGroup;
+  spawn.sandbox = run.sandbox;
+  if (spawn.sandbox.label.empty()) spawn.sandbox.label = run.name;
   auto started = SteadyClock::now();
   SpawnFailure failure;
   Result<int> pid = Spawn(spawn, &failure);

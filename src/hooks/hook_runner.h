@@ -14,6 +14,7 @@
 
 #include "base/duration.h"
 #include "base/result.h"
+#include "process/sandbox.h"
 
 namespace lastgood {
 
@@ -33,6 +34,10 @@ struct HookRun {
   std::vector<std::pair<std::string, std::string>> env;
   std::string cwd;      // the version's release directory; empty: the controller's own
   std::string logPath;  // stdout and stderr are appended here; missing folders are created
+  // How it is confined, as the app's instances are (process/confinement.h); its state_dir is
+  // also its $HOME and $LASTGOOD_STATE_DIR. Confined, whatever it leaves behind (a double
+  // fork, a setsid) ends with it: its pid namespace goes when the hook's process exits.
+  Sandbox sandbox;
 };
 
 struct HookOutcome {

@@ -141,6 +141,36 @@ TEST_F(HookRunnerTest, AHookPastItsTimeoutIsStoppedWithItsChildren) {
   EXPECT_TRUE(GoneWithin(child, Millis(1000))) << "the hook's background child survived";
 }
 
+// Whether some process's command line holds `text`.
+bool AnyProcessRuns(const std::string& text) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    std::ifstream in(e.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(text) != std::string::npos && cmdline.find("-c") == std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(HookRunnerTest, AConfinedHookThatCallsSetsidCannotOutliveItsTimeout) {
+  chmod(dir_.c_str(), 0755);
+  // A daemon in a session of its own escapes a process-group kill; not its pid namespace.
+  HookRun run =
+      Run({"/bin/sh", "-c", "setsid sleep 86400.25 & echo waiting; sleep 30"}, Millis(300));
+  run.sandbox.kind = geteuid() == 0 ? Sandbox::Kind::kAppUser : Sandbox::Kind::kUserNamespace;
+  run.sandbox.uid = geteuid() == 0 ? 65534 : getuid();
+  run.sandbox.gid = geteuid() == 0 ? 65534 : getgid();
+  HookOutcome out = MustRun(run);
+  EXPECT_TRUE(out.timedOut) << out.Describe();
+  auto until = steady_clock::now() + std::chrono::seconds(2);
+  while (AnyProcessRuns("86400.25") && steady_clock::now() < until) {
+    std::this_thread::sleep_for(Millis(20));
+  }
+  EXPECT_FALSE(AnyProcessRuns("86400.25")) << "the hook's setsid daemon outlived it";
+}
+
 TEST_F(HookRunnerTest, AHookThatIgnoresSigtermIsKilledAfterTheGrace) {
   auto start = steady_clock::now();
   HookOutcome out = MustRun(Run(

@@ -64,6 +64,10 @@ void WriteRun(YAML::Emitter& out, const Run& run) {
     out << YAML::EndMap;
   }
   Duration(out, "stopGrace", run.stopGrace);
+  if (!run.user.empty()) {
+    Key(out, "user");
+    Str(out, run.user);
+  }
   out << YAML::EndMap;
 }
 

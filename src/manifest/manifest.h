@@ -42,6 +42,9 @@ struct Run {
   std::string artifact;     // as written (a path relative to the manifest's folder), or empty
   std::vector<EnvVar> env;  // in the order written; names unique
   Millis stopGrace = kDefaultStopGrace;  // SIGTERM → SIGKILL
+  // An existing user to run as instead of the app's own uid (the controller as root only;
+  // checked at apply: process/confinement.h). Empty: the app's own.
+  std::string user;
   bool operator==(const Run&) const = default;
 };
 

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
+
 #include "base/names.h"
 #include "manifest/documents.h"
 #include "manifest/field_reader.h"
@@ -18,12 +20,12 @@ using manifest_internal::FieldReader;
 using manifest_internal::MapFields;
 using manifest_internal::Params;
 
-const std::vector<std::string> kTopFields = {"app",   "parameters", "run",      "replicas",
-                                             "route", "health",     "strategy", "progressDeadline",
-                                             "bake",  "rollback",   "hooks",    "notifications",
-                                             "slots", "swap",       "history",
-                                             "hosts", "waves",      "maxFailedHosts",
-                                             "maxParallel"};
+const std::vector<std::string> kTopFields = {
+    "app",   "parameters",     "run",        "replicas",
+    "route", "health",         "strategy",   "progressDeadline",
+    "bake",  "rollback",       "hooks",      "notifications",
+    "slots", "swap",           "history",    "hosts",
+    "waves", "maxFailedHosts", "maxParallel"};
 
 constexpr char kCommandExample[] = "command: [\"./bin/web\", \"--port\", \"${PORT}\"]";
 
@@ -104,7 +106,8 @@ Status RefuseSecretsInArgv(const Field& command, const std::vector<std::string>&
 Result<Run> ReadRun(const FieldReader& r, const Field& f, std::vector<SecretReference>* secrets) {
   Run run;
   MapFields fields;
-  LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"command", "artifact", "env", "stopGrace"}));
+  LG_MANIFEST_ASSIGN(fields,
+                     MapFields::Open(f, {"command", "artifact", "env", "stopGrace", "user"}));
   auto command = fields.Get("command");
   if (!command) {
     return Error::InvalidInput(
@@ -125,6 +128,23 @@ Result<Run> ReadRun(const FieldReader& r, const Field& f, std::vector<SecretRefe
   }
   LG_RETURN_IF_ERROR(RefuseSecretsInArgv(*command, run.command, *secrets));
   if (auto v = fields.Get("stopGrace")) LG_MANIFEST_ASSIGN(run.stopGrace, r.Duration(*v, true));
+  if (auto v = fields.Get("user")) {
+    LG_MANIFEST_ASSIGN(run.user, r.NonEmptyString(*v));
+    // A user name as useradd takes it; whether it exists is this machine's answer, at apply.
+    bool valid = run.user.size() <= 32 &&
+                 (std::islower(static_cast<unsigned char>(run.user[0])) || run.user[0] == '_');
+    for (char c : run.user) {
+      valid = valid && (std::islower(static_cast<unsigned char>(c)) ||
+                        std::isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+    }
+    if (!valid) {
+      return Error::InvalidInput(
+          "run.user must be a user name (lower-case letters, digits, '_', "
+          "'-'; at most 32), got '" +
+              run.user + "'",
+          v->path, v->line);
+    }
+  }
   return run;
 }
 

@@ -88,6 +88,15 @@ hooks:
   EXPECT_FALSE(m.hooks.postDeploy);
 }
 
+TEST(ParseManifest, RunUserIsAUserNameWhoseExistenceIsTheMachinesAnswer) {
+  EXPECT_EQ(Parse("app: web\nrun:\n  command: [./web]\n  user: www-data\n").run.user, "www-data");
+  EXPECT_EQ(Parse(kMinimalManifest).run.user, "");
+  EXPECT_MANIFEST_ERROR("app: web\nrun:\n  command: [./web]\n  user: Web Server\n", "run.user", 4,
+                        "must be a user name");
+  EXPECT_MANIFEST_ERROR("app: web\nrun:\n  command: [./web]\n  user: ../etc\n", "run.user", 4,
+                        "must be a user name");
+}
+
 TEST(ParseManifest, UnknownFieldSuggestsTheClosestName) {
   EXPECT_MANIFEST_ERROR(With("replica: 2\n"), "replica", 4,
                         "unknown field 'replica' at the top level; did you mean 'replicas'?");
@@ -393,9 +402,8 @@ TEST(ParseManifest, RefusesMalformedCanarySteps) {
 
 TEST(ParseManifest, ReadsTheSequentialJudgeWithItsDefaultsAndTolerances) {
   const std::string head = With("strategy:\n  type: canary\n  canary:\n    steps:\n");
-  Analysis plain = Parse(head + "      - analysis: { judge: sequential }\n")
-                       .strategy.canarySteps[0]
-                       .analysis;
+  Analysis plain =
+      Parse(head + "      - analysis: { judge: sequential }\n").strategy.canarySteps[0].analysis;
   EXPECT_EQ(plain.judge, Analysis::Judge::kSequential);
   EXPECT_EQ(plain.falseAlarmRate, 0.001);
   EXPECT_EQ(plain.tolerance.errorRate, 0.02);
@@ -429,8 +437,9 @@ TEST(ParseManifest, RefusesSequentialJudgeSettingsThatCannotWorkWithFieldAndLine
   EXPECT_MANIFEST_ERROR(
       head + "      - analysis: { judge: sequential, tolerance: { errorRate: 0 } }\n",
       at + "tolerance.errorRate", 8, "no canary could ever be shown within it");
-  EXPECT_MANIFEST_ERROR(head + "      - analysis: { judge: sequential, tolerance: { latency: 0% } }\n",
-                        at + "tolerance.latency", 8, "above 0% and at most 1000%");
+  EXPECT_MANIFEST_ERROR(
+      head + "      - analysis: { judge: sequential, tolerance: { latency: 0% } }\n",
+      at + "tolerance.latency", 8, "above 0% and at most 1000%");
   EXPECT_MANIFEST_ERROR(
       head + "      - analysis: { judge: sequential, tolerance: { latency: fast } }\n",
       at + "tolerance.latency", 8, "like 20%");
@@ -441,8 +450,9 @@ TEST(ParseManifest, RefusesSequentialJudgeSettingsThatCannotWorkWithFieldAndLine
 TEST(ParseManifest, RefusesOneJudgesFieldsUnderTheOtherInsteadOfIgnoringThem) {
   const std::string head = With("strategy:\n  type: canary\n  canary:\n    steps:\n");
   const std::string at = "strategy.canary.steps[0].analysis.";
-  EXPECT_MANIFEST_ERROR(head + "      - analysis:\n          judge: sequential\n"
-                               "          maxErrorRate: 0.01\n",
+  EXPECT_MANIFEST_ERROR(head +
+                            "      - analysis:\n          judge: sequential\n"
+                            "          maxErrorRate: 0.01\n",
                         at + "maxErrorRate", 10, "belongs to judge: threshold");
   EXPECT_MANIFEST_ERROR(head + "      - analysis: { tolerance: { errorRate: 0.01 } }\n",
                         at + "tolerance", 8, "add judge: sequential");

@@ -1,6 +1,7 @@
 // Spawn: the one way lastgood starts another program — instances (targets/local), hooks,
 // exec probes, the router and tar all go through it, so that argv never passes through a
-// shell, and the child's signals, descriptors and environment are reset in one place.
+// shell, the child's signals, descriptors and environment are reset in one place, and the
+// confinement of deployed code (process/sandbox.h) is applied in one place.
 //
 // Everything that can allocate or fail is prepared before the clone; the child then makes
 // only async-signal-safe system calls until execve. Spawn returns once execve succeeded, or
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "process/sandbox.h"
 
 namespace lastgood {
 
@@ -41,18 +43,24 @@ struct SpawnSpec {
   // kSession: a session of its own (also a group), detached from the caller's terminal.
   enum class Detach { kNone, kGroup, kSession };
   Detach detach = Detach::kNone;
+  // Deployed code: confined as process/sandbox.h says. The pid returned is then its init's,
+  // in a session of its own (detach is ignored); signal its group to reach the program.
+  Sandbox sandbox;
 };
 
 // Which stage of the child failed, for callers that word the error themselves.
 enum class SpawnStage { kNone, kSetup, kCwd, kStdin, kStdout, kStderr, kExec };
+
+inline constexpr int kSandboxStartTimeoutMillis = 10'000;
 
 struct SpawnFailure {
   SpawnStage stage = SpawnStage::kNone;
   int err = 0;  // errno
 };
 
-// Starts the program. Returns its pid once execve succeeded. On failure the Error says which
-// stage failed, naming argv[0] ("'./x': No such file or directory"), the cwd or the log
+// Starts the program. Returns its pid once execve succeeded (confined: once the init has
+// made the mounts and the program was exec'd; at most kSandboxStartTimeout). On failure the Error
+// says which stage failed, naming argv[0] ("'./x': No such file or directory"), the cwd or the log
 // file; `failure`, when given, gets the stage and errno.
 Result<int> Spawn(const SpawnSpec& spec, SpawnFailure* failure = nullptr);
 

@@ -12,6 +12,7 @@
 
 #include "base/duration.h"
 #include "base/result.h"
+#include "process/sandbox.h"
 
 namespace lastgood {
 
@@ -26,6 +27,9 @@ struct InstanceSpec {
   std::string logDir;        // stdout → <logDir>/<id>.out.log, stderr → .err.log
   int port = 0;              // passed as $PORT; 0: the target picks a free one
   Millis stopGrace{10'000};  // SIGTERM, then SIGKILL after this
+  // How it is confined (process/confinement.h); its state_dir is also its $HOME and
+  // $LASTGOOD_STATE_DIR. The default confines nothing.
+  Sandbox sandbox;
 };
 
 // What the target knows of a running instance; enough to re-adopt it after a restart.

@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -218,12 +219,25 @@ class Lastgood {
     serve_args_ = std::move(args);
     return *this;
   }
+  // Runs the controller and every later command as `uid` (setpriv; no supplementary groups;
+  // $HOME is the lastgood home), and gives it the home: the case of a controller that is not
+  // root, for a test that runs as root. From the next StartController on.
+  Lastgood& AsUser(unsigned uid) {
+    as_user_ = uid;
+    std::error_code ec;
+    ::chown(home_.c_str(), uid, uid);
+    for (const auto& e : std::filesystem::recursive_directory_iterator(home_, ec)) {
+      ::lchown(e.path().c_str(), uid, uid);
+    }
+    return *this;
+  }
   // Starts `lastgood serve` and waits until its API answers.
   Lastgood& StartController() {
     ProcessOptions o;
     o.argv = {kLastgoodBinary, "serve"};
     o.argv.insert(o.argv.end(), serve_args_.begin(), serve_args_.end());
     o.env = {{"LASTGOOD_HOME", home_}};
+    AsUserIfAsked(o);
     o.stdout_path = home_ + "/serve.out";
     o.stderr_path = home_ + "/serve.err." + std::to_string(++serve_runs_);
     controller_ = Process(o);
@@ -374,8 +388,16 @@ class Lastgood {
     if (!r.ok() || r.status != 200) return "";
     return r.body.substr(0, r.body.find('\n'));
   }
-  // Pids of live processes whose working directory is inside the home: the instances.
-  std::set<int> InstancePids() const { return PidsOf(false); }
+  // Pids of live processes whose working directory is inside the home and that lead a
+  // session: the instances (a confined instance's program runs under its init, which leads
+  // the session and is the pid `status` reports).
+  std::set<int> InstancePids() const {
+    std::set<int> leaders;
+    for (int pid : PidsOf(false)) {
+      if (::getsid(pid) == pid) leaders.insert(pid);
+    }
+    return leaders;
+  }
 
  private:
   CliResult Cli(std::vector<std::string> args, std::chrono::milliseconds timeout,
@@ -388,6 +410,7 @@ class Lastgood {
     o.argv.insert(o.argv.end(), args.begin(), args.end());
     o.env = {{"LASTGOOD_HOME", home_}};
     o.unset_env = {"LASTGOOD_SERVER", "LASTGOOD_TOKEN"};
+    AsUserIfAsked(o);
     std::string base = home_ + "/cli." + std::to_string(++cli_runs_);
     o.stdout_path = base + ".out";
     o.stderr_path = base + ".err";
@@ -434,6 +457,14 @@ class Lastgood {
     return pids;
   }
 
+  void AsUserIfAsked(ProcessOptions& o) const {
+    if (!as_user_) return;
+    std::string id = std::to_string(*as_user_);
+    o.argv.insert(o.argv.begin(),
+                  {"/usr/bin/setpriv", "--reuid=" + id, "--regid=" + id, "--clear-groups", "--"});
+    o.env["HOME"] = home_;
+  }
+
   // The controller is stopped by now, so nothing restarts what is killed here.
   void KillInstances() {
     for (int round = 0; round < 100; ++round) {
@@ -452,6 +483,7 @@ class Lastgood {
   int cli_runs_ = 0;
   int serve_runs_ = 0;
   std::vector<std::string> serve_args_;
+  std::optional<unsigned> as_user_;
 };
 
 }  // namespace lastgood::testutil

@@ -6,6 +6,7 @@
 
 #include "engine/analysis.h"
 #include "engine/analysis_sequential.h"
+#include "engine/confine.h"
 #include "engine/release.h"
 #include "engine/routes.h"
 #include "engine/secret_env.h"
@@ -36,6 +37,9 @@ StepResult RunChecks(StepContext& ctx, const Analysis& a) {
       if (auto s = AddAppEnv(deps, d.app, ctx.manifest(), &run.env); !s.ok())
         return StepResult::Failed("check could not start: " + s.error().message);
       run.cwd = *release;
+      auto box = SandboxFor(deps, ctx.manifest(), *release, d.app + " check");
+      if (!box.ok()) return StepResult::Failed("check could not start: " + box.error().message);
+      run.sandbox = *box;
       run.logPath = deps.logDir + "/" + d.app + "/hooks/" + d.name + "-checks.log";
       auto r = lastgood::RunHook(run, [&] { return ctx.Interrupted() != StepResult::Kind::kOk; });
       if (!r.ok()) return StepResult::Failed("check could not start: " + r.error().message);

@@ -1,6 +1,7 @@
 // The hook step: runs the manifest's preDeploy, postDeploy, preRollback or postRollback
 // command in the version's release directory, with the version's environment (its secrets
 // revealed, engine/secret_env.h) and the deployment's LASTGOOD_* variables.
+#include "engine/confine.h"
 #include "engine/release.h"
 #include "engine/secret_env.h"
 #include "engine/steps/steps.h"
@@ -35,6 +36,9 @@ StepResult RunHook(StepContext& ctx, const Step& step) {
   if (auto s = AddAppEnv(ctx.deps(), d.app, m, &run.env); !s.ok())
     return StepResult::Failed(step.name + " could not start: " + s.error().message);
   run.cwd = *release;
+  auto box = SandboxFor(ctx.deps(), m, *release, d.app + " " + step.name);
+  if (!box.ok()) return StepResult::Failed(step.name + " could not start: " + box.error().message);
+  run.sandbox = *box;
   run.logPath = ctx.deps().logDir + "/" + d.app + "/hooks/" + d.name + "-" + step.name + ".log";
   auto outcome = lastgood::RunHook(run, [&] { return ctx.Interrupted() != StepResult::Kind::kOk; });
   if (!outcome.ok())

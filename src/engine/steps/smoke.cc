@@ -1,5 +1,6 @@
 // The smoke step: bluegreen's smoke test, run against the new version in the preview slot
 // before any production request reaches it.
+#include "engine/confine.h"
 #include "engine/release.h"
 #include "engine/secret_env.h"
 #include "engine/steps/steps.h"
@@ -33,6 +34,9 @@ StepResult RunSmoke(StepContext& ctx, const Step& step) {
     run.env.emplace_back("LASTGOOD_INSTANCES", list);
   }
   run.cwd = *release;
+  auto box = SandboxFor(deps, m, *release, d.app + " smokeTest");
+  if (!box.ok()) return StepResult::Failed("smokeTest could not start: " + box.error().message);
+  run.sandbox = *box;
   run.logPath = deps.logDir + "/" + d.app + "/hooks/" + d.name + "-smokeTest.log";
   auto r = lastgood::RunHook(run, [&] { return ctx.Interrupted() != StepResult::Kind::kOk; });
   if (!r.ok()) return StepResult::Failed("smokeTest could not start: " + r.error().message);

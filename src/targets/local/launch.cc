@@ -55,10 +55,12 @@ Result<LaunchPlan> PlanLaunch(const InstanceSpec& spec, int port) {
 
   EnvBuilder env;
   const char* home = std::getenv("HOME");
+  const std::string& state = spec.sandbox.state_dir;
   env.Set("PATH", kDefaultPath);
-  env.Set("HOME", home != nullptr && *home != '\0' ? home : "/");
+  env.Set("HOME", !state.empty() ? state : home != nullptr && *home != '\0' ? home : "/");
   env.Set("LANG", "C.UTF-8");
   env.Set("PORT", std::to_string(port));
+  if (!state.empty()) env.Set("LASTGOOD_STATE_DIR", state);
   for (const auto& [name, value] : spec.env) {
     bool verbatim =
         std::find(spec.verbatimEnv.begin(), spec.verbatimEnv.end(), name) != spec.verbatimEnv.end();
@@ -83,6 +85,8 @@ Result<LaunchPlan> PlanLaunch(const InstanceSpec& spec, int port) {
   s.out = Stdio::AppendTo(JoinPath(log_dir, spec.id + ".out.log"));
   s.err = Stdio::AppendTo(JoinPath(log_dir, spec.id + ".err.log"));
   s.detach = SpawnSpec::Detach::kSession;
+  s.sandbox = spec.sandbox;
+  if (s.sandbox.label.empty()) s.sandbox.label = spec.id;
 
   std::string path_var = EnvValue(s.env, "PATH");
   std::optional<std::string> exec_path = ResolveCommand(s.argv[0], path_var, s.cwd);

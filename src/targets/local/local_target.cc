@@ -142,8 +142,8 @@ Result<int> Launch(const InstanceSpec& spec, int port) {
 
 class LocalTarget final : public Target {
  public:
-  explicit LocalTarget(std::string releases_root)
-      : releases_root_(std::move(releases_root)), monitor_([this] { Monitor(); }) {}
+  explicit LocalTarget(std::string launch_dir)
+      : launches_(std::move(launch_dir)), monitor_([this] { Monitor(); }) {}
 
   ~LocalTarget() override {
     {
@@ -182,7 +182,9 @@ class LocalTarget final : public Target {
     if (inst->port != 0) {
       std::error_code ec;
       if (!spec.logDir.empty()) std::filesystem::create_directories(spec.logDir, ec);
+      launches_.Put(spec.id, 0, 0);
       pid = Launch(spec, inst->port);
+      if (!pid.ok()) launches_.Remove(spec.id);
     }
 
     std::lock_guard<std::mutex> lock(mutex_);
@@ -195,6 +197,7 @@ class LocalTarget final : public Target {
     }
     inst->pid = *pid;
     inst->start_time = ProcessStartTime(*pid);
+    launches_.Put(spec.id, inst->pid, inst->start_time);
     inst->started_at = SteadyClock::now();
     return HandleOf(*inst);
   }
@@ -222,6 +225,7 @@ class LocalTarget final : public Target {
     inst->pid = h.pid;
     inst->start_time = h.startTime;
     inst->own_child = false;
+    launches_.Put(spec.id, inst->pid, inst->start_time);
     inst->started_at = SteadyClock::now();
     instances_[spec.id] = inst;
     return HandleOf(*inst);
@@ -248,6 +252,7 @@ class LocalTarget final : public Target {
     std::string exit = Terminate(pid, own_child, start_time, inst->spec.stopGrace);
     std::lock_guard<std::mutex> lock(mutex_);
     inst->pid = 0;
+    launches_.Remove(id);
     inst->last_exit = exit;
     inst->stopping = false;
     changed_.notify_all();
@@ -273,16 +278,27 @@ class LocalTarget final : public Target {
   }
 
   void StopStrays() override {
-    if (releases_root_.empty()) return;
-    std::set<int> supervised;
+    std::set<std::pair<int, uint64_t>> supervised;
+    std::set<std::string> supervised_ids;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       for (const auto& [id, inst] : instances_) {
-        if (inst->pid != 0) supervised.insert(inst->pid);
+        supervised_ids.insert(id);
+        if (inst->pid != 0) supervised.insert({inst->pid, inst->start_time});
       }
     }
-    for (const auto& p : FindInstanceProcesses(releases_root_)) {
-      if (!supervised.count(p.pid)) StopProcessGroup(p.pid, kStrayStopGrace);
+    for (const auto& entry : launches_.All()) {
+      // Ours and supervised, or being started right now.
+      if (supervised.count({entry.pid, entry.startTime}) || supervised_ids.count(entry.id)) {
+        continue;
+      }
+      // Ours, with no record: stop it. Gone, or no longer provably ours: forget the record.
+      if (entry.pid == 0) {
+        for (int pid : FindPendingInstance(entry.id)) StopProcessGroup(pid, kStrayStopGrace);
+      } else if (IsRecordedInstance(entry)) {
+        StopProcessGroup(entry.pid, kStrayStopGrace);
+      }
+      launches_.Remove(entry.id);
     }
   }
 
@@ -315,7 +331,10 @@ class LocalTarget final : public Target {
       if (due.empty()) continue;
       lock.unlock();
       std::vector<Result<int>> pids;
-      for (const auto& inst : due) pids.push_back(Launch(inst->spec, inst->port));
+      for (const auto& inst : due) {
+        launches_.Put(inst->spec.id, 0, 0);
+        pids.push_back(Launch(inst->spec, inst->port));
+      }
       lock.lock();
       now = SteadyClock::now();
       for (size_t i = 0; i < due.size(); ++i) {
@@ -324,6 +343,7 @@ class LocalTarget final : public Target {
         if (pids[i].ok()) {
           inst.pid = *pids[i];
           inst.start_time = ProcessStartTime(inst.pid);
+          launches_.Put(inst.spec.id, inst.pid, inst.start_time);
           inst.own_child = true;
           inst.started_at = now;
           ++inst.restarts;
@@ -348,7 +368,7 @@ class LocalTarget final : public Target {
     inst.backoff = std::min(inst.backoff * 2, kRestartBackoffMax);
   }
 
-  const std::string releases_root_;  // where instances run; "" for no stray sweep
+  const LaunchRecords launches_;
   std::mutex mutex_;
   std::condition_variable wake_;     // wakes the monitor (shutdown)
   std::condition_variable changed_;  // an instance finished spawning or stopping
@@ -359,8 +379,8 @@ class LocalTarget final : public Target {
 
 }  // namespace
 
-std::unique_ptr<Target> NewLocalTarget(std::string releases_root) {
-  return std::make_unique<LocalTarget>(std::move(releases_root));
+std::unique_ptr<Target> NewLocalTarget(std::string launch_dir) {
+  return std::make_unique<LocalTarget>(std::move(launch_dir));
 }
 
 }  // namespace lastgood

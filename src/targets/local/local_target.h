@@ -16,8 +16,9 @@ namespace lastgood {
 inline constexpr Millis kRestartBackoffMin{500};
 inline constexpr Millis kRestartBackoffMax{30'000};
 
-// `releases_root` ("<home>/releases") is where instances run: StopStrays() looks for processes
-// there. Empty: StopStrays() does nothing.
-std::unique_ptr<Target> NewLocalTarget(std::string releases_root = "");
+// `launch_dir` ("<home>/run/instances") keeps a launch record of each instance it starts
+// (targets/local/orphans.h), by which StopStrays() knows what it may stop. Empty: no records,
+// and StopStrays() does nothing.
+std::unique_ptr<Target> NewLocalTarget(std::string launch_dir = "");
 
 }  // namespace lastgood

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "process/process_state.h"
+#include "process/spawn.h"
 
 namespace lastgood {
 namespace {
@@ -226,8 +227,9 @@ TEST(LocalTarget, DetachLeavesInstancesRunning) {
   waitpid(h->pid, nullptr, 0);
 }
 
-TEST(LocalTarget, StopStraysStopsOnlyInstanceProcessesItDoesNotSupervise) {
+TEST(LocalTarget, StopStraysStopsOnlyInstanceProcessesItStartedAndDoesNotSupervise) {
   TempDir dir;
+  const std::string launches = dir.path() + "/run/instances";
   fs::create_directories(dir.path() + "/web/1");  // a release folder
   auto in_release = [&](const std::string& id) {
     InstanceSpec spec = ShellSpec(dir, id, "exec sleep 30");
@@ -236,21 +238,53 @@ TEST(LocalTarget, StopStraysStopsOnlyInstanceProcessesItDoesNotSupervise) {
   };
   Result<InstanceHandle> stray = Error::Internal("not started");
   {
-    auto crashed = NewLocalTarget(dir.path());
+    auto crashed = NewLocalTarget(launches);
     stray = crashed->Start(in_release("stray"));
     ASSERT_TRUE(stray.ok()) << stray.error().message;
     crashed->Detach();  // as a controller that died before recording it
   }
-  auto target = NewLocalTarget(dir.path());
+  // An operator's shell in the same release folder, in a session of its own, even one that
+  // copied an instance's marker, and even one a launch record names with another start time.
+  SpawnSpec shell;
+  shell.exec_path = "/bin/sleep";  // one exec: its environment is settled once Spawn returns
+  shell.argv = {"sleep", "30"};
+  shell.env = {"LASTGOOD_INSTANCE=web-1"};
+  shell.cwd = dir.path() + "/web/1";
+  shell.detach = SpawnSpec::Detach::kSession;
+  Result<int> operator_shell = Spawn(shell);
+  ASSERT_TRUE(operator_shell.ok());
+  std::ofstream(launches + "/web-1") << *operator_shell << " 12345\n";
+  // An instance whose start its controller did not live to record: only a pending record.
+  SpawnSpec unrecorded = shell;
+  unrecorded.env = {"LASTGOOD_INSTANCE=web-2"};
+  Result<int> pending = Spawn(unrecorded);
+  ASSERT_TRUE(pending.ok());
+  std::ofstream(launches + "/web-2") << "0 0\n";
+  // execve lets Spawn go on before the new image's environment is in place: wait for it.
+  for (int pid : {*operator_shell, *pending}) {
+    ASSERT_TRUE(WaitFor([&] {
+      return ReadFile("/proc/" + std::to_string(pid) + "/environ").find("LASTGOOD_INSTANCE") !=
+             std::string::npos;
+    }));
+  }
+
+  auto target = NewLocalTarget(launches);
   Result<InstanceHandle> kept = target->Start(in_release("kept"));
   ASSERT_TRUE(kept.ok()) << kept.error().message;
   target->StopStrays();
   // Still our child here (a controller's would be reparented): it is gone once reaped.
   EXPECT_TRUE(WaitFor([&] { return waitpid(stray->pid, nullptr, WNOHANG) == stray->pid; }))
       << "the stray instance survived";
+  EXPECT_TRUE(WaitFor([&] { return waitpid(*pending, nullptr, WNOHANG) == *pending; }))
+      << "the instance with a pending record survived";
   EXPECT_TRUE(Running(kept->pid));
   EXPECT_TRUE(target->Status("kept")->alive);
+  EXPECT_TRUE(Running(*operator_shell)) << "the operator's shell was stopped";
+  EXPECT_FALSE(fs::exists(launches + "/web-1")) << "a record that names no instance stays";
   EXPECT_TRUE(target->Stop("kept").ok());
+  EXPECT_FALSE(fs::exists(launches + "/kept")) << "a stopped instance keeps its record";
+  kill(*operator_shell, SIGKILL);
+  waitpid(*operator_shell, nullptr, 0);
 }
 
 TEST(LocalTarget, RefusesToStartAnIdThatIsAlreadyRunning) {

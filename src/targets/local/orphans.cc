@@ -1,43 +1,86 @@
 #include "targets/local/orphans.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <thread>
+
+#include "process/process_state.h"
 
 namespace lastgood {
 
-std::vector<InstanceProcess> FindInstanceProcesses(const std::string& releases_root) {
-  namespace fs = std::filesystem;
-  std::vector<InstanceProcess> found;
+LaunchRecords::LaunchRecords(std::string dir) : dir_(std::move(dir)) {
+  if (dir_.empty()) return;
   std::error_code ec;
-  std::string root = fs::weakly_canonical(releases_root, ec).string();
-  if (ec || root.empty()) return found;
-  root += "/";
-  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    int pid = std::stoi(name);
-    if (pid == getpid() || getsid(pid) != pid) continue;
-    std::error_code cwd_ec;
-    std::string cwd = fs::read_symlink(entry.path() / "cwd", cwd_ec).string();
-    if (cwd_ec || cwd.rfind(root, 0) != 0) continue;
-    InstanceProcess p{pid, ""};
-    std::ifstream env(entry.path() / "environ", std::ios::binary);
-    std::string all((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
-    const std::string key = "LASTGOOD_INSTANCE=";
-    for (size_t at = 0; at < all.size();) {
-      size_t end = all.find('\0', at);
-      if (end == std::string::npos) end = all.size();
-      if (all.compare(at, key.size(), key) == 0)
-        p.instanceId = all.substr(at + key.size(), end - at - key.size());
-      at = end + 1;
-    }
-    found.push_back(p);
+  std::filesystem::create_directories(dir_, ec);
+}
+
+void LaunchRecords::Put(const std::string& id, int pid, uint64_t start_time) const {
+  if (dir_.empty()) return;
+  std::string tmp = dir_ + "/." + id + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << pid << " " << start_time << "\n";
+    if (!out) return;
+  }
+  std::rename(tmp.c_str(), (dir_ + "/" + id).c_str());
+}
+
+void LaunchRecords::Remove(const std::string& id) const {
+  if (!dir_.empty()) unlink((dir_ + "/" + id).c_str());
+}
+
+std::vector<LaunchRecords::Entry> LaunchRecords::All() const {
+  std::vector<Entry> all;
+  if (dir_.empty()) return all;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+    std::string id = e.path().filename().string();
+    if (id.empty() || id[0] == '.') continue;
+    std::ifstream in(e.path());
+    Entry entry{id, 0, 0};
+    if (in >> entry.pid >> entry.startTime && entry.pid >= 0) all.push_back(entry);
+  }
+  return all;
+}
+
+namespace {
+
+bool CarriesMarker(int pid, const std::string& id) {
+  std::ifstream env("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
+  const std::string marker = "LASTGOOD_INSTANCE=" + id;
+  for (size_t at = 0; at < all.size();) {
+    size_t end = all.find('\0', at);
+    if (end == std::string::npos) end = all.size();
+    if (all.compare(at, end - at, marker) == 0) return true;
+    at = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool IsRecordedInstance(const LaunchRecords::Entry& entry) {
+  ProcessState state = ReadProcessState(entry.pid);
+  if (state.start_time == 0 || state.start_time != entry.startTime || state.zombie) return false;
+  return CarriesMarker(entry.pid, entry.id);
+}
+
+std::vector<int> FindPendingInstance(const std::string& id) {
+  std::vector<int> found;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    int pid = std::atoi(e.path().filename().c_str());
+    if (pid <= 0 || pid == getpid() || getsid(pid) != pid) continue;
+    if (!ReadProcessState(pid).zombie && CarriesMarker(pid, id)) found.push_back(pid);
   }
   return found;
 }
@@ -45,7 +88,7 @@ std::vector<InstanceProcess> FindInstanceProcesses(const std::string& releases_r
 void StopProcessGroup(int pid, int grace_ms) {
   if (kill(-pid, SIGTERM) != 0) kill(pid, SIGTERM);
   for (int waited = 0; waited < grace_ms; waited += 10) {
-    if (kill(pid, 0) != 0) return;
+    if (kill(pid, 0) != 0 || ReadProcessState(pid).zombie) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (kill(-pid, SIGKILL) != 0) kill(pid, SIGKILL);
