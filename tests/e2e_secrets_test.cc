@@ -39,6 +39,8 @@ class Outside {
     std::string pattern = (fs::temp_directory_path() / "lg-e2e-outside-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
     dir_ = pattern;
+    // As root, hooks and instances run under a uid of their app's own (docs/security.md).
+    fs::permissions(dir_, fs::perms::all);
   }
   ~Outside() {
     std::error_code ec;
@@ -407,14 +409,19 @@ TEST(Secrets, DeployersListNamesViewersDoNotAndOnlyAdminsSetOrRemoveAndRefusalsA
   EXPECT_EQ(removed.code, 5) << removed.err;
 
   std::map<std::string, int> audited;  // "actor action" → status
+  std::map<std::string, int> counted;  // "actor action" → how many requests the row stands for
   for (const auto& e : lg.Json({"audit"})) {
-    audited[e.value("actor", "") + " " + e.value("action", "")] = e.value("status", 0);
+    const std::string key = e.value("actor", "") + " " + e.value("action", "");
+    audited[key] = e.value("status", 0);
+    counted[key] = e.value("count", 1);
     EXPECT_EQ(e.dump().find(value), std::string::npos) << e.dump();
   }
   EXPECT_EQ(audited["token:deployer PUT /v1/apps/web/secrets/db-password"], 403);
   EXPECT_EQ(audited["token:admin PUT /v1/apps/web/secrets/db-password"], 200);
   EXPECT_EQ(audited["token:viewer GET /v1/apps/web/secrets"], 403);  // a refused read too
-  EXPECT_EQ(audited["token:deployer DELETE /v1/apps/web/secrets/db-password"], 403);
+  // The deployer's refused remove, from the same address within the minute, is folded into
+  // the row of its first refusal (docs/security.md: the audit stays bounded under abuse).
+  EXPECT_EQ(counted["token:deployer PUT /v1/apps/web/secrets/db-password"], 2);
 }
 
 TEST(Store, ABackupIsReadableByItsOwnerOnlyWhateverTheUmask) {
