@@ -226,7 +226,7 @@ TEST(SandboxLaunch, SurvivesItsEncodingAndRefusesGarbage) {
   l.sandbox.kind = Sandbox::Kind::kUserNamespace;
   l.sandbox.uid = 1000;
   l.sandbox.gid = 100;
-  l.sandbox.hidden = {"/home/x/.lastgood", "with:colon"};
+  l.sandbox.hidden = {"/var/lib/x/.lastgood", "with:colon"};
   l.sandbox.writable = {std::string("a\0b", 3)};
   l.exec_path = "./web";
   l.argv = {"./web", "--port", ""};
