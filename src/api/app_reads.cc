@@ -9,6 +9,7 @@
 #include "api/json.h"
 #include "api/verbs.h"
 #include "base/duration.h"
+#include "base/version.h"
 #include "engine/engine.h"
 #include "store/store.h"
 
@@ -29,7 +30,9 @@ Result<int> ParseInt(const std::string& s, const std::string& what) {
 
 }  // namespace
 
-ApiResponse Health(const RouteCall&) { return Ok({{"ok", true}, {"pid", ::getpid()}}); }
+ApiResponse Health(const RouteCall&) {
+  return Ok({{"ok", true}, {"pid", ::getpid()}, {"version", BuildVersionJson(ThisBuild())}});
+}
 
 ApiResponse ListApps(const RouteCall& call) {
   auto apps = call.store.ListApps();

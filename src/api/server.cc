@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "api/json.h"
+#include "base/build_id.h"
 #include "process/peer.h"
 
 namespace lastgood {
@@ -37,6 +38,8 @@ http::Response ToHttp(const http::Request& req, ApiResponse out) {
   http::Response res{static_cast<bhttp::status>(out.status), req.version()};
   res.set(bhttp::field::content_type, out.contentType);
   if (out.status == 401) res.set(bhttp::field::www_authenticate, "Bearer");
+  // Which binary answers, on every answer: a CLI of another build says so once (issue 15).
+  res.set(kBuildIdHeader, BuildId());
   res.body() = std::move(out.body);
   return res;
 }

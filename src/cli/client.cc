@@ -1,12 +1,17 @@
 #include "cli/client.h"
 
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <iostream>
 
+#include "base/build_id.h"
+#include "base/version.h"
 #include "wire/json_text.h"
+#include "wire/request.h"
 
 namespace lastgood::cli {
 
@@ -179,6 +184,7 @@ Result<std::string> ApiClient::Exchange(const std::string& method, const std::st
     }
   }
   if (!res.ok()) return res.error();
+  WarnOfOtherBuild(where, std::string((*res)[kBuildIdHeader]));
   int status = res->result_int();
   if (status == 401) {
     return Error::Unavailable("the controller at " + where +
@@ -206,6 +212,26 @@ Result<std::string> ApiClient::Exchange(const std::string& method, const std::st
     return err;
   }
   return std::move(res->body());
+}
+
+void ApiClient::WarnOfOtherBuild(const std::string& where, const std::string& build_id) {
+  static std::atomic<bool> warned{false};
+  if (build_id.empty() || BuildId().empty() || build_id == BuildId() || warned.exchange(true))
+    return;
+  // Rare, so worth one more request: the controller's own words for what it is.
+  BuildVersion theirs{"", build_id, ""};
+  if (auto health = Get("/v1/health"); health.ok() && health->contains("version")) {
+    BuildVersion said = BuildVersionFromJson((*health)["version"]);
+    if (said.buildId == build_id) theirs = said;
+  }
+  std::string message = "the controller at " + where + " is " + DescribeBuild(theirs) +
+                        ", not this " + DescribeBuild(ThisBuild()) +
+                        ": restart it with this binary, or use the lastgood it runs";
+  if (connection_.json) {
+    std::cerr << DumpJson({{"warning", {{"code", "other_build"}, {"message", message}}}}) << "\n";
+  } else {
+    std::cerr << "lastgood: warning: " << message << "\n";
+  }
 }
 
 std::string UrlEncode(const std::string& s) {

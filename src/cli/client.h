@@ -3,7 +3,9 @@
 // with a bearer token (docs/security.md). A call returns the response's JSON, or the API's
 // error as an Error (its code picks the exit code). A 401 or 403 is Unavailable (exit 5,
 // "cannot reach or authenticate to the controller", DESIGN.md section 5) with a message
-// saying what to do. Not thread-safe; one per command.
+// saying what to do. When the controller is another build than this binary (the build id
+// every answer carries, wire/request.h), the first call of the process says so on stderr,
+// once. Not thread-safe; one per command.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -19,6 +21,7 @@ struct Connection {
   std::string token;       // the bearer token for `server`; never printed
   std::string cacert;      // PEM file of the CA(s) to trust for https; "" = the system's
   std::string problem;     // why there is no token (an unreadable --token-file), or ""
+  bool json = false;       // -o json: a warning is a JSON line too
 };
 
 class ApiClient {
@@ -42,6 +45,9 @@ class ApiClient {
   Result<std::string> Exchange(const std::string& method, const std::string& target,
                                const std::string& body,
                                const char* content_type = "application/json");
+  // Says once per process, on stderr, that the controller runs another build.
+  void WarnOfOtherBuild(const std::string& where, const std::string& build_id);
+
   Connection connection_;
 };
 

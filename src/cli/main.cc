@@ -49,11 +49,14 @@ int Main(int argc, char** argv) {
   AddSlotVerbs(app, g, &exit_code);
   AddReferenceVerbs(app, g, &exit_code);
   AddHostVerbs(app, g, &exit_code);
+  AddBuildVerbs(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     if (g.json()) {

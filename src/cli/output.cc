@@ -25,7 +25,7 @@ std::string Globals::ClientHome() const {
 }
 
 ApiClient Globals::Client() const {
-  Connection c{ClientHome() + "/api.sock", server, "", cacert, ""};
+  Connection c{ClientHome() + "/api.sock", server, "", cacert, "", json()};
   if (server.empty()) return ApiClient(c);
   if (!tokenFile.empty()) {
     std::ifstream in(tokenFile);

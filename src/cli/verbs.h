@@ -23,6 +23,7 @@ void AddDashboard(CLI::App& app, Globals& g, int* exit_code);     // dashboard (
 void AddHostVerbs(CLI::App& app, Globals& g, int* exit_code);  // host add|remove, hosts
 void AddSlotVerbs(CLI::App& app, Globals& g, int* exit_code);  // swap, traffic, pause|resume|abort
 void AddReferenceVerbs(CLI::App& app, Globals& g, int* exit_code);  // completion, manpage
+void AddBuildVerbs(CLI::App& app, Globals& g, int* exit_code);  // version, --version
 
 // Follows a deployment until it ends, printing one line per step as it happens (text), and
 // then any automatic rollback that followed it. Returns the exit code: 0 if the first

@@ -20,6 +20,7 @@
 #include "api/server.h"
 #include "artifacts/artifact_store.h"
 #include "base/fd.h"
+#include "base/version.h"
 #include "node/node.h"
 #include "targets/local/local_target.h"
 
@@ -217,6 +218,7 @@ int NodeMain(int argc, char** argv) {
   // POST /v1/node/stop (an upgrade): the signal thread stops the server, as on SIGTERM.
   NodeOptions node_options;
   node_options.home = home;
+  node_options.version = ThisBuild().version;  // `lastgood hosts` shows it (NODE VERSION)
   node_options.stop = [] { ::kill(::getpid(), SIGTERM); };
   Node node(node_options, target.get(), &router);
   auto recovered = node.Recover();

@@ -16,6 +16,9 @@
 namespace lastgood {
 
 inline constexpr size_t kMaxRequestBody = 2 << 20;
+// The header every API answer carries with the answering binary's build id (base/build_id.h),
+// so that a client of another build can say so.
+inline constexpr char kBuildIdHeader[] = "Lastgood-Build-Id";
 
 struct ApiRequest {
   std::string method;  // "GET", "POST"

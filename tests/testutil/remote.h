@@ -37,16 +37,28 @@ inline std::string ServedUrl(const Lastgood& lg) {
 inline int PortOf(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
 
 struct RemoteRun {
-  int code = -1;
+  std::vector<std::string> args;
+  int code = -1;  // -1: killed or timed out
   std::string out, err;
+  // The command, its exit and its output: what an assertion's message shows.
+  std::string Context() const {
+    std::string cmd = "lastgood";
+    for (const auto& a : args) cmd += " " + a;
+    return "\n$ " + cmd + "\nexit " + std::to_string(code) + "\nstdout:\n" + out + "stderr:\n" +
+           err;
+  }
 };
 
-// `lastgood args...` against `server` with `token` in LASTGOOD_TOKEN ("" = unset).
+// `binary args...` against `server` with `token` in LASTGOOD_TOKEN ("" = unset), run in `cwd`
+// ("" = inherit), killed after `timeout`.
 inline RemoteRun Remote(const Lastgood& lg, const std::string& server, const std::string& token,
-                        std::vector<std::string> args) {
+                        std::vector<std::string> args, const std::string& cwd = "",
+                        std::chrono::milliseconds timeout = std::chrono::seconds(20),
+                        const std::string& binary = kLastgoodBinary) {
   ProcessOptions o;
-  o.argv = {kLastgoodBinary};
+  o.argv = {binary};
   o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.cwd = cwd;
   o.env = {{"LASTGOOD_HOME", lg.home() + "/elsewhere"}, {"LASTGOOD_SERVER", server}};
   if (token.empty()) {
     o.unset_env = {"LASTGOOD_TOKEN"};
@@ -59,7 +71,8 @@ inline RemoteRun Remote(const Lastgood& lg, const std::string& server, const std
   o.stderr_path = base + ".err";
   Process p(o);
   RemoteRun r;
-  auto st = p.Wait(std::chrono::seconds(20));
+  r.args = args;
+  auto st = p.Wait(timeout);
   if (st && st->exited()) r.code = st->code;
   r.out = ReadFile(o.stdout_path);
   r.err = ReadFile(o.stderr_path);
