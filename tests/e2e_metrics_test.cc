@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "testutil/lastgood.h"
 #include "testutil/load.h"
@@ -46,6 +48,119 @@ TEST(RouterMetrics, AnUnusableAddressIsRefusedBeforeAnythingStarts) {
   const CliResult& r = lg.Run({"serve", "--router-metrics", "localhost"}, 10s).last();
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("--router-metrics"), std::string::npos) << r.err;
+}
+
+// One weight step, then an analysis whose router limit lets 10% errors through (maxErrorRate
+// 0.5), so that only the Prometheus query can fail the canary.
+std::string QueriedSteps(const std::string& address) {
+  return "  canary:\n    steps:\n      - weight: 50\n      - analysis:\n"
+         "          window: 5s\n          maxErrorRate: 0.5\n"
+         "          prometheus:\n            address: " +
+         address +
+         "\n            queries:\n              - name: error-rate\n"
+         "                query: '(sum(rate(lastgood_router_responses_total{app=\"{{app}}\","
+         "version=\"{{canary}}\",class=\"5xx\"}[5s])) or vector(0)) / "
+         "sum(rate(lastgood_router_requests_total{app=\"{{app}}\",version=\"{{canary}}\"}[5s]))'\n"
+         "                max: 0.01";
+}
+
+// The detail of the deployment's analysis step.
+std::string AnalysisDetail(Lastgood& lg, const nlohmann::json& record) {
+  auto d = lg.Deployment(record["name"]);
+  for (const auto& op : d["operations"]) {
+    if (op["step"].get<std::string>().find("analyse") != std::string::npos)
+      return op["detail"].get<std::string>();
+  }
+  return "(no analysis step in " + d.dump(2) + ")";
+}
+
+// A controller whose router serves metrics on a known port, a real Prometheus scraping it,
+// and v1 of the sample app applied under a steady load.
+struct Scraped {
+  int port = FreePort(), metrics = FreePort();
+  Lastgood lg;
+  std::optional<PrometheusServer> prom;
+  std::optional<SteadyLoad> load;
+
+  void Start() {
+    lg.ServeArgs({"--router-metrics", "127.0.0.1:" + std::to_string(metrics)});
+    prom.emplace(lg.home() + "/prometheus",
+                 std::vector<std::string>{"127.0.0.1:" + std::to_string(metrics)});
+    lg.Given()
+        .App(SampleApp()
+                 .Strategy("canary")
+                 .StrategyYaml(QueriedSteps(prom->Address()))
+                 .Extra(MetricsRouteAt(port)))
+        .Applied();
+    load.emplace(LoadOptions{.port = port, .threads = 2, .rate = 200});
+    ASSERT_TRUE(prom->WaitForSamples("lastgood_router_requests_total{version=\"1\"}", 30s))
+        << prom->Targets();
+  }
+};
+
+TEST(PrometheusAnalysis, ACanaryFailingTenPercentIsRolledBackByAPromqlErrorRate) {
+  Scraped s;
+  ASSERT_NO_FATAL_FAILURE(s.Start());
+  s.lg.When().Apply({"--param", "label=v2", "--param", "failRate=0.1"});
+  s.lg.Then().ExitCode(1).Verdict(2, "bad");
+  s.lg.WaitForIdle(20s);
+  s.load->Stop();
+
+  s.lg.Then().Serves("v1");
+  auto h = s.lg.History();
+  ASSERT_GE(h.size(), 2u) << h.dump(2);
+  EXPECT_EQ(h[1].value("state", ""), "Failed") << h.dump(2);
+  // The query's name, value, limit and the query as asked (placeholders filled in).
+  const std::string reason = h[1].value("reason", "");
+  EXPECT_NE(reason.find("analysis failed (1 failed window): prometheus: error-rate = 0."),
+            std::string::npos)
+      << reason;
+  EXPECT_NE(reason.find(" > max 0.01 [(sum(rate(lastgood_router_responses_total{app=\"web\","
+                        "version=\"2\",class=\"5xx\"}[5s]))"),
+            std::string::npos)
+      << reason;
+  EXPECT_NE(AnalysisDetail(s.lg, h[1]).find("> max 0.01"), std::string::npos);
+}
+
+TEST(PrometheusAnalysis, AGoodCanaryPassesWithTheQueryAndItsValueInTheStepsDetail) {
+  Scraped s;
+  ASSERT_NO_FATAL_FAILURE(s.Start());
+  s.lg.When().Apply({"--param", "label=v2"}).Then().ExitCode(0);
+  s.load->Stop();
+
+  s.lg.Then().Serves("v2");
+  auto h = s.lg.History();
+  EXPECT_EQ(h[0].value("state", ""), "Succeeded") << h.dump(2);
+  const std::string detail = AnalysisDetail(s.lg, h[0]);
+  EXPECT_NE(detail.find("passed: "), std::string::npos) << detail;
+  EXPECT_NE(detail.find("prometheus: error-rate = 0 (max 0.01) [(sum(rate("), std::string::npos)
+      << detail;
+}
+
+TEST(PrometheusAnalysis, AnUnreachablePrometheusFailsTheAnalysisWithTheReason) {
+  const int port = FreePort();
+  const std::string nowhere = "http://127.0.0.1:" + std::to_string(FreePort());
+  Lastgood lg;
+  lg.Given()
+      .App(SampleApp()
+               .Strategy("canary")
+               .StrategyYaml(QueriedSteps(nowhere))
+               .Extra(MetricsRouteAt(port)))
+      .Applied();
+  SteadyLoad load({.port = port, .threads = 2, .rate = 200});
+  lg.When().Apply({"--param", "label=v2"});
+  lg.Then().ExitCode(1);
+  lg.WaitForIdle(20s);
+  load.Stop();
+
+  lg.Then().Serves("v1");
+  auto h = lg.History();
+  ASSERT_GE(h.size(), 2u) << h.dump(2);
+  const std::string reason = h[1].value("reason", "");
+  EXPECT_NE(reason.find("analysis failed: prometheus at " + nowhere + " cannot be asked"),
+            std::string::npos)
+      << reason;
+  EXPECT_NE(reason.find("Connection refused"), std::string::npos) << reason;
 }
 
 }  // namespace

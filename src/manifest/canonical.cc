@@ -160,6 +160,25 @@ void WriteAnalysis(YAML::Emitter& out, const Analysis& a) {
     }
     out << YAML::EndSeq;
   }
+  if (a.prometheus) {
+    Key(out, "prometheus");
+    out << YAML::BeginMap;
+    Key(out, "address");
+    Str(out, a.prometheus->address);
+    Key(out, "queries");
+    out << YAML::BeginSeq;
+    for (const auto& q : a.prometheus->queries) {
+      out << YAML::BeginMap;
+      Key(out, "name");
+      Str(out, q.name);
+      Key(out, "query");
+      Str(out, q.query);
+      if (q.min) Number(out, "min", *q.min);
+      if (q.max) Number(out, "max", *q.max);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::EndMap;
+  }
   out << YAML::EndMap;
 }
 

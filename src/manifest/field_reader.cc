@@ -210,6 +210,22 @@ Result<double> FieldReader::Fraction(const Field& f) const {
   return value;
 }
 
+Result<double> FieldReader::Number(const Field& f) const {
+  std::string original;
+  auto text = Scalar(f, "a number", &original);
+  if (!text.ok()) return text.error();
+  double value = 0;
+  const char* begin = text->data();
+  const char* end = begin + text->size();
+  auto [ptr, ec] = std::from_chars(begin, end, value, std::chars_format::general);
+  if (text->empty() || ptr != end || ec != std::errc() || !std::isfinite(value)) {
+    return Error::InvalidInput(
+        "expected a number, like 0.01 or 250, got '" + *text + "'" + AfterParams(original, *text),
+        f.path, f.line);
+  }
+  return value;
+}
+
 Result<bool> FieldReader::Bool(const Field& f) const {
   std::string original;
   auto text = Scalar(f, "true or false", &original);

@@ -83,6 +83,8 @@ class FieldReader {
   Result<int> Int(const Field& f, int min, int max) const;
   // A decimal number in [0, 1].
   Result<double> Fraction(const Field& f) const;
+  // Any finite decimal number.
+  Result<double> Number(const Field& f) const;
   // true or false.
   Result<bool> Bool(const Field& f) const;
   // A duration ("500ms", "1m30s"); zero only when `allow_zero`.

@@ -105,6 +105,25 @@ struct AnalysisTolerance {
   bool operator==(const AnalysisTolerance&) const = default;
 };
 
+// A query to a Prometheus server that an analysis also judges (docs/manifest.md,
+// analysis.prometheus): every value of its answer must lie within [min, max]. The query may
+// hold {{canary}}, {{stable}}, {{app}} and {{slot}}, filled in when the analysis runs.
+struct PrometheusQuery {
+  std::string name;                // [a-z0-9_-], unique in its analysis: named in the step's detail
+  std::string query;               // PromQL
+  std::optional<double> min, max;  // at least one
+  bool operator==(const PrometheusQuery&) const = default;
+};
+
+inline constexpr int kMaxPrometheusQueries = 10;
+inline constexpr size_t kMaxPrometheusQueryBytes = 4096;
+
+struct PrometheusAnalysis {
+  std::string address;  // http(s)://HOST[:PORT][/PREFIX]
+  std::vector<PrometheusQuery> queries;
+  bool operator==(const PrometheusAnalysis&) const = default;
+};
+
 struct Analysis {
   // threshold: the window against fixed limits (the default); sequential: the canary against
   // stable with a confidence (falseAlarmRate, tolerance).
@@ -119,6 +138,7 @@ struct Analysis {
   std::optional<double> maxErrorRateIncrease;  // 0..1, relative to stable
   int failureLimit = 0;                        // failed windows tolerated
   std::vector<AnalysisCheck> checks;
+  std::optional<PrometheusAnalysis> prometheus;  // judged beside the router's numbers
   bool operator==(const Analysis&) const = default;
 };
 
@@ -218,9 +238,9 @@ inline constexpr int kDefaultMaxParallel = 10;
 struct FleetSpec {
   std::vector<std::string> hosts;               // `hosts: [web1, web2]`: plain names, unique
   std::map<std::string, std::string> selector;  // `hosts: { selector: { role: web } }`
-  std::vector<HostCount> waves;  // cumulative; empty: one wave of every host
-  HostCount maxFailedHosts;      // over the whole deployment; default 0
-  int maxParallel = kDefaultMaxParallel;  // hosts updated at once within a wave, >= 1
+  std::vector<HostCount> waves;                 // cumulative; empty: one wave of every host
+  HostCount maxFailedHosts;                     // over the whole deployment; default 0
+  int maxParallel = kDefaultMaxParallel;        // hosts updated at once within a wave, >= 1
   bool enabled() const { return !hosts.empty() || !selector.empty(); }
   bool operator==(const FleetSpec&) const = default;
 };

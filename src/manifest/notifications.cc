@@ -56,11 +56,13 @@ bool IsHost(const std::string& host) {
   return !numeric || inet_pton(AF_INET, host.c_str(), &addr) == 1;
 }
 
-Result<std::string> ReadUrl(const FieldReader& r, const Field& f) {
+}  // namespace
+
+Result<std::string> ReadHttpUrl(const FieldReader& r, const Field& f, const char* help) {
   std::string url;
   LG_MANIFEST_ASSIGN(url, r.NonEmptyString(f));
   auto bad = [&](const std::string& why) {
-    return Error::InvalidInput("'" + url + "' " + why + "; " + kUrlHelp, f.path, f.line);
+    return Error::InvalidInput("'" + url + "' " + why + "; " + help, f.path, f.line);
   };
   if (url.size() > kMaxWebhookUrlBytes) {
     return Error::InvalidInput("the url is " + std::to_string(url.size()) +
@@ -98,6 +100,12 @@ Result<std::string> ReadUrl(const FieldReader& r, const Field& f) {
   }
   if (!IsHost(host)) return bad("has '" + host + "' where a host name or IP address belongs");
   return url;
+}
+
+namespace {
+
+Result<std::string> ReadUrl(const FieldReader& r, const Field& f) {
+  return ReadHttpUrl(r, f, kUrlHelp);
 }
 
 Result<std::vector<std::string>> ReadEvents(const FieldReader& r, const Field& f) {

@@ -35,4 +35,11 @@ inline constexpr int kMaxWebhooks = 10;
 inline constexpr size_t kMaxWebhookUrlBytes = 2048;
 Result<Notifications> ReadNotifications(const FieldReader& reader, const Field& field);
 
+// An http:// or https:// URL without credentials or fragment, with a valid host and port
+// (at most kMaxWebhookUrlBytes); `help` ends the error ("write http://host[:port]...").
+Result<std::string> ReadHttpUrl(const FieldReader& reader, const Field& field, const char* help);
+
+// `analysis.prometheus:` (docs/manifest.md): the address and the queries with their limits.
+Result<PrometheusAnalysis> ReadPrometheus(const FieldReader& reader, const Field& field);
+
 }  // namespace lastgood::manifest_internal

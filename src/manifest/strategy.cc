@@ -101,8 +101,8 @@ Status ReadLatencyTolerance(const FieldReader& r, const Field& f, AnalysisTolera
     const char* end = text.data() + text.size() - 1;
     auto [ptr, ec] = std::from_chars(text.data(), end, percent, std::chars_format::general);
     if (ptr != end || ec != std::errc() || !(percent > 0) || percent > 1000)
-      return Error::InvalidInput(usage + text + "' (a share is above 0% and at most 1000%)",
-                                 f.path, f.line);
+      return Error::InvalidInput(usage + text + "' (a share is above 0% and at most 1000%)", f.path,
+                                 f.line);
     t->latencyPercent = percent;
     return Status();
   }
@@ -140,10 +140,12 @@ Status RefuseOtherJudgesFields(const MapFields& fields, Analysis::Judge judge) {
     auto v = fields.Get(name);
     if (!v) continue;
     return Error::InvalidInput(
-        sequential ? name + " belongs to judge: threshold; the sequential judge compares the "
-                            "canary with stable, within tolerance: { errorRate, latency }"
-                   : name + " belongs to judge: sequential; add judge: sequential to this "
-                            "analysis, or use the threshold judge's limits (maxErrorRate, ...)",
+        sequential ? name +
+                         " belongs to judge: threshold; the sequential judge compares the "
+                         "canary with stable, within tolerance: { errorRate, latency }"
+                   : name +
+                         " belongs to judge: sequential; add judge: sequential to this "
+                         "analysis, or use the threshold judge's limits (maxErrorRate, ...)",
         v->path, v->key_line);
   }
   return Status();
@@ -152,10 +154,10 @@ Status RefuseOtherJudgesFields(const MapFields& fields, Analysis::Judge judge) {
 Result<Analysis> ReadAnalysis(const FieldReader& r, const Field& f) {
   Analysis a;
   MapFields fields;
-  LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"judge", "falseAlarmRate", "tolerance", "window",
-                                                 "minRequests", "maxErrorRate", "maxLatencyP99",
-                                                 "maxErrorRateIncrease", "failureLimit",
-                                                 "checks"}));
+  LG_MANIFEST_ASSIGN(
+      fields, MapFields::Open(f, {"judge", "falseAlarmRate", "tolerance", "window", "minRequests",
+                                  "maxErrorRate", "maxLatencyP99", "maxErrorRateIncrease",
+                                  "failureLimit", "checks", "prometheus"}));
   if (auto v = fields.Get("judge")) LG_MANIFEST_ASSIGN(a.judge, ReadJudge(r, *v));
   if (Status s = RefuseOtherJudgesFields(fields, a.judge); !s.ok()) return s.error();
   if (auto v = fields.Get("falseAlarmRate")) {
@@ -200,6 +202,7 @@ Result<Analysis> ReadAnalysis(const FieldReader& r, const Field& f) {
   }
   if (auto v = fields.Get("failureLimit"))
     LG_MANIFEST_ASSIGN(a.failureLimit, r.Int(*v, 0, kIntMax));
+  if (auto v = fields.Get("prometheus")) LG_MANIFEST_ASSIGN(a.prometheus, ReadPrometheus(r, *v));
   return a;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/analysis.h"
+#include "engine/analysis_prometheus.h"
 #include "engine/analysis_sequential.h"
 #include "engine/confine.h"
 #include "engine/release.h"
@@ -12,6 +13,7 @@
 #include "engine/secret_env.h"
 #include "engine/steps/steps.h"
 #include "health/probe.h"
+#include "history/reasons.h"
 #include "hooks/hook_runner.h"
 
 namespace lastgood {
@@ -61,6 +63,43 @@ StepResult RunChecks(StepContext& ctx, const Analysis& a) {
   return StepResult::Ok("");
 }
 
+QueryPlaceholders PlaceholdersOf(const Deployment& d) {
+  return {std::to_string(d.version), std::to_string(d.fromVersion), d.app, d.slot};
+}
+
+// Under judge: sequential, the queries once the judge has passed the canary: until they all
+// pass, one fails, or `deadline`.
+StepResult AwaitPrometheus(StepContext& ctx, PrometheusWatch& watch,
+                           std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    auto now = ctx.deps().clock->Steady();
+    PrometheusVerdict v = watch.Look(now);
+    if (v.kind == PrometheusVerdict::Kind::kPass) return StepResult::Ok(v.detail);
+    if (v.kind == PrometheusVerdict::Kind::kFail)
+      return StepResult::Failed(std::string(kReasonAnalysisFailed) + ": " + v.detail);
+    if (now >= deadline) {
+      return StepResult::Failed(std::string(kReasonAnalysisUndecided) +
+                                " (window + progressDeadline): " + v.detail);
+    }
+    ctx.Progress(v.detail);
+    if (!ctx.Sleep(kAnalysisPoll)) return {ctx.Interrupted(), ""};
+  }
+}
+
+// The router's judgement of a window joined with the queries' verdict: both must pass, either
+// failing fails the window.
+void JoinPrometheus(const PrometheusVerdict& v, Judgement* j) {
+  if (j->kind == Judgement::Kind::kFail) {
+    j->detail += "; " + v.detail;
+  } else if (v.kind == PrometheusVerdict::Kind::kFail) {
+    j->kind = Judgement::Kind::kFail;
+    j->detail = v.detail + " — " + j->detail;
+  } else {
+    if (v.kind == PrometheusVerdict::Kind::kWait) j->kind = Judgement::Kind::kWait;
+    j->detail += "; " + v.detail;
+  }
+}
+
 }  // namespace
 
 StepResult RunAnalyze(StepContext& ctx, const Step& step) {
@@ -72,9 +111,19 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step) {
   if (a == nullptr) return StepResult::Failed("the manifest has no such analysis step");
   if (!deps.routes)
     return StepResult::Failed("analysis needs the router (serve without --no-router)");
+  std::optional<PrometheusWatch> prometheus;
+  if (a->prometheus) prometheus.emplace(*a->prometheus, PlaceholdersOf(d));
   if (a->judge == Analysis::Judge::kSequential) {
+    const auto deadline = deps.clock->Steady() + a->window + m.progressDeadline;
     StepResult judged = RunSequentialJudge(ctx, step, *a);
     if (judged.kind != StepResult::Kind::kOk) return judged;
+    if (prometheus) {
+      StepResult queries = AwaitPrometheus(ctx, *prometheus, deadline);
+      if (queries.kind != StepResult::Kind::kOk)
+        return {queries.kind,
+                queries.detail + (queries.detail.empty() ? "" : " — " + judged.detail)};
+      judged.detail += "; " + queries.detail;
+    }
     StepResult checks = RunChecks(ctx, *a);
     if (checks.kind == StepResult::Kind::kOk) return judged;
     return StepResult::Failed(checks.detail + " — " + judged.detail);
@@ -98,6 +147,11 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step) {
     Measured canary = Measure(*stats, d.app, canary_slot, d.version, false);
     Measured stable = Measure(*stats, d.app, stable_slot, d.version, true);
     Judgement j = Judge(*a, canary, stable, in_window >= a->window);
+    if (prometheus) {
+      PrometheusVerdict v = prometheus->Look(now);
+      if (v.final) return StepResult::Failed(std::string(kReasonAnalysisFailed) + ": " + v.detail);
+      JoinPrometheus(v, &j);
+    }
     last = j.detail;
     if (j.kind == Judgement::Kind::kPass) {
       StepResult checks = RunChecks(ctx, *a);
@@ -113,6 +167,7 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step) {
                                   "): " + j.detail);
       }
       window_start = deps.clock->Steady();  // tolerated: a fresh window
+      if (prometheus) prometheus->Reset();
     }
     if (now >= deadline) {
       return StepResult::Failed("analysis reached no verdict within " +
