@@ -12,6 +12,7 @@
 #include "testutil/lastgood.h"
 #include "testutil/load.h"
 #include "testutil/prometheus.h"
+#include "testutil/remote.h"
 
 namespace lastgood::testutil {
 namespace {
@@ -77,15 +78,17 @@ std::string AnalysisDetail(Lastgood& lg, const nlohmann::json& record) {
 // A controller whose router serves metrics on a known port, a real Prometheus scraping it,
 // and v1 of the sample app applied under a steady load.
 struct Scraped {
-  int port = FreePort(), metrics = FreePort();
+  int port = FreePort(), metrics = FreePort(), controller = FreePort();
   Lastgood lg;
   std::optional<PrometheusServer> prom;
   std::optional<SteadyLoad> load;
 
   void Start() {
-    lg.ServeArgs({"--router-metrics", "127.0.0.1:" + std::to_string(metrics)});
+    lg.ServeArgs({"--router-metrics", "127.0.0.1:" + std::to_string(metrics), "--metrics",
+                  "127.0.0.1:" + std::to_string(controller)});
     prom.emplace(lg.home() + "/prometheus",
-                 std::vector<std::string>{"127.0.0.1:" + std::to_string(metrics)});
+                 std::vector<std::string>{"127.0.0.1:" + std::to_string(metrics),
+                                          "127.0.0.1:" + std::to_string(controller)});
     lg.Given()
         .App(SampleApp()
                  .Strategy("canary")
@@ -120,6 +123,10 @@ TEST(PrometheusAnalysis, ACanaryFailingTenPercentIsRolledBackByAPromqlErrorRate)
             std::string::npos)
       << reason;
   EXPECT_NE(AnalysisDetail(s.lg, h[1]).find("> max 0.01"), std::string::npos);
+  // The controller's own metrics, scraped by the same Prometheus, count the failed analysis.
+  EXPECT_TRUE(s.prom->WaitForSamples(
+      "lastgood_analysis_verdicts_total{app=\"web\",verdict=\"fail\"} == 1", 10s))
+      << s.prom->Targets();
 }
 
 TEST(PrometheusAnalysis, AGoodCanaryPassesWithTheQueryAndItsValueInTheStepsDetail) {
@@ -161,6 +168,85 @@ TEST(PrometheusAnalysis, AnUnreachablePrometheusFailsTheAnalysisWithTheReason) {
             std::string::npos)
       << reason;
   EXPECT_NE(reason.find("Connection refused"), std::string::npos) << reason;
+}
+
+// The value of the sample whose line starts with `series` (name and labels), or -1.
+double SampleOf(const std::string& text, const std::string& series) {
+  size_t at = 0;
+  while ((at = text.find(series + " ", at)) != std::string::npos) {
+    if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + series.size() + 1));
+    at += series.size();
+  }
+  return -1;
+}
+
+TEST(ControllerMetrics,
+     CountDeploymentsFromTheRecordsSoARestartKeepsThemAndPromtoolFindsThemClean) {
+  const int metrics = FreePort();
+  Lastgood lg;
+  lg.ServeArgs({"--metrics", "127.0.0.1:" + std::to_string(metrics), "--ui", "off"});
+  lg.Given().App(SampleApp()).Applied().Applied({"--param", "label=v2"});
+  lg.When().Apply({"--param", "label=v3", "--param", "crashOnStart=true"});
+  lg.Then().ExitCode(1);
+  lg.WaitForIdle(20s);
+
+  HttpResponse m = HttpGet("127.0.0.1", metrics, "/metrics");
+  ASSERT_EQ(m.status, 200) << m.error;
+  const std::string ok = "lastgood_deployments_total{app=\"web\",kind=\"deploy\",trigger=\"user\",";
+  EXPECT_EQ(SampleOf(m.body, ok + "outcome=\"Succeeded\"}"), 2) << m.body;
+  EXPECT_EQ(SampleOf(m.body, ok + "outcome=\"Failed\"}"), 1) << m.body;
+  EXPECT_EQ(SampleOf(m.body,
+                     "lastgood_deployments_total{app=\"web\",kind=\"rollback\","
+                     "trigger=\"auto\",outcome=\"Succeeded\"}"),
+            1)
+      << m.body;
+  EXPECT_EQ(SampleOf(m.body, "lastgood_automatic_rollbacks_total{app=\"web\"}"), 1) << m.body;
+  EXPECT_EQ(SampleOf(m.body, "lastgood_deployments_running{app=\"web\"}"), 0) << m.body;
+  EXPECT_EQ(SampleOf(m.body,
+                     "lastgood_deployment_duration_seconds_count{app=\"web\","
+                     "kind=\"deploy\",outcome=\"Succeeded\"}"),
+            2)
+      << m.body;
+  EXPECT_GE(SampleOf(m.body, "lastgood_step_duration_seconds_count{app=\"web\",step=\"start\"}"), 2)
+      << m.body;
+  EXPECT_GT(SampleOf(m.body, "lastgood_store_commit_seconds_count"), 0) << m.body;
+  PromtoolCheck check = CheckMetrics(m.body, lg.home());
+  EXPECT_EQ(check.code, 0) << check.output << "\n" << m.body;
+  EXPECT_EQ(HttpGet("127.0.0.1", metrics, "/v1/apps").status, 404);
+
+  // A restarted controller counts the same, from the same records.
+  lg.KillController(SIGTERM).StartController();
+  ASSERT_TRUE(WaitUntil([&] { return HttpGet("127.0.0.1", metrics, "/metrics").status == 200; },
+                        10s, 50ms));
+  HttpResponse again = HttpGet("127.0.0.1", metrics, "/metrics");
+  EXPECT_EQ(SampleOf(again.body, ok + "outcome=\"Succeeded\"}"), 2) << again.body;
+  EXPECT_EQ(SampleOf(again.body, "lastgood_automatic_rollbacks_total{app=\"web\"}"), 1)
+      << again.body;
+}
+
+TEST(ControllerMetrics, OnTheApiTheyNeedAViewerToken) {
+  Lastgood lg;
+  lg.ServeArgs({"--listen", "127.0.0.1:0", "--ui", "off"});
+  lg.Given().App(SampleApp()).Applied();
+  const int port = PortOf(ServedUrl(lg));
+  const std::string viewer = MakeToken(lg, "prometheus", "viewer");
+  EXPECT_EQ(HttpGet("127.0.0.1", port, "/metrics").status, 401);
+  HttpResponse m = HttpGet("127.0.0.1", port, "/metrics", {{"Authorization", "Bearer " + viewer}});
+  ASSERT_EQ(m.status, 200) << m.body;
+  EXPECT_EQ(SampleOf(m.body,
+                     "lastgood_deployments_total{app=\"web\",kind=\"deploy\","
+                     "trigger=\"user\",outcome=\"Succeeded\"}"),
+            1)
+      << m.body;
+  PromtoolCheck check = CheckMetrics(m.body, lg.home());
+  EXPECT_EQ(check.code, 0) << check.output << "\n" << m.body;
+}
+
+TEST(ControllerMetrics, AnUnusableAddressIsRefusedBeforeAnythingStarts) {
+  Lastgood lg;
+  const CliResult& r = lg.Run({"serve", "--metrics", "localhost"}, 10s).last();
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--metrics"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -14,10 +14,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "api/handlers.h"
 #include "api/hosts.h"
+#include "api/metrics.h"
 #include "api/router_process.h"
 #include "api/server.h"
 #include "artifacts/artifact_store.h"
@@ -158,6 +160,15 @@ int RunController(const ControllerOptions& options) {
       return 2;
     }
   }
+  std::optional<boost::asio::ip::tcp::endpoint> metrics_at;
+  if (!options.metrics.empty()) {
+    auto e = http::ParseEndpoint(options.metrics, "--metrics");
+    if (!e.ok()) {
+      Log(e.error().message);
+      return 2;
+    }
+    metrics_at = *e;
+  }
   std::string holder;
   int lock_fd = LockHome(home, &holder);
   // A controller killed just after it forked a child (an instance, a hook) leaves the lock's
@@ -250,6 +261,20 @@ int RunController(const ControllerOptions& options) {
       Log(s.error().message + "; serving without the dashboard");
     }
   }
+  // GET /metrics (docs/metrics.md): on the API for a viewer, and on --metrics for anyone.
+  ControllerMetrics metrics(store->get());
+  api.AddRoute({"GET", "/metrics", auth::Role::kViewer,
+                [&metrics](const RouteCall&) { return MetricsAnswer(metrics); }});
+  http::Server metrics_server;
+  if (metrics_at) {
+    auto bound = ServeMetrics(&metrics_server, *metrics_at, &metrics);
+    if (!bound.ok()) {
+      Log(bound.error().message);
+      return 5;
+    }
+    metrics_server.Start();
+    Log("serving the controller's metrics on http://" + *bound + "/metrics (no token)");
+  }
   ApiServer server(&api);
   if (auto s = server.Listen(home + "/api.sock"); !s.ok()) {
     Log(s.error().message);
@@ -271,6 +296,7 @@ int RunController(const ControllerOptions& options) {
     Log(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
     engine.Shutdown();  // running deployments stay Running; the next start resumes them
     if (dashboard) dashboard->Stop();
+    metrics_server.Stop();
     server.Stop();
   });
   std::atomic<bool> stopping{false};

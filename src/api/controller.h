@@ -21,6 +21,9 @@ struct ControllerOptions {
   // `--router-metrics ADDR`: where the router it starts serves GET /metrics ("off": nowhere);
   // "" = a free loopback port, written to <home>/router.admin (docs/metrics.md).
   std::string routerMetrics;
+  // `--metrics ADDR`: also serve the controller's GET /metrics there, without a token
+  // (docs/metrics.md); "" = only on the API (a viewer token over --listen).
+  std::string metrics;
   // `--ssh-config FILE`: every ssh to a fleet host gets `-F FILE` (docs/fleets.md).
   std::string sshConfig;
   std::string auditKeep;  // `--audit-keep 90d`: prune audit rows by age; "" keeps them all

@@ -25,6 +25,9 @@ void AddServe(CLI::App& app, Globals& g, int* exit_code) {
                   "where the router serves GET /metrics for Prometheus, HOST:PORT, or off "
                   "(default: a free loopback port, written to <home>/router.admin; "
                   "docs/metrics.md)");
+  cmd->add_option("--metrics", tcp->metrics,
+                  "also serve the controller's GET /metrics on this TCP address HOST:PORT, "
+                  "without a token (docs/metrics.md)");
   cmd->add_option("--ssh-config", tcp->sshConfig,
                   "ssh_config for reaching fleet hosts: every ssh runs with -F FILE "
                   "(docs/fleets.md)");

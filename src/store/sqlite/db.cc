@@ -1,6 +1,9 @@
 #include "store/sqlite/db.h"
 
+#include <chrono>
 #include <utility>
+
+#include "store/commit_latency.h"
 
 namespace lastgood::sqlite {
 
@@ -93,7 +96,7 @@ Status Db::Exec(const std::string& sql) {
 
 Result<Transaction> Transaction::Begin(Db& db, Mode mode) {
   LG_RETURN_IF_ERROR(db.Exec(mode == kWrite ? "BEGIN IMMEDIATE" : "BEGIN"));
-  return Transaction(&db);
+  return Transaction(&db, mode == kWrite);
 }
 
 Transaction::~Transaction() {
@@ -102,7 +105,9 @@ Transaction::~Transaction() {
 
 Status Transaction::Commit() {
   Db* db = std::exchange(db_, nullptr);
+  const auto started = std::chrono::steady_clock::now();
   Status s = db->Exec("COMMIT");
+  if (write_ && s.ok()) RecordCommitLatency(std::chrono::steady_clock::now() - started);
   if (!s.ok()) (void)db->Exec("ROLLBACK");  // a failed COMMIT may leave the transaction open
   return s;
 }

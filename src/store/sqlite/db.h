@@ -112,15 +112,18 @@ class Transaction {
  public:
   enum Mode { kRead, kWrite };
   static Result<Transaction> Begin(Db& db, Mode mode);
-  Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  Transaction(Transaction&& other) noexcept : db_(other.db_), write_(other.write_) {
+    other.db_ = nullptr;
+  }
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();  // rolls back unless committed
 
   Status Commit();
 
  private:
-  explicit Transaction(Db* db) : db_(db) {}
-  Db* db_;  // null once committed or rolled back
+  Transaction(Db* db, bool write) : db_(db), write_(write) {}
+  Db* db_;      // null once committed or rolled back
+  bool write_;  // a writer's COMMIT is timed (store/commit_latency.h)
 };
 
 }  // namespace lastgood::sqlite
