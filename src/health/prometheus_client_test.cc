@@ -13,6 +13,11 @@
 #include <string>
 #include <thread>
 
+#include "testutil/http.h"
+#include "testutil/process.h"
+#include "testutil/temp_dir.h"
+#include "testutil/wait.h"
+
 namespace lastgood {
 namespace {
 
@@ -223,6 +228,68 @@ TEST(QueryPrometheus, NoServerAtTheAddressIsUnavailable) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(r.error().message.find("connecting: Connection refused"), std::string::npos)
+      << r.error().message;
+}
+
+// https is verified against the system's CAs: a server whose certificate they do not vouch
+// for (self-signed, as an attacker in the middle would present) is never asked.
+TEST(QueryPrometheus, AnHttpsServerTheSystemDoesNotTrustIsRefusedAtTheHandshake) {
+  testutil::TempDir dir("prom-tls");
+  const std::string cert = dir.path() + "/cert.pem", key = dir.path() + "/key.pem";
+  testutil::ProcessOptions make;
+  make.argv = {"/usr/bin/openssl",
+               "req",
+               "-x509",
+               "-newkey",
+               "ec",
+               "-pkeyopt",
+               "ec_paramgen_curve:prime256v1",
+               "-nodes",
+               "-keyout",
+               key,
+               "-out",
+               cert,
+               "-days",
+               "1",
+               "-subj",
+               "/CN=127.0.0.1",
+               "-addext",
+               "subjectAltName=IP:127.0.0.1"};
+  make.stdout_path = make.stderr_path = dir.path() + "/openssl.log";
+  testutil::Process openssl(make);
+  auto made = openssl.Wait(10s);
+  ASSERT_TRUE(made && made->exited() && made->code == 0) << testutil::ReadFile(make.stderr_path);
+
+  const int port = testutil::FreePort();
+  testutil::ProcessOptions serve;
+  serve.argv = {"/usr/bin/openssl",
+                "s_server",
+                "-accept",
+                "127.0.0.1:" + std::to_string(port),
+                "-cert",
+                cert,
+                "-key",
+                key,
+                "-www",
+                "-quiet"};
+  serve.stdout_path = serve.stderr_path = dir.path() + "/s_server.log";
+  testutil::Process server(serve);
+  ASSERT_GT(server.pid(), 0) << server.error();
+  const PrometheusServer address =
+      *ParsePrometheusAddress("https://127.0.0.1:" + std::to_string(port));
+  Result<PrometheusAnswer> r = Error::Internal("not asked");
+  bool listening = testutil::WaitUntil(
+      [&] {
+        r = QueryPrometheus(address, "up", 2s);
+        return r.ok() || r.error().message.find("Connection refused") == std::string::npos;
+      },
+      10s, 50ms);
+  server.Kill(SIGTERM);
+  server.Wait(5s);
+  ASSERT_TRUE(listening) << testutil::ReadFile(serve.stderr_path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(r.error().message.find("TLS handshake: certificate verify failed"), std::string::npos)
       << r.error().message;
 }
 
