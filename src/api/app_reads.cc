@@ -101,6 +101,7 @@ ApiResponse AppTraffic(const RouteCall& call) {
     rows.push_back(
         {{"slot", r.slot},
          {"version", r.version},
+         {"pinned", r.pinned},
          {"requests", r.requests},
          {"ratePerSecond", r.requests / secs},
          {"responses",

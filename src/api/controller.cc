@@ -208,7 +208,8 @@ int RunController(const ControllerOptions& options) {
   std::unique_ptr<RouterProcess> router;
   if (options.router) {
     control = NewRouterControlClient(home + "/router.sock");
-    router = std::make_unique<RouterProcess>(SelfExe(), home, control.get());
+    router =
+        std::make_unique<RouterProcess>(SelfExe(), home, control.get(), options.router_threads);
     if (!options.routerMetrics.empty())
       router->SetMetricsAddress(options.routerMetrics == "off" ? "" : options.routerMetrics);
     routes = std::make_unique<Routes>(store->get(), router.get(), Clock::Real());

@@ -9,8 +9,9 @@
 namespace lastgood {
 
 struct ControllerOptions {
-  std::string home;    // created (0700) if missing
-  bool router = true;  // start and drive the router; false: instances on their own ports
+  std::string home;        // created (0700) if missing
+  bool router = true;      // start and drive the router; false: instances on their own ports
+  int router_threads = 0;  // the router's worker threads; 0: one per usable CPU
   std::string ui = "127.0.0.1:7071";  // the dashboard's address (ui/dashboard.h); "off": none
   std::string ui_assets;              // the dashboard's files; "" = "ui" beside the binary
   // `--listen`: also serve the API on this TCP address, bearer tokens required (issue 5);

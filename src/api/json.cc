@@ -177,6 +177,12 @@ nlohmann::json StatusJson(const AppStatus& s) {
   }
   nlohmann::json analysis = nullptr;
   if (s.analysis) analysis = AnalysisJson(*s.analysis);
+  nlohmann::json listeners = nlohmann::json::array();
+  for (const auto& l : s.listeners) {
+    nlohmann::json jl = {{"address", l.address}, {"slot", l.slot}, {"bound", l.bound}};
+    if (!l.bound) jl["error"] = Utf8String(l.error);
+    listeners.push_back(std::move(jl));
+  }
   return {{"app", s.app},
           {"confinement",
            {{"mode", s.confinement.mode},
@@ -185,7 +191,8 @@ nlohmann::json StatusJson(const AppStatus& s) {
           {"slots", slots},
           {"deployment", deployment},
           {"lastGood", s.lastGood ? nlohmann::json(*s.lastGood) : nullptr},
-          {"analysis", analysis}};
+          {"analysis", analysis},
+          {"listeners", listeners}};
 }
 
 Result<nlohmann::json> ParseRequestBody(const std::string& body,

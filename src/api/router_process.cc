@@ -51,6 +51,10 @@ Status RouterProcess::Ensure(bool* started) {
     spawn.argv.push_back("--admin");
     spawn.argv.push_back(*metrics_address_);
   }
+  if (threads_ > 0) {
+    spawn.argv.push_back("--threads");
+    spawn.argv.push_back(std::to_string(threads_));
+  }
   for (char** e = environ; *e != nullptr; ++e) spawn.env.emplace_back(*e);
   spawn.in = Stdio::Null();
   spawn.out = Stdio::AppendTo(log);

@@ -21,9 +21,10 @@ inline constexpr Millis kRouterStartTimeout{5'000};
 
 class RouterProcess : public RouterControl {
  public:
-  // `exe` is this lastgood binary; the router is `exe router --home HOME`.
-  RouterProcess(std::string exe, std::string home, RouterControl* control)
-      : exe_(std::move(exe)), home_(std::move(home)), control_(control) {}
+  // `exe` is this lastgood binary; the router is `exe router --home HOME [--threads N]`
+  // (`threads` 0: the router sizes itself to the CPUs it may use).
+  RouterProcess(std::string exe, std::string home, RouterControl* control, int threads = 0)
+      : exe_(std::move(exe)), home_(std::move(home)), control_(control), threads_(threads) {}
 
   // The address the router it starts serves GET /metrics on (`router --admin ADDR`; "" none);
   // without a call, the router's default (a free loopback port, written to router.admin).
@@ -38,6 +39,7 @@ class RouterProcess : public RouterControl {
   Status Apply(const RoutingTable& table) override;
   Result<RouterStats> Stats(Millis window) override;
   Status Ping() override { return control_->Ping(); }
+  Result<RouterHealth> Health() override { return control_->Health(); }
 
  private:
   // True when the router was not there and is now: the failed call is worth making again.
@@ -46,6 +48,7 @@ class RouterProcess : public RouterControl {
   std::string exe_, home_;
   RouterControl* control_;
   std::optional<std::string> metrics_address_;  // constant once Ensure was called
+  const int threads_;
   std::mutex mu_;
   int child_ = 0;  // GUARDED_BY(mu_): the router this controller started, to reap it
 };

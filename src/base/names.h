@@ -13,6 +13,11 @@ namespace lastgood {
 // found its production slot, so no traffic split took effect).
 inline constexpr const char* kProductionSlot = "production";
 
+// The dashboard's session cookies are named this prefix plus the dashboard's port. The
+// router strips every cookie with this prefix from requests to apps: browsers do not scope
+// cookies by port, so an app on the same host would otherwise receive an admin's session.
+inline constexpr std::string_view kSessionCookiePrefix = "lg_session_";
+
 // A plain name: 1–63 characters of [a-z0-9-], starting with a letter, not ending with '-'.
 // Such names are safe in paths, URLs, log file names and SQL.
 // `what` names the thing in the error ("app name"), `field` its field path if any.

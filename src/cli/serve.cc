@@ -9,6 +9,11 @@ void AddServe(CLI::App& app, Globals& g, int* exit_code) {
   auto no_router = std::make_shared<bool>(false);
   cmd->add_flag("--no-router", *no_router,
                 "do not start or drive the router; instances are reached on their own ports");
+  auto router_threads = std::make_shared<int>(0);
+  cmd->add_option("--router-threads", *router_threads,
+                  "worker threads of the router it starts (default: one per CPU the router may "
+                  "use, from its affinity and cgroup quota)")
+      ->check(CLI::Range(0, 1024));
   auto ui = std::make_shared<std::string>("127.0.0.1:7071");
   auto ui_assets = std::make_shared<std::string>();
   cmd->add_option("--ui", *ui, "the dashboard's address HOST:PORT, or off (docs/dashboard.md)")
@@ -43,10 +48,11 @@ void AddServe(CLI::App& app, Globals& g, int* exit_code) {
                   "existing users that a manifest's run.user may name (as root; never root; "
                   "docs/security.md)")
       ->delimiter(',');
-  cmd->callback([&g, exit_code, no_router, ui, ui_assets, tcp] {
+  cmd->callback([&g, exit_code, no_router, router_threads, ui, ui_assets, tcp] {
     ControllerOptions options = *tcp;
     options.home = g.Home();
     options.router = !*no_router;
+    options.router_threads = *router_threads;
     options.ui = *ui;
     options.ui_assets = *ui_assets;
     *exit_code = RunController(options);

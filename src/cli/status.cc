@@ -69,6 +69,12 @@ void PrintStatus(const nlohmann::json& s) {
       std::cout << "  " << d["detail"].get<std::string>() << "\n";
   }
   if (s.contains("analysis") && s["analysis"].is_object()) PrintAnalysis(s["analysis"]);
+  for (const auto& l : s.value("listeners", nlohmann::json::array())) {
+    if (l.value("bound", true)) continue;
+    std::cout << "NOT LISTENING on " << l["address"].get<std::string>() << " ("
+              << l["slot"].get<std::string>() << "): " << l.value("error", "")
+              << " — the router tries again every second; free the address or change route\n";
+  }
   for (const auto& [slot, v] : s["slots"].items()) {
     std::cout << "slot " << slot << ": "
               << (v["version"].is_null() ? "nothing"
@@ -117,7 +123,8 @@ void AddStatusVerbs(CLI::App& app, Globals& g, int* exit_code) {
     char buf[64];
     for (const auto& v : (*t)["versions"]) {
       std::vector<std::string> row = {"  " + v["slot"].get<std::string>(),
-                                      "v" + std::to_string(v["version"].get<int>())};
+                                      "v" + std::to_string(v["version"].get<int>()) +
+                                          (v.value("pinned", false) ? " pinned" : "")};
       std::snprintf(buf, sizeof buf, "%.1f", v["ratePerSecond"].get<double>());
       row.push_back(buf);
       std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v["errorRate"].get<double>());

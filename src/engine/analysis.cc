@@ -30,6 +30,7 @@ Measured Measure(const RouterStats& stats, const std::string& app, const std::st
   Measured m;
   for (const auto& row : stats.rows) {
     if (!row.backend.empty() || row.app != app || row.slot != slot) continue;
+    if (row.pinned) continue;  // clients that named the slot themselves: not the sample judged
     if ((row.version == version) == others) continue;
     m.requests += row.requests;
     m.errors += row.responses5xx + row.connectErrors + row.timeouts;

@@ -74,5 +74,16 @@ TEST(Analysis, MeasureSumsAggregateRowsOfTheVersionOrOfTheOthers) {
   EXPECT_EQ(s.errors, 1u);
 }
 
+TEST(Analysis, MeasureLeavesOutRequestsWhoseClientPinnedTheSlot) {
+  RouterStats stats;
+  StatsRow split{"web", "staging", 2, "", 100, 90, 0, 0, 10, 0, 0, 1, 2, 7, 9};
+  StatsRow pinned{"web", "staging", 2, "", 5000, 5000, 0, 0, 0, 0, 0, 1, 1, 1, 1};
+  pinned.pinned = true;  // an outsider flooding the preview slot with good requests
+  stats.rows = {split, pinned};
+  Measured m = Measure(stats, "web", "staging", 2, false);
+  EXPECT_EQ(m.requests, 100u);
+  EXPECT_EQ(m.errors, 10u);
+}
+
 }  // namespace
 }  // namespace lastgood

@@ -22,6 +22,7 @@
 #include "base/names.h"
 #include "base/result.h"
 #include "engine/plan.h"
+#include "engine/routes.h"
 #include "history/model.h"
 #include "router/stats.h"
 #include "store/store.h"
@@ -174,6 +175,7 @@ struct AppStatus {
   std::optional<Deployment> running;  // with operations
   std::optional<int> lastGood;
   std::optional<AnalysisView> analysis;
+  std::vector<ListenerView> listeners;  // empty without a router, or when it does not answer
 };
 
 class Engine {

@@ -35,6 +35,8 @@ Result<RoutingTable> Routes::Build() {
 
     RouteApp ra;
     ra.name = app.name;
+    ra.slotPinning = route.slotPinning;
+    ra.trustedProxies = route.trustedProxies;
     std::map<std::string, std::map<int, std::vector<RouteBackend>>> by_slot;
     auto instances = store_->ListInstances(app.name);
     if (!instances.ok()) return instances.error();
@@ -76,9 +78,11 @@ Result<RoutingTable> Routes::Build() {
       ra.slots.push_back(std::move(rs));
     }
     if (!route.listen.empty())
-      table.listeners.push_back({route.listen, "", app.name, kProductionSlot});
+      table.listeners.push_back(
+          {route.listen, "", app.name, kProductionSlot, route.maxConnectionsPerClient});
     if (!route.preview.empty())
-      table.listeners.push_back({route.preview, "", app.name, kPreviewSlot});
+      table.listeners.push_back(
+          {route.preview, "", app.name, kPreviewSlot, route.maxConnectionsPerClient});
     table.apps.push_back(std::move(ra));
   }
   return table;
@@ -105,8 +109,35 @@ Status Routes::Publish() {
   table->generation = generation_;
   LG_RETURN_IF_ERROR(router_->Apply(*table));
   routed_.clear();
-  for (const auto& l : table->listeners) routed_.insert(l.app);
+  listeners_.clear();
+  for (const auto& l : table->listeners) {
+    routed_.insert(l.app);
+    listeners_[l.app].push_back(l);
+  }
   return Status::Ok();
+}
+
+std::vector<ListenerView> Routes::Listeners(const std::string& app) {
+  std::vector<RouteListener> mine;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = listeners_.find(app); it != listeners_.end()) mine = it->second;
+  }
+  if (mine.empty() || !router_) return {};
+  auto health = router_->Health();
+  if (!health.ok()) return {};
+  std::vector<ListenerView> out;
+  for (const auto& l : mine) {
+    ListenerView view{l.address, l.slot, false, "not in the router's table yet"};
+    for (const auto& state : health->listeners) {
+      if (state.address == l.address) {
+        view.bound = state.bound;
+        view.error = state.error;
+      }
+    }
+    out.push_back(std::move(view));
+  }
+  return out;
 }
 
 }  // namespace lastgood

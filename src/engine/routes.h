@@ -11,9 +11,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/result.h"
@@ -22,6 +24,14 @@
 #include "store/store.h"
 
 namespace lastgood {
+
+// One of the app's route addresses and whether the router could bind it (issue 11 A5: an
+// address that cannot be bound costs only that listener, and says so here).
+struct ListenerView {
+  std::string address, slot;
+  bool bound = false;
+  std::string error;
+};
 
 class Routes {
  public:
@@ -36,6 +46,9 @@ class Routes {
   bool Routed(const std::string& app);
   // What the router measured over the last `window`; Unavailable without a router.
   Result<RouterStats> Stats(Millis window);
+  // The app's listeners in the last table sent, with what the router says of each; empty
+  // when the router does not answer (best effort: `status` shows what it can).
+  std::vector<ListenerView> Listeners(const std::string& app);
 
  private:
   Store* store_;
@@ -44,6 +57,7 @@ class Routes {
   std::mutex mu_;
   uint64_t generation_ = 0;       // GUARDED_BY(mu_)
   std::set<std::string> routed_;  // GUARDED_BY(mu_): apps in the last table sent
+  std::map<std::string, std::vector<RouteListener>> listeners_;  // GUARDED_BY(mu_): by app
 };
 
 }  // namespace lastgood

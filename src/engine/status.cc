@@ -99,6 +99,7 @@ Result<AppStatus> Engine::StatusOf(const std::string& app) {
   st.lastGood = *last_good;
   st.analysis = AnalysisNow(deps_, app, st.running, running_version);
   st.confinement = ConfinementOf(deps_, app, running_version);
+  if (deps_.routes) st.listeners = deps_.routes->Listeners(app);
   return st;
 }
 

@@ -73,7 +73,7 @@ void WriteRun(YAML::Emitter& out, const Run& run) {
 
 void WriteRoute(YAML::Emitter& out, const Route& route) {
   Key(out, "route");
-  if (route.listen.empty() && route.preview.empty()) return EmptyMap(out);
+  if (route == Route{}) return EmptyMap(out);
   out << YAML::BeginMap;
   if (!route.listen.empty()) {
     Key(out, "listen");
@@ -82,6 +82,21 @@ void WriteRoute(YAML::Emitter& out, const Route& route) {
   if (!route.preview.empty()) {
     Key(out, "preview");
     Str(out, route.preview);
+  }
+  // Written only when not the default: a manifest from before these fields keeps its digest.
+  if (!route.slotPinning) {
+    Key(out, "slotPinning");
+    out << "off";
+  }
+  if (!route.trustedProxies.empty()) {
+    Key(out, "trustedProxies");
+    out << YAML::BeginSeq;
+    for (const auto& network : route.trustedProxies) Str(out, network);
+    out << YAML::EndSeq;
+  }
+  if (route.maxConnectionsPerClient > 0) {
+    Key(out, "maxConnectionsPerClient");
+    out << route.maxConnectionsPerClient;
   }
   out << YAML::EndMap;
 }

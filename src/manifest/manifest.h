@@ -62,6 +62,12 @@ struct Probe {
 struct Route {
   std::string listen;   // "host:port" for production traffic, or empty
   std::string preview;  // "host:port" for the staging slot, or empty
+  // Whether clients may pick a slot by X-Lastgood-Slot, ?lastgood-slot= or the
+  // lastgood-slot cookie (`slotPinning: on|off`); off leaves it to the listener and the split.
+  bool slotPinning = true;
+  // Proxies in front of the router whose X-Forwarded-* fields are kept (CIDR networks).
+  std::vector<std::string> trustedProxies;
+  int maxConnectionsPerClient = 0;  // per client address and listener; 0: no limit
   bool operator==(const Route&) const = default;
 };
 

@@ -47,6 +47,8 @@ std::shared_ptr<const CompiledTable> CompileTable(const RoutingTable& table, Sta
   for (const RouteApp& app : table.apps) {
     CompiledApp ca;
     ca.name = app.name;
+    ca.pinning = app.slotPinning;
+    for (const auto& cidr : app.trustedProxies) ca.trusted.push_back(ParseCidr(cidr).value());
     for (const RouteSlot& slot : app.slots) {
       CompiledSlot cs;
       cs.name = slot.name;
@@ -64,6 +66,10 @@ std::shared_ptr<const CompiledTable> CompileTable(const RoutingTable& table, Sta
           if (out->live_pools.size() <= cb.pool) out->live_pools.resize(cb.pool + 1);
           out->live_pools[cb.pool] = true;
           cb.stats = stats.Series({app.name, slot.name, version.version, backend.id});
+          if (app.slotPinning && slot.name != kProductionSlot) {
+            cb.pinned_stats =
+                stats.Series({app.name, slot.name, version.version, backend.id, true});
+          }
           cv.backends.push_back(std::move(cb));
         }
         // A version without backends can take no requests, whatever its weight.
@@ -81,11 +87,13 @@ std::shared_ptr<const CompiledTable> CompileTable(const RoutingTable& table, Sta
       ca.split_weights.push_back(share);
       left -= share;
     }
+    ca.in_split.assign(ca.slots.size(), false);
     if (production >= 0 && !ca.split_slots.empty()) {
       ca.split_slots.push_back(production);
       ca.split_weights.push_back(left);
       ca.split_swrr = out->swrr_size;
       out->swrr_size += static_cast<int>(ca.split_slots.size());
+      for (int index : ca.split_slots) ca.in_split[index] = true;
     } else {
       ca.split_slots.clear();
       ca.split_weights.clear();
@@ -95,6 +103,11 @@ std::shared_ptr<const CompiledTable> CompileTable(const RoutingTable& table, Sta
   for (const RouteListener& l : table.listeners) {
     uint32_t id = listeners.Of(l.address);
     if (out->routes.size() <= id) out->routes.resize(id + 1);
+    if (out->client_limits.size() <= id) out->client_limits.resize(id + 1);
+    int& limit = out->client_limits[id];
+    if (l.maxConnectionsPerClient > 0 && (limit == 0 || l.maxConnectionsPerClient < limit)) {
+      limit = l.maxConnectionsPerClient;
+    }
     ListenerRoute route;
     route.host = l.host;
     for (size_t a = 0; a < out->apps.size(); ++a) {

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/cidr.h"
 #include "base/names.h"
 #include "router/stats_window.h"
 #include "router/table.h"
@@ -26,6 +27,9 @@ struct CompiledBackend {
   boost::asio::ip::tcp::endpoint endpoint;
   uint32_t pool = 0;                   // stable id of the address: per-thread idle connection pools
   std::shared_ptr<StatsSeries> stats;  // kept alive by the table
+  // Requests the client pinned here (StatsKey::pinned); null where pinning cannot happen
+  // (the production slot, or slotPinning off): those count in `stats`.
+  std::shared_ptr<StatsSeries> pinned_stats;
 };
 
 struct CompiledVersion {
@@ -48,6 +52,9 @@ struct CompiledApp {
   // is the production slot with what is left of 100. Empty: no split.
   std::vector<int> split_slots, split_weights;
   int split_swrr = 0;
+  std::vector<bool> in_split;                 // by slot index: the slot takes a share of the split
+  bool pinning = true;                        // RouteApp::slotPinning
+  std::vector<Cidr> trusted;                  // RouteApp::trustedProxies
   int FindSlot(std::string_view name) const;  // -1 if none
 };
 
@@ -61,6 +68,7 @@ struct CompiledTable {
   RoutingTable source;
   std::vector<CompiledApp> apps;
   std::vector<std::vector<ListenerRoute>> routes;  // by listener id
+  std::vector<int> client_limits;                  // by listener id; 0: none
   std::vector<bool> live_pools;                    // by pool id
   int swrr_size = 0, round_robin_size = 0;         // per-thread state sizes
 

@@ -97,6 +97,13 @@ class ControlClient : public RouterControl {
     return reply->status == 200 ? Status::Ok() : Status(ToError(*reply));
   }
 
+  Result<RouterHealth> Health() override {
+    auto reply = Call("GET", "/v1/health", "", kQueryTimeout);
+    if (!reply.ok()) return reply.error();
+    if (reply->status != 200) return ToError(*reply);
+    return HealthFromJson(reply->body);
+  }
+
  private:
   static Error ToError(const Reply& reply) {
     auto j = nlohmann::json::parse(reply.body, nullptr, false);

@@ -7,7 +7,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -15,7 +14,6 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
-#include "router/address.h"
 #include "router/router.h"
 
 namespace lastgood {
@@ -72,25 +70,16 @@ Response HandleControl(const ControlHandlers& h, const Request& req) {
     return res;
   }
   if (path == "/v1/health" && req.method() == http::verb::get) {
-    return Json(200, {{"generation", h.generation()}, {"pid", static_cast<int>(getpid())}});
+    Response res{http::status::ok, 11};
+    res.set(http::field::content_type, "application/json");
+    res.body() = HealthToJson(h.health());
+    return res;
   }
   return ErrorResponse(Error::NotFound("no such endpoint: " + std::string(path)));
 }
 
-Response HandleAdmin(const ControlHandlers& h, const Request& req) {
-  if (req.target() != "/metrics" || req.method() != http::verb::get) {
-    Response res{http::status::not_found, 11};
-    res.body() = "not found\n";
-    return res;
-  }
-  Response res{http::status::ok, 11};
-  res.set(http::field::content_type, "text/plain; version=0.0.4");
-  res.body() = h.metrics();
-  return res;
-}
-
 template <class Socket>
-asio::awaitable<void> Serve(Socket socket, const ControlHandlers& handlers, bool admin) {
+asio::awaitable<void> Serve(Socket socket, const ControlHandlers& handlers) {
   using namespace asio::experimental::awaitable_operators;
   beast::flat_buffer buffer;
   asio::steady_timer timer(socket.get_executor());
@@ -112,7 +101,7 @@ asio::awaitable<void> Serve(Socket socket, const ControlHandlers& handlers, bool
       break;
     } else {
       keep = parser.get().keep_alive();
-      res = admin ? HandleAdmin(handlers, parser.get()) : HandleControl(handlers, parser.get());
+      res = HandleControl(handlers, parser.get());
     }
     res.keep_alive(keep);
     res.prepare_payload();
@@ -124,22 +113,21 @@ asio::awaitable<void> Serve(Socket socket, const ControlHandlers& handlers, bool
 }
 
 template <class Acceptor>
-asio::awaitable<void> AcceptLoop(Acceptor& acceptor, const ControlHandlers& handlers, bool admin) {
+asio::awaitable<void> AcceptLoop(Acceptor& acceptor, const ControlHandlers& handlers) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) continue;
-    asio::co_spawn(acceptor.get_executor(), Serve(std::move(socket), handlers, admin),
-                   asio::detached);
+    asio::co_spawn(acceptor.get_executor(), Serve(std::move(socket), handlers), asio::detached);
   }
 }
 
 class ControlServerImpl : public ControlServer {
  public:
   ControlServerImpl(asio::io_context& io, ControlHandlers handlers)
-      : handlers_(std::move(handlers)), control_(io), admin_(io) {}
+      : handlers_(std::move(handlers)), control_(io) {}
 
-  Status Open(const std::string& socket_path, const std::string& admin) {
+  Status Open(const std::string& socket_path) {
     boost::system::error_code ec;
     local::socket probe(control_.get_executor());
     probe.connect(local::endpoint(socket_path), ec);
@@ -157,48 +145,29 @@ class ControlServerImpl : public ControlServer {
     if (!ec) control_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return Error::Unavailable("cannot listen on " + socket_path + ": " + ec.message());
     socket_path_ = socket_path;
-    if (!admin.empty()) {
-      auto endpoint = ParseAddress(admin, true, "admin");
-      if (!endpoint.ok()) return endpoint.error();
-      admin_.open(endpoint->protocol(), ec);
-      if (!ec) admin_.set_option(asio::socket_base::reuse_address(true), ec);
-      if (!ec) admin_.bind(*endpoint, ec);
-      if (!ec) admin_.listen(asio::socket_base::max_listen_connections, ec);
-      if (ec)
-        return Error::Unavailable("cannot listen on admin address " + admin + ": " + ec.message());
-      admin_address_ = FormatAddress(admin_.local_endpoint());
-    }
-    asio::co_spawn(control_.get_executor(), AcceptLoop(control_, handlers_, false), asio::detached);
-    if (admin_.is_open()) {
-      asio::co_spawn(admin_.get_executor(), AcceptLoop(admin_, handlers_, true), asio::detached);
-    }
+    asio::co_spawn(control_.get_executor(), AcceptLoop(control_, handlers_), asio::detached);
     return Status::Ok();
   }
-
-  std::string AdminAddress() const override { return admin_address_; }
 
   void Close() override {
     boost::system::error_code ignored;
     control_.close(ignored);
-    admin_.close(ignored);
     if (!socket_path_.empty()) ::unlink(socket_path_.c_str());
   }
 
  private:
   const ControlHandlers handlers_;
   local::acceptor control_;
-  asio::ip::tcp::acceptor admin_;
-  std::string socket_path_, admin_address_;
+  std::string socket_path_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<ControlServer>> StartControlServer(asio::io_context& io,
                                                           const std::string& socket_path,
-                                                          const std::string& admin,
                                                           ControlHandlers handlers) {
   auto server = std::make_unique<ControlServerImpl>(io, std::move(handlers));
-  Status s = server->Open(socket_path, admin);
+  Status s = server->Open(socket_path);
   if (!s.ok()) return s.error();
   return std::unique_ptr<ControlServer>(std::move(server));
 }

@@ -69,6 +69,8 @@ const char* HeadErrorText(HeadError e) {
       return "transfer-encoding other than chunked\n";
     case HeadError::kBadHost:
       return "missing or repeated Host\n";
+    case HeadError::kBadTarget:
+      return "the request target must be a path or an http(s) URL\n";
   }
   return "bad request\n";
 }

@@ -39,6 +39,7 @@ enum class HeadError {
   kBadChunk,         // 400: a chunk size that does not parse
   kUnknownCoding,    // 501: a Transfer-Encoding other than exactly "chunked"
   kBadHost,          // 400: no Host in HTTP/1.1, or more than one
+  kBadTarget,        // 400: a target neither a path nor an http(s) URL (NormaliseTarget)
 };
 int HeadErrorStatus(HeadError e);
 const char* HeadErrorText(HeadError e);

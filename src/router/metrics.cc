@@ -9,10 +9,13 @@ namespace lastgood {
 namespace {
 
 MetricLabels Labels(const StatsKey& k) {
-  return {{"app", k.app},
-          {"slot", k.slot},
-          {"version", std::to_string(k.version)},
-          {"backend", k.backend}};
+  MetricLabels labels = {{"app", k.app},
+                         {"slot", k.slot},
+                         {"version", std::to_string(k.version)},
+                         {"backend", k.backend}};
+  // Traffic whose client named its slot is a series of its own, left out of analysis.
+  if (k.pinned) labels.emplace_back("pinned", "true");
+  return labels;
 }
 
 MetricLabels With(MetricLabels labels, std::string name, std::string value) {
@@ -30,7 +33,7 @@ std::array<double, std::size(kExposedLatencyBoundsMicros)> LatencyBoundsSeconds(
 
 }  // namespace
 
-std::string PrometheusText(const StatsRegistry& stats, uint64_t generation) {
+std::string PrometheusText(const StatsRegistry& stats, const RouterGauges& gauges) {
   using Type = Exposition::Type;
   Exposition e;
   auto& requests =
@@ -58,7 +61,15 @@ std::string PrometheusText(const StatsRegistry& stats, uint64_t generation) {
     latency.Histogram(labels, kBounds, totals.latency_buckets,
                       static_cast<double>(totals.latency_sum_micros) / 1e6);
   });
-  table.Sample({}, static_cast<double>(generation));
+  table.Sample({}, static_cast<double>(gauges.table_generation));
+  auto& refused = e.Add("lastgood_router_refused_connections_total", Type::kCounter,
+                        "Connections reset at accept.");
+  refused.Sample({{"reason", "max_connections"}}, static_cast<double>(gauges.refused_over_limit));
+  refused.Sample({{"reason", "per_client"}}, static_cast<double>(gauges.refused_per_client));
+  auto& listener_up = e.Add("lastgood_router_listener_up", Type::kGauge,
+                            "Whether a table listener address is bound.");
+  for (const auto& l : gauges.listeners)
+    listener_up.Sample({{"address", l.address}}, l.bound ? 1 : 0);
   return e.Text();
 }
 

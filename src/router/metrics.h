@@ -7,11 +7,21 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "router/health_report.h"
 #include "router/stats_window.h"
 
 namespace lastgood {
 
-std::string PrometheusText(const StatsRegistry& stats, uint64_t table_generation);
+// The router-wide figures besides the per-backend series.
+struct RouterGauges {
+  uint64_t table_generation = 0;
+  uint64_t refused_over_limit = 0;  // connections reset: max_connections reached
+  uint64_t refused_per_client = 0;  // connections reset: a listener's per-client limit
+  std::vector<ListenerState> listeners;
+};
+
+std::string PrometheusText(const StatsRegistry& stats, const RouterGauges& gauges);
 
 }  // namespace lastgood

@@ -54,7 +54,8 @@ void ParkedConnections::Wake() {
   }
 }
 
-void ParkedConnections::Park(tcp::socket socket, uint32_t listener, int64_t deadline_ms) {
+void ParkedConnections::Park(tcp::socket socket, uint32_t listener, int64_t deadline_ms,
+                             const std::optional<asio::ip::address>& counted_client) {
   error_code ec;
   auto local = socket.local_endpoint(ec);
   int fd = ec ? -1 : socket.release(ec);
@@ -62,12 +63,15 @@ void ParkedConnections::Park(tcp::socket socket, uint32_t listener, int64_t dead
     if (fd >= 0) ::close(fd);
     socket.close(ec);
     worker_.shared().connections.fetch_sub(1, std::memory_order_relaxed);
+    if (counted_client) worker_.shared().clients.Remove(listener, *counted_client);
     return;
   }
+  if (counted_client) counted_[fd] = *counted_client;
   epoll_event event{};
   event.events = EPOLLIN | EPOLLRDHUP;
   event.data.fd = fd;
   if (::epoll_ctl(epoll_.native_handle(), EPOLL_CTL_ADD, fd, &event) != 0) {
+    Uncount(fd, listener);
     ::close(fd);
     worker_.shared().connections.fetch_sub(1, std::memory_order_relaxed);
     return;
@@ -87,20 +91,36 @@ void ParkedConnections::Unpark(int fd) {
   ::epoll_ctl(epoll_.native_handle(), EPOLL_CTL_DEL, fd, nullptr);
   slots_[fd] = {};
   --count_;
+  std::optional<asio::ip::address> counted_client;
+  if (auto it = counted_.find(fd); it != counted_.end()) {
+    counted_client = it->second;
+    counted_.erase(it);
+  }
   tcp::socket socket(worker_.io());
   error_code ec;
   socket.assign(slot.state == kV6 ? tcp::v6() : tcp::v4(), fd, ec);
   if (ec) {
     ::close(fd);
     worker_.shared().connections.fetch_sub(1, std::memory_order_relaxed);
+    if (counted_client) worker_.shared().clients.Remove(slot.listener, *counted_client);
     return;
   }
-  asio::co_spawn(worker_.io(), RunSession(worker_, std::move(socket), slot.listener),
+  asio::co_spawn(worker_.io(),
+                 RunSession(worker_, std::move(socket), slot.listener, std::move(counted_client)),
                  asio::detached);
+}
+
+void ParkedConnections::Uncount(int fd, uint32_t listener) {
+  if (counted_.empty()) return;
+  auto it = counted_.find(fd);
+  if (it == counted_.end()) return;
+  worker_.shared().clients.Remove(listener, it->second);
+  counted_.erase(it);
 }
 
 void ParkedConnections::Drop(int fd) {
   ::epoll_ctl(epoll_.native_handle(), EPOLL_CTL_DEL, fd, nullptr);
+  Uncount(fd, slots_[fd].listener);
   ::close(fd);
   slots_[fd] = {};
   --count_;

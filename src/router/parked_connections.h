@@ -18,6 +18,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cstdint>
+#include <optional>
+#include <unordered_map>
 #include <vector>
 
 namespace lastgood {
@@ -35,8 +37,10 @@ class ParkedConnections {
   void Start();
   // Takes `socket` (an open client connection with no pending operation and no unread
   // input buffered by the router) until it becomes readable or `deadline_ms` (0: none)
-  // passes. On failure the connection is closed and uncounted.
-  void Park(boost::asio::ip::tcp::socket socket, uint32_t listener, int64_t deadline_ms);
+  // passes. On failure the connection is closed and uncounted. `counted_client`: the
+  // client address the connection counts for in RouterShared::clients, if any.
+  void Park(boost::asio::ip::tcp::socket socket, uint32_t listener, int64_t deadline_ms,
+            const std::optional<boost::asio::ip::address>& counted_client);
   // Closes the connections whose deadline has passed, or all of them when `draining`.
   void Expire(int64_t now_ms, bool draining);
   // Closes every parked connection and stops watching. Idempotent.
@@ -55,10 +59,14 @@ class ParkedConnections {
   void Wake();
   void Unpark(int fd);
   void Drop(int fd);  // closes a parked connection and uncounts it
+  void Uncount(int fd, uint32_t listener);
 
   Worker& worker_;
   boost::asio::posix::stream_descriptor epoll_;
   std::vector<Slot> slots_;  // by descriptor number, so that a slot needs no key
+  // The client address of each parked connection on a listener that limits its clients
+  // (rare: the limit is off by default), to uncount it when it closes.
+  std::unordered_map<int, boost::asio::ip::address> counted_;
   size_t count_ = 0;
 };
 

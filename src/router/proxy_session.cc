@@ -14,8 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "router/choose_backend.h"
+#include "router/forwarding.h"
 #include "router/http_head.h"
-#include "router/traffic_split.h"
 #include "router/worker.h"
 
 namespace lastgood {
@@ -67,20 +68,27 @@ void AppendField(std::string& out, std::string_view name, std::string_view value
 
 class Session {
  public:
-  Session(Worker& worker, tcp::socket client, uint32_t listener)
+  Session(Worker& worker, tcp::socket client, uint32_t listener,
+          std::optional<asio::ip::address> counted_client)
       : worker_(worker),
         options_(worker.shared().options),
         client_(std::move(client)),
-        listener_(listener) {
+        listener_(listener),
+        counted_client_(std::move(counted_client)) {
     error_code ec;
     auto peer = client_.remote_endpoint(ec);
-    if (!ec) peer_ip_ = peer.address().to_string();
+    if (!ec) {
+      peer_ = peer.address();
+      peer_ip_ = peer_->to_string();
+    }
     watch_.client = &client_;
     worker_.AddWatch(&watch_);
   }
   ~Session() {
     worker_.RemoveWatch(&watch_);
-    if (!handed_off_) worker_.shared().connections.fetch_sub(1, std::memory_order_relaxed);
+    if (handed_off_) return;
+    worker_.shared().connections.fetch_sub(1, std::memory_order_relaxed);
+    if (counted_client_) worker_.shared().clients.Remove(listener_, *counted_client_);
   }
 
   asio::awaitable<void> Run() {
@@ -92,7 +100,7 @@ class Session {
         if (idle == Idle::kPark) {
           // The session ends here; a small parked connection waits for the next request.
           handed_off_ = true;
-          worker_.parked().Park(std::move(client_), listener_, watch_.deadline_ms);
+          worker_.parked().Park(std::move(client_), listener_, watch_.deadline_ms, counted_client_);
           co_return;
         }
       }
@@ -278,8 +286,14 @@ class Session {
     watch_.upstream = nullptr;
   }
 
-  void Record(const CompiledBackend& backend, const RequestSample& sample) {
-    backend.stats->cells[worker_.index()]->Record(StatsSecond(), sample);
+  // The series a request to `backend` counts in: apart when the client pinned the slot.
+  SeriesCell* Cell(const CompiledBackend& backend, bool pinned) const {
+    const auto& series = pinned && backend.pinned_stats ? backend.pinned_stats : backend.stats;
+    return series->cells[worker_.index()].get();
+  }
+
+  static void Record(SeriesCell* cell, const RequestSample& sample) {
+    cell->Record(StatsSecond(), sample);
   }
 
   asio::awaitable<bool> Connect(const CompiledBackend& backend, bool allow_pooled) {
@@ -306,39 +320,92 @@ class Session {
     co_return true;
   }
 
-  void BuildRequestHead(const RequestHead& req, bool expect_continue) {
+  // Whether the route trusts the peer's X-Forwarded-* fields (route.trustedProxies).
+  bool PeerTrusted(const CompiledApp& app) const {
+    if (app.trusted.empty() || !peer_) return false;
+    const bool v6 = peer_->is_v6();
+    const auto bytes4 = v6 ? asio::ip::address_v4::bytes_type{} : peer_->to_v4().to_bytes();
+    const auto bytes6 = v6 ? peer_->to_v6().to_bytes() : asio::ip::address_v6::bytes_type{};
+    for (const Cidr& cidr : app.trusted) {
+      if (cidr.Contains(v6, v6 ? bytes6.data() : bytes4.data())) return true;
+    }
+    return false;
+  }
+
+  void BuildRequestHead(const RequestHead& req, const CompiledApp& app, std::string_view host,
+                        std::string_view target, bool expect_continue) {
+    const bool trusted = PeerTrusted(app);
     head_out_.clear();
     Append(head_out_, req.method_string);
     head_out_ += ' ';
-    Append(head_out_, req.target);
+    Append(head_out_, target);
     Append(head_out_, " HTTP/1.1\r\n");
-    std::string_view xff_name = "X-Forwarded-For", xfp_name = "X-Forwarded-Proto";
     forwarded_for_.clear();
-    forwarded_proto_.clear();
+    bool client_proto = false, client_host = false;
     for (const HeadField& f : *req.fields) {
       if (req.IsHopByHop(f)) continue;
-      if (f.name == http::field::unknown && EqualsIgnoreCase(f.name_string, xff_name)) {
-        Append(forwarded_for_, f.value);
-        forwarded_for_.append(", ", 2);
-        continue;
+      switch (f.name) {
+        case http::field::content_length:  // one normalised field below ("5, 5" → 5)
+          continue;
+        case http::field::host:
+          if (host.data() != req.host.data()) continue;  // absolute-form: its authority
+          break;
+        case http::field::cookie:
+          if (StripSessionCookies(f.value, &cookie_out_)) {
+            if (!cookie_out_.empty()) AppendField(head_out_, f.name_string, cookie_out_);
+            continue;
+          }
+          break;
+        case http::field::expect:
+          if (expect_continue) continue;
+          break;
+        case http::field::forwarded:
+          if (!trusted) continue;
+          break;
+        case http::field::unknown:
+          switch (ClassifyForwardingField(f.name_string)) {
+            case ForwardingField::kNone:
+              break;
+            case ForwardingField::kFor:
+              if (trusted) {
+                Append(forwarded_for_, f.value);
+                forwarded_for_.append(", ", 2);
+              }
+              continue;
+            case ForwardingField::kProto:
+              if (!trusted) continue;
+              client_proto = true;
+              break;
+            case ForwardingField::kHost:
+              if (!trusted) continue;
+              client_host = true;
+              break;
+            case ForwardingField::kOther:
+              if (!trusted) continue;
+              break;
+          }
+          break;
+        default:
+          break;
       }
-      if (f.name == http::field::unknown && EqualsIgnoreCase(f.name_string, xfp_name)) {
-        Append(forwarded_proto_, f.value);
-        forwarded_proto_.append(", ", 2);
-        continue;
-      }
-      if (expect_continue && f.name == http::field::expect) continue;
       AppendField(head_out_, f.name_string, f.value);
     }
+    if (host.data() != req.host.data()) AppendField(head_out_, "Host", host);
     forwarded_for_ += peer_ip_;
-    forwarded_proto_ += "http";
-    AppendField(head_out_, xff_name, forwarded_for_);
-    AppendField(head_out_, xfp_name, forwarded_proto_);
+    AppendField(head_out_, "X-Forwarded-For", forwarded_for_);
+    if (!client_proto) Append(head_out_, "X-Forwarded-Proto: http\r\n");
+    if (!client_host && !host.empty()) AppendField(head_out_, "X-Forwarded-Host", host);
     if (req.upgrade()) {
       Append(head_out_, "Connection: Upgrade\r\n");
       AppendField(head_out_, "Upgrade", req.upgrade_value);
     }
-    if (req.chunked()) Append(head_out_, "Transfer-Encoding: chunked\r\n");
+    if (req.chunked()) {
+      Append(head_out_, "Transfer-Encoding: chunked\r\n");
+    } else if (auto length = req.content_length()) {
+      Append(head_out_, "Content-Length: ");
+      Append(head_out_, std::to_string(*length));
+      head_out_.append("\r\n", 2);
+    }
     head_out_.append("\r\n", 2);
   }
 
@@ -351,9 +418,17 @@ class Session {
     Append(head_out_, resp.reason);
     head_out_.append("\r\n", 2);
     for (const HeadField& f : *resp.fields) {
-      if (!resp.IsHopByHop(f)) AppendField(head_out_, f.name_string, f.value);
+      if (resp.IsHopByHop(f) || f.name == http::field::content_length) continue;
+      AppendField(head_out_, f.name_string, f.value);
     }
-    if (framing == BodyFraming::kChunked) Append(head_out_, "Transfer-Encoding: chunked\r\n");
+    if (framing == BodyFraming::kChunked) {
+      Append(head_out_, "Transfer-Encoding: chunked\r\n");
+    } else if (auto length = resp.content_length(); length && framing != BodyFraming::kUntilClose) {
+      // One field with the parsed value: a backend's "5, 5" reaches no client as a list.
+      Append(head_out_, "Content-Length: ");
+      Append(head_out_, std::to_string(*length));
+      head_out_.append("\r\n", 2);
+    }
     if (!set_cookie_slot.empty()) {
       Append(head_out_, "Set-Cookie: lastgood-slot=");
       Append(head_out_, set_cookie_slot);
@@ -407,10 +482,12 @@ class Session {
   const RouterOptions& options_;
   tcp::socket client_;
   const uint32_t listener_;
+  const std::optional<asio::ip::address> counted_client_;
   std::string peer_ip_;
+  std::optional<asio::ip::address> peer_;
   Watch watch_;
   beast::flat_buffer in_, up_in_;
-  std::string head_out_, body_out_, forwarded_for_, forwarded_proto_;
+  std::string head_out_, body_out_, forwarded_for_, cookie_out_, target_storage_;
   std::vector<HeadField> req_fields_, resp_fields_;
   std::shared_ptr<const CompiledTable> table_;  // keeps the backends of in-flight requests alive
   std::optional<tcp::socket> upstream_;
@@ -437,51 +514,42 @@ asio::awaitable<bool> Session::ServeOne() {
   if (req.method == http::verb::connect)
     co_return co_await Reply(405, "CONNECT is not supported\n", true);
 
+  // The form of the target decides where the request goes: an absolute-form target
+  // ("http://host/path") names its host, which then wins over Host (RFC 9112 3.2.2); the
+  // backend gets origin-form and that host, so the router and the app agree on both.
+  std::string_view host = req.host, target = req.target;
+  if (!NormaliseTarget(req.method, &host, &target, &target_storage_))
+    co_return co_await Refuse(HeadError::kBadTarget);
+
   if (const auto& current = worker_.Table(); current.get() != table_.get()) table_ = current;
-  const ListenerRoute* route = table_ ? table_->Match(listener_, req.host) : nullptr;
+  const ListenerRoute* route = table_ ? table_->Match(listener_, host) : nullptr;
   if (!route) co_return co_await Reply(404, "no app for this host\n", !bodyless);
   const CompiledApp& app = table_->apps[route->app];
 
-  // Slot: pinned by header, query or cookie; else a new client of production is split.
-  std::string_view pin = req.slot_header, set_cookie;
-  bool from_query = false;
-  if (pin.empty()) {
-    pin = QueryValue(req.target, kSlotQueryParameter);
-    from_query = !pin.empty();
-  }
-  std::string_view cookie_pin = CookieValue(req.cookie, kSlotCookie);
-  if (pin.empty()) pin = cookie_pin;
-  int slot = pin.empty() ? -1 : app.FindSlot(pin);
-  if (slot >= 0 && from_query && pin != cookie_pin) set_cookie = app.slots[slot].name;
-  if (slot < 0 && route->production && !app.split_slots.empty()) {
-    int pick = PickSmoothWeighted(app.split_weights.data(), worker_.swrr() + app.split_swrr,
-                                  static_cast<int>(app.split_weights.size()));
-    slot = app.split_slots[pick];
-    set_cookie = app.slots[slot].name;
-  }
-  if (slot < 0) slot = route->slot;
-  const CompiledSlot& chosen = app.slots[slot];
-  int v = PickSmoothWeighted(chosen.weights.data(), worker_.swrr() + chosen.swrr,
-                             static_cast<int>(chosen.weights.size()));
-  if (v < 0) co_return co_await Reply(503, "no backend for this slot\n", !bodyless);
-  const CompiledVersion& version = chosen.versions[v];
+  const BackendChoice choice = ChooseBackend(app, *route, {req.slot_header, target, req.cookie},
+                                             {worker_.swrr(), worker_.round_robin()});
+  if (!choice.version) co_return co_await Reply(503, "no backend for this slot\n", !bodyless);
+  const CompiledVersion& version = *choice.version;
   const size_t backends = version.backends.size();
-  const size_t first = worker_.round_robin()[version.round_robin]++ % backends;
+  const size_t first = choice.first_backend;
+  std::string_view set_cookie = choice.set_cookie;
 
   const bool expect_continue =
       !bodyless && req.version >= 11 && EqualsIgnoreCase(req.expect, "100-continue");
-  BuildRequestHead(req, expect_continue);
+  BuildRequestHead(req, app, host, target, expect_continue);
 
   // A connection that fails before any byte was sent is retried once on another backend.
   RequestSample sample;
   const CompiledBackend* backend = nullptr;
+  SeriesCell* cell = nullptr;
   InFlight in_flight;
   bool connected = false;
   for (size_t attempt = 0; attempt < std::min<size_t>(2, backends) && !connected; ++attempt) {
     backend = &version.backends[(first + attempt) % backends];
-    in_flight.Track(backend->stats->cells[worker_.index()].get());
+    cell = Cell(*backend, choice.pinned);
+    in_flight.Track(cell);
     connected = co_await Connect(*backend, true);
-    if (!connected) Record(*backend, {.counts_request = false, .connect_errors = 1});
+    if (!connected) Record(cell, {.counts_request = false, .connect_errors = 1});
   }
   auto latency = [&] {
     return static_cast<uint64_t>(
@@ -489,7 +557,7 @@ asio::awaitable<bool> Session::ServeOne() {
             .count());
   };
   if (!connected) {
-    Record(*backend, {.status = 502, .latency_micros = latency()});
+    Record(cell, {.status = 502, .latency_micros = latency()});
     co_return co_await Reply(502, "backend unreachable\n", !bodyless);
   }
 
@@ -525,7 +593,7 @@ asio::awaitable<bool> Session::ServeOne() {
       if (response_head > 0) break;
       if (watch_.expired) {
         CloseUpstream();
-        Record(*backend, {.status = 504, .latency_micros = latency(), .timeout = true});
+        Record(cell, {.status = 504, .latency_micros = latency(), .timeout = true});
         co_return co_await Reply(504, "backend timed out\n", true);
       }
     }
@@ -535,7 +603,7 @@ asio::awaitable<bool> Session::ServeOne() {
       retried = true;
       continue;
     }
-    Record(*backend, {.status = 502, .latency_micros = latency()});
+    Record(cell, {.status = 502, .latency_micros = latency()});
     co_return co_await Reply(502, "backend failed\n", true);
   }
 
@@ -548,7 +616,7 @@ asio::awaitable<bool> Session::ServeOne() {
     resp->put(asio::buffer(up_in_.data().data(), response_head), ec);
     if (ec || !resp->is_header_done() || (resp->status == 101 && !req.upgrade())) {
       CloseUpstream();
-      Record(*backend, {.status = 502, .latency_micros = latency()});
+      Record(cell, {.status = 502, .latency_micros = latency()});
       co_return co_await Reply(502, "bad response from backend\n", true);
     }
     up_in_.consume(response_head);
@@ -564,7 +632,7 @@ asio::awaitable<bool> Session::ServeOne() {
       co_return false;
     }
   }
-  Record(*backend, {.status = resp->status, .latency_micros = latency()});
+  Record(cell, {.status = resp->status, .latency_micros = latency()});
 
   bool keep_client = req.keep_alive() && !worker_.shared().draining.load(std::memory_order_relaxed);
   BodyFraming framing = BodyFraming::kLength;
@@ -598,10 +666,12 @@ asio::awaitable<bool> Session::ServeOne() {
 
 }  // namespace
 
-asio::awaitable<void> RunSession(Worker& worker, tcp::socket client, uint32_t listener) {
+asio::awaitable<void> RunSession(Worker& worker, tcp::socket client, uint32_t listener,
+                                 std::optional<asio::ip::address> counted_client) {
   error_code ignored;
   client.set_option(tcp::no_delay(true), ignored);
-  auto session = std::make_unique<Session>(worker, std::move(client), listener);
+  auto session =
+      std::make_unique<Session>(worker, std::move(client), listener, std::move(counted_client));
   co_await session->Run();
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -16,24 +17,26 @@
 #include <set>
 #include <thread>
 
+#include "base/build_id.h"
 #include "router/address.h"
+#include "router/admin_server.h"
 #include "router/compiled_table.h"
 #include "router/control_server.h"
 #include "router/listen_sockets.h"
 #include "router/metrics.h"
 #include "router/table_store.h"
 #include "router/worker.h"
+#include "router/worker_count.h"
 
 namespace lastgood {
 namespace {
 
 namespace asio = boost::asio;
 
-int ThreadCount(int requested) {
-  if (requested > 0) return requested;
-  unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : static_cast<int>(n);
-}
+// How often an address that could not be bound is tried again.
+constexpr std::chrono::seconds kRebindInterval{1};
+
+void Log(const std::string& line) { fprintf(stderr, "lastgood router: %s\n", line.c_str()); }
 
 Status WriteSmallFile(const std::string& path, const std::string& text) {
   std::string temp = path + ".tmp";
@@ -50,8 +53,8 @@ Status WriteSmallFile(const std::string& path, const std::string& text) {
 
 class RouterImpl : public Router {
  public:
-  explicit RouterImpl(const RouterOptions& options)
-      : options_(options), shared_(options, ThreadCount(options.threads)) {}
+  RouterImpl(const RouterOptions& options, int threads)
+      : options_(options), threads_(threads), shared_(options, threads) {}
 
   ~RouterImpl() override { Shutdown(); }
 
@@ -60,8 +63,7 @@ class RouterImpl : public Router {
     std::filesystem::create_directories(options_.home, fs_error);
     if (fs_error)
       return Error::Internal("cannot create " + options_.home + ": " + fs_error.message());
-    int threads = ThreadCount(options_.threads);
-    for (int i = 0; i < threads; ++i) {
+    for (int i = 0; i < threads_; ++i) {
       workers_.push_back(std::make_unique<Worker>(i, shared_));
     }
     auto loaded = LoadTable(Path(kTableFileName));
@@ -69,14 +71,18 @@ class RouterImpl : public Router {
     ControlHandlers handlers;
     handlers.apply = [this](const RoutingTable& t) { return Apply(t); };
     handlers.stats = [this](Millis window) { return Stats(window); };
-    handlers.generation = [this] { return generation_.load(); };
-    handlers.metrics = [this] {
-      DropRetiredStats();
-      return PrometheusText(shared_.stats, generation_.load());
-    };
-    auto control = StartControlServer(control_io_, Path("router.sock"), options_.admin, handlers);
+    handlers.health = [this] { return Health(); };
+    auto control = StartControlServer(control_io_, Path("router.sock"), handlers);
     if (!control.ok()) return control.error();
     control_ = std::move(*control);
+    if (!options_.admin.empty()) {
+      auto admin = StartAdminServer(admin_io_, options_.admin, -1, [this] {
+        DropRetiredStats();
+        return PrometheusText(shared_.stats, Gauges());
+      });
+      if (!admin.ok()) return admin.error();
+      admin_ = std::move(*admin);
+    }
     for (auto& w : workers_) w->Start();
     if (loaded->has_value()) {
       auto applied = ApplyLocked(**loaded, /*persist=*/false);
@@ -86,12 +92,17 @@ class RouterImpl : public Router {
         return e;
       }
     }
+    ScheduleRebind();
     control_thread_ = std::thread([this] {
       auto guard = asio::make_work_guard(control_io_);
       control_io_.run();
     });
+    admin_thread_ = std::thread([this] {
+      auto guard = asio::make_work_guard(admin_io_);
+      admin_io_.run();
+    });
     LG_RETURN_IF_ERROR(WriteSmallFile(Path("router.pid"), std::to_string(getpid()) + "\n"));
-    LG_RETURN_IF_ERROR(WriteSmallFile(Path("router.admin"), control_->AdminAddress() + "\n"));
+    LG_RETURN_IF_ERROR(WriteSmallFile(Path("router.admin"), AdminAddress() + "\n"));
     return Status::Ok();
   }
 
@@ -110,7 +121,16 @@ class RouterImpl : public Router {
     return it == listeners_.end() ? 0 : it->second.bound.port();
   }
 
-  std::string AdminAddress() override { return control_ ? control_->AdminAddress() : ""; }
+  std::string AdminAddress() override { return admin_ ? admin_->Address() : ""; }
+
+  RouterHealth Health() override {
+    RouterHealth h;
+    h.generation = generation_.load();
+    h.pid = static_cast<int>(getpid());
+    h.buildId = BuildId();
+    h.listeners = ListenerStates();
+    return h;
+  }
 
   void Shutdown() override {
     if (stopped_.exchange(true)) return;
@@ -123,9 +143,14 @@ class RouterImpl : public Router {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     if (control_) asio::post(control_io_, [this] { control_->Close(); });
+    if (admin_) asio::post(admin_io_, [this] { admin_->Close(); });
     control_io_.stop();
+    admin_io_.stop();
     if (control_thread_.joinable()) control_thread_.join();
+    if (admin_thread_.joinable()) admin_thread_.join();
+    rebind_timer_.cancel();
     if (control_) control_->Close();
+    if (admin_) admin_->Close();
     for (auto& w : workers_) w->Stop();
     ::unlink(Path("router.pid").c_str());
     ::unlink(Path("router.admin").c_str());
@@ -140,6 +165,58 @@ class RouterImpl : public Router {
 
   std::string Path(const char* name) const { return options_.home + "/" + name; }
 
+  RouterGauges Gauges() {
+    RouterGauges g;
+    g.table_generation = generation_.load();
+    g.refused_over_limit = shared_.refused_over_limit.load(std::memory_order_relaxed);
+    g.refused_per_client = shared_.refused_per_client.load(std::memory_order_relaxed);
+    g.listeners = ListenerStates();
+    return g;
+  }
+
+  std::vector<ListenerState> ListenerStates() {
+    std::lock_guard<std::mutex> lock(apply_mu_);
+    std::vector<ListenerState> out;
+    for (const auto& [address, l] : listeners_) out.push_back({address, true, ""});
+    for (const auto& [address, why] : unbound_) out.push_back({address, false, why});
+    return out;
+  }
+
+  // Opens the listening sockets of `address` and hands them to the workers.
+  // REQUIRES: apply_mu_ held.
+  Status Bind(const std::string& address) {
+    auto sockets =
+        OpenListenSockets(ParseAddress(address, true).value(), static_cast<int>(workers_.size()));
+    if (!sockets.ok()) return sockets.error();
+    uint32_t id = listener_ids_.Of(address);
+    for (size_t w = 0; w < workers_.size(); ++w) {
+      workers_[w]->AddListener(id, sockets->fds[w], sockets->bound);
+    }
+    listeners_[address] = {id, sockets->bound};
+    return Status::Ok();
+  }
+
+  // Tries the addresses that could not be bound again, every kRebindInterval, on the
+  // control thread: a port freed, or an address back after a reboot, starts serving.
+  void ScheduleRebind() {
+    rebind_timer_.expires_after(kRebindInterval);
+    rebind_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      {
+        std::lock_guard<std::mutex> lock(apply_mu_);
+        for (auto it = unbound_.begin(); it != unbound_.end();) {
+          if (Bind(it->first).ok()) {
+            Log("now listening on " + it->first);
+            it = unbound_.erase(it);
+          } else {
+            ++it;
+          }
+        }
+      }
+      ScheduleRebind();
+    });
+  }
+
   Result<uint64_t> ApplyLocked(const RoutingTable& table, bool persist) {
     std::lock_guard<std::mutex> lock(apply_mu_);
     if (have_table_ && table.generation < current_.generation) {
@@ -147,17 +224,18 @@ class RouterImpl : public Router {
                              " is older than the one in force (" +
                              std::to_string(current_.generation) + ")");
     }
-    // Open new listeners first: if one cannot be opened, nothing changes.
+    // Open new listeners first. One that cannot be bound (port taken, address gone) does
+    // not stop the others: it is reported (health, /metrics, the log) and tried again.
     std::map<std::string, ListenSockets> opened;
-    for (size_t i = 0; i < table.listeners.size(); ++i) {
-      const std::string& address = table.listeners[i].address;
-      if (listeners_.count(address) || opened.count(address)) continue;
+    std::map<std::string, std::string> unbound;
+    for (const auto& l : table.listeners) {
+      const std::string& address = l.address;
+      if (listeners_.count(address) || opened.count(address) || unbound.count(address)) continue;
       auto sockets =
           OpenListenSockets(ParseAddress(address, true).value(), static_cast<int>(workers_.size()));
       if (!sockets.ok()) {
-        for (auto& [a, s] : opened) CloseListenSockets(s);
-        return Error::InvalidInput(sockets.error().message,
-                                   "listeners[" + std::to_string(i) + "].address");
+        unbound[address] = sockets.error().message;
+        continue;
       }
       opened[address] = std::move(*sockets);
     }
@@ -186,6 +264,12 @@ class RouterImpl : public Router {
     }
     std::set<std::string> wanted;
     for (const auto& l : table.listeners) wanted.insert(l.address);
+    for (auto& [address, why] : unbound) {
+      auto was = unbound_.find(address);
+      if (was == unbound_.end() || was->second != why) Log(why + "; serving the other listeners");
+      unbound_[address] = why;
+    }
+    std::erase_if(unbound_, [&](const auto& entry) { return !wanted.count(entry.first); });
     for (auto it = listeners_.begin(); it != listeners_.end();) {
       if (wanted.count(it->first)) {
         ++it;
@@ -207,17 +291,24 @@ class RouterImpl : public Router {
   };
 
   const RouterOptions options_;
+  const int threads_;
   RouterShared shared_;
   std::vector<std::unique_ptr<Worker>> workers_;
   asio::io_context control_io_{1};
   std::thread control_thread_;
   std::unique_ptr<ControlServer> control_;
+  asio::steady_timer rebind_timer_{control_io_};
+  // The admin port has a thread of its own: a scrape never waits for a table change.
+  asio::io_context admin_io_{1};
+  std::thread admin_thread_;
+  std::unique_ptr<AdminServer> admin_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stopped_{false};
 
   std::mutex apply_mu_;  // serializes table changes; guards the members below
   StableIds pool_ids_, listener_ids_;
   std::map<std::string, OpenListener> listeners_;
+  std::map<std::string, std::string> unbound_;  // table addresses not bound: why
   RoutingTable current_;
   std::shared_ptr<const CompiledTable> compiled_;  // the table in force
   bool have_table_ = false;
@@ -227,7 +318,14 @@ class RouterImpl : public Router {
 
 Result<std::unique_ptr<Router>> Router::Start(const RouterOptions& options) {
   if (options.home.empty()) return Error::InvalidInput("the router needs a home directory", "home");
-  auto router = std::make_unique<RouterImpl>(options);
+  CpuLimits limits = ReadCpuLimits();
+  int threads = WorkerCount(options.threads, limits);
+  if (options.threads <= 0) {
+    std::string quota = limits.quota ? std::to_string(*limits.quota) : "none";
+    Log(std::to_string(threads) + " worker thread(s): " + std::to_string(limits.affinity) +
+        " CPU(s) in the affinity mask, cgroup CPU quota " + quota + " (--threads N to choose)");
+  }
+  auto router = std::make_unique<RouterImpl>(options, threads);
   Status s = router->Open();
   if (!s.ok()) {
     router->Shutdown();

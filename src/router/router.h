@@ -13,6 +13,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "router/health_report.h"
 #include "router/stats.h"
 #include "router/table.h"
 
@@ -64,6 +65,8 @@ class Router {
   virtual uint16_t ListenerPort(const std::string& address) = 0;
   // The admin address actually bound ("127.0.0.1:40123"), or "" when disabled.
   virtual std::string AdminAddress() = 0;
+  // What GET /v1/health answers: generation, pid, build, the listeners' states.
+  virtual RouterHealth Health() = 0;
   // Stops accepting, lets in-flight requests finish within the grace period, stops.
   virtual void Shutdown() = 0;
 };

@@ -15,6 +15,7 @@ std::string StatsToJson(const RouterStats& stats) {
                     {"slot", r.slot},
                     {"version", r.version},
                     {"backend", r.backend},
+                    {"pinned", r.pinned},
                     {"requests", r.requests},
                     {"responses2xx", r.responses2xx},
                     {"responses3xx", r.responses3xx},
@@ -46,6 +47,7 @@ Result<RouterStats> StatsFromJson(const std::string& text) {
       row.slot = r.value("slot", "");
       row.version = r.value("version", 0);
       row.backend = r.value("backend", "");
+      row.pinned = r.value("pinned", false);
       row.requests = r.value("requests", uint64_t{0});
       row.responses2xx = r.value("responses2xx", uint64_t{0});
       row.responses3xx = r.value("responses3xx", uint64_t{0});

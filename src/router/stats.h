@@ -26,6 +26,9 @@ struct StatsRow {
   // Aggregate rows: the window's latency histogram, as (bucket, count) for the buckets that
   // are not empty (router/latency_histogram.h's buckets), so that hosts can be added up.
   std::vector<std::pair<int, uint64_t>> latency = {};
+  // Requests whose client named this slot itself, counted apart from the others (last, so
+  // that positional initialisers of the fields above stay valid).
+  bool pinned = false;
 };
 
 struct RouterStats {

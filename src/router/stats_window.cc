@@ -191,6 +191,7 @@ StatsRow ToRow(const StatsKey& key, const StatsSnapshot& s, const StatsCounters&
   row.slot = key.slot;
   row.version = key.version;
   row.backend = key.backend;
+  row.pinned = key.pinned;
   row.requests = s.counters.requests;
   row.responses2xx = s.counters.by_class[0];
   row.responses3xx = s.counters.by_class[1];
@@ -228,7 +229,7 @@ RouterStats StatsRegistry::Read(Millis window) const {
             return;
           }
           stats.rows.push_back(ToRow(key, window, totals));
-          auto& aggregate = versions[StatsKey{key.app, key.slot, key.version, ""}];
+          auto& aggregate = versions[StatsKey{key.app, key.slot, key.version, "", key.pinned}];
           aggregate.window->Add(window);
           aggregate.totals.requests += totals.requests;
           aggregate.totals.by_class[3] += totals.by_class[3];

@@ -117,6 +117,10 @@ struct StatsKey {
   std::string app, slot;
   int version = 0;
   std::string backend;
+  // Requests that reached a slot because the client named it (X-Lastgood-Slot, query, or
+  // a cookie outside the split), counted apart so that they cannot dilute the slot's
+  // analysis (docs/router.md, Statistics).
+  bool pinned = false;
   auto operator<=>(const StatsKey&) const = default;
 };
 

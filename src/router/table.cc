@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/cidr.h"
 #include "base/names.h"
 #include "router/address.h"
 
@@ -14,6 +15,8 @@ using nlohmann::json;
 constexpr int kMaxWeight = 100;
 constexpr size_t kMaxBackendIdLength = 128;
 constexpr size_t kMaxHostLength = 253;
+constexpr size_t kMaxTrustedProxies = 64;
+constexpr int64_t kMaxConnectionsPerClient = 1'000'000;
 
 // Checks that a JSON value is of the expected kind; the error names the field path.
 Status Want(const json& j, json::value_t kind, const std::string& field, const char* kind_name) {
@@ -161,6 +164,25 @@ Result<RouteApp> ParseApp(const json& j, const std::string& at) {
       return Error::InvalidInput("split shares add up to more than 100", at + ".split");
     }
   }
+  const json& pinning = Member(j, "slotPinning");
+  if (!pinning.is_null()) {
+    LG_RETURN_IF_ERROR(Want(pinning, json::value_t::boolean, at + ".slotPinning", "true or false"));
+    app.slotPinning = pinning.get<bool>();
+  }
+  const json& trusted = Member(j, "trustedProxies");
+  if (!trusted.is_null()) {
+    LG_RETURN_IF_ERROR(WantArray(trusted, at + ".trustedProxies"));
+    if (trusted.size() > kMaxTrustedProxies) {
+      return Error::InvalidInput("at most 64 networks", at + ".trustedProxies");
+    }
+    for (size_t i = 0; i < trusted.size(); ++i) {
+      std::string tat = at + ".trustedProxies[" + std::to_string(i) + "]";
+      LG_RETURN_IF_ERROR(WantString(trusted[i], tat));
+      auto cidr = ParseCidr(trusted[i].get<std::string>(), tat);
+      if (!cidr.ok()) return cidr.error();
+      app.trustedProxies.push_back(trusted[i].get<std::string>());
+    }
+  }
   return app;
 }
 
@@ -171,8 +193,9 @@ std::string TableToJson(const RoutingTable& table) {
   j["generation"] = table.generation;
   j["listeners"] = json::array();
   for (const auto& l : table.listeners) {
-    j["listeners"].push_back(
-        {{"address", l.address}, {"host", l.host}, {"app", l.app}, {"slot", l.slot}});
+    json jl{{"address", l.address}, {"host", l.host}, {"app", l.app}, {"slot", l.slot}};
+    if (l.maxConnectionsPerClient > 0) jl["maxConnectionsPerClient"] = l.maxConnectionsPerClient;
+    j["listeners"].push_back(std::move(jl));
   }
   j["apps"] = json::array();
   for (const auto& app : table.apps) {
@@ -189,6 +212,8 @@ std::string TableToJson(const RoutingTable& table) {
       ja["slots"].push_back(std::move(js));
     }
     for (const auto& [slot, share] : app.split) ja["split"][slot] = share;
+    ja["slotPinning"] = app.slotPinning;
+    if (!app.trustedProxies.empty()) ja["trustedProxies"] = app.trustedProxies;
     j["apps"].push_back(std::move(ja));
   }
   return j.dump();
@@ -239,6 +264,17 @@ Result<RoutingTable> TableFromJson(const std::string& text) {
         LG_RETURN_IF_ERROR(WantString(Member(jl, "host"), at + ".host"));
         l.host = Member(jl, "host").get<std::string>();
         LG_RETURN_IF_ERROR(ValidateHost(l.host, at + ".host"));
+      }
+      if (const json& limit = Member(jl, "maxConnectionsPerClient"); !limit.is_null()) {
+        std::string lat = at + ".maxConnectionsPerClient";
+        LG_RETURN_IF_ERROR(WantInt(limit, lat));
+        int64_t n = limit.is_number_unsigned() && limit.get<uint64_t>() > INT64_MAX
+                        ? -1
+                        : limit.get<int64_t>();
+        if (n < 0 || n > kMaxConnectionsPerClient) {
+          return Error::InvalidInput("must be 0 (no limit) to 1000000", lat);
+        }
+        l.maxConnectionsPerClient = static_cast<int>(n);
       }
       auto ep = ParseAddress(l.address, true, at + ".address");
       if (!ep.ok()) return ep.error();

@@ -39,6 +39,13 @@ struct RouteApp {
   // Share (0..100) of the production listener's new clients sent to another slot, pinned
   // by the lastgood-slot cookie (issue 4, App Service's "traffic %"). Empty: none.
   std::map<std::string, int> split;
+  // Whether a client may choose a slot itself (X-Lastgood-Slot, ?lastgood-slot=, or a
+  // lastgood-slot cookie naming a slot outside the split). Off: only the listener and the
+  // split decide (manifest route.slotPinning).
+  bool slotPinning = true;
+  // Peers whose X-Forwarded-* headers are believed and extended rather than replaced
+  // (manifest route.trustedProxies): CIDR strings, validated.
+  std::vector<std::string> trustedProxies;
   bool operator==(const RouteApp&) const = default;
 };
 
@@ -47,6 +54,10 @@ struct RouteListener {
   std::string host;     // optional Host header match; empty matches any
   std::string app;
   std::string slot;  // the slot this listener serves ("production" for route.listen)
+  // Open connections allowed from one client address on this listener address; 0: no
+  // limit (manifest route.maxConnectionsPerClient). Entries sharing an address: the
+  // smallest non-zero limit applies.
+  int maxConnectionsPerClient = 0;
   bool operator==(const RouteListener&) const = default;
 };
 

@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 #include <chrono>
 
 #include "router/proxy_session.h"
@@ -141,9 +142,14 @@ std::optional<tcp::socket> Worker::TakeUpstream(uint32_t pool, int64_t now_ms) {
   while (!idle.empty()) {
     IdleUpstream candidate = std::move(idle.back());
     idle.pop_back();
-    if (now_ms - candidate.since_ms <= shared_.options.upstream_idle_timeout.count()) {
-      return std::move(candidate.socket);
-    }
+    if (now_ms - candidate.since_ms > shared_.options.upstream_idle_timeout.count()) continue;
+    // An idle connection must have nothing to read: a byte there is not the answer to the
+    // request about to be sent (a backend that wrote past its response, or a second
+    // response), and reading it as one would hand a client someone else's reply; end of
+    // stream means the backend closed it. Either way it is discarded. One recv per reuse.
+    char byte;
+    ssize_t n = ::recv(candidate.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return std::move(candidate.socket);
   }
   return std::nullopt;
 }
@@ -180,16 +186,36 @@ asio::awaitable<void> Worker::Accept(tcp::acceptor& acceptor, uint32_t id) {
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    if (shared_.connections.fetch_add(1, std::memory_order_relaxed) >= limit ||
-        shared_.draining.load(std::memory_order_relaxed)) {
-      // Refused cheaply: reset at once, no TIME_WAIT, no buffers.
-      shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+    // Refused cheaply: reset at once, no TIME_WAIT, no buffers.
+    auto refuse = [&socket](std::atomic<uint64_t>* counter) {
+      if (counter) counter->fetch_add(1, std::memory_order_relaxed);
       boost::system::error_code ignored;
       socket.set_option(asio::socket_base::linger(true, 0), ignored);
       socket.close(ignored);
+    };
+    if (shared_.draining.load(std::memory_order_relaxed)) {
+      refuse(nullptr);
       continue;
     }
-    asio::co_spawn(io_, RunSession(*this, std::move(socket), id), asio::detached);
+    if (shared_.connections.fetch_add(1, std::memory_order_relaxed) >= limit) {
+      shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+      refuse(&shared_.refused_over_limit);
+      continue;
+    }
+    std::optional<asio::ip::address> counted;
+    const auto& table = Table();
+    if (table && id < table->client_limits.size() && table->client_limits[id] > 0) {
+      boost::system::error_code peer_ec;
+      auto peer = socket.remote_endpoint(peer_ec);
+      if (peer_ec || !shared_.clients.TryAdd(id, peer.address(), table->client_limits[id])) {
+        shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+        refuse(&shared_.refused_per_client);
+        continue;
+      }
+      counted = peer.address();
+    }
+    asio::co_spawn(io_, RunSession(*this, std::move(socket), id, std::move(counted)),
+                   asio::detached);
   }
 }
 

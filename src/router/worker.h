@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "router/client_limits.h"
 #include "router/compiled_table.h"
 #include "router/parked_connections.h"
 #include "router/router.h"
@@ -40,6 +41,9 @@ struct RouterShared {
   std::shared_ptr<const CompiledTable> table;  // guarded by table_mu
   std::atomic<int> connections{0};             // open client connections, all workers
   std::atomic<bool> draining{false};
+  ClientLimits clients;  // per client address, on listeners with maxConnectionsPerClient
+  // Connections reset at accept: past max_connections, past a listener's per-client limit.
+  std::atomic<uint64_t> refused_over_limit{0}, refused_per_client{0};
 };
 
 // A connection's deadline, checked by its worker's ticker. On expiry the ticker sets

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "base/names.h"
 #include "ui/assets.h"
 #include "ui/dashboard_impl.h"
 
@@ -54,7 +55,7 @@ Status Dashboard::Start() {
                               bound.error().message);
   }
   impl_->url = "http://" + *bound;
-  impl_->cookie_name = "lg_session_" + bound->substr(bound->rfind(':') + 1);
+  impl_->cookie_name = std::string(kSessionCookiePrefix) + bound->substr(bound->rfind(':') + 1);
   impl_->started = true;
   impl_->server.Start();
   if (impl_->options.sample_traffic)
