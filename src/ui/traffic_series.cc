@@ -8,7 +8,9 @@ void TrafficSeries::Add(const std::string& app, int64_t at, const json& traffic)
   json rows = json::array();
   if (traffic.contains("versions") && traffic["versions"].is_array()) {
     for (const auto& r : traffic["versions"]) {
-      if (!r.is_object()) continue;
+      // Requests whose client pinned the slot are not what the charts (nor the analysis)
+      // judge a version by: docs/router.md, "Pinning and split".
+      if (!r.is_object() || r.value("pinned", false)) continue;
       double p99 = 0;
       if (r.contains("latencyMs") && r["latencyMs"].is_object())
         p99 = r["latencyMs"].value("p99", 0.0);
