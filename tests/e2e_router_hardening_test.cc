@@ -4,8 +4,10 @@
 // reach the router. The attacks themselves are performed over raw sockets in
 // src/router/forwarding_test.cc and listeners_test.cc.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/socket.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "testutil/http.h"
@@ -25,13 +27,15 @@ std::string WithRoute(SampleApp app, int port, const std::string& more = "") {
   return app.Yaml() + "route:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n" + more;
 }
 
-// A port held by a plain listening socket (no SO_REUSEPORT): nothing else can bind it.
+// A port held by a plain listening socket (SO_REUSEADDR for the connections the router
+// left in TIME_WAIT, no SO_REUSEPORT): the router cannot listen on it.
 struct HeldPort {
-  int fd = -1, port = 0;
-  HeldPort() {
-    for (int attempt = 0; attempt < 20 && fd < 0; ++attempt) {
-      port = FreePort();
+  int fd = -1;
+  explicit HeldPort(int port) {
+    for (int attempt = 0; attempt < 50 && fd < 0; ++attempt) {
       fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      int one = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
       sockaddr_in addr{};
       addr.sin_family = AF_INET;
       addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -40,6 +44,7 @@ struct HeldPort {
           ::listen(fd, 8) != 0) {
         ::close(fd);
         fd = -1;
+        std::this_thread::sleep_for(10ms);
       }
     }
   }
@@ -50,18 +55,29 @@ struct HeldPort {
   ~HeldPort() { Release(); }
 };
 
+int PidIn(const Lastgood& lg, const std::string& file) {
+  return std::atoi(lastgood::testutil::ReadFile(lg.home() + "/" + file).c_str());
+}
+
+// As after a reboot: the router comes back (here: every router process killed, and `serve`
+// starts one again) while another program holds one app's port.
 TEST(RouterListeners, ATakenRouteAddressCostsOnlyThatListenerAndIsServedOnceFree) {
   Lastgood lg;
-  HeldPort held;
-  ASSERT_GE(held.fd, 0);
-  int api_port = FreePort();
+  int web_port = FreePort(), api_port = FreePort();
   lg.Given().Manifest(WithRoute(SampleApp().App("api").Label("api-v1"), api_port), "api");
   lg.Applied();
-  lg.Given().Manifest(WithRoute(SampleApp(), held.port));
-  lg.When().Apply();
-  lg.Then().ExitCode(0);  // deployed; its listener waits for the address
+  lg.Given().Manifest(WithRoute(SampleApp(), web_port)).Applied();
+  ASSERT_EQ(Lastgood::Label(web_port), "v1");
+  // Every router process: the one that serves and, when there is one, the keeper.
+  int keeper = PidIn(lg, "router-keeper.pid"), worker = PidIn(lg, "router.pid");
+  ASSERT_GT(worker, 0);
+  if (keeper > 0) ASSERT_EQ(::kill(keeper, SIGKILL), 0);
+  ASSERT_EQ(::kill(worker, SIGKILL), 0);
+  HeldPort held(web_port);
+  ASSERT_GE(held.fd, 0) << "could not take the port the router left";
 
-  EXPECT_EQ(Lastgood::Label(api_port), "api-v1") << "the other app is served";
+  // `serve` brings a router back; it serves the other app and reports this one.
+  ASSERT_TRUE(WaitUntil([&] { return Lastgood::Label(api_port) == "api-v1"; }, 10s, 50ms));
   json status = lg.Json({"status", "web"});
   ASSERT_TRUE(status["listeners"].is_array()) << status.dump();
   ASSERT_EQ(status["listeners"].size(), 1u) << status.dump();
@@ -69,10 +85,12 @@ TEST(RouterListeners, ATakenRouteAddressCostsOnlyThatListenerAndIsServedOnceFree
   EXPECT_NE(status["listeners"][0]["error"].get<std::string>().find("in use"), std::string::npos)
       << status.dump();
   lg.When().Run({"status", "web"});
-  lg.Then().ExitCode(0).OutputHas("NOT LISTENING on 127.0.0.1:" + std::to_string(held.port));
+  lg.Then().ExitCode(0).OutputHas("NOT LISTENING on 127.0.0.1:" + std::to_string(web_port));
+  lg.When().Run({"apps"});
+  lg.Then().ExitCode(0);  // the controller is up
 
   held.Release();
-  EXPECT_TRUE(WaitUntil([&] { return Lastgood::Label(held.port) == "v1"; }, 5s, 50ms))
+  EXPECT_TRUE(WaitUntil([&] { return Lastgood::Label(web_port) == "v1"; }, 5s, 50ms))
       << "the router did not take the freed address";
   EXPECT_TRUE(lg.Json({"status", "web"})["listeners"][0]["bound"].get<bool>());
 }

@@ -108,11 +108,36 @@ Status Routes::Publish() {
   generation_ = std::max<uint64_t>(generation_ + 1, clock_->NowMillis() * 1000);
   table->generation = generation_;
   LG_RETURN_IF_ERROR(router_->Apply(*table));
+  std::set<std::string> before;
+  for (const auto& [app, ls] : listeners_) {
+    for (const auto& l : ls) before.insert(l.address);
+  }
   routed_.clear();
   listeners_.clear();
   for (const auto& l : table->listeners) {
     routed_.insert(l.app);
     listeners_[l.app].push_back(l);
+  }
+  return NewListenersBound(*table, before);
+}
+
+// The router serves every other listener when one cannot be bound, and keeps trying it
+// (docs/router.md). A change that brings in a listener the router cannot bind still fails,
+// so that the deployment that asked for it says why rather than succeeding unreachable; a
+// listener that was there before (its port taken after a reboot, say) fails nothing.
+Status Routes::NewListenersBound(const RoutingTable& table, const std::set<std::string>& before) {
+  bool added = false;
+  for (const auto& l : table.listeners) added |= !before.count(l.address);
+  if (!added) return Status::Ok();
+  auto health = router_->Health();
+  if (!health.ok()) return Status::Ok();  // a router without health reports: nothing to check
+  for (const auto& state : health->listeners) {
+    if (state.bound || before.count(state.address)) continue;
+    for (const auto& l : table.listeners) {
+      if (l.address == state.address) {
+        return Error::Unavailable(l.app + "'s route: " + state.error);
+      }
+    }
   }
   return Status::Ok();
 }

@@ -51,6 +51,8 @@ class Routes {
   std::vector<ListenerView> Listeners(const std::string& app);
 
  private:
+  Status NewListenersBound(const RoutingTable& table, const std::set<std::string>& before);
+
   Store* store_;
   RouterControl* router_;
   Clock* clock_;

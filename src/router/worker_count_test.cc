@@ -6,8 +6,8 @@ namespace lastgood {
 namespace {
 
 TEST(WorkerCount, IsOnePerCpuOfTheAffinityMask) {
-  EXPECT_EQ(WorkerCount(0, {.affinity = 1}), 1);  // taskset -c 1 on a 2-core machine
-  EXPECT_EQ(WorkerCount(0, {.affinity = 8}), 8);
+  EXPECT_EQ(WorkerCount(0, {.affinity = 1, .quota = std::nullopt}), 1);  // taskset -c 1 on a 2-core machine
+  EXPECT_EQ(WorkerCount(0, {.affinity = 8, .quota = std::nullopt}), 8);
 }
 
 TEST(WorkerCount, IsCappedByTheCgroupQuotaRoundedUp) {
