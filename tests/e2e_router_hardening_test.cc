@@ -71,7 +71,9 @@ TEST(RouterListeners, ATakenRouteAddressCostsOnlyThatListenerAndIsServedOnceFree
   // Every router process: the one that serves and, when there is one, the keeper.
   int keeper = PidIn(lg, "router-keeper.pid"), worker = PidIn(lg, "router.pid");
   ASSERT_GT(worker, 0);
-  if (keeper > 0) ASSERT_EQ(::kill(keeper, SIGKILL), 0);
+  if (keeper > 0) {
+    ASSERT_EQ(::kill(keeper, SIGKILL), 0);
+  }
   ASSERT_EQ(::kill(worker, SIGKILL), 0);
   HeldPort held(web_port);
   ASSERT_GE(held.fd, 0) << "could not take the port the router left";
