@@ -25,7 +25,7 @@ TEST(RouterMetrics, LatencyIsAHistogramInSharedBucketsWithAnExactSum) {
   series->cells[0]->Record(now, {.status = 200, .latency_micros = 119});
   series->cells[0]->Record(now, {.status = 200, .latency_micros = 250});
   series->cells[1]->Record(now, {.status = 503, .latency_micros = 2'000'000});
-  std::string text = PrometheusText(stats, {.table_generation = 7});
+  std::string text = PrometheusText(stats, {.table_generation = 7, .listeners = {}});
 
   EXPECT_NE(text.find("# TYPE lastgood_router_latency_seconds histogram\n"), std::string::npos);
   const std::string bucket = std::string("lastgood_router_latency_seconds_bucket{") + kWeb;
