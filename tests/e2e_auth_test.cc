@@ -127,7 +127,9 @@ TEST(Auth, AMissingWrongOrRevokedTokenGets401WithNoDetailAndIsAudited) {
 // Over TCP the manifest's folder is on the caller's machine: a relative artifact is refused
 // (never read from the controller's own disk by the same name); an absolute one is a file
 // on the controller's host, named on purpose.
-TEST(Auth, ARemoteApplyRefusesAnArtifactRelativeToTheCallersFolder) {
+// A file of the controller's host is named over --server only with --artifact-on-server, and
+// by its absolute path: a relative one would be relative to a folder of the caller's machine.
+TEST(Auth, ARemoteApplyOfAFileOnTheControllerRefusesARelativePath) {
   Lastgood lg;
   // The sample binary's folder is one whose files a deployer may name (issue 11 B4).
   lg.ServeArgs({"--listen", "127.0.0.1:0", "--ui", "off", "--artifact-root", LASTGOOD_BUILD_DIR});
@@ -141,15 +143,18 @@ TEST(Auth, ARemoteApplyRefusesAnArtifactRelativeToTheCallersFolder) {
                std::string(lastgood::testutil::kSampleBinary).size(), "lastgood-sample");
   lg.Manifest(yaml, "relative");
 
-  RemoteRun refused = Remote(lg, url, deployer, {"apply", "-f", lg.home() + "/relative.yaml"});
+  RemoteRun refused = Remote(lg, url, deployer,
+                             {"apply", "-f", lg.home() + "/relative.yaml", "--artifact-on-server"});
   EXPECT_EQ(refused.code, 2) << refused.err;
   EXPECT_NE(refused.err.find("run.artifact"), std::string::npos) << refused.err;
-  EXPECT_NE(refused.err.find("cannot read it over TCP"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("by their absolute path"), std::string::npos) << refused.err;
   EXPECT_TRUE(lg.Json({"apps"}).empty()) << "a refused apply recorded something";
 
   lg.Manifest(SampleApp().Yaml(), "absolute");
-  RemoteRun applied = Remote(lg, url, deployer, {"apply", "-f", lg.home() + "/absolute.yaml"});
+  RemoteRun applied = Remote(lg, url, deployer,
+                             {"apply", "-f", lg.home() + "/absolute.yaml", "--artifact-on-server"});
   EXPECT_EQ(applied.code, 0) << applied.err;
+  EXPECT_EQ(applied.err.find("sent "), std::string::npos) << "nothing is sent" << applied.err;
   // The same relative manifest is fine through the unix socket, on the controller's host.
   lg.Run({"apply", "-f", lg.home() + "/relative.yaml"}).ExitCode(0);
 }

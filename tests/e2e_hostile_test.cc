@@ -346,7 +346,9 @@ TEST(Hostile, ADeployerCannotHaveAFileOfTheHomeStoredAsItsArtifact) {
        {lg.home() + "/lastgood.db", allowed + "/innocent.tar",
         allowed + "/../" + std::filesystem::path(lg.home()).filename().string() + "/lastgood.db"}) {
     lg.Manifest(WithArtifact(SampleApp().Yaml(), artifact), "stolen");
-    auto r = Remote(lg, port, deployer, {"apply", "-f", lg.home() + "/stolen.yaml", "-o", "json"});
+    auto r =
+        Remote(lg, port, deployer,
+               {"apply", "-f", lg.home() + "/stolen.yaml", "--artifact-on-server", "-o", "json"});
     EXPECT_EQ(r.code, 2) << artifact << "\n" << r.err;
     EXPECT_NE(r.err.find("run.artifact"), std::string::npos) << r.err;
   }
@@ -354,7 +356,8 @@ TEST(Hostile, ADeployerCannotHaveAFileOfTheHomeStoredAsItsArtifact) {
   EXPECT_FALSE(std::filesystem::exists(lg.home() + "/artifacts/sha256"));
 
   lg.Manifest(WithArtifact(SampleApp().Yaml(), allowed + "/lastgood-sample"), "fine");
-  auto r = Remote(lg, port, deployer, {"apply", "-f", lg.home() + "/fine.yaml"});
+  auto r =
+      Remote(lg, port, deployer, {"apply", "-f", lg.home() + "/fine.yaml", "--artifact-on-server"});
   EXPECT_EQ(r.code, 0) << r.err;
   // The local admin is trusted with any file, as before.
   lg.Manifest(WithArtifact(SampleApp().Yaml(), lastgood::testutil::kSampleBinary), "local");

@@ -337,7 +337,7 @@ TEST(Secrets, ValuesComeFromStdinOrAFileAndAreCheckedBeforeTheyAreSent) {
 }
 
 // The TCP address the controller logged: "serving the API on http://127.0.0.1:PORT".
-std::string ServedUrl(const Lastgood& lg) {
+std::string SecretsApiUrl(const Lastgood& lg) {
   std::string url;
   WaitUntil(
       [&] {
@@ -352,8 +352,8 @@ std::string ServedUrl(const Lastgood& lg) {
 }
 
 // `lastgood args...` against `server` as the holder of `token`, with `input` on stdin.
-CliResult Remote(const Lastgood& lg, const std::string& server, const std::string& token,
-                 std::vector<std::string> args, const std::string& input = "") {
+CliResult RemoteWithStdin(const Lastgood& lg, const std::string& server, const std::string& token,
+                          std::vector<std::string> args, const std::string& input = "") {
   static int n = 0;
   const std::string base = lg.home() + "/remote." + std::to_string(++n);
   ProcessOptions o;
@@ -380,7 +380,7 @@ TEST(Secrets, DeployersListNamesViewersDoNotAndOnlyAdminsSetOrRemoveAndRefusalsA
   Lastgood lg;
   lg.ServeArgs({"--listen", "127.0.0.1:0", "--ui", "off"});
   lg.Given();
-  const std::string url = ServedUrl(lg);
+  const std::string url = SecretsApiUrl(lg);
   ASSERT_FALSE(url.empty());
   std::map<std::string, std::string> tokens;
   for (const char* role : {"viewer", "deployer", "admin"}) {
@@ -389,23 +389,25 @@ TEST(Secrets, DeployersListNamesViewersDoNotAndOnlyAdminsSetOrRemoveAndRefusalsA
   }
   const std::string value = RecognisableValue();
 
-  auto set = Remote(lg, url, tokens["deployer"], {"secret", "set", "web", "db-password"}, value);
+  auto set =
+      RemoteWithStdin(lg, url, tokens["deployer"], {"secret", "set", "web", "db-password"}, value);
   EXPECT_EQ(set.code, 5) << set.err;
   EXPECT_NE(set.err.find("it needs role admin"), std::string::npos) << set.err;
-  set = Remote(lg, url, tokens["admin"], {"secret", "set", "web", "db-password"}, value);
+  set = RemoteWithStdin(lg, url, tokens["admin"], {"secret", "set", "web", "db-password"}, value);
   EXPECT_EQ(set.code, 0) << set.err;
 
-  auto listed = Remote(lg, url, tokens["viewer"], {"secret", "list", "web"});
+  auto listed = RemoteWithStdin(lg, url, tokens["viewer"], {"secret", "list", "web"});
   EXPECT_EQ(listed.code, 5) << listed.err;
   EXPECT_NE(listed.err.find("it needs role deployer"), std::string::npos) << listed.err;
-  listed = Remote(lg, url, tokens["deployer"], {"secret", "list", "web", "-o", "json"});
+  listed = RemoteWithStdin(lg, url, tokens["deployer"], {"secret", "list", "web", "-o", "json"});
   EXPECT_EQ(listed.code, 0) << listed.err;
   auto names = nlohmann::json::parse(listed.out, nullptr, false);
   ASSERT_TRUE(names.is_array()) << listed.out;
   ASSERT_EQ(names.size(), 1u);
   EXPECT_EQ(names[0].value("setBy", ""), "token:admin");
 
-  auto removed = Remote(lg, url, tokens["deployer"], {"secret", "remove", "web", "db-password"});
+  auto removed =
+      RemoteWithStdin(lg, url, tokens["deployer"], {"secret", "remove", "web", "db-password"});
   EXPECT_EQ(removed.code, 5) << removed.err;
 
   std::map<std::string, int> audited;  // "actor action" → status

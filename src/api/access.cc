@@ -108,72 +108,92 @@ Api::~Api() = default;
 
 void Api::AddRoute(ApiRoute route) { routes_.push_back(std::move(route)); }
 
+AuditEntry Api::AuditEntryFor(const ApiRequest& req, int64_t now) const {
+  const std::string path = PathOf(req.target);
+  return AuditEntry{0,
+                    now,
+                    "",
+                    req.principal.from,
+                    req.method.substr(0, 16) + " " + ClipPath(path),
+                    AppOfPath(path).substr(0, 64),
+                    0,
+                    ""};
+}
+
+void Api::Audit(AuditEntry entry, int status, const std::string& message) {
+  entry.status = status;
+  entry.message = Clip(message);
+  // Refusals are anyone's to send: they are folded (api/audit_folder.h).
+  Status s = Status::Ok();
+  if (status == 401 || status == 403) {
+    s = folder_->Refused(entry);
+  } else if (auto id = store_->AppendAudit(entry); !id.ok()) {
+    s = id.error();
+  }
+  if (!s.ok()) {
+    // The action's outcome stands; losing its audit line must at least be visible.
+    std::fprintf(stderr, "lastgood serve: cannot append to the audit (%s): %s\n",
+                 entry.action.c_str(), s.error().message.c_str());
+  }
+}
+
+std::optional<ApiResponse> Api::Authenticate(const ApiRequest& in, ApiRequest* req,
+                                             AuditEntry* entry, int64_t now) {
+  if (!in.needsToken) return std::nullopt;
+  std::string why;
+  std::optional<auth::Principal> who;
+  if (in.bearer.empty()) {
+    why = "no bearer token";
+  } else if (!auth::LooksLikeToken(in.bearer)) {
+    why = "malformed bearer token";
+  } else {
+    // Looked up by its SHA-256, so the lookup's timing says nothing about the token; the
+    // found hash is compared again in constant time all the same.
+    std::string hash = auth::TokenHash(in.bearer);
+    auto found = store_->FindToken(hash);
+    if (!found.ok()) return ErrorResponse(found.error());
+    auto role = *found ? auth::ParseRole((*found)->role) : Result<auth::Role>(Error::Internal(""));
+    if (!*found || !auth::ConstantTimeEquals((*found)->hash, hash) || !role.ok()) {
+      why = "unknown bearer token";
+    } else if ((*found)->revokedAt != 0) {
+      entry->actor = "token:" + (*found)->name;
+      why = "revoked token";
+    } else if ((*found)->expiresAt != 0 && now >= (*found)->expiresAt) {
+      entry->actor = "token:" + (*found)->name;
+      why = "expired token";
+    } else {
+      who = auth::Principal{"token:" + (*found)->name, *role, in.principal.from};
+      if (now - (*found)->lastUsedAt >= kTouchIntervalMillis)
+        (void)store_->TouchToken((*found)->name, now);
+    }
+  }
+  if (!who) {
+    if (entry->actor.empty()) entry->actor = "anonymous";
+    Audit(*entry, 401, "unauthorized: " + why);
+    return ApiResponse{401, kUnauthorizedBody};
+  }
+  req->principal = *who;
+  return std::nullopt;
+}
+
+std::optional<ApiResponse> Api::Forbidden(const ApiRequest& req, auth::Role needed,
+                                          const AuditEntry& entry) {
+  if (req.principal.role >= needed) return std::nullopt;
+  std::string message = std::string("role ") + auth::RoleName(req.principal.role) + " may not " +
+                        req.method + " " + PathOf(req.target) + "; it needs role " +
+                        auth::RoleName(needed);
+  Audit(entry, 403, "forbidden: " + message);
+  return ApiResponse{403, DumpJson(json{{"error", {{"code", "forbidden"}, {"message", message}}}})};
+}
+
 ApiResponse Api::Handle(const ApiRequest& in) {
   ApiRequest req = in;
   req.bearer.clear();
   const std::string path = PathOf(req.target);
   const int64_t now = Clock::Real()->NowMillis();
-  AuditEntry entry{0,
-                   now,
-                   "",
-                   req.principal.from,
-                   req.method.substr(0, 16) + " " + ClipPath(path),
-                   AppOfPath(path).substr(0, 64),
-                   0,
-                   ""};
-  auto audit = [&](int status, const std::string& message) {
-    entry.status = status;
-    entry.message = Clip(message);
-    // Refusals are anyone's to send: they are folded (api/audit_folder.h).
-    Status s = Status::Ok();
-    if (status == 401 || status == 403) {
-      s = folder_->Refused(entry);
-    } else if (auto id = store_->AppendAudit(entry); !id.ok()) {
-      s = id.error();
-    }
-    if (!s.ok()) {
-      // The action's outcome stands; losing its audit line must at least be visible.
-      std::fprintf(stderr, "lastgood serve: cannot append to the audit (%s): %s\n",
-                   entry.action.c_str(), s.error().message.c_str());
-    }
-  };
-
-  if (in.needsToken) {
-    std::string why;
-    std::optional<auth::Principal> who;
-    if (in.bearer.empty()) {
-      why = "no bearer token";
-    } else if (!auth::LooksLikeToken(in.bearer)) {
-      why = "malformed bearer token";
-    } else {
-      // Looked up by its SHA-256, so the lookup's timing says nothing about the token; the
-      // found hash is compared again in constant time all the same.
-      std::string hash = auth::TokenHash(in.bearer);
-      auto found = store_->FindToken(hash);
-      if (!found.ok()) return ErrorResponse(found.error());
-      auto role =
-          *found ? auth::ParseRole((*found)->role) : Result<auth::Role>(Error::Internal(""));
-      if (!*found || !auth::ConstantTimeEquals((*found)->hash, hash) || !role.ok()) {
-        why = "unknown bearer token";
-      } else if ((*found)->revokedAt != 0) {
-        entry.actor = "token:" + (*found)->name;
-        why = "revoked token";
-      } else if ((*found)->expiresAt != 0 && now >= (*found)->expiresAt) {
-        entry.actor = "token:" + (*found)->name;
-        why = "expired token";
-      } else {
-        who = auth::Principal{"token:" + (*found)->name, *role, in.principal.from};
-        if (now - (*found)->lastUsedAt >= kTouchIntervalMillis)
-          (void)store_->TouchToken((*found)->name, now);
-      }
-    }
-    if (!who) {
-      if (entry.actor.empty()) entry.actor = "anonymous";
-      audit(401, "unauthorized: " + why);
-      return {401, kUnauthorizedBody};
-    }
-    req.principal = *who;
-  }
+  AuditEntry entry = AuditEntryFor(req, now);
+  auto audit = [&](int status, const std::string& message) { Audit(entry, status, message); };
+  if (auto refused = Authenticate(in, &req, &entry, now)) return *refused;
   req.actor = req.principal.name;
   entry.actor = req.principal.name;
 
@@ -182,12 +202,8 @@ ApiResponse Api::Handle(const ApiRequest& in) {
   const ApiRoute* route = MatchRoute(routes_, req.method, req.target, &params, &query);
   if (route == nullptr) {
     res = ErrorResponse(Error::NotFound("no such API route: " + req.method + " " + path));
-  } else if (req.principal.role < route->role) {
-    std::string message = std::string("role ") + auth::RoleName(req.principal.role) + " may not " +
-                          req.method + " " + path + "; it needs role " +
-                          auth::RoleName(route->role);
-    audit(403, "forbidden: " + message);
-    return {403, DumpJson(json{{"error", {{"code", "forbidden"}, {"message", message}}}})};
+  } else if (auto forbidden = Forbidden(req, route->role, entry)) {
+    return *forbidden;
   } else if (auto bad = InvalidPathName(params); bad) {
     res = ErrorResponse(*bad);
   } else {

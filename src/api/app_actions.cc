@@ -69,12 +69,13 @@ Status ArtifactAllowedForDeployers(const ApiOptions& options, const std::string&
           "admin (" +
           (roots.empty() ? "there is none: `lastgood serve --artifact-root DIR` allows one"
                          : "serve --artifact-root: " + roots) +
-          "); uploading an artifact is not possible yet",
+          "); or apply without --artifact-on-server, which sends your own file",
       "run.artifact");
 }
 
 ApiResponse ApplyManifest(const RouteCall& call) {
-  LG_BODY(body, "manifest", "manifestDir", "params", "name", "slot", "whatIf", "rollbackOnError");
+  LG_BODY(body, "manifest", "manifestDir", "params", "name", "slot", "whatIf", "rollbackOnError",
+          "artifactDigest", "artifactOnServer");
   LG_FIELD(manifest, std::string, body, "manifest");
   LG_FIELD(dir, std::string, body, "manifestDir");
   using Params = std::map<std::string, std::string>;
@@ -83,6 +84,8 @@ ApiResponse ApplyManifest(const RouteCall& call) {
   LG_FIELD(slot, std::string, body, "slot");
   LG_FIELD(what_if, bool, body, "whatIf");
   LG_FIELD(on_error, std::string, body, "rollbackOnError");
+  LG_FIELD(artifact_digest, std::string, body, "artifactDigest");
+  LG_FIELD(on_server, bool, body, "artifactOnServer");
   if (!manifest)
     return ErrorResponse(Error::InvalidInput("field 'manifest' is required", "manifest"));
   ApplyRequest ar;
@@ -95,6 +98,8 @@ ApiResponse ApplyManifest(const RouteCall& call) {
   ar.rollbackOnError = on_error;
   ar.actor = call.request.actor;
   ar.remote = call.request.needsToken;
+  ar.artifactDigest = artifact_digest.value_or("");
+  ar.artifactOnServer = on_server.value_or(false);
   if (call.request.principal.role < auth::Role::kAdmin) {
     ar.artifactAllowed = [&options = call.options](const std::string& real) {
       return ArtifactAllowedForDeployers(options, real);

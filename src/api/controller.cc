@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "api/handlers.h"
@@ -23,6 +24,7 @@
 #include "api/router_process.h"
 #include "api/server.h"
 #include "artifacts/artifact_store.h"
+#include "artifacts/upload.h"
 #include "base/duration.h"
 #include "engine/engine.h"
 #include "engine/routes.h"
@@ -73,6 +75,24 @@ Result<uint64_t> ParseByteSize(const std::string& text) {
   if (bytes < (1ULL << 10) || bytes > (1ULL << 40))
     return Error::InvalidInput("give a size from 1KiB to 1TiB");
   return bytes;
+}
+
+// Deletes the uploads no version uses, once their grace period is over (artifacts/upload.h),
+// and logs how many.
+void SweepUploads(ArtifactUploads* uploads, Store* store, int64_t now) {
+  std::set<std::string> used;
+  auto apps = store->ListApps();
+  if (!apps.ok()) return;  // unsure what is used: delete nothing
+  for (const auto& app : *apps) {
+    auto versions = store->ListVersions(app.name);
+    if (!versions.ok()) return;
+    for (const auto& v : *versions) used.insert(v.digest);
+  }
+  int deleted = uploads->Sweep(now, kUploadGraceMillis, [&used](const std::string& digest) {
+    return used.count(digest) > 0;
+  });
+  if (deleted > 0)
+    Log("deleted " + std::to_string(deleted) + " uploaded artifact(s) that no version uses");
 }
 
 std::string SelfExe() {
@@ -135,6 +155,17 @@ int RunController(const ControllerOptions& options) {
       return 2;
     }
     max_release = *bytes;
+  }
+  uint64_t max_upload = kDefaultMaxReleaseBytes;
+  if (!options.maxUploadSize.empty()) {
+    auto bytes = ParseByteSize(options.maxUploadSize);
+    if (!bytes.ok() || *bytes > kMaxArtifactBytes) {
+      Log("--max-upload-size " + options.maxUploadSize + ": " +
+          (bytes.ok() ? "give at most 4GiB, the largest artifact lastgood stores"
+                      : bytes.error().message));
+      return 2;
+    }
+    max_upload = *bytes;
   }
   std::vector<std::string> artifact_roots;
   for (const auto& root : options.artifactRoots) {
@@ -203,6 +234,7 @@ int RunController(const ControllerOptions& options) {
       "confinement of deployed code: " + confinement->Describe());
   auto target = NewLocalTarget(home + "/run/instances");
   ArtifactStore artifacts(home + "/artifacts", home + "/releases", max_release);
+  ArtifactUploads uploads(home + "/artifacts");
   std::unique_ptr<RouterControl> control;
   std::unique_ptr<Routes> routes;
   std::unique_ptr<RouterProcess> router;
@@ -240,7 +272,7 @@ int RunController(const ControllerOptions& options) {
   std::string real_home = std::filesystem::canonical(home, real_ec).string();
   Api api(&engine, store->get(),
           ApiOptions{home + "/lastgood.db", &secrets, audit_keep, artifact_roots,
-                     real_ec ? home : real_home});
+                     real_ec ? home : real_home, &uploads, max_upload});
   // The fleet's hosts (docs/fleets.md): one ssh connection each, opened in the background.
   Fleet fleet(store->get(), SshSettings{options.sshConfig, home + "/hosts"}, SelfExe());
   fleet.Start();
@@ -302,6 +334,7 @@ int RunController(const ControllerOptions& options) {
   });
   std::atomic<bool> stopping{false};
   std::thread upkeep([&] {
+    int64_t last_sweep = 0;
     while (!stopping) {
       std::this_thread::sleep_for(std::chrono::milliseconds(kControllerTickMillis));
       if (stopping) break;
@@ -316,7 +349,12 @@ int RunController(const ControllerOptions& options) {
         }
       }
       engine.Housekeep();
-      api.Housekeep(Clock::Real()->NowMillis());
+      int64_t now = Clock::Real()->NowMillis();
+      api.Housekeep(now);
+      if (now - last_sweep >= kUploadSweepMillis) {
+        last_sweep = now;
+        SweepUploads(&uploads, store->get(), now);
+      }
     }
   });
   server.Run();

@@ -33,12 +33,18 @@ struct ControllerOptions {
   std::vector<std::string> artifactRoots;
   // `--max-release-size 2GiB`: what a release may unpack to (issue 11 A6).
   std::string maxReleaseSize;
+  // `--max-upload-size 2GiB`: the largest artifact a remote apply may send (issue 15).
+  std::string maxUploadSize;
   // `--run-users`: the users a manifest's run.user may name (process/confinement.h).
   std::vector<std::string> runUsers;
 };
 
 // How often the controller checks that the router answers, and does its upkeep.
 inline constexpr int kControllerTickMillis = 500;
+// An artifact sent by a remote apply that no version uses is deleted once it was neither sent
+// nor asked about for this long (artifacts/upload.h); uploads are looked at this often.
+inline constexpr int64_t kUploadGraceMillis = 3'600'000;
+inline constexpr int64_t kUploadSweepMillis = 300'000;
 
 // Returns the process exit code: 0 after a clean stop; 2 for bad --listen/--tls-* values
 // (address, a cert without a key, files that do not load); 3 if another controller runs

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "api/route.h"
@@ -28,6 +29,7 @@ inline constexpr int kMaxHistoryLimit = 10'000;
 inline constexpr int kMaxWaitMillis = 30'000;
 
 class SecretBox;
+class ArtifactUploads;
 
 // What the API is told by `lastgood serve`.
 struct ApiOptions {
@@ -39,6 +41,10 @@ struct ApiOptions {
   // under these folders (`serve --artifact-root`, real paths), never one of `home`.
   std::vector<std::string> artifactRoots;
   std::string home;  // the real path of the home
+  // Artifacts sent by a remote apply (artifacts/upload.h); null: uploads answer 503.
+  ArtifactUploads* uploads = nullptr;
+  // `serve --max-upload-size`: the largest artifact one upload may send.
+  uint64_t maxUploadBytes = 0;
 };
 
 // How often the audit is pruned when --audit-keep is set.
@@ -58,8 +64,23 @@ class Api {
   // Upkeep, about once a second: writes the counts of folded refusals, and prunes the audit
   // by age (--audit-keep; at start and then hourly), auditing the pruning itself.
   void Housekeep(int64_t now);
+  // PUT /v1/artifacts/{digest} (api/uploads.cc): an upload whose body is taken as it arrives,
+  // after the same checks as a route of role deployer; the refusal otherwise. Audited when
+  // it ends, without its content.
+  ApiUploadStart BeginUpload(const ApiRequest& header);
 
  private:
+  AuditEntry AuditEntryFor(const ApiRequest& req, int64_t now) const;
+  // Appends `entry` with its outcome (refusals folded).
+  void Audit(AuditEntry entry, int status, const std::string& message);
+  // For a request that needs a token: sets req->principal from in.bearer, or returns the 401
+  // (audited). nullopt when the request may go on.
+  std::optional<ApiResponse> Authenticate(const ApiRequest& in, ApiRequest* req, AuditEntry* entry,
+                                          int64_t now);
+  // The 403 (audited) when req's principal is below `needed`.
+  std::optional<ApiResponse> Forbidden(const ApiRequest& req, auth::Role needed,
+                                       const AuditEntry& entry);
+
   Engine* engine_;
   Store* store_;
   const ApiOptions options_;

@@ -66,9 +66,12 @@ TEST(DomainRoutes, GiveEachRouteTheRoleTheSecurityDocumentPromises) {
   for (const ApiRoute& r : DomainRoutes()) {
     bool tokens = r.pattern.rfind("/v1/tokens", 0) == 0;
     bool secrets = r.pattern.find("/secrets") != std::string::npos;
+    bool artifacts = r.pattern.rfind("/v1/artifacts/", 0) == 0;
     Role expected = Role::kAdmin;
     if (r.method == "GET" && secrets) {
       expected = Role::kDeployer;  // names of an app's secrets: for those who deploy it
+    } else if (r.method == "GET" && artifacts) {
+      expected = Role::kDeployer;  // the first step of a remote apply's upload
     } else if (r.method == "GET" && !tokens) {
       expected = Role::kViewer;
     } else if (r.method == "POST" &&

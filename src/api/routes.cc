@@ -1,6 +1,7 @@
 // The API's route table: every route of the controller, grouped as docs/cli.md groups the
 // verbs. The role column is the access rule (docs/security.md): viewers read, deployers also
-// change apps and list their secrets' names, admins also manage tokens and set secrets. Bodies are JSON objects of the fields named here.
+// change apps and list their secrets' names, admins also manage tokens and set secrets. Bodies are
+// JSON objects of the fields named here.
 #include "api/verbs.h"
 
 namespace lastgood {
@@ -10,8 +11,12 @@ std::vector<ApiRoute> DomainRoutes() {
   return {
       {"GET", "/v1/health", Role::kViewer, Health},
       // lastgood apply -f FILE: {manifest, manifestDir, params, name, slot, whatIf,
-      // rollbackOnError}
+      // rollbackOnError, artifactDigest (sent first), artifactOnServer}
       {"POST", "/v1/apply", Role::kDeployer, ApplyManifest},
+      // lastgood apply over --server asks whether the controller has the artifact, and if
+      // not sends it: PUT /v1/artifacts/{digest}[?executable=true] with the bytes as the
+      // body, streamed (not a route: Api::BeginUpload takes it before its body is read)
+      {"GET", "/v1/artifacts/{digest}", Role::kDeployer, ArtifactStatus},
       // lastgood apps | status | versions | show | diff (?a=N&b=M)
       {"GET", "/v1/apps", Role::kViewer, ListApps},
       {"GET", "/v1/apps/{app}", Role::kViewer, AppStatusOf},

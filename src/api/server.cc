@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "api/json.h"
+#include "api/verbs.h"
 #include "base/build_id.h"
 #include "process/peer.h"
 
@@ -78,7 +79,55 @@ Result<ssl::context> TlsContext(const TcpListenOptions& options) {
   return ctx;
 }
 
+// An API upload as the HTTP server's body sink.
+class UploadSink : public http::BodySink {
+ public:
+  UploadSink(const http::Request& header, std::unique_ptr<ApiUpload> upload)
+      : header_(header), upload_(std::move(upload)) {}
+  uint64_t limit() const override { return upload_->limit(); }
+  bool Write(const char* data, size_t size) override {
+    return upload_->Write(std::string_view(data, size));
+  }
+  http::Answer Finish(End end) override {
+    ApiUpload::End e = end == End::kComplete   ? ApiUpload::End::kComplete
+                       : end == End::kTooLarge ? ApiUpload::End::kTooLarge
+                       : end == End::kStopped  ? ApiUpload::End::kStopped
+                                               : ApiUpload::End::kBroken;
+    return http::Answer(ToHttp(header_, upload_->Finish(e)));
+  }
+
+ private:
+  http::Request header_;
+  std::unique_ptr<ApiUpload> upload_;
+};
+
 }  // namespace
+
+http::BodyTaker ApiServer::Taker(
+    std::function<void(const http::Peer&, const http::Request&, ApiRequest*)> identify) {
+  if (!upload_) return {};
+  return [this, identify](const http::Peer& peer,
+                          const http::Request& header) -> std::optional<http::BodyTake> {
+    ApiRequest in = FromHttp(header);
+    identify(peer, header, &in);
+    std::optional<ApiUploadStart> start;
+    try {
+      start = upload_(in);
+    } catch (const std::exception& e) {
+      http::BodyTake refused;
+      refused.refusal = http::Answer(ToHttp(header, CrashResponse(in, e.what())));
+      return refused;
+    }
+    if (!start) return std::nullopt;
+    http::BodyTake take;
+    if (start->upload) {
+      take.sink = std::make_unique<UploadSink>(header, std::move(start->upload));
+    } else {
+      take.refusal = http::Answer(ToHttp(header, std::move(start->refusal)));
+    }
+    return take;
+  };
+}
 
 std::optional<auth::Principal> UnixPeerPrincipal(const http::Peer& peer, uid_t owner,
                                                  std::string* why) {
@@ -97,7 +146,12 @@ std::optional<auth::Principal> UnixPeerPrincipal(const http::Peer& peer, uid_t o
   return auth::LocalAdmin(peer.uid);
 }
 
-ApiServer::ApiServer(Api* api) : handle_([api](const ApiRequest& r) { return api->Handle(r); }) {}
+ApiServer::ApiServer(Api* api)
+    : handle_([api](const ApiRequest& r) { return api->Handle(r); }),
+      upload_([api](const ApiRequest& r) -> std::optional<ApiUploadStart> {
+        if (!IsArtifactUpload(r)) return std::nullopt;
+        return api->BeginUpload(r);
+      }) {}
 
 ApiServer::ApiServer(ApiHandler handler) : handle_(std::move(handler)) {}
 
@@ -131,20 +185,25 @@ Status ApiServer::Listen(const std::string& path) {
     return Error::Unavailable("cannot stat '" + dir + "': " + std::strerror(errno));
   }
   const uid_t owner = home.st_uid;
-  return server_.ListenUnix(path, limits,
-                            [this, owner](const http::Peer& peer, http::Request& req) {
-                              ApiRequest in = FromHttp(req);
-                              std::string why;
-                              if (auto admin = UnixPeerPrincipal(peer, owner, &why)) {
-                                in.principal = *admin;
-                              } else {
-                                in.principal.from = "unix (" + why + ")";
-                                in.needsToken = true;
-                                in.bearer = BearerToken(req[bhttp::field::authorization]);
-                              }
-                              in.actor = in.principal.name;
-                              return http::Answer(ToHttp(req, Answer(in)));
-                            });
+  auto identify = [owner](const http::Peer& peer, const http::Request& req, ApiRequest* in) {
+    std::string why;
+    if (auto admin = UnixPeerPrincipal(peer, owner, &why)) {
+      in->principal = *admin;
+    } else {
+      in->principal.from = "unix (" + why + ")";
+      in->needsToken = true;
+      in->bearer = BearerToken(req[bhttp::field::authorization]);
+    }
+    in->actor = in->principal.name;
+  };
+  return server_.ListenUnix(
+      path, limits,
+      [this, identify](const http::Peer& peer, http::Request& req) {
+        ApiRequest in = FromHttp(req);
+        identify(peer, req, &in);
+        return http::Answer(ToHttp(req, Answer(in)));
+      },
+      Taker(identify));
 }
 
 Status ApiServer::ListenTcp(const TcpListenOptions& options) {
@@ -169,16 +228,19 @@ Status ApiServer::ListenTcp(const TcpListenOptions& options) {
   limits.firstHeader = std::chrono::seconds(kTcpFirstHeaderTimeoutSeconds);
   limits.idle = std::chrono::seconds(kTcpIdleTimeoutSeconds);
   limits.bodyBytes = kMaxRequestBody;
+  auto identify = [](const http::Peer& peer, const http::Request& req, ApiRequest* in) {
+    in->principal.from = peer.address;
+    in->needsToken = true;
+    in->bearer = BearerToken(req[bhttp::field::authorization]);
+  };
   auto bound = server_.ListenTcp(
       *endpoint, limits,
-      [this](const http::Peer& peer, http::Request& req) {
+      [this, identify](const http::Peer& peer, http::Request& req) {
         ApiRequest in = FromHttp(req);
-        in.principal.from = peer.address;
-        in.needsToken = true;
-        in.bearer = BearerToken(req[bhttp::field::authorization]);
+        identify(peer, req, &in);
         return http::Answer(ToHttp(req, Answer(in)));
       },
-      std::move(tls));
+      std::move(tls), Taker(identify));
   if (!bound.ok()) return bound.error();
   tcp_address_ = *bound;
   return Status::Ok();

@@ -7,7 +7,8 @@
 // its TLS handshake) within a few seconds (issue 11 A3).
 //
 // Thread-safe; Stop() may be called from any thread and returns once no connection is being
-// served.
+// served. PUT /v1/artifacts/{digest} is taken as its body arrives (Api::BeginUpload), never
+// held whole: its size is the API's limit (serve --max-upload-size), not kMaxRequestBody.
 #pragma once
 
 #include <condition_variable>
@@ -69,7 +70,13 @@ class ApiServer {
   // never ends the controller (issue 11 A1).
   ApiResponse Answer(const ApiRequest& request);
 
-  ApiHandler handle_;  // Api::Handle, or a node's handler
+  // The body taker of a listener whose requests `identify` fills in (who asks): uploads go
+  // to upload_ as they arrive. Empty without upload_.
+  http::BodyTaker Taker(
+      std::function<void(const http::Peer&, const http::Request&, ApiRequest*)> identify);
+
+  ApiHandler handle_;        // Api::Handle, or a node's handler
+  ApiUploadHandler upload_;  // Api::BeginUpload for PUT /v1/artifacts/…, or empty
   http::Server server_;
   std::string tcp_address_;
   std::mutex mu_;

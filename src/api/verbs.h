@@ -37,6 +37,11 @@ ApiResponse SetTrafficShares(const RouteCall& call);
 ApiResponse PauseDeployment(const RouteCall& call);
 ApiResponse ResumeDeployment(const RouteCall& call);
 ApiResponse AbortDeployment(const RouteCall& call);
+// api/uploads.cc: GET /v1/artifacts/{digest} ({digest, stored, maxBytes}: whether the
+// controller has it, and the upload limit); PUT is an upload, taken as it arrives
+// (Api::BeginUpload).
+ApiResponse ArtifactStatus(const RouteCall& call);
+bool IsArtifactUpload(const ApiRequest& header);
 // api/tokens.cc
 ApiResponse ListTokens(const RouteCall& call);
 ApiResponse CreateToken(const RouteCall& call);

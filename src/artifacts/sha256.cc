@@ -97,6 +97,21 @@ Result<std::string> Sha256File(const std::string& path) {
   return "sha256:" + *hex;
 }
 
+struct Sha256Stream::Ctx {
+  MdCtx md = NewSha256();
+};
+
+Sha256Stream::Sha256Stream() : ctx_(std::make_unique<Ctx>()) {}
+Sha256Stream::~Sha256Stream() = default;
+
+void Sha256Stream::Update(std::string_view bytes) {
+  if (ctx_->md) EVP_DigestUpdate(ctx_->md.get(), bytes.data(), bytes.size());
+}
+
+std::string Sha256Stream::Digest() {
+  return ctx_->md ? "sha256:" + Finish(ctx_->md.get()) : "";
+}
+
 std::string Sha256String(const std::string& data) {
   MdCtx ctx = NewSha256();
   if (!ctx) return "";

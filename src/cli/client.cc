@@ -1,12 +1,17 @@
 #include "cli/client.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cerrno>
 #include <iostream>
+#include <vector>
 
 #include "base/build_id.h"
 #include "base/version.h"
@@ -26,6 +31,8 @@ namespace {
 
 // The largest answer read: a backup's snapshot (api/backup.cc sends at most 1 GiB).
 constexpr size_t kMaxResponseBody = size_t{1} << 30;
+// A file body is sent in pieces of this size.
+constexpr size_t kFilePieceBytes = 256 << 10;
 
 struct ServerUrl {
   bool tls = false;
@@ -63,19 +70,59 @@ Result<ServerUrl> ParseServerUrl(const std::string& url) {
   return out;
 }
 
-// Sends `req` and reads the response over any connected stream.
+// Writes `req`'s head and then the file's bytes as its body, a piece at a time.
+// `*unread` is set when the file itself failed (then the controller waits for the rest).
+template <typename Stream>
+beast::error_code WriteFileBody(Stream& stream, const http::request<http::string_body>& req,
+                                const FileBody& file, bool* unread) {
+  http::request<http::empty_body> head{req.method(), req.target(), 11};
+  for (const auto& field : req.base()) head.set(field.name_string(), field.value());
+  head.content_length(file.size);
+  head.keep_alive(false);
+  beast::error_code ec;
+  http::request_serializer<http::empty_body> sr(head);
+  http::write_header(stream, sr, ec);
+  std::vector<char> piece(kFilePieceBytes);
+  uint64_t sent = 0;
+  while (!ec && sent < file.size) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(piece.size(), file.size - sent));
+    ssize_t n = ::read(file.fd, piece.data(), want);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      *unread = true;
+      return beast::error_code(n < 0 ? errno : EIO, beast::system_category());
+    }
+    asio::write(stream, asio::buffer(piece.data(), static_cast<size_t>(n)), ec);
+    sent += static_cast<uint64_t>(n);
+    if (!ec && file.progress) file.progress(sent);
+  }
+  return ec;
+}
+
+// Sends `req` (its body, or `file`'s bytes) and reads the response over any connected stream.
 template <typename Stream>
 Result<http::response<http::string_body>> Send(Stream& stream,
                                                http::request<http::string_body>& req,
-                                               const std::string& where) {
+                                               const std::string& where,
+                                               const FileBody* file = nullptr) {
   beast::error_code ec;
-  http::write(stream, req, ec);
-  if (ec)
-    return Error::Unavailable("sending to the controller at " + where + " failed: " + ec.message());
+  if (file != nullptr) {
+    bool unread = false;
+    ec = WriteFileBody(stream, req, *file, &unread);
+    if (unread) return Error::Unavailable("reading the file to send failed: " + ec.message());
+  } else {
+    http::write(stream, req, ec);
+  }
+  // A controller that refuses a body stops reading it and answers: read that answer, which
+  // says why, before reporting a failed write.
+  beast::error_code write_ec = ec;
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxResponseBody);
   http::read(stream, buffer, parser, ec);
+  if (ec && write_ec)
+    return Error::Unavailable("sending to the controller at " + where +
+                              " failed: " + write_ec.message());
   if (ec)
     return Error::Unavailable("the controller at " + where + " did not answer: " + ec.message());
   return parser.release();
@@ -101,9 +148,14 @@ Result<nlohmann::json> ApiClient::PutBytes(const std::string& target, const std:
   return Call("PUT", target, bytes, "application/octet-stream");
 }
 
+Result<nlohmann::json> ApiClient::PutFile(const std::string& target, const FileBody& file) {
+  return Call("PUT", target, "", "application/octet-stream", &file);
+}
+
 Result<nlohmann::json> ApiClient::Call(const std::string& method, const std::string& target,
-                                       const std::string& body, const char* content_type) {
-  auto text = Exchange(method, target, body, content_type);
+                                       const std::string& body, const char* content_type,
+                                       const FileBody* file) {
+  auto text = Exchange(method, target, body, content_type, file);
   if (!text.ok()) return text.error();
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded()) return Error::Internal("the controller sent a response that is not JSON");
@@ -111,7 +163,8 @@ Result<nlohmann::json> ApiClient::Call(const std::string& method, const std::str
 }
 
 Result<std::string> ApiClient::Exchange(const std::string& method, const std::string& target,
-                                        const std::string& body, const char* content_type) {
+                                        const std::string& body, const char* content_type,
+                                        const FileBody* file) {
   const Connection& c = connection_;
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "lastgood");
@@ -131,7 +184,7 @@ Result<std::string> ApiClient::Exchange(const std::string& method, const std::st
       return Error::Unavailable("cannot reach the controller at " + c.socketPath + ": " +
                                 ec.message() + "; start it with `lastgood serve` (same --home)");
     }
-    res = Send(socket, req, where);
+    res = Send(socket, req, where, file);
   } else {
     auto url = ParseServerUrl(c.server);
     if (!url.ok()) return url.error();
@@ -152,7 +205,7 @@ Result<std::string> ApiClient::Exchange(const std::string& method, const std::st
       tcp::socket socket(io);
       asio::connect(socket, endpoints, ec);
       if (ec) return unreachable(ec.message());
-      res = Send(socket, req, where);
+      res = Send(socket, req, where, file);
     } else {
       ssl::context ctx(ssl::context::tls_client);
       ctx.set_options(ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
@@ -179,7 +232,7 @@ Result<std::string> ApiClient::Exchange(const std::string& method, const std::st
         return unreachable("TLS handshake failed (" + ec.message() +
                            "); is the certificate trusted (--cacert) and for this host name?");
       }
-      res = Send(stream, req, where);
+      res = Send(stream, req, where, file);
       stream.shutdown(ec);
     }
   }

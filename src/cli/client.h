@@ -8,6 +8,8 @@
 // once. Not thread-safe; one per command.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -24,6 +26,14 @@ struct Connection {
   bool json = false;       // -o json: a warning is a JSON line too
 };
 
+// A request body read from a file as it is sent (an artifact upload), never held whole.
+struct FileBody {
+  int fd = -1;        // read from its current offset; not closed
+  uint64_t size = 0;  // the Content-Length
+  // Called after each piece with the bytes sent so far (a progress line); may be empty.
+  std::function<void(uint64_t sent)> progress;
+};
+
 class ApiClient {
  public:
   explicit ApiClient(std::string socket_path) { connection_.socketPath = std::move(socket_path); }
@@ -36,15 +46,20 @@ class ApiClient {
   Result<std::string> PostForBytes(const std::string& target, const nlohmann::json& body);
   // PUT of raw bytes (a secret's value: not JSON, so any bytes pass unaltered).
   Result<nlohmann::json> PutBytes(const std::string& target, const std::string& bytes);
+  // PUT of a file's bytes, streamed (an artifact upload).
+  Result<nlohmann::json> PutFile(const std::string& target, const FileBody& file);
 
  private:
   Result<nlohmann::json> Call(const std::string& method, const std::string& target,
                               const std::string& body,
-                              const char* content_type = "application/json");
-  // The answer's body when its status is 2xx, else the API's error (see above).
+                              const char* content_type = "application/json",
+                              const FileBody* file = nullptr);
+  // The answer's body when its status is 2xx, else the API's error (see above). With
+  // `file`, the body is the file's bytes instead of `body`.
   Result<std::string> Exchange(const std::string& method, const std::string& target,
                                const std::string& body,
-                               const char* content_type = "application/json");
+                               const char* content_type = "application/json",
+                               const FileBody* file = nullptr);
   // Says once per process, on stderr, that the controller runs another build.
   void WarnOfOtherBuild(const std::string& where, const std::string& build_id);
 

@@ -41,6 +41,9 @@ void AddServe(CLI::App& app, Globals& g, int* exit_code) {
                   "run.artifact; repeatable (docs/security.md)");
   cmd->add_option("--max-release-size", tcp->maxReleaseSize,
                   "the most a release may unpack to, e.g. 2GiB (the default), 512MiB");
+  cmd->add_option("--max-upload-size", tcp->maxUploadSize,
+                  "the largest artifact a remote apply may send, e.g. 2GiB (the default; at most "
+                  "4GiB)");
   cmd->add_option("--audit-keep", tcp->auditKeep,
                   "delete audit rows older than this (90d, 12h; at least 1h), hourly, and audit "
                   "that; default: keep all");

@@ -47,14 +47,41 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
   LG_RETURN_IF_ERROR(RequireSecrets(deps_, m.app, parsed->secrets));
 
   std::string digest;
-  if (!m.run.artifact.empty()) {
+  if (m.run.artifact.empty() && !req.artifactDigest.empty()) {
+    return Error::InvalidInput("an artifact was sent, but the manifest names none in run.artifact",
+                               "run.artifact");
+  }
+  if (!m.run.artifact.empty() && !req.artifactDigest.empty()) {
+    // Sent by the caller: the stored object is the artifact, checked as a local one is. A
+    // what-if sends nothing: the digest alone says whether the content changes.
+    if (req.whatIf && !deps_.artifacts->Has(req.artifactDigest)) {
+      digest = req.artifactDigest;
+    } else if (!deps_.artifacts->Has(req.artifactDigest)) {
+      return Error::InvalidInput("the artifact " + req.artifactDigest +
+                                     " is not on the controller: send it first (PUT "
+                                     "/v1/artifacts/DIGEST, as lastgood apply does over --server)",
+                                 "run.artifact");
+    } else {
+      digest = req.artifactDigest;
+      LG_RETURN_IF_ERROR(
+          deps_.artifacts->CheckFits(deps_.artifacts->ObjectPath(digest),
+                                     std::filesystem::path(m.run.artifact).filename().string()));
+    }
+  } else if (!m.run.artifact.empty()) {
     std::filesystem::path p(m.run.artifact);
+    if (req.remote && !req.artifactOnServer) {
+      return Error::InvalidInput(
+          "'" + m.run.artifact +
+              "' names a file on your machine, which the controller cannot read: a lastgood "
+              "that uploads it sends its digest (lastgood apply over --server does); to name a "
+              "file on the controller's host instead, apply with --artifact-on-server",
+          "run.artifact");
+    }
     if (p.is_relative() && req.remote) {
       return Error::InvalidInput(
           "'" + m.run.artifact +
-              "' is relative to the manifest's folder, which is on your machine: the "
-              "controller cannot read it over TCP. Copy the artifact to the controller's "
-              "host and name it by its absolute path there, or apply on that host",
+              "' is relative, and --artifact-on-server names files of the controller's host "
+              "by their absolute path",
           "run.artifact");
     }
     if (p.is_relative()) p = std::filesystem::path(req.manifestDir) / p;

@@ -62,9 +62,14 @@ struct ApplyRequest {
   bool whatIf = false;
   std::optional<std::string> rollbackOnError;  // overrides the manifest's rollback.onError
   std::string actor;
-  // Over TCP: manifestDir is a folder on the caller's machine, which the controller cannot
-  // read, so a relative run.artifact is refused rather than read from the controller's disk.
+  // Over TCP (or with a token on the unix socket): run.artifact names a file of the caller's
+  // machine, which the controller cannot read; the caller sends it first (PUT
+  // /v1/artifacts/{digest}) and names it by `artifactDigest`. Only with `artifactOnServer`
+  // does run.artifact name a file on the controller's host (absolute, and for a caller below
+  // admin only under `serve --artifact-root`: docs/security.md, one rule).
   bool remote = false;
+  std::string artifactDigest;  // "sha256:<hex>" of the artifact the caller sent, or ""
+  bool artifactOnServer = false;
   // Who may name which artifact (issue 11 B4), asked about the file actually opened before
   // anything is stored; empty: any file the controller can read.
   ArtifactCheck artifactAllowed;

@@ -109,7 +109,8 @@ Server::Server() : impl_(std::make_unique<Impl>()) {}
 
 Server::~Server() { Stop(); }
 
-Status Server::ListenUnix(const std::string& path, Limits limits, Handler handler) {
+Status Server::ListenUnix(const std::string& path, Limits limits, Handler handler,
+                          BodyTaker taker) {
   std::error_code fec;
   std::filesystem::remove(path, fec);
   boost::system::error_code ec;
@@ -126,6 +127,7 @@ Status Server::ListenUnix(const std::string& path, Limits limits, Handler handle
   auto l = std::make_unique<Listener>();
   l->limits = std::move(limits);
   l->handler = std::move(handler);
+  l->taker = std::move(taker);
   l->unix_acceptor = std::move(acc);
   l->path = path;
   impl_->listeners.push_back(std::move(l));
@@ -133,7 +135,7 @@ Status Server::ListenUnix(const std::string& path, Limits limits, Handler handle
 }
 
 Result<std::string> Server::ListenTcp(const tcp::endpoint& endpoint, Limits limits, Handler handler,
-                                      std::optional<asio::ssl::context> tls) {
+                                      std::optional<asio::ssl::context> tls, BodyTaker taker) {
   boost::system::error_code ec;
   auto acc = std::make_unique<tcp::acceptor>(impl_->io);
   acc->open(endpoint.protocol(), ec);
@@ -145,6 +147,7 @@ Result<std::string> Server::ListenTcp(const tcp::endpoint& endpoint, Limits limi
   auto l = std::make_unique<Listener>();
   l->limits = std::move(limits);
   l->handler = std::move(handler);
+  l->taker = std::move(taker);
   l->tcp_acceptor = std::move(acc);
   l->tls = std::move(tls);
   impl_->listeners.push_back(std::move(l));

@@ -70,6 +70,37 @@ struct Answer {
 
 using Handler = std::function<Answer(const Peer& peer, Request& request)>;
 
+// The receiving end of a request body taken as it arrives instead of held whole (an artifact
+// upload of gigabytes). Called on the connection's thread, in order: Write for each piece,
+// then Finish once.
+class BodySink {
+ public:
+  enum class End {
+    kComplete,  // the whole body arrived
+    kTooLarge,  // the body is longer than limit() (said by its Content-Length, or as it came)
+    kStopped,   // a Write returned false
+    kBroken,    // the peer left or missed a deadline: nothing can be answered
+  };
+  virtual ~BodySink() = default;
+  // The most bytes the sink takes.
+  virtual uint64_t limit() const = 0;
+  // Takes the next bytes; false stops reading the body (Finish says why).
+  virtual bool Write(const char* data, size_t size) = 0;
+  // The answer (ignored for kBroken). The connection closes after any end but kComplete.
+  virtual Answer Finish(End end) = 0;
+};
+
+// What the listener's BodyTaker decided for a request whose header has arrived.
+struct BodyTake {
+  std::unique_ptr<BodySink> sink;  // the body goes there as it arrives
+  Answer refusal;                  // without a sink: sent at once, the body never read
+};
+
+// Asked with each request's header, before its body is read: nullopt to read the body whole
+// (within Limits::bodyBytes) and call the Handler, as for any request; else a BodyTake.
+// Each piece of a taken body must arrive within Limits::idle.
+using BodyTaker = std::function<std::optional<BodyTake>(const Peer& peer, const Request& header)>;
+
 struct Limits {
   int maxConnections = 64;
   int maxPerAddress = 0;  // 0: no limit by address
@@ -90,13 +121,14 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds a unix socket at `path` (a stale file there is replaced), mode 0600 from the start.
-  // Unavailable if it cannot be bound.
-  Status ListenUnix(const std::string& path, Limits limits, Handler handler);
+  // Unavailable if it cannot be bound. `taker` (may be empty) takes bodies as they arrive.
+  Status ListenUnix(const std::string& path, Limits limits, Handler handler, BodyTaker taker = {});
   // Binds a TCP endpoint; with `tls`, speaks TLS only. Unavailable if it cannot be bound.
   // Returns the bound address ("127.0.0.1:43117", the port chosen for port 0).
   Result<std::string> ListenTcp(const boost::asio::ip::tcp::endpoint& endpoint, Limits limits,
                                 Handler handler,
-                                std::optional<boost::asio::ssl::context> tls = std::nullopt);
+                                std::optional<boost::asio::ssl::context> tls = std::nullopt,
+                                BodyTaker taker = {});
   // Starts accepting on every listener, each on a thread of its own.
   void Start();
   void Stop();

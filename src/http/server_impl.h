@@ -23,6 +23,7 @@ struct Listener {
   // Constant after Listen*.
   Limits limits;
   Handler handler;
+  BodyTaker taker;  // may be empty
   std::unique_ptr<boost::asio::local::stream_protocol::acceptor> unix_acceptor;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> tcp_acceptor;
   std::optional<boost::asio::ssl::context> tls;

@@ -11,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <vector>
 
 #include "http/server_impl.h"
 
@@ -25,6 +26,8 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kTlsShutdownWait = std::chrono::seconds(2);
+// A taken body is read in pieces of this size: what one upload holds in memory.
+constexpr size_t kBodyPieceBytes = 256 << 10;
 
 // Writes a stream's head, then what its `next` gives once a tick, until it ends.
 template <typename Stream>
@@ -56,6 +59,43 @@ asio::awaitable<void> RunStream(Server::Impl* impl, const Listener& l, Stream& s
   }
 }
 
+// Reads the body of `head` into `sink` piece by piece, each piece within limits.idle, at
+// most sink.limit() bytes (a larger Content-Length is refused before a byte is read). The
+// sink's answer; nullopt when the peer left. `*whole` says whether the body was read through.
+template <typename Stream>
+asio::awaitable<std::optional<Answer>> TakeBody(const Listener& l, Stream& stream,
+                                                beast::flat_buffer& buffer,
+                                                bhttp::request_parser<bhttp::empty_body>& head,
+                                                BodySink& sink, bool* whole) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  if (auto length = head.content_length(); length && *length > sink.limit())
+    co_return sink.Finish(BodySink::End::kTooLarge);
+  bhttp::request_parser<bhttp::buffer_body> parser(std::move(head));
+  parser.body_limit(boost::none);  // counted here, against the sink's limit
+  std::vector<char> piece(kBodyPieceBytes);
+  uint64_t taken = 0;
+  beast::error_code ec;
+  while (!parser.is_done()) {
+    parser.get().body().data = piece.data();
+    parser.get().body().size = piece.size();
+    lowest.expires_after(l.limits.idle);
+    co_await bhttp::async_read(stream, buffer, parser,
+                               asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) {
+      (void)sink.Finish(BodySink::End::kBroken);
+      co_return std::nullopt;
+    }
+    size_t n = piece.size() - parser.get().body().size;
+    taken += n;
+    if (taken > sink.limit()) co_return sink.Finish(BodySink::End::kTooLarge);
+    if (n > 0 && !sink.Write(piece.data(), n)) co_return sink.Finish(BodySink::End::kStopped);
+  }
+  lowest.expires_never();
+  *whole = true;
+  co_return sink.Finish(BodySink::End::kComplete);
+}
+
 // Serves requests until the peer leaves, misses a deadline, or asks to close. The first
 // request's deadline (firstHeader) was set by the caller before any handshake.
 template <typename Stream>
@@ -65,13 +105,42 @@ asio::awaitable<void> ServeRequests(Server::Impl* impl, const Listener& l, Strea
   beast::flat_buffer buffer;
   beast::error_code ec;
   for (bool first = true;; first = false) {
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(l.limits.headerBytes));
-    parser.body_limit(l.limits.bodyBytes);
+    // The header alone first: the listener's taker may take the body as it arrives.
+    bhttp::request_parser<bhttp::empty_body> head;
+    head.header_limit(static_cast<std::uint32_t>(l.limits.headerBytes));
+    head.body_limit(l.limits.bodyBytes);
     if (!first) lowest.expires_after(l.limits.idle);
-    co_await bhttp::async_read_header(stream, buffer, parser,
+    co_await bhttp::async_read_header(stream, buffer, head,
                                       asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec && !parser.is_done()) {
+    if (ec) break;
+    if (l.taker) {
+      Request header;
+      header.base() = head.get().base();
+      std::optional<BodyTake> take = l.taker(peer, header);
+      if (take) {
+        lowest.expires_never();
+        std::optional<Answer> answer;
+        bool whole = false;
+        if (take->sink) {
+          answer = co_await TakeBody(l, stream, buffer, head, *take->sink, &whole);
+        } else {
+          answer = std::move(take->refusal);
+        }
+        if (!answer) break;  // the peer is gone
+        Response& res = answer->response;
+        res.version(header.version());
+        // The rest of a refused body is never read: the connection cannot serve another.
+        res.keep_alive(whole && res.result_int() < 300 && header.keep_alive());
+        res.prepare_payload();
+        lowest.expires_after(l.limits.write);
+        co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || !res.keep_alive() || impl->stopping) break;
+        continue;
+      }
+    }
+    bhttp::request_parser<bhttp::string_body> parser(std::move(head));
+    parser.body_limit(l.limits.bodyBytes);
+    if (!parser.is_done()) {
       lowest.expires_after(l.limits.body);
       co_await bhttp::async_read(stream, buffer, parser,
                                  asio::redirect_error(asio::use_awaitable, ec));

@@ -9,7 +9,10 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "auth/auth.h"
 
@@ -40,5 +43,34 @@ struct ApiResponse {
 
 // The API as a function: what the dashboard is handed (the controller's Api::Handle).
 using ApiHandler = std::function<ApiResponse(const ApiRequest&)>;
+
+// The receiving end of a request body that is taken as it arrives instead of held whole (an
+// artifact upload of gigabytes, PUT /v1/artifacts/{digest}). The transport calls Write for
+// each piece in order, then Finish once. Belongs to one connection's thread.
+class ApiUpload {
+ public:
+  enum class End {
+    kComplete,  // the whole body arrived
+    kTooLarge,  // the body is longer than limit(): refused (its Content-Length said so, or it
+                // went on past it)
+    kStopped,   // a Write returned false
+    kBroken,    // the peer left or missed a deadline: the answer goes nowhere
+  };
+  virtual ~ApiUpload() = default;
+  virtual uint64_t limit() const = 0;
+  // Takes the next bytes; false stops the upload (Finish says why).
+  virtual bool Write(std::string_view bytes) = 0;
+  virtual ApiResponse Finish(End end) = 0;
+};
+
+// What an upload's header got: the upload to stream into, or the answer that refuses it.
+struct ApiUploadStart {
+  std::unique_ptr<ApiUpload> upload;
+  ApiResponse refusal;
+};
+
+// Whether a request (its header only) is an upload: nullopt when it is not, and is answered
+// by the ApiHandler with its whole body as usual.
+using ApiUploadHandler = std::function<std::optional<ApiUploadStart>(const ApiRequest&)>;
 
 }  // namespace lastgood
