@@ -224,6 +224,35 @@ TEST(ControllerMetrics,
       << again.body;
 }
 
+TEST(ControllerMetrics, RecordsPrunedByHistoryKeepStayCountedAcrossARestart) {
+  const int metrics = FreePort();
+  Lastgood lg;
+  lg.ServeArgs({"--metrics", "127.0.0.1:" + std::to_string(metrics), "--ui", "off"});
+  lg.Given().App(SampleApp().Extra("history: { keep: 10 }")).Applied();
+  for (int v = 2; v <= 12; ++v) lg.Applied({"--param", "label=v" + std::to_string(v)});
+  // The controller's upkeep prunes (every half second).
+  ASSERT_TRUE(WaitUntil([&] { return lg.History().size() < 12; }, 10s, 100ms))
+      << "history.keep pruned nothing";
+  const std::string series =
+      "lastgood_deployments_total{app=\"web\",kind=\"deploy\",trigger=\"user\","
+      "outcome=\"Succeeded\"}";
+  const std::string count =
+      "lastgood_deployment_duration_seconds_count{app=\"web\",kind=\"deploy\","
+      "outcome=\"Succeeded\"}";
+  HttpResponse m = HttpGet("127.0.0.1", metrics, "/metrics");
+  EXPECT_EQ(SampleOf(m.body, series), 12) << m.body;
+  EXPECT_EQ(SampleOf(m.body, count), 12) << m.body;
+
+  lg.KillController(SIGTERM).StartController();
+  ASSERT_TRUE(WaitUntil([&] { return HttpGet("127.0.0.1", metrics, "/metrics").status == 200; },
+                        10s, 50ms));
+  HttpResponse again = HttpGet("127.0.0.1", metrics, "/metrics");
+  EXPECT_EQ(SampleOf(again.body, series), 12) << again.body;
+  EXPECT_EQ(SampleOf(again.body, count), 12) << again.body;
+  PromtoolCheck check = CheckMetrics(again.body, lg.home());
+  EXPECT_EQ(check.code, 0) << check.output << "\n" << again.body;
+}
+
 TEST(ControllerMetrics, OnTheApiTheyNeedAViewerToken) {
   Lastgood lg;
   lg.ServeArgs({"--listen", "127.0.0.1:0", "--ui", "off"});

@@ -1,78 +1,71 @@
 #include "api/metrics.h"
 
+#include <algorithm>
 #include <array>
-#include <nlohmann/json.hpp>
 #include <set>
+#include <span>
 
 #include "base/exposition.h"
+#include "history/figures.h"
 #include "store/commit_latency.h"
 
 namespace lastgood {
 namespace {
 
-constexpr std::array<double, 10> kDeploymentBounds = {1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600};
-constexpr std::array<double, 11> kStepBounds = {0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800};
+using Figures = std::map<std::string, double>;
 
-// A histogram being filled: counts per bucket (not cumulative) and the sum.
-template <size_t N>
-struct Buckets {
-  std::array<uint64_t, N + 1> counts{};
+// A histogram family's series from the figures: label values → per-bucket counts and sum.
+struct Series {
+  std::vector<uint64_t> counts;
   double sum = 0;
-  void Add(const std::array<double, N>& bounds, double v) {
-    size_t i = 0;
-    while (i < N && v > bounds[i]) ++i;
-    ++counts[i];
-    sum += v;
-  }
 };
 
-double Seconds(int64_t from_ms, int64_t to_ms) {
-  return to_ms > from_ms ? double(to_ms - from_ms) / 1000 : 0;
+std::map<std::vector<std::string>, Series> HistogramOf(const Figures& figures, const char* family,
+                                                       size_t labels, size_t buckets) {
+  std::map<std::vector<std::string>, Series> out;
+  for (const auto& [key, value] : figures) {
+    auto parts = FigureParts(key);
+    if (parts.size() != labels + 2 || parts[0] != family) continue;
+    std::vector<std::string> values(parts.begin() + 1, parts.end() - 1);
+    Series& s = out[values];
+    s.counts.resize(buckets + 1);
+    if (parts.back() == kFigSum) {
+      s.sum += value;
+    } else {
+      size_t b = std::stoul(parts.back());
+      if (b <= buckets) s.counts[b] += static_cast<uint64_t>(value + 0.5);
+    }
+  }
+  return out;
 }
 
-// "start", "analyze", …: the op of a stored step; "" when it cannot be read.
-std::string OpOf(const std::string& spec) {
-  auto j = nlohmann::json::parse(spec, nullptr, false);
-  if (!j.is_object() || !j.contains("op") || !j["op"].is_string()) return "";
-  return j["op"].get<std::string>();
+// A counter family's series: label values → value.
+std::map<std::vector<std::string>, double> CounterOf(const Figures& figures, const char* family,
+                                                     size_t labels) {
+  std::map<std::vector<std::string>, double> out;
+  for (const auto& [key, value] : figures) {
+    auto parts = FigureParts(key);
+    if (parts.size() != labels + 1 || parts[0] != family) continue;
+    out[std::vector<std::string>(parts.begin() + 1, parts.end())] += value;
+  }
+  return out;
 }
 
-// An ended analysis step's verdict; nullopt for one that did not end on its own.
-std::optional<std::string> VerdictOf(const Operation& op) {
-  if (op.state == OperationState::kSucceeded) return "pass";
-  if (op.state != OperationState::kFailed) return std::nullopt;
-  const bool undecided = op.detail.find("undecided") != std::string::npos ||
-                         op.detail.find("no verdict") != std::string::npos;
-  return undecided ? "undecided" : "fail";
+MetricLabels Labels(const std::vector<std::string>& names, const std::vector<std::string>& values) {
+  MetricLabels l;
+  for (size_t i = 0; i < names.size() && i < values.size(); ++i)
+    l.emplace_back(names[i], values[i]);
+  return l;
 }
 
 }  // namespace
 
-ControllerMetrics::Finished ControllerMetrics::Summarise(const Deployment& d) {
-  Finished f{d.app,
-             KindName(d.kind),
-             TriggerName(d.trigger),
-             StateName(d.state),
-             Seconds(d.startedAt, d.finishedAt),
-             {},
-             {}};
-  for (const auto& op : d.operations) {
-    if (op.state != OperationState::kSucceeded && op.state != OperationState::kFailed) continue;
-    std::string name = OpOf(op.spec);
-    if (name.empty()) continue;
-    f.steps.emplace_back(name, Seconds(op.startedAt, op.finishedAt));
-    if (name == "analyze") {
-      if (auto v = VerdictOf(op)) f.verdicts.push_back(*v);
-    }
-  }
-  return f;
-}
-
 Result<std::string> ControllerMetrics::Text() {
   auto apps = store_->ListApps();
   if (!apps.ok()) return apps.error();
+  auto pruned = store_->PrunedFigures();
+  if (!pruned.ok()) return pruned.error();
   std::map<std::string, int> running;
-  std::vector<std::pair<std::string, int64_t>> ended;  // not yet summarised
   std::vector<Deployment> rows;
   for (const auto& app : *apps) {
     running[app.name] = 0;
@@ -80,79 +73,76 @@ Result<std::string> ControllerMetrics::Text() {
     if (!list.ok()) return list.error();
     for (auto& d : *list) rows.push_back(std::move(d));
   }
+  std::set<std::pair<std::string, int64_t>> known;
   {
     MutexLock lock(&mu_);
-    for (const auto& d : rows) {
-      if (!IsFinal(d.state)) {
-        ++running[d.app];
-      } else if (!finished_.count({d.app, d.id})) {
-        ended.emplace_back(d.app, d.id);
-      }
-    }
+    for (const auto& [key, _] : finished_) known.insert(key);
   }
-  // Read outside the lock: the operations of deployments not seen before, once each.
-  std::vector<std::pair<std::pair<std::string, int64_t>, Finished>> read;
+  // Outside the lock: the operations of the deployments not seen before, once each.
+  std::vector<std::pair<std::pair<std::string, int64_t>, std::vector<Figure>>> read;
+  std::set<std::pair<std::string, int64_t>> present;
   for (const auto& d : rows) {
-    if (!IsFinal(d.state)) continue;
-    bool wanted = false;
-    for (const auto& e : ended) wanted = wanted || (e.first == d.app && e.second == d.id);
-    if (!wanted) continue;
+    if (!IsFinal(d.state)) {
+      ++running[d.app];
+      continue;
+    }
+    present.insert({d.app, d.id});
+    if (known.count({d.app, d.id})) continue;
     auto full = store_->GetDeployment(d.app, d.name);
     if (!full.ok()) {
       if (full.error().code == ErrorCode::kNotFound) continue;  // pruned meanwhile
       return full.error();
     }
-    read.push_back({{d.app, d.id}, Summarise(*full)});
+    read.push_back({{d.app, d.id}, FiguresOf(*full)});
   }
-
-  using Key3 = std::tuple<std::string, std::string, std::string>;
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, uint64_t> deployments;
-  std::map<std::string, uint64_t> auto_rollbacks;
-  std::map<std::pair<std::string, std::string>, uint64_t> verdicts;
-  std::map<Key3, Buckets<kDeploymentBounds.size()>> durations;
-  std::map<std::pair<std::string, std::string>, Buckets<kStepBounds.size()>> steps;
+  // The records in the store now, and what the pruned ones added: a record pruned since it
+  // was read is in the second and must leave the first.
+  Figures figures = std::move(*pruned);
   {
     MutexLock lock(&mu_);
     for (auto& [key, f] : read) finished_.emplace(key, std::move(f));
-    for (const auto& [key, f] : finished_) {
-      ++deployments[{f.app, f.kind, f.trigger, f.outcome}];
-      if (f.kind == "rollback" && f.trigger == "auto") ++auto_rollbacks[f.app];
-      for (const auto& v : f.verdicts) ++verdicts[{f.app, v}];
-      durations[{f.app, f.kind, f.outcome}].Add(kDeploymentBounds, f.seconds);
-      for (const auto& [op, s] : f.steps) steps[{f.app, op}].Add(kStepBounds, s);
+    for (auto it = finished_.begin(); it != finished_.end();) {
+      if (!present.count(it->first)) {
+        it = finished_.erase(it);
+        continue;
+      }
+      for (const auto& [series, value] : it->second) figures[series] += value;
+      ++it;
     }
+    // A record pruned between the two reads above is in neither, for this one scrape: never
+    // let a series go below what it showed before (the next scrape has it again).
+    for (const auto& [series, value] : shown_) figures[series] = std::max(figures[series], value);
+    shown_ = figures;
   }
 
   Exposition out;
   auto& total = out.Add("lastgood_deployments_total", Exposition::Type::kCounter,
                         "Finished deployments by app, kind, trigger and outcome.");
-  for (const auto& [k, n] : deployments) {
-    const auto& [app, kind, trigger, outcome] = k;
-    total.Sample({{"app", app}, {"kind", kind}, {"trigger", trigger}, {"outcome", outcome}},
-                 double(n));
-  }
+  for (const auto& [l, v] : CounterOf(figures, kFigDeployments, 4))
+    total.Sample(Labels({"app", "kind", "trigger", "outcome"}, l), v);
   auto& rollbacks = out.Add("lastgood_automatic_rollbacks_total", Exposition::Type::kCounter,
                             "Rollbacks the controller started itself, after a failure.");
-  for (const auto& [app, _] : running)
-    rollbacks.Sample({{"app", app}}, double(auto_rollbacks[app]));
+  auto auto_rollbacks = CounterOf(figures, kFigAutoRollbacks, 1);
+  for (const auto& [app, _] : running) auto_rollbacks[{app}] += 0;  // every app, 0 included
+  for (const auto& [l, v] : auto_rollbacks) rollbacks.Sample(Labels({"app"}, l), v);
   auto& analyses = out.Add("lastgood_analysis_verdicts_total", Exposition::Type::kCounter,
                            "Ended analysis steps by verdict: pass, fail or undecided.");
-  for (const auto& [k, n] : verdicts)
-    analyses.Sample({{"app", k.first}, {"verdict", k.second}}, double(n));
+  for (const auto& [l, v] : CounterOf(figures, kFigAnalysisVerdicts, 2))
+    analyses.Sample(Labels({"app", "verdict"}, l), v);
   auto& now = out.Add("lastgood_deployments_running", Exposition::Type::kGauge,
                       "Deployments running now (at most one per app).");
   for (const auto& [app, n] : running) now.Sample({{"app", app}}, n);
   auto& took = out.Add("lastgood_deployment_duration_seconds", Exposition::Type::kHistogram,
                        "How long finished deployments took, from start to end.");
-  for (const auto& [k, b] : durations) {
-    const auto& [app, kind, outcome] = k;
-    took.Histogram({{"app", app}, {"kind", kind}, {"outcome", outcome}}, kDeploymentBounds,
-                   b.counts, b.sum);
+  for (const auto& [l, s] :
+       HistogramOf(figures, kFigDeploymentSeconds, 3, kDeploymentSecondsBounds.size())) {
+    took.Histogram(Labels({"app", "kind", "outcome"}, l), kDeploymentSecondsBounds, s.counts,
+                   s.sum);
   }
   auto& step = out.Add("lastgood_step_duration_seconds", Exposition::Type::kHistogram,
                        "How long the steps of deployments took (those that succeeded or failed).");
-  for (const auto& [k, b] : steps)
-    step.Histogram({{"app", k.first}, {"step", k.second}}, kStepBounds, b.counts, b.sum);
+  for (const auto& [l, s] : HistogramOf(figures, kFigStepSeconds, 2, kStepSecondsBounds.size()))
+    step.Histogram(Labels({"app", "step"}, l), kStepSecondsBounds, s.counts, s.sum);
   auto& commit = out.Add("lastgood_store_commit_seconds", Exposition::Type::kHistogram,
                          "How long the store's write transactions took to commit, since the "
                          "controller started.");

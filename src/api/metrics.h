@@ -4,11 +4,10 @@
 //
 // Deployment, rollback, analysis and step figures are derived from the store's records, not
 // counted in memory, so that they survive a controller restart: a restarted controller shows
-// the same counters as before it stopped. Finished deployments never change, so what each
-// contributes is read once (with its operations) and kept; a scrape then reads only the
-// deployment rows. A record pruned by history.keep keeps counting until the controller
-// restarts (a counter never goes down within a process). The store's commit latency is the
-// one figure measured in this process (store/commit_latency.h).
+// the same counters as before it stopped. What a finished deployment adds (history/figures.h)
+// is read once, with its operations, and kept; a scrape then reads only the deployment rows
+// and the figures of the records history.keep pruned, which the store keeps. The store's
+// commit latency is the one figure measured in this process (store/commit_latency.h).
 //
 // Thread-safe: scrapes may come from several connections at once.
 #pragma once
@@ -36,20 +35,13 @@ class ControllerMetrics {
   // The whole exposition now. Unavailable when the store cannot be read.
   Result<std::string> Text();
 
-  // What one finished deployment adds to the figures.
-  struct Finished {
-    std::string app, kind, trigger, outcome;
-    double seconds = 0;
-    std::vector<std::pair<std::string, double>> steps;  // step op ("start"), seconds
-    std::vector<std::string> verdicts;                  // of its analyses: pass|fail|undecided
-  };
-  // Pure: `d` must be finished and carry its operations.
-  static Finished Summarise(const Deployment& d);
-
  private:
   Store* store_;
   Mutex mu_;
-  std::map<std::pair<std::string, int64_t>, Finished> finished_ GUARDED_BY(mu_);  // (app, id)
+  // (app, id) of each finished deployment seen → what it adds
+  std::map<std::pair<std::string, int64_t>, std::vector<std::pair<std::string, double>>> finished_
+      GUARDED_BY(mu_);
+  std::map<std::string, double> shown_ GUARDED_BY(mu_);  // every series at the last scrape
 };
 
 // GET /metrics on the API: the text, or 503 naming why the store could not be read.

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "history/figures.h"
 #include "history/reasons.h"
 #include "history/rules.h"
 #include "store/retention.h"
@@ -593,7 +594,9 @@ TEST_F(SqliteStoreTest, AnIntentIsSetReadAndClearedPerDeployment) {
 
 // SQL that turns a store of schema 8 back into what schema 7 wrote (the folded, prunable
 // audit undone), for tests that rewind a store to an older schema.
+const std::string kUndoSchema9 = "DROP TABLE pruned_figures; ";
 const std::string kUndoSchema8 =
+    kUndoSchema9 +
     "DROP TRIGGER audit_pruned_no_update; DROP TRIGGER audit_pruned_no_delete; "
     "DROP TABLE audit_pruned; DROP INDEX audit_by_time; DROP TRIGGER audit_count_only_grows; "
     "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; "
@@ -779,7 +782,7 @@ TEST_F(SqliteStoreTest, AStoreOfSchemaOneIsMigratedKeepingItsHistory) {
   // Make the file what the previous lastgood wrote: schema 1, no tokens, no audit, no hosts.
   ASSERT_EQ(SqlError(path_,
                      "DROP TABLE secrets; DROP TABLE hosts; DROP TABLE tokens; DROP TABLE audit; "
-                     "DROP TABLE audit_pruned; "
+                     "DROP TABLE audit_pruned; DROP TABLE pruned_figures; "
                      "ALTER TABLE slots DROP COLUMN "
                      "sticky_env; ALTER TABLE slots DROP COLUMN canary_version; ALTER TABLE slots "
                      "DROP COLUMN canary_weight; ALTER TABLE slots DROP COLUMN swap_pending; ALTER "
@@ -851,6 +854,32 @@ TEST_F(SqliteStoreTest, PruningDeletesEndedRecordsWithOperationsButNeverARunning
   EXPECT_EQ(*pruned, 1);
   EXPECT_EQ(store_->GetDeployment("web", "old").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(Sql(path_, "SELECT count(*) FROM operations"), "0");
+}
+
+TEST_F(SqliteStoreTest, PruningKeepsWhatTheRecordsAddedToTheMetricsSummedBySeries) {
+  ASSERT_TRUE(store_->AddVersion(V("web")).ok());
+  for (const char* name : {"a", "b"}) {
+    Deployment d = D("web", 1, DeploymentState::kRunning, name);
+    d.startedAt = 1'000;
+    d.operations.push_back(
+        Operation{0, "start", R"({"op":"start","version":1})", OperationState::kPending, 0, 0, ""});
+    ASSERT_TRUE(store_->CreateDeployment(d).ok());
+    d.state = DeploymentState::kSucceeded;
+    d.finishedAt = 3'500;
+    d.operations[0].state = OperationState::kSucceeded;
+    d.operations[0].startedAt = 1'000;
+    d.operations[0].finishedAt = 1'200;
+    ASSERT_TRUE(store_->UpdateDeployment(d).ok());
+  }
+  EXPECT_TRUE(store_->PrunedFigures()->empty());
+  ASSERT_TRUE(store_->PruneDeployments("web", {"a"}).ok());
+  ASSERT_TRUE(store_->PruneDeployments("web", {"b"}).ok());
+  auto figures = store_->PrunedFigures();
+  ASSERT_TRUE(figures.ok()) << figures.error().message;
+  EXPECT_EQ((*figures)[FigureKey({kFigDeployments, "web", "deploy", "user", "Succeeded"})], 2);
+  EXPECT_EQ((*figures)[FigureKey({kFigDeploymentSeconds, "web", "deploy", "Succeeded", kFigSum})],
+            5);
+  EXPECT_EQ((*figures)[FigureKey({kFigStepSeconds, "web", "start", "2"})], 2);  // (0.1, 0.5]
 }
 
 TEST_F(SqliteStoreTest, RetentionKeepsNewestRecordsTheRunningVersionAndTheLastGood) {

@@ -244,6 +244,9 @@ class Store {
   // many were deleted (names that do not exist are skipped).
   virtual Result<int> PruneDeployments(const std::string& app,
                                        const std::vector<std::string>& names) = 0;
+  // What the records PruneDeployments deleted had added to the controller's metrics, summed
+  // by series (history/figures.h): kept in the same transaction as each deletion.
+  virtual Result<std::map<std::string, double>> PrunedFigures() = 0;
 };
 
 // Opens (creating if needed) the SQLite store at `path`: WAL mode, schema migrated to the

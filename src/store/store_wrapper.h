@@ -167,6 +167,9 @@ class StoreWrapper : public Store {
                                const std::vector<std::string>& names) override {
     return Write("PruneDeployments", [&] { return target_->PruneDeployments(app, names); });
   }
+  Result<std::map<std::string, double>> PrunedFigures() override {
+    return target_->PrunedFigures();
+  }
 
  protected:
   // Called before each commit; an error is returned to the caller instead of forwarding.

@@ -72,6 +72,10 @@ std::string Statement::Text(int column) const {
   return std::string(text, sqlite3_column_bytes(stmt_, column));
 }
 
+double Statement::Double(int column) const { return sqlite3_column_double(stmt_, column); }
+
+void Statement::Bind(int i, double value) { sqlite3_bind_double(stmt_, i, value); }
+
 bool Statement::IsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }

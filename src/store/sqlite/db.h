@@ -39,6 +39,7 @@ class Statement {
   void Bind(int i, const std::string& value) { Bind(i, std::string_view(value)); }
   void Bind(int i, const char* value) { Bind(i, std::string_view(value)); }
   void Bind(int i, std::optional<int> value);
+  void Bind(int i, double value);
 
   // Steps once: true with a row to read, false when done.
   Result<bool> Step();
@@ -47,6 +48,7 @@ class Statement {
 
   int64_t Int(int column) const;
   std::string Text(int column) const;
+  double Double(int column) const;
   bool IsNull(int column) const;
 
  private:

@@ -201,6 +201,14 @@ BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
 CREATE TRIGGER audit_pruned_no_delete BEFORE DELETE ON audit_pruned
 BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
 )sql",
+      // 9: what the deployment records pruned by history.keep added to the controller's
+      // metrics (history/figures.h), so that its counters never go down (docs/metrics.md).
+      R"sql(
+CREATE TABLE pruned_figures (
+  series TEXT PRIMARY KEY,
+  value REAL NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql",
   };
   return steps;
 }

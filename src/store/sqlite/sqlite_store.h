@@ -100,6 +100,7 @@ class SqliteStore : public Store {
   Status DeleteSecret(const std::string& app, const std::string& name) override;
 
   // prune.cc
+  Result<std::map<std::string, double>> PrunedFigures() override;
   Result<int> PruneDeployments(const std::string& app,
                                const std::vector<std::string>& names) override;
 
