@@ -132,7 +132,13 @@ TEST(PrometheusAnalysis, ACanaryFailingTenPercentIsRolledBackByAPromqlErrorRate)
 TEST(PrometheusAnalysis, AGoodCanaryPassesWithTheQueryAndItsValueInTheStepsDetail) {
   Scraped s;
   ASSERT_NO_FATAL_FAILURE(s.Start());
-  s.lg.When().Apply({"--param", "label=v2"}).Then().ExitCode(0);
+  s.lg.When().Apply({"--param", "label=v2", "--no-wait"}).Then().ExitCode(0);
+  s.lg.WaitForStep("analyse canary");
+  auto status = s.lg.Status();
+  EXPECT_EQ(status["analysis"]["prometheus"]["address"], s.prom->Address()) << status.dump(2);
+  EXPECT_EQ(status["analysis"]["prometheus"]["queries"][0]["name"], "error-rate") << status.dump(2);
+  EXPECT_EQ(status["analysis"]["prometheus"]["queries"][0]["max"], 0.01) << status.dump(2);
+  s.lg.WaitForIdle(60s);
   s.load->Stop();
 
   s.lg.Then().Serves("v2");

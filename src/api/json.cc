@@ -121,8 +121,18 @@ nlohmann::json AnalysisJson(const AnalysisView& v) {
                {"latencyAddedMs",
                 t.latencyAdded ? nlohmann::json(t.latencyAdded->count()) : nlohmann::json()}}}};
   }
+  nlohmann::json prometheus;  // analysis.prometheus, or null
+  if (a.prometheus) {
+    nlohmann::json queries = nlohmann::json::array();
+    for (const auto& q : a.prometheus->queries) {
+      queries.push_back(
+          {{"name", q.name}, {"query", q.query}, {"min", or_null(q.min)}, {"max", or_null(q.max)}});
+    }
+    prometheus = {{"address", a.prometheus->address}, {"queries", queries}};
+  }
   return {{"step", v.step.empty() ? nlohmann::json() : nlohmann::json(v.step)},
           {"judge", sequential ? "sequential" : "threshold"},
+          {"prometheus", prometheus},
           {"sequential", judge},
           {"active", v.active},
           {"windowMs", a.window.count()},
