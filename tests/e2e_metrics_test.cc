@@ -138,6 +138,10 @@ TEST(PrometheusAnalysis, AGoodCanaryPassesWithTheQueryAndItsValueInTheStepsDetai
   EXPECT_EQ(status["analysis"]["prometheus"]["address"], s.prom->Address()) << status.dump(2);
   EXPECT_EQ(status["analysis"]["prometheus"]["queries"][0]["name"], "error-rate") << status.dump(2);
   EXPECT_EQ(status["analysis"]["prometheus"]["queries"][0]["max"], 0.01) << status.dump(2);
+  const CliResult& text = s.lg.Run({"status", "web"}).last();
+  EXPECT_NE(text.out.find("  and prometheus at " + s.prom->Address() + ": error-rate ≤ 0.01\n"),
+            std::string::npos)
+      << text.out;
   s.lg.WaitForIdle(60s);
   s.load->Stop();
 

@@ -50,6 +50,22 @@ void PrintAnalysis(const nlohmann::json& a) {
             << a["minRequests"] << " requests; " << limits << "\n";
 }
 
+// "  and prometheus at http://…: error-rate ≤ 0.01, rps ≥ 5": the analysis' queries' limits.
+void PrintPrometheus(const nlohmann::json& a) {
+  if (!a.contains("prometheus") || !a["prometheus"].is_object()) return;
+  const auto& p = a["prometheus"];
+  std::string limits;
+  for (const auto& q : p.value("queries", nlohmann::json::array())) {
+    std::string name = q.value("name", "?");
+    auto add = [&](const char* op, const nlohmann::json& v) {
+      if (v.is_number()) limits += (limits.empty() ? "" : ", ") + name + " " + op + " " + v.dump();
+    };
+    add("≥", q.value("min", nlohmann::json()));
+    add("≤", q.value("max", nlohmann::json()));
+  }
+  std::cout << "  and prometheus at " << p.value("address", "?") << ": " << limits << "\n";
+}
+
 void PrintStatus(const nlohmann::json& s) {
   std::cout << "app " << s["app"].get<std::string>() << "   last good: "
             << (s["lastGood"].is_null() ? "-" : "v" + std::to_string(s["lastGood"].get<int>()))
@@ -68,7 +84,10 @@ void PrintStatus(const nlohmann::json& s) {
     if (d.contains("detail") && !d["detail"].get<std::string>().empty())
       std::cout << "  " << d["detail"].get<std::string>() << "\n";
   }
-  if (s.contains("analysis") && s["analysis"].is_object()) PrintAnalysis(s["analysis"]);
+  if (s.contains("analysis") && s["analysis"].is_object()) {
+    PrintAnalysis(s["analysis"]);
+    PrintPrometheus(s["analysis"]);
+  }
   for (const auto& l : s.value("listeners", nlohmann::json::array())) {
     if (l.value("bound", true)) continue;
     std::cout << "NOT LISTENING on " << l["address"].get<std::string>() << " ("
