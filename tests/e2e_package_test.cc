@@ -110,6 +110,15 @@ TEST_F(Package, HoldsTheBinaryThePageTheUnitsTheManPageAndTheCompletions) {
 TEST_F(Package, ThePackagedBinaryRunsAndFindsItsPageUnderUsrShare) {
   std::string bin = (Root() / "usr/bin/lastgood").string();
   EXPECT_EQ(Run({bin, "--help"}).code, 0);
+  // The packaged binary says which release it is, and it is the one the package names.
+  Ran version = Run({bin, "--version"});
+  EXPECT_EQ(version.code, 0) << version.err;
+  Ran control = Run({"/usr/bin/dpkg-deb", "-f", *deb_, "Version"});
+  // The package's version is the VERSION file's, with "+gitN" when built between releases.
+  std::string packaged = control.out.substr(0, control.out.find_first_of("+\n"));
+  EXPECT_FALSE(packaged.empty()) << control.out;
+  EXPECT_EQ(version.out.rfind("lastgood " + packaged + " (", 0), 0u)
+      << version.out << " / " << control.out;
   fs::path home = *scratch_ / "home";
   ProcessOptions o;
   o.argv = {bin, "serve", "--home", home.string(), "--ui", "127.0.0.1:0", "--no-router"};
