@@ -14,12 +14,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <set>
 #include <thread>
 
 #include "api/handlers.h"
 #include "api/hosts.h"
+#include "api/instance_logs.h"
 #include "api/metrics.h"
 #include "api/router_process.h"
 #include "api/server.h"
@@ -272,7 +274,7 @@ int RunController(const ControllerOptions& options) {
   std::string real_home = std::filesystem::canonical(home, real_ec).string();
   Api api(&engine, store->get(),
           ApiOptions{home + "/lastgood.db", &secrets, audit_keep, artifact_roots,
-                     real_ec ? home : real_home, &uploads, max_upload});
+                     real_ec ? home : real_home, &uploads, max_upload, home + "/logs"});
   // The fleet's hosts (docs/fleets.md): one ssh connection each, opened in the background.
   Fleet fleet(store->get(), SshSettings{options.sshConfig, home + "/hosts"}, SelfExe());
   fleet.Start();
@@ -335,6 +337,8 @@ int RunController(const ControllerOptions& options) {
   std::atomic<bool> stopping{false};
   std::thread upkeep([&] {
     int64_t last_sweep = 0;
+    int64_t last_log_sample = 0;
+    std::map<std::string, uint64_t> log_sizes;  // SampleLogSizes's memory
     while (!stopping) {
       std::this_thread::sleep_for(std::chrono::milliseconds(kControllerTickMillis));
       if (stopping) break;
@@ -351,6 +355,10 @@ int RunController(const ControllerOptions& options) {
       engine.Housekeep();
       int64_t now = Clock::Real()->NowMillis();
       api.Housekeep(now);
+      if (now - last_log_sample >= kLogSampleMillis) {
+        last_log_sample = now;
+        SampleLogSizes(home + "/logs", now, &log_sizes);
+      }
       if (now - last_sweep >= kUploadSweepMillis) {
         last_sweep = now;
         SweepUploads(&uploads, store->get(), now);

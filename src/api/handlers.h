@@ -45,6 +45,7 @@ struct ApiOptions {
   ArtifactUploads* uploads = nullptr;
   // `serve --max-upload-size`: the largest artifact one upload may send.
   uint64_t maxUploadBytes = 0;
+  std::string logsRoot;  // "<home>/logs": the instances' output (api/instance_logs.h)
 };
 
 // How often the audit is pruned when --audit-keep is set.

@@ -70,7 +70,7 @@ TEST(DomainRoutes, GiveEachRouteTheRoleTheSecurityDocumentPromises) {
     Role expected = Role::kAdmin;
     if (r.method == "GET" && secrets) {
       expected = Role::kDeployer;  // names of an app's secrets: for those who deploy it
-    } else if (r.method == "GET" && artifacts) {
+    } else if (r.method == "GET" && (artifacts || r.pattern == "/v1/apps/{app}/logs")) {
       expected = Role::kDeployer;  // the first step of a remote apply's upload
     } else if (r.method == "GET" && !tokens) {
       expected = Role::kViewer;

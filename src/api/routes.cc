@@ -26,6 +26,10 @@ std::vector<ApiRoute> DomainRoutes() {
       // lastgood history (?limit=N) | deployment (?since=SEQ&wait=MS: a long-poll)
       {"GET", "/v1/apps/{app}/deployments", Role::kViewer, ListDeployments},
       {"GET", "/v1/apps/{app}/deployments/{name}", Role::kViewer, ShowDeployment},
+      // lastgood logs (?slot=S&version=N&instance=ID&since=MS&cursor=C&partial=true): what
+      // the instances print may be more than a viewer should read (an app may print what it
+      // should not), so it is for those who deploy the app
+      {"GET", "/v1/apps/{app}/logs", Role::kDeployer, AppLogs},
       // lastgood rollback | rollforward: {to, force, whatIf, slot}; promote: {version, whatIf}
       {"POST", "/v1/apps/{app}/rollback", Role::kDeployer, RollBack},
       {"POST", "/v1/apps/{app}/rollforward", Role::kDeployer, RollForward},

@@ -37,6 +37,8 @@ ApiResponse SetTrafficShares(const RouteCall& call);
 ApiResponse PauseDeployment(const RouteCall& call);
 ApiResponse ResumeDeployment(const RouteCall& call);
 ApiResponse AbortDeployment(const RouteCall& call);
+// api/logs.cc: the output of an app's instances (api/instance_logs.h)
+ApiResponse AppLogs(const RouteCall& call);
 // api/uploads.cc: GET /v1/artifacts/{digest} ({digest, stored, maxBytes}: whether the
 // controller has it, and the upload limit); PUT is an upload, taken as it arrives
 // (Api::BeginUpload).

@@ -50,6 +50,7 @@ int Main(int argc, char** argv) {
   AddReferenceVerbs(app, g, &exit_code);
   AddHostVerbs(app, g, &exit_code);
   AddBuildVerbs(app, g, &exit_code);
+  AddLogsVerb(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -20,10 +20,11 @@ void AddTokenVerbs(CLI::App& app, Globals& g, int* exit_code);    // token creat
 void AddSecretVerbs(CLI::App& app, Globals& g, int* exit_code);   // secret set|list|remove
 void AddAuditVerb(CLI::App& app, Globals& g, int* exit_code);     // audit
 void AddDashboard(CLI::App& app, Globals& g, int* exit_code);     // dashboard (web login)
-void AddHostVerbs(CLI::App& app, Globals& g, int* exit_code);  // host add|remove, hosts
+void AddHostVerbs(CLI::App& app, Globals& g, int* exit_code);     // host add|remove, hosts
 void AddSlotVerbs(CLI::App& app, Globals& g, int* exit_code);  // swap, traffic, pause|resume|abort
 void AddReferenceVerbs(CLI::App& app, Globals& g, int* exit_code);  // completion, manpage
-void AddBuildVerbs(CLI::App& app, Globals& g, int* exit_code);  // version, --version
+void AddBuildVerbs(CLI::App& app, Globals& g, int* exit_code);      // version, --version
+void AddLogsVerb(CLI::App& app, Globals& g, int* exit_code);        // logs
 
 // Follows a deployment until it ends, printing one line per step as it happens (text), and
 // then any automatic rollback that followed it. Returns the exit code: 0 if the first

@@ -1,0 +1,215 @@
+#include "api/instance_logs.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+namespace lastgood {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kOutSuffix[] = ".out.log";
+constexpr char kErrSuffix[] = ".err.log";
+
+struct IndexRecord {
+  int64_t millis;
+  uint64_t size;
+};
+static_assert(sizeof(IndexRecord) == 16);
+
+bool EndsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// The slot and version of an instance id "<app>-<slot>-v<version>-<suffix>", if it is one.
+bool ParseInstanceId(const std::string& app, const std::string& id, std::string* slot,
+                     int* version) {
+  if (id.rfind(app + "-", 0) != 0) return false;
+  std::string rest = id.substr(app.size() + 1);
+  size_t last = rest.rfind('-');
+  if (last == std::string::npos || last == 0) return false;
+  size_t before = rest.rfind('-', last - 1);
+  if (before == std::string::npos || before == 0) return false;
+  std::string number = rest.substr(before + 1, last - before - 1);
+  if (!number.empty() && number[0] == 'v') number.erase(0, 1);  // "web-production-v3-a1b2"
+  if (number.empty() || number.size() > 9 ||
+      !std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  *slot = rest.substr(0, before);
+  *version = std::stoi(number);
+  return true;
+}
+
+bool Passes(const LogFilter& f, const std::string& id, const std::string& slot, int version) {
+  return (f.slot.empty() || f.slot == slot) && (f.version == 0 || f.version == version) &&
+         (f.instance.empty() || f.instance == id);
+}
+
+// The size the file had at its last sample at or before `millis` (0 if none).
+uint64_t SizeAt(const std::string& log_path, int64_t millis) {
+  int fd = ::open((log_path + ".idx").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  struct stat st;
+  uint64_t found = 0;
+  if (::fstat(fd, &st) == 0) {
+    int64_t lo = 0, hi = st.st_size / static_cast<int64_t>(sizeof(IndexRecord));
+    while (lo < hi) {  // the first record later than `millis`
+      int64_t mid = lo + (hi - lo) / 2;
+      IndexRecord r{};
+      if (::pread(fd, &r, sizeof r, mid * static_cast<int64_t>(sizeof r)) !=
+          static_cast<ssize_t>(sizeof r))
+        break;
+      if (r.millis <= millis) {
+        lo = mid + 1;
+        found = r.size;
+      } else {
+        hi = mid;
+      }
+    }
+  }
+  ::close(fd);
+  return found;
+}
+
+}  // namespace
+
+std::vector<LogFile> FindLogFiles(const std::string& logs_root, const std::string& app,
+                                  const std::vector<InstanceRecord>& instances,
+                                  const LogFilter& filter) {
+  std::set<std::string> ids;
+  for (const auto& rec : instances) {
+    if (Passes(filter, rec.id, rec.slot, rec.version)) ids.insert(rec.id);
+  }
+  const std::string dir = logs_root + "/" + app;
+  if (filter.version != 0 || !filter.instance.empty()) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      std::string name = e.path().filename().string();
+      if (!EndsWith(name, kOutSuffix)) continue;
+      std::string id = name.substr(0, name.size() - std::strlen(kOutSuffix));
+      std::string slot;
+      int version = 0;
+      if (ParseInstanceId(app, id, &slot, &version) && Passes(filter, id, slot, version))
+        ids.insert(id);
+    }
+  }
+  std::vector<LogFile> files;
+  for (const auto& id : ids) {
+    for (const char* stream : {"out", "err"}) {
+      std::string path = dir + "/" + id + (stream[0] == 'o' ? kOutSuffix : kErrSuffix);
+      std::error_code ec;
+      if (fs::is_regular_file(path, ec)) files.push_back({id, stream, path});
+    }
+  }
+  return files;
+}
+
+LogRead ReadLogs(const std::vector<LogFile>& files, const std::map<std::string, uint64_t>& cursor,
+                 int64_t since_millis, uint64_t max_bytes, bool partial) {
+  LogRead out;
+  // Each file gets its share of the budget, so that one chatty instance does not hide others.
+  const uint64_t share =
+      files.empty() ? max_bytes : std::max<uint64_t>(max_bytes / files.size(), 64 << 10);
+  uint64_t left = max_bytes;
+  for (const auto& f : files) {
+    uint64_t from = 0;
+    if (auto it = cursor.find(f.key()); it != cursor.end()) {
+      from = it->second;
+    } else if (since_millis > 0) {
+      from = SizeAt(f.path, since_millis);
+    }
+    out.cursor[f.key()] = from;
+    int fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      continue;
+    }
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (from > size) from = 0;  // truncated or replaced: from its start again
+    uint64_t want = std::min({size - from, share, left});
+    std::string text(want, '\0');
+    ssize_t n = want > 0 ? ::pread(fd, text.data(), want, static_cast<off_t>(from)) : 0;
+    ::close(fd);
+    text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    bool whole_file = from + text.size() == size;
+    if (!(partial && whole_file)) {
+      size_t end = text.rfind('\n');
+      // A line longer than the whole share is cut where the share ends, not withheld forever.
+      if (end == std::string::npos && text.size() < share) {
+        text.clear();
+      } else if (end != std::string::npos) {
+        text.resize(end + 1);
+      }
+    }
+    // More than the budget let this read try: ask again at once. (A last line without its
+    // newline is not "more": it waits for the writer.)
+    if (size - from > want) out.more = true;
+    out.cursor[f.key()] = from + text.size();
+    left -= std::min<uint64_t>(left, text.size());
+    if (!text.empty()) out.chunks.push_back({f.instance, f.stream, std::move(text)});
+  }
+  return out;
+}
+
+void SampleLogSizes(const std::string& logs_root, int64_t now_millis,
+                    std::map<std::string, uint64_t>* last) {
+  std::error_code ec;
+  for (const auto& app : fs::directory_iterator(logs_root, ec)) {
+    std::error_code ec2;
+    for (const auto& e : fs::directory_iterator(app.path(), ec2)) {
+      std::string path = e.path().string();
+      if (!EndsWith(path, kOutSuffix) && !EndsWith(path, kErrSuffix)) continue;
+      struct stat st;
+      if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      uint64_t size = static_cast<uint64_t>(st.st_size);
+      auto it = last->find(path);
+      if (it != last->end() && it->second == size) continue;
+      (*last)[path] = size;
+      int fd = ::open((path + ".idx").c_str(),
+                      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+      if (fd < 0) continue;
+      IndexRecord r{now_millis, size};
+      (void)!::write(fd, &r, sizeof r);
+      ::close(fd);
+    }
+  }
+}
+
+std::string FormatLogCursor(const std::map<std::string, uint64_t>& cursor) {
+  std::string out;
+  for (const auto& [key, offset] : cursor) {
+    if (!out.empty()) out += ",";
+    out += key + ":" + std::to_string(offset);
+  }
+  return out;
+}
+
+Result<std::map<std::string, uint64_t>> ParseLogCursor(const std::string& text) {
+  std::map<std::string, uint64_t> cursor;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t comma = text.find(',', at);
+    std::string item = text.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    size_t colon = item.rfind(':');
+    std::string number = colon == std::string::npos ? "" : item.substr(colon + 1);
+    if (colon == 0 || number.empty() || number.size() > 15 ||
+        !std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return Error::InvalidInput("'cursor' is not a cursor a logs answer gave", "cursor");
+    cursor[item.substr(0, colon)] = std::stoull(number);
+    if (cursor.size() > 10'000)
+      return Error::InvalidInput("'cursor' names too many files", "cursor");
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return cursor;
+}
+
+}  // namespace lastgood

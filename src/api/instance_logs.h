@@ -1,0 +1,82 @@
+// Instances' output as `lastgood logs` reads it (GET /v1/apps/{app}/logs), and when each
+// piece of it was written.
+//
+// An instance writes its stdout and stderr straight to <logs>/<app>/<id>.out.log and
+// .err.log (targets/local), and outlives the controller, so no writer of ours sees its lines
+// go by. Instead the controller samples the size of every log file about once a second
+// (SampleLogSizes) and appends (time, size) to <file>.idx when it grew: 16-byte records, so a
+// time is found by binary search without reading the whole index. Bytes past a sample's size
+// were written after that sample's time, so `--since T` starts each file at the size of its
+// last sample at or before T: no line written after T is left out; lines written up to a
+// sample earlier (or while no controller ran) may be shown too (docs/behaviour.md, "Logs").
+//
+// A read returns whole lines only (a line still being written waits for its newline, unless
+// `partial` asks for it), at most `maxBytes` in all, and a cursor (file → offset) from which
+// the next read goes on: how `-f` follows.
+//
+// Thread-safety: functions of their arguments and the files; SampleLogSizes's state belongs
+// to its one caller (the controller's upkeep thread).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "store/store.h"
+
+namespace lastgood {
+
+// One request reads at most this much output.
+inline constexpr uint64_t kMaxLogReadBytes = 1 << 20;
+// How often the controller samples log sizes.
+inline constexpr int64_t kLogSampleMillis = 1000;
+
+struct LogFilter {
+  std::string slot;      // "" = any
+  int version = 0;       // 0 = any
+  std::string instance;  // "" = any
+};
+
+struct LogFile {
+  std::string instance;  // "web-production-v3-a1b2"
+  std::string stream;    // "out" or "err"
+  std::string path;
+  std::string key() const { return instance + "." + stream; }
+};
+
+// The log files of `app`'s instances under `logs_root` that pass `filter`: those of the
+// instances the store lists (running, warm, starting); with a version or an instance named,
+// also those of instances that have stopped since (their files stay).
+std::vector<LogFile> FindLogFiles(const std::string& logs_root, const std::string& app,
+                                  const std::vector<InstanceRecord>& instances,
+                                  const LogFilter& filter);
+
+struct LogChunk {
+  std::string instance;
+  std::string stream;
+  std::string text;  // whole lines, each ending in '\n' (the last one maybe not, if partial)
+};
+
+struct LogRead {
+  std::vector<LogChunk> chunks;
+  std::map<std::string, uint64_t> cursor;  // LogFile::key() → the offset read up to
+  bool more = false;                       // a file has more than this read took
+};
+
+// Reads `files` from `cursor` (a file missing from it: from the start, or with `since_millis`
+// > 0 from its size at that time).
+LogRead ReadLogs(const std::vector<LogFile>& files, const std::map<std::string, uint64_t>& cursor,
+                 int64_t since_millis, uint64_t max_bytes, bool partial);
+
+// Records, for every log file under `logs_root` whose size changed since `*last` says, its
+// size now at `now_millis` in its index.
+void SampleLogSizes(const std::string& logs_root, int64_t now_millis,
+                    std::map<std::string, uint64_t>* last);
+
+// "web-production-v3-a1b2.out:120,web-production-v3-a1b2.err:0" and back: a cursor in a query string.
+std::string FormatLogCursor(const std::map<std::string, uint64_t>& cursor);
+Result<std::map<std::string, uint64_t>> ParseLogCursor(const std::string& text);
+
+}  // namespace lastgood

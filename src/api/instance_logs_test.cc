@@ -1,0 +1,116 @@
+#include "api/instance_logs.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace lastgood {
+namespace {
+
+namespace fs = std::filesystem;
+
+class InstanceLogsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = (fs::temp_directory_path() /
+             ("lg-logs-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+                .string();
+    fs::create_directories(root_ + "/web");
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  void Append(const std::string& file, const std::string& text) {
+    std::ofstream(root_ + "/web/" + file, std::ios::app) << text;
+  }
+  static InstanceRecord Running(const std::string& id, const std::string& slot, int version) {
+    InstanceRecord r;
+    r.id = id;
+    r.app = "web";
+    r.slot = slot;
+    r.version = version;
+    return r;
+  }
+  std::string root_;
+};
+
+TEST_F(InstanceLogsTest, ReadsWholeLinesOnlyUnlessAskedForTheLastPartOne) {
+  Append("web-production-v1-aaaa.out.log", "one\ntwo\nthr");
+  auto files = FindLogFiles(root_, "web", {Running("web-production-v1-aaaa", "production", 1)}, {});
+  ASSERT_EQ(files.size(), 1u);
+  LogRead whole = ReadLogs(files, {}, 0, kMaxLogReadBytes, false);
+  ASSERT_EQ(whole.chunks.size(), 1u);
+  EXPECT_EQ(whole.chunks[0].text, "one\ntwo\n");
+  EXPECT_EQ(whole.cursor.at("web-production-v1-aaaa.out"), 8u);
+
+  Append("web-production-v1-aaaa.out.log", "ee\n");
+  LogRead next = ReadLogs(files, whole.cursor, 0, kMaxLogReadBytes, false);
+  ASSERT_EQ(next.chunks.size(), 1u);
+  EXPECT_EQ(next.chunks[0].text, "three\n");
+
+  Append("web-production-v1-aaaa.out.log", "four");
+  LogRead partial = ReadLogs(files, next.cursor, 0, kMaxLogReadBytes, true);
+  ASSERT_EQ(partial.chunks.size(), 1u);
+  EXPECT_EQ(partial.chunks[0].text, "four");
+}
+
+TEST_F(InstanceLogsTest, SinceStartsEachFileWhereItsLastSampleBeforeThatTimeSawIt) {
+  std::map<std::string, uint64_t> sizes;
+  Append("web-production-v1-aaaa.out.log", "old\n");
+  SampleLogSizes(root_, 1'000, &sizes);
+  Append("web-production-v1-aaaa.out.log", "new\n");
+  SampleLogSizes(root_, 5'000, &sizes);
+  SampleLogSizes(root_, 6'000, &sizes);  // unchanged: no record
+  EXPECT_EQ(fs::file_size(root_ + "/web/web-production-v1-aaaa.out.log.idx"), 32u);
+  auto files = FindLogFiles(root_, "web", {Running("web-production-v1-aaaa", "production", 1)}, {});
+  auto text = [&](int64_t since) {
+    LogRead r = ReadLogs(files, {}, since, kMaxLogReadBytes, true);
+    return r.chunks.empty() ? std::string() : r.chunks[0].text;
+  };
+  EXPECT_EQ(text(500), "old\nnew\n");   // before any sample: everything
+  EXPECT_EQ(text(1'000), "new\n");      // "old" was there at 1 s
+  EXPECT_EQ(text(4'999), "new\n");      // "new" came after 1 s, when is not known closer
+  EXPECT_EQ(text(5'000), "");           // both were there at 5 s
+  EXPECT_EQ(text(90'000), "");
+}
+
+TEST_F(InstanceLogsTest, FiltersBySlotVersionAndInstanceAndFindsStoppedOnesOnlyWhenNamed) {
+  Append("web-production-v1-aaaa.out.log", "a\n");
+  Append("web-production-v1-aaaa.err.log", "a!\n");
+  Append("web-staging-v2-bbbb.out.log", "b\n");
+  Append("web-production-v3-cccc.out.log", "c\n");  // stopped: not in the store
+  std::vector<InstanceRecord> now = {Running("web-production-v1-aaaa", "production", 1),
+                                     Running("web-staging-v2-bbbb", "staging", 2)};
+  EXPECT_EQ(FindLogFiles(root_, "web", now, {}).size(), 3u);
+  EXPECT_EQ(FindLogFiles(root_, "web", now, {"staging", 0, ""}).size(), 1u);
+  auto v3 = FindLogFiles(root_, "web", now, {"", 3, ""});
+  ASSERT_EQ(v3.size(), 1u);
+  EXPECT_EQ(v3[0].instance, "web-production-v3-cccc");
+  EXPECT_EQ(FindLogFiles(root_, "web", now, {"", 0, "web-production-v3-cccc"}).size(), 1u);
+}
+
+TEST_F(InstanceLogsTest, OneReadTakesAtMostItsBudgetAndSaysThereIsMore) {
+  std::string line(1000, 'x');
+  for (int i = 0; i < 300; ++i) Append("web-production-v1-aaaa.out.log", line + "\n");
+  auto files = FindLogFiles(root_, "web", {Running("web-production-v1-aaaa", "production", 1)}, {});
+  LogRead r = ReadLogs(files, {}, 0, 100'000, false);
+  ASSERT_EQ(r.chunks.size(), 1u);
+  EXPECT_LE(r.chunks[0].text.size(), 100'000u);
+  EXPECT_EQ(r.chunks[0].text.back(), '\n');
+  EXPECT_TRUE(r.more);
+}
+
+TEST_F(InstanceLogsTest, ACursorGoesToTextAndBackAndNothingElseParses) {
+  std::map<std::string, uint64_t> c = {{"web-production-v1-aaaa.out", 12},
+                                       {"web-production-v1-aaaa.err", 0}};
+  auto back = ParseLogCursor(FormatLogCursor(c));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, c);
+  EXPECT_FALSE(ParseLogCursor("a.out:-1").ok());
+  EXPECT_FALSE(ParseLogCursor("a.out").ok());
+  EXPECT_FALSE(ParseLogCursor(":5").ok());
+}
+
+}  // namespace
+}  // namespace lastgood
