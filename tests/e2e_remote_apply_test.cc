@@ -92,6 +92,44 @@ TEST(RemoteApply, FromAScratchFolderSendsARelativeArtifactThenSkipsItWhenTheCont
   EXPECT_EQ(StoredObjects(lg), 1u);
 }
 
+// The controller's peak memory (VmHWM of /proc/PID/status), in KiB.
+long PeakKib(int pid) {
+  std::string status = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  size_t at = status.find("VmHWM:");
+  return at == std::string::npos ? -1 : std::stol(status.substr(at + 6));
+}
+
+TEST(RemoteApply, AnArtifactLargerThanARequestIsStreamedThroughWithoutBeingHeldInMemory) {
+  Lastgood lg;
+  lg.ServeArgs({"--listen", "127.0.0.1:0", "--ui", "off"});
+  lg.Given();
+  std::string url = ServedUrl(lg);
+  ASSERT_FALSE(url.empty());
+  std::string deployer = MakeToken(lg, "ci", "deployer");
+  Scratch scratch(lg);
+  // 64 MiB more after the program: it still runs, and it is 32 times a request body's limit.
+  {
+    std::ofstream grow(scratch.dir + "/lastgood-sample", std::ios::binary | std::ios::app);
+    std::string mib(1 << 20, 'z');
+    for (int i = 0; i < 64; ++i) grow << mib;
+  }
+  auto health = lastgood::testutil::HttpGet("127.0.0.1", PortOf(url), "/v1/health",
+                                            {{"Authorization", "Bearer " + deployer}});
+  int pid = nlohmann::json::parse(health.body, nullptr, false).value("pid", 0);
+  ASSERT_GT(pid, 0) << health.body;
+  long before = PeakKib(pid);
+
+  auto r = Remote(lg, url, deployer, {"apply", "-f", "web.yaml"}, scratch.dir, 60s);
+  ASSERT_EQ(r.code, 0) << r.Context();
+  EXPECT_NE(r.err.find("sent lastgood-sample (" +
+                       std::to_string(fs::file_size(scratch.dir + "/lastgood-sample")) + " bytes)"),
+            std::string::npos)
+      << r.Context();
+  lg.Then().Serves("v1");
+  EXPECT_LT(PeakKib(pid) - before, 32 * 1024) << "the controller's peak memory grew by more "
+                                                 "than half the artifact";
+}
+
 TEST(RemoteApply, AnArtifactOverTheUploadLimitIsRefusedNamingTheLimitAndNothingIsStored) {
   Lastgood lg;
   lg.ServeArgs({"--listen", "127.0.0.1:0", "--ui", "off", "--max-upload-size", "64KiB"});

@@ -108,7 +108,10 @@ asio::awaitable<void> ServeRequests(Server::Impl* impl, const Listener& l, Strea
     // The header alone first: the listener's taker may take the body as it arrives.
     bhttp::request_parser<bhttp::empty_body> head;
     head.header_limit(static_cast<std::uint32_t>(l.limits.headerBytes));
-    head.body_limit(l.limits.bodyBytes);
+    // No body limit on the header's parser: a taken body has the taker's own, and one read
+    // whole is checked against bodyBytes below (Beast would refuse a Content-Length over the
+    // limit before the taker saw the header).
+    head.body_limit(boost::none);
     if (!first) lowest.expires_after(l.limits.idle);
     co_await bhttp::async_read_header(stream, buffer, head,
                                       asio::redirect_error(asio::use_awaitable, ec));
@@ -137,6 +140,10 @@ asio::awaitable<void> ServeRequests(Server::Impl* impl, const Listener& l, Strea
         if (ec || !res.keep_alive() || impl->stopping) break;
         continue;
       }
+    }
+    if (auto length = head.content_length(); length && *length > l.limits.bodyBytes) {
+      ec = bhttp::error::body_limit;  // answered 413 below
+      break;
     }
     bhttp::request_parser<bhttp::string_body> parser(std::move(head));
     parser.body_limit(l.limits.bodyBytes);
