@@ -71,6 +71,9 @@ double MillisBetween(LoadClock::time_point from, LoadClock::time_point to) {
 }
 
 int RouterPid(const Lastgood& lg) { return std::atoi(ReadFile(lg.home() + "/router.pid").c_str()); }
+int KeeperPid(const Lastgood& lg) {
+  return std::atoi(ReadFile(lg.home() + "/router-keeper.pid").c_str());
+}
 
 bool Alive(int pid) {
   return pid > 0 && ::kill(pid, 0) == 0 &&
@@ -262,6 +265,9 @@ TEST(Router, KilledRouterIsRestartedByTheControllerWithTheSameTable) {
   ASSERT_TRUE(TrafficFlows(*load)) << load->Stop().Summary();
 
   auto killed = LoadClock::now();
+  // Every router process: the keeper too, which would otherwise start another worker itself
+  // (tests/e2e_router_restart_test.cc).
+  ASSERT_EQ(::kill(KeeperPid(lg), SIGKILL), 0);
   ASSERT_EQ(::kill(router, SIGKILL), 0);
   bool back = WaitUntil(
       [&] {
@@ -294,6 +300,7 @@ TEST(Router, RestartedWhileTheControllerIsStoppedComesBackWithItsTableFromDisk) 
   ASSERT_TRUE(Alive(router));
   lg.Given().KillController(SIGTERM);
   EXPECT_EQ(Lastgood::Label(port), "v1") << "the router outlives the controller";
+  ASSERT_EQ(::kill(KeeperPid(lg), SIGKILL), 0);
   ASSERT_EQ(::kill(router, SIGKILL), 0);
   ASSERT_TRUE(WaitUntil([&] { return !Alive(router); }, 2s));
   EXPECT_FALSE(HttpGet("127.0.0.1", port, "/").ok()) << "nothing listens any more";

@@ -2,21 +2,27 @@
 // fault tests that must say exactly which version served which request, and when.
 //
 //   loadprobe --port P [--host 127.0.0.1] [--connections N] [--seconds S] [--rate R]
-//             [--path /] [--out FILE]
+//             [--path /] [--out FILE] [--check-reuse 1]
 //
 // Each connection sends GET requests one after another on a keep-alive connection
-// (reconnecting after an error), at most R requests/s in all (0: as fast as it can).
+// (reconnecting after an error, or after a response saying Connection: close), at most R
+// requests/s in all (0: as fast as it can). With --check-reuse 1 an idle connection that the
+// server has closed is not reused (as browsers and HTTP client libraries check).
 // With --out, one line per request: "<start_ns> <end_ns> <status> <label>", status 0 for
-// a transport error; times are CLOCK_REALTIME nanoseconds, comparable with `date +%s%N`.
+// a transport error, whose label then says which: "refused" (connect refused), "error";
+// times are CLOCK_REALTIME nanoseconds, comparable with `date +%s%N`; a request that needed a
+// new connection starts before its connect.
 // At the end it prints: requests, failures (non-2xx or transport errors), and per label
 // the count. Exit code 0.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -40,7 +46,16 @@ int64_t NowNs() {
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-int Connect(const std::string& host, int port) {
+// Whether the server closed this idle connection (end of stream or an error waiting).
+bool PeerClosed(int fd) {
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  char byte;
+  ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+int Connect(const std::string& host, int port, int* err) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -53,14 +68,16 @@ int Connect(const std::string& host, int port) {
   };
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    *err = errno;
     ::close(fd);
     return -1;
   }
   return fd;
 }
 
-// Reads one response; returns status (0 on error) and the X-Lastgood-Label header.
-int ReadResponse(int fd, std::string& buf, std::string& label) {
+// Reads one response; returns status (0 on error) and the X-Lastgood-Label header;
+// *close when the response says Connection: close.
+int ReadResponse(int fd, std::string& buf, std::string& label, bool* close) {
   size_t head_end;
   while ((head_end = buf.find("\r\n\r\n")) == std::string::npos) {
     char tmp[8192];
@@ -83,6 +100,7 @@ int ReadResponse(int fd, std::string& buf, std::string& label) {
     size_t e = head.find("\r\n", s);
     label = head.substr(s, e == std::string::npos ? std::string::npos : e - s);
   }
+  *close = lower.find("\r\nconnection: close") != std::string::npos;
   size_t total = head_end + 4 + len;
   while (buf.size() < total) {
     char tmp[8192];
@@ -99,6 +117,7 @@ int ReadResponse(int fd, std::string& buf, std::string& label) {
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1", path = "/", out;
   int port = 0, connections = 4;
+  bool check_reuse = false;
   double seconds = 5, rate = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string f = argv[i], v = argv[i + 1];
@@ -116,6 +135,8 @@ int main(int argc, char** argv) {
       path = v;
     else if (f == "--out")
       out = v;
+    else if (f == "--check-reuse")
+      check_reuse = v == "1";
     else {
       std::fprintf(stderr, "loadprobe: unknown flag %s\n", f.c_str());
       return 2;
@@ -142,18 +163,25 @@ int main(int argc, char** argv) {
           if (wait > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
           next += gap;
         }
-        if (fd < 0) {
-          fd = Connect(host, port);
-          buf.clear();
+        if (fd >= 0 && check_reuse && PeerClosed(fd)) {
+          ::close(fd);
+          fd = -1;
         }
         int64_t start = NowNs();
+        int connect_err = 0;
+        if (fd < 0) {
+          fd = Connect(host, port, &connect_err);
+          buf.clear();
+        }
         int status = 0;
+        bool close_after = false;
         if (fd >= 0 && ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
                            static_cast<ssize_t>(request.size())) {
-          status = ReadResponse(fd, buf, label);
+          status = ReadResponse(fd, buf, label, &close_after);
         }
-        records[c].push_back({start, NowNs(), status, status ? label : ""});
-        if (status == 0 && fd >= 0) {
+        records[c].push_back({start, NowNs(), status,
+                              status ? label : (connect_err == ECONNREFUSED ? "refused" : "error")});
+        if ((status == 0 || close_after) && fd >= 0) {
           ::close(fd);
           fd = -1;
         }
@@ -170,7 +198,7 @@ int main(int argc, char** argv) {
     for (auto& r : rs) {
       ++total;
       if (r.status < 200 || r.status >= 300) ++failed;
-      ++by_label[r.label.empty() ? "-" : r.label];
+      ++by_label[r.status == 0 || r.label.empty() ? "-" : r.label];
       if (f)
         std::fprintf(f, "%lld %lld %d %s\n", static_cast<long long>(r.start),
                      static_cast<long long>(r.end), r.status,

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/build_id.h"
 #include "process/spawn.h"
 
 extern char** environ;
@@ -34,16 +35,7 @@ Result<RouterStats> RouterProcess::Stats(Millis window) {
   return stats;
 }
 
-Status RouterProcess::Ensure(bool* started) {
-  *started = false;
-  std::lock_guard lock(mu_);
-  if (child_ > 0) {
-    int status = 0;
-    if (::waitpid(child_, &status, WNOHANG) == child_) child_ = 0;  // reap a dead router
-  }
-  if (control_->Ping().ok()) return Status::Ok();
-
-  std::string log = home_ + "/logs/router.log";
+SpawnSpec RouterProcess::RouterSpawn(const std::vector<std::string>& extra) const {
   SpawnSpec spawn;
   spawn.exec_path = exe_;
   spawn.argv = {exe_, "router", "--home", home_};
@@ -55,18 +47,83 @@ Status RouterProcess::Ensure(bool* started) {
     spawn.argv.push_back("--threads");
     spawn.argv.push_back(std::to_string(threads_));
   }
+  spawn.argv.insert(spawn.argv.end(), extra.begin(), extra.end());
   for (char** e = environ; *e != nullptr; ++e) spawn.env.emplace_back(*e);
+  std::string log = home_ + "/logs/router.log";
   spawn.in = Stdio::Null();
   spawn.out = Stdio::AppendTo(log);
   spawn.err = Stdio::AppendTo(log);
   // Its own session: the router outlives the controller and its terminal.
   spawn.detach = SpawnSpec::Detach::kSession;
-  Result<int> spawned = Spawn(spawn);
+  return spawn;
+}
+
+void RouterProcess::ReapLocked() {
+  int status = 0;
+  if (child_ > 0 && ::waitpid(child_, &status, WNOHANG) == child_) child_ = 0;
+  std::erase_if(retired_, [](int pid) {
+    int st = 0;
+    return ::waitpid(pid, &st, WNOHANG) == pid;
+  });
+}
+
+void RouterProcess::HandOverIfOtherBuild() {
+  auto health = control_->Health();
+  if (!health.ok() || health->buildId.empty() || health->buildId == BuildId()) return;
+  const std::string running = health->buildId;
+  std::fprintf(stderr,
+               "lastgood serve: the router runs build %s, this is build %s: handing the data "
+               "plane over (lastgood router --take-over)\n",
+               running.c_str(), BuildId().c_str());
+  Result<int> spawned = Spawn(RouterSpawn({"--take-over"}));
+  if (!spawned.ok()) {
+    std::fprintf(stderr, "lastgood serve: cannot start the new router (%s); keeping build %s\n",
+                 spawned.error().message.c_str(), running.c_str());
+    return;
+  }
+  int pid = *spawned;
+  auto deadline = std::chrono::steady_clock::now() + kRouterTakeOverTimeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto now = control_->Health();
+    if (now.ok() && now->buildId == BuildId()) {
+      if (child_ > 0) retired_.push_back(child_);
+      child_ = pid;
+      std::fprintf(stderr, "lastgood serve: the router of build %s serves (pid %d)\n",
+                   BuildId().c_str(), now->pid);
+      return;
+    }
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      std::fprintf(stderr,
+                   "lastgood serve: the take-over failed (see %s/logs/router.log); the router "
+                   "of build %s serves on\n",
+                   home_.c_str(), running.c_str());
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  retired_.push_back(pid);
+  std::fprintf(stderr, "lastgood serve: the take-over did not finish within %llds\n",
+               static_cast<long long>(kRouterTakeOverTimeout.count() / 1000));
+}
+
+Status RouterProcess::Ensure(bool* started) {
+  *started = false;
+  std::lock_guard lock(mu_);
+  ReapLocked();
+  if (control_->Ping().ok()) {
+    HandOverIfOtherBuild();
+    return Status::Ok();
+  }
+
+  std::string log = home_ + "/logs/router.log";
+  Result<int> spawned = Spawn(RouterSpawn({}));
   if (!spawned.ok()) {
     return Error::Unavailable("cannot start the router (" + exe_ +
                               " router): " + spawned.error().message);
   }
   int pid = *spawned;
+  if (child_ > 0) retired_.push_back(child_);
   child_ = pid;
   auto deadline = std::chrono::steady_clock::now() + kRouterStartTimeout;
   while (std::chrono::steady_clock::now() < deadline) {

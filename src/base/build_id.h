@@ -11,6 +11,8 @@
 namespace lastgood {
 
 // "3f1c…" (40 hex digits for SHA-1 build ids), or "" when the binary carries no note.
+// For tests only: the environment variable LASTGOOD_FAKE_BUILD_ID, when set and not empty,
+// is taken instead, so that a test runs "another build" of the same binary.
 const std::string& BuildId();
 
 // The machine this binary runs on as `uname -m` says it: "x86_64", "aarch64", …

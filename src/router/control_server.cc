@@ -127,11 +127,11 @@ class ControlServerImpl : public ControlServer {
   ControlServerImpl(asio::io_context& io, ControlHandlers handlers)
       : handlers_(std::move(handlers)), control_(io) {}
 
-  Status Open(const std::string& socket_path) {
+  Status Open(const std::string& socket_path, bool replace_live) {
     boost::system::error_code ec;
     local::socket probe(control_.get_executor());
-    probe.connect(local::endpoint(socket_path), ec);
-    if (!ec) {
+    if (!replace_live) probe.connect(local::endpoint(socket_path), ec);
+    if (!replace_live && !ec) {
       return Error::Conflict("another router is serving " + socket_path +
                              "; stop it first (its pid is in router.pid)");
     }
@@ -144,6 +144,8 @@ class ControlServerImpl : public ControlServer {
     if (!ec) ::chmod(socket_path.c_str(), 0600);
     if (!ec) control_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return Error::Unavailable("cannot listen on " + socket_path + ": " + ec.message());
+    struct stat st {};
+    if (::stat(socket_path.c_str(), &st) == 0) inode_ = st.st_ino;
     socket_path_ = socket_path;
     asio::co_spawn(control_.get_executor(), AcceptLoop(control_, handlers_), asio::detached);
     return Status::Ok();
@@ -152,22 +154,28 @@ class ControlServerImpl : public ControlServer {
   void Close() override {
     boost::system::error_code ignored;
     control_.close(ignored);
-    if (!socket_path_.empty()) ::unlink(socket_path_.c_str());
+    // A successor may have replaced the path with its own socket by now: leave that one.
+    struct stat st {};
+    if (!socket_path_.empty() && ::stat(socket_path_.c_str(), &st) == 0 && st.st_ino == inode_)
+      ::unlink(socket_path_.c_str());
+    socket_path_.clear();
   }
 
  private:
   const ControlHandlers handlers_;
   local::acceptor control_;
   std::string socket_path_;
+  ino_t inode_ = 0;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<ControlServer>> StartControlServer(asio::io_context& io,
                                                           const std::string& socket_path,
-                                                          ControlHandlers handlers) {
+                                                          ControlHandlers handlers,
+                                                          bool replace_live) {
   auto server = std::make_unique<ControlServerImpl>(io, std::move(handlers));
-  Status s = server->Open(socket_path);
+  Status s = server->Open(socket_path, replace_live);
   if (!s.ok()) return s.error();
   return std::unique_ptr<ControlServer>(std::move(server));
 }

@@ -33,9 +33,12 @@ class ControlServer {
 };
 
 // REQUIRES: the directory of `socket_path` exists. A stale socket file is replaced; a live
-// one (another router answers on it) is an error.
+// one (another router answers on it) is an error unless `replace_live` (a worker started by
+// the keeper takes the path over from its predecessor, router/keeper.h). Close unlinks the
+// path only while it is still this server's socket.
 Result<std::unique_ptr<ControlServer>> StartControlServer(boost::asio::io_context& io,
                                                           const std::string& socket_path,
-                                                          ControlHandlers handlers);
+                                                          ControlHandlers handlers,
+                                                          bool replace_live = false);
 
 }  // namespace lastgood

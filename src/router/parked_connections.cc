@@ -84,10 +84,7 @@ void ParkedConnections::Park(tcp::socket socket, uint32_t listener, int64_t dead
 void ParkedConnections::Unpark(int fd) {
   if (fd < 0 || static_cast<size_t>(fd) >= slots_.size() || slots_[fd].state == kFree) return;
   Slot slot = slots_[fd];
-  if (worker_.shared().draining.load(std::memory_order_relaxed)) {
-    Drop(fd);
-    return;
-  }
+  // Draining too: its request is answered, with Connection: close.
   ::epoll_ctl(epoll_.native_handle(), EPOLL_CTL_DEL, fd, nullptr);
   slots_[fd] = {};
   --count_;

@@ -130,7 +130,8 @@ class Session {
     watch_.park = false;
     watch_.idle_since_ms = NowMillis();
     SetDeadline(timeout);
-    if (worker_.shared().draining.load(std::memory_order_relaxed)) co_return Idle::kClose;
+    // Draining, the connection still waits for its next request (answered with
+    // Connection: close); the ticker closes it after kDrainIdleCloseMillis idle.
     auto [ec, n] = co_await client_.async_read_some(in_.prepare(kHeadReadBytes), kTuple);
     if (!ec && !watch_.expired) {
       in_.commit(n);
@@ -172,7 +173,6 @@ class Session {
             break;
         }
       }
-      if (worker_.shared().draining.load(std::memory_order_relaxed) && watch_.idle) co_return 0;
       auto [ec, n] = co_await from.async_read_some(in.prepare(kHeadReadBytes), kTuple);
       if (ec || watch_.expired) co_return 0;
       in.commit(n);

@@ -24,6 +24,7 @@
 #include "router/control_server.h"
 #include "router/listen_sockets.h"
 #include "router/metrics.h"
+#include "router/socket_handoff.h"
 #include "router/table_store.h"
 #include "router/worker.h"
 #include "router/worker_count.h"
@@ -35,6 +36,10 @@ namespace asio = boost::asio;
 
 // How often an address that could not be bound is tried again.
 constexpr std::chrono::seconds kRebindInterval{1};
+// How long a worker waits for its keeper's sockets at start.
+constexpr int kKeeperSocketsTimeoutMs = 5000;
+// The key under which the keeper holds the admin socket (table addresses have a port).
+constexpr const char* kAdminKey = "admin";
 
 void Log(const std::string& line) { fprintf(stderr, "lastgood router: %s\n", line.c_str()); }
 
@@ -66,23 +71,20 @@ class RouterImpl : public Router {
     for (int i = 0; i < threads_; ++i) {
       workers_.push_back(std::make_unique<Worker>(i, shared_));
     }
-    auto loaded = LoadTable(Path(kTableFileName));
-    if (!loaded.ok()) return loaded.error();
+    if (options_.keeper_channel >= 0) LG_RETURN_IF_ERROR(ReceiveInherited());
+    // The control socket first, then the table: a table pushed to a predecessor until its
+    // path became ours is on disk by the time it is read.
     ControlHandlers handlers;
     handlers.apply = [this](const RoutingTable& t) { return Apply(t); };
     handlers.stats = [this](Millis window) { return Stats(window); };
     handlers.health = [this] { return Health(); };
-    auto control = StartControlServer(control_io_, Path("router.sock"), handlers);
+    auto control = StartControlServer(control_io_, Path("router.sock"), handlers,
+                                      /*replace_live=*/options_.keeper_channel >= 0);
     if (!control.ok()) return control.error();
     control_ = std::move(*control);
-    if (!options_.admin.empty()) {
-      auto admin = StartAdminServer(admin_io_, options_.admin, -1, [this] {
-        DropRetiredStats();
-        return PrometheusText(shared_.stats, Gauges());
-      });
-      if (!admin.ok()) return admin.error();
-      admin_ = std::move(*admin);
-    }
+    auto loaded = LoadTable(Path(kTableFileName));
+    if (!loaded.ok()) return loaded.error();
+    LG_RETURN_IF_ERROR(OpenAdmin());
     for (auto& w : workers_) w->Start();
     if (loaded->has_value()) {
       auto applied = ApplyLocked(**loaded, /*persist=*/false);
@@ -92,6 +94,12 @@ class RouterImpl : public Router {
         return e;
       }
     }
+    // Sockets handed over for addresses no longer in the table.
+    for (auto& [address, fds] : inherited_) {
+      for (int fd : fds) ::close(fd);
+      Tell("drop " + address);
+    }
+    inherited_.clear();
     ScheduleRebind();
     control_thread_ = std::thread([this] {
       auto guard = asio::make_work_guard(control_io_);
@@ -103,6 +111,7 @@ class RouterImpl : public Router {
     });
     LG_RETURN_IF_ERROR(WriteSmallFile(Path("router.pid"), std::to_string(getpid()) + "\n"));
     LG_RETURN_IF_ERROR(WriteSmallFile(Path("router.admin"), AdminAddress() + "\n"));
+    Tell("ready");
     return Status::Ok();
   }
 
@@ -128,20 +137,18 @@ class RouterImpl : public Router {
     h.generation = generation_.load();
     h.pid = static_cast<int>(getpid());
     h.buildId = BuildId();
+    h.statsSinceMillis = stats_since_ms_;
     h.listeners = ListenerStates();
     return h;
   }
 
   void Shutdown() override {
     if (stopped_.exchange(true)) return;
+    shared_.drain_started_ms.store(NowMillis());
     shared_.draining.store(true);
     for (auto& w : workers_) w->RemoveAllListeners();
-    // In-flight requests finish (their responses say Connection: close); idle keep-alive
-    // connections are closed by the workers' tickers.
-    auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
-    while (shared_.connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    // The control socket and the admin address go first, for a successor to take; a table
+    // change in progress ends before (apply_mu_).
     if (control_) asio::post(control_io_, [this] { control_->Close(); });
     if (admin_) asio::post(admin_io_, [this] { admin_->Close(); });
     control_io_.stop();
@@ -151,9 +158,22 @@ class RouterImpl : public Router {
     rebind_timer_.cancel();
     if (control_) control_->Close();
     if (admin_) admin_->Close();
+    // With a keeper, the listening sockets stay open (it holds them) and it starts the
+    // successor now; connections wait in their backlog meanwhile.
+    Tell("draining");
+    // In-flight requests finish and keep-alive connections get their next request answered
+    // (with Connection: close); connections idle for kDrainIdleCloseMillis are closed by the
+    // workers' tickers.
+    auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+    while (shared_.connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     for (auto& w : workers_) w->Stop();
-    ::unlink(Path("router.pid").c_str());
-    ::unlink(Path("router.admin").c_str());
+    // Leave the files of a successor alone.
+    if (std::atoi(ReadSmallFile(Path("router.pid")).c_str()) == static_cast<int>(getpid())) {
+      ::unlink(Path("router.pid").c_str());
+      ::unlink(Path("router.admin").c_str());
+    }
   }
 
  private:
@@ -164,6 +184,116 @@ class RouterImpl : public Router {
   }
 
   std::string Path(const char* name) const { return options_.home + "/" + name; }
+
+  static std::string ReadSmallFile(const std::string& path) {
+    std::ifstream in(path);
+    std::string text;
+    std::getline(in, text);
+    return text;
+  }
+
+  // To the keeper, if there is one; a keeper that is gone changes nothing here.
+  void Tell(const std::string& text, const std::vector<int>& fds = {}) {
+    const int keeper = options_.keeper_channel;
+    if (keeper < 0) return;
+    if (fds.size() <= kHandoffFdLimit) {
+      (void)SendHandoff(keeper, text, fds);
+      return;
+    }
+    const std::string address = text.substr(text.find(' ') + 1);
+    for (size_t at = 0; at < fds.size(); at += kHandoffFdLimit) {
+      size_t n = std::min(kHandoffFdLimit, fds.size() - at);
+      std::vector<int> part(fds.begin() + at, fds.begin() + at + n);
+      if (!SendHandoff(keeper, at == 0 ? text : "more " + address, part).ok()) return;
+    }
+  }
+
+  // The sockets the keeper holds, by address, until "end".
+  Status ReceiveInherited() {
+    for (;;) {
+      auto m = ReceiveHandoff(options_.keeper_channel, kKeeperSocketsTimeoutMs);
+      if (!m.ok()) return Error::Unavailable("the keeper's sockets: " + m.error().message);
+      if (m->text == "end") return Status::Ok();
+      auto& fds = inherited_[m->text.substr(5)];
+      if (m->text.rfind("hold ", 0) == 0 || m->text.rfind("more ", 0) == 0) {
+        fds.insert(fds.end(), m->fds.begin(), m->fds.end());
+      } else {
+        for (int fd : m->fds) ::close(fd);
+      }
+    }
+  }
+
+  // The listening sockets for `address`: those handed over by the keeper (topped up to one
+  // per worker), else new ones.
+  Result<ListenSockets> Sockets(const std::string& address) {
+    auto endpoint = ParseAddress(address, true).value();
+    auto it = inherited_.find(address);
+    if (it == inherited_.end() || it->second.empty())
+      return OpenListenSockets(endpoint, static_cast<int>(workers_.size()));
+    ListenSockets out;
+    out.fds = std::move(it->second);
+    inherited_.erase(it);
+    socklen_t len = static_cast<socklen_t>(out.bound.capacity());
+    ::getsockname(out.fds[0], out.bound.data(), &len);
+    int missing = static_cast<int>(workers_.size()) - static_cast<int>(out.fds.size());
+    if (missing > 0) {
+      auto more = OpenListenSockets(out.bound, missing);
+      if (more.ok()) out.fds.insert(out.fds.end(), more->fds.begin(), more->fds.end());
+    }
+    return out;
+  }
+
+  // Hands `sockets` to the workers (more sockets than workers: some take two).
+  void GiveToWorkers(uint32_t id, const ListenSockets& sockets) {
+    for (size_t i = 0; i < sockets.fds.size(); ++i)
+      workers_[i % workers_.size()]->AddListener(id, sockets.fds[i], sockets.bound);
+  }
+
+  // The admin address: the keeper's socket when it is the one asked for, else a new one
+  // (handed to the keeper).
+  Status OpenAdmin() {
+    auto it = inherited_.find(kAdminKey);
+    int fd = -1;
+    if (it != inherited_.end() && it->second.size() == 1) {
+      fd = it->second[0];
+      it->second.clear();
+      asio::ip::tcp::endpoint bound;
+      socklen_t len = static_cast<socklen_t>(bound.capacity());
+      ::getsockname(fd, bound.data(), &len);
+      auto wanted = ParseAddress(options_.admin, true, "admin");
+      bool same = wanted.ok() && wanted->address() == bound.address() &&
+                  (wanted->port() == 0 || wanted->port() == bound.port());
+      if (!same) {
+        ::close(fd);
+        fd = -1;
+      }
+    }
+    if (it != inherited_.end()) {
+      for (int other : it->second) ::close(other);
+      inherited_.erase(it);
+    }
+    if (options_.admin.empty()) {
+      if (fd >= 0) ::close(fd);
+      Tell(std::string("drop ") + kAdminKey);
+      return Status::Ok();
+    }
+    if (fd < 0 && options_.keeper_channel >= 0) {
+      // Bound here so that the keeper can hold it: a successor then serves the same port.
+      auto endpoint = ParseAddress(options_.admin, true, "admin");
+      if (!endpoint.ok()) return endpoint.error();
+      auto sockets = OpenListenSockets(*endpoint, 1);
+      if (!sockets.ok()) return sockets.error();
+      fd = sockets->fds[0];
+    }
+    auto admin = StartAdminServer(admin_io_, options_.admin, fd, [this] {
+      DropRetiredStats();
+      return PrometheusText(shared_.stats, Gauges());
+    });
+    if (!admin.ok()) return admin.error();
+    admin_ = std::move(*admin);
+    if (fd >= 0) Tell(std::string("hold ") + kAdminKey, {fd});
+    return Status::Ok();
+  }
 
   RouterGauges Gauges() {
     RouterGauges g;
@@ -185,13 +315,11 @@ class RouterImpl : public Router {
   // Opens the listening sockets of `address` and hands them to the workers.
   // REQUIRES: apply_mu_ held.
   Status Bind(const std::string& address) {
-    auto sockets =
-        OpenListenSockets(ParseAddress(address, true).value(), static_cast<int>(workers_.size()));
+    auto sockets = Sockets(address);
     if (!sockets.ok()) return sockets.error();
     uint32_t id = listener_ids_.Of(address);
-    for (size_t w = 0; w < workers_.size(); ++w) {
-      workers_[w]->AddListener(id, sockets->fds[w], sockets->bound);
-    }
+    Tell("hold " + address, sockets->fds);
+    GiveToWorkers(id, *sockets);
     listeners_[address] = {id, sockets->bound};
     return Status::Ok();
   }
@@ -231,8 +359,7 @@ class RouterImpl : public Router {
     for (const auto& l : table.listeners) {
       const std::string& address = l.address;
       if (listeners_.count(address) || opened.count(address) || unbound.count(address)) continue;
-      auto sockets =
-          OpenListenSockets(ParseAddress(address, true).value(), static_cast<int>(workers_.size()));
+      auto sockets = Sockets(address);
       if (!sockets.ok()) {
         unbound[address] = sockets.error().message;
         continue;
@@ -257,9 +384,8 @@ class RouterImpl : public Router {
     DropRetiredStats();
     for (auto& [address, sockets] : opened) {
       uint32_t id = listener_ids_.Of(address);
-      for (size_t w = 0; w < workers_.size(); ++w) {
-        workers_[w]->AddListener(id, sockets.fds[w], sockets.bound);
-      }
+      Tell("hold " + address, sockets.fds);
+      GiveToWorkers(id, sockets);
       listeners_[address] = {id, sockets.bound};
     }
     std::set<std::string> wanted;
@@ -276,6 +402,7 @@ class RouterImpl : public Router {
         continue;
       }
       for (auto& w : workers_) w->RemoveListener(it->second.id);
+      Tell("drop " + it->first);
       it = listeners_.erase(it);
     }
     for (auto& w : workers_) w->Refresh();
@@ -304,11 +431,18 @@ class RouterImpl : public Router {
   std::unique_ptr<AdminServer> admin_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stopped_{false};
+  // Wall clock when this process started counting: statistics are not carried over from a
+  // predecessor (docs/router.md, "Statistics across restarts").
+  const int64_t stats_since_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
 
   std::mutex apply_mu_;  // serializes table changes; guards the members below
   StableIds pool_ids_, listener_ids_;
   std::map<std::string, OpenListener> listeners_;
   std::map<std::string, std::string> unbound_;  // table addresses not bound: why
+  // Sockets the keeper handed over at start, by address (and kAdminKey), until used.
+  std::map<std::string, std::vector<int>> inherited_;
   RoutingTable current_;
   std::shared_ptr<const CompiledTable> compiled_;  // the table in force
   bool have_table_ = false;

@@ -47,6 +47,10 @@ struct RouterOptions {
   size_t max_header_fields = kDefaultMaxHeaderFields;
   int max_connections = kDefaultMaxConnections;  // client connections, all listeners
   int max_idle_upstreams_per_backend = kDefaultMaxIdleUpstreamsPerBackend;
+  // A worker started by the keeper (router/keeper.h): its channel to the keeper, which hands
+  // it the listening sockets at start and holds a copy of each socket it binds. -1: none (a
+  // router on its own, as tests run it in-process).
+  int keeper_channel = -1;
 };
 
 class Router {
@@ -67,14 +71,19 @@ class Router {
   virtual std::string AdminAddress() = 0;
   // What GET /v1/health answers: generation, pid, build, the listeners' states.
   virtual RouterHealth Health() = 0;
-  // Stops accepting, lets in-flight requests finish within the grace period, stops.
+  // A drain: stops accepting and closes the control socket and admin address (a successor
+  // takes them), tells the keeper if there is one, answers the requests in flight and the
+  // next request of each keep-alive connection (with Connection: close) within the grace
+  // period, closes connections idle for kDrainIdleCloseMillis, stops.
   virtual void Shutdown() = 0;
 };
 
-// Runs a router until SIGTERM or SIGINT; returns the process exit code (0 after a clean stop).
+// Runs a router until SIGTERM or SIGINT, then drains; returns the process exit code (0 after
+// a clean stop). Under a keeper (options.keeper_channel) this is the worker.
 int RunRouter(const RouterOptions& options);
 
-// `lastgood router [--home DIR] [--threads N] [--admin ADDR] [--max-connections N]`.
+// `lastgood router [--home DIR] [--threads N] [--admin ADDR] [--max-connections N]
+// [--take-over]`: the keeper and its worker (router/keeper.h).
 int RouterMain(int argc, char** argv);
 
 }  // namespace lastgood

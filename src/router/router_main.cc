@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "router/keeper.h"
 #include "router/router.h"
 
 namespace lastgood {
@@ -10,11 +11,14 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: lastgood router [--home DIR] [--threads N] [--admin ADDR] [--max-connections N]\n"
+    "                       [--take-over]\n"
     "  --home DIR           state directory (default $LASTGOOD_HOME, else\n"
     "                       $XDG_STATE_HOME/lastgood, else ~/.local/state/lastgood)\n"
     "  --threads N          worker threads (default: one per core)\n"
     "  --admin ADDR         address for GET /metrics (default 127.0.0.1:0; \"\" disables)\n"
-    "  --max-connections N  client connections before new ones are refused (default 20000)\n";
+    "  --max-connections N  client connections before new ones are refused (default 20000)\n"
+    "  --take-over          replace the router running for this home without a failed\n"
+    "                       request: take its listening sockets, serve, let it drain\n";
 
 std::string DefaultHome() {
   if (const char* h = getenv("LASTGOOD_HOME"); h && *h) return h;
@@ -38,6 +42,8 @@ bool ParsePositive(const char* text, int* out) {
 int RouterMain(int argc, char** argv) {
   RouterOptions options;
   options.home = DefaultHome();
+  // --worker: started by the keeper, its channel to it on stdin (router/keeper.h).
+  bool take_over = false, worker = false;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i], value;
     size_t eq = flag.find('=');
@@ -49,6 +55,10 @@ int RouterMain(int argc, char** argv) {
     if (flag == "-h" || flag == "--help") {
       fputs(kUsage, stdout);
       return 0;
+    }
+    if (flag == "--take-over" || flag == "--worker") {
+      (flag == "--worker" ? worker : take_over) = true;
+      continue;
     }
     bool takes_value =
         flag == "--home" || flag == "--threads" || flag == "--admin" || flag == "--max-connections";
@@ -82,7 +92,11 @@ int RouterMain(int argc, char** argv) {
     fprintf(stderr, "lastgood router: no home directory; pass --home or set LASTGOOD_HOME\n");
     return 2;
   }
-  return RunRouter(options);
+  if (worker) {
+    options.keeper_channel = 0;
+    return RunRouter(options);
+  }
+  return RunKeeper(options, take_over);
 }
 
 }  // namespace lastgood

@@ -86,21 +86,22 @@ void Worker::AddListener(uint32_t id, int fd, const tcp::endpoint& endpoint) {
       return;
     }
     tcp::acceptor& ref = *acceptor;
-    acceptors_[id] = std::move(acceptor);
+    acceptors_.emplace(id, std::move(acceptor));
     asio::co_spawn(io_, Accept(ref, id), asio::detached);
   });
 }
 
 void Worker::RemoveListener(uint32_t id) {
   asio::post(io_, [this, id] {
-    auto it = acceptors_.find(id);
-    if (it == acceptors_.end()) return;
-    boost::system::error_code ec;
-    it->second->close(ec);
-    // The accept loop still refers to it until it sees operation_aborted.
-    auto doomed = std::shared_ptr<tcp::acceptor>(std::move(it->second));
-    acceptors_.erase(it);
-    asio::post(io_, [doomed] {});
+    auto [from, to] = acceptors_.equal_range(id);
+    for (auto it = from; it != to; ++it) {
+      boost::system::error_code ec;
+      it->second->close(ec);
+      // The accept loop still refers to it until it sees operation_aborted.
+      auto doomed = std::shared_ptr<tcp::acceptor>(std::move(it->second));
+      asio::post(io_, [doomed] {});
+    }
+    acceptors_.erase(from, to);
   });
 }
 
@@ -234,6 +235,7 @@ asio::awaitable<void> Worker::Tick() {
     if (ec) co_return;
     int64_t now = NowMillis();
     bool draining = shared_.draining.load(std::memory_order_relaxed);
+    int64_t drain_started = shared_.drain_started_ms.load(std::memory_order_relaxed);
     int parked = 0;
     for (Watch* w = watches_.next; w != &watches_; w = w->next) {
       bool due = w->deadline_ms != 0 && now >= w->deadline_ms;
@@ -244,7 +246,9 @@ asio::awaitable<void> Worker::Tick() {
         w->client->cancel(ignored);
         continue;
       }
-      if (!due && !(draining && w->idle)) continue;
+      bool drained = draining && w->idle &&
+                     now - std::max(w->idle_since_ms, drain_started) >= kDrainIdleCloseMillis;
+      if (!due && !drained) continue;
       // The deadline stays set: if the operation completed before this cancel, the session
       // sees `expired` after it and stops (a slow client cannot slip past by trickling).
       w->expired = due;
@@ -252,7 +256,7 @@ asio::awaitable<void> Worker::Tick() {
       if (w->client) w->client->cancel(ignored);
       if (w->upstream) w->upstream->cancel(ignored);
     }
-    parked_.Expire(now, draining);
+    parked_.Expire(now, draining && now - drain_started >= kDrainIdleCloseMillis);
     parked_since_trim += parked;
     if (parked_since_trim >= kTrimAfterParked && now - last_trim >= kTrimIntervalMillis) {
       malloc_trim(0);

@@ -41,6 +41,7 @@ struct RouterShared {
   std::shared_ptr<const CompiledTable> table;  // guarded by table_mu
   std::atomic<int> connections{0};             // open client connections, all workers
   std::atomic<bool> draining{false};
+  std::atomic<int64_t> drain_started_ms{0};  // NowMillis() when draining began
   ClientLimits clients;  // per client address, on listeners with maxConnectionsPerClient
   // Connections reset at accept: past max_connections, past a listener's per-client limit.
   std::atomic<uint64_t> refused_over_limit{0}, refused_per_client{0};
@@ -64,6 +65,11 @@ int64_t NowMillis();
 
 // An idle keep-alive connection ends its session and is parked after this long.
 inline constexpr int64_t kParkAfterMillis = 100;
+// While draining, a keep-alive connection gets `Connection: close` on its next response;
+// one that stays idle this long is closed then. Closing an idle connection at once would
+// race a client that is sending its next request on it just then (a failed request); a
+// client that sends within this time is answered instead.
+inline constexpr int64_t kDrainIdleCloseMillis = 1000;
 
 class Worker {
  public:
@@ -113,7 +119,8 @@ class Worker {
   boost::asio::io_context io_{1};
   ParkedConnections parked_{*this};  // made after io_, gone before it
   std::thread thread_;
-  std::map<uint32_t, std::unique_ptr<tcp::acceptor>> acceptors_;
+  // By listener id; more than one when a take-over handed over more sockets than workers.
+  std::multimap<uint32_t, std::unique_ptr<tcp::acceptor>> acceptors_;
   uint64_t seen_serial_ = ~uint64_t{0};
   std::shared_ptr<const CompiledTable> table_;
   std::vector<int64_t> swrr_;

@@ -112,6 +112,16 @@ class HttpConnection {
   }
 
   bool connected() const { return fd_ >= 0; }
+  // Whether the server has closed (or reset) this idle connection: what browsers and HTTP
+  // client libraries check before they reuse one, so that no request is sent on it.
+  bool PeerClosed() const {
+    if (fd_ < 0) return true;
+    pollfd p{fd_, POLLIN | POLLRDHUP, 0};
+    if (::poll(&p, 1, 0) <= 0) return false;
+    char byte;
+    ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  }
   // "host:port" as given to Connect, for Host headers.
   const std::string& host_header() const { return host_header_; }
 

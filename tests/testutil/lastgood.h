@@ -214,6 +214,12 @@ class Lastgood {
     std::filesystem::remove(path, ec);
     return *this;
   }
+  // Extra environment for `lastgood serve` (e.g. LASTGOOD_FAKE_BUILD_ID), from the next
+  // StartController on.
+  Lastgood& ServeEnv(std::map<std::string, std::string> env) {
+    serve_env_ = std::move(env);
+    return *this;
+  }
   // Extra flags for `lastgood serve` (e.g. --listen), from the next StartController on.
   Lastgood& ServeArgs(std::vector<std::string> args) {
     serve_args_ = std::move(args);
@@ -236,7 +242,8 @@ class Lastgood {
     ProcessOptions o;
     o.argv = {kLastgoodBinary, "serve"};
     o.argv.insert(o.argv.end(), serve_args_.begin(), serve_args_.end());
-    o.env = {{"LASTGOOD_HOME", home_}};
+    o.env = serve_env_;
+    o.env["LASTGOOD_HOME"] = home_;
     AsUserIfAsked(o);
     o.stdout_path = home_ + "/serve.out";
     o.stderr_path = home_ + "/serve.err." + std::to_string(++serve_runs_);
@@ -484,6 +491,7 @@ class Lastgood {
   int serve_runs_ = 0;
   std::vector<std::string> serve_args_;
   std::optional<unsigned> as_user_;
+  std::map<std::string, std::string> serve_env_;
 };
 
 }  // namespace lastgood::testutil

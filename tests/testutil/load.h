@@ -42,6 +42,9 @@ struct LoadOptions {
   double rate = 0;  // requests per second over all threads; 0: as fast as they can
   std::string path = "/";
   std::chrono::milliseconds timeout{3000};  // per request, connect included
+  // Before reusing a keep-alive connection, check that the server has not closed it in
+  // the meantime, as browsers and HTTP client libraries do (no request is sent on it).
+  bool check_before_reuse = false;
 };
 
 struct LoadRequest {
@@ -167,6 +170,7 @@ class SteadyLoad {
       auto left = [&] {
         return std::max(milliseconds(1), duration_cast<milliseconds>(deadline - LoadClock::now()));
       };
+      if (options_.check_before_reuse && c.connected() && c.PeerClosed()) c.Close();
       if (!c.connected()) r.error = c.Connect("127.0.0.1", options_.port, left());
       if (r.error.empty()) r.error = c.Send(request, left());
       if (r.error.empty()) {

@@ -1,0 +1,253 @@
+// End-to-end: the router restarted, upgraded and killed under a steady load (issue 13;
+// docs/router.md "How the sockets move"). `lastgood router` is a keeper holding the listening
+// sockets and a worker serving (router-keeper.pid, router.pid). A take-over by another build
+// (`serve` started from "another build": LASTGOOD_FAKE_BUILD_ID) fails no request; SIGTERM of
+// the worker answers the request in flight and fails none; SIGKILL of the worker costs only
+// what was in flight and refuses no connection; SIGKILL of every router process is undone by
+// `serve`. Times are printed as "[ measured ]" lines, never asserted.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <iostream>
+#include <thread>
+
+#include "testutil/lastgood.h"
+#include "testutil/load.h"
+
+namespace router_restart_test {
+
+using namespace std::chrono_literals;
+using lastgood::testutil::FreePort;
+using lastgood::testutil::HttpGet;
+using lastgood::testutil::HttpResponse;
+using lastgood::testutil::Lastgood;
+using lastgood::testutil::LoadClock;
+using lastgood::testutil::LoadOptions;
+using lastgood::testutil::LoadReport;
+using lastgood::testutil::LoadRequest;
+using lastgood::testutil::ReadFile;
+using lastgood::testutil::SampleApp;
+using lastgood::testutil::SteadyLoad;
+using lastgood::testutil::WaitUntil;
+using nlohmann::json;
+
+constexpr const char* kFakeBuild = "LASTGOOD_FAKE_BUILD_ID";
+
+std::string Routed(SampleApp app, int port) {
+  return app.Yaml() + "route:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n";
+}
+
+int PidIn(const Lastgood& lg, const std::string& file) {
+  return std::atoi(ReadFile(lg.home() + "/" + file).c_str());
+}
+
+bool Alive(int pid) {
+  return pid > 0 && ::kill(pid, 0) == 0 &&
+         ReadFile("/proc/" + std::to_string(pid) + "/stat").find(") Z") == std::string::npos;
+}
+
+// GET /v1/health on the router's control socket: {"buildId", "pid", …}, or null.
+json RouterHealth(const Lastgood& lg) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", (lg.home() + "/router.sock").c_str());
+  std::string response;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string request =
+        "GET /v1/health HTTP/1.1\r\nHost: router\r\nConnection: close\r\n\r\n";
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) response.append(buf, n);
+    }
+  }
+  ::close(fd);
+  size_t body = response.find("\r\n\r\n");
+  if (body == std::string::npos) return nullptr;
+  return json::parse(response.substr(body + 4), nullptr, false);
+}
+
+// The requests that failed with "connection refused".
+size_t Refused(const LoadReport& r) {
+  size_t n = 0;
+  for (const auto& q : r.requests)
+    if (q.error.find("refused") != std::string::npos) ++n;
+  return n;
+}
+
+double Millis(LoadClock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+// The first successful request begun at or after `t` ended this long after `t`.
+double GapAfter(const LoadReport& r, LoadClock::time_point t) {
+  for (const auto& q : r.requests)
+    if (q.start >= t && !q.failed()) return Millis(q.end - t);
+  return -1;
+}
+
+LoadClock::duration Longest(const LoadReport& r) {
+  LoadClock::duration longest{};
+  for (const auto& q : r.requests) longest = std::max(longest, q.end - q.start);
+  return longest;
+}
+
+std::unique_ptr<SteadyLoad> Load(int port) {
+  // Clients check an idle connection before reusing it, as HTTP client libraries do.
+  return std::make_unique<SteadyLoad>(
+      LoadOptions{.port = port, .threads = 4, .rate = 400, .check_before_reuse = true});
+}
+
+bool Flows(const SteadyLoad& load, size_t n = 40) {
+  size_t base = load.Served();
+  return WaitUntil([&] { return load.Served() >= base + n; }, 5s, 5ms);
+}
+
+TEST(RouterRestart, ServeStartedFromAnotherBuildTakesTheRouterOverWithoutAFailedRequest) {
+  Lastgood lg;
+  lg.ServeEnv({{kFakeBuild, "0.0.0-test-old"}});
+  int port = FreePort();
+  lg.Given().Manifest(Routed(SampleApp().Replicas(2), port)).Applied();
+  int old_keeper = PidIn(lg, "router-keeper.pid"), old_worker = PidIn(lg, "router.pid");
+  ASSERT_TRUE(Alive(old_keeper) && Alive(old_worker));
+  ASSERT_EQ(RouterHealth(lg).value("buildId", ""), "0.0.0-test-old");
+  auto load = Load(port);
+  ASSERT_TRUE(Flows(*load)) << load->Stop().Summary();
+
+  // The controller is upgraded: the new one finds a router of another build and hands over.
+  lg.KillController(SIGTERM);
+  ASSERT_TRUE(Flows(*load)) << "the router serves while the controller is away";
+  auto upgrade = LoadClock::now();
+  lg.ServeEnv({{kFakeBuild, "0.0.0-test-new"}}).StartController();
+  bool moved = WaitUntil([&] { return RouterHealth(lg).value("buildId", "") == "0.0.0-test-new"; },
+                         10s, 20ms);
+  auto moved_at = LoadClock::now();
+  ASSERT_TRUE(Flows(*load));
+  bool old_gone = WaitUntil([&] { return !Alive(old_keeper) && !Alive(old_worker); }, 15s, 20ms);
+  ASSERT_TRUE(Flows(*load));
+  LoadReport r = load->Stop();
+
+  EXPECT_TRUE(moved) << ReadFile(lg.home() + "/serve.err.2")
+                     << ReadFile(lg.home() + "/logs/router.log");
+  EXPECT_TRUE(old_gone) << "the old router drained and exited";
+  EXPECT_NE(PidIn(lg, "router.pid"), old_worker);
+  EXPECT_NE(PidIn(lg, "router-keeper.pid"), old_keeper);
+  EXPECT_EQ(r.failed, 0u) << r.Summary();
+  EXPECT_NE(ReadFile(lg.home() + "/serve.err.2").find("handing the data plane over"),
+            std::string::npos);
+  std::cout << "[ measured ] take-over by another build: " << r.total << " requests, " << r.failed
+            << " failed, longest " << Millis(Longest(r))
+            << " ms; serve started to the new build serving: " << Millis(moved_at - upgrade)
+            << " ms\n";
+  // The new router has the table: a deployment through it is served.
+  lg.When().Apply({"--param", "label=v2"}).Then().ExitCode(0);
+  EXPECT_EQ(Lastgood::Label(port), "v2");
+}
+
+TEST(RouterRestart, SigtermToTheServingProcessAnswersTheRequestInFlightAndFailsNone) {
+  Lastgood lg;
+  int port = FreePort(), slow_port = FreePort();
+  lg.Given().Manifest(Routed(SampleApp(), port)).Applied();
+  // A second app whose every answer takes 2 s, behind the same router.
+  std::string slow = Routed(SampleApp().App("slow").Label("slow"), slow_port);
+  const std::string last_flag = "\"--healthy\", \"${params.healthy}\"]";
+  ASSERT_NE(slow.find(last_flag), std::string::npos) << slow;
+  slow.replace(slow.find(last_flag), last_flag.size(),
+               "\"--healthy\", \"${params.healthy}\", \"--latency-ms\", \"2000\"]");
+  lg.Given().Manifest(slow, "slow").Applied();
+  int worker = PidIn(lg, "router.pid");
+  auto load = Load(port);
+  ASSERT_TRUE(Flows(*load)) << load->Stop().Summary();
+
+  HttpResponse answer;
+  std::thread slow_client([&] { answer = HttpGet("127.0.0.1", slow_port, "/", {}, 10s); });
+  std::this_thread::sleep_for(300ms);  // the slow request is at the app now
+  auto signalled = LoadClock::now();
+  ASSERT_EQ(::kill(worker, SIGTERM), 0);
+  bool successor = WaitUntil(
+      [&] {
+        int now = PidIn(lg, "router.pid");
+        return now != worker && Alive(now);
+      },
+      5s, 5ms);
+  slow_client.join();
+  bool exited = WaitUntil([&] { return !Alive(worker); }, 5s, 10ms);
+  ASSERT_TRUE(Flows(*load));
+  LoadReport r = load->Stop();
+
+  EXPECT_TRUE(successor) << ReadFile(lg.home() + "/logs/router.log");
+  EXPECT_TRUE(exited) << "the drained worker exits";
+  EXPECT_EQ(answer.status, 200) << answer.error;
+  EXPECT_EQ(answer.body.substr(0, 5), "slow\n");
+  auto [before, failed_before] = r.Between(LoadClock::time_point{}, signalled);
+  EXPECT_EQ(failed_before, 0u) << "a request that reached the router before the signal failed; "
+                               << r.Summary();
+  auto [after, failed_after] = r.Between(signalled, LoadClock::now());
+  EXPECT_EQ(failed_after, 0u) << "new connections wait in the backlog for the successor; "
+                              << r.Summary();
+  std::cout << "[ measured ] SIGTERM of the serving process: " << before << " requests before, "
+            << after << " after; the first begun after it was served " << GapAfter(r, signalled)
+            << " ms after the signal; longest request " << Millis(Longest(r)) << " ms\n";
+}
+
+TEST(RouterRestart, SigkillOfTheServingProcessCostsOnlyWhatWasInFlightAndRefusesNoConnection) {
+  Lastgood lg;
+  int port = FreePort();
+  lg.Given().Manifest(Routed(SampleApp().Replicas(2), port)).Applied();
+  int keeper = PidIn(lg, "router-keeper.pid"), worker = PidIn(lg, "router.pid");
+  auto load = Load(port);
+  ASSERT_TRUE(Flows(*load)) << load->Stop().Summary();
+
+  auto killed = LoadClock::now();
+  ASSERT_EQ(::kill(worker, SIGKILL), 0);
+  // Its connections are reset when the kernel has torn it down, a little after the signal.
+  ASSERT_TRUE(WaitUntil([&] { return !Alive(worker); }, 2s, 1ms));
+  auto dead = LoadClock::now();
+  bool successor = WaitUntil(
+      [&] {
+        int now = PidIn(lg, "router.pid");
+        return now != worker && Alive(now);
+      },
+      5s, 2ms);
+  ASSERT_TRUE(Flows(*load));
+  LoadReport r = load->Stop();
+
+  EXPECT_TRUE(successor) << ReadFile(lg.home() + "/logs/router.log");
+  EXPECT_EQ(PidIn(lg, "router-keeper.pid"), keeper) << "the keeper started the successor";
+  EXPECT_EQ(Refused(r), 0u) << "the listening sockets outlived the worker; " << r.Summary();
+  size_t in_flight_failed = 0;
+  for (const LoadRequest& q : r.requests) {
+    if (!q.failed()) continue;
+    EXPECT_LT(q.start, dead) << "a request begun after the worker was gone failed: " << q.error;
+    if (q.start < dead) ++in_flight_failed;
+  }
+  std::cout << "[ measured ] SIGKILL of the serving process: " << in_flight_failed << " of "
+            << r.total << " requests failed (in flight), " << Refused(r)
+            << " refused; the first begun after the kill was served " << GapAfter(r, killed)
+            << " ms after it\n";
+}
+
+TEST(RouterRestart, SigkillOfEveryRouterProcessIsUndoneByServe) {
+  Lastgood lg;
+  int port = FreePort();
+  lg.Given().Manifest(Routed(SampleApp(), port)).Applied();
+  int keeper = PidIn(lg, "router-keeper.pid"), worker = PidIn(lg, "router.pid");
+  ASSERT_TRUE(Alive(keeper) && Alive(worker));
+  auto killed = LoadClock::now();
+  ASSERT_EQ(::kill(keeper, SIGKILL), 0);
+  ASSERT_EQ(::kill(worker, SIGKILL), 0);
+  // `serve` notices at its next look at the router (its upkeep, or a call that fails).
+  bool back = WaitUntil([&] { return Lastgood::Label(port) == "v1"; }, 15s, 10ms);
+  auto served = LoadClock::now();
+  ASSERT_TRUE(back) << ReadFile(lg.home() + "/serve.err.1");
+  EXPECT_NE(PidIn(lg, "router-keeper.pid"), keeper);
+  std::cout << "[ measured ] SIGKILL of keeper and worker: served again after "
+            << Millis(served - killed) << " ms\n";
+}
+
+}  // namespace router_restart_test
