@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <set>
+#include <vector>
 
 namespace lastgood {
 namespace {
@@ -75,6 +76,36 @@ uint64_t SizeAt(const std::string& log_path, int64_t millis) {
   }
   ::close(fd);
   return found;
+}
+
+// Halves the records of an index grown past `max_records`: the newer half stays as it is,
+// every other one of the older half goes. Fewer samples only move a --since start earlier
+// (more is shown, never less), and an index stays bounded however long a file is written to.
+void ThinIndex(const std::string& idx, size_t max_records) {
+  int fd = ::open(idx.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return;
+  struct stat st;
+  std::vector<IndexRecord> records;
+  if (::fstat(fd, &st) == 0 &&
+      static_cast<size_t>(st.st_size) / sizeof(IndexRecord) > max_records) {
+    records.resize(static_cast<size_t>(st.st_size) / sizeof(IndexRecord));
+    ssize_t want = static_cast<ssize_t>(records.size() * sizeof(IndexRecord));
+    if (::pread(fd, records.data(), static_cast<size_t>(want), 0) != want) records.clear();
+  }
+  ::close(fd);
+  if (records.empty()) return;
+  std::vector<IndexRecord> kept;
+  size_t older = records.size() / 2;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (i >= older || i % 2 == 1) kept.push_back(records[i]);
+  }
+  std::string tmp = idx + ".tmp";
+  int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (out < 0) return;
+  ssize_t bytes = static_cast<ssize_t>(kept.size() * sizeof(IndexRecord));
+  bool ok = ::write(out, kept.data(), static_cast<size_t>(bytes)) == bytes;
+  ::close(out);
+  if (!ok || ::rename(tmp.c_str(), idx.c_str()) != 0) ::unlink(tmp.c_str());
 }
 
 }  // namespace
@@ -160,7 +191,7 @@ LogRead ReadLogs(const std::vector<LogFile>& files, const std::map<std::string, 
 }
 
 void SampleLogSizes(const std::string& logs_root, int64_t now_millis,
-                    std::map<std::string, uint64_t>* last) {
+                    std::map<std::string, uint64_t>* last, size_t max_records) {
   std::error_code ec;
   for (const auto& app : fs::directory_iterator(logs_root, ec)) {
     std::error_code ec2;
@@ -179,6 +210,7 @@ void SampleLogSizes(const std::string& logs_root, int64_t now_millis,
       IndexRecord r{now_millis, size};
       (void)!::write(fd, &r, sizeof r);
       ::close(fd);
+      ThinIndex(path + ".idx", max_records);
     }
   }
 }

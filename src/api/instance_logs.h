@@ -32,6 +32,9 @@ namespace lastgood {
 inline constexpr uint64_t kMaxLogReadBytes = 1 << 20;
 // How often the controller samples log sizes.
 inline constexpr int64_t kLogSampleMillis = 1000;
+// An index holds at most this many samples (1 MiB, 18 hours of a file written every second):
+// past it, every other one of its older half goes (--since is then less precise back then).
+inline constexpr size_t kMaxLogIndexRecords = 65536;
 
 struct LogFilter {
   std::string slot;      // "" = any
@@ -71,11 +74,13 @@ LogRead ReadLogs(const std::vector<LogFile>& files, const std::map<std::string, 
                  int64_t since_millis, uint64_t max_bytes, bool partial);
 
 // Records, for every log file under `logs_root` whose size changed since `*last` says, its
-// size now at `now_millis` in its index.
+// size now at `now_millis` in its index (thinned past `max_records`).
 void SampleLogSizes(const std::string& logs_root, int64_t now_millis,
-                    std::map<std::string, uint64_t>* last);
+                    std::map<std::string, uint64_t>* last,
+                    size_t max_records = kMaxLogIndexRecords);
 
-// "web-production-v3-a1b2.out:120,web-production-v3-a1b2.err:0" and back: a cursor in a query string.
+// "web-production-v3-a1b2.out:120,web-production-v3-a1b2.err:0" and back: a cursor in a query
+// string.
 std::string FormatLogCursor(const std::map<std::string, uint64_t>& cursor);
 Result<std::map<std::string, uint64_t>> ParseLogCursor(const std::string& text);
 

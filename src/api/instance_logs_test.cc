@@ -68,11 +68,34 @@ TEST_F(InstanceLogsTest, SinceStartsEachFileWhereItsLastSampleBeforeThatTimeSawI
     LogRead r = ReadLogs(files, {}, since, kMaxLogReadBytes, true);
     return r.chunks.empty() ? std::string() : r.chunks[0].text;
   };
-  EXPECT_EQ(text(500), "old\nnew\n");   // before any sample: everything
-  EXPECT_EQ(text(1'000), "new\n");      // "old" was there at 1 s
-  EXPECT_EQ(text(4'999), "new\n");      // "new" came after 1 s, when is not known closer
-  EXPECT_EQ(text(5'000), "");           // both were there at 5 s
+  EXPECT_EQ(text(500), "old\nnew\n");  // before any sample: everything
+  EXPECT_EQ(text(1'000), "new\n");     // "old" was there at 1 s
+  EXPECT_EQ(text(4'999), "new\n");     // "new" came after 1 s, when is not known closer
+  EXPECT_EQ(text(5'000), "");          // both were there at 5 s
   EXPECT_EQ(text(90'000), "");
+}
+
+TEST_F(InstanceLogsTest, AnIndexPastItsBoundIsThinnedAndSinceStillLeavesNothingNewOut) {
+  std::map<std::string, uint64_t> sizes;
+  const size_t bound = 100, samples = bound + 10;
+  for (size_t i = 1; i <= samples; ++i) {
+    Append("web-production-v1-aaaa.out.log", std::to_string(i) + "\n");
+    SampleLogSizes(root_, static_cast<int64_t>(i) * 1000, &sizes, bound);
+  }
+  auto idx = fs::file_size(root_ + "/web/web-production-v1-aaaa.out.log.idx");
+  EXPECT_LE(idx, bound * 16);
+  EXPECT_GE(idx, bound * 16 / 2);
+  auto files = FindLogFiles(root_, "web", {Running("web-production-v1-aaaa", "production", 1)}, {});
+  auto first_line = [&](int64_t since) {
+    LogRead r = ReadLogs(files, {}, since, kMaxLogReadBytes, true);
+    return r.chunks.empty() ? std::string()
+                            : r.chunks[0].text.substr(0, r.chunks[0].text.find('\n'));
+  };
+  // Recent samples are kept as they were; older ones may start a line or so earlier.
+  EXPECT_EQ(first_line(static_cast<int64_t>(samples - 5) * 1000), std::to_string(samples - 4));
+  int old = std::stoi(first_line(10'000));
+  EXPECT_LE(old, 11);
+  EXPECT_GE(old, 9);
 }
 
 TEST_F(InstanceLogsTest, FiltersBySlotVersionAndInstanceAndFindsStoppedOnesOnlyWhenNamed) {
