@@ -180,6 +180,35 @@ TEST(PrometheusAnalysis, AnUnreachablePrometheusFailsTheAnalysisWithTheReason) {
   EXPECT_NE(reason.find("Connection refused"), std::string::npos) << reason;
 }
 
+// Under judge: sequential the queries are asked alongside the judge's looks: an unreachable
+// Prometheus fails the canary after its third unanswered ask, whatever the judge says.
+TEST(PrometheusAnalysis, AnUnreachablePrometheusFailsASequentialAnalysisToo) {
+  const int port = FreePort();
+  const std::string nowhere = "http://127.0.0.1:" + std::to_string(FreePort());
+  std::string steps = QueriedSteps(nowhere);
+  const std::string threshold = "          window: 5s\n          maxErrorRate: 0.5\n";
+  ASSERT_NE(steps.find(threshold), std::string::npos);
+  steps.replace(steps.find(threshold), threshold.size(),
+                "          judge: sequential\n          window: 5s\n");
+  Lastgood lg;
+  lg.Given()
+      .App(SampleApp().Strategy("canary").StrategyYaml(steps).Extra(MetricsRouteAt(port)))
+      .Applied();
+  SteadyLoad load({.port = port, .threads = 2, .rate = 200});
+  lg.When().Apply({"--param", "label=v2"});
+  lg.Then().ExitCode(1);
+  lg.WaitForIdle(20s);
+  load.Stop();
+
+  lg.Then().Serves("v1");
+  auto h = lg.History();
+  ASSERT_GE(h.size(), 2u) << h.dump(2);
+  const std::string reason = h[1].value("reason", "");
+  EXPECT_NE(reason.find("analysis failed: prometheus at " + nowhere + " cannot be asked"),
+            std::string::npos)
+      << reason;
+}
+
 // The value of the sample whose line starts with `series` (name and labels), or -1.
 double SampleOf(const std::string& text, const std::string& series) {
   size_t at = 0;

@@ -13,6 +13,7 @@
 
 namespace lastgood {
 
+class PrometheusWatch;
 class Routes;
 
 JudgeOptions JudgeOptionsOf(const Analysis& a);
@@ -33,7 +34,9 @@ Forecast ForecastAnalysis(Routes& routes, const Step& step, const Manifest& m,
 std::string ForecastNote(const EngineDeps& deps, const Step& step, const Manifest& m,
                          const std::string& slot);
 
-// The analysis step under judge: sequential, up to the verdict (checks are the caller's).
-StepResult RunSequentialJudge(StepContext& ctx, const Step& step, const Analysis& a);
+// The analysis step under judge: sequential, up to the verdict (checks are the caller's),
+// with `prometheus` (may be null) asked alongside the judge's looks.
+StepResult RunSequentialJudge(StepContext& ctx, const Step& step, const Analysis& a,
+                              PrometheusWatch* prometheus);
 
 }  // namespace lastgood

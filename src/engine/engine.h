@@ -21,6 +21,7 @@
 #include "base/mutex.h"
 #include "base/names.h"
 #include "base/result.h"
+#include "engine/analysis_prometheus.h"
 #include "engine/plan.h"
 #include "engine/routes.h"
 #include "history/model.h"
@@ -51,6 +52,9 @@ struct EngineDeps {
   // Set by the Engine: `store`, wrapped so that a deployment learns of its failed commits.
   CommitWatch* commits = nullptr;
   SecretBox* secrets = nullptr;  // may be null: a manifest that refers to a secret is refused
+  // Asks an analysis' Prometheus queries; empty: the address the manifest names (engine tests:
+  // a fake).
+  PrometheusAsk prometheus;
 };
 
 struct ApplyRequest {

@@ -70,6 +70,9 @@ class EngineWorld {
   FakeClock& clock() { return clock_; }
   FakeRouter& router() { return router_; }
   ArtifactStore& artifacts() { return *artifacts_; }
+  // What answers an analysis' Prometheus queries (by the query as asked, placeholders filled
+  // in); set before the apply whose analysis asks. None: every ask fails as unreachable.
+  void SetPrometheus(PrometheusAsk ask) { prometheus_ = std::move(ask); }
 
   // A controller starts: a new engine recovers what the store holds, and the router is told
   // the table the store says (as `lastgood serve` does).
@@ -81,6 +84,10 @@ class EngineWorld {
     deps.routes = routes_.get();
     deps.clock = &clock_;
     deps.logDir = dir_ / "logs";
+    deps.prometheus = [this](const std::string& query) -> Result<PrometheusAnswer> {
+      if (!prometheus_) return Error::Unavailable("no Prometheus in this world");
+      return prometheus_(query);
+    };
     target_.NewController();
     engine_ = std::make_unique<Engine>(deps);
     auto recovered = engine_->Recover();
@@ -216,6 +223,7 @@ class EngineWorld {
   FakeRouter router_;
   std::unique_ptr<Routes> routes_;
   std::unique_ptr<ArtifactStore> artifacts_;
+  PrometheusAsk prometheus_;  // set before the engine asks (see SetPrometheus)
   std::unique_ptr<Engine> engine_;
 };
 

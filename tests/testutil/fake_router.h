@@ -1,5 +1,6 @@
 // FakeRouter: a RouterControl that keeps the last table it was sent and answers stats that
-// the test sets: per slot and version, how many requests, how many errors, which p99. Lets
+// the test sets: per slot and version, how many requests, how many errors, which p99 (the
+// same figures over any window and since the router began). Lets
 // the engine's routing and analysis steps run with no router process.
 //
 // Thread-safe.
@@ -38,6 +39,12 @@ class FakeRouter : public RouterControl {
       row.responses5xx = t.errors;
       row.responses2xx = t.requests - t.errors;
       row.p99ms = t.p99ms;
+      // Counted since the router began, as a sequential analysis reads them: the aggregate
+      // row and one backend's row (the real router sends both).
+      row.totalRequests = t.requests;
+      row.totalErrors = t.errors;
+      out.rows.push_back(row);
+      row.backend = "fake-" + std::to_string(row.version);
       out.rows.push_back(row);
     }
     return out;

@@ -67,25 +67,6 @@ QueryPlaceholders PlaceholdersOf(const Deployment& d) {
   return {std::to_string(d.version), std::to_string(d.fromVersion), d.app, d.slot};
 }
 
-// Under judge: sequential, the queries once the judge has passed the canary: until they all
-// pass, one fails, or `deadline`.
-StepResult AwaitPrometheus(StepContext& ctx, PrometheusWatch& watch,
-                           std::chrono::steady_clock::time_point deadline) {
-  for (;;) {
-    auto now = ctx.deps().clock->Steady();
-    PrometheusVerdict v = watch.Look(now);
-    if (v.kind == PrometheusVerdict::Kind::kPass) return StepResult::Ok(v.detail);
-    if (v.kind == PrometheusVerdict::Kind::kFail)
-      return StepResult::Failed(std::string(kReasonAnalysisFailed) + ": " + v.detail);
-    if (now >= deadline) {
-      return StepResult::Failed(std::string(kReasonAnalysisUndecided) +
-                                " (window + progressDeadline): " + v.detail);
-    }
-    ctx.Progress(v.detail);
-    if (!ctx.Sleep(kAnalysisPoll)) return {ctx.Interrupted(), ""};
-  }
-}
-
 // The router's judgement of a window joined with the queries' verdict: both must pass, either
 // failing fails the window.
 void JoinPrometheus(const PrometheusVerdict& v, Judgement* j) {
@@ -112,18 +93,10 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step) {
   if (!deps.routes)
     return StepResult::Failed("analysis needs the router (serve without --no-router)");
   std::optional<PrometheusWatch> prometheus;
-  if (a->prometheus) prometheus.emplace(*a->prometheus, PlaceholdersOf(d));
+  if (a->prometheus) prometheus.emplace(*a->prometheus, PlaceholdersOf(d), deps.prometheus);
   if (a->judge == Analysis::Judge::kSequential) {
-    const auto deadline = deps.clock->Steady() + a->window + m.progressDeadline;
-    StepResult judged = RunSequentialJudge(ctx, step, *a);
+    StepResult judged = RunSequentialJudge(ctx, step, *a, prometheus ? &*prometheus : nullptr);
     if (judged.kind != StepResult::Kind::kOk) return judged;
-    if (prometheus) {
-      StepResult queries = AwaitPrometheus(ctx, *prometheus, deadline);
-      if (queries.kind != StepResult::Kind::kOk)
-        return {queries.kind,
-                queries.detail + (queries.detail.empty() ? "" : " — " + judged.detail)};
-      judged.detail += "; " + queries.detail;
-    }
     StepResult checks = RunChecks(ctx, *a);
     if (checks.kind == StepResult::Kind::kOk) return judged;
     return StepResult::Failed(checks.detail + " — " + judged.detail);

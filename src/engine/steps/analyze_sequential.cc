@@ -1,13 +1,16 @@
 // The analysis step under `judge: sequential` (health/sequential_judge.h): looks at the
 // router's cumulative counters every 100 ms and at the latency histograms every second, feeds
 // the judge what each side counted since the last look, and ends as soon as it decides —
-// or, undecided, at window + progressDeadline. Says at its start how long a good canary
-// should take at the traffic seen, and warns when that is beyond the limit.
+// or, undecided, at window + progressDeadline. The analysis' Prometheus queries, if any, are
+// asked alongside (at most once a second, engine/analysis_prometheus.h): a query beyond its
+// limit fails the canary as soon as it is seen, and a pass needs them all within. Says at its start
+// how long a good canary should take at the traffic seen, and warns when that is beyond the limit.
 #include <algorithm>
 #include <chrono>
 #include <thread>
 
 #include "engine/analysis_counts.h"
+#include "engine/analysis_prometheus.h"
 #include "engine/analysis_sequential.h"
 #include "engine/routes.h"
 #include "history/reasons.h"
@@ -97,7 +100,8 @@ std::string ForecastNote(const EngineDeps& deps, const Step& step, const Manifes
   return " — " + ForecastAnalysis(*deps.routes, step, m, pair, -1).text;
 }
 
-StepResult RunSequentialJudge(StepContext& ctx, const Step& step, const Analysis& a) {
+StepResult RunSequentialJudge(StepContext& ctx, const Step& step, const Analysis& a,
+                              PrometheusWatch* prometheus) {
   const EngineDeps& deps = ctx.deps();
   const Deployment& d = ctx.deployment();
   const Manifest& m = ctx.manifest();
@@ -144,14 +148,28 @@ StepResult RunSequentialJudge(StepContext& ctx, const Step& step, const Analysis
       return StepResult::Failed(std::string(kReasonAnalysisFailed) + ": " +
                                 judge.Explain(elapsed).detail);
     }
-    if (v == JudgeVerdict::kWithin &&
+    // The queries' verdict, worded as under the threshold judge: a final one (Prometheus
+    // cannot be asked, or refused a query) alone, a broken limit before what the judge saw.
+    std::string queries;
+    bool queries_pass = true;
+    if (prometheus) {
+      PrometheusVerdict q = prometheus->Look(deps.clock->Steady());
+      if (q.final) return StepResult::Failed(std::string(kReasonAnalysisFailed) + ": " + q.detail);
+      if (q.kind == PrometheusVerdict::Kind::kFail) {
+        return StepResult::Failed(std::string(kReasonAnalysisFailed) + ": " + q.detail + " — " +
+                                  judge.Explain(elapsed).detail);
+      }
+      queries_pass = q.kind == PrometheusVerdict::Kind::kPass;
+      queries = "; " + q.detail;
+    }
+    if (v == JudgeVerdict::kWithin && queries_pass &&
         judge.errorRate().canary().requests >= static_cast<uint64_t>(a.minRequests)) {
-      return StepResult::Ok("passed: " + judge.Explain(elapsed).detail);
+      return StepResult::Ok("passed: " + judge.Explain(elapsed).detail + queries);
     }
     if (elapsed >= limit) {
-      return StepResult::Failed(std::string(kReasonAnalysisUndecided) + " within " +
-                                FormatDuration(limit) +
-                                " (window + progressDeadline): " + judge.Explain(elapsed).detail);
+      return StepResult::Failed(
+          std::string(kReasonAnalysisUndecided) + " within " + FormatDuration(limit) +
+          " (window + progressDeadline): " + judge.Explain(elapsed).detail + queries);
     }
     if (expected.empty() && elapsed >= kForecastAfter) {
       const auto& seen = judge.errorRate();
@@ -160,7 +178,8 @@ StepResult RunSequentialJudge(StepContext& ctx, const Step& step, const Analysis
       Forecast f = ForecastAnalysis(*deps.routes, step, m, pair, rate);
       expected = f.beyondLimit ? "warning: " + f.text : ShortForecast(f);
     }
-    ctx.Progress(judge.Explain(elapsed).detail + (expected.empty() ? "" : "; " + expected));
+    ctx.Progress(judge.Explain(elapsed).detail + queries +
+                 (expected.empty() ? "" : "; " + expected));
   }
 }
 
