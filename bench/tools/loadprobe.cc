@@ -179,8 +179,9 @@ int main(int argc, char** argv) {
                            static_cast<ssize_t>(request.size())) {
           status = ReadResponse(fd, buf, label, &close_after);
         }
-        records[c].push_back({start, NowNs(), status,
-                              status ? label : (connect_err == ECONNREFUSED ? "refused" : "error")});
+        records[c].push_back(
+            {start, NowNs(), status,
+             status ? label : (connect_err == ECONNREFUSED ? "refused" : "error")});
         if ((status == 0 || close_after) && fd >= 0) {
           ::close(fd);
           fd = -1;

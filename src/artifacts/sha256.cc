@@ -108,9 +108,7 @@ void Sha256Stream::Update(std::string_view bytes) {
   if (ctx_->md) EVP_DigestUpdate(ctx_->md.get(), bytes.data(), bytes.size());
 }
 
-std::string Sha256Stream::Digest() {
-  return ctx_->md ? "sha256:" + Finish(ctx_->md.get()) : "";
-}
+std::string Sha256Stream::Digest() { return ctx_->md ? "sha256:" + Finish(ctx_->md.get()) : ""; }
 
 std::string Sha256String(const std::string& data) {
   MdCtx ctx = NewSha256();

@@ -163,8 +163,8 @@ TEST(ToCanonicalYaml, WritesNumbersThatReadBackExactly) {
 }
 
 TEST(ToCanonicalYaml, RoundTripsTheSequentialJudgeAndWritesTheThresholdJudgeAsBefore) {
-  for (const char* tolerance : {"{}", "{ errorRate: 0.015, latency: 12.5% }",
-                                "{ latency: 0.001% }", "{ errorRate: 0.3, latency: 250ms }"}) {
+  for (const char* tolerance : {"{}", "{ errorRate: 0.015, latency: 12.5% }", "{ latency: 0.001% }",
+                                "{ errorRate: 0.3, latency: 250ms }"}) {
     Manifest m = Parse(std::string("app: web\nrun: {command: [./web]}\nstrategy:\n  type: "
                                    "canary\n  canary:\n    steps:\n      - analysis: { judge: "
                                    "sequential, falseAlarmRate: 0.0001, tolerance: ") +

@@ -522,8 +522,7 @@ TEST(ParseManifest, RefusesASecretReferenceThatIsNotAPlainNameOrHasAValueToo) {
                         "secret name");
   EXPECT_MANIFEST_ERROR(With("  env:\n    A: { value: x, secret: a }\n"), "run.env.A.secret", 5,
                         "either value or secret");
-  EXPECT_MANIFEST_ERROR(With("  env:\n    A: { sekret: a }\n"), "run.env.A.sekret", 5,
-                        "secret");
+  EXPECT_MANIFEST_ERROR(With("  env:\n    A: { sekret: a }\n"), "run.env.A.sekret", 5, "secret");
 }
 
 TEST(ParseManifest, RefusesASecretInTheCommandsArgumentsWhereEveryUserCouldReadIt) {
