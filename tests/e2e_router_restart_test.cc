@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <iostream>
@@ -248,6 +249,53 @@ TEST(RouterRestart, SigkillOfEveryRouterProcessIsUndoneByServe) {
   EXPECT_NE(PidIn(lg, "router-keeper.pid"), keeper);
   std::cout << "[ measured ] SIGKILL of keeper and worker: served again after "
             << Millis(served - killed) << " ms\n";
+}
+
+// docs/security.md: another local user cannot replace the router or take its sockets — not
+// through the socket's mode, nor when someone loosened it (the keepers check each other's
+// uid).
+TEST(RouterRestart, AnotherUserCannotTakeTheRouterOver) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run the take-over as another uid";
+  Lastgood lg;
+  int port = FreePort();
+  lg.Given().Manifest(Routed(SampleApp(), port)).Applied();
+  int keeper = PidIn(lg, "router-keeper.pid"), worker = PidIn(lg, "router.pid");
+  // The home reachable (not readable) by others, as an operator might make it.
+  ASSERT_EQ(::chmod(lg.home().c_str(), 0711), 0);
+  auto attempt = [&](const std::string& name) {
+    lastgood::testutil::ProcessOptions o;
+    o.argv = {"/usr/bin/setpriv",
+              "--reuid=65534",
+              "--regid=65534",
+              "--clear-groups",
+              "--",
+              lastgood::testutil::kLastgoodBinary,
+              "router",
+              "--home",
+              lg.home(),
+              "--take-over"};
+    o.stderr_path = lg.home() + "/" + name + ".err";
+    lastgood::testutil::Process p(o);
+    auto st = p.Wait(10s);
+    EXPECT_TRUE(st && st->exited() && st->code != 0) << ReadFile(o.stderr_path);
+  };
+  attempt("as-nobody");
+  ASSERT_EQ(::chmod((lg.home() + "/router-keeper.sock").c_str(), 0666), 0);
+  attempt("as-nobody-socket-open");
+
+  EXPECT_EQ(PidIn(lg, "router-keeper.pid"), keeper);
+  EXPECT_EQ(PidIn(lg, "router.pid"), worker);
+  EXPECT_TRUE(Alive(keeper) && Alive(worker));
+  EXPECT_EQ(Lastgood::Label(port), "v1");
+  // The rightful owner still can.
+  lastgood::testutil::ProcessOptions o;
+  o.argv = {lastgood::testutil::kLastgoodBinary, "router", "--home", lg.home(), "--take-over"};
+  o.env = {{kFakeBuild, "0.0.0-test-owner"}};
+  o.stderr_path = lg.home() + "/owner.err";
+  lastgood::testutil::Process owner(o);
+  EXPECT_TRUE(WaitUntil([&] { return RouterHealth(lg).value("buildId", "") == "0.0.0-test-owner"; },
+                        10s, 20ms))
+      << ReadFile(o.stderr_path);
 }
 
 }  // namespace router_restart_test
