@@ -22,8 +22,8 @@ namespace fs = std::filesystem;
 std::string Said(const Lastgood& lg) {
   std::string cmd = "lastgood";
   for (const auto& a : lg.last().args) cmd += " " + a;
-  return "\n$ " + cmd + "\nexit " + std::to_string(lg.last().code) + "\nstdout:\n" +
-         lg.last().out + "stderr:\n" + lg.last().err;
+  return "\n$ " + cmd + "\nexit " + std::to_string(lg.last().code) + "\nstdout:\n" + lg.last().out +
+         "stderr:\n" + lg.last().err;
 }
 
 // A controller whose ssh uses the test hosts' ssh_config.
@@ -35,10 +35,9 @@ struct FleetScenario {
   }
   // `lastgood host add hI --ssh hI --node-home … args…`
   Lastgood& Add(int i, std::vector<std::string> args = {}) {
-    std::vector<std::string> argv = {"host",        "add",
-                                     FleetHosts::Name(i), "--ssh",
-                                     FleetHosts::Name(i), "--node-home",
-                                     hosts.NodeHome(i)};
+    std::vector<std::string> argv = {
+        "host",           "add", FleetHosts::Name(i), "--ssh", FleetHosts::Name(i), "--node-home",
+        hosts.NodeHome(i)};
     argv.insert(argv.end(), args.begin(), args.end());
     return lg.Run(argv, std::chrono::seconds(60));
   }
@@ -101,8 +100,7 @@ TEST(Fleet, AnUnknownHostKeyIsRefusedUnlessAcceptedAndAChangedOneAlways) {
   { std::ofstream(known, std::ios::trunc) << ""; }
   s.Add(1);
   EXPECT_EQ(s.lg.last().code, 5) << Said(s.lg);
-  EXPECT_NE(s.lg.last().err.find("Host key verification failed"), std::string::npos)
-      << Said(s.lg);
+  EXPECT_NE(s.lg.last().err.find("Host key verification failed"), std::string::npos) << Said(s.lg);
   EXPECT_TRUE(s.lg.Json({"hosts"}).empty());
 
   // A key that is not the host's (as after a reinstall, or a machine in the middle).
@@ -117,8 +115,7 @@ TEST(Fleet, AnUnknownHostKeyIsRefusedUnlessAcceptedAndAChangedOneAlways) {
   }
   s.Add(1, {"--accept-new-host-key"});
   EXPECT_EQ(s.lg.last().code, 5) << Said(s.lg);
-  EXPECT_NE(s.lg.last().err.find("IDENTIFICATION HAS CHANGED"), std::string::npos)
-      << Said(s.lg);
+  EXPECT_NE(s.lg.last().err.find("IDENTIFICATION HAS CHANGED"), std::string::npos) << Said(s.lg);
 
   // First contact accepted on request: the key is recorded, and the host added.
   { std::ofstream(known, std::ios::trunc) << ""; }
@@ -155,8 +152,8 @@ TEST(Fleet, HostRemoveRefusesWhileInstancesRunThereUnlessDrained) {
   const std::string release = s.hosts.NodeHome(1) + "/releases/web/1";
   fs::create_directories(release);
   json spec = {{"id", "web-production-1-a"}, {"argv", {"/bin/sleep", "300"}}, {"cwd", release}};
-  auto put = UnixHttpCall(sock, "PUT", "/v1/instances/web-production-1-a", spec.dump(),
-                          Millis(15'000));
+  auto put =
+      UnixHttpCall(sock, "PUT", "/v1/instances/web-production-1-a", spec.dump(), Millis(15'000));
   ASSERT_TRUE(put.ok() && put->status == 200) << (put.ok() ? put->body : put.error().message);
   int pid = json::parse(put->body)["pid"];
 
@@ -184,12 +181,13 @@ TEST(Fleet, HostRemoveRefusesWhileInstancesRunThereUnlessDrained) {
 namespace lastgood::testutil {
 namespace {
 
-TEST(FleetManifest, AManifestNamingHostsIsRefusedUntilTheEngineDeploysToFleets) {
+TEST(FleetManifest, AManifestNamingHostsThatAreNotRegisteredIsRefusedAndLeavesNothing) {
   Lastgood lg;
   lg.Given().App(SampleApp().Extra("hosts: [h1, h2]\nwaves: [1, 100%]\nmaxFailedHosts: 0"));
-  lg.When().Apply();
-  EXPECT_EQ(lg.last().code, 2) << Said(lg);
-  EXPECT_NE(lg.last().err.find("not built yet"), std::string::npos) << Said(lg);
+  lg.When().Apply({"-o", "json"});
+  EXPECT_EQ(lg.last().code, 4) << Said(lg);
+  EXPECT_EQ(lg.last().ErrorJson()["field"], "hosts[0]") << Said(lg);
+  EXPECT_NE(lg.last().err.find("h1"), std::string::npos) << Said(lg);
   EXPECT_TRUE(lg.Json({"apps"}).empty()) << "a refused apply left an app behind";
 }
 

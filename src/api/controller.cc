@@ -49,6 +49,10 @@ std::string ResolveHome(const std::string& flag) {
 
 namespace {
 
+// How long a starting controller waits for its fleet hosts' first answers before it resumes
+// deployments (a host that has not answered by then is unreachable for them).
+constexpr Millis kFirstContactWait{30'000};
+
 void Log(const std::string& line) { std::fprintf(stderr, "lastgood serve: %s\n", line.c_str()); }
 
 // Whether the process named by the lock file (a pid) still exists.
@@ -256,10 +260,16 @@ int RunController(const ControllerOptions& options) {
   }
   // Secrets are sealed with a key beside the store, never in it (docs/secrets.md).
   SecretBox secrets(store->get(), home + "/" + kSecretKeyFileName, Clock::Real());
+  // The fleet's hosts (docs/fleets.md): one ssh connection each, opened in the background;
+  // the engine resumes deployments once each host has been tried.
+  Fleet fleet(store->get(), SshSettings{options.sshConfig, home + "/hosts"}, SelfExe());
+  fleet.Start();
+  fleet.WaitForFirstContact(kFirstContactWait);
   EngineDeps deps{store->get(), target.get(),  &artifacts,
                   routes.get(), Clock::Real(), home + "/logs"};
   deps.secrets = &secrets;
   deps.confinement = confinement.get();
+  deps.hosts = &fleet;
   Engine engine(deps);
   if (auto s = engine.Recover(); !s.ok()) {
     Log("recovery failed: " + s.error().message);
@@ -275,9 +285,6 @@ int RunController(const ControllerOptions& options) {
   Api api(&engine, store->get(),
           ApiOptions{home + "/lastgood.db", &secrets, audit_keep, artifact_roots,
                      real_ec ? home : real_home, &uploads, max_upload, home + "/logs"});
-  // The fleet's hosts (docs/fleets.md): one ssh connection each, opened in the background.
-  Fleet fleet(store->get(), SshSettings{options.sshConfig, home + "/hosts"}, SelfExe());
-  fleet.Start();
   for (auto& route : HostRoutes(&fleet)) api.AddRoute(std::move(route));
   // The dashboard is optional: a taken port costs the page, never the controller.
   std::unique_ptr<ui::Dashboard> dashboard;

@@ -69,6 +69,7 @@ nlohmann::json DeploymentJson(const Deployment& d, bool with_operations) {
     auto ops = nlohmann::json::array();
     for (const auto& op : d.operations) {
       ops.push_back({{"step", op.step},
+                     {"host", op.host.empty() ? nlohmann::json(nullptr) : nlohmann::json(op.host)},
                      {"state", OperationStateName(op.state)},
                      {"startedAt", TimeOrNull(op.startedAt)},
                      {"finishedAt", TimeOrNull(op.finishedAt)},
@@ -155,14 +156,24 @@ nlohmann::json StatusJson(const AppStatus& s) {
     auto instances = nlohmann::json::array();
     for (const auto& i : slot.instances) {
       instances.push_back({{"id", i.id},
+                           {"host", i.host.empty() ? "local" : i.host},
                            {"version", i.version},
                            {"address", i.address},
                            {"state", i.state},
                            {"pid", i.pid},
                            {"restarts", i.restarts}});
     }
+    auto hosts = nlohmann::json::array();
+    for (const auto& h : slot.hosts) {
+      hosts.push_back(
+          {{"name", h.name},
+           {"reachable", h.reachable},
+           {"version", h.version > 0 ? nlohmann::json(h.version) : nullptr},
+           {"problem", h.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.problem)}});
+    }
     slots[slot.name] = {
         {"version", slot.version > 0 ? nlohmann::json(slot.version) : nullptr},
+        {"hosts", hosts},
         {"weight", slot.weight},
         {"instances", instances},
         {"canary", slot.canaryVersion > 0 ? nlohmann::json{{"version", slot.canaryVersion},

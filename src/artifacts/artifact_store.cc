@@ -269,6 +269,12 @@ bool ArtifactStore::Has(const std::string& digest) const {
          static_cast<uint64_t>(st.st_size) <= kMaxArtifactBytes;
 }
 
+std::string ArtifactStore::PathOf(const std::string& digest) const {
+  std::string hex;
+  if (!ParseDigest(digest, &hex)) return "";
+  return artifacts_root_ + "/sha256/" + hex;
+}
+
 Result<std::string> ArtifactStore::EnsureRelease(const std::string& app, int version,
                                                  const std::string& digest,
                                                  const std::string& name) {

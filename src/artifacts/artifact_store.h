@@ -57,6 +57,9 @@ class ArtifactStore {
   // are only ever renamed into place complete and read-only, so one that is there is whole
   // unless someone changed the store by hand.
   bool Has(const std::string& digest) const;
+  // Where the artifact with this digest is kept ("" for a digest that is not sha256:<hex>);
+  // what a fleet host is sent (docs/fleets.md).
+  std::string PathOf(const std::string& digest) const;
 
   // Ensures "<releases>/<app>/<version>" exists and holds the artifact: a .tar, .tar.gz or
   // .tgz artifact is extracted into it; any other file is copied in under `name` (its

@@ -63,11 +63,28 @@ void AddHistoryVerbs(CLI::App& app, Globals& g, int* exit_code) {
     if (!d["reason"].get<std::string>().empty())
       std::cout << "  reason    " << d["reason"].get<std::string>() << "\n";
     std::cout << "operations:\n";
-    std::vector<std::vector<std::string>> rows = {{"  #", "STEP", "STATE", "TOOK", "DETAIL"}};
+    // A fleet deployment's operations carry their host (docs/fleets.md): one more column.
+    bool fleet = false;
+    for (const auto& op : d["operations"])
+      fleet = fleet || op.value("host", nlohmann::json()).is_string();
+    std::vector<std::vector<std::string>> rows;
+    if (fleet) {
+      rows.push_back({"  #", "HOST", "STEP", "STATE", "TOOK", "DETAIL"});
+    } else {
+      rows.push_back({"  #", "STEP", "STATE", "TOOK", "DETAIL"});
+    }
     int i = 0;
     for (const auto& op : d["operations"]) {
-      rows.push_back({"  " + std::to_string(++i), op["step"], op["state"],
-                      ShortDuration(op["durationMs"].get<int64_t>()), op["detail"]});
+      std::vector<std::string> row = {"  " + std::to_string(++i)};
+      if (fleet) {
+        const auto host = op.value("host", nlohmann::json());
+        row.push_back(host.is_string() ? host.get<std::string>() : "-");
+      }
+      for (const std::string& cell :
+           {op["step"].get<std::string>(), op["state"].get<std::string>(),
+            ShortDuration(op["durationMs"].get<int64_t>()), op["detail"].get<std::string>()})
+        row.push_back(cell);
+      rows.push_back(std::move(row));
     }
     PrintTable(rows);
   });

@@ -107,13 +107,37 @@ void PrintStatus(const nlohmann::json& s) {
                 << " in preview (swap --complete or --cancel)";
     }
     std::cout << "\n";
+    // A fleet app: each host, what it runs and whether it answers (docs/fleets.md).
+    if (v.contains("hosts") && v["hosts"].is_array() && !v["hosts"].empty()) {
+      std::vector<std::vector<std::string>> hosts = {
+          {"  HOST", "VERSION", "REACHABLE", "INSTANCES"}};
+      for (const auto& h : v["hosts"]) {
+        int n = 0;
+        for (const auto& i : v["instances"]) n += i.value("host", "") == h["name"] ? 1 : 0;
+        std::string reach = h["reachable"].get<bool>() ? "yes" : "no";
+        if (h.contains("problem") && h["problem"].is_string())
+          reach += " (" + h["problem"].get<std::string>() + ")";
+        hosts.push_back(
+            {"  " + h["name"].get<std::string>(),
+             h["version"].is_null() ? "-" : "v" + std::to_string(h["version"].get<int>()), reach,
+             std::to_string(n)});
+      }
+      PrintTable(hosts);
+    }
+    bool fleet = false;
+    for (const auto& i : v["instances"]) fleet = fleet || i.value("host", "local") != "local";
     std::vector<std::vector<std::string>> rows = {
         {"  INSTANCE", "VERSION", "ADDRESS", "STATE", "PID", "RESTARTS"}};
+    if (fleet) rows[0].insert(rows[0].begin() + 1, "HOST");
     for (const auto& i : v["instances"]) {
-      rows.push_back({"  " + i["id"].get<std::string>(),
-                      "v" + std::to_string(i["version"].get<int>()), i["address"], i["state"],
-                      std::to_string(i["pid"].get<int>()),
-                      std::to_string(i["restarts"].get<int>())});
+      std::vector<std::string> row = {"  " + i["id"].get<std::string>(),
+                                      "v" + std::to_string(i["version"].get<int>()),
+                                      i["address"],
+                                      i["state"],
+                                      std::to_string(i["pid"].get<int>()),
+                                      std::to_string(i["restarts"].get<int>())};
+      if (fleet) row.insert(row.begin() + 1, i.value("host", "local"));
+      rows.push_back(std::move(row));
     }
     if (rows.size() > 1) PrintTable(rows);
   }

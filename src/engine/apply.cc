@@ -6,6 +6,7 @@
 #include "engine/analysis_sequential.h"
 #include "engine/diff.h"
 #include "engine/engine.h"
+#include "engine/fleet_plan.h"
 #include "engine/release.h"
 #include "engine/secret_env.h"
 #include "engine/slot_now.h"
@@ -20,13 +21,16 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
   auto parsed = ParseManifest(req.manifest, req.params);
   if (!parsed.ok()) return parsed.error();
   const Manifest& m = parsed->manifest;
-  // Fleet deployments (issue 14) are designed in docs/fleets.md, but the engine does not run
-  // them yet: a manifest naming hosts is refused rather than deployed here in their place.
+  // A manifest naming hosts deploys to them (docs/fleets.md): they must be registered now.
   if (m.fleet.enabled()) {
-    return Error::InvalidInput(
-        "deploying to fleet hosts is not built yet (docs/fleets.md, \"State of the work\"); "
-        "remove hosts: to deploy to this machine",
-        "hosts");
+    if (!deps_.hosts) {
+      return Error::InvalidInput(
+          "this controller reaches no fleet hosts; remove hosts: to deploy to this machine",
+          "hosts");
+    }
+    auto selected = SelectedHosts(deps_, m);
+    if (!selected.ok()) return selected.error();
+    LG_RETURN_IF_ERROR(RefuseUnbuiltOnFleet(m));
   }
   if (deps_.confinement != nullptr) LG_RETURN_IF_ERROR(deps_.confinement->CheckRunUser(m.run.user));
   LG_RETURN_IF_ERROR(ValidateName(req.slot, "slot name", "--slot"));
@@ -175,11 +179,17 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
   if (req.whatIf) {
     o.whatIf = true;
     o.version = NextVersionNumber(*versions);
-    auto in = PlanInputFor(deps_, m.app, req.slot, o.version, m, DeploymentKind::kDeploy);
-    if (!in.ok()) return in.error();
-    if (req.slot != kProductionSlot) in->strategy.type = Strategy::Type::kRolling;  // as PlanFor
-    for (const Step& s : PlanDeployment(*in))
-      o.plan.push_back(Describe(s) + ForecastNote(deps_, s, m, req.slot));
+    if (m.fleet.enabled()) {
+      auto plan = PlanFleetFor(deps_, m.app, req.slot, o.version, m, DeploymentKind::kDeploy);
+      if (!plan.ok()) return plan.error();
+      for (const auto& op : plan->operations) o.plan.push_back(PlanLine(op));
+    } else {
+      auto in = PlanInputFor(deps_, m.app, req.slot, o.version, m, DeploymentKind::kDeploy);
+      if (!in.ok()) return in.error();
+      if (req.slot != kProductionSlot) in->strategy.type = Strategy::Type::kRolling;  // as PlanFor
+      for (const Step& s : PlanDeployment(*in))
+        o.plan.push_back(Describe(s) + ForecastNote(deps_, s, m, req.slot));
+    }
     o.message = (rotated ? o.message + "; " : std::string()) + "would create " + m.app + " v" +
                 std::to_string(o.version) + " and deploy it to " + req.slot;
     return o;

@@ -3,6 +3,7 @@
 #include "engine/commit_watch.h"
 #include "engine/drainer.h"
 #include "engine/executor.h"
+#include "engine/host_scope.h"
 #include "engine/release.h"
 #include "engine/routes.h"
 #include "engine/steps/steps.h"
@@ -33,8 +34,10 @@ Engine::Engine(EngineDeps deps)
     : deps_(std::move(deps)),
       commits_(std::make_unique<CommitWatch>(deps_.store)),
       drainer_(std::make_unique<Drainer>(deps_.clock)),
-      notifier_(std::make_unique<Notifier>()) {
+      notifier_(std::make_unique<Notifier>()),
+      host_routes_(std::make_unique<FleetRoutes>(commits_.get(), deps_.clock)) {
   deps_.store = commits_.get();
+  deps_.hostRoutes = host_routes_.get();
   deps_.commits = commits_.get();
   deps_.drainer = drainer_.get();
   deps_.notifier = notifier_.get();
@@ -159,7 +162,7 @@ Result<Outcome> Engine::StartDeployment(Prepared p, bool preempt) {
   o.deployment = created->name;
   o.strategy = plan->strategy;
   o.plan.clear();  // the plan as it is now, which a preempting rollback may have changed
-  for (const auto& op : plan->operations) o.plan.push_back(op.step);
+  for (const auto& op : plan->operations) o.plan.push_back(PlanLine(op));
 
   slot = std::make_unique<Worker>();
   slot->deployment = created->name;

@@ -27,11 +27,13 @@
 #include "history/model.h"
 #include "router/stats.h"
 #include "store/store.h"
+#include "targets/hosts.h"
 #include "targets/target.h"
 
 namespace lastgood {
 
 class Routes;
+class FleetRoutes;
 class Drainer;
 class Notifier;
 class CommitWatch;
@@ -55,6 +57,14 @@ struct EngineDeps {
   // Asks an analysis' Prometheus queries; empty: the address the manifest names (engine tests:
   // a fake).
   PrometheusAsk prometheus;
+  // The fleet's hosts (docs/fleets.md); null: this machine only, and manifests naming hosts
+  // are refused.
+  Hosts* hosts = nullptr;
+  FleetRoutes* hostRoutes = nullptr;  // set by the Engine: one Routes per fleet host
+  // The host these deps act on: "" is the controller's own machine; otherwise `target` and
+  // `routes` are that fleet host's, and `node` its node (engine/host_scope.h, ForHost).
+  std::string host{};
+  std::shared_ptr<HostNode> node{};
 };
 
 struct ApplyRequest {
@@ -144,6 +154,7 @@ struct Outcome {
 
 struct InstanceView {
   std::string id;
+  std::string host;  // the fleet host it runs on, "" for the controller's machine
   int version = 0;
   std::string address;  // "127.0.0.1:PORT"
   std::string state;    // InstanceStateName(), or "exited" when its process is gone
@@ -151,8 +162,17 @@ struct InstanceView {
   int restarts = 0;
 };
 
+// What one fleet host runs in a slot (status, "hosts").
+struct HostSlotView {
+  std::string name;
+  bool reachable = false;
+  int version = 0;  // the version its ready instances run (the newest, with two), 0: none
+  std::string problem;
+};
+
 struct SlotView {
   std::string name;
+  std::vector<HostSlotView> hosts;  // a fleet app's hosts (the selected, and any running it)
   int version = 0;
   int weight = 100;
   std::vector<InstanceView> instances;
@@ -261,6 +281,7 @@ class Engine {
   std::unique_ptr<CommitWatch> commits_;  // deps_.store once constructed
   std::unique_ptr<Drainer> drainer_;      // declared after deps_: destroyed (drains waited) first
   std::unique_ptr<Notifier> notifier_;
+  std::unique_ptr<FleetRoutes> host_routes_;
   std::atomic<uint64_t> change_seq_{0};
   std::atomic<bool> stopping_{false};
 

@@ -1,6 +1,8 @@
 #include "engine/executor.h"
 
 #include "engine/commit_watch.h"
+#include "engine/fleet_record.h"
+#include "engine/host_scope.h"
 #include "engine/secret_env.h"
 #include "engine/steps/steps.h"
 #include "history/reasons.h"
@@ -11,8 +13,9 @@ namespace lastgood {
 // The executor as its steps see it (engine/steps/step_context.h).
 class Executor::Context : public StepContext {
  public:
-  Context(Executor& exec, Deployment& d, const Manifest& m) : exec_(exec), d_(d), m_(m) {}
-  const EngineDeps& deps() const override { return exec_.deps_; }
+  Context(Executor& exec, Deployment& d, const Manifest& m, const EngineDeps& deps)
+      : exec_(exec), d_(d), m_(m), deps_(deps) {}
+  const EngineDeps& deps() const override { return deps_; }
   Deployment& deployment() override { return d_; }
   const Manifest& manifest() const override { return m_; }
   StepResult::Kind Interrupted() override { return exec_.Interrupted(d_); }
@@ -32,6 +35,7 @@ class Executor::Context : public StepContext {
   Executor& exec_;
   Deployment& d_;
   const Manifest& m_;
+  const EngineDeps& deps_;
 };
 
 Executor::Executor(const EngineDeps& deps, std::atomic<bool>* cancel, std::atomic<bool>* stopping,
@@ -131,6 +135,14 @@ Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
       reason = kReasonCanceledByRollback;
       return EndAt(d, Ending::kCanceled, OperationState::kCanceled, kReasonCanceledByRollback);
     }
+    if (!op.host.empty()) {
+      // A block of fleet host steps: run in parallel lanes, one per host.
+      Ending ending = Ending::kSucceeded;
+      if (!RunLanes(d, m, reason, &ending)) return ending;
+      resumed = false;
+      if (auto e = store_failed()) return *e;
+      continue;
+    }
     if (op.state != OperationState::kRunning) {
       op.state = OperationState::kRunning;
       op.startedAt = deps_.clock->NowMillis();
@@ -185,38 +197,14 @@ Executor::Ending Executor::RunPlan(Deployment& d, std::string& reason) {
 }
 
 StepResult Executor::RunStep(Deployment& d, const Step& step, const Manifest& m) {
-  Context ctx(*this, d, m);
-  switch (step.op) {
-    case Step::Op::kPrepare:
-      return RunPrepare(ctx, step);
-    case Step::Op::kStart:
-      return RunStart(ctx, step);
-    case Step::Op::kStopOld:
-      return RunStopOld(ctx, step);
-    case Step::Op::kBake:
-      return RunBake(ctx, step);
-    case Step::Op::kHook:
-      return RunHook(ctx, step);
-    case Step::Op::kWeight:
-      return RunWeight(ctx, step);
-    case Step::Op::kPause:
-      return RunPause(ctx, step);
-    case Step::Op::kAnalyze:
-      return RunAnalyze(ctx, step);
-    case Step::Op::kSmoke:
-      return RunSmoke(ctx, step);
-    case Step::Op::kSettings:
-      return RunSettings(ctx, step);
-    case Step::Op::kWarmup:
-      return RunWarmup(ctx, step);
-    case Step::Op::kSwitch:
-      return RunSwitch(ctx, step);
-    case Step::Op::kTakeWarm:
-      return RunTakeWarm(ctx, step);
-    case Step::Op::kFinish:
-      return RunFinish(ctx, step);
-  }
-  return StepResult::Failed("unknown step");
+  // A step of a whole fleet deployment (a wave's gate, an analysis, the finish) sees the
+  // deployment's hosts that have not failed: their routers' statistics merged, a publish
+  // sent to each.
+  std::unique_ptr<Routes> view;
+  const EngineDeps deps =
+      IsFleet(d) && step.host.empty() ? ForHosts(deps_, WorkingHosts(d), &view) : deps_;
+  Context ctx(*this, d, m, deps);
+  return RunStep(ctx, step);
 }
 
 }  // namespace lastgood

@@ -8,11 +8,13 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "engine/engine.h"
 #include "engine/step.h"
+#include "engine/steps/step_context.h"
 
 namespace lastgood {
 
@@ -29,6 +31,7 @@ class Executor {
 
  private:
   class Context;
+  class LaneContext;
   // kStoreFailed: a commit failed; the deployment ends Failed with the store's error, and
   // its version keeps its verdict (the store, not the release, failed).
   enum class Ending { kSucceeded, kFailed, kStoreFailed, kCanceled, kAborted, kStopped };
@@ -36,6 +39,19 @@ class Executor {
   // Ends the plan at the current operation (in `state`, with `detail`); the rest is skipped.
   Ending EndAt(Deployment& d, Ending ending, OperationState state, const std::string& detail);
   StepResult RunStep(Deployment& d, const Step& step, const Manifest& m);
+  // The step's own file runs it (engine/steps/steps.h).
+  static StepResult RunStep(StepContext& ctx, const Step& step);
+
+  // Fleets (executor_lanes.cc): the block of host steps at the cursor — consecutive steps
+  // with a host, of one wave — run host by host in parallel, at most the manifest's
+  // maxParallel hosts at once, each host's steps in order. A host whose step fails is a
+  // failed host: its other steps are skipped, here and in later blocks. Returns true once
+  // the block is done (the cursor past it); false with `*ending` when the deployment ends
+  // here: more hosts failed than it tolerates (`reason` names them), or it was interrupted.
+  bool RunLanes(Deployment& d, const Manifest& m, std::string& reason, Ending* ending);
+  // One host's steps of the block (`ops`, indices into d.operations), on a lane thread.
+  void RunLane(Deployment& d, const Manifest& m, const std::vector<int>& ops, bool resumed,
+               std::atomic<bool>* abandon, std::atomic<int>* failed, int tolerated);
 
   // The user's intents and the waits they interrupt (intents.cc).
   // Why a step must stop waiting: the controller stops, a rollback preempts, or the user
@@ -82,6 +98,9 @@ class Executor {
   std::string aborted_by_;        // set once an abort is seen: who asked
   int64_t progress_at_ = 0;       // steady millis of the last progress commit
   std::string note_;              // Run's note, for the first operation
+  // Held by lane threads around the executor's state above and the record they share.
+  std::mutex lanes_mu_;
+  std::optional<Error> lane_store_failure_;  // GUARDED_BY(lanes_mu_): a lane's failed commit
 };
 
 }  // namespace lastgood

@@ -56,7 +56,7 @@ Result<Outcome> Engine::Promote(const PromoteRequest& req) {
     auto plan = PlanFor(deps_, req.app, kProductionSlot, req.version);
     if (!plan.ok()) return plan.error();
     o.strategy = plan->strategy;
-    for (auto& op : plan->operations) o.plan.push_back(op.step);
+    for (auto& op : plan->operations) o.plan.push_back(PlanLine(op));
     o.message = "would create " + req.app + " v" + std::to_string(next) + " equal to v" +
                 std::to_string(req.version) + " and deploy it to production";
     return o;

@@ -2,14 +2,38 @@
 // (or forgotten when they died), processes no record knows stopped, settled slots given
 // back their instances, and every deployment left Running resumed at its current step.
 // Housekeep is the periodic upkeep: warm instances past keepPrevious, history retention.
+#include <set>
+
 #include "engine/confine.h"
 #include "engine/engine.h"
+#include "engine/host_scope.h"
 #include "engine/release.h"
 #include "engine/secret_env.h"
 #include "engine/slot_instances.h"
 #include "store/retention.h"
 
 namespace lastgood {
+namespace {
+
+// A fleet host's instance on record after a restart: its node keeps it (and re-adopts it
+// after its own restarts), so the record stays unless the node says it is gone. A host that
+// cannot be reached now keeps its records: it is reconciled when it is back.
+Status RecoverOnHost(const EngineDeps& deps, const InstanceRecord& rec) {
+  auto scoped = ForHost(deps, rec.host);
+  if (!scoped.ok()) return Status::Ok();
+  InstanceSpec spec;
+  spec.id = rec.id;
+  auto adopted = scoped->target->Adopt(spec, {rec.id, rec.pid, rec.startTime, rec.port});
+  if (!adopted.ok()) {
+    if (adopted.error().code == ErrorCode::kNotFound) return deps.store->DeleteInstance(rec.id);
+    return Status::Ok();
+  }
+  if (rec.state == InstanceState::kDraining && scoped->target->Stop(rec.id).ok())
+    return deps.store->DeleteInstance(rec.id);
+  return Status::Ok();
+}
+
+}  // namespace
 
 void Engine::Housekeep() {
   auto apps = deps_.store->ListApps();
@@ -21,9 +45,20 @@ void Engine::Housekeep() {
     lock.Unlock();
     auto slots = deps_.store->ListSlots(app.name);
     if (!slots.ok()) continue;
-    for (const auto& s : *slots) {
-      SlotInstances slot(deps_, app.name, s.slot, [] { return StepResult::Kind::kOk; });
-      (void)slot.StopStaleWarm(-1);  // what fails now is retried at the next call
+    // Each host's warm instances, this machine's and every fleet host's that has some.
+    std::set<std::string> hosts = {""};
+    if (auto instances = deps_.store->ListInstances(app.name); instances.ok()) {
+      for (const auto& i : *instances) {
+        if (i.state == InstanceState::kWarm) hosts.insert(i.host);
+      }
+    }
+    for (const auto& host : hosts) {
+      auto scoped = host.empty() ? Result<EngineDeps>(deps_) : ForHost(deps_, host);
+      if (!scoped.ok()) continue;  // an unreachable host's are stopped once it is back
+      for (const auto& s : *slots) {
+        SlotInstances slot(*scoped, app.name, s.slot, [] { return StepResult::Kind::kOk; });
+        (void)slot.StopStaleWarm(-1);  // what fails now is retried at the next call
+      }
     }
     // Retention (history.keep, issue 5): the policy of the version production runs.
     for (const auto& s : *slots) {
@@ -40,6 +75,10 @@ Status Engine::Recover() {
   auto all = deps_.store->AllInstances();
   if (!all.ok()) return all.error();
   for (const auto& rec : *all) {
+    if (!rec.host.empty()) {
+      LG_RETURN_IF_ERROR(RecoverOnHost(deps_, rec));
+      continue;
+    }
     auto m = LoadManifest(deps_, rec.app, rec.version);
     auto release = ReleaseDirFor(deps_, rec.app, rec.version);
     if (!m.ok() || !release.ok()) {
@@ -86,8 +125,11 @@ Status Engine::Recover() {
     for (const auto& s : *slots) {
       if (s.version == 0) continue;
       auto m = LoadManifest(deps_, app.name, s.version);
+      // A fleet's hosts keep their instances up by themselves (their nodes restart what
+      // dies); one that missed a deployment is reconciled, not started here.
+      if (!m.ok() || m->fleet.enabled()) continue;
       auto release = ReleaseDirFor(deps_, app.name, s.version);
-      if (!m.ok() || !release.ok()) continue;
+      if (!release.ok()) continue;
       SlotInstances slot(deps_, app.name, s.slot, [] { return StepResult::Kind::kOk; });
       // An instance that cannot start now is started by the slot's next deployment; the
       // controller comes up regardless, so that a rollback can be asked for.

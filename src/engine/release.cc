@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "base/mutex.h"
+#include "engine/fleet_plan.h"
 #include "engine/slot_instances.h"
 #include "manifest/parser.h"
 
@@ -64,6 +65,10 @@ Result<std::string> ReleaseDirFor(const EngineDeps& deps, const std::string& app
     if (!m.ok()) return m.error();
     name = std::filesystem::path(m->run.artifact).filename().string();
   }
+  // On a fleet host: made there, from an artifact sent (once) and checked by digest there.
+  if (deps.node)
+    return deps.node->EnsureRelease(app, version, v->digest, name,
+                                    deps.artifacts->PathOf(v->digest));
   return deps.artifacts->EnsureRelease(app, version, v->digest, name);
 }
 
@@ -86,6 +91,7 @@ Result<PlanInput> PlanInputFor(const EngineDeps& deps, const std::string& app,
     return instances.error();
   }
   for (const auto& i : *instances) {
+    if (i.host != deps.host) continue;  // another host's (docs/fleets.md)
     if (i.slot == slot) {
       if (i.version != version && IsLive(i)) ++in.oldInstances;
       if (i.version == version && i.state == InstanceState::kWarm) ++in.warmInstances;
@@ -106,6 +112,7 @@ PlannedOperations ToOperations(const std::string& strategy, const std::vector<St
     op.index = index++;
     op.step = Describe(s);
     op.spec = StepToJson(s);
+    op.host = s.host;
     out.operations.push_back(std::move(op));
   }
   return out;
@@ -115,6 +122,7 @@ Result<PlannedOperations> PlanFor(const EngineDeps& deps, const std::string& app
                                   const std::string& slot, int version, DeploymentKind kind) {
   auto m = LoadManifest(deps, app, version);
   if (!m.ok()) return m.error();
+  if (m->fleet.enabled()) return PlanFleetFor(deps, app, slot, version, *m, kind);
   auto in = PlanInputFor(deps, app, slot, version, *m, kind);
   if (!in.ok()) return in.error();
   // Progressive strategies move production's traffic step by step; another slot is simply

@@ -28,6 +28,11 @@ Result<PlannedOperations> PlanFor(const EngineDeps& deps, const std::string& app
                                   const std::string& slot, int version,
                                   DeploymentKind kind = DeploymentKind::kDeploy);
 
+// An operation as a line of a plan: "h2: run 2 ready instances of v3" for a host's step.
+inline std::string PlanLine(const Operation& op) {
+  return (op.host.empty() ? "" : op.host + ": ") + op.step;
+}
+
 // Steps as the operations a deployment record stores.
 PlannedOperations ToOperations(const std::string& strategy, const std::vector<Step>& steps);
 

@@ -65,7 +65,7 @@ static Result<Outcome> PrepareMove(const EngineDeps& deps, const SlotNow& now,
     auto plan = PlanFor(deps, app, now.slot, target, kind);
     if (!plan.ok()) return plan.error();
     o.strategy = plan->strategy;
-    for (const auto& op : plan->operations) o.plan.push_back(op.step);
+    for (const auto& op : plan->operations) o.plan.push_back(PlanLine(op));
     o.whatIf = true;
     o.message = "would " + std::string(KindName(kind)) + " " + now.slot + " of " + app + " from v" +
                 std::to_string(o.fromVersion) + " to v" + std::to_string(target);

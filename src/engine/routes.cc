@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <thread>
 
+#include "engine/fleet_stats.h"
 #include "engine/plan.h"
 #include "engine/release.h"
 #include "manifest/parser.h"
@@ -26,10 +28,19 @@ Result<RoutingTable> Routes::Build() {
       if (d.app == app.name) route_version = std::max(route_version, d.version);
     }
     if (route_version == 0) continue;
+    auto instances = store_->ListInstances(app.name);
+    if (!instances.ok()) return instances.error();
+    // A fleet host serves the apps that have instances there (in any state: a host whose
+    // instances are all warm or starting answers 503 on the app's address, as one machine
+    // does); the controller's own router, the apps that run here.
+    bool here = false;
+    for (const auto& i : *instances) here = here || i.host == host_;
+    if (!host_.empty() && !here) continue;
     auto version = store_->GetVersion(app.name, route_version);
     if (!version.ok()) return version.error();
     auto parsed = ParseManifest(version->manifest, {});
     if (!parsed.ok()) return Error::Internal("stored manifest does not parse");
+    if (host_.empty() && parsed->manifest.fleet.enabled() && !here) continue;
     const Route& route = parsed->manifest.route;
     if (route.listen.empty() && route.preview.empty()) continue;
 
@@ -38,10 +49,8 @@ Result<RoutingTable> Routes::Build() {
     ra.slotPinning = route.slotPinning;
     ra.trustedProxies = route.trustedProxies;
     std::map<std::string, std::map<int, std::vector<RouteBackend>>> by_slot;
-    auto instances = store_->ListInstances(app.name);
-    if (!instances.ok()) return instances.error();
     for (const auto& i : *instances) {
-      if (i.state != InstanceState::kReady) continue;
+      if (i.state != InstanceState::kReady || i.host != host_) continue;
       by_slot[i.slot][i.version].push_back({i.id, "127.0.0.1:" + std::to_string(i.port)});
     }
     by_slot[kProductionSlot];  // the production slot exists even with no backend (503)
@@ -60,9 +69,14 @@ Result<RoutingTable> Routes::Build() {
       size_t total = 0;
       for (auto& [v, backends] : versions) total += v == canary ? 0 : backends.size();
       const int rest = canary ? 100 - canary_share : 100;
+      // A canary alone in its slot takes all of it: a fleet host whose wave has moved on
+      // runs nothing else, whatever share the next wave's hosts give the canary.
+      const bool alone = canary && versions.size() == 1 && versions.count(canary);
       for (auto& [v, backends] : versions) {
         int weight;
-        if (v == canary) {
+        if (alone) {
+          weight = 100;
+        } else if (v == canary) {
           weight = canary_share;
         } else if (canary || total > 100) {
           weight = total ? static_cast<int>(backends.size() * rest / total) : 0;
@@ -89,17 +103,52 @@ Result<RoutingTable> Routes::Build() {
 }
 
 Result<RouterStats> Routes::Stats(Millis window) {
+  if (!members_.empty()) {
+    std::vector<Result<RouterStats>> answers(members_.size(), Error::Unavailable(""));
+    std::vector<std::thread> askers;
+    for (size_t i = 0; i < members_.size(); ++i)
+      askers.emplace_back([&, i] { answers[i] = members_[i]->Stats(window); });
+    for (auto& t : askers) t.join();
+    std::vector<RouterStats> got;
+    std::string why;
+    for (size_t i = 0; i < answers.size(); ++i) {
+      if (answers[i].ok()) {
+        got.push_back(std::move(*answers[i]));
+      } else if (why.empty()) {
+        why = members_[i]->host() + ": " + answers[i].error().message;
+      }
+    }
+    if (got.empty()) return Error::Unavailable("no host's router answered (" + why + ")");
+    return MergeStats(got);
+  }
+  if (!router_ && store_ == nullptr)
+    return Error::Unavailable("no host of the deployment can be reached now");
   if (!router_)
     return Error::Unavailable("this controller runs without a router (serve --no-router)");
   return router_->Stats(window);
 }
 
 bool Routes::Routed(const std::string& app) {
+  for (Routes* r : members_) {
+    if (r->Routed(app)) return true;
+  }
   std::lock_guard lock(mu_);
   return routed_.count(app) > 0;
 }
 
 Status Routes::Publish() {
+  if (!members_.empty()) {
+    std::vector<Status> done(members_.size(), Status::Ok());
+    std::vector<std::thread> senders;
+    for (size_t i = 0; i < members_.size(); ++i)
+      senders.emplace_back([&, i] { done[i] = members_[i]->Publish(); });
+    for (auto& t : senders) t.join();
+    for (size_t i = 0; i < done.size(); ++i) {
+      if (!done[i].ok())
+        return Error::Unavailable(members_[i]->host() + ": " + done[i].error().message);
+    }
+    return Status::Ok();
+  }
   if (!router_) return Status::Ok();
   std::lock_guard lock(mu_);
   auto table = Build();

@@ -57,7 +57,16 @@ ProbeSpec ProbeFor(const Probe& p, int port, const std::string& cwd, const Sandb
   return spec;
 }
 
+// The last error line an instance logged; only this machine's logs are at hand.
+std::string LastErrorOf(const EngineDeps& deps, const std::string& log_dir, const std::string& id) {
+  return deps.node ? "" : LastErrorLine(log_dir, id);
+}
+
 }  // namespace
+
+ProbeResult ProbeOn(const EngineDeps& deps, const ProbeSpec& spec) {
+  return deps.node ? deps.node->Probe(spec) : RunProbe(spec);
+}
 
 SlotInstances::SlotInstances(const EngineDeps& deps, std::string app, std::string slot,
                              std::function<StepResult::Kind()> interrupted)
@@ -101,7 +110,8 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
   std::vector<InstanceRecord> mine;
   for (auto& rec : *listed) {
     // A draining instance is on its way out (a drain thread stops it): never counted.
-    if (rec.slot != slot_ || rec.version != version || rec.state == InstanceState::kDraining)
+    if (rec.host != deps_.host || rec.slot != slot_ || rec.version != version ||
+        rec.state == InstanceState::kDraining)
       continue;
     if (settings && EnvFor(m, rec.settings, *slots) != wanted_env) continue;
     auto st = deps_.target->Status(rec.id);
@@ -142,8 +152,10 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
     resolved = std::move(*r);
   }
   while (static_cast<int>(mine.size()) < count) {
-    std::string id = app_ + "-" + slot_ + "-v" + std::to_string(version) + "-" + RandomSuffix();
-    auto port = PickFreePort();
+    std::string id = app_ + "-" + slot_ + "-v" + std::to_string(version) + "-" +
+                     (deps_.host.empty() ? "" : deps_.host + "-") + RandomSuffix();
+    // A fleet host's node picks the port there (0); this machine's, here.
+    auto port = deps_.node ? Result<int>(0) : PickFreePort();
     if (!port.ok()) return StepResult::Failed(port.error().message);
     InstanceSpec spec = SpecFor(m, id, release_dir, log_dir, *port, *resolved);
     auto box = SandboxFor(deps_, m, release_dir, id);
@@ -161,7 +173,8 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
                        InstanceState::kStarting,
                        deps_.clock->NowMillis(),
                        0,
-                       wanted_settings};
+                       wanted_settings,
+                       deps_.host};
     if (auto s = deps_.store->PutInstance(rec); !s.ok()) {
       (void)deps_.target->Stop(id);
       return StepResult::Failed(s.error().message);
@@ -195,13 +208,13 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
       auto st = deps_.target->Status(rec.id);
       if (!st.ok() || !st->alive || st->restarts > base_restarts[rec.id]) {
         std::string why = st.ok() && !st->lastExit.empty() ? st->lastExit : "exited";
-        std::string err = LastErrorLine(log_dir, rec.id);
+        std::string err = LastErrorOf(deps_, log_dir, rec.id);
         return StepResult::Failed("instance " + rec.id + " " + why + " before it was ready" +
                                   (err.empty() ? "" : "; its last error: " + err));
       }
       bool ready = true;
       if (m.readiness) {
-        auto r = RunProbe(ProbeFor(*m.readiness, rec.port, release_dir, *probe_box));
+        auto r = ProbeOn(deps_, ProbeFor(*m.readiness, rec.port, release_dir, *probe_box));
         last_result[rec.id] = r.detail;
         if (!r.ok) ++failures[rec.id];
         ready = r.ok;
@@ -257,7 +270,8 @@ StepResult SlotInstances::EnsureSettings(int version, const Manifest& m,
   std::vector<InstanceRecord> mismatched;
   int live = 0;
   for (const auto& rec : *listed) {
-    if (rec.slot != slot_ || rec.version != version || !IsLive(rec)) continue;
+    if (rec.host != deps_.host || rec.slot != slot_ || rec.version != version || !IsLive(rec))
+      continue;
     ++live;
     if (EnvFor(m, rec.settings, *slots) != wanted) mismatched.push_back(rec);
   }
@@ -320,7 +334,8 @@ StepResult SlotInstances::StopOthers(int version, int count, int keep_warm, int6
   if (!listed.ok()) return StepResult::Failed(listed.error().message);
   std::vector<InstanceRecord> others;
   for (auto& rec : *listed) {
-    if (rec.slot == slot_ && rec.version != version && IsLive(rec)) others.push_back(rec);
+    if (rec.host == deps_.host && rec.slot == slot_ && rec.version != version && IsLive(rec))
+      others.push_back(rec);
   }
   if (static_cast<int>(others.size()) <= count) return StepResult::Ok("nothing to stop");
   // Stop instances that are not ready first, then the oldest.
@@ -360,7 +375,8 @@ StepResult SlotInstances::StopStaleWarm(int keep) {
   std::vector<InstanceRecord> stale;
   for (auto& rec : *listed) {
     bool other = keep >= 0 && rec.version != keep;
-    if (rec.slot == slot_ && rec.state == InstanceState::kWarm && (other || rec.warmUntil <= now))
+    if (rec.host == deps_.host && rec.slot == slot_ && rec.state == InstanceState::kWarm &&
+        (other || rec.warmUntil <= now))
       stale.push_back(rec);
   }
   return Retire(stale);
@@ -371,7 +387,7 @@ StepResult SlotInstances::Bake(int version, const Manifest& m, const std::string
   if (!listed.ok()) return StepResult::Failed(listed.error().message);
   std::vector<InstanceRecord> mine;
   for (auto& rec : *listed) {
-    if (rec.slot == slot_ && rec.version == version) mine.push_back(rec);
+    if (rec.host == deps_.host && rec.slot == slot_ && rec.version == version) mine.push_back(rec);
   }
   const std::string log_dir = deps_.logDir + "/" + app_;
   std::map<std::string, int> restarts, failures;
@@ -388,12 +404,12 @@ StepResult SlotInstances::Bake(int version, const Manifest& m, const std::string
       auto st = deps_.target->Status(rec.id);
       if (!st.ok() || !st->alive || st->restarts != restarts[rec.id]) {
         std::string why = st.ok() && !st->lastExit.empty() ? st->lastExit : "exited";
-        std::string err = LastErrorLine(log_dir, rec.id);
+        std::string err = LastErrorOf(deps_, log_dir, rec.id);
         return StepResult::Failed("instance " + rec.id + " " + why + " during bake" +
                                   (err.empty() ? "" : "; its last error: " + err));
       }
       if (!m.readiness) continue;
-      auto r = RunProbe(ProbeFor(*m.readiness, rec.port, release_dir, *probe_box));
+      auto r = ProbeOn(deps_, ProbeFor(*m.readiness, rec.port, release_dir, *probe_box));
       failures[rec.id] = r.ok ? 0 : failures[rec.id] + 1;
       if (failures[rec.id] >= m.readiness->failureThreshold) {
         return StepResult::Failed("instance " + rec.id + " failed its readiness probe " +

@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "engine/instance_spec.h"
 #include "engine/step.h"
+#include "health/probe.h"
 #include "manifest/manifest.h"
 #include "store/store.h"
 
@@ -71,6 +72,9 @@ class SlotInstances {
   std::string app_, slot_;
   std::function<StepResult::Kind()> interrupted_;
 };
+
+// One readiness probe where the instance listens: this machine, or its fleet host's node.
+ProbeResult ProbeOn(const EngineDeps& deps, const ProbeSpec& spec);
 
 // A live instance serves, or is about to: not kept warm (keepPrevious) and not on its way
 // out (draining). Plans and steps count only live instances of other versions.

@@ -1,7 +1,11 @@
 // The engine's read side: status, traffic, diff, follow-up.
+#include <algorithm>
+
 #include "engine/confine.h"
 #include "engine/diff.h"
 #include "engine/engine.h"
+#include "engine/fleet_plan.h"
+#include "engine/host_scope.h"
 #include "engine/plan.h"
 #include "engine/release.h"
 #include "engine/routes.h"
@@ -42,6 +46,39 @@ std::optional<AnalysisView> AnalysisNow(const EngineDeps& deps, const std::strin
   return std::nullopt;
 }
 
+// A fleet app's hosts in a slot: those its version's manifest selects, and any that runs an
+// instance of it there; each with the version its ready instances run (the newest of two,
+// under a canary) and whether it can be reached.
+std::vector<HostSlotView> HostsOfSlot(const EngineDeps& deps, const std::string& app,
+                                      const SlotView& slot,
+                                      const std::vector<InstanceRecord>& instances) {
+  std::vector<std::string> names;
+  if (slot.version > 0) {
+    auto m = LoadManifest(deps, app, slot.version);
+    if (m.ok() && m->fleet.enabled()) {
+      auto selected = SelectedHosts(deps, *m);
+      if (selected.ok()) names = *selected;
+    }
+  }
+  for (const auto& i : instances) {
+    if (!i.host.empty() && i.slot == slot.name &&
+        std::find(names.begin(), names.end(), i.host) == names.end())
+      names.push_back(i.host);
+  }
+  std::vector<HostSlotView> out;
+  for (const auto& name : names) {
+    HostSlotView h;
+    h.name = name;
+    h.reachable = HostReachable(deps, name, &h.problem);
+    for (const auto& i : instances) {
+      if (i.host == name && i.slot == slot.name && i.state == InstanceState::kReady)
+        h.version = std::max(h.version, i.version);
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<AppStatus> Engine::StatusOf(const std::string& app) {
@@ -69,22 +106,35 @@ Result<AppStatus> Engine::StatusOf(const std::string& app) {
     view.canaryWeight = s.canaryWeight;
     view.swapPending = s.swapPending;
   }
+  // A fleet host's instances are asked of its node; one that cannot be reached now shows
+  // what the record says, and the host shows as unreachable.
+  std::map<std::string, Target*> targets = {{"", deps_.target}};
+  auto target_of = [&](const std::string& host) -> Target* {
+    auto it = targets.find(host);
+    if (it != targets.end()) return it->second;
+    auto scoped = ForHost(deps_, host);
+    return targets[host] = scoped.ok() ? scoped->target : nullptr;
+  };
   for (const auto& rec : *instances) {
     InstanceView iv{rec.id,
+                    rec.host,
                     rec.version,
-                    "127.0.0.1:" + std::to_string(rec.port),
+                    "127.0.0.1:" + std::to_string(rec.port),  // on its own host
                     InstanceStateName(rec.state),
                     rec.pid,
                     0};
-    auto ts = deps_.target->Status(rec.id);
-    if (!ts.ok() || !ts->alive) {
-      iv.state = "exited";
-    } else {
-      iv.pid = ts->handle.pid;
-      iv.restarts = ts->restarts;
+    if (Target* target = target_of(rec.host)) {
+      auto ts = target->Status(rec.id);
+      if (!ts.ok() || !ts->alive) {
+        iv.state = "exited";
+      } else {
+        iv.pid = ts->handle.pid;
+        iv.restarts = ts->restarts;
+      }
     }
     find_slot(rec.slot).instances.push_back(iv);
   }
+  for (auto& view : st.slots) view.hosts = HostsOfSlot(deps_, app, view, *instances);
   auto running = deps_.store->RunningDeployments();
   if (!running.ok()) return running.error();
   for (auto& d : *running) {
@@ -105,10 +155,15 @@ Result<AppStatus> Engine::StatusOf(const std::string& app) {
 
 Result<RouterStats> Engine::Traffic(const std::string& app, Millis window) {
   LG_RETURN_IF_ERROR(RequireApp(*deps_.store, app));
-  if (!deps_.routes) {
+  // A fleet app's traffic is its hosts' routers' statistics, merged (docs/fleets.md).
+  auto hosts = HostsRunning(deps_, app);
+  if (!hosts.ok()) return hosts.error();
+  std::unique_ptr<Routes> view;
+  const EngineDeps deps = ForHosts(deps_, *hosts, &view);
+  if (!deps.routes) {
     return Error::Unavailable("this controller runs without a router (serve --no-router)");
   }
-  auto stats = deps_.routes->Stats(window);
+  auto stats = deps.routes->Stats(window);
   if (!stats.ok()) return stats.error();
   RouterStats mine;
   mine.windowMillis = stats->windowMillis;

@@ -38,6 +38,11 @@ const Analysis* AnalysisOf(const Step& step, const Manifest& m) {
 }
 
 std::string Describe(const Step& s) {
+  if (s.wave > 0 && s.host.empty()) {
+    Step plain = s;
+    plain.wave = 0;
+    return "wave " + std::to_string(s.wave) + ": " + Describe(plain);
+  }
   std::string v = "v" + std::to_string(s.version);
   std::string in = s.slot.empty() ? "" : " in " + s.slot;
   switch (s.op) {
@@ -86,6 +91,8 @@ std::string StepToJson(const Step& s) {
   if (s.duration.count() != 0) j["ms"] = s.duration.count();
   if (!s.slot.empty()) j["slot"] = s.slot;
   if (!s.name.empty()) j["name"] = s.name;
+  if (!s.host.empty()) j["host"] = s.host;
+  if (s.wave != 0) j["wave"] = s.wave;
   return j.dump();
 }
 
@@ -105,6 +112,8 @@ Result<Step> StepFromJson(const std::string& text) {
   s.duration = Millis(j.value("ms", int64_t{0}));
   s.slot = j.value("slot", "");
   s.name = j.value("name", "");
+  s.host = j.value("host", "");
+  s.wave = j.value("wave", 0);
   return s;
 }
 

@@ -36,6 +36,12 @@ struct Step {
   Millis duration{0};
   std::string slot;  // the slot the step acts on, when not the deployment's own
   std::string name;  // kHook: the hook; kSettings: whose settings; kFinish: a swap's phase
+  // Fleet deployments (docs/fleets.md): the host the step acts on ("" = the whole
+  // deployment, or the controller's own machine), and the wave it belongs to (0: none, or
+  // before the first wave). Consecutive steps with a host and the same wave form a block
+  // whose hosts the executor runs in parallel, each host's steps in order.
+  std::string host{};
+  int wave = 0;
 
   bool operator==(const Step&) const = default;
 };

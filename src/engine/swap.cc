@@ -1,5 +1,6 @@
 #include "engine/swap.h"
 
+#include "engine/fleet_plan.h"
 #include "engine/release.h"
 #include "engine/slot_instances.h"
 #include "engine/slot_now.h"
@@ -89,6 +90,7 @@ Result<Deployment> SwapDeployment(const EngineDeps& deps, const std::string& app
 
 Result<Outcome> Engine::Swap(const SwapRequest& req) {
   LG_RETURN_IF_ERROR(RequireApp(*deps_.store, req.app));
+  LG_RETURN_IF_ERROR(RefuseOnFleet(deps_, req.app, "swap"));
   if (req.phase != "swap" && req.phase != "preview" && req.phase != "complete" &&
       req.phase != "cancel") {
     return Error::InvalidInput(

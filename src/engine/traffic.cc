@@ -1,6 +1,7 @@
 // The engine's traffic intent (`lastgood traffic web staging=10`): the share of production's
 // new clients that each other slot takes, stored and then in force at the router.
 #include "engine/engine.h"
+#include "engine/fleet_plan.h"
 #include "engine/routes.h"
 #include "engine/slot_now.h"
 
@@ -8,6 +9,7 @@ namespace lastgood {
 
 Result<Outcome> Engine::SetTraffic(const TrafficRequest& req) {
   LG_RETURN_IF_ERROR(RequireApp(*deps_.store, req.app));
+  LG_RETURN_IF_ERROR(RefuseOnFleet(deps_, req.app, "traffic"));
   if (req.shares.empty()) {
     return Error::InvalidInput("name at least one slot and its share, like staging=10", "shares");
   }

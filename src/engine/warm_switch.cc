@@ -15,7 +15,7 @@ Result<std::optional<std::vector<InstanceRecord>>> WarmSwitch(const EngineDeps& 
   int ready = 0;
   std::vector<InstanceRecord> warm, others;
   for (const auto& rec : *listed) {
-    if (rec.slot != slot) continue;
+    if (rec.slot != slot || rec.host != deps.host) continue;  // a fleet host's own (host_scope.h)
     if (rec.version != version) {
       if (IsLive(rec)) others.push_back(rec);
     } else if (rec.state == InstanceState::kReady) {

@@ -9,8 +9,8 @@ namespace {
 
 // Each enum's names in declaration order: the strings the store and the JSON output use.
 constexpr std::array<const char*, 3> kVerdictNames = {"untested", "good", "bad"};
-constexpr std::array<const char*, 5> kKindNames = {"deploy", "rollback", "rollforward", "promote",
-                                                   "swap"};
+constexpr std::array<const char*, 6> kKindNames = {"deploy",  "rollback", "rollforward",
+                                                   "promote", "swap",     "reconcile"};
 constexpr std::array<const char*, 5> kStateNames = {"Running", "Succeeded", "Failed", "RolledBack",
                                                     "Canceled"};
 constexpr std::array<const char*, 2> kTriggerNames = {"user", "auto"};

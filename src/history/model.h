@@ -26,7 +26,9 @@ struct Version {
   Verdict verdict = Verdict::kUntested;
 };
 
-enum class DeploymentKind { kDeploy, kRollback, kRollforward, kPromote, kSwap };
+// kReconcile: a fleet host that was unreachable brought to its slot's version, on that host
+// only (docs/fleets.md); it changes no version's verdict.
+enum class DeploymentKind { kDeploy, kRollback, kRollforward, kPromote, kSwap, kReconcile };
 
 // What a deployment that fails returns to (the manifest's rollback.onError, apply's
 // --rollback-on-error): the last good version, nothing, or the version of a named
@@ -55,6 +57,9 @@ struct Operation {
   int64_t startedAt = 0;
   int64_t finishedAt = 0;
   std::string detail;  // what happened: timings, the instance, the probe's last result
+  // The fleet host the operation acts on; "" for a step of the whole deployment (a wave's
+  // gate, the finish) and for every step of a deployment to the controller's own machine.
+  std::string host;
 };
 
 struct Deployment {

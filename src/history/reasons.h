@@ -26,6 +26,10 @@ inline constexpr const char* kReasonStoreFailed = "the store failed to record th
 // sequential judge says which; docs/behaviour.md).
 inline constexpr const char* kReasonAnalysisFailed = "analysis failed";
 inline constexpr const char* kReasonAnalysisUndecided = "analysis undecided";
+// Fleets (docs/fleets.md): "3 of 5 hosts failed (maxFailedHosts 1): h2: …; h4: …".
+inline constexpr const char* kReasonHostsFailed = "failed";
+// A reconcile: "host h3 was unreachable and runs v2; production runs v3".
+inline constexpr const char* kReasonReconcileHost = "host";
 
 // Fragments of the refusals in rules.h; the full messages read e.g.
 // "version 9 of web does not exist (versions 1-4)",

@@ -59,6 +59,7 @@ std::string WhyBad(const std::vector<Deployment>& deployments, int version) {
 }  // namespace
 
 std::optional<Verdict> VerdictAfter(const Deployment& ended) {
+  if (ended.kind == DeploymentKind::kReconcile) return std::nullopt;  // one host caught up
   switch (ended.state) {
     case DeploymentState::kSucceeded:
       return Verdict::kGood;

@@ -12,7 +12,8 @@
 namespace lastgood {
 
 // The verdict a deployment's end gives its version: Succeeded → good (whatever its kind: a
-// rollback that succeeds makes the version it went to good again); Failed or RolledBack
+// rollback that succeeds makes the version it went to good again) — except a reconcile, which
+// changes no verdict (one fleet host caught up with its slot); Failed or RolledBack
 // (rolled back automatically, or aborted by the user) → bad; Canceled (what a manual
 // rollback does to the deployment it interrupts) and Running → nullopt, as it was.
 std::optional<Verdict> VerdictAfter(const Deployment& ended);

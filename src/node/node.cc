@@ -9,6 +9,7 @@
 #include "base/build_id.h"
 #include "base/duration.h"
 #include "base/names.h"
+#include "health/probe.h"
 #include "targets/remote/node_wire.h"
 
 namespace lastgood {
@@ -111,6 +112,7 @@ ApiResponse Node::Handle(const ApiRequest& request) {
   if (p.size() == 3 && p[1] == "router" && p[2] == "stats" && m == "GET") return Stats(query);
   if (p.size() == 3 && p[1] == "artifacts" && m == "GET") return HasArtifact(p[2]);
   if (p.size() == 2 && p[1] == "releases" && m == "POST") return EnsureRelease(request.body);
+  if (p.size() == 2 && p[1] == "probe" && m == "POST") return Probe(request.body);
   return Fail(Error::NotFound("no route " + m + " " + path));
 }
 
@@ -134,16 +136,15 @@ ApiResponse Node::ListInstances() {
   return Json(out);
 }
 
-Status Node::CheckSpec(const InstanceSpec& spec) const {
+Status Node::CheckReleaseDir(const std::string& dir) const {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::path releases = fs::weakly_canonical(options_.home + "/releases", ec);
-  fs::path cwd = fs::weakly_canonical(spec.cwd, ec);
-  if (ec) return Error::InvalidInput("cwd '" + spec.cwd + "' cannot be resolved", "cwd");
+  fs::path cwd = fs::weakly_canonical(dir, ec);
+  if (ec) return Error::InvalidInput("cwd '" + dir + "' cannot be resolved", "cwd");
   auto rel = cwd.lexically_relative(releases);
   if (rel.empty() || rel.native().rfind("..", 0) == 0 || rel == ".")
-    return Error::InvalidInput("cwd '" + spec.cwd + "' is not a release directory of this node",
-                               "cwd");
+    return Error::InvalidInput("cwd '" + dir + "' is not a release directory of this node", "cwd");
   return Status::Ok();
 }
 
@@ -153,7 +154,7 @@ ApiResponse Node::EnsureInstance(const std::string& id, const std::string& body)
   auto spec = SpecFromJson(j);
   if (!spec.ok()) return Fail(spec.error());
   if (spec->id != id) return Fail(Error::InvalidInput("the spec's id is not the path's", "id"));
-  if (auto s = CheckSpec(*spec); !s.ok()) return Fail(s.error());
+  if (auto s = CheckReleaseDir(spec->cwd); !s.ok()) return Fail(s.error());
   spec->logDir = options_.home + "/logs";
   std::lock_guard lock(mu_);
   if (auto it = state_.instances().find(id); it != state_.instances().end()) {
@@ -206,6 +207,18 @@ ApiResponse Node::Stats(const std::string& query) {
 ApiResponse Node::HasArtifact(const std::string& digest) {
   if (!artifacts_.Has(digest)) return Fail(Error::NotFound("no artifact " + digest + " here"));
   return Json(json::object());
+}
+
+ApiResponse Node::Probe(const std::string& body) {
+  auto j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) return Fail(Error::InvalidInput("the body is not JSON"));
+  auto spec = ProbeFromJson(j);
+  if (!spec.ok()) return Fail(spec.error());
+  // An exec probe runs what a version ships, where its instances run: nowhere else.
+  if (spec->kind == ProbeSpec::Kind::kExec) {
+    if (auto s = CheckReleaseDir(spec->cwd); !s.ok()) return Fail(s.error());
+  }
+  return Json(ProbeResultToJson(RunProbe(*spec)));
 }
 
 ApiResponse Node::EnsureRelease(const std::string& body) {

@@ -51,9 +51,10 @@ class Node {
   ApiResponse Stats(const std::string& query);
   ApiResponse HasArtifact(const std::string& digest);
   ApiResponse EnsureRelease(const std::string& body);
+  ApiResponse Probe(const std::string& body);
 
-  // InvalidInput unless the spec's working directory is a release directory of this node.
-  Status CheckSpec(const InstanceSpec& spec) const;
+  // InvalidInput unless `cwd` is a release directory of this node.
+  Status CheckReleaseDir(const std::string& cwd) const;
 
   // Constant after construction.
   const NodeOptions options_;

@@ -592,9 +592,12 @@ TEST_F(SqliteStoreTest, AnIntentIsSetReadAndClearedPerDeployment) {
   ASSERT_TRUE(store_->ClearIntent("web", d->name).ok()) << "clearing is idempotent";
 }
 
-// SQL that turns a store of schema 8 back into what schema 7 wrote (the folded, prunable
-// audit undone), for tests that rewind a store to an older schema.
-const std::string kUndoSchema9 = "DROP TABLE pruned_figures; ";
+// SQL that turns a store of schema 10 back into what schema 7 wrote (the fleet hosts of
+// instances and operations, the pruned figures and the folded, prunable audit undone), for
+// tests that rewind a store to an older schema.
+const std::string kUndoSchema10 =
+    "ALTER TABLE instances DROP COLUMN host; ALTER TABLE operations DROP COLUMN host; ";
+const std::string kUndoSchema9 = kUndoSchema10 + "DROP TABLE pruned_figures; ";
 const std::string kUndoSchema8 =
     kUndoSchema9 +
     "DROP TRIGGER audit_pruned_no_update; DROP TRIGGER audit_pruned_no_delete; "
@@ -783,6 +786,7 @@ TEST_F(SqliteStoreTest, AStoreOfSchemaOneIsMigratedKeepingItsHistory) {
   ASSERT_EQ(SqlError(path_,
                      "DROP TABLE secrets; DROP TABLE hosts; DROP TABLE tokens; DROP TABLE audit; "
                      "DROP TABLE audit_pruned; DROP TABLE pruned_figures; "
+                     "ALTER TABLE instances DROP COLUMN host; ALTER TABLE operations DROP COLUMN host; "
                      "ALTER TABLE slots DROP COLUMN "
                      "sticky_env; ALTER TABLE slots DROP COLUMN canary_version; ALTER TABLE slots "
                      "DROP COLUMN canary_weight; ALTER TABLE slots DROP COLUMN swap_pending; ALTER "

@@ -35,6 +35,8 @@ struct InstanceRecord {
   // Whose sticky settings the instance runs with: a slot's name, or "" for its version's
   // own. A swap first restarts the source's instances with the target's settings.
   std::string settings;
+  // The fleet host it runs on (docs/fleets.md), or "" for the controller's own machine.
+  std::string host{};
 };
 
 struct AppRecord {

@@ -27,6 +27,7 @@
 #include "history/model.h"
 #include "store/store.h"
 #include "testutil/fake_clock.h"
+#include "testutil/fake_hosts.h"
 #include "testutil/fake_router.h"
 #include "testutil/fake_target.h"
 #include "testutil/fault_store.h"
@@ -73,6 +74,15 @@ class EngineWorld {
   // What answers an analysis' Prometheus queries (by the query as asked, placeholders filled
   // in); set before the apply whose analysis asks. None: every ask fails as unreachable.
   void SetPrometheus(PrometheusAsk ask) { prometheus_ = std::move(ask); }
+  FakeHosts& hosts() { return hosts_; }
+
+  // A fleet host, registered in the store (as `host add` does) and reachable.
+  void AddHost(const std::string& name, std::map<std::string, std::string> labels = {}) {
+    hosts_.Add(name, labels);
+    HostRecord rec{name, "fake@" + name, labels, "/node/" + name, "fake", 1, 1};
+    auto added = sqlite_->AddHost(rec);
+    ASSERT_TRUE(added.ok()) << added.error().message;
+  }
 
   // A controller starts: a new engine recovers what the store holds, and the router is told
   // the table the store says (as `lastgood serve` does).
@@ -88,7 +98,9 @@ class EngineWorld {
       if (!prometheus_) return Error::Unavailable("no Prometheus in this world");
       return prometheus_(query);
     };
+    deps.hosts = &hosts_;
     target_.NewController();
+    hosts_.NewController();
     engine_ = std::make_unique<Engine>(deps);
     auto recovered = engine_->Recover();
     ASSERT_TRUE(recovered.ok()) << recovered.error().message;
@@ -221,6 +233,7 @@ class EngineWorld {
   FakeTarget target_;
   FakeClock clock_;
   FakeRouter router_;
+  FakeHosts hosts_;
   std::unique_ptr<Routes> routes_;
   std::unique_ptr<ArtifactStore> artifacts_;
   PrometheusAsk prometheus_;  // set before the engine asks (see SetPrometheus)

@@ -62,6 +62,7 @@ struct SampleApp {
   std::string bake = "0";
   std::string progressDeadline = "10s";
   std::string onError = "lastSuccessful";
+  std::string keepPrevious;                   // rollback.keepPrevious, when given
   std::string program = "./lastgood-sample";  // argv[0]
   std::string readiness = "{ http: /healthz, interval: 100ms, timeout: 1s, failureThreshold: 3 }";
   std::string extra;         // YAML appended as is
@@ -80,6 +81,7 @@ struct SampleApp {
   SampleApp& Bake(std::string v) { return bake = std::move(v), *this; }
   SampleApp& ProgressDeadline(std::string v) { return progressDeadline = std::move(v), *this; }
   SampleApp& OnError(std::string v) { return onError = std::move(v), *this; }
+  SampleApp& KeepPrevious(std::string v) { return keepPrevious = std::move(v), *this; }
   SampleApp& Program(std::string v) { return program = std::move(v), *this; }
   SampleApp& Readiness(std::string v) { return readiness = std::move(v), *this; }
   SampleApp& Extra(std::string v) { return extra += v + "\n", *this; }
@@ -123,6 +125,7 @@ struct SampleApp {
     line("bake: " + bake);
     line("rollback:");
     line("  onError: " + onError);
+    if (!keepPrevious.empty()) line("  keepPrevious: " + keepPrevious);
     return y + extra;
   }
 };

@@ -37,7 +37,8 @@ namespace lastgood::testutil {
 using LoadClock = std::chrono::steady_clock;
 
 struct LoadOptions {
-  int port = 0;  // on 127.0.0.1
+  int port = 0;
+  std::string host = "127.0.0.1";  // an IPv4 address (a fleet test host's)
   int threads = 4;
   double rate = 0;  // requests per second over all threads; 0: as fast as they can
   std::string path = "/";
@@ -150,8 +151,8 @@ class SteadyLoad {
   void Run(int index, int threads) {
     using namespace std::chrono;
     auto& out = records_[static_cast<size_t>(index)];
-    const std::string request = "GET " + options_.path +
-                                " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(options_.port) +
+    const std::string request = "GET " + options_.path + " HTTP/1.1\r\nHost: " + options_.host +
+                                ":" + std::to_string(options_.port) +
                                 "\r\nUser-Agent: lastgood-e2e-load\r\n\r\n";
     const auto gap =
         options_.rate > 0
@@ -171,7 +172,7 @@ class SteadyLoad {
         return std::max(milliseconds(1), duration_cast<milliseconds>(deadline - LoadClock::now()));
       };
       if (options_.check_before_reuse && c.connected() && c.PeerClosed()) c.Close();
-      if (!c.connected()) r.error = c.Connect("127.0.0.1", options_.port, left());
+      if (!c.connected()) r.error = c.Connect(options_.host, options_.port, left());
       if (r.error.empty()) r.error = c.Send(request, left());
       if (r.error.empty()) {
         HttpResponse h = c.ReadResponse(left());

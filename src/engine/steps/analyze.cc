@@ -8,9 +8,11 @@
 #include "engine/analysis_prometheus.h"
 #include "engine/analysis_sequential.h"
 #include "engine/confine.h"
+#include "engine/host_scope.h"
 #include "engine/release.h"
 #include "engine/routes.h"
 #include "engine/secret_env.h"
+#include "engine/slot_instances.h"
 #include "engine/steps/steps.h"
 #include "health/probe.h"
 #include "history/reasons.h"
@@ -50,12 +52,19 @@ StepResult RunChecks(StepContext& ctx, const Analysis& a) {
     }
     for (const auto& i : *instances) {
       if (i.version != d.version || i.state != InstanceState::kReady) continue;
+      // A fleet host's instance is asked on its host, by its node.
+      EngineDeps where = deps;
+      if (!i.host.empty()) {
+        auto scoped = ForHost(deps, i.host);
+        if (!scoped.ok()) continue;  // an unreachable host is already a failed one
+        where = *scoped;
+      }
       ProbeSpec spec;
       spec.kind = ProbeSpec::Kind::kHttp;
       spec.port = i.port;
       spec.path = check.path;
       spec.timeout = check.timeout;
-      ProbeResult r = RunProbe(spec);
+      ProbeResult r = ProbeOn(where, spec);
       if (r.httpStatus < 200 || r.httpStatus > 299)
         return StepResult::Failed("check on " + i.id + ": " + r.detail);
     }

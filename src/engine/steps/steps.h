@@ -21,6 +21,9 @@ StepResult RunPrepare(StepContext& ctx, const Step& step);
 StepResult RunStart(StepContext& ctx, const Step& step);
 StepResult RunStopOld(StepContext& ctx, const Step& step);
 StepResult RunBake(StepContext& ctx, const Step& step);
+// fleet_gate.cc: a fleet wave's gate (a bake step of the whole wave): its hosts' instances
+// healthy for the bake, watched at once.
+StepResult RunFleetBake(StepContext& ctx, const Step& step);
 StepResult RunSettings(StepContext& ctx, const Step& step);
 // Which version's instances a deployment keeps warm instead of stopping (0: none), and until
 // when (epoch millis).

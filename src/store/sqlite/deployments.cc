@@ -75,7 +75,7 @@ Result<std::vector<Deployment>> SqliteStore::QueryDeployments(bool with_operatio
 
 Status SqliteStore::LoadOperations(Deployment& d) {
   auto s = db_.Prepare(
-      "SELECT idx, step, spec, state, started_at, finished_at, detail FROM operations "
+      "SELECT idx, step, spec, state, started_at, finished_at, detail, host FROM operations "
       "WHERE deployment_id = ? ORDER BY idx",
       d.id);
   if (!s.ok()) return s.error();
@@ -94,6 +94,7 @@ Status SqliteStore::LoadOperations(Deployment& d) {
     op.startedAt = s->Int(4);
     op.finishedAt = s->Int(5);
     op.detail = s->Text(6);
+    op.host = s->Text(7);
     d.operations.push_back(std::move(op));
   }
 }
@@ -102,12 +103,13 @@ Status SqliteStore::SaveOperations(const Deployment& d) {
   for (const Operation& op : d.operations) {
     LG_RETURN_IF_ERROR(
         db_.Run("INSERT INTO operations (deployment_id, idx, step, spec, state, started_at, "
-                "finished_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "finished_at, detail, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (deployment_id, idx) DO UPDATE SET step = excluded.step, "
                 "spec = excluded.spec, state = excluded.state, started_at = excluded.started_at, "
-                "finished_at = excluded.finished_at, detail = excluded.detail",
+                "finished_at = excluded.finished_at, detail = excluded.detail, "
+                "host = excluded.host",
                 d.id, op.index, op.step, op.spec, OperationStateName(op.state), op.startedAt,
-                op.finishedAt, op.detail));
+                op.finishedAt, op.detail, op.host));
   }
   return Status::Ok();
 }

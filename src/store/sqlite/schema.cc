@@ -209,6 +209,12 @@ CREATE TABLE pruned_figures (
   value REAL NOT NULL
 ) STRICT, WITHOUT ROWID;
 )sql",
+      // 10: fleet deployments (issue 14): the host an instance runs on and an operation acts
+      // on ('' = the controller's own machine, or the whole deployment).
+      R"sql(
+ALTER TABLE instances ADD COLUMN host TEXT NOT NULL DEFAULT '';
+ALTER TABLE operations ADD COLUMN host TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return steps;
 }

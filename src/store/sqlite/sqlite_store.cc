@@ -38,7 +38,7 @@ Result<Version> ReadVersion(const Statement& s) {
 }
 
 constexpr const char* kInstanceColumns =
-    "id, app, slot, version, pid, start_time, port, state, created_at, warm_until, settings";
+    "id, app, slot, version, pid, start_time, port, state, created_at, warm_until, settings, host";
 
 Result<InstanceRecord> ReadInstance(const Statement& s) {
   InstanceRecord r;
@@ -55,6 +55,7 @@ Result<InstanceRecord> ReadInstance(const Statement& s) {
   r.createdAt = s.Int(8);
   r.warmUntil = s.Int(9);
   r.settings = s.Text(10);
+  r.host = s.Text(11);
   return r;
 }
 
@@ -196,9 +197,9 @@ Status SqliteStore::PutInstance(const InstanceRecord& r) {
 Status SqliteStore::PutInstanceLocked(const InstanceRecord& r) {
   LG_RETURN_IF_ERROR(RequireApp(r.app));
   return db_.Run(std::string("INSERT OR REPLACE INTO instances (") + kInstanceColumns +
-                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  r.id, r.app, r.slot, r.version, r.pid, static_cast<int64_t>(r.startTime), r.port,
-                 InstanceStateName(r.state), r.createdAt, r.warmUntil, r.settings);
+                 InstanceStateName(r.state), r.createdAt, r.warmUntil, r.settings, r.host);
 }
 
 Status SqliteStore::DeleteInstance(const std::string& id) {

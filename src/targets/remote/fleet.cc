@@ -4,6 +4,7 @@
 
 #include "base/build_id.h"
 #include "base/names.h"
+#include "targets/remote/remote_host.h"
 
 namespace lastgood {
 namespace {
@@ -83,11 +84,49 @@ void Fleet::Start() {
       h->record = rec;
       h->link = std::make_unique<SshLink>(settings_, rec.name, rec.ssh, &pacer_);
       h->node = std::make_shared<NodeClient>(h->link->LocalSocket());
+      h->driver = DriverFor(h);
       h->storedSeen = rec.lastSeen;
       hosts_[rec.name] = h;
     }
   }
   monitor_ = std::thread([this] { Monitor(); });
+}
+
+std::shared_ptr<HostNode> Fleet::DriverFor(const std::shared_ptr<Host>& host) {
+  std::weak_ptr<Host> weak = host;
+  HostCommand run = [weak](const std::vector<std::string>& argv, const std::string& stdin_path,
+                           Millis timeout) -> Result<CommandResult> {
+    auto h = weak.lock();
+    if (!h) return Error::Unavailable("the host was removed");
+    if (!h->link->Up()) return Error::Unavailable("the ssh connection is down");
+    return h->link->Run(argv, stdin_path, timeout);
+  };
+  return std::make_shared<RemoteHostNode>(host->record.name, host->node, host->record.nodeHome,
+                                          std::move(run));
+}
+
+std::vector<HostInfo> Fleet::Snapshot() {
+  std::lock_guard lock(mu_);
+  std::vector<HostInfo> out;
+  for (const auto& [name, h] : hosts_)
+    out.push_back({name, h->record.labels, h->reachable, h->problem});
+  return out;
+}
+
+std::shared_ptr<HostNode> Fleet::Driver(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = hosts_.find(name);
+  return it == hosts_.end() ? nullptr : it->second->driver;
+}
+
+void Fleet::WaitForFirstContact(Millis timeout) {
+  std::unique_lock lock(mu_);
+  connectors_done_.wait_for(lock, timeout, [&] {
+    for (const auto& [name, h] : hosts_) {
+      if (!h->tried) return false;
+    }
+    return true;
+  });
 }
 
 Status Fleet::Open(Host* h) {
@@ -134,6 +173,8 @@ void Fleet::Monitor() {
       if (stopping_) break;
       if (h->link->Up()) {
         Check(h->record.name);
+        std::lock_guard lock(mu_);
+        h->tried = true;
         continue;
       }
       std::lock_guard lock(mu_);
@@ -158,6 +199,7 @@ void Fleet::Monitor() {
         }
         if (ok) Check(h->record.name);
         std::lock_guard lock(mu_);
+        h->tried = true;
         --connectors_;
         connectors_done_.notify_all();
       }).detach();
@@ -249,10 +291,12 @@ Result<HostView> Fleet::Add(const HostAddRequest& req) {
                                      ", not this controller's " + BuildId()));
   }
   h->record.nodeBuild = info->buildId;
+  h->driver = DriverFor(h);
   h->record.lastSeen = NowMillis();
   h->storedSeen = h->record.lastSeen;
   if (auto s = store_->AddHost(h->record); !s.ok()) return fail(s.error());
   h->reachable = true;
+  h->tried = true;
   h->nodeVersion = info->buildId;
   h->instances = info->instances;
   std::lock_guard lock(mu_);

@@ -18,6 +18,7 @@
 
 #include "base/result.h"
 #include "store/store.h"
+#include "targets/hosts.h"
 #include "targets/remote/node_client.h"
 #include "targets/remote/ssh.h"
 
@@ -48,7 +49,7 @@ struct HostView {
   int instances = 0;        // instances its node runs, when it last answered
 };
 
-class Fleet {
+class Fleet : public Hosts {
  public:
   // `self_exe` is this lastgood binary, copied to hosts whose node runs another build.
   Fleet(Store* store, SshSettings settings, std::string self_exe);
@@ -58,6 +59,9 @@ class Fleet {
 
   // Opens a connection to every registered host (paced, in parallel) and starts the monitor.
   void Start();
+  // Waits until every host registered at Start() has been tried once (reached or not), at
+  // most `timeout`: a restarted controller resumes its deployments knowing which hosts answer.
+  void WaitForFirstContact(Millis timeout);
 
   // `host add`: connects, checks the architecture, installs the controller's binary and
   // starts the node there when no node of the same build answers, then records the host.
@@ -72,6 +76,10 @@ class Fleet {
   // The node of `name`, or null for an unknown host. Calls fail (Unavailable) while the
   // host is unreachable.
   std::shared_ptr<const NodeClient> Node(const std::string& name);
+  // Hosts (targets/hosts.h): what the engine drives.
+  std::vector<HostInfo> Snapshot() override;
+  std::shared_ptr<HostNode> Driver(const std::string& name) override;
+
   // Most connection starts seen at once.
   int PeakConnectionStarts() const { return pacer_.peak(); }
 
@@ -80,8 +88,10 @@ class Fleet {
     HostRecord record;
     std::unique_ptr<SshLink> link;
     std::shared_ptr<const NodeClient> node;
+    std::shared_ptr<HostNode> driver;
     bool reachable = false;
     bool connecting = false;
+    bool tried = false;  // a first connection attempt has ended
     std::string nodeVersion, problem;
     int instances = 0;
     std::chrono::steady_clock::time_point retryAt{};
@@ -89,6 +99,8 @@ class Fleet {
     int64_t storedSeen = 0;  // lastSeen last written to the store
   };
 
+  // The driver of `host` (made once its node home is known).
+  static std::shared_ptr<HostNode> DriverFor(const std::shared_ptr<Host>& host);
   // Opens the link of `host` and its forward.
   Status Open(Host* host);
   // Asks the node; updates reachability. REQUIRES: mu_ not held.

@@ -120,6 +120,13 @@ Result<std::vector<NodeInstance>> NodeClient::Instances() const {
   return out;
 }
 
+Result<ProbeResult> NodeClient::Probe(const ProbeSpec& spec) const {
+  // The node's answer comes after the probe's own timeout at most.
+  auto j = Call("POST", "/v1/probe", ProbeToJson(spec).dump(), spec.timeout + kNodeCallTimeout);
+  if (!j.ok()) return j.error();
+  return ProbeResultFromJson(*j);
+}
+
 Status NodeClient::ApplyTable(const RoutingTable& table) const {
   auto j = Call("PUT", "/v1/router/table", TableToJson(table));
   return j.ok() ? Status::Ok() : Status(j.error());

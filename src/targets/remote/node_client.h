@@ -47,6 +47,9 @@ class NodeClient {
   Status Stop(const std::string& id) const;
   Result<std::vector<NodeInstance>> Instances() const;
 
+  // One readiness probe run by the node on its host (POST /v1/probe).
+  Result<ProbeResult> Probe(const ProbeSpec& spec) const;
+
   Status ApplyTable(const RoutingTable& table) const;
   Result<RouterStats> Stats(Millis window) const;
 

@@ -143,6 +143,97 @@ Result<InstanceStatus> InstanceStatusFromJson(const json& j) {
   return s;
 }
 
+json ProbeToJson(const ProbeSpec& spec) {
+  const char* kind = spec.kind == ProbeSpec::Kind::kHttp  ? "http"
+                     : spec.kind == ProbeSpec::Kind::kTcp ? "tcp"
+                                                          : "exec";
+  json env = json::array();
+  for (const auto& [k, v] : spec.env) env.push_back({{"name", k}, {"value", v}});
+  return {{"kind", kind},
+          {"port", spec.port},
+          {"path", spec.path},
+          {"command", spec.command},
+          {"env", env},
+          {"cwd", spec.cwd},
+          {"timeoutMs", spec.timeout.count()}};
+}
+
+Result<ProbeSpec> ProbeFromJson(const json& j) {
+  if (!j.is_object()) return Bad("probe", "must be an object");
+  ProbeSpec spec;  // always 127.0.0.1: a node probes its own host's instances only
+  auto kind = Text(j, "kind");
+  if (!kind.ok()) return kind.error();
+  if (*kind == "http") {
+    spec.kind = ProbeSpec::Kind::kHttp;
+  } else if (*kind == "tcp") {
+    spec.kind = ProbeSpec::Kind::kTcp;
+  } else if (*kind == "exec") {
+    spec.kind = ProbeSpec::Kind::kExec;
+  } else {
+    return Bad("kind", "must be http, tcp or exec");
+  }
+  auto port = Number<int>(j, "port", 0, 65535);
+  if (!port.ok()) return port.error();
+  spec.port = *port;
+  auto path = Text(j, "path", false);
+  if (!path.ok()) return path.error();
+  if (!path->empty()) spec.path = *path;
+  if (spec.path.empty() || spec.path[0] != '/') return Bad("path", "must begin with '/'");
+  for (char c : spec.path) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
+      return Bad("path", "holds a space or a control character");
+  }
+  if (j.contains("command")) {
+    if (!j["command"].is_array() || j["command"].size() > kMaxSpecArgs)
+      return Bad("command", "must be an array of strings");
+    for (const auto& a : j["command"]) {
+      if (!a.is_string() || a.get<std::string>().size() > kMaxSpecString)
+        return Bad("command", "must be strings within the size limit");
+      spec.command.push_back(a.get<std::string>());
+    }
+  }
+  if (spec.kind == ProbeSpec::Kind::kExec && spec.command.empty())
+    return Bad("command", "an exec probe needs a command");
+  if (j.contains("env")) {
+    if (!j["env"].is_array() || j["env"].size() > kMaxSpecEnv)
+      return Bad("env", "must be an array of {name, value}");
+    for (const auto& e : j["env"]) {
+      if (!e.is_object()) return Bad("env", "must be an array of {name, value}");
+      auto name = Text(e, "name");
+      auto value = Text(e, "value");
+      if (!name.ok()) return name.error();
+      if (!value.ok()) return value.error();
+      if (name->empty() || name->find('=') != std::string::npos)
+        return Bad("env", "a variable's name must be non-empty and have no '='");
+      spec.env.emplace_back(*name, *value);
+    }
+  }
+  auto cwd = Text(j, "cwd", false);
+  if (!cwd.ok()) return cwd.error();
+  spec.cwd = *cwd;
+  auto timeout = Number<int64_t>(j, "timeoutMs", 1, kMaxProbeTimeoutMs);
+  if (!timeout.ok()) return timeout.error();
+  if (j.contains("timeoutMs")) spec.timeout = Millis(*timeout);
+  return spec;
+}
+
+json ProbeResultToJson(const ProbeResult& r) {
+  return {{"ok", r.ok}, {"detail", r.detail}, {"httpStatus", r.httpStatus}};
+}
+
+Result<ProbeResult> ProbeResultFromJson(const json& j) {
+  if (!j.is_object()) return Bad("probe result", "must be an object");
+  ProbeResult r;
+  r.ok = j.value("ok", false);
+  auto detail = Text(j, "detail", false);
+  if (!detail.ok()) return detail.error();
+  r.detail = *detail;
+  auto status = Number<int>(j, "httpStatus", 0, 999);
+  if (!status.ok()) return status.error();
+  r.httpStatus = *status;
+  return r;
+}
+
 json NodeInfoToJson(const NodeInfo& info) {
   return {{"buildId", info.buildId},
           {"version", info.version},

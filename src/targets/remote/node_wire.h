@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "health/probe.h"
 #include "targets/target.h"
 
 namespace lastgood {
@@ -37,6 +38,14 @@ Result<InstanceHandle> HandleFromJson(const nlohmann::json& j);
 
 nlohmann::json InstanceStatusToJson(const InstanceStatus& s);
 Result<InstanceStatus> InstanceStatusFromJson(const nlohmann::json& j);
+
+// A readiness probe the controller asks a node to run (POST /v1/probe): http and tcp probes
+// reach 127.0.0.1 on the host, exec probes run in a release directory of the node.
+inline constexpr int64_t kMaxProbeTimeoutMs = 60'000;
+nlohmann::json ProbeToJson(const ProbeSpec& spec);
+Result<ProbeSpec> ProbeFromJson(const nlohmann::json& j);
+nlohmann::json ProbeResultToJson(const ProbeResult& r);
+Result<ProbeResult> ProbeResultFromJson(const nlohmann::json& j);
 
 nlohmann::json NodeInfoToJson(const NodeInfo& info);
 Result<NodeInfo> NodeInfoFromJson(const nlohmann::json& j);

@@ -1,0 +1,345 @@
+#include <gtest/gtest.h>
+
+#include "engine/executor.h"
+#include "engine/fleet_record.h"
+#include "history/reasons.h"
+#include "testutil/engine_world.h"
+
+// Fleet deployments (docs/fleets.md) driven through the Engine, each host a FakeTarget and a
+// FakeRouter (tests/testutil/fake_hosts.h): waves, hosts in parallel, failed and unreachable
+// hosts, the automatic rollback of the switched hosts, a restart in the middle.
+namespace lastgood {
+namespace {
+
+using testutil::EngineWorld;
+using testutil::WaitUntil;
+using testutil::WorldManifest;
+
+constexpr const char* kFleetRolling =
+    "strategy: { type: rolling, rolling: { maxSurge: 1, maxUnavailable: 0 } }\n";
+
+std::string Fleet(const std::string& hosts, const std::string& extra = "") {
+  return WorldManifest(kFleetRolling, "hosts: " + hosts + "\n" + extra);
+}
+
+// Three hosts h1..h3, labelled role=web.
+void ThreeHosts(EngineWorld& w) {
+  for (const char* h : {"h1", "h2", "h3"}) w.AddHost(h, {{"role", "web"}});
+}
+
+std::string Deploy(EngineWorld& w, const std::string& manifest, const std::string& label,
+                   DeploymentState want = DeploymentState::kSucceeded) {
+  auto o = w.Apply(manifest, label);
+  EXPECT_TRUE(o.ok()) << o.error().message;
+  if (!o.ok()) return "";
+  Deployment d = w.WaitSettled(o->deployment);
+  EXPECT_EQ(d.state, want) << d.reason;
+  return o->deployment;
+}
+
+// Versions each host's router sends production's requests to now.
+std::set<int> RoutedOn(EngineWorld& w, const std::string& host) {
+  std::set<int> out;
+  auto table = w.hosts().router(host).Table();
+  if (!table) return out;
+  for (const auto& app : table->apps) {
+    for (const auto& s : app.slots) {
+      if (s.name != "production") continue;
+      for (const auto& v : s.versions) {
+        if (v.weight > 0 && !v.backends.empty()) out.insert(v.version);
+      }
+    }
+  }
+  return out;
+}
+
+// Live instances on record on `host`, by version.
+std::map<int, int> LiveOn(EngineWorld& w, const std::string& host) {
+  std::map<int, int> out;
+  auto all = w.sqlite().ListInstances("web");
+  if (!all.ok()) return out;
+  for (const auto& i : *all) {
+    if (i.host == host && i.state != InstanceState::kDraining && i.state != InstanceState::kWarm)
+      ++out[i.version];
+  }
+  return out;
+}
+
+TEST(FleetExecutor, AFleetDeploymentRunsTheStrategyOnEverySelectedHostAndRecordsEachHost) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = Fleet("{ selector: { role: web } }", "waves: [1, 100%]\n");
+  Deploy(w, manifest, "v1");
+  const std::string name = Deploy(w, manifest, "v2");
+  for (const char* h : {"h1", "h2", "h3"}) {
+    EXPECT_EQ(LiveOn(w, h), (std::map<int, int>{{2, 2}})) << h;
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{2}) << h;
+    EXPECT_EQ(w.hosts().target(h).Alive().size(), 2u) << h;
+  }
+  // Nothing runs on the controller's machine, and its router does not carry the app.
+  EXPECT_TRUE(w.target().Alive().empty());
+  EXPECT_TRUE(w.Routed().empty());
+  EXPECT_EQ(w.SlotVersion(), 2);
+  Deployment d = w.Record(name);
+  EXPECT_EQ(HostsOf(d), (std::vector<std::string>{"h1", "h2", "h3"}));
+  EXPECT_EQ(HostsOf(d, 1), (std::vector<std::string>{"h1"}));
+  EXPECT_EQ(HostsOf(d, 2), (std::vector<std::string>{"h2", "h3"}));
+  for (const auto& op : d.operations) {
+    EXPECT_EQ(op.state, OperationState::kSucceeded) << op.host << " " << op.step;
+    if (op.step == "mark v2 as running in the slot") {
+      EXPECT_EQ(op.host, "");
+    }
+  }
+  // Each host's table holds its own instances only.
+  auto table = w.hosts().router("h2").Table();
+  ASSERT_TRUE(table.has_value());
+  for (const auto& app : table->apps) {
+    for (const auto& s : app.slots) {
+      for (const auto& v : s.versions) {
+        for (const auto& b : v.backends) {
+          EXPECT_NE(b.id.find("-h2-"), std::string::npos) << b.id;
+        }
+      }
+    }
+  }
+}
+
+TEST(FleetExecutor, AnArtifactGoesToEachHostOnce) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = Fleet("[h1, h2]");
+  Deploy(w, manifest, "v1");
+  EXPECT_EQ(w.hosts().Pushes("h1"), 0);  // the world's manifest has no artifact
+  EXPECT_EQ(LiveOn(w, "h3"), (std::map<int, int>{}));
+}
+
+TEST(FleetExecutor, AnUnreachableHostWithinMaxFailedHostsIsAFailedHostAndTheRestGoOn) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = Fleet("[h1, h2, h3]", "maxFailedHosts: 1\n");
+  Deploy(w, manifest, "v1");
+  w.hosts().Cut("h3", "ssh: connect to host 10.0.0.7 port 22: No route to host");
+  const std::string name = Deploy(w, manifest, "v2");
+  EXPECT_EQ(RoutedOn(w, "h1"), std::set<int>{2});
+  EXPECT_EQ(RoutedOn(w, "h2"), std::set<int>{2});
+  // h3 keeps serving what it served.
+  EXPECT_EQ(RoutedOn(w, "h3"), std::set<int>{1});
+  EXPECT_EQ(w.hosts().target("h3").Alive().size(), 2u);
+  Deployment d = w.Record(name);
+  auto failed = FailedHosts(d);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_NE(failed["h3"].find("host h3 is unreachable: ssh: connect to host 10.0.0.7"),
+            std::string::npos)
+      << failed["h3"];
+}
+
+TEST(FleetExecutor, MoreFailedHostsThanToleratedFailTheDeploymentAndTheSwitchedHostsReturn) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest =
+      Fleet("[h1, h2, h3]", "waves: [1, 2, 100%]\nrollback: { keepPrevious: 10m }\n");
+  Deploy(w, manifest, "v1");
+  // v2 cannot start on h2 (the second wave): h1 was switched already.
+  w.hosts().target("h2").FailStarts(true);
+  auto o = w.Apply(manifest, "v2");
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  Deployment d = w.WaitSettled(o->deployment);
+  EXPECT_EQ(d.state, DeploymentState::kFailed);
+  EXPECT_NE(d.reason.find("1 of 3 hosts failed (maxFailedHosts 0): h2: "), std::string::npos)
+      << d.reason;
+  // h3's wave never started.
+  for (const auto& op : d.operations) {
+    if (op.host == "h3" && op.step != "prepare the release of v2") {
+      EXPECT_EQ(op.state, OperationState::kSkipped) << op.step;
+    }
+  }
+  auto rollback = w.engine().FollowUp("web", o->deployment);
+  ASSERT_TRUE(rollback.has_value());
+  Deployment rb = w.WaitSettled(*rollback);
+  EXPECT_EQ(rb.state, DeploymentState::kSucceeded) << rb.reason;
+  EXPECT_EQ(rb.trigger, Trigger::kAuto);
+  // The rollback acts on the hosts that were switched, h1 first (h2 had only started one).
+  auto hosts = HostsOf(rb);
+  ASSERT_FALSE(hosts.empty());
+  EXPECT_EQ(hosts.front(), "h1");
+  EXPECT_EQ(std::count(hosts.begin(), hosts.end(), "h3"), 0);
+  for (const char* h : {"h1", "h2", "h3"}) {
+    EXPECT_EQ(LiveOn(w, h), (std::map<int, int>{{1, 2}})) << h;
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+  }
+  EXPECT_EQ(w.SlotVersion(), 1);
+  EXPECT_EQ(w.VerdictOf(2), Verdict::kBad);
+}
+
+TEST(FleetExecutor, AManualRollbackRevertsTheFleetInTheReverseOrderOfSwitching) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest =
+      Fleet("[h1, h2, h3]", "waves: [1, 2, 100%]\nrollback: { keepPrevious: 10m }\n");
+  Deploy(w, manifest, "v1");
+  Deploy(w, manifest, "v2");
+  RollRequest req;
+  req.app = "web";
+  req.actor = "test";
+  auto o = w.engine().Rollback(req);
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  Deployment rb = w.WaitSettled(o->deployment);
+  EXPECT_EQ(rb.state, DeploymentState::kSucceeded) << rb.reason;
+  EXPECT_EQ(HostsOf(rb), (std::vector<std::string>{"h3", "h2", "h1"}));
+  // Wave by wave, the last wave's first: h1 only once h2 and h3 are back.
+  EXPECT_EQ(HostsOf(rb, 1), (std::vector<std::string>{"h3"}));
+  EXPECT_EQ(HostsOf(rb, 3), (std::vector<std::string>{"h1"}));
+  for (const char* h : {"h1", "h2", "h3"}) {
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+    // v1 came back from its warm instances: nothing new was started for it.
+    EXPECT_EQ(LiveOn(w, h), (std::map<int, int>{{1, 2}})) << h;
+  }
+  EXPECT_EQ(w.SlotVersion(), 1);
+}
+
+TEST(FleetExecutor, ARollbackReturnsTheHostsOfOneWaveTogetherTheLastWaveFirst) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest =
+      Fleet("[h1, h2, h3]", "waves: [1, 100%]\nrollback: { keepPrevious: 10m }\n");
+  Deploy(w, manifest, "v1");
+  Deploy(w, manifest, "v2");
+  RollRequest req;
+  req.app = "web";
+  req.actor = "test";
+  auto o = w.engine().Rollback(req);
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  Deployment rb = w.WaitSettled(o->deployment);
+  EXPECT_EQ(rb.state, DeploymentState::kSucceeded) << rb.reason;
+  auto last_wave = HostsOf(rb, 1);
+  std::sort(last_wave.begin(), last_wave.end());
+  EXPECT_EQ(last_wave, (std::vector<std::string>{"h2", "h3"}));
+  EXPECT_EQ(HostsOf(rb, 2), (std::vector<std::string>{"h1"}));
+  // h1 was not touched before both of the last wave's hosts were done.
+  int64_t last_wave_done = 0, h1_started = INT64_MAX;
+  for (const auto& op : rb.operations) {
+    auto step = StepFromJson(op.spec);
+    if (!step.ok() || step->op == Step::Op::kPrepare || op.host.empty()) continue;
+    if (op.host == "h1") h1_started = std::min(h1_started, op.startedAt);
+    if (op.host != "h1") last_wave_done = std::max(last_wave_done, op.finishedAt);
+  }
+  EXPECT_LE(last_wave_done, h1_started);
+}
+
+TEST(FleetExecutor, MaxParallelBoundsTheHostsUpdatedAtOnce) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = Fleet("[h1, h2, h3]", "maxParallel: 1\n");
+  Deploy(w, manifest, "v1");
+  for (const char* h : {"h1", "h2", "h3"}) w.hosts().target(h).HoldStarts(true);
+  auto o = w.Apply(manifest, "v2");
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  ASSERT_TRUE(w.hosts().target("h1").WaitForHeldStart(EngineWorld::kRealDeadline));
+  // While h1 is held, no other host starts anything.
+  EXPECT_FALSE(w.hosts().target("h2").WaitForHeldStart(std::chrono::milliseconds(200)));
+  EXPECT_FALSE(w.hosts().target("h3").WaitForHeldStart(std::chrono::milliseconds(1)));
+  for (const char* h : {"h1", "h2", "h3"}) w.hosts().target(h).HoldStarts(false);
+  EXPECT_EQ(w.WaitSettled(o->deployment).state, DeploymentState::kSucceeded);
+}
+
+TEST(FleetExecutor, ARestartedControllerResumesAFleetDeploymentAndSwitchesNoHostTwice) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = Fleet("[h1, h2, h3]", "waves: [1, 100%]\n");
+  Deploy(w, manifest, "v1");
+  w.hosts().target("h2").HoldStarts(true);
+  auto o = w.Apply(manifest, "v2");
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  ASSERT_TRUE(w.hosts().target("h2").WaitForHeldStart(EngineWorld::kRealDeadline));
+  const int h1_starts = w.hosts().target("h1").Starts();
+  // The controller stops while h2 is starting v2; its record stays Running.
+  std::thread stop([&] { w.Stop(); });
+  // The step under way must end for the worker to stop at its check point.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  w.hosts().target("h2").HoldStarts(false);
+  stop.join();
+  EXPECT_EQ(w.Record(o->deployment).state, DeploymentState::kRunning);
+  w.Start();
+  Deployment d = w.WaitSettled(o->deployment);
+  EXPECT_EQ(d.state, DeploymentState::kSucceeded) << d.reason;
+  // h1's wave was done: the resumed deployment started nothing more there.
+  EXPECT_EQ(w.hosts().target("h1").Starts(), h1_starts);
+  for (const char* h : {"h1", "h2", "h3"}) {
+    EXPECT_EQ(LiveOn(w, h), (std::map<int, int>{{2, 2}})) << h;
+    EXPECT_EQ(w.hosts().target(h).Alive().size(), 2u) << h;
+  }
+}
+
+TEST(FleetExecutor, AManifestNamingAnUnregisteredHostIsRefusedBeforeAnyVersionIsMade) {
+  EngineWorld w;
+  ThreeHosts(w);
+  auto o = w.Apply(Fleet("[h1, web9]"), "v1");
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(o.error().message.find("web9"), std::string::npos) << o.error().message;
+  auto versions = w.sqlite().ListVersions("web");
+  EXPECT_TRUE(!versions.ok() || versions->empty());
+}
+
+TEST(FleetExecutor, SwapAndTrafficSharesOfAFleetAppAreRefusedAndChangeNothing) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = Fleet("[h1, h2]");
+  Deploy(w, manifest, "v1");
+  const int applied = w.hosts().router("h1").Applied();
+  SwapRequest swap;
+  swap.app = "web";
+  swap.actor = "test";
+  auto swapped = w.engine().Swap(swap);
+  ASSERT_FALSE(swapped.ok());
+  EXPECT_EQ(swapped.error().code, ErrorCode::kInvalidInput);
+  EXPECT_NE(swapped.error().message.find("swap does not act on fleet hosts yet"), std::string::npos)
+      << swapped.error().message;
+  TrafficRequest traffic;
+  traffic.app = "web";
+  traffic.shares = {{"staging", 10}};
+  traffic.actor = "test";
+  auto shared = w.engine().SetTraffic(traffic);
+  ASSERT_FALSE(shared.ok());
+  EXPECT_NE(shared.error().message.find("traffic does not act on fleet hosts yet"),
+            std::string::npos)
+      << shared.error().message;
+  EXPECT_EQ(w.hosts().router("h1").Applied(), applied);
+  EXPECT_EQ(RoutedOn(w, "h1"), std::set<int>{1});
+}
+
+TEST(FleetExecutor, TheTrafficOfAFleetAppIsItsHostsRoutersCountsAddedUp) {
+  EngineWorld w;
+  ThreeHosts(w);
+  Deploy(w, Fleet("[h1, h2]"), "v1");
+  w.hosts().router("h1").SetTraffic("web", "production", 1, 1000, 10);
+  w.hosts().router("h2").SetTraffic("web", "production", 1, 500, 5);
+  // h3 runs nothing of web: its router's counts are not the app's.
+  w.hosts().router("h3").SetTraffic("web", "production", 1, 7000, 7000);
+  auto stats = w.engine().Traffic("web", std::chrono::seconds(10));
+  ASSERT_TRUE(stats.ok()) << stats.error().message;
+  ASSERT_EQ(stats->rows.size(), 1u);
+  EXPECT_EQ(stats->rows[0].requests, 1500u);
+  EXPECT_EQ(stats->rows[0].responses5xx, 15u);
+}
+
+TEST(FleetExecutor, AFleetManifestReferringToASecretIsRefusedSinceNoSecretReachesAHostYet) {
+  EngineWorld w;
+  ThreeHosts(w);
+  std::string manifest = Fleet("[h1]");
+  const std::string run = "run:\n  command: [./web, --label, '${params.label}']\n";
+  manifest.replace(manifest.find(run), run.size(),
+                   run + "  env:\n    DB_PASSWORD: { secret: db-password }\n");
+  auto o = w.Apply(manifest, "v1");
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(o.error().field, "run.env.DB_PASSWORD");
+  EXPECT_NE(o.error().message.find("secrets do not reach fleet hosts yet"), std::string::npos)
+      << o.error().message;
+  EXPECT_TRUE(w.hosts().target("h1").Alive().empty());
+  auto versions = w.sqlite().ListVersions("web");
+  EXPECT_TRUE(!versions.ok() || versions->empty());
+}
+
+}  // namespace
+}  // namespace lastgood

@@ -1,0 +1,67 @@
+// Fleet plans (docs/fleets.md, "Fleet deployments"): a deployment of a manifest that names
+// hosts runs, wave by wave, the app's strategy on each selected host. The plan is one list of
+// steps, each host's steps carrying its name:
+//
+//   prepare the release on every host (in parallel)      host: each, wave 0
+//   the preDeploy hook (on the controller)                host: none
+//   wave 1: each host's steps of the strategy             host: each, wave 1
+//           a canary's analyses and pauses                host: none, wave 1 (the whole wave)
+//           the wave's gate: bake                         host: none, wave 1
+//   wave 2: …
+//   hosts that run the app but are no longer selected: its instances stop
+//   the postDeploy hook; finish (the slot's record)       host: none
+//
+// A rollback (and a reconcile) undoes the waves: the hosts that run another version first, in
+// the reverse order of their switching (the newest fleet record's last wave first, each wave's
+// hosts together), then those that lack the version; a host that already runs it and nothing
+// else is left out.
+//
+// PlanFleet is a pure function of what each host runs; PlanFleetFor reads that from the store.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/plan.h"
+
+namespace lastgood {
+
+struct FleetHostPlan {
+  std::string host;
+  PlanInput in;  // what this host runs now (its own instance counts); hooks and bake unused
+};
+
+struct FleetPlanInput {
+  int version = 0;
+  std::string preHook, postHook;  // hook names, or ""
+  Millis bake{0};                 // each wave's gate
+  std::vector<std::vector<FleetHostPlan>> waves;
+  std::vector<std::string> leaving;  // hosts that run the app, not selected any more
+};
+
+std::vector<Step> PlanFleet(const FleetPlanInput& input);
+
+// The plan of deploying `version` (manifest `m`, which names hosts) into `slot` as things
+// stand now. NotFound (field "hosts") when a listed host is not registered or a selector
+// matches none; InvalidInput for a strategy fleets do not run yet (bluegreen).
+Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string& app,
+                                       const std::string& slot, int version, const Manifest& m,
+                                       DeploymentKind kind);
+
+// The fleet hosts that run an instance of `app` (any slot, any state), in name order.
+Result<std::vector<std::string>> HostsRunning(const EngineDeps& deps, const std::string& app);
+
+// InvalidInput naming `verb` when `app` is deployed to fleet hosts and `verb` does not act on
+// them yet (docs/fleets.md, "State of the work"): refused before anything changes.
+Status RefuseOnFleet(const EngineDeps& deps, const std::string& app, const std::string& verb);
+
+// InvalidInput naming the field when fleet manifest `m` uses what does not reach fleet hosts
+// yet (docs/fleets.md, "State of the work"): strategy bluegreen, a secret in run.env (it would
+// be kept in clear in the node's state), run.user.
+Status RefuseUnbuiltOnFleet(const Manifest& m);
+
+// The registered hosts `m` selects now, in order (manifest/fleet.h's SelectHosts).
+Result<std::vector<std::string>> SelectedHosts(const EngineDeps& deps, const Manifest& m);
+
+}  // namespace lastgood

@@ -1,0 +1,191 @@
+// Fleet deployments end to end (issue 14, docs/fleets.md): the real controller deploys the
+// sample app to namespace hosts (Debian's sshd, the real ssh client, a node on each host with
+// its own router), wave by wave, under a load sent to every host's router, and rolls the
+// fleet back — by hand, and by itself when a wave fails. Every failed request is counted.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "testutil/fleet_hosts.h"
+#include "testutil/lastgood.h"
+#include "testutil/load.h"
+
+namespace lastgood::testutil {
+namespace {
+
+using json = nlohmann::json;
+
+// Where every host's router takes the app's traffic, in its own network namespace.
+constexpr int kFleetPort = 8080;
+
+std::string Told(const Lastgood& lg) {
+  std::string cmd = "lastgood";
+  for (const auto& a : lg.last().args) cmd += " " + a;
+  return "\n$ " + cmd + "\nexit " + std::to_string(lg.last().code) + "\nstdout:\n" + lg.last().out +
+         "stderr:\n" + lg.last().err;
+}
+
+// A controller with N hosts h1..hN added, each labelled role=web.
+struct FleetDeploy {
+  explicit FleetDeploy(int n) : hosts(n) {
+    if (!hosts.ok()) return;
+    lg.ServeArgs({"--ssh-config", hosts.SshConfig(), "--ui", "off"});
+    lg.Given();
+    for (int i = 1; i <= n; ++i) {
+      lg.Run({"host", "add", FleetHosts::Name(i), "--ssh", FleetHosts::Name(i), "--node-home",
+              hosts.NodeHome(i), "--label", "role=web"},
+             std::chrono::seconds(60));
+      EXPECT_EQ(lg.last().code, 0) << Told(lg);
+    }
+  }
+  // The sample app on every role=web host, two instances each.
+  static SampleApp App(const std::string& fleet_yaml) {
+    return SampleApp().Replicas(2).KeepPrevious("10m").Extra(
+        "route: { listen: 0.0.0.0:" + std::to_string(kFleetPort) +
+        " }\nhosts: { selector: { role: web } }\n" + fleet_yaml);
+  }
+  // A steady load on every host's router.
+  void StartLoad() {
+    for (int i = 1; i <= hosts.count(); ++i) {
+      loads.push_back(std::make_unique<SteadyLoad>(
+          LoadOptions{.port = kFleetPort, .host = hosts.Address(i), .threads = 2, .rate = 100}));
+    }
+    for (auto& l : loads) {
+      EXPECT_TRUE(WaitUntil([&] { return l->Served() > 10; }, 10s)) << "no traffic flows";
+    }
+  }
+  // Stops the loads; every failed request, by host, in the message.
+  size_t StopLoad(std::string* summary) {
+    size_t failed = 0;
+    for (size_t i = 0; i < loads.size(); ++i) {
+      LoadReport r = loads[i]->Stop();
+      failed += r.failed;
+      *summary += FleetHosts::Name(static_cast<int>(i) + 1) + ": " + r.Summary() + "\n";
+    }
+    loads.clear();
+    return failed;
+  }
+  // What each host's production slot runs, from `status -o json`: name → version (0: none).
+  std::map<std::string, int> HostVersions() {
+    std::map<std::string, int> out;
+    json s = lg.Status();
+    if (!s.is_object()) return out;
+    for (const auto& h : s["slots"]["production"]["hosts"])
+      out[h["name"]] = h["version"].is_null() ? 0 : h["version"].get<int>();
+    return out;
+  }
+  // The hosts of a deployment's host steps, in the order they were first acted on.
+  std::vector<std::string> HostsActedOn(const std::string& name) {
+    std::vector<std::string> out;
+    json d = lg.Deployment(name);
+    if (!d.is_object()) return out;
+    std::vector<std::pair<std::string, std::string>> starts;  // startedAt, host
+    for (const auto& op : d["operations"]) {
+      if (!op["host"].is_string() || !op["startedAt"].is_string()) continue;
+      if (op["step"].get<std::string>().rfind("prepare", 0) == 0) continue;
+      starts.emplace_back(op["startedAt"], op["host"]);
+    }
+    std::stable_sort(starts.begin(), starts.end());
+    for (const auto& [at, h] : starts) {
+      if (std::find(out.begin(), out.end(), h) == out.end()) out.push_back(h);
+    }
+    return out;
+  }
+  FleetHosts hosts;
+  Lastgood lg;
+  std::vector<std::unique_ptr<SteadyLoad>> loads;
+};
+
+// The walk-through of docs/fleets.md: apply in waves under load, per-host progress, status per
+// host, then `lastgood rollback` of the whole fleet — no request fails.
+TEST(FleetDeploy, FiveHostsInWavesThenAFleetRollbackUnderLoadFailNoRequest) {
+  FleetDeploy s(5);
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  s.lg.App(FleetDeploy::App("waves: [1, 50%, 100%]"));
+  s.lg.Apply();
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.StartLoad();
+
+  s.lg.Apply({"--param", "label=v2", "--name", "two"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  // Progress is shown host by host.
+  EXPECT_NE(s.lg.last().out.find("h3"), std::string::npos) << Told(s.lg);
+  EXPECT_EQ(s.HostVersions(),
+            (std::map<std::string, int>{{"h1", 2}, {"h2", 2}, {"h3", 2}, {"h4", 2}, {"h5", 2}}))
+      << s.lg.Status().dump(2);
+  json status = s.lg.Status();
+  for (const auto& i : status["slots"]["production"]["instances"]) {
+    EXPECT_TRUE(i["host"].is_string() && i["host"] != "local") << i;
+  }
+  // The record: every host step carries its host, each wave's gate and the finish none.
+  json two = s.lg.Deployment("two");
+  ASSERT_TRUE(two.is_object()) << two;
+  EXPECT_EQ(two["state"], "Succeeded") << two.dump(2);
+  bool whole = false;
+  for (const auto& op : two["operations"]) whole = whole || op["host"].is_null();
+  EXPECT_TRUE(whole) << two.dump(2);
+  auto order = s.HostsActedOn("two");
+  ASSERT_EQ(order.size(), 5u) << two.dump(2);
+  EXPECT_EQ(order[0], "h1");  // the first wave: one host
+  s.lg.Run({"deployment", "web", "two"});
+  EXPECT_NE(s.lg.last().out.find("HOST"), std::string::npos) << Told(s.lg);
+
+  s.lg.Run({"rollback", "web"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.HostVersions(),
+            (std::map<std::string, int>{{"h1", 1}, {"h2", 1}, {"h3", 1}, {"h4", 1}, {"h5", 1}}))
+      << s.lg.Status().dump(2);
+  std::string summary;
+  EXPECT_EQ(s.StopLoad(&summary), 0u) << summary;
+  // Reverted in the reverse order of switching: the first wave's host last.
+  json history = s.lg.History();
+  ASSERT_FALSE(history.empty());
+  auto reverted = s.HostsActedOn(history[0]["name"]);
+  ASSERT_EQ(reverted.size(), 5u);
+  EXPECT_EQ(reverted.back(), "h1");
+}
+
+// A release that cannot get ready on the second wave's host: the deployment fails, and the
+// automatic rollback returns the hosts it switched; the third wave's host is never touched.
+TEST(FleetDeploy, AVersionThatFailsOnTheSecondWaveIsRolledBackOnTheSwitchedHosts) {
+  FleetDeploy s(3);
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  s.lg.App(FleetDeploy::App("waves: [1, 2, 100%]"));
+  s.lg.Apply();
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  // v2 is ready only where its node's home holds no mark (the release directory is
+  // <node home>/releases/web/2): h2's has one.
+  std::ofstream(s.hosts.NodeHome(2) + "/not-ready-here") << "";
+  s.lg.App(FleetDeploy::App("waves: [1, 2, 100%]")
+               .ProgressDeadline("3s")
+               .Readiness("{ exec: [\"/usr/bin/test\", \"!\", \"-e\", "
+                          "\"../../../not-ready-here\"], interval: 100ms, timeout: 1s }"));
+  s.StartLoad();
+  s.lg.Apply({"--param", "label=v2", "--name", "two"});
+  EXPECT_EQ(s.lg.last().code, 1) << Told(s.lg);
+  s.lg.WaitForIdle(60s);
+  json two = s.lg.Deployment("two");
+  EXPECT_EQ(two["state"], "Failed") << two.dump(2);
+  EXPECT_NE(two["reason"].get<std::string>().find("h2"), std::string::npos) << two.dump(2);
+  EXPECT_EQ(s.HostVersions(), (std::map<std::string, int>{{"h1", 1}, {"h2", 1}, {"h3", 1}}))
+      << s.lg.Status().dump(2);
+  json history = s.lg.History();
+  ASSERT_GE(history.size(), 3u) << history.dump(2);
+  EXPECT_EQ(history[0]["kind"], "rollback") << history.dump(2);
+  EXPECT_EQ(history[0]["trigger"], "auto") << history.dump(2);
+  EXPECT_EQ(history[0]["state"], "Succeeded") << history.dump(2);
+  auto reverted = s.HostsActedOn(history[0]["name"]);
+  EXPECT_EQ(std::count(reverted.begin(), reverted.end(), "h3"), 0)
+      << s.lg.Deployment(history[0]["name"]).dump(2);
+  EXPECT_NE(std::find(reverted.begin(), reverted.end(), "h1"), reverted.end());
+  std::string summary;
+  EXPECT_EQ(s.StopLoad(&summary), 0u) << summary;
+  s.lg.Verdict(2, "bad");
+}
+
+}  // namespace
+}  // namespace lastgood::testutil
