@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -244,7 +245,8 @@ class Engine {
   uint64_t WaitForChange(uint64_t seen, Millis timeout);
 
   // Periodic upkeep, for apps with no running deployment: stops warm instances whose
-  // keepPrevious window has ended. Called by the controller about once a second.
+  // keepPrevious window has ended, and starts a reconcile of a fleet host that is back after
+  // being unreachable (engine/reconcile.cc). Called by the controller about once a second.
   void Housekeep();
 
   // Stops the workers at their next check point without changing any record; the
@@ -276,6 +278,10 @@ class Engine {
   // operation marked Running; empty when `d` does not begin with one that can be made now.
   std::vector<InstanceRecord> WarmSwitchNow(Deployment& d);
   void Notify() EXCLUDES(mu_);
+  // Reconcile (docs/fleets.md): which fleet hosts came back since the last call, and the
+  // reconcile deployments of `app` on those of them that do not run its production version.
+  void NoteReturnedHosts() EXCLUDES(hosts_mu_);
+  void ReconcileReturned(const std::string& app) EXCLUDES(hosts_mu_, mu_);
 
   EngineDeps deps_;
   std::unique_ptr<CommitWatch> commits_;  // deps_.store once constructed
@@ -288,6 +294,14 @@ class Engine {
   Mutex mu_;  // guards workers_ and the start of deployments (one per app)
   CondVar changed_;
   std::map<std::string, std::unique_ptr<Worker>> workers_ GUARDED_BY(mu_);  // by app
+
+  Mutex hosts_mu_;
+  // Fleet hosts seen unreachable (all of them until first seen, so that a host which was cut
+  // off while the controller was down is checked once too), and (app, host) pairs of hosts
+  // back since, to reconcile once the app has no running deployment.
+  std::set<std::string> unreachable_ GUARDED_BY(hosts_mu_);
+  bool hosts_seen_ GUARDED_BY(hosts_mu_) = false;
+  std::set<std::pair<std::string, std::string>> returned_ GUARDED_BY(hosts_mu_);
 };
 
 }  // namespace lastgood

@@ -341,5 +341,93 @@ TEST(FleetExecutor, AFleetManifestReferringToASecretIsRefusedSinceNoSecretReache
   EXPECT_TRUE(!versions.ok() || versions->empty());
 }
 
+// The newest deployment of web of `kind`, if any.
+std::optional<Deployment> Newest(EngineWorld& w, DeploymentKind kind) {
+  auto all = w.sqlite().ListDeployments("web", 20);
+  if (!all.ok()) return std::nullopt;
+  for (const auto& d : *all) {
+    if (d.kind == kind) return w.Record(d.name);
+  }
+  return std::nullopt;
+}
+
+TEST(FleetExecutor, AHostBackFromBeingUnreachableIsReconciledAloneToProductionsVersion) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = Fleet("[h1, h2, h3]", "maxFailedHosts: 1\n");
+  Deploy(w, manifest, "v1");
+  w.hosts().Cut("h3", "ssh: connect to host 10.0.0.7 port 22: Connection timed out");
+  w.engine().Housekeep();  // the controller sees h3 gone
+  Deploy(w, manifest, "v2");
+  EXPECT_EQ(RoutedOn(w, "h3"), std::set<int>{1});
+  const int h1_starts = w.hosts().target("h1").Starts();
+  w.engine().Housekeep();  // still unreachable: nothing to do
+  EXPECT_FALSE(Newest(w, DeploymentKind::kReconcile).has_value());
+
+  w.hosts().Mend("h3");
+  w.engine().Housekeep();
+  auto reconcile = Newest(w, DeploymentKind::kReconcile);
+  ASSERT_TRUE(reconcile.has_value());
+  Deployment d = w.WaitSettled(reconcile->name);
+  EXPECT_EQ(d.state, DeploymentState::kSucceeded) << d.reason;
+  EXPECT_EQ(d.trigger, Trigger::kAuto);
+  EXPECT_EQ(d.version, 2);
+  EXPECT_NE(d.reason.find("host h3 was unreachable"), std::string::npos) << d.reason;
+  EXPECT_EQ(HostsOf(d), (std::vector<std::string>{"h3"}));
+  EXPECT_EQ(RoutedOn(w, "h3"), std::set<int>{2});
+  EXPECT_EQ(LiveOn(w, "h3"), (std::map<int, int>{{2, 2}}));
+  EXPECT_EQ(w.hosts().target("h1").Starts(), h1_starts);  // no other host touched
+  EXPECT_EQ(w.VerdictOf(2), Verdict::kGood);
+  EXPECT_EQ(w.SlotVersion(), 2);
+  // Once: the next upkeep starts nothing more.
+  w.engine().Housekeep();
+  EXPECT_EQ(Newest(w, DeploymentKind::kReconcile)->name, d.name);
+}
+
+TEST(FleetExecutor, AReturnedHostWaitsForTheAppsRunningDeploymentBeforeItsReconcile) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = Fleet("[h1, h2, h3]", "maxFailedHosts: 1\n");
+  Deploy(w, manifest, "v1");
+  w.hosts().Cut("h3");
+  w.engine().Housekeep();
+  Deploy(w, manifest, "v2");
+  // v3 is being deployed (held on h1) when h3 comes back.
+  w.hosts().target("h1").HoldStarts(true);
+  auto v3 = w.Apply(manifest, "v3");
+  ASSERT_TRUE(v3.ok()) << v3.error().message;
+  ASSERT_TRUE(w.hosts().target("h1").WaitForHeldStart(EngineWorld::kRealDeadline));
+  w.hosts().Mend("h3");
+  w.engine().Housekeep();
+  EXPECT_FALSE(Newest(w, DeploymentKind::kReconcile).has_value());
+  w.hosts().target("h1").HoldStarts(false);
+  EXPECT_EQ(w.WaitSettled(v3->deployment).state, DeploymentState::kSucceeded);
+  // Once v3's deployment has ended (h3 failed in it: it was cut off when it prepared), h3 is
+  // brought to v3.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        w.engine().Housekeep();
+        return Newest(w, DeploymentKind::kReconcile).has_value();
+      },
+      EngineWorld::kRealDeadline));
+  Deployment d = w.WaitSettled(Newest(w, DeploymentKind::kReconcile)->name);
+  EXPECT_EQ(d.state, DeploymentState::kSucceeded) << d.reason;
+  EXPECT_EQ(d.version, 3);
+  EXPECT_EQ(RoutedOn(w, "h3"), std::set<int>{3});
+}
+
+TEST(FleetExecutor, AFleetManifestWithACanaryIsRefusedUntilCanariesRunAcrossHosts) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest =
+      WorldManifest("strategy:\n  type: canary\n  canary:\n    steps:\n      - weight: 50\n",
+                    "hosts: [h1, h2, h3]\n");
+  auto o = w.Apply(manifest, "v1");
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(o.error().field, "strategy.type");
+  EXPECT_TRUE(w.hosts().target("h1").Alive().empty());
+}
+
 }  // namespace
 }  // namespace lastgood

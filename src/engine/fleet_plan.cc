@@ -160,11 +160,11 @@ Status RefuseOnFleet(const EngineDeps& deps, const std::string& app, const std::
 }
 
 Status RefuseUnbuiltOnFleet(const Manifest& m) {
-  if (m.strategy.type == Strategy::Type::kBlueGreen) {
-    return Error::InvalidInput(
-        "strategy bluegreen does not run on fleet hosts yet (docs/fleets.md); use rolling or "
-        "canary",
-        "strategy.type");
+  if (m.strategy.type == Strategy::Type::kBlueGreen || m.strategy.type == Strategy::Type::kCanary) {
+    return Error::InvalidInput("strategy " + std::string(StrategyName(m.strategy.type)) +
+                                   " does not run on fleet hosts yet (docs/fleets.md, State of "
+                                   "the work); use rolling or recreate",
+                               "strategy.type");
   }
   for (const auto& e : m.run.env) {
     if (e.secret.empty()) continue;
@@ -193,7 +193,7 @@ Result<std::vector<std::string>> SelectedHosts(const EngineDeps& deps, const Man
 
 Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string& app,
                                        const std::string& slot, int version, const Manifest& m,
-                                       DeploymentKind kind) {
+                                       DeploymentKind kind, const std::string& only_host) {
   if (m.strategy.type == Strategy::Type::kBlueGreen && slot == kProductionSlot &&
       kind != DeploymentKind::kRollback) {
     Error e = Error::InvalidInput(
@@ -204,6 +204,10 @@ Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string
   }
   auto selected = SelectedHosts(deps, m);
   if (!selected.ok()) return selected.error();
+  if (!only_host.empty()) {
+    const bool chosen = std::count(selected->begin(), selected->end(), only_host) > 0;
+    *selected = chosen ? std::vector<std::string>{only_host} : std::vector<std::string>{};
+  }
   auto instances = deps.store->ListInstances(app);
   if (!instances.ok() && instances.error().code != ErrorCode::kNotFound) return instances.error();
   std::vector<InstanceRecord> all = instances.ok() ? *instances : std::vector<InstanceRecord>{};
@@ -231,8 +235,10 @@ Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string
   fleet.bake = m.bake;
   auto hooks = PlanInputFor(deps, app, slot, version, m, kind);
   if (!hooks.ok()) return hooks.error();
-  fleet.preHook = hooks->preHook;
-  fleet.postHook = hooks->postHook;
+  if (only_host.empty()) {  // one host catching up runs no hook of the whole deployment
+    fleet.preHook = hooks->preHook;
+    fleet.postHook = hooks->postHook;
+  }
 
   std::set<std::string> chosen(selected->begin(), selected->end());
   if (straight && slot == kProductionSlot) {
@@ -292,6 +298,7 @@ Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string
     }
   }
   std::set<std::string> leaving;
+  if (!only_host.empty()) all.clear();  // the other hosts are not this plan's
   for (const auto& i : all) {
     if (i.slot == slot && !i.host.empty() && !chosen.count(i.host) && IsLive(i))
       leaving.insert(i.host);

@@ -44,10 +44,12 @@ std::vector<Step> PlanFleet(const FleetPlanInput& input);
 
 // The plan of deploying `version` (manifest `m`, which names hosts) into `slot` as things
 // stand now. NotFound (field "hosts") when a listed host is not registered or a selector
-// matches none; InvalidInput for a strategy fleets do not run yet (bluegreen).
+// matches none; InvalidInput for a strategy fleets do not run yet (bluegreen). With
+// `only_host`, the plan acts on that host alone (a reconcile): no hook, no other host, and
+// no host step at all when it runs the version already (or `m` does not select it).
 Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string& app,
                                        const std::string& slot, int version, const Manifest& m,
-                                       DeploymentKind kind);
+                                       DeploymentKind kind, const std::string& only_host = "");
 
 // The fleet hosts that run an instance of `app` (any slot, any state), in name order.
 Result<std::vector<std::string>> HostsRunning(const EngineDeps& deps, const std::string& app);
@@ -57,8 +59,8 @@ Result<std::vector<std::string>> HostsRunning(const EngineDeps& deps, const std:
 Status RefuseOnFleet(const EngineDeps& deps, const std::string& app, const std::string& verb);
 
 // InvalidInput naming the field when fleet manifest `m` uses what does not reach fleet hosts
-// yet (docs/fleets.md, "State of the work"): strategy bluegreen, a secret in run.env (it would
-// be kept in clear in the node's state), run.user.
+// yet (docs/fleets.md, "State of the work"): strategy bluegreen or canary, a secret in run.env (it
+// would be kept in clear in the node's state), run.user.
 Status RefuseUnbuiltOnFleet(const Manifest& m);
 
 // The registered hosts `m` selects now, in order (manifest/fleet.h's SelectHosts).

@@ -36,6 +36,7 @@ Status RecoverOnHost(const EngineDeps& deps, const InstanceRecord& rec) {
 }  // namespace
 
 void Engine::Housekeep() {
+  NoteReturnedHosts();
   auto apps = deps_.store->ListApps();
   if (!apps.ok()) return;
   for (const auto& app : *apps) {
@@ -60,6 +61,7 @@ void Engine::Housekeep() {
         (void)slot.StopStaleWarm(-1);  // what fails now is retried at the next call
       }
     }
+    ReconcileReturned(app.name);
     // Retention (history.keep, issue 5): the policy of the version production runs.
     for (const auto& s : *slots) {
       if (s.slot != kProductionSlot || s.version == 0) continue;
