@@ -78,6 +78,13 @@ struct FleetDeploy {
       out[h["name"]] = h["version"].is_null() ? 0 : h["version"].get<int>();
     return out;
   }
+  // Whether `lastgood hosts` says host `name` is reachable now.
+  bool Reachable(const std::string& name) {
+    for (const auto& h : lg.Json({"hosts"})) {
+      if (h["name"] == name) return h["reachable"].get<bool>();
+    }
+    return false;
+  }
   // The hosts of a deployment's host steps, in the order they were first acted on.
   std::vector<std::string> HostsActedOn(const std::string& name) {
     std::vector<std::string> out;
@@ -185,6 +192,54 @@ TEST(FleetDeploy, AVersionThatFailsOnTheSecondWaveIsRolledBackOnTheSwitchedHosts
   std::string summary;
   EXPECT_EQ(s.StopLoad(&summary), 0u) << summary;
   s.lg.Verdict(2, "bad");
+}
+
+// A host cut off while a version is deployed: within maxFailedHosts the deployment goes on
+// without it and says which host failed and why; the host keeps what it ran; once its link is
+// back, a reconcile deployment (trigger auto) brings it alone to the new version.
+TEST(FleetDeploy, AHostCutOffDuringADeploymentKeepsItsVersionAndIsReconciledWhenBack) {
+  FleetDeploy s(3);
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  s.lg.App(FleetDeploy::App("maxFailedHosts: 1"));
+  s.lg.Apply();
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.hosts.Cut(3);
+  ASSERT_TRUE(WaitUntil([&] { return s.Reachable("h3") == false; }, 20s, 200ms))
+      << s.lg.Json({"hosts"}).dump(2);
+
+  s.lg.Apply({"--param", "label=v2", "--name", "two"});
+  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  json two = s.lg.Deployment("two");
+  EXPECT_EQ(two["state"], "Succeeded") << two.dump(2);
+  bool h3_failed = false;
+  for (const auto& op : two["operations"]) {
+    if (op["host"] == "h3" && op["state"] == "Failed") {
+      h3_failed = true;
+      EXPECT_NE(op["detail"].get<std::string>().find("host h3 is unreachable"), std::string::npos)
+          << op.dump();
+    }
+  }
+  EXPECT_TRUE(h3_failed) << two.dump(2);
+  // h3 still runs v1, as its node records it (the link is down: the file is the witness).
+  const std::string h3_state = ReadFile(s.hosts.NodeHome(3) + "/node-state.json");
+  EXPECT_NE(h3_state.find("web-production-v1-h3-"), std::string::npos) << h3_state;
+  EXPECT_EQ(h3_state.find("web-production-v2-h3-"), std::string::npos) << h3_state;
+
+  s.hosts.Mend(3);
+  EXPECT_TRUE(WaitUntil([&] { return s.HostVersions()["h3"] == 2; }, 90s, 500ms))
+      << s.lg.Status().dump(2) << s.lg.History().dump(2);
+  s.lg.WaitForIdle(30s);
+  json history = s.lg.History();
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history[0]["kind"], "reconcile") << history.dump(2);
+  EXPECT_EQ(history[0]["trigger"], "auto") << history.dump(2);
+  EXPECT_EQ(history[0]["state"], "Succeeded") << history.dump(2);
+  EXPECT_EQ(s.HostsActedOn(history[0]["name"]), std::vector<std::string>{"h3"});
+  EXPECT_EQ(s.HostVersions(), (std::map<std::string, int>{{"h1", 2}, {"h2", 2}, {"h3", 2}}));
+  // Traffic reaches v2 on the host that came back.
+  s.StartLoad();
+  std::string summary;
+  EXPECT_EQ(s.StopLoad(&summary), 0u) << summary;
 }
 
 }  // namespace
