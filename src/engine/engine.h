@@ -57,7 +57,7 @@ struct EngineDeps {
   SecretBox* secrets = nullptr;  // may be null: a manifest that refers to a secret is refused
   // Asks an analysis' Prometheus queries; empty: the address the manifest names (engine tests:
   // a fake).
-  PrometheusAsk prometheus;
+  PrometheusAsk prometheus = {};
   // The fleet's hosts (docs/fleets.md); null: this machine only, and manifests naming hosts
   // are refused.
   Hosts* hosts = nullptr;
