@@ -6,6 +6,16 @@
 // saying what to do. When the controller is another build than this binary (the build id
 // every answer carries, wire/request.h), the first call of the process says so on stderr,
 // once. Not thread-safe; one per command.
+//
+// Transport safety (docs/security.md): a token is never sent over plain http:// to an
+// address that is not loopback unless `insecure` is set (InvalidInput, exit 2, before
+// anything is sent). Every call has deadlines: the connection (and the name's resolution
+// and the TLS handshake) within `connectTimeout`; the answer's first byte within
+// `answerTimeout` plus the wait a long-poll asked the controller for, and then no more than
+// `answerTimeout` between two reads. A controller that accepts and never answers is
+// Unavailable (exit 5), never a hang. A follow (`apply` without --no-wait, `deployment -f`)
+// is a series of such long-polls, so it runs as long as the deployment but still notices a
+// silent controller within one poll's wait plus `answerTimeout`.
 #pragma once
 
 #include <cstdint>
@@ -13,9 +23,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "base/duration.h"
 #include "base/result.h"
 
 namespace lastgood::cli {
+
+inline constexpr Millis kDefaultConnectTimeout{10'000};
+inline constexpr Millis kDefaultAnswerTimeout{60'000};
 
 struct Connection {
   std::string socketPath;  // used when `server` is empty
@@ -24,6 +38,9 @@ struct Connection {
   std::string cacert;      // PEM file of the CA(s) to trust for https; "" = the system's
   std::string problem;     // why there is no token (an unreadable --token-file), or ""
   bool json = false;       // -o json: a warning is a JSON line too
+  bool insecure = false;   // --insecure: a token may go over http:// to any address
+  Millis connectTimeout = kDefaultConnectTimeout;  // or --timeout when that is shorter
+  Millis answerTimeout = kDefaultAnswerTimeout;    // --timeout
 };
 
 // A request body read from a file as it is sent (an artifact upload), never held whole.
@@ -39,7 +56,8 @@ class ApiClient {
   explicit ApiClient(std::string socket_path) { connection_.socketPath = std::move(socket_path); }
   explicit ApiClient(Connection connection) : connection_(std::move(connection)) {}
 
-  Result<nlohmann::json> Get(const std::string& target);
+  // `server_wait`: how long the controller may hold the answer back (a long-poll's wait=).
+  Result<nlohmann::json> Get(const std::string& target, Millis server_wait = Millis{0});
   Result<nlohmann::json> Post(const std::string& target, const nlohmann::json& body);
   Result<nlohmann::json> Delete(const std::string& target);
   // A POST whose answer is not JSON (a backup's snapshot): its body as is.
@@ -53,13 +71,13 @@ class ApiClient {
   Result<nlohmann::json> Call(const std::string& method, const std::string& target,
                               const std::string& body,
                               const char* content_type = "application/json",
-                              const FileBody* file = nullptr);
+                              const FileBody* file = nullptr, Millis server_wait = Millis{0});
   // The answer's body when its status is 2xx, else the API's error (see above). With
   // `file`, the body is the file's bytes instead of `body`.
   Result<std::string> Exchange(const std::string& method, const std::string& target,
                                const std::string& body,
                                const char* content_type = "application/json",
-                               const FileBody* file = nullptr);
+                               const FileBody* file = nullptr, Millis server_wait = Millis{0});
   // Says once per process, on stderr, that the controller runs another build.
   void WarnOfOtherBuild(const std::string& where, const std::string& build_id);
 

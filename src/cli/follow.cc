@@ -26,7 +26,8 @@ Result<nlohmann::json> Follow(const Globals& g, ApiClient& client, const std::st
   uint64_t seq = 0;
   for (;;) {
     auto r = client.Get("/v1/apps/" + app + "/deployments/" + UrlEncode(name) + "?since=" +
-                        std::to_string(seq) + "&wait=" + std::to_string(kLongPollMillis));
+                            std::to_string(seq) + "&wait=" + std::to_string(kLongPollMillis),
+                        Millis(kLongPollMillis));
     if (!r.ok()) return r.error();
     const auto& d = *r;
     seq = d["changeSeq"].get<uint64_t>();

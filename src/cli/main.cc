@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "base/duration.h"
 #include "cli/verbs.h"
 #include "node/node_main.h"
 #include "router/router.h"
@@ -28,6 +29,20 @@ int Main(int argc, char** argv) {
       ->envname("LASTGOOD_SERVER");
   app.add_option("--token-file", g.tokenFile, "file holding the bearer token for --server");
   app.add_option("--cacert", g.cacert, "PEM file of the CA that signed the server's certificate");
+  app.add_flag("--insecure", g.insecure,
+               "allow --server http://... to an address that is not loopback (the token then "
+               "crosses the network in clear text)");
+  app.add_option_function<std::string>(
+         "--timeout",
+         [&g](const std::string& text) {
+           auto d = ParseDuration(text);
+           if (!d.ok() || d->count() <= 0)
+             throw CLI::ValidationError("--timeout", "expected a duration such as 30s or 5m");
+           g.timeout = *d;
+         },
+         "how long the controller may take to answer (default 60s); following a deployment "
+         "waits for as long as it runs")
+      ->envname("LASTGOOD_TIMEOUT");
   app.add_option("-o,--output", g.output, "output format: json")
       ->check(CLI::IsMember({"json", "text"}));
   // Global options are accepted after the verb too ("lastgood history web -o json"); this

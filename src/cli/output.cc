@@ -1,5 +1,6 @@
 #include "cli/output.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +27,9 @@ std::string Globals::ClientHome() const {
 
 ApiClient Globals::Client() const {
   Connection c{ClientHome() + "/api.sock", server, "", cacert, "", json()};
+  c.insecure = insecure;
+  c.answerTimeout = timeout;
+  c.connectTimeout = std::min(kDefaultConnectTimeout, timeout);
   if (server.empty()) return ApiClient(c);
   if (!tokenFile.empty()) {
     std::ifstream in(tokenFile);

@@ -22,6 +22,8 @@ struct Globals {
   std::string server;
   std::string tokenFile;
   std::string cacert;
+  bool insecure = false;  // --insecure: a token may go over http:// to a remote address
+  Millis timeout = kDefaultAnswerTimeout;  // --timeout: how long an answer may keep us waiting
   bool json() const { return output == "json"; }
   std::string Home() const;
   // The home whose controller a client verb talks to: Home(), except that when neither
