@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -425,6 +426,29 @@ TEST(Hostile, AWhatIfStoresNoArtifact) {
   }
   EXPECT_EQ(objects, 1u);
   lg.Then().VersionCount(1);
+}
+
+// Issue 11 D: a manifest's author picks a webhook's receiver; signing with any variable of the
+// controller (HOME, a cloud key) would let that receiver test guesses of it. Refused at apply
+// with the field and its line; nothing is stored.
+TEST(Hostile, AWebhookCannotBeSignedWithAVariableNotMeantForIt) {
+  Lastgood lg;
+  lg.Given();
+  for (const char* name : {"HOME", "AWS_SECRET_ACCESS_KEY"}) {
+    std::string yaml = SampleApp()
+                           .Extra(
+                               "notifications:\n  webhooks:\n    - url: http://127.0.0.1:9/\n"
+                               "      secretEnv: " +
+                               std::string(name))
+                           .Yaml();
+    int line =
+        1 + static_cast<int>(std::count(yaml.begin(), yaml.find("secretEnv") + yaml.begin(), '\n'));
+    lg.Manifest(yaml);
+    lg.When().Apply({"-o", "json"});
+    lg.Then().ExitCode(2).Error("invalid_input", "notifications.webhooks[0].secretEnv", line);
+    EXPECT_NE(lg.last().err.find("LASTGOOD_WEBHOOK_"), std::string::npos) << lg.last().err;
+  }
+  lg.Then().VersionCount(0);
 }
 
 }  // namespace

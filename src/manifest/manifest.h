@@ -210,10 +210,15 @@ struct Hooks {
 inline constexpr const char* kWebhookEvents[] = {"started", "succeeded", "failed", "rolledBack",
                                                  "canceled"};
 
+// A webhook's secretEnv must name a variable with this prefix: the controller's environment
+// holds other secrets (cloud credentials, the store's password), and a manifest's author,
+// who picks the receiver, must not have any of them used as the signing key.
+inline constexpr char kWebhookSecretEnvPrefix[] = "LASTGOOD_WEBHOOK_";
+
 struct Webhook {
   std::string url;                  // http:// or https://, host and optional port checked
   std::vector<std::string> events;  // names from kWebhookEvents, unique; all when not written
-  std::string secretEnv;  // name of the controller's env var holding the HMAC key, or empty
+  std::string secretEnv;  // kWebhookSecretEnvPrefix…: the controller's env var of the HMAC key
   bool operator==(const Webhook&) const = default;
 };
 

@@ -152,6 +152,15 @@ Result<std::string> ReadSecretEnv(const FieldReader& r, const Field& f) {
                                    "LASTGOOD_WEBHOOK_SECRET",
                                f.path, f.line);
   }
+  const std::string prefix = kWebhookSecretEnvPrefix;
+  if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) {
+    return Error::InvalidInput(
+        "'" + name + "' does not start with " + prefix +
+            ": a webhook may be signed only with a variable meant for it, never with another "
+            "of the controller's variables; set the key as, say, " +
+            prefix + "SECRET in the environment of lastgood serve and name that",
+        f.path, f.line);
+  }
   return name;
 }
 

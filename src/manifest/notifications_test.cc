@@ -105,6 +105,19 @@ TEST(Notifications, RefuseASecretEnvThatIsNotAVariableName) {
       "notifications.webhooks[0].secretEnv", 7, "not an environment variable name");
 }
 
+// Issue 11 D: the author of a manifest picks the receiver, so a key taken from any of the
+// controller's variables would sign bodies with (and let the receiver test guesses of) a
+// secret that is not the webhook's.
+TEST(Notifications, RefuseASecretEnvThatIsNotMeantForWebhooks) {
+  for (const char* name : {"HOME", "AWS_SECRET_ACCESS_KEY", "LASTGOOD_TOKEN", "LASTGOOD_WEBHOOK_",
+                           "lastgood_webhook_secret", "XLASTGOOD_WEBHOOK_SECRET"}) {
+    EXPECT_MANIFEST_ERROR(With(std::string("notifications:\n  webhooks:\n    - url: http://x\n"
+                                           "      secretEnv: ") +
+                               name + "\n"),
+                          "notifications.webhooks[0].secretEnv", 7, "LASTGOOD_WEBHOOK_");
+  }
+}
+
 TEST(Notifications, RefuseMoreThanTenWebhooks) {
   std::string yaml = With("notifications:\n  webhooks:\n");
   for (int i = 0; i < 11; ++i)

@@ -240,7 +240,12 @@ void Notifier::Send(const std::vector<Webhook>& hooks, const DeploymentEvent& ev
     d.seq = impl_->next_seq++;
     d.url = hook.url;
     d.request = {event.event, NewDeliveryId(), "", body};
-    if (!hook.secretEnv.empty()) {
+    // A version stored before secretEnv was held to its prefix may name any variable: such a
+    // name is never read (the manifest refuses it at apply since).
+    if (!hook.secretEnv.empty() && hook.secretEnv.rfind(kWebhookSecretEnvPrefix, 0) != 0) {
+      d.unsigned_because = "webhook: secretEnv " + hook.secretEnv + " does not start with " +
+                           kWebhookSecretEnvPrefix + "; sending unsigned";
+    } else if (!hook.secretEnv.empty()) {
       const char* key = std::getenv(hook.secretEnv.c_str());
       if (key != nullptr && *key != '\0') {
         d.request.signature = SignBody(key, body);

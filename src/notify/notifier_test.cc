@@ -153,12 +153,12 @@ TEST(Notifier, SendReturnsAtOnceAndStopIsBoundedWhenTheReceiverHangs) {
 }
 
 TEST(Notifier, SignsTheBodyWithTheKeyFromTheNamedVariable) {
-  setenv("LASTGOOD_TEST_WEBHOOK_KEY", "k3y-for-tests", 1);
+  setenv("LASTGOOD_WEBHOOK_TEST_KEY", "k3y-for-tests", 1);
   Receiver receiver;
   Notifier notifier(Fast());
-  notifier.Send({Webhook{receiver.Url(), {}, "LASTGOOD_TEST_WEBHOOK_KEY"}}, Event("rolledBack"));
+  notifier.Send({Webhook{receiver.Url(), {}, "LASTGOOD_WEBHOOK_TEST_KEY"}}, Event("rolledBack"));
   auto got = receiver.WaitFor(1);
-  unsetenv("LASTGOOD_TEST_WEBHOOK_KEY");
+  unsetenv("LASTGOOD_WEBHOOK_TEST_KEY");
   ASSERT_EQ(got.size(), 1u);
   // What a receiver does: HMAC-SHA256 the raw body with the shared key and compare.
   unsigned char mac[EVP_MAX_MD_SIZE];
@@ -170,6 +170,19 @@ TEST(Notifier, SignsTheBodyWithTheKeyFromTheNamedVariable) {
   for (unsigned int i = 0; i < len; ++i) snprintf(hex + 2 * i, 3, "%02x", mac[i]);
   EXPECT_EQ(got[0].headers["x-lastgood-signature"], "sha256=" + std::string(hex, 2 * len));
   EXPECT_EQ(body.find("k3y-for-tests"), std::string::npos);
+}
+
+// A version stored before secretEnv was held to LASTGOOD_WEBHOOK_ (issue 11 D) may name any
+// of the controller's variables: it is not read, the delivery goes out unsigned.
+TEST(Notifier, NeverSignsWithAVariableNotMeantForWebhooks) {
+  setenv("AWS_SECRET_ACCESS_KEY", "not-for-webhooks", 1);
+  Receiver receiver;
+  Notifier notifier(Fast());
+  notifier.Send({Webhook{receiver.Url(), {}, "AWS_SECRET_ACCESS_KEY"}}, Event("failed"));
+  auto got = receiver.WaitFor(1);
+  unsetenv("AWS_SECRET_ACCESS_KEY");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].headers.count("x-lastgood-signature"), 0u);
 }
 
 TEST(SignBody, MatchesTheRfc4231TestVector) {
