@@ -25,6 +25,7 @@
 #include "api/metrics.h"
 #include "api/router_process.h"
 #include "api/server.h"
+#include "api/socket_group.h"
 #include "artifacts/artifact_store.h"
 #include "artifacts/upload.h"
 #include "base/duration.h"
@@ -183,6 +184,15 @@ int RunController(const ControllerOptions& options) {
     }
     artifact_roots.push_back(real.string());
   }
+  std::optional<gid_t> socket_group;
+  if (!options.socketGroup.empty()) {
+    auto gid = ResolveSocketGroup(options.socketGroup);
+    if (!gid.ok()) {
+      Log(gid.error().message);
+      return 2;
+    }
+    socket_group = *gid;
+  }
   namespace fs = std::filesystem;
   const std::string home = fs::absolute(ResolveHome(options.home)).lexically_normal().string();
   std::error_code ec;
@@ -318,7 +328,7 @@ int RunController(const ControllerOptions& options) {
     Log("serving the controller's metrics on http://" + *bound + "/metrics (no token)");
   }
   ApiServer server(&api);
-  if (auto s = server.Listen(home + "/api.sock"); !s.ok()) {
+  if (auto s = server.Listen(home + "/api.sock", socket_group); !s.ok()) {
     Log(s.error().message);
     return 5;
   }

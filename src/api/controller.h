@@ -39,6 +39,8 @@ struct ControllerOptions {
   std::string maxUploadSize;
   // `--run-users`: the users a manifest's run.user may name (process/confinement.h).
   std::vector<std::string> runUsers;
+  // `--socket-group GROUP`: its members use api.sock as the local admin (api/socket_group.h).
+  std::string socketGroup;
 };
 
 // How often the controller checks that the router answers, and does its upkeep.

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "api/json.h"
+#include "api/socket_group.h"
 #include "api/verbs.h"
 #include "base/build_id.h"
 #include "process/peer.h"
@@ -130,13 +131,15 @@ http::BodyTaker ApiServer::Taker(
 }
 
 std::optional<auth::Principal> UnixPeerPrincipal(const http::Peer& peer, uid_t owner,
-                                                 std::string* why) {
+                                                 std::optional<gid_t> group, std::string* why) {
   if (!peer.credentials) {
     *why = "the kernel did not say who it is";
     return std::nullopt;
   }
-  if (peer.uid != owner) {
-    *why = "uid " + std::to_string(peer.uid) + " does not own the home";
+  if (peer.uid != owner && !(group && IsGroupMember(peer.uid, *group))) {
+    *why = "uid " + std::to_string(peer.uid) +
+           (group ? " neither owns the home nor is a member of the socket's group"
+                  : " does not own the home");
     return std::nullopt;
   }
   if (PeerVerdict v = ClassifyPeer(peer.pid); v.deployed) {
@@ -172,7 +175,7 @@ ApiResponse ApiServer::Answer(const ApiRequest& request) {
   return CrashResponse(request, what);
 }
 
-Status ApiServer::Listen(const std::string& path) {
+Status ApiServer::Listen(const std::string& path, std::optional<gid_t> group) {
   http::Limits limits;
   limits.name = "the unix socket";
   limits.maxConnections = kMaxUnixConnections;
@@ -185,9 +188,9 @@ Status ApiServer::Listen(const std::string& path) {
     return Error::Unavailable("cannot stat '" + dir + "': " + std::strerror(errno));
   }
   const uid_t owner = home.st_uid;
-  auto identify = [owner](const http::Peer& peer, const http::Request& req, ApiRequest* in) {
+  auto identify = [owner, group](const http::Peer& peer, const http::Request& req, ApiRequest* in) {
     std::string why;
-    if (auto admin = UnixPeerPrincipal(peer, owner, &why)) {
+    if (auto admin = UnixPeerPrincipal(peer, owner, group, &why)) {
       in->principal = *admin;
     } else {
       in->principal.from = "unix (" + why + ")";
@@ -196,7 +199,7 @@ Status ApiServer::Listen(const std::string& path) {
     }
     in->actor = in->principal.name;
   };
-  return server_.ListenUnix(
+  auto listening = server_.ListenUnix(
       path, limits,
       [this, identify](const http::Peer& peer, http::Request& req) {
         ApiRequest in = FromHttp(req);
@@ -204,6 +207,8 @@ Status ApiServer::Listen(const std::string& path) {
         return http::Answer(ToHttp(req, Answer(in)));
       },
       Taker(identify));
+  if (!listening.ok() || !group) return listening;
+  return ShareWithGroup(path, *group);
 }
 
 Status ApiServer::ListenTcp(const TcpListenOptions& options) {

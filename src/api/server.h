@@ -39,10 +39,12 @@ struct TcpListenOptions {
 
 // Who a unix socket's peer is, from what the kernel says of it (SO_PEERCRED): the local admin
 // only when the kernel named it, its uid is `owner` (the uid that owns the home) and it is not
-// deployed code (process/peer.h). Otherwise nullopt, with `why` set: the request then needs a
-// bearer token, as over TCP (issue 11 B3).
+// deployed code (process/peer.h). With `group` (serve --socket-group), a uid that is a member of
+// it by the system's record (api/socket_group.h) is the local admin too, under the same check
+// for deployed code. Otherwise nullopt, with `why` set: the request then needs a bearer token,
+// as over TCP (issue 11 B3).
 std::optional<auth::Principal> UnixPeerPrincipal(const http::Peer& peer, uid_t owner,
-                                                 std::string* why);
+                                                 std::optional<gid_t> group, std::string* why);
 
 class ApiServer {
  public:
@@ -52,8 +54,9 @@ class ApiServer {
   explicit ApiServer(ApiHandler handler);
   ~ApiServer();
 
-  // Binds the socket at `path` (replacing a stale one) with mode 0600.
-  Status Listen(const std::string& path);
+  // Binds the socket at `path` (replacing a stale one) with mode 0600; with `group`, 0660 and
+  // the home 0710, of that group, whose members are admitted (api/socket_group.h).
+  Status Listen(const std::string& path, std::optional<gid_t> group = std::nullopt);
   // Binds the TCP address; with a certificate and key, serves TLS (1.2 or newer) only.
   // InvalidInput for a malformed address, a cert without a key (or the reverse), or files
   // that do not load or do not match; Unavailable if the address cannot be bound.

@@ -51,6 +51,9 @@ void AddServe(CLI::App& app, Globals& g, int* exit_code) {
                   "existing users that a manifest's run.user may name (as root; never root; "
                   "docs/security.md)")
       ->delimiter(',');
+  cmd->add_option("--socket-group", tcp->socketGroup,
+                  "members of this group use the API socket as admins, as its owner does: "
+                  "api.sock 0660 and the home 0710 of that group (docs/security.md)");
   cmd->callback([&g, exit_code, no_router, router_threads, ui, ui_assets, tcp] {
     ControllerOptions options = *tcp;
     options.home = g.Home();
