@@ -59,7 +59,7 @@ struct Operation {
   std::string detail;  // what happened: timings, the instance, the probe's last result
   // The fleet host the operation acts on; "" for a step of the whole deployment (a wave's
   // gate, the finish) and for every step of a deployment to the controller's own machine.
-  std::string host;
+  std::string host{};
 };
 
 struct Deployment {
