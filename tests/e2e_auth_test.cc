@@ -12,6 +12,7 @@
 #include "testutil/http.h"
 #include "testutil/lastgood.h"
 #include "testutil/remote.h"
+#include "testutil/tls.h"
 
 namespace {
 
@@ -19,6 +20,7 @@ using namespace std::chrono_literals;
 using lastgood::testutil::HttpGet;
 using lastgood::testutil::LastAudit;
 using lastgood::testutil::Lastgood;
+using lastgood::testutil::MakeSelfSignedCertificate;
 using lastgood::testutil::MakeToken;
 using lastgood::testutil::PortOf;
 using lastgood::testutil::Process;
@@ -196,29 +198,7 @@ TEST(Auth, ATokenWithALifetimeWorksUntilItExpiresThenGets401AndItsNameIsFree) {
 TEST(Auth, TlsServesWithAGivenCertificateAndTheClientChecksIt) {
   Lastgood lg;
   std::string cert = lg.home() + "/cert.pem", key = lg.home() + "/key.pem";
-  ProcessOptions o;
-  o.argv = {"/usr/bin/openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            key,
-            "-out",
-            cert,
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1"};
-  o.stdout_path = o.stderr_path = lg.home() + "/openssl.log";
-  Process openssl(o);
-  auto made = openssl.Wait(10s);
-  ASSERT_TRUE(made && made->exited() && made->code == 0) << ReadFile(o.stderr_path);
+  ASSERT_EQ(MakeSelfSignedCertificate(cert, key, lg.home() + "/openssl.log"), "");
 
   lg.ServeArgs({"--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key, "--ui", "off"});
   lg.Given();

@@ -16,6 +16,7 @@
 #include "testutil/http.h"
 #include "testutil/process.h"
 #include "testutil/temp_dir.h"
+#include "testutil/tls.h"
 #include "testutil/wait.h"
 
 namespace lastgood {
@@ -236,29 +237,7 @@ TEST(QueryPrometheus, NoServerAtTheAddressIsUnavailable) {
 TEST(QueryPrometheus, AnHttpsServerTheSystemDoesNotTrustIsRefusedAtTheHandshake) {
   testutil::TempDir dir("prom-tls");
   const std::string cert = dir.path() + "/cert.pem", key = dir.path() + "/key.pem";
-  testutil::ProcessOptions make;
-  make.argv = {"/usr/bin/openssl",
-               "req",
-               "-x509",
-               "-newkey",
-               "ec",
-               "-pkeyopt",
-               "ec_paramgen_curve:prime256v1",
-               "-nodes",
-               "-keyout",
-               key,
-               "-out",
-               cert,
-               "-days",
-               "1",
-               "-subj",
-               "/CN=127.0.0.1",
-               "-addext",
-               "subjectAltName=IP:127.0.0.1"};
-  make.stdout_path = make.stderr_path = dir.path() + "/openssl.log";
-  testutil::Process openssl(make);
-  auto made = openssl.Wait(10s);
-  ASSERT_TRUE(made && made->exited() && made->code == 0) << testutil::ReadFile(make.stderr_path);
+  ASSERT_EQ(testutil::MakeSelfSignedCertificate(cert, key, dir.path() + "/openssl.log"), "");
 
   const int port = testutil::FreePort();
   testutil::ProcessOptions serve;

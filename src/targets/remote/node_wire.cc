@@ -41,6 +41,30 @@ Result<T> Number(const json& j, const char* name, T min, T max) {
 
 }  // namespace
 
+// An env array of {name, value[, verbatim]}, as SpecToJson and ProbeToJson write it; the names
+// marked verbatim go to `verbatim` when it is given (instances); probes have no such list.
+Status EnvFromJson(const json& j, std::vector<std::pair<std::string, std::string>>& env,
+                   std::vector<std::string>* verbatim) {
+  if (!j.contains("env")) return Status();
+  if (!j["env"].is_array() || j["env"].size() > kMaxSpecEnv)
+    return Bad("env", "must be an array of {name, value}, at most 512");
+  for (const auto& e : j["env"]) {
+    if (!e.is_object()) return Bad("env", "must be an array of {name, value}");
+    auto name = Text(e, "name");
+    auto value = Text(e, "value");
+    if (!name.ok()) return name.error();
+    if (!value.ok()) return value.error();
+    if (name->empty() || name->find('=') != std::string::npos)
+      return Bad("env", "a variable's name must be non-empty and have no '='");
+    env.emplace_back(*name, *value);
+    if (verbatim != nullptr && e.contains("verbatim")) {
+      if (!e["verbatim"].is_boolean()) return Bad("env", "verbatim must be true or false");
+      if (e["verbatim"].get<bool>()) verbatim->push_back(*name);
+    }
+  }
+  return Status();
+}
+
 json SpecToJson(const InstanceSpec& spec) {
   json env = json::array();
   for (const auto& [k, v] : spec.env) {
@@ -71,24 +95,7 @@ Result<InstanceSpec> SpecFromJson(const json& j) {
       return Bad("argv", "must be strings within the size limit");
     spec.argv.push_back(a.get<std::string>());
   }
-  if (j.contains("env")) {
-    if (!j["env"].is_array() || j["env"].size() > kMaxSpecEnv)
-      return Bad("env", "must be an array of {name, value}, at most 512");
-    for (const auto& e : j["env"]) {
-      if (!e.is_object()) return Bad("env", "must be an array of {name, value}");
-      auto name = Text(e, "name");
-      auto value = Text(e, "value");
-      if (!name.ok()) return name.error();
-      if (!value.ok()) return value.error();
-      if (name->empty() || name->find('=') != std::string::npos)
-        return Bad("env", "a variable's name must be non-empty and have no '='");
-      spec.env.emplace_back(*name, *value);
-      if (e.contains("verbatim")) {
-        if (!e["verbatim"].is_boolean()) return Bad("env", "verbatim must be true or false");
-        if (e["verbatim"].get<bool>()) spec.verbatimEnv.push_back(*name);
-      }
-    }
-  }
+  LG_RETURN_IF_ERROR(EnvFromJson(j, spec.env, &spec.verbatimEnv));
   auto port = Number<int>(j, "port", 0, 65535);
   if (!port.ok()) return port.error();
   spec.port = *port;
@@ -194,20 +201,7 @@ Result<ProbeSpec> ProbeFromJson(const json& j) {
   }
   if (spec.kind == ProbeSpec::Kind::kExec && spec.command.empty())
     return Bad("command", "an exec probe needs a command");
-  if (j.contains("env")) {
-    if (!j["env"].is_array() || j["env"].size() > kMaxSpecEnv)
-      return Bad("env", "must be an array of {name, value}");
-    for (const auto& e : j["env"]) {
-      if (!e.is_object()) return Bad("env", "must be an array of {name, value}");
-      auto name = Text(e, "name");
-      auto value = Text(e, "value");
-      if (!name.ok()) return name.error();
-      if (!value.ok()) return value.error();
-      if (name->empty() || name->find('=') != std::string::npos)
-        return Bad("env", "a variable's name must be non-empty and have no '='");
-      spec.env.emplace_back(*name, *value);
-    }
-  }
+  LG_RETURN_IF_ERROR(EnvFromJson(j, spec.env, nullptr));
   auto cwd = Text(j, "cwd", false);
   if (!cwd.ok()) return cwd.error();
   spec.cwd = *cwd;
