@@ -66,7 +66,9 @@ class Package : public ::testing::Test {
       Ran built = RunIn({LASTGOOD_SOURCE_DIR "/scripts/deb", LASTGOOD_BUILD_DIR, shared.string()},
                         *scratch_, 180s);
       *deb_ = built.out.substr(0, built.out.find('\n'));
-      if (built.code != 0) *build_error_ = "scripts/deb failed:\n" + built.out + built.err;
+      if (built.code != 0)
+        *build_error_ = "scripts/deb failed (exit " + std::to_string(built.code) + "):\n" +
+                        built.out + built.err;
     }
     ::close(lock);
     if (build_error_->empty())
