@@ -13,6 +13,8 @@ RouterStats MergeStats(const std::vector<RouterStats>& answers) {
   std::map<std::tuple<std::string, std::string, int>, StatsRow> merged;
   for (const auto& a : answers) {
     out.windowMillis = std::max(out.windowMillis, a.windowMillis);
+    // The latest restart among the hosts: before it, one host's counts are missing.
+    out.statsSinceMillis = std::max(out.statsSinceMillis, a.statsSinceMillis);
     for (const auto& row : a.rows) {
       if (!row.backend.empty()) {
         out.rows.push_back(row);

@@ -121,7 +121,9 @@ class RouterImpl : public Router {
     // The controller reads stats every few seconds while it runs: a good moment to give
     // back the series of backends that left the table more than a window ago.
     DropRetiredStats();
-    return shared_.stats.Read(window);
+    RouterStats stats = shared_.stats.Read(window);
+    stats.statsSinceMillis = stats_since_ms_;
+    return stats;
   }
 
   uint16_t ListenerPort(const std::string& address) override {

@@ -32,7 +32,10 @@ std::string StatsToJson(const RouterStats& stats) {
                     {"totalErrors", r.totalErrors}});
     if (!r.latency.empty()) rows.back()["latency"] = r.latency;
   }
-  return json{{"windowMillis", stats.windowMillis}, {"rows", std::move(rows)}}.dump();
+  return json{{"windowMillis", stats.windowMillis},
+              {"statsSince", stats.statsSinceMillis},
+              {"rows", std::move(rows)}}
+      .dump();
 }
 
 Result<RouterStats> StatsFromJson(const std::string& text) {
@@ -41,6 +44,7 @@ Result<RouterStats> StatsFromJson(const std::string& text) {
   try {
     RouterStats stats;
     stats.windowMillis = j.value("windowMillis", int64_t{0});
+    stats.statsSinceMillis = j.value("statsSince", int64_t{0});
     for (const auto& r : j.value("rows", json::array())) {
       StatsRow row;
       row.app = r.value("app", "");

@@ -33,6 +33,11 @@ struct StatsRow {
 
 struct RouterStats {
   int64_t windowMillis = 0;
+  // Wall clock (ms since the epoch) from which the counts are complete: the router's start,
+  // or its predecessor's when that one handed its counters over (docs/router.md, "Statistics
+  // across restarts"). A window that begins earlier holds only what came after it. 0: not
+  // said (a router from before it was).
+  int64_t statsSinceMillis = 0;
   std::vector<StatsRow> rows;  // per backend, and one aggregate row per app/slot/version
 };
 

@@ -122,6 +122,7 @@ TEST(StatsRegistry, DropsTheSeriesOfRetiredBackendsOnceTheirWindowIsEmpty) {
 TEST(StatsJson, SurvivesARoundTrip) {
   RouterStats s;
   s.windowMillis = 10'000;
+  s.statsSinceMillis = 1'800'000'123'456;
   StatsRow r;
   r.app = "web";
   r.slot = "production";
@@ -136,6 +137,7 @@ TEST(StatsJson, SurvivesARoundTrip) {
   s.rows.push_back(r);
   auto back = StatsFromJson(StatsToJson(s));
   ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->statsSinceMillis, s.statsSinceMillis);
   ASSERT_EQ(back->rows.size(), 1u);
   EXPECT_EQ(back->rows[0].version, 3);
   EXPECT_EQ(back->rows[0].responses5xx, 1u);

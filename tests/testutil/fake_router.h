@@ -1,11 +1,13 @@
 // FakeRouter: a RouterControl that keeps the last table it was sent and answers stats that
 // the test sets: per slot and version, how many requests, how many errors, which p99 (the
-// same figures over any window and since the router began). Lets
+// same figures over any window and since the router began), or computes them for each ask
+// (SetStatsSource). Lets
 // the engine's routing and analysis steps run with no router process.
 //
 // Thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -26,8 +28,13 @@ class FakeRouter : public RouterControl {
     return Status::Ok();
   }
   Result<RouterStats> Stats(Millis window) override {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (down_) return Error::Unavailable("the router does not answer (fake)");
+    if (source_) {
+      auto source = source_;
+      lock.unlock();
+      return source(window);
+    }
     RouterStats out;
     out.windowMillis = window.count();
     for (const auto& [key, t] : traffic_) {
@@ -60,6 +67,12 @@ class FakeRouter : public RouterControl {
     std::lock_guard lock(mu_);
     traffic_[{app, slot, version}] = {requests, errors, p99ms};
   }
+  // What the router measures, computed for each ask instead (a router whose counts move
+  // with a fake clock, restarts included); nullptr: SetTraffic's again.
+  void SetStatsSource(std::function<RouterStats(Millis window)> source) {
+    std::lock_guard lock(mu_);
+    source_ = std::move(source);
+  }
   void SetDown(bool down) {
     std::lock_guard lock(mu_);
     down_ = down;
@@ -80,6 +93,7 @@ class FakeRouter : public RouterControl {
   };
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, int>, Traffic> traffic_;
+  std::function<RouterStats(Millis)> source_;
   std::optional<RoutingTable> table_;
   int applied_ = 0;
   bool down_ = false;

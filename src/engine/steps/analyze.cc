@@ -114,8 +114,11 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step) {
   const std::string stable_slot = d.slot;
   // Too little data is never a pass: without a verdict by window + progressDeadline, it fails.
   const auto started = deps.clock->Steady();
-  const auto deadline = started + a->window + m.progressDeadline;
+  const auto first_deadline = started + a->window + m.progressDeadline;
+  auto deadline = first_deadline;
   auto window_start = started;
+  int64_t window_start_ms = deps.clock->NowMillis();
+  std::string restarts;  // "router restarted at T[, T2]: window extended"
   int failed_windows = 0;
   std::string last;
   for (;;) {
@@ -126,9 +129,26 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step) {
     auto stats = deps.routes->Stats(ask);
     if (!stats.ok())
       return StepResult::Failed("cannot read the router's stats: " + stats.error().message);
+    if (stats->statsSinceMillis > window_start_ms) {
+      // The router restarted within the window and could not hand its counters over (a
+      // crash): it counts only since then. Judging now would judge fewer requests than a
+      // window holds, so the window starts again at the restart, and the deadline moves with
+      // it — by at most one window in all (docs/router.md, "Statistics across restarts").
+      const int64_t restart_ms = std::min(stats->statsSinceMillis, deps.clock->NowMillis());
+      window_start = std::min(now, window_start + Millis(restart_ms - window_start_ms));
+      window_start_ms = restart_ms;
+      in_window = std::chrono::duration_cast<Millis>(now - window_start);
+      deadline = std::min(first_deadline + a->window,
+                          std::max(deadline, window_start + a->window + m.progressDeadline));
+      restarts = restarts.empty() ? "router restarted at " + FormatTimestamp(restart_ms)
+                                  : restarts.substr(0, restarts.find(": window extended")) + ", " +
+                                        FormatTimestamp(restart_ms);
+      restarts += ": window extended";
+    }
     Measured canary = Measure(*stats, d.app, canary_slot, d.version, false);
     Measured stable = Measure(*stats, d.app, stable_slot, d.version, true);
     Judgement j = Judge(*a, canary, stable, in_window >= a->window);
+    if (!restarts.empty()) j.detail += "; " + restarts;
     if (prometheus) {
       PrometheusVerdict v = prometheus->Look(now);
       if (v.final) return StepResult::Failed(std::string(kReasonAnalysisFailed) + ": " + v.detail);
@@ -149,11 +169,13 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step) {
                                   "): " + j.detail);
       }
       window_start = deps.clock->Steady();  // tolerated: a fresh window
+      window_start_ms = deps.clock->NowMillis();
       if (prometheus) prometheus->Reset();
     }
     if (now >= deadline) {
-      return StepResult::Failed("analysis reached no verdict within " +
-                                FormatDuration(a->window + m.progressDeadline) + ": " + last);
+      return StepResult::Failed(
+          "analysis reached no verdict within " +
+          FormatDuration(std::chrono::duration_cast<Millis>(deadline - started)) + ": " + last);
     }
     ctx.Progress("window " + std::to_string(failed_windows + 1) + ": " + j.detail);
     if (!ctx.Sleep(kAnalysisPoll)) return {ctx.Interrupted(), ""};
