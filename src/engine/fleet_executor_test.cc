@@ -416,17 +416,114 @@ TEST(FleetExecutor, AReturnedHostWaitsForTheAppsRunningDeploymentBeforeItsReconc
   EXPECT_EQ(RoutedOn(w, "h3"), std::set<int>{3});
 }
 
-TEST(FleetExecutor, AFleetManifestWithACanaryIsRefusedUntilCanariesRunAcrossHosts) {
+TEST(FleetExecutor, AFleetManifestWithBlueGreenIsRefusedUntilItRunsAcrossHosts) {
   EngineWorld w;
   ThreeHosts(w);
   const std::string manifest =
-      WorldManifest("strategy:\n  type: canary\n  canary:\n    steps:\n      - weight: 50\n",
-                    "hosts: [h1, h2, h3]\n");
+      WorldManifest("strategy: { type: bluegreen }\n", "hosts: [h1, h2, h3]\n");
   auto o = w.Apply(manifest, "v1");
   ASSERT_FALSE(o.ok());
   EXPECT_EQ(o.error().code, ErrorCode::kInvalidInput);
   EXPECT_EQ(o.error().field, "strategy.type");
   EXPECT_TRUE(w.hosts().target("h1").Alive().empty());
+}
+
+// A canary across hosts: each host runs the canary's weights on its own router; the analyses
+// and pauses hold the whole wave and judge the hosts' counts added up.
+constexpr const char* kFleetCanary =
+    "strategy:\n  type: canary\n  canary:\n    steps:\n"
+    "      - weight: 50\n"
+    "      - analysis: { window: 2s, minRequests: 10, maxErrorRate: 0.1 }\n";
+
+// Each host's router measures `requests` of `version` with `errors` failed.
+void HostTraffic(EngineWorld& w, const std::string& host, int version, uint64_t requests,
+                 uint64_t errors) {
+  w.hosts().router(host).SetTraffic("web", "production", version, requests, errors);
+}
+
+TEST(FleetExecutor, ACanaryIsJudgedOnTheHostsCountsAddedUpNotOnAnyOneHost) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = WorldManifest(kFleetCanary, "hosts: [h1, h2, h3]\n");
+  for (const char* h : {"h1", "h2", "h3"}) HostTraffic(w, h, 1, 1000, 0);
+  Deploy(w, manifest, "v1");
+  // h1 and h2 alone would pass (4% errors); the three together fail 38 of 300 (12.7%).
+  HostTraffic(w, "h1", 2, 100, 4);
+  HostTraffic(w, "h2", 2, 100, 4);
+  HostTraffic(w, "h3", 2, 100, 30);
+  auto o = w.Apply(manifest, "v2");
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  Deployment d = w.WaitSettled(o->deployment);
+  EXPECT_EQ(d.state, DeploymentState::kFailed);
+  EXPECT_NE(d.reason.find("analysis failed"), std::string::npos) << d.reason;
+  bool whole = false;
+  for (const auto& op : d.operations) {
+    if (op.step.rfind("wave 1: analyse canary", 0) == 0) {
+      whole = true;
+      EXPECT_EQ(op.host, "") << "an analysis judges the whole wave";
+      EXPECT_NE(op.detail.find("38"), std::string::npos) << op.detail;
+    }
+  }
+  EXPECT_TRUE(whole);
+  auto rollback = w.engine().FollowUp("web", o->deployment);
+  ASSERT_TRUE(rollback.has_value());
+  EXPECT_EQ(w.WaitSettled(*rollback).state, DeploymentState::kSucceeded);
+  for (const char* h : {"h1", "h2", "h3"}) EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+  EXPECT_EQ(w.VerdictOf(2), Verdict::kBad);
+}
+
+TEST(FleetExecutor, AHealthyCanaryOnEveryHostCompletesEverywhere) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = WorldManifest(kFleetCanary, "hosts: [h1, h2, h3]\n");
+  for (const char* h : {"h1", "h2", "h3"}) {
+    HostTraffic(w, h, 1, 1000, 0);
+    HostTraffic(w, h, 2, 100, 0);
+  }
+  Deploy(w, manifest, "v1");
+  Deploy(w, manifest, "v2");
+  for (const char* h : {"h1", "h2", "h3"}) {
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{2}) << h;
+    EXPECT_EQ(LiveOn(w, h), (std::map<int, int>{{2, 2}})) << h;
+  }
+}
+
+TEST(FleetExecutor, APausedFleetCanaryWaitsForResumeAndAnAbortReturnsEveryHost) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = WorldManifest(
+      "strategy:\n  type: canary\n  canary:\n    steps:\n"
+      "      - weight: 50\n      - pause: untilResumed\n      - weight: 80\n",
+      "hosts: [h1, h2]\nrollback: { keepPrevious: 10m }\n");
+  Deploy(w, manifest, "v1");
+  auto o = w.Apply(manifest, "v2");
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  ASSERT_TRUE(w.WaitAtStep(o->deployment, "wave 1: pause until"));
+  auto resumed = w.engine().Control({"web", "resume", false, "test"});
+  ASSERT_TRUE(resumed.ok()) << resumed.error().message;
+  EXPECT_EQ(w.WaitSettled(o->deployment).state, DeploymentState::kSucceeded);
+  for (const char* h : {"h1", "h2"}) EXPECT_EQ(RoutedOn(w, h), std::set<int>{2}) << h;
+
+  auto three = w.Apply(manifest, "v3");
+  ASSERT_TRUE(three.ok()) << three.error().message;
+  ASSERT_TRUE(w.WaitAtStep(three->deployment, "wave 1: pause until"));
+  auto aborted = w.engine().Control({"web", "abort", false, "test"});
+  ASSERT_TRUE(aborted.ok()) << aborted.error().message;
+  Deployment d = w.WaitSettled(three->deployment);
+  EXPECT_EQ(d.state, DeploymentState::kRolledBack);
+  EXPECT_EQ(d.reason, "aborted by test");
+  auto list = w.sqlite().ListDeployments("web", 1);
+  ASSERT_TRUE(list.ok() && !list->empty());
+  Deployment rb = w.WaitSettled(list->front().name);
+  EXPECT_EQ(rb.kind, DeploymentKind::kRollback);
+  EXPECT_EQ(rb.state, DeploymentState::kSucceeded) << rb.reason;
+  EXPECT_EQ(HostsOf(rb), (std::vector<std::string>{"h2", "h1"}));  // reverse order
+  EXPECT_EQ(w.SlotVersion(), 2);
+  for (const char* h : {"h1", "h2"}) {
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{2}) << h;
+    EXPECT_EQ(LiveOn(w, h), (std::map<int, int>{{2, 2}})) << h;
+  }
+  EXPECT_EQ(w.VerdictOf(3), Verdict::kBad);
 }
 
 }  // namespace

@@ -160,11 +160,11 @@ Status RefuseOnFleet(const EngineDeps& deps, const std::string& app, const std::
 }
 
 Status RefuseUnbuiltOnFleet(const Manifest& m) {
-  if (m.strategy.type == Strategy::Type::kBlueGreen || m.strategy.type == Strategy::Type::kCanary) {
-    return Error::InvalidInput("strategy " + std::string(StrategyName(m.strategy.type)) +
-                                   " does not run on fleet hosts yet (docs/fleets.md, State of "
-                                   "the work); use rolling or recreate",
-                               "strategy.type");
+  if (m.strategy.type == Strategy::Type::kBlueGreen) {
+    return Error::InvalidInput(
+        "strategy bluegreen does not run on fleet hosts yet (docs/fleets.md, State of the "
+        "work); use rolling, recreate or canary",
+        "strategy.type");
   }
   for (const auto& e : m.run.env) {
     if (e.secret.empty()) continue;

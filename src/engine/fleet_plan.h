@@ -59,7 +59,7 @@ Result<std::vector<std::string>> HostsRunning(const EngineDeps& deps, const std:
 Status RefuseOnFleet(const EngineDeps& deps, const std::string& app, const std::string& verb);
 
 // InvalidInput naming the field when fleet manifest `m` uses what does not reach fleet hosts
-// yet (docs/fleets.md, "State of the work"): strategy bluegreen or canary, a secret in run.env (it
+// yet (docs/fleets.md, "State of the work"): strategy bluegreen, a secret in run.env (it
 // would be kept in clear in the node's state), run.user.
 Status RefuseUnbuiltOnFleet(const Manifest& m);
 

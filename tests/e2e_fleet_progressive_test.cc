@@ -1,0 +1,164 @@
+// Progressive delivery across fleet hosts end to end (issue 14, docs/fleets.md): a canary
+// whose weights every host's router applies, judged on the hosts' counts added up; abort and
+// rollforward of a fleet app. The real controller drives three namespace hosts (Debian's
+// sshd, the real ssh client, a node and router on each) under a load sent to every host's
+// router, and every request is counted with the version that answered it.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "testutil/fleet_hosts.h"
+#include "testutil/lastgood.h"
+#include "testutil/load.h"
+
+// A namespace of its own: the unity build puts this file beside other tests' helpers.
+namespace lastgood::testutil::fleet_progressive {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int kPort = 8080;  // every host's router takes the app's traffic there
+
+std::string Told(const Lastgood& lg) {
+  std::string cmd = "lastgood";
+  for (const auto& a : lg.last().args) cmd += " " + a;
+  return "\n$ " + cmd + "\nexit " + std::to_string(lg.last().code) + "\nstdout:\n" + lg.last().out +
+         "stderr:\n" + lg.last().err;
+}
+
+// One canary weight step followed by an analysis of `window` that needs `min` requests (of
+// all hosts together) and allows 1% errors.
+std::string CanarySteps(const std::string& window, int min) {
+  return "  canary:\n    steps:\n      - weight: 20\n      - analysis: { window: " + window +
+         ", minRequests: " + std::to_string(min) + ", maxErrorRate: 0.01 }";
+}
+
+// A controller with three hosts h1..h3 labelled role=web, and a load on each host's router.
+struct ThreeHostFleet {
+  ThreeHostFleet() : hosts(3) {
+    if (!hosts.ok()) return;
+    lg.ServeArgs({"--ssh-config", hosts.SshConfig(), "--ui", "off"});
+    lg.Given();
+    for (int i = 1; i <= 3; ++i) {
+      lg.Run({"host", "add", FleetHosts::Name(i), "--ssh", FleetHosts::Name(i), "--node-home",
+              hosts.NodeHome(i), "--label", "role=web"},
+             std::chrono::seconds(60));
+      EXPECT_EQ(lg.last().code, 0) << Told(lg);
+    }
+  }
+  static SampleApp App(SampleApp app) {
+    return app.Replicas(2).KeepPrevious("10m").Extra(
+        "route: { listen: 0.0.0.0:" + std::to_string(kPort) +
+        " }\nhosts: { selector: { role: web } }\n");
+  }
+  void StartLoad() {
+    for (int i = 1; i <= 3; ++i) {
+      loads.push_back(std::make_unique<SteadyLoad>(
+          LoadOptions{.port = kPort, .host = hosts.Address(i), .threads = 2, .rate = 100}));
+    }
+    for (auto& l : loads) {
+      EXPECT_TRUE(WaitUntil([&] { return l->Served() > 10; }, 10s)) << "no traffic flows";
+    }
+  }
+  // Every host's report.
+  std::vector<LoadReport> StopLoad() {
+    std::vector<LoadReport> out;
+    for (auto& l : loads) out.push_back(l->Stop());
+    loads.clear();
+    return out;
+  }
+  // What each host's production slot runs, from `status -o json`: name → version.
+  std::map<std::string, int> HostVersions() {
+    std::map<std::string, int> out;
+    json s = lg.Status();
+    if (!s.is_object()) return out;
+    for (const auto& h : s["slots"]["production"]["hosts"])
+      out[h["name"]] = h["version"].is_null() ? 0 : h["version"].get<int>();
+    return out;
+  }
+  FleetHosts hosts;
+  Lastgood lg;
+  std::vector<std::unique_ptr<SteadyLoad>> loads;
+};
+
+std::string Summaries(const std::vector<LoadReport>& reports) {
+  std::string s;
+  for (size_t i = 0; i < reports.size(); ++i)
+    s += FleetHosts::Name(static_cast<int>(i) + 1) + ": " + reports[i].Summary() + "\n";
+  return s;
+}
+
+const std::map<std::string, int> kAllOn1{{"h1", 1}, {"h2", 1}, {"h3", 1}};
+const std::map<std::string, int> kAllOn2{{"h1", 2}, {"h2", 2}, {"h3", 2}};
+
+TEST(FleetCanary, AGoodCanaryAcrossThreeHostsCompletesWithNoFailedRequest) {
+  ThreeHostFleet s;
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  s.lg.App(ThreeHostFleet::App(SampleApp().Strategy("canary").StrategyYaml(CanarySteps("2s", 40))));
+  s.lg.Apply();
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.StartLoad();
+  s.lg.Apply({"--param", "label=v2", "--name", "two"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  auto reports = s.StopLoad();
+  EXPECT_EQ(s.HostVersions(), kAllOn2) << s.lg.Status().dump(2);
+  for (size_t i = 0; i < reports.size(); ++i) {
+    EXPECT_EQ(reports[i].failed, 0u) << Summaries(reports);
+    // Each host's router split its own traffic between the versions.
+    EXPECT_GT(reports[i].per_label["v1"], 0u) << Summaries(reports);
+    EXPECT_GT(reports[i].per_label["v2"], 0u) << Summaries(reports);
+  }
+  // One analysis of the whole wave, passed on the hosts' counts together.
+  json two = s.lg.Deployment("two");
+  int analyses = 0;
+  for (const auto& op : two["operations"]) {
+    if (op["step"].get<std::string>().find("analyse canary") == std::string::npos) continue;
+    ++analyses;
+    EXPECT_TRUE(op["host"].is_null()) << op;
+    EXPECT_EQ(op["state"], "Succeeded") << op;
+    EXPECT_NE(op["detail"].get<std::string>().find("passed"), std::string::npos) << op;
+  }
+  EXPECT_EQ(analyses, 1) << two.dump(2);
+  s.lg.Verdict(2, "good");
+}
+
+TEST(FleetCanary, ACanaryFailingOneRequestInTwentyIsRolledBackOnEveryHostOnlyItsShareFailed) {
+  ThreeHostFleet s;
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  s.lg.App(ThreeHostFleet::App(SampleApp().Strategy("canary").StrategyYaml(CanarySteps("3s", 40))));
+  s.lg.Apply();
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.StartLoad();
+  s.lg.Apply({"--param", "label=v2", "--param", "failRate=0.05", "--name", "two"});
+  EXPECT_EQ(s.lg.last().code, 1) << Told(s.lg);
+  s.lg.WaitForIdle(30s);
+  auto reports = s.StopLoad();
+  EXPECT_EQ(s.HostVersions(), kAllOn1) << s.lg.Status().dump(2);
+  json two = s.lg.Deployment("two");
+  EXPECT_EQ(two["state"], "Failed") << two.dump(2);
+  EXPECT_NE(two["reason"].get<std::string>().find("analysis failed"), std::string::npos)
+      << two.dump(2);
+  json history = s.lg.History();
+  ASSERT_GE(history.size(), 3u) << history.dump(2);
+  EXPECT_EQ(history[0]["kind"], "rollback") << history.dump(2);
+  EXPECT_EQ(history[0]["trigger"], "auto") << history.dump(2);
+  EXPECT_EQ(history[0]["state"], "Succeeded") << history.dump(2);
+  s.lg.Verdict(2, "bad");
+  // Every host served the canary, and every failed request was the canary's own.
+  size_t failed = 0, v2_all = 0;
+  for (const auto& r : reports) {
+    EXPECT_GT(r.per_label.count("v2") ? r.per_label.at("v2") : 0u, 0u) << Summaries(reports);
+    for (const auto& q : r.requests) {
+      if (q.label == "v2") ++v2_all;
+      if (!q.failed()) continue;
+      ++failed;
+      EXPECT_EQ(q.label, "v2") << "a failure that was not the canary's: " << Summaries(reports);
+    }
+  }
+  EXPECT_GT(failed, 0u) << "the canary failed no request: " << Summaries(reports);
+  EXPECT_LT(failed, v2_all / 5 + 5) << Summaries(reports);
+}
+
+}  // namespace
+}  // namespace lastgood::testutil::fleet_progressive
