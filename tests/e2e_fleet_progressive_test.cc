@@ -160,5 +160,60 @@ TEST(FleetCanary, ACanaryFailingOneRequestInTwentyIsRolledBackOnEveryHostOnlyIts
   EXPECT_LT(failed, v2_all / 5 + 5) << Summaries(reports);
 }
 
+// pause/resume, rollback, rollforward and abort of a fleet app, under load on every host: the
+// verbs act on the whole fleet, and no request fails.
+TEST(FleetControl, ResumeRollbackRollforwardAndAbortActOnEveryHostWithNoFailedRequest) {
+  ThreeHostFleet s;
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  s.lg.App(ThreeHostFleet::App(SampleApp().Strategy("canary").StrategyYaml(
+      "  canary:\n    steps:\n      - weight: 50\n      - pause: untilResumed")));
+  s.lg.Apply();
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.StartLoad();
+
+  // The canary holds every host at 50% until resumed.
+  s.lg.Apply({"--param", "label=v2", "--no-wait"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.lg.WaitForStep("pause until");
+  s.lg.Run({"resume", "web"});
+  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.lg.WaitForIdle(30s);
+  EXPECT_EQ(s.HostVersions(), kAllOn2) << s.lg.Status().dump(2);
+
+  // Back and forth over the whole fleet, each host by a table change (v1, then v2, warm).
+  s.lg.Run({"rollback", "web"});
+  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.HostVersions(), kAllOn1) << s.lg.Status().dump(2);
+  s.lg.Run({"rollforward", "web"});
+  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.HostVersions(), kAllOn2) << s.lg.Status().dump(2);
+  json history = s.lg.History();
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history[0]["kind"], "rollforward") << history.dump(2);
+  EXPECT_EQ(history[0]["version"], 2) << history.dump(2);
+
+  // An abort while v3's canary waits: every host back on v2, v3 bad.
+  s.lg.Apply({"--param", "label=v3", "--no-wait"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.lg.WaitForStep("pause until");
+  s.lg.Run({"abort", "web"});
+  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.lg.WaitForIdle(30s);
+  EXPECT_EQ(s.HostVersions(), kAllOn2) << s.lg.Status().dump(2);
+  s.lg.Verdict(3, "bad");
+  history = s.lg.History();
+  ASSERT_GE(history.size(), 2u);
+  EXPECT_EQ(history[1]["state"], "RolledBack") << history.dump(2);
+  EXPECT_EQ(history[0]["kind"], "rollback") << history.dump(2);
+  EXPECT_EQ(history[0]["state"], "Succeeded") << history.dump(2);
+
+  auto reports = s.StopLoad();
+  for (const auto& r : reports) {
+    EXPECT_EQ(r.failed, 0u) << Summaries(reports);
+    EXPECT_GT(r.per_label.count("v3") ? r.per_label.at("v3") : 0u, 0u)
+        << "a host never served v3's canary: " << Summaries(reports);
+  }
+}
+
 }  // namespace
 }  // namespace lastgood::testutil::fleet_progressive
