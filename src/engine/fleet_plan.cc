@@ -122,6 +122,16 @@ std::vector<Step> PlanFleet(const FleetPlanInput& in) {
       }
       if (seg < barriers.size()) steps.push_back(barriers[seg]);
     }
+    if (in.waveAnalysis) {
+      bool previous_serves = false;  // on a host of a later wave
+      for (size_t later = w + 1; later < in.waves.size(); ++later) {
+        for (const auto& h : in.waves[later]) previous_serves |= h.in.oldInstances > 0;
+      }
+      Step analyse =
+          MakeStep(Step::Op::kAnalyze, v, previous_serves ? kWaveAnalysis : kWaveAnalysisAlone);
+      analyse.wave = wave;
+      steps.push_back(analyse);
+    }
     if (in.bake.count() > 0) {
       Step bake = MakeStep(Step::Op::kBake, v, 0, in.bake);
       bake.wave = wave;
@@ -233,6 +243,8 @@ Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string
   FleetPlanInput fleet;
   fleet.version = version;
   fleet.bake = m.bake;
+  fleet.waveAnalysis = !straight && m.strategy.type == Strategy::Type::kRolling &&
+                       m.strategy.rolling.analysis.has_value();
   auto hooks = PlanInputFor(deps, app, slot, version, m, kind);
   if (!hooks.ok()) return hooks.error();
   if (only_host.empty()) {  // one host catching up runs no hook of the whole deployment

@@ -6,6 +6,7 @@
 //   the preDeploy hook (on the controller)                host: none
 //   wave 1: each host's steps of the strategy             host: each, wave 1
 //           a canary's analyses and pauses                host: none, wave 1 (the whole wave)
+//           a rolling update's analysis of the wave       host: none, wave 1
 //           the wave's gate: bake                         host: none, wave 1
 //   wave 2: …
 //   hosts that run the app but are no longer selected: its instances stop
@@ -36,6 +37,9 @@ struct FleetPlanInput {
   int version = 0;
   std::string preHook, postHook;  // hook names, or ""
   Millis bake{0};                 // each wave's gate
+  // A rolling update's analysis after each wave (strategy.rolling.analysis): against the
+  // previous version while a host of a later wave runs it, else against the limits alone.
+  bool waveAnalysis = false;
   std::vector<std::vector<FleetHostPlan>> waves;
   std::vector<std::string> leaving;  // hosts that run the app, not selected any more
 };

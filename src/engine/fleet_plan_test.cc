@@ -34,7 +34,7 @@ FleetHostPlan Host(const std::string& name, int old_instances, Strategy strategy
 Strategy Rolling() {
   Strategy s;
   s.type = Strategy::Type::kRolling;
-  s.rolling = {1, 0};
+  s.rolling = {1, 0, std::nullopt};
   return s;
 }
 
@@ -124,6 +124,39 @@ TEST(FleetPlan, EveryHostStepIsStoredWithItsHostAndWave) {
   gate.duration = Millis(10'000);
   gate.wave = 2;
   EXPECT_EQ(Describe(gate), "wave 2: bake v3 for 10s");
+}
+
+TEST(FleetPlan, ARollingUpdatesAnalysisJudgesEachWaveTheLastAgainstItsLimitsAlone) {
+  FleetPlanInput in;
+  in.version = 2;
+  in.waveAnalysis = true;
+  in.waves = {{Host("h1", 2, Rolling())}, {Host("h2", 2, Rolling())}};
+  auto steps = PlanFleet(in);
+  std::vector<int> analyses;
+  for (const auto& s : steps) {
+    if (s.op == Step::Op::kAnalyze) analyses.push_back(s.count);
+  }
+  // After wave 1, h2 still runs v1 to compare with; after wave 2 nothing does.
+  EXPECT_EQ(analyses, (std::vector<int>{kWaveAnalysis, kWaveAnalysisAlone}));
+  EXPECT_EQ(FleetShape(steps),
+            (std::vector<std::string>{
+                "h1 prepare", "h2 prepare",                                              //
+                "h1 start 1 w1", "h1 stopOld 1 w1", "h1 start 2 w1", "h1 stopOld 0 w1",  //
+                "* analyze w1",                                                          //
+                "h2 start 1 w2", "h2 stopOld 1 w2", "h2 start 2 w2", "h2 stopOld 0 w2",  //
+                "* analyze w2", "* finish"}));
+}
+
+TEST(FleetPlan, AFirstRollingDeploymentHasNoPreviousVersionToCompareWithInAnyWave) {
+  FleetPlanInput in;
+  in.version = 1;
+  in.waveAnalysis = true;
+  in.waves = {{Host("h1", 0, Rolling())}, {Host("h2", 0, Rolling())}};
+  for (const auto& s : PlanFleet(in)) {
+    if (s.op == Step::Op::kAnalyze) {
+      EXPECT_EQ(s.count, kWaveAnalysisAlone);
+    }
+  }
 }
 
 }  // namespace

@@ -12,7 +12,7 @@ PlanInput Rolling(int replicas, int surge, int unavailable, int old) {
   in.version = 3;
   in.replicas = replicas;
   in.strategy.type = Strategy::Type::kRolling;
-  in.strategy.rolling = {surge, unavailable};
+  in.strategy.rolling = {surge, unavailable, std::nullopt};
   in.oldInstances = old;
   return in;
 }

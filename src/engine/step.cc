@@ -30,8 +30,11 @@ std::string Plural(int n, const char* word) {
 
 const Analysis* AnalysisOf(const Step& step, const Manifest& m) {
   if (step.op != Step::Op::kAnalyze) return nullptr;
-  if (step.count < 0)
+  if (step.count == kBlueGreenAnalysis)
     return m.strategy.blueGreen.analysis ? &*m.strategy.blueGreen.analysis : nullptr;
+  if (step.count == kWaveAnalysis || step.count == kWaveAnalysisAlone)
+    return m.strategy.rolling.analysis ? &*m.strategy.rolling.analysis : nullptr;
+  if (step.count < 0) return nullptr;
   if (step.count >= static_cast<int>(m.strategy.canarySteps.size())) return nullptr;
   const CanaryStep& c = m.strategy.canarySteps[step.count];
   return c.kind == CanaryStep::Kind::kAnalysis ? &c.analysis : nullptr;
@@ -68,6 +71,9 @@ std::string Describe(const Step& s) {
       return s.duration.count() ? "pause for " + FormatDuration(s.duration)
                                 : "pause until `lastgood resume`";
     case Step::Op::kAnalyze:
+      if (s.count == kWaveAnalysis) return "analyse " + v + " against the previous version";
+      if (s.count == kWaveAnalysisAlone)
+        return "analyse " + v + " against its limits (no host runs the previous version)";
       return s.count < 0 ? "analyse " + v + " on preview traffic"
                          : "analyse canary " + v + " against stable";
     case Step::Op::kSmoke:

@@ -15,16 +15,16 @@ namespace lastgood {
 
 struct Step {
   enum class Op {
-    kPrepare,   // the release directory and artifact of `version` are in place
-    kStart,     // at least `count` ready instances of `version` in the slot
-    kStopOld,   // at most `count` instances of versions other than `version` in the slot
-    kBake,      // every instance of `version` stays alive and ready for `duration`
-    kFinish,    // the slot runs `version`; the deployment's verdict is recorded
-    kHook,      // the manifest's hook `name` (preDeploy, postDeploy, preRollback, …) ran
-    kWeight,    // the canary `version` takes `count` % of the slot's requests
-    kPause,     // `duration` passed (0: until `lastgood resume`)
-    kAnalyze,   // the analysis of canary step `count` (-1: bluegreen's) passed
-    kSmoke,     // bluegreen's smoke test passed against the preview slot
+    kPrepare,  // the release directory and artifact of `version` are in place
+    kStart,    // at least `count` ready instances of `version` in the slot
+    kStopOld,  // at most `count` instances of versions other than `version` in the slot
+    kBake,     // every instance of `version` stays alive and ready for `duration`
+    kFinish,   // the slot runs `version`; the deployment's verdict is recorded
+    kHook,     // the manifest's hook `name` (preDeploy, postDeploy, preRollback, …) ran
+    kWeight,   // the canary `version` takes `count` % of the slot's requests
+    kPause,    // `duration` passed (0: until `lastgood resume`)
+    kAnalyze,  // the analysis of canary step `count` (or kBlueGreenAnalysis, kWaveAnalysis…) passed
+    kSmoke,    // bluegreen's smoke test passed against the preview slot
     kSettings,  // `version`'s instances in `slot` run with the sticky settings of slot `name`
     kWarmup,    // `version`'s instances in `slot` answer the manifest's warm-up request
     kSwitch,    // slots `slot` (source) and the deployment's (target) exchange places
@@ -46,6 +46,13 @@ struct Step {
   bool operator==(const Step&) const = default;
 };
 
+// kAnalyze's `count` for the analyses that are not a canary step's: bluegreen's (of preview
+// traffic), and a fleet rolling update's after a wave — against the previous version where it
+// still serves, or, after the last wave, where none does, against the limits alone.
+inline constexpr int kBlueGreenAnalysis = -1;
+inline constexpr int kWaveAnalysis = -2;
+inline constexpr int kWaveAnalysisAlone = -3;
+
 // The slot a bluegreen deployment to production brings the new version up in.
 inline constexpr const char* kPreviewSlot = "staging";
 
@@ -58,8 +65,8 @@ struct StepResult {
   static StepResult Failed(std::string d) { return {Kind::kFailed, std::move(d)}; }
 };
 
-// The analysis a kAnalyze step runs: canary step `count` of `m`, or (count -1) bluegreen's;
-// null when `m` has no such analysis.
+// The analysis a kAnalyze step runs: canary step `count` of `m`, bluegreen's, or the rolling
+// update's per wave; null when `m` has no such analysis.
 const Analysis* AnalysisOf(const Step& step, const Manifest& m);
 
 // One line for people: "start 2 instances of v3", "stop old instances down to 1", …

@@ -276,6 +276,8 @@ void WriteStrategy(YAML::Emitter& out, const Strategy& s) {
   out << s.rolling.maxSurge;
   Key(out, "maxUnavailable");
   out << s.rolling.maxUnavailable;
+  // Written only when set, so that a manifest without it keeps its content hash.
+  if (s.rolling.analysis) WriteAnalysis(out, *s.rolling.analysis);
   out << YAML::EndMap;
   Key(out, "canary");
   out << YAML::BeginMap;

@@ -61,6 +61,35 @@ TEST(FleetSection, RefusesWhatCannotBeAFleetWithFieldAndLine) {
   EXPECT_EQ(e.field, "hosts[0]");
 }
 
+TEST(FleetSection, ARollingAnalysisIsReadForAFleetAndWrittenBackOnlyWhenSet) {
+  const std::string rolling =
+      "strategy:\n  type: rolling\n  rolling:\n    maxSurge: 1\n"
+      "    analysis: { window: 5s, minRequests: 30, maxErrorRate: 0.02 }\n";
+  Manifest m = Parse(With(rolling + "hosts: [web1, web2]\n"));
+  ASSERT_TRUE(m.strategy.rolling.analysis.has_value());
+  EXPECT_EQ(m.strategy.rolling.analysis->window, Millis(5000));
+  EXPECT_EQ(m.strategy.rolling.analysis->minRequests, 30);
+  EXPECT_EQ(Parse(ToCanonicalYaml(m)).strategy, m.strategy);
+  // Absent, the canonical form is what it always was.
+  Manifest plain = Parse(With("hosts: [web1, web2]\n"));
+  EXPECT_EQ(ToCanonicalYaml(plain).find("analysis"), std::string::npos);
+}
+
+TEST(FleetSection, ARollingAnalysisNeedsHostsTheRollingStrategyAndTheThresholdJudge) {
+  Error e =
+      ParseError(With("strategy:\n  type: rolling\n  rolling:\n    analysis: { window: 5s }\n"));
+  EXPECT_EQ(e.field, "strategy.rolling.analysis");
+  EXPECT_NE(e.message.find("hosts"), std::string::npos) << e.message;
+  e =
+      ParseError(With("strategy:\n  type: recreate\n  rolling:\n    analysis: { window: 5s }\n"
+                      "hosts: [web1]\n"));
+  EXPECT_EQ(e.field, "strategy.rolling.analysis");
+  e =
+      ParseError(With("strategy:\n  type: rolling\n  rolling:\n"
+                      "    analysis: { judge: sequential }\nhosts: [web1]\n"));
+  EXPECT_EQ(e.field, "strategy.rolling.analysis.judge");
+}
+
 TEST(FleetSection, ParametersReachTheFleetFields) {
   Manifest m = Parse(
       "app: web\nparameters:\n  first: { default: \"2\" }\nrun:\n  command: [x]\n"

@@ -71,12 +71,6 @@ struct Route {
   bool operator==(const Route&) const = default;
 };
 
-struct RollingStrategy {
-  int maxSurge = 1;        // >= 0
-  int maxUnavailable = 0;  // >= 0; maxSurge + maxUnavailable >= 1
-  bool operator==(const RollingStrategy&) const = default;
-};
-
 // A check an analysis runs once per window, besides the router's measurements: a command
 // (passes on exit 0) or an HTTP GET on every canary instance (passes on 2xx).
 struct AnalysisCheck {
@@ -146,6 +140,15 @@ struct Analysis {
   std::vector<AnalysisCheck> checks;
   std::optional<PrometheusAnalysis> prometheus;  // judged beside the router's numbers
   bool operator==(const Analysis&) const = default;
+};
+
+struct RollingStrategy {
+  int maxSurge = 1;        // >= 0
+  int maxUnavailable = 0;  // >= 0; maxSurge + maxUnavailable >= 1
+  // Fleet deployments only (docs/fleets.md): judged after each wave on the hosts' merged
+  // router counts, the wave's version against the previous one wherever it still serves.
+  std::optional<Analysis> analysis;
+  bool operator==(const RollingStrategy&) const = default;
 };
 
 struct CanaryStep {

@@ -261,6 +261,12 @@ Result<ParsedManifest> ReadManifest(const YAML::Node& root, const Params& given)
   if (auto v = top.Get("history"))
     LG_MANIFEST_ASSIGN(m.history, manifest_internal::ReadHistory(r, *v));
   LG_MANIFEST_ASSIGN(m.fleet, manifest_internal::ReadFleet(r, top));
+  if (m.strategy.rolling.analysis && !m.fleet.enabled()) {
+    return Error::InvalidInput(
+        "a rolling update's analysis judges each wave of a fleet deployment and needs hosts:; "
+        "on one machine, use strategy canary with an analysis step",
+        "strategy.rolling.analysis", top.Get("strategy")->line);
+  }
   return out;
 }
 

@@ -24,14 +24,26 @@ Result<Strategy::Type> ReadType(const FieldReader& r, const Field& f) {
   return Error::InvalidInput(msg, f.path, f.line);
 }
 
+Result<Analysis> ReadAnalysis(const FieldReader& r, const Field& f);
+
 Result<RollingStrategy> ReadRolling(const FieldReader& r, const Field& f) {
   RollingStrategy rolling;
   MapFields fields;
-  LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"maxSurge", "maxUnavailable"}));
+  LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"maxSurge", "maxUnavailable", "analysis"}));
   if (auto v = fields.Get("maxSurge"))
     LG_MANIFEST_ASSIGN(rolling.maxSurge, r.Int(*v, 0, kMaxReplicas));
   if (auto v = fields.Get("maxUnavailable")) {
     LG_MANIFEST_ASSIGN(rolling.maxUnavailable, r.Int(*v, 0, kMaxReplicas));
+  }
+  if (auto v = fields.Get("analysis")) {
+    LG_MANIFEST_ASSIGN(rolling.analysis, ReadAnalysis(r, *v));
+    // The last wave of a rolling update leaves no previous version to compare with.
+    if (rolling.analysis->judge == Analysis::Judge::kSequential) {
+      return Error::InvalidInput(
+          "a rolling update's analysis takes the threshold judge only: after the last wave no "
+          "host serves the previous version for the sequential judge to compare with",
+          v->path + ".judge", v->line);
+    }
   }
   if (rolling.maxSurge == 0 && rolling.maxUnavailable == 0) {
     return Error::InvalidInput(
@@ -292,6 +304,14 @@ Result<Strategy> ReadStrategy(const FieldReader& r, const Field& f) {
   LG_MANIFEST_ASSIGN(fields, MapFields::Open(f, {"type", "rolling", "canary", "bluegreen"}));
   if (auto v = fields.Get("type")) LG_MANIFEST_ASSIGN(s.type, ReadType(r, *v));
   if (auto v = fields.Get("rolling")) LG_MANIFEST_ASSIGN(s.rolling, ReadRolling(r, *v));
+  if (s.rolling.analysis && s.type != Strategy::Type::kRolling) {
+    auto v = fields.Get("rolling");
+    return Error::InvalidInput(std::string("a rolling analysis is given but the strategy is ") +
+                                   StrategyName(s.type) +
+                                   "; set strategy.type: rolling or remove "
+                                   "strategy.rolling.analysis",
+                               v->path + ".analysis", v->line);
+  }
   auto canary = fields.Get("canary");
   if (canary) LG_MANIFEST_ASSIGN(s.canarySteps, ReadCanary(r, *canary));
   if (s.type == Strategy::Type::kCanary && s.canarySteps.empty()) {

@@ -22,6 +22,8 @@ namespace lastgood {
 namespace {
 
 constexpr Millis kAnalysisPoll{100};
+constexpr const char* kNothingToCompareWith =
+    "no host serves the previous version any more: judged against the limits alone";
 
 // The analysis' checks: commands, and HTTP requests to every ready instance of the version.
 StepResult RunChecks(StepContext& ctx, const Analysis& a) {
@@ -96,7 +98,7 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step) {
   const EngineDeps& deps = ctx.deps();
   const Deployment& d = ctx.deployment();
   const Manifest& m = ctx.manifest();
-  const bool preview = step.count < 0;
+  const bool preview = step.count == kBlueGreenAnalysis;
   const Analysis* a = AnalysisOf(step, m);
   if (a == nullptr) return StepResult::Failed("the manifest has no such analysis step");
   if (!deps.routes)
@@ -110,6 +112,11 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step) {
     if (checks.kind == StepResult::Kind::kOk) return judged;
     return StepResult::Failed(checks.detail + " — " + judged.detail);
   }
+  // After a rolling update's last wave no host serves the previous version: the wave is
+  // judged against the limits alone (docs/fleets.md, "What an analysis compares against").
+  const bool alone = step.count == kWaveAnalysisAlone;
+  Analysis limits_alone = *a;
+  limits_alone.maxErrorRateIncrease.reset();
   const std::string canary_slot = preview ? kPreviewSlot : d.slot;
   const std::string stable_slot = d.slot;
   // Too little data is never a pass: without a verdict by window + progressDeadline, it fails.
@@ -147,7 +154,8 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step) {
     }
     Measured canary = Measure(*stats, d.app, canary_slot, d.version, false);
     Measured stable = Measure(*stats, d.app, stable_slot, d.version, true);
-    Judgement j = Judge(*a, canary, stable, in_window >= a->window);
+    Judgement j = Judge(alone ? limits_alone : *a, canary, stable, in_window >= a->window);
+    if (alone) j.detail = std::string(kNothingToCompareWith) + "; " + j.detail;
     if (!restarts.empty()) j.detail += "; " + restarts;
     if (prometheus) {
       PrometheusVerdict v = prometheus->Look(now);

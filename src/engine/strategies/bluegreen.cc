@@ -9,7 +9,8 @@ void PlanBlueGreen(std::vector<Step>& steps, const PlanInput& in) {
   steps.push_back(MakeStep(Step::Op::kStopOld, v, 0, Millis(0), kPreviewSlot));
   steps.push_back(MakeStep(Step::Op::kStart, v, in.replicas, Millis(0), kPreviewSlot));
   if (in.strategy.blueGreen.smokeTest) steps.push_back(MakeStep(Step::Op::kSmoke, v));
-  if (in.strategy.blueGreen.analysis) steps.push_back(MakeStep(Step::Op::kAnalyze, v, -1));
+  if (in.strategy.blueGreen.analysis)
+    steps.push_back(MakeStep(Step::Op::kAnalyze, v, kBlueGreenAnalysis));
   steps.push_back(MakeStep(Step::Op::kSwitch, v, 0, Millis(0), kPreviewSlot));
 }
 
