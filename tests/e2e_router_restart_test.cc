@@ -49,8 +49,9 @@ bool Alive(int pid) {
          ReadFile("/proc/" + std::to_string(pid) + "/stat").find(") Z") == std::string::npos;
 }
 
-// GET /v1/health on the router's control socket: {"buildId", "pid", …}, or null.
-json RouterHealth(const Lastgood& lg) {
+// GET `path` on the router's control socket: its JSON body, or an empty object (no answer:
+// the socket is between two workers, say), so that .value() gives the default.
+json RouterGet(const Lastgood& lg, const std::string& path) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   timeval tv{2, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -60,7 +61,7 @@ json RouterHealth(const Lastgood& lg) {
   std::string response;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
     const std::string request =
-        "GET /v1/health HTTP/1.1\r\nHost: router\r\nConnection: close\r\n\r\n";
+        "GET " + path + " HTTP/1.1\r\nHost: router\r\nConnection: close\r\n\r\n";
     if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
         static_cast<ssize_t>(request.size())) {
       char buf[4096];
@@ -69,8 +70,36 @@ json RouterHealth(const Lastgood& lg) {
   }
   ::close(fd);
   size_t body = response.find("\r\n\r\n");
-  if (body == std::string::npos) return nullptr;
-  return json::parse(response.substr(body + 4), nullptr, false);
+  if (body == std::string::npos) return json::object();
+  json parsed = json::parse(response.substr(body + 4), nullptr, false);
+  return parsed.is_object() ? parsed : json::object();
+}
+
+// GET /v1/health: {"buildId", "pid", "statsSince", …}, or {}.
+json RouterHealth(const Lastgood& lg) { return RouterGet(lg, "/v1/health"); }
+
+// The requests the router counted for version `version` of web since it began (totals of
+// its aggregate row over the whole window), or -1 without an answer.
+int64_t CountedFor(const Lastgood& lg, int version) {
+  json stats = RouterGet(lg, "/v1/stats?window=120s");
+  if (!stats.contains("rows")) return -1;
+  int64_t total = 0;
+  for (const auto& row : stats.value("rows", json::array())) {
+    if (row.value("backend", "x").empty() && row.value("version", 0) == version &&
+        !row.value("pinned", false))
+      total += row.value("totalRequests", int64_t{0});
+  }
+  return total;
+}
+
+// The detail of the deployment's analysis step(s), joined.
+std::string AnalysisDetail(Lastgood& lg, const std::string& deployment) {
+  std::string detail;
+  const json record = lg.Deployment(deployment);
+  for (const auto& op : record.value("operations", json::array())) {
+    if (op.value("step", "").rfind("analyse", 0) == 0) detail += op.value("detail", "") + "\n";
+  }
+  return detail;
 }
 
 // The requests that failed with "connection refused".
@@ -300,8 +329,8 @@ TEST(RouterRestart, AnotherUserCannotTakeTheRouterOver) {
 
 // A canary deployment with its analysis running while the router is taken over by another
 // build ends as it would have without it: passed, v2 in production, no failed request. The
-// new worker's statistics start empty (docs/router.md, "Statistics across restarts"), so the
-// analysis window after the take-over holds fewer requests; it needs 20 and gets them.
+// old worker hands its counters to the new one (docs/router.md, "Statistics across
+// restarts"): the router's statsSince does not move, and the analysis says no restart.
 TEST(RouterRestart, ACanaryAnalysedAcrossATakeOverEndsAsItWouldHaveWithoutIt) {
   Lastgood lg;
   int port = FreePort();
@@ -319,6 +348,7 @@ TEST(RouterRestart, ACanaryAnalysedAcrossATakeOverEndsAsItWouldHaveWithoutIt) {
 
   lg.When().Apply({"--param", "label=v2", "--no-wait"}).Then().ExitCode(0);
   lg.WaitForStep("analyse canary");
+  const int64_t since = RouterHealth(lg).value("statsSince", int64_t{0});
   lastgood::testutil::ProcessOptions o;
   o.argv = {lastgood::testutil::kLastgoodBinary, "router", "--home", lg.home(), "--take-over"};
   o.env = {{kFakeBuild, "0.0.0-test-canary"}};
@@ -333,8 +363,107 @@ TEST(RouterRestart, ACanaryAnalysedAcrossATakeOverEndsAsItWouldHaveWithoutIt) {
   lg.Then().Serves("v2").Verdict(2, "good");
   EXPECT_EQ(lg.History()[0].value("state", ""), "Succeeded") << lg.History().dump(2);
   EXPECT_EQ(r.failed, 0u) << r.Summary();
+  EXPECT_EQ(RouterHealth(lg).value("statsSince", int64_t{0}), since)
+      << ReadFile(lg.home() + "/logs/router.log") << ReadFile(o.stderr_path);
+  EXPECT_EQ(AnalysisDetail(lg, lg.History()[0].value("name", "")).find("router restarted"),
+            std::string::npos);
   EXPECT_GT(r.per_label["v1"], 0u) << r.Summary();
   EXPECT_GT(r.per_label["v2"], 0u) << r.Summary();
+}
+
+// A bad canary (one request in 20 fails) analysed across a take-over is rolled back as it
+// would be without one; the counts of the old worker are the new one's: every request the
+// router counted before the take-over is still in its totals after it.
+TEST(RouterRestart, ABadCanaryAnalysedAcrossATakeOverIsStillRolledBack) {
+  Lastgood lg;
+  int port = FreePort();
+  lg.Given()
+      .App(SampleApp()
+               .Strategy("canary")
+               .StrategyYaml(
+                   "  canary:\n    steps:\n      - weight: 50\n"
+                   "      - analysis: { window: 3s, minRequests: 500, maxErrorRate: 0.01 }\n")
+               .Extra("route:\n  listen: 127.0.0.1:" + std::to_string(port)))
+      .Applied();
+  auto load = Load(port);
+  ASSERT_TRUE(Flows(*load)) << load->Stop().Summary();
+
+  lg.When()
+      .Apply({"--param", "label=v2", "--param", "failRate=0.05", "--no-wait"})
+      .Then()
+      .ExitCode(0);
+  lg.WaitForStep("analyse canary");
+  const int64_t since = RouterHealth(lg).value("statsSince", int64_t{0});
+  const int64_t counted = CountedFor(lg, 1);
+  lastgood::testutil::ProcessOptions o;
+  o.argv = {lastgood::testutil::kLastgoodBinary, "router", "--home", lg.home(), "--take-over"};
+  o.env = {{kFakeBuild, "0.0.0-test-bad-canary"}};
+  o.stderr_path = lg.home() + "/take-over.err";
+  lastgood::testutil::Process taking_over(o);
+  EXPECT_TRUE(WaitUntil(
+      [&] { return RouterHealth(lg).value("buildId", "") == "0.0.0-test-bad-canary"; }, 10s, 20ms))
+      << ReadFile(o.stderr_path);
+  // Once the old worker has drained, its counts are the new one's.
+  EXPECT_TRUE(WaitUntil([&] { return RouterHealth(lg).value("statsSince", int64_t{0}) == since; },
+                        5s, 20ms))
+      << ReadFile(lg.home() + "/logs/router.log") << ReadFile(o.stderr_path);
+  EXPECT_GE(CountedFor(lg, 1), counted);
+  lg.WaitForIdle(40s);
+  LoadReport r = load->Stop();
+
+  auto h = lg.History();
+  ASSERT_GE(h.size(), 3u) << h.dump(2);
+  EXPECT_EQ(h[1].value("state", ""), "Failed") << h.dump(2);
+  EXPECT_NE(h[1].value("reason", "").find("analysis failed"), std::string::npos) << h.dump(2);
+  EXPECT_EQ(h[1].value("reason", "").find("router restarted"), std::string::npos) << h.dump(2);
+  EXPECT_EQ(h[0].value("trigger", ""), "auto") << h.dump(2);
+  lg.Then().Serves("v1").Verdict(2, "bad");
+  size_t failed_v1 = 0;
+  for (const auto& q : r.requests) failed_v1 += q.failed() && q.label != "v2";
+  EXPECT_EQ(failed_v1, 0u) << "only the canary's own requests failed; " << r.Summary();
+}
+
+// A canary analysed across a SIGKILL of the router's worker (nothing handed over) ends as it
+// would have without it: the analysis sees the router's statsSince move, judges a whole window
+// from the restart, passes, and says so in its detail.
+TEST(RouterRestart, ACanaryAnalysedAcrossASigkillOfTheWorkerEndsAsItWouldHaveWithoutIt) {
+  Lastgood lg;
+  int port = FreePort();
+  lg.Given()
+      .App(SampleApp()
+               .Strategy("canary")
+               .StrategyYaml(
+                   "  canary:\n    steps:\n      - weight: 50\n"
+                   "      - analysis: { window: 3s, minRequests: 100, maxErrorRate: 0.01 }\n")
+               .Extra("route:\n  listen: 127.0.0.1:" + std::to_string(port)))
+      .Applied();
+  auto load = Load(port);
+  ASSERT_TRUE(Flows(*load)) << load->Stop().Summary();
+
+  lg.When().Apply({"--param", "label=v2", "--no-wait"}).Then().ExitCode(0);
+  lg.WaitForStep("analyse canary");
+  int worker = PidIn(lg, "router.pid");
+  std::this_thread::sleep_for(1s);  // into the window: counts the restart will lose
+  ASSERT_EQ(::kill(worker, SIGKILL), 0);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        int now = PidIn(lg, "router.pid");
+        return now != worker && Alive(now);
+      },
+      5s, 5ms));
+  lg.WaitForIdle(40s);
+  LoadReport r = load->Stop();
+
+  auto h = lg.History();
+  ASSERT_FALSE(h.empty());
+  EXPECT_EQ(h[0].value("state", ""), "Succeeded") << h.dump(2);
+  lg.Then().Serves("v2").Verdict(2, "good");
+  const std::string detail = AnalysisDetail(lg, h[0].value("name", ""));
+  EXPECT_EQ(detail.rfind("passed: ", 0), 0u) << detail;
+  EXPECT_NE(detail.find("router restarted at "), std::string::npos) << detail;
+  EXPECT_NE(detail.find(": window extended"), std::string::npos) << detail;
+  std::cout << "[ measured ] canary across a SIGKILL of the worker: " << r.failed << " of "
+            << r.total << " requests failed (in flight at the kill)\n";
 }
 
 }  // namespace router_restart_test

@@ -14,6 +14,7 @@ int AnalysedPair::SideOf(const StatsRow& row) const {
 }
 
 void LookCounter::Start(const RouterStats& stats) {
+  since_ = stats.statsSinceMillis;
   for (const auto& row : stats.rows) {
     if (row.backend.empty() || pair_.SideOf(row) == 0) continue;
     seen_[{row.slot, row.version, row.backend}] = {row.totalRequests, row.totalErrors};
@@ -22,13 +23,22 @@ void LookCounter::Start(const RouterStats& stats) {
 
 void LookCounter::Next(const RouterStats& stats, RequestCounts* canary, RequestCounts* stable) {
   *canary = *stable = RequestCounts();
+  const bool carried = stats.statsSinceMillis > 0 && stats.statsSinceMillis < since_;
+  const bool restarted = since_ > 0 && stats.statsSinceMillis > since_;
+  since_ = stats.statsSinceMillis;
   for (const auto& row : stats.rows) {
     int side = row.backend.empty() ? 0 : pair_.SideOf(row);
     if (side == 0) continue;
     auto [it, first] = seen_.try_emplace({row.slot, row.version, row.backend});
     Seen& last = it->second;
+    if (carried) {
+      last = {row.totalRequests, row.totalErrors};
+      continue;
+    }
     uint64_t requests, errors;
-    if (first) {
+    if (restarted && !first) {
+      requests = row.totalRequests, errors = row.totalErrors;  // a new router's counts
+    } else if (first) {
       requests = std::min(row.totalRequests, row.requests);
       errors = std::min(row.totalErrors, row.responses5xx);
     } else if (row.totalRequests < last.requests || row.totalErrors < last.errors) {

@@ -6,7 +6,11 @@
 // (bluegreen: the preview slot against production). Counters are per backend, so that a
 // backend that served nothing in a look, or one that appears during the analysis, counts
 // right; a counter that went down means the router restarted (or let the series go) and
-// counts again from 0. Hosts merge by adding their answers' counts. Not thread-safe.
+// counts again from 0, as does every counter of an answer whose statsSince moved later (a new
+// router). An answer whose statsSince moved back (a successor that has just been handed its
+// predecessor's counts, router/stats_carry.h) holds again what was counted already: it is
+// where counting goes on from, and adds nothing. Hosts merge by adding their answers' counts.
+// Not thread-safe.
 #pragma once
 
 #include <map>
@@ -43,6 +47,7 @@ class LookCounter {
   };
   AnalysedPair pair_;
   std::map<std::tuple<std::string, int, std::string>, Seen> seen_;  // slot, version, backend
+  int64_t since_ = 0;                                               // the last answer's statsSince
 };
 
 // The latency histogram of one side, from the aggregate rows (summed over versions, hosts).

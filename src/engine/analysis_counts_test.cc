@@ -68,6 +68,30 @@ TEST(LookCounter, CountsAgainFromZeroAfterTheRouterRestarted) {
   EXPECT_EQ(canary.errors, 1u);
 }
 
+TEST(LookCounter, CountsTheCountsCarriedOverToASuccessorOnlyOnce) {
+  LookCounter counter(kPair);
+  RouterStats start = Answer({Backend("production", 3, "c1", 5000, 50)});
+  start.statsSinceMillis = 1000;
+  counter.Start(start);
+  RequestCounts canary, stable;
+  // A take-over: the new worker counts 30 on its own (its statsSince is its start) …
+  RouterStats own = Answer({Backend("production", 3, "c1", 30, 1)});
+  own.statsSinceMillis = 9000;
+  counter.Next(own, &canary, &stable);
+  EXPECT_EQ(canary.requests, 30u);
+  // … then is handed the old worker's 5000 (+ 4 it served while draining): nothing new here,
+  RouterStats carried = Answer({Backend("production", 3, "c1", 5034, 51)});
+  carried.statsSinceMillis = 1000;
+  counter.Next(carried, &canary, &stable);
+  EXPECT_EQ(canary.requests, 0u);
+  // … and the next look counts on from there.
+  RouterStats next = Answer({Backend("production", 3, "c1", 5044, 52)});
+  next.statsSinceMillis = 1000;
+  counter.Next(next, &canary, &stable);
+  EXPECT_EQ(canary.requests, 10u);
+  EXPECT_EQ(canary.errors, 1u);
+}
+
 TEST(LookCounter, JudgesABluegreenPreviewAgainstProduction) {
   LookCounter counter({"web", "staging", "production", 3});
   counter.Start(Answer({}));

@@ -39,6 +39,12 @@ class SteadyRouter {
     std::lock_guard lock(mu_);
     armed_ = true, after_ = after, every_ = every;
   }
+  // The restart was a take-over: `later` after it, the predecessor's counts arrive and the
+  // router's counts are whole again (statsSince back where it was).
+  void CarriedOverAfter(Millis later) {
+    std::lock_guard lock(mu_);
+    carried_after_ = later;
+  }
   // When the first restart happened (wall clock), 0 before.
   int64_t FirstRestartMillis() {
     std::lock_guard lock(mu_);
@@ -54,6 +60,7 @@ class SteadyRouter {
     if (armed_ && now >= first_look_ms_ + after_.count()) {
       since = first_look_ms_ + after_.count();
       if (every_.count() > 0) since += (now - since) / every_.count() * every_.count();
+      if (carried_after_.count() > 0 && now >= since + carried_after_.count()) since = started_ms_;
     }
     const int64_t from = std::max(now - window.count(), since);
     const uint64_t requests = static_cast<uint64_t>(std::max<int64_t>(0, now - from) / 100);
@@ -79,7 +86,7 @@ class SteadyRouter {
   const int64_t started_ms_ = w_.clock().NowMillis() - 600'000;  // serving for a while
   std::mutex mu_;
   bool armed_ = false;
-  Millis after_{0}, every_{0};
+  Millis after_{0}, every_{0}, carried_after_{0};
   int64_t first_look_ms_ = -1;
 };
 
@@ -116,6 +123,19 @@ TEST(AnalysisAcrossARouterRestart, AGoodCanaryIsJudgedOnAWholeWindowFromTheResta
                         ": window extended"),
             std::string::npos)
       << detail;
+}
+
+TEST(AnalysisAcrossARouterRestart, CountsCarriedOverAMomentAfterATakeOverLeaveTheWindowWhole) {
+  // A take-over at 25 s: for a second the new worker has only its own counts, then its
+  // predecessor's arrive. The window is judged whole at 30 s, with no restart in its detail.
+  EngineWorld w;
+  SteadyRouter router(w, 0);
+  router.CarriedOverAfter(Millis(1000));
+  Deployment d = DeployV2(w, router, Millis(25'000));
+  ASSERT_EQ(d.state, DeploymentState::kSucceeded) << d.reason;
+  const std::string detail = AnalysisDetail(d);
+  EXPECT_EQ(detail.rfind("passed: canary: 30", 0), 0u) << detail;
+  EXPECT_EQ(detail.find("router restarted"), std::string::npos) << detail;
 }
 
 TEST(AnalysisAcrossARouterRestart, ABadCanaryStillFailsOnItsErrorRateNotForWantOfData) {

@@ -143,7 +143,7 @@ class Keeper {
       predecessor_ = ConnectSeqpacket(keeper_path);
       if (predecessor_ < 0) {
         KeeperLog("--take-over: no router answers on " + keeper_path + " (" + strerror(errno) +
-            "); start one without --take-over");
+                  "); start one without --take-over");
         return ExitCodeFor(ErrorCode::kUnavailable);
       }
       if (HandoffPeerUid(predecessor_) != static_cast<int>(::getuid())) {
@@ -158,17 +158,18 @@ class Keeper {
         auto m = ReceiveHandoff(predecessor_, kTakeOverTimeoutMs);
         if (!m.ok()) {
           KeeperLog("--take-over: the running router did not hand its sockets over: " +
-              m.error().message);
+                    m.error().message);
           return ExitCodeFor(ErrorCode::kUnavailable);
         }
         if (m->text == "end") break;
         if (!UpdateHeld(*m, held_)) CloseAll(m->fds);
       }
-      KeeperLog("took over " + std::to_string(held_.size()) + " listener(s) from the running router");
+      KeeperLog("took over " + std::to_string(held_.size()) +
+                " listener(s) from the running router");
     } else if (Answers(keeper_path, SOCK_SEQPACKET) || Answers(Path("router.sock"), SOCK_STREAM)) {
       KeeperLog("another router is serving " + options_.home +
-          " (its pids are in router-keeper.pid and router.pid); stop it, or replace it with "
-          "`lastgood router --take-over`");
+                " (its pids are in router-keeper.pid and router.pid); stop it, or replace it with "
+                "`lastgood router --take-over`");
       return ExitCodeFor(ErrorCode::kConflict);
     }
     // From here on, a newcomer reaches this keeper. The old keeper's socket (after a
@@ -264,9 +265,7 @@ class Keeper {
           ::close(c);
         }
       } else if (p.fd == predecessor_) {
-        // The old keeper only ever closes: it has exited.
-        ::close(predecessor_);
-        predecessor_ = -1;
+        OnPredecessor();
       } else if (std::find(peers_.begin(), peers_.end(), p.fd) != peers_.end()) {
         OnPeer(p.fd);
       } else {
@@ -308,6 +307,9 @@ class Keeper {
       if (pid <= 0) return;
       auto it = children_.find(pid);
       if (it == children_.end()) continue;
+      // What it said before it exited (its statistics, for its successor) is still queued.
+      while (it->second.channel >= 0 && OnChild(pid, it->second)) {
+      }
       Child c = it->second;
       if (c.channel >= 0) ::close(c.channel);
       children_.erase(it);
@@ -326,7 +328,7 @@ class Keeper {
       }
       bool quick = Clock::now() - c.started < kQuickDeath;
       KeeperLog("the worker (pid " + std::to_string(pid) + ") " + how +
-          "; the listening sockets stay open, starting another");
+                "; the listening sockets stay open, starting another");
       if (quick) {
         Backoff();
       } else {
@@ -341,16 +343,26 @@ class Keeper {
     restart_at_ = Clock::now() + delay_;
   }
 
-  void OnChild(int pid, Child& c) {
+  // Reads one message of worker `pid`; false when there was none.
+  bool OnChild(int pid, Child& c) {
     auto m = ReceiveHandoff(c.channel, 0);
-    if (!m.ok() && m.error().message.rfind("handoff: no message", 0) == 0) return;
+    if (!m.ok() && m.error().message.rfind("handoff: no message", 0) == 0) return false;
     if (!m.ok()) {
       // Closed: the worker is exiting; SIGCHLD follows.
       ::close(c.channel);
       c.channel = -1;
-      return;
+      return false;
     }
-    if (pid == current_ && UpdateHeld(*m, held_)) return;
+    if (pid == current_ && UpdateHeld(*m, held_)) return true;
+    if (m->text == "stats" && m->fds.size() == 1) {
+      // A worker that drained hands its counters to whoever serves after it: our newer
+      // worker, or, after a take-over, the new keeper (which gives them to its worker).
+      if (successor_ >= 0) {
+        (void)SendHandoff(successor_, "stats", m->fds);
+      } else if (pid != current_) {
+        ForwardStats(m->fds);
+      }
+    }
     CloseAll(m->fds);
     if (m->text == "ready") {
       c.ready = true;
@@ -368,6 +380,28 @@ class Keeper {
         if (!StartWorker()) Backoff();
       }
     }
+    return true;
+  }
+
+  // Statistics for the newest worker (router/stats_carry.h); nobody to give them to: dropped.
+  void ForwardStats(const std::vector<int>& fds) {
+    auto it = children_.find(current_);
+    if (it != children_.end() && it->second.channel >= 0)
+      (void)SendHandoff(it->second.channel, "stats", fds);
+  }
+
+  // The keeper we took over from: its worker's statistics once that one drained, then its
+  // exit (the connection closes).
+  void OnPredecessor() {
+    auto m = ReceiveHandoff(predecessor_, 0);
+    if (!m.ok() && m.error().message.rfind("handoff: no message", 0) == 0) return;
+    if (!m.ok()) {
+      ::close(predecessor_);
+      predecessor_ = -1;
+      return;
+    }
+    if (m->text == "stats" && m->fds.size() == 1) ForwardStats(m->fds);
+    CloseAll(m->fds);
   }
 
   void OnPeer(int peer) {
@@ -384,7 +418,8 @@ class Keeper {
     }
     CloseAll(m->fds);
     if (m->text == "take-over" && successor_ < 0 && !stopping_ && !retiring_) {
-      KeeperLog("a new router takes over: handing over " + std::to_string(held_.size()) + " listener(s)");
+      KeeperLog("a new router takes over: handing over " + std::to_string(held_.size()) +
+                " listener(s)");
       successor_ = peer;
       if (auto s = SendHeld(peer, held_); !s.ok()) KeeperLog(s.error().message);
     } else if (m->text == "ready" && peer == successor_) {
@@ -435,7 +470,8 @@ int RunKeeper(const RouterOptions& options, bool take_over) {
   if (options.threads <= 0) {
     std::string quota = limits.quota ? std::to_string(*limits.quota) : "none";
     KeeperLog(std::to_string(threads) + " worker thread(s): " + std::to_string(limits.affinity) +
-        " CPU(s) in the affinity mask, cgroup CPU quota " + quota + " (--threads N to choose)");
+              " CPU(s) in the affinity mask, cgroup CPU quota " + quota +
+              " (--threads N to choose)");
   }
   Keeper keeper(options, threads);
   return keeper.Run(take_over);

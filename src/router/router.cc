@@ -25,6 +25,7 @@
 #include "router/listen_sockets.h"
 #include "router/metrics.h"
 #include "router/socket_handoff.h"
+#include "router/stats_carry.h"
 #include "router/table_store.h"
 #include "router/worker.h"
 #include "router/worker_count.h"
@@ -111,6 +112,8 @@ class RouterImpl : public Router {
     });
     LG_RETURN_IF_ERROR(WriteSmallFile(Path("router.pid"), std::to_string(getpid()) + "\n"));
     LG_RETURN_IF_ERROR(WriteSmallFile(Path("router.admin"), AdminAddress() + "\n"));
+    if (options_.keeper_channel >= 0) keeper_thread_ = std::thread([this] { ListenToKeeper(); });
+    served_ = true;
     Tell("ready");
     return Status::Ok();
   }
@@ -122,7 +125,7 @@ class RouterImpl : public Router {
     // back the series of backends that left the table more than a window ago.
     DropRetiredStats();
     RouterStats stats = shared_.stats.Read(window);
-    stats.statsSinceMillis = stats_since_ms_;
+    stats.statsSinceMillis = stats_since_ms_.load();
     return stats;
   }
 
@@ -139,7 +142,7 @@ class RouterImpl : public Router {
     h.generation = generation_.load();
     h.pid = static_cast<int>(getpid());
     h.buildId = BuildId();
-    h.statsSinceMillis = stats_since_ms_;
+    h.statsSinceMillis = stats_since_ms_.load();
     h.listeners = ListenerStates();
     return h;
   }
@@ -171,6 +174,8 @@ class RouterImpl : public Router {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     for (auto& w : workers_) w->Stop();
+    if (keeper_thread_.joinable()) keeper_thread_.join();
+    HandStatsOver();
     // Leave the files of a successor alone.
     if (std::atoi(ReadSmallFile(Path("router.pid")).c_str()) == static_cast<int>(getpid())) {
       ::unlink(Path("router.pid").c_str());
@@ -186,6 +191,49 @@ class RouterImpl : public Router {
   }
 
   std::string Path(const char* name) const { return options_.home + "/" + name; }
+
+  // After a drain, nothing records any more: the counters go to the keeper, which hands them
+  // to the successor if there is one (router/stats_carry.h).
+  void HandStatsOver() {
+    if (options_.keeper_channel < 0 || !served_) return;
+    CarriedStats carried = shared_.stats.Export(StatsSecond());
+    carried.stats_since_ms = stats_since_ms_.load();
+    auto file = WriteCarriedStatsFile(carried);
+    if (!file.ok()) {
+      Log("statistics not handed over: " + file.error().message);
+      return;
+    }
+    Tell("stats", {*file});
+    ::close(*file);
+  }
+
+  // What the keeper sends after the start: the statistics of the worker this one replaces.
+  void ListenToKeeper() {
+    while (!stopped_.load()) {
+      auto m = ReceiveHandoff(options_.keeper_channel, 200);
+      if (!m.ok()) {
+        if (m.error().message.rfind("handoff: no message", 0) == 0) continue;
+        return;  // the keeper is gone: nothing more comes
+      }
+      if (m->text == "stats" && m->fds.size() == 1) TakeStats(m->fds[0]);
+      for (int fd : m->fds) ::close(fd);
+    }
+  }
+
+  void TakeStats(int fd) {
+    auto carried = ReadCarriedStatsFile(fd);
+    if (!carried.ok()) {
+      Log("the previous worker's statistics are not carried over (" + carried.error().message +
+          "): they are complete from this worker's start");
+      return;
+    }
+    shared_.stats.Carry(*carried, StatsSecond());
+    int64_t since = stats_since_ms_.load();
+    if (carried->stats_since_ms > 0 && carried->stats_since_ms < since)
+      stats_since_ms_.store(carried->stats_since_ms);
+    Log("carried over the previous worker's statistics (" + std::to_string(carried->series.size()) +
+        " series)");
+  }
 
   static std::string ReadSmallFile(const std::string& path) {
     std::ifstream in(path);
@@ -433,11 +481,14 @@ class RouterImpl : public Router {
   std::unique_ptr<AdminServer> admin_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stopped_{false};
-  // Wall clock when this process started counting: statistics are not carried over from a
-  // predecessor (docs/router.md, "Statistics across restarts").
-  const int64_t stats_since_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count();
+  bool served_ = false;        // Open() succeeded: there are statistics worth handing over
+  std::thread keeper_thread_;  // ListenToKeeper
+  // Wall clock from which the statistics are complete: this process's start, or its
+  // predecessor's once that one's counters are carried over (docs/router.md, "Statistics
+  // across restarts").
+  std::atomic<int64_t> stats_since_ms_{std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count()};
 
   std::mutex apply_mu_;  // serializes table changes; guards the members below
   StableIds pool_ids_, listener_ids_;

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <ctime>
 
+#include "router/stats_carry.h"
+
 namespace lastgood {
 
 int ExposedLatencyBucket(uint64_t micros) {
@@ -128,15 +130,102 @@ int64_t SeriesCell::LastSecond() const {
   return last;
 }
 
+void SeriesCell::AddSeconds(int64_t now, std::map<int64_t, StatsSnapshot>* out) const {
+  for (const Bucket& b : buckets_) {
+    int64_t s = b.second.load(std::memory_order_acquire);
+    if (s < 0 || s > now || s <= now - kStatsWindowSeconds) continue;
+    StatsSnapshot one;
+    AddWindow(s, 1, &one);
+    (*out)[s].Add(one);
+  }
+}
+
+namespace {
+
+// Adds the carried seconds within (now - window_seconds, now] into `out` by second.
+void AddCarriedSeconds(const CarriedSeries& carried, int64_t now, int window_seconds,
+                       std::map<int64_t, StatsSnapshot>* out) {
+  for (const auto& sec : carried.seconds) {
+    if (sec.second > now || sec.second <= now - window_seconds) continue;
+    StatsSnapshot& into = (*out)[sec.second];
+    into.counters.Add(sec.counters);
+    for (const auto& [bucket, count] : sec.histogram) into.histogram[bucket] += count;
+  }
+}
+
+std::vector<CarriedSecond> ToCarriedSeconds(const std::map<int64_t, StatsSnapshot>& seconds) {
+  std::vector<CarriedSecond> out;
+  for (const auto& [second, snapshot] : seconds) {
+    CarriedSecond sec;
+    sec.second = second;
+    sec.counters = snapshot.counters;
+    for (int b = 0; b < kLatencyBuckets; ++b)
+      if (snapshot.histogram[b]) sec.histogram.emplace_back(b, snapshot.histogram[b]);
+    out.push_back(std::move(sec));
+  }
+  return out;
+}
+
+int64_t LastCarriedSecond(const StatsSeries& series) {
+  if (!series.carried || series.carried->seconds.empty()) return -1;
+  return series.carried->seconds.back().second;
+}
+
+}  // namespace
+
+std::shared_ptr<StatsSeries> StatsRegistry::NewSeries(const StatsKey& key) const {
+  auto series = std::make_shared<StatsSeries>();
+  series->key = key;
+  for (int t = 0; t < threads_; ++t) series->cells.push_back(std::make_unique<SeriesCell>());
+  return series;
+}
+
 std::shared_ptr<StatsSeries> StatsRegistry::Series(const StatsKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& slot = series_[key];
-  if (!slot) {
-    slot = std::make_shared<StatsSeries>();
-    slot->key = key;
-    for (int t = 0; t < threads_; ++t) slot->cells.push_back(std::make_unique<SeriesCell>());
-  }
+  if (!slot) slot = NewSeries(key);
   return slot;
+}
+
+CarriedStats StatsRegistry::Export(int64_t now) const {
+  CarriedStats out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [key, series] : series_) {
+    CarriedSeries c;
+    c.key = key;
+    std::map<int64_t, StatsSnapshot> seconds;
+    for (const auto& cell : series->cells) {
+      cell->AddTotals(&c.totals);
+      cell->AddSeconds(now, &seconds);
+    }
+    if (series->carried) {
+      c.totals.Add(series->carried->totals);
+      AddCarriedSeconds(*series->carried, now, kStatsWindowSeconds, &seconds);
+    }
+    if (c.totals.requests == 0 && c.totals.connect_errors == 0) continue;
+    c.seconds = ToCarriedSeconds(seconds);
+    out.series.push_back(std::move(c));
+  }
+  return out;
+}
+
+void StatsRegistry::Carry(const CarriedStats& stats, int64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& s : stats.series) {
+    auto& slot = series_[s.key];
+    if (!slot) slot = NewSeries(s.key);
+    auto merged = std::make_shared<CarriedSeries>();
+    merged->key = s.key;
+    merged->totals = s.totals;
+    std::map<int64_t, StatsSnapshot> seconds;
+    AddCarriedSeconds(s, now, kStatsWindowSeconds, &seconds);
+    if (slot->carried) {
+      merged->totals.Add(slot->carried->totals);
+      AddCarriedSeconds(*slot->carried, now, kStatsWindowSeconds, &seconds);
+    }
+    merged->seconds = ToCarriedSeconds(seconds);
+    slot->carried = std::move(merged);
+  }
 }
 
 size_t StatsRegistry::DropRetired(int64_t now) {
@@ -145,7 +234,8 @@ size_t StatsRegistry::DropRetired(int64_t now) {
   for (auto it = series_.begin(); it != series_.end();) {
     // use_count() == 1 is stable here: other holders only let go, and a new holder can
     // only come through Series(), which waits for mu_.
-    bool idle = it->second.use_count() == 1;
+    bool idle =
+        it->second.use_count() == 1 && LastCarriedSecond(*it->second) <= now - kStatsWindowSeconds;
     for (const auto& cell : it->second->cells) {
       if (!idle) break;
       idle = cell->LastSecond() <= now - kStatsWindowSeconds;
@@ -178,6 +268,14 @@ void StatsRegistry::Visit(int window_seconds,
       cell->AddTotals(&totals);
       cell->AddWindow(now, window_seconds, window.get());
       window->in_flight += cell->InFlight();
+    }
+    if (series->carried) {
+      totals.Add(series->carried->totals);
+      for (const auto& sec : series->carried->seconds) {
+        if (sec.second > now || sec.second <= now - window_seconds) continue;
+        window->counters.Add(sec.counters);
+        for (const auto& [bucket, count] : sec.histogram) window->histogram[bucket] += count;
+      }
     }
     visit(key, totals, *window);
   }

@@ -84,6 +84,9 @@ class SeriesCell {
   void AddTotals(StatsCounters* out) const;
   // The newest second with a record, or -1. Any thread.
   int64_t LastSecond() const;
+  // Adds each bucket of the seconds (now - kStatsWindowSeconds, now] into out[second]: what a
+  // successor is handed (router/stats_carry.h). Any thread.
+  void AddSeconds(int64_t now, std::map<int64_t, StatsSnapshot>* out) const;
   // A request to this backend begins / ends (from the choice of the backend to the end of
   // its response; an upgraded connection ends at its 101). REQUIRES: the cell's thread.
   void BeginRequest() { Bump(in_flight_, 1); }
@@ -124,9 +127,15 @@ struct StatsKey {
   auto operator<=>(const StatsKey&) const = default;
 };
 
+struct CarriedSeries;
+struct CarriedStats;
+
 struct StatsSeries {
   StatsKey key;
   std::vector<std::unique_ptr<SeriesCell>> cells;  // one per worker thread
+  // What a predecessor counted (router/stats_carry.h), read-only, added to the cells' counts
+  // by every reader. Guarded by the registry's mutex (the request path never reads it).
+  std::shared_ptr<const CarriedSeries> carried;
 };
 
 // Seconds on a monotonic clock; the bucket index of "now".
@@ -146,12 +155,21 @@ class StatsRegistry {
   // Rows per backend plus one aggregate row per app/slot/version (backend ""), over the
   // last `window` (rounded up to whole seconds, at most kStatsWindowSeconds).
   RouterStats Read(Millis window) const;
+  // Every series' totals and its seconds of the last kStatsWindowSeconds up to `now` (a
+  // StatsSecond()), what was carried over included: for a successor (router/stats_carry.h).
+  // Exact once no thread records any more.
+  CarriedStats Export(int64_t now) const;
+  // Adds what a predecessor handed over; its seconds outside the window up to `now` are left
+  // out. Read-only from then on: the worker threads never see it.
+  void Carry(const CarriedStats& stats, int64_t now);
   // Calls `visit` for each series with its cumulative totals and its window snapshot.
   void Visit(int window_seconds,
              const std::function<void(const StatsKey&, const StatsCounters& totals,
                                       const StatsSnapshot& window)>& visit) const;
 
  private:
+  std::shared_ptr<StatsSeries> NewSeries(const StatsKey& key) const;
+
   const int threads_;
   mutable std::mutex mu_;
   std::map<StatsKey, std::shared_ptr<StatsSeries>> series_;  // guarded by mu_

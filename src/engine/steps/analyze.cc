@@ -125,7 +125,6 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step) {
   auto deadline = first_deadline;
   auto window_start = started;
   int64_t window_start_ms = deps.clock->NowMillis();
-  std::string restarts;  // "router restarted at T[, T2]: window extended"
   int failed_windows = 0;
   std::string last;
   for (;;) {
@@ -136,27 +135,26 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step) {
     auto stats = deps.routes->Stats(ask);
     if (!stats.ok())
       return StepResult::Failed("cannot read the router's stats: " + stats.error().message);
+    std::string restarted;
     if (stats->statsSinceMillis > window_start_ms) {
       // The router restarted within the window and could not hand its counters over (a
-      // crash): it counts only since then. Judging now would judge fewer requests than a
-      // window holds, so the window starts again at the restart, and the deadline moves with
-      // it — by at most one window in all (docs/router.md, "Statistics across restarts").
+      // crash), or has not yet (a successor before its predecessor's drain ends): it counts
+      // only since then. Judging now would judge fewer requests than a window holds, so the
+      // window is judged from the restart, and the deadline moves with it — by at most one
+      // window in all (docs/router.md, "Statistics across restarts"). Decided afresh at each
+      // look: once the counts are carried over, the window is whole again.
       const int64_t restart_ms = std::min(stats->statsSinceMillis, deps.clock->NowMillis());
-      window_start = std::min(now, window_start + Millis(restart_ms - window_start_ms));
-      window_start_ms = restart_ms;
-      in_window = std::chrono::duration_cast<Millis>(now - window_start);
+      const auto judged_from = std::min(now, window_start + Millis(restart_ms - window_start_ms));
+      in_window = std::chrono::duration_cast<Millis>(now - judged_from);
       deadline = std::min(first_deadline + a->window,
-                          std::max(deadline, window_start + a->window + m.progressDeadline));
-      restarts = restarts.empty() ? "router restarted at " + FormatTimestamp(restart_ms)
-                                  : restarts.substr(0, restarts.find(": window extended")) + ", " +
-                                        FormatTimestamp(restart_ms);
-      restarts += ": window extended";
+                          std::max(deadline, judged_from + a->window + m.progressDeadline));
+      restarted = "router restarted at " + FormatTimestamp(restart_ms) + ": window extended";
     }
     Measured canary = Measure(*stats, d.app, canary_slot, d.version, false);
     Measured stable = Measure(*stats, d.app, stable_slot, d.version, true);
     Judgement j = Judge(alone ? limits_alone : *a, canary, stable, in_window >= a->window);
     if (alone) j.detail = std::string(kNothingToCompareWith) + "; " + j.detail;
-    if (!restarts.empty()) j.detail += "; " + restarts;
+    if (!restarted.empty()) j.detail += "; " + restarted;
     if (prometheus) {
       PrometheusVerdict v = prometheus->Look(now);
       if (v.final) return StepResult::Failed(std::string(kReasonAnalysisFailed) + ": " + v.detail);
