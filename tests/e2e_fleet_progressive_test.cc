@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "testutil/fleet_hosts.h"
 #include "testutil/lastgood.h"
@@ -212,6 +213,42 @@ TEST(FleetControl, ResumeRollbackRollforwardAndAbortActOnEveryHostWithNoFailedRe
     EXPECT_EQ(r.failed, 0u) << Summaries(reports);
     EXPECT_GT(r.per_label.count("v3") ? r.per_label.at("v3") : 0u, 0u)
         << "a host never served v3's canary: " << Summaries(reports);
+  }
+}
+
+// `lastgood traffic web staging=N` of a fleet app: the share is in force on every host's
+// router, and back to 0 no new client reaches staging — no request fails.
+TEST(FleetTraffic, ASlotsShareIsInForceOnEveryHostsRouterUnderLoad) {
+  ThreeHostFleet s;
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  s.lg.App(ThreeHostFleet::App(SampleApp()));
+  s.lg.Apply();
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.lg.Apply({"--param", "label=v2", "--slot", "staging"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.StartLoad();
+  s.lg.Run({"traffic", "web", "staging=30"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_NE(s.lg.last().out.find("3 hosts"), std::string::npos) << Told(s.lg);
+  // Each host's router sends new clients to staging now.
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          auto r = HttpGet(s.hosts.Address(i), kPort, "/");
+          return r.ok() && r.body.rfind("v2", 0) == 0;
+        },
+        10s, 10ms))
+        << FleetHosts::Name(i) << "'s router sends no new client to staging";
+  }
+  s.lg.Run({"traffic", "web", "staging=0"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  const auto after = LoadClock::now();
+  std::this_thread::sleep_for(500ms);
+  auto reports = s.StopLoad();
+  for (const auto& r : reports) {
+    EXPECT_EQ(r.failed, 0u) << Summaries(reports);
+    EXPECT_GT(r.per_label.count("v2") ? r.per_label.at("v2") : 0u, 0u) << Summaries(reports);
+    EXPECT_EQ(r.ServedBySince("v2", after), 0u) << Summaries(reports);
   }
 }
 

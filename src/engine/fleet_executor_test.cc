@@ -281,7 +281,7 @@ TEST(FleetExecutor, AManifestNamingAnUnregisteredHostIsRefusedBeforeAnyVersionIs
   EXPECT_TRUE(!versions.ok() || versions->empty());
 }
 
-TEST(FleetExecutor, SwapAndTrafficSharesOfAFleetAppAreRefusedAndChangeNothing) {
+TEST(FleetExecutor, ASwapOfAFleetAppIsRefusedAndChangesNothing) {
   EngineWorld w;
   ThreeHosts(w);
   const std::string manifest = Fleet("[h1, h2]");
@@ -295,17 +295,49 @@ TEST(FleetExecutor, SwapAndTrafficSharesOfAFleetAppAreRefusedAndChangeNothing) {
   EXPECT_EQ(swapped.error().code, ErrorCode::kInvalidInput);
   EXPECT_NE(swapped.error().message.find("swap does not act on fleet hosts yet"), std::string::npos)
       << swapped.error().message;
+  EXPECT_EQ(w.hosts().router("h1").Applied(), applied);
+  EXPECT_EQ(RoutedOn(w, "h1"), std::set<int>{1});
+}
+
+// The share of production's new clients that staging takes, on `host`'s router.
+int StagingShareOn(EngineWorld& w, const std::string& host) {
+  auto table = w.hosts().router(host).Table();
+  if (!table) return -1;
+  for (const auto& app : table->apps) {
+    auto it = app.split.find("staging");
+    if (app.name == "web") return it == app.split.end() ? 0 : it->second;
+  }
+  return -1;
+}
+
+TEST(FleetExecutor, TrafficSharesOfAFleetAppAreInForceOnEveryHostsRouter) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = Fleet("[h1, h2]");
+  Deploy(w, manifest, "v1");
+  auto o = w.Apply(manifest, "v2", "staging");
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  ASSERT_EQ(w.WaitSettled(o->deployment).state, DeploymentState::kSucceeded);
+
   TrafficRequest traffic;
   traffic.app = "web";
   traffic.shares = {{"staging", 10}};
   traffic.actor = "test";
   auto shared = w.engine().SetTraffic(traffic);
-  ASSERT_FALSE(shared.ok());
-  EXPECT_NE(shared.error().message.find("traffic does not act on fleet hosts yet"),
-            std::string::npos)
-      << shared.error().message;
-  EXPECT_EQ(w.hosts().router("h1").Applied(), applied);
-  EXPECT_EQ(RoutedOn(w, "h1"), std::set<int>{1});
+  ASSERT_TRUE(shared.ok()) << shared.error().message;
+  EXPECT_NE(shared->message.find("2 hosts"), std::string::npos) << shared->message;
+  EXPECT_EQ(StagingShareOn(w, "h1"), 10);
+  EXPECT_EQ(StagingShareOn(w, "h2"), 10);
+
+  // A host that runs the app and cannot be reached: nothing changes anywhere.
+  w.hosts().Cut("h2");
+  traffic.shares = {{"staging", 30}};
+  auto refused = w.engine().SetTraffic(traffic);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(refused.error().message.find("h2"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(w.Slot("staging")->weight, 10);
+  EXPECT_EQ(StagingShareOn(w, "h1"), 10);
 }
 
 TEST(FleetExecutor, TheTrafficOfAFleetAppIsItsHostsRoutersCountsAddedUp) {

@@ -2,6 +2,7 @@
 // new clients that each other slot takes, stored and then in force at the router.
 #include "engine/engine.h"
 #include "engine/fleet_plan.h"
+#include "engine/host_scope.h"
 #include "engine/routes.h"
 #include "engine/slot_now.h"
 
@@ -9,7 +10,18 @@ namespace lastgood {
 
 Result<Outcome> Engine::SetTraffic(const TrafficRequest& req) {
   LG_RETURN_IF_ERROR(RequireApp(*deps_.store, req.app));
-  LG_RETURN_IF_ERROR(RefuseOnFleet(deps_, req.app, "traffic"));
+  // A fleet app's shares are in force on each of its hosts' routers: every host that runs it
+  // must answer now, or nothing changes.
+  auto hosts = HostsRunning(deps_, req.app);
+  if (!hosts.ok()) return hosts.error();
+  for (const auto& h : *hosts) {
+    std::string problem;
+    if (!HostReachable(deps_, h, &problem)) {
+      return Error::Unavailable("host " + h + " runs " + req.app + " and cannot be reached (" +
+                                problem + "): the shares could not be put in force there; " +
+                                "nothing was changed");
+    }
+  }
   if (req.shares.empty()) {
     return Error::InvalidInput("name at least one slot and its share, like staging=10", "shares");
   }
@@ -60,8 +72,19 @@ Result<Outcome> Engine::SetTraffic(const TrafficRequest& req) {
     LG_RETURN_IF_ERROR(deps_.store->SetSlotWeight(req.app, slot, share));
   }
   if (deps_.routes) LG_RETURN_IF_ERROR(deps_.routes->Publish());
+  for (const auto& h : *hosts) {  // host by host, each router's table in force before the next
+    auto scoped = ForHost(deps_, h);
+    if (!scoped.ok()) return scoped.error();
+    if (auto s = scoped->routes->Publish(); !s.ok()) {
+      return Error::Unavailable("the shares are stored, but host " + h +
+                                "'s router did not take them: " + s.error().message +
+                                "; run the same command again once it answers");
+    }
+  }
   o.message =
       "new clients of " + req.app + " go: " + split + " (each pinned by its lastgood-slot cookie)";
+  if (!hosts->empty())
+    o.message += ", on the routers of " + std::to_string(hosts->size()) + " hosts";
   return o;
 }
 

@@ -129,11 +129,13 @@ class EngineWorld {
     router_.SetDown(false);
   }
 
-  Result<Outcome> Apply(const std::string& manifest, const std::string& label) {
+  Result<Outcome> Apply(const std::string& manifest, const std::string& label,
+                        const std::string& slot = kProductionSlot) {
     ApplyRequest req;
     req.manifest = manifest;
     req.manifestDir = dir_.path();
     req.params = {{"label", label}};
+    req.slot = slot;
     req.actor = "test";
     return engine_->Apply(req);
   }
