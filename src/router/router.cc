@@ -215,7 +215,10 @@ class RouterImpl : public Router {
         if (m.error().message.rfind("handoff: no message", 0) == 0) continue;
         return;  // the keeper is gone: nothing more comes
       }
-      if (m->text == "stats" && m->fds.size() == 1) TakeStats(m->fds[0]);
+      if (m->text == "stats" && m->fds.size() == 1) {
+        TakeStats(m->fds[0]);
+        AdoptTableWrittenByAnother();
+      }
       for (int fd : m->fds) ::close(fd);
     }
   }
@@ -393,6 +396,24 @@ class RouterImpl : public Router {
       }
       ScheduleRebind();
     });
+  }
+
+  // The predecessor may have answered a table change after this worker read the file (during
+  // a take-over, a PUT it accepted before router.sock became ours). Once it has drained (its
+  // statistics came), whatever it persisted is on disk: a newer generation is adopted, as if
+  // pushed; the same or an older one changes nothing.
+  void AdoptTableWrittenByAnother() {
+    auto loaded = LoadTable(Path(kTableFileName));
+    if (!loaded.ok() || !loaded->has_value()) return;
+    {
+      std::lock_guard<std::mutex> lock(apply_mu_);
+      if (have_table_ && (*loaded)->generation <= current_.generation) return;
+    }
+    auto applied = ApplyLocked(**loaded, /*persist=*/false);
+    if (applied.ok()) {
+      Log("adopted table generation " + std::to_string(*applied) + " from " + Path(kTableFileName) +
+          ", written by another router process");
+    }
   }
 
   Result<uint64_t> ApplyLocked(const RoutingTable& table, bool persist) {

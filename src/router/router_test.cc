@@ -7,6 +7,9 @@
 
 #include "router/control.h"
 #include "router/router_testing.h"
+#include "router/socket_handoff.h"
+#include "router/stats_carry.h"
+#include "router/table_store.h"
 
 namespace lastgood {
 namespace {
@@ -297,6 +300,86 @@ TEST_F(RouterTest, ComesBackWithItsTableAfterARestart) {
   router_.reset();
   StartRouter();
   EXPECT_EQ(Get(port, "/").body, "a\n");
+}
+
+// A worker under a keeper (the test plays the keeper): its predecessor's statistics come
+// once that one has drained, with statsSince; a table the predecessor persisted after this
+// worker read the file (a PUT it answered during the take-over) is adopted then; and on its
+// own shutdown the worker hands on what it counted together with what it was handed.
+TEST_F(RouterTest, UnderAKeeperTakesItsPredecessorsStatisticsAndLateTableAndHandsThemOn) {
+  int pair[2];
+  ASSERT_TRUE(HandoffPair(pair).ok());
+  const int keeper = pair[0];
+  ASSERT_TRUE(SendHandoff(keeper, "end").ok());  // no sockets held yet
+  RouterOptions options;
+  options.keeper_channel = pair[1];
+  TestBackend a("a"), b("b");
+  StartRouter(options);
+  const uint16_t port = Apply(OneApp("127.0.0.1:0", {Version(1, 100, {&a})}, {}, 5));
+  ASSERT_EQ(Get(port, "/").body, "a\n");
+  ASSERT_TRUE(SaveTable(home_.path() + "/" + kTableFileName,
+                        OneApp("127.0.0.1:0", {Version(2, 100, {&b})}, {}, 6))
+                  .ok());
+
+  CarriedStats predecessor;
+  predecessor.stats_since_ms = 1'700'000'000'000;
+  CarriedSeries old;
+  old.key = StatsKey{"web", "production", 1, "v1-9", false};
+  old.totals.requests = 100;
+  old.totals.by_class[0] = 100;
+  CarriedSecond second;
+  second.second = StatsSecond();
+  second.counters.requests = 7;
+  second.counters.by_class[0] = 7;
+  second.histogram = {{70, 7}};
+  old.seconds.push_back(second);
+  predecessor.series.push_back(old);
+  auto file = WriteCarriedStatsFile(predecessor);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE(SendHandoff(keeper, "stats", {*file}).ok());
+  ::close(*file);
+
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (router_->Health().generation != 6 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(router_->Health().generation, 6u);
+  EXPECT_EQ(Get(port, "/").body, "b\n");
+  EXPECT_EQ(router_->Health().statsSinceMillis, predecessor.stats_since_ms);
+  RouterStats stats = router_->Stats(10s);
+  EXPECT_EQ(stats.statsSinceMillis, predecessor.stats_since_ms);
+  bool carried = false;
+  for (const auto& row : stats.rows) {
+    if (row.backend != "v1-9") continue;
+    carried = true;
+    EXPECT_EQ(row.requests, 7u);
+    EXPECT_EQ(row.totalRequests, 100u);
+  }
+  EXPECT_TRUE(carried);
+
+  router_->Shutdown();
+  std::optional<CarriedStats> handed;
+  for (;;) {
+    auto m = ReceiveHandoff(keeper, 2000);
+    if (!m.ok()) break;
+    if (m->text == "stats" && m->fds.size() == 1) {
+      auto read = ReadCarriedStatsFile(m->fds[0]);
+      if (read.ok()) handed = *read;
+    }
+    for (int fd : m->fds) ::close(fd);
+    if (handed) break;
+  }
+  router_.reset();
+  ::close(pair[0]);
+  ::close(pair[1]);
+  ASSERT_TRUE(handed.has_value()) << "the worker handed nothing on";
+  EXPECT_EQ(handed->stats_since_ms, predecessor.stats_since_ms);
+  uint64_t own = 0, kept = 0;
+  for (const auto& series : handed->series) {
+    if (series.key.backend == "v1-0") own += series.totals.requests;
+    if (series.key.backend == "v1-9") kept += series.totals.requests;
+  }
+  EXPECT_EQ(own, 1u);
+  EXPECT_EQ(kept, 100u);
 }
 
 TEST_F(RouterTest, LetsInFlightRequestsFinishOnShutdownAndThenRefusesNewOnes) {
