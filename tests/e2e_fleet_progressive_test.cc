@@ -252,5 +252,51 @@ TEST(FleetTraffic, ASlotsShareIsInForceOnEveryHostsRouterUnderLoad) {
   }
 }
 
+// `lastgood swap web` of a fleet app under load: staging's version goes live on every host,
+// host by host (the record has each host's switch), and a second swap returns every host —
+// no request fails.
+TEST(FleetSwap, AFleetSwapSwitchesHostByHostUnderLoadAndASwapBackReturnsEveryHost) {
+  ThreeHostFleet s;
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  s.lg.App(ThreeHostFleet::App(SampleApp()));
+  s.lg.Apply();
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.lg.Apply({"--param", "label=v2", "--slot", "staging"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.StartLoad();
+
+  s.lg.Run({"swap", "web"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.HostVersions(), kAllOn2) << s.lg.Status().dump(2);
+  for (int i = 1; i <= 3; ++i) {
+    auto r = HttpGet(s.hosts.Address(i), kPort, "/");
+    EXPECT_EQ(r.body.substr(0, 2), "v2") << FleetHosts::Name(i) << " " << r.error;
+  }
+  json history = s.lg.History();
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history[0]["kind"], "swap") << history.dump(2);
+  json record = s.lg.Deployment(history[0]["name"]);
+  std::vector<std::string> switched;
+  std::string last_finished;
+  for (const auto& op : record["operations"]) {
+    if (op["step"].get<std::string>().rfind("switch", 0) != 0) continue;
+    switched.push_back(op["host"]);
+    EXPECT_EQ(op["state"], "Succeeded") << op;
+    // Host by host: each switch starts once the one before has ended.
+    EXPECT_GE(op["startedAt"].get<std::string>(), last_finished) << record.dump(2);
+    last_finished = op["finishedAt"];
+  }
+  EXPECT_EQ(switched, (std::vector<std::string>{"h1", "h2", "h3"})) << record.dump(2);
+
+  s.lg.Run({"swap", "web"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.HostVersions(), kAllOn1) << s.lg.Status().dump(2);
+  auto reports = s.StopLoad();
+  for (const auto& r : reports) {
+    EXPECT_EQ(r.failed, 0u) << Summaries(reports);
+    EXPECT_GT(r.per_label.count("v2") ? r.per_label.at("v2") : 0u, 0u) << Summaries(reports);
+  }
+}
+
 }  // namespace
 }  // namespace lastgood::testutil::fleet_progressive

@@ -281,22 +281,85 @@ TEST(FleetExecutor, AManifestNamingAnUnregisteredHostIsRefusedBeforeAnyVersionIs
   EXPECT_TRUE(!versions.ok() || versions->empty());
 }
 
-TEST(FleetExecutor, ASwapOfAFleetAppIsRefusedAndChangesNothing) {
+TEST(FleetExecutor, ASwapOfAFleetAppSwitchesHostByHostAndASecondSwapReturnsEveryHost) {
   EngineWorld w;
   ThreeHosts(w);
   const std::string manifest = Fleet("[h1, h2]");
   Deploy(w, manifest, "v1");
-  const int applied = w.hosts().router("h1").Applied();
+  auto staged = w.Apply(manifest, "v2", "staging");
+  ASSERT_TRUE(staged.ok()) << staged.error().message;
+  ASSERT_EQ(w.WaitSettled(staged->deployment).state, DeploymentState::kSucceeded);
   SwapRequest swap;
   swap.app = "web";
+  swap.source = "staging";
+  swap.target = "production";
+  swap.phase = "swap";
   swap.actor = "test";
   auto swapped = w.engine().Swap(swap);
-  ASSERT_FALSE(swapped.ok());
-  EXPECT_EQ(swapped.error().code, ErrorCode::kInvalidInput);
-  EXPECT_NE(swapped.error().message.find("swap does not act on fleet hosts yet"), std::string::npos)
-      << swapped.error().message;
-  EXPECT_EQ(w.hosts().router("h1").Applied(), applied);
-  EXPECT_EQ(RoutedOn(w, "h1"), std::set<int>{1});
+  ASSERT_TRUE(swapped.ok()) << swapped.error().message;
+  Deployment d = w.WaitSettled(swapped->deployment);
+  EXPECT_EQ(d.state, DeploymentState::kSucceeded) << d.reason;
+  for (const char* h : {"h1", "h2"}) EXPECT_EQ(RoutedOn(w, h), std::set<int>{2}) << h;
+  EXPECT_EQ(w.SlotVersion(), 2);
+  EXPECT_EQ(w.SlotVersion("staging"), 1);
+  // One switch per host, one after the other, each with its own time in the record.
+  std::vector<const Operation*> switches;
+  for (const auto& op : d.operations) {
+    if (op.step.rfind("switch", 0) == 0) switches.push_back(&op);
+  }
+  ASSERT_EQ(switches.size(), 2u);
+  EXPECT_EQ(switches[0]->host, "h1");
+  EXPECT_EQ(switches[1]->host, "h2");
+  EXPECT_LE(switches[0]->finishedAt, switches[1]->startedAt);
+  EXPECT_NE(switches[0]->detail.find("slots exchanged in the store"), std::string::npos)
+      << switches[0]->detail;
+  EXPECT_NE(switches[1]->detail.find("production runs v2 on h2"), std::string::npos)
+      << switches[1]->detail;
+
+  auto back = w.engine().Swap(swap);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(w.WaitSettled(back->deployment).state, DeploymentState::kSucceeded);
+  for (const char* h : {"h1", "h2"}) EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+  EXPECT_EQ(w.SlotVersion(), 1);
+}
+
+TEST(FleetExecutor, ASwapThatWouldLeaveAHostBehindIsRefusedAndChangesNothing) {
+  EngineWorld w;
+  ThreeHosts(w);
+  Deploy(w, Fleet("[h1, h2]"), "v1");
+  // Staging runs on h1 alone: swapped, h2's production would serve nothing.
+  auto staged = w.Apply(Fleet("[h1]"), "v2", "staging");
+  ASSERT_TRUE(staged.ok()) << staged.error().message;
+  ASSERT_EQ(w.WaitSettled(staged->deployment).state, DeploymentState::kSucceeded);
+  const int applied = w.hosts().router("h2").Applied();
+  SwapRequest swap;
+  swap.app = "web";
+  swap.source = "staging";
+  swap.target = "production";
+  swap.phase = "swap";
+  swap.actor = "test";
+  auto refused = w.engine().Swap(swap);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidInput);
+  EXPECT_NE(refused.error().message.find("h2"), std::string::npos) << refused.error().message;
+  // A preview phase does not act on hosts yet; an unreachable host is never left behind.
+  Deploy(w, Fleet("[h1, h2]"), "v3");
+  auto restaged = w.Apply(Fleet("[h1, h2]"), "v4", "staging");
+  ASSERT_TRUE(restaged.ok()) << restaged.error().message;
+  ASSERT_EQ(w.WaitSettled(restaged->deployment).state, DeploymentState::kSucceeded);
+  swap.phase = "preview";
+  auto preview = w.engine().Swap(swap);
+  ASSERT_FALSE(preview.ok());
+  EXPECT_EQ(preview.error().code, ErrorCode::kInvalidInput);
+  swap.phase = "swap";
+  w.hosts().Cut("h2");
+  auto cut = w.engine().Swap(swap);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(cut.error().message.find("h2"), std::string::npos) << cut.error().message;
+  EXPECT_EQ(w.SlotVersion(), 3);
+  EXPECT_EQ(RoutedOn(w, "h1"), std::set<int>{3});
+  EXPECT_GE(w.hosts().router("h2").Applied(), applied);
 }
 
 // The share of production's new clients that staging takes, on `host`'s router.

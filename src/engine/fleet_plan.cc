@@ -160,15 +160,6 @@ Result<std::vector<std::string>> HostsRunning(const EngineDeps& deps, const std:
   return std::vector<std::string>(hosts.begin(), hosts.end());
 }
 
-Status RefuseOnFleet(const EngineDeps& deps, const std::string& app, const std::string& verb) {
-  auto hosts = HostsRunning(deps, app);
-  if (!hosts.ok()) return hosts.error();
-  if (hosts->empty()) return Status::Ok();
-  return Error::InvalidInput("lastgood " + verb + " does not act on fleet hosts yet, and " + app +
-                             " runs on " + std::to_string(hosts->size()) +
-                             " of them (docs/fleets.md, State of the work); nothing was changed");
-}
-
 Status RefuseUnbuiltOnFleet(const Manifest& m) {
   if (m.strategy.type == Strategy::Type::kBlueGreen) {
     return Error::InvalidInput(

@@ -58,10 +58,6 @@ Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string
 // The fleet hosts that run an instance of `app` (any slot, any state), in name order.
 Result<std::vector<std::string>> HostsRunning(const EngineDeps& deps, const std::string& app);
 
-// InvalidInput naming `verb` when `app` is deployed to fleet hosts and `verb` does not act on
-// them yet (docs/fleets.md, "State of the work"): refused before anything changes.
-Status RefuseOnFleet(const EngineDeps& deps, const std::string& app, const std::string& verb);
-
 // InvalidInput naming the field when fleet manifest `m` uses what does not reach fleet hosts
 // yet (docs/fleets.md, "State of the work"): strategy bluegreen, a secret in run.env (it
 // would be kept in clear in the node's state), run.user.

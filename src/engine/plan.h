@@ -49,4 +49,13 @@ std::vector<Step> PlanDeployment(const PlanInput& input);
 std::vector<Step> PlanSwap(const std::string& source, const std::string& target,
                            const std::string& phase, int sourceVersion, int targetVersion);
 
+// The swap of `source` into `target` of an app on fleet `hosts` (docs/fleets.md): every host's
+// source instances take the target's settings and are warmed up, hosts in parallel; then the
+// switch goes host by host (the first exchanges the slots in the store, each puts its own
+// router's table in force, one host at a time, each its own wave so the record has each
+// host's time); then the instances that left the target take the source's own settings.
+std::vector<Step> PlanFleetSwap(const std::string& source, const std::string& target,
+                                int sourceVersion, int targetVersion,
+                                const std::vector<std::string>& hosts);
+
 }  // namespace lastgood

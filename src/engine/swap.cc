@@ -1,6 +1,7 @@
 #include "engine/swap.h"
 
 #include "engine/fleet_plan.h"
+#include "engine/host_scope.h"
 #include "engine/release.h"
 #include "engine/slot_instances.h"
 #include "engine/slot_now.h"
@@ -15,6 +16,47 @@ std::string SwapSource(const Deployment& d) {
   }
   return "";
 }
+
+namespace {
+
+// Refused, with nothing changed, unless a swap of a fleet app can switch every one of its
+// hosts: the whole swap at once (no preview phases on hosts yet), every host reachable, and
+// each running both slots (else a host would be left with a slot that serves nothing).
+Status FleetSwapReady(const EngineDeps& deps, const std::string& app, const std::string& source,
+                      const std::string& target, const std::string& phase,
+                      const std::vector<std::string>& hosts) {
+  if (phase != "swap") {
+    return Error::InvalidInput("lastgood swap --" + phase +
+                               " does not act on fleet hosts yet, and " + app + " runs on " +
+                               std::to_string(hosts.size()) +
+                               " of them (docs/fleets.md); swap without a phase switches every "
+                               "host; nothing was changed");
+  }
+  auto instances = deps.store->ListInstances(app);
+  if (!instances.ok()) return instances.error();
+  for (const auto& h : hosts) {
+    std::string problem;
+    if (!HostReachable(deps, h, &problem)) {
+      return Error::Unavailable("host " + h + " runs " + app + " and cannot be reached (" +
+                                problem + "): a swap would leave it behind; nothing was changed");
+    }
+    int in_source = 0, in_target = 0;
+    for (const auto& i : *instances) {
+      if (i.host != h || i.state != InstanceState::kReady) continue;
+      in_source += i.slot == source;
+      in_target += i.slot == target;
+    }
+    if (in_source == 0 || in_target == 0) {
+      return Error::InvalidInput("host " + h + " runs no ready instance of " + app + " in " +
+                                 (in_source == 0 ? source : target) +
+                                 ": a swap would leave a slot there serving nothing; deploy "
+                                 "both slots to the same hosts first; nothing was changed");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<Deployment> SwapDeployment(const EngineDeps& deps, const std::string& app,
                                   const std::string& source, const std::string& target,
@@ -83,6 +125,15 @@ Result<Deployment> SwapDeployment(const EngineDeps& deps, const std::string& app
       }
     }
   }
+  auto hosts = HostsRunning(deps, app);
+  if (!hosts.ok()) return hosts.error();
+  if (!hosts->empty()) {
+    LG_RETURN_IF_ERROR(FleetSwapReady(deps, app, source, target, phase, *hosts));
+    d.operations =
+        ToOperations("swap", PlanFleetSwap(source, target, from->version, to->version, *hosts))
+            .operations;
+    return d;
+  }
   d.operations =
       ToOperations("swap", PlanSwap(source, target, phase, from->version, to->version)).operations;
   return d;
@@ -90,7 +141,6 @@ Result<Deployment> SwapDeployment(const EngineDeps& deps, const std::string& app
 
 Result<Outcome> Engine::Swap(const SwapRequest& req) {
   LG_RETURN_IF_ERROR(RequireApp(*deps_.store, req.app));
-  LG_RETURN_IF_ERROR(RefuseOnFleet(deps_, req.app, "swap"));
   if (req.phase != "swap" && req.phase != "preview" && req.phase != "complete" &&
       req.phase != "cancel") {
     return Error::InvalidInput(

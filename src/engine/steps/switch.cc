@@ -53,13 +53,21 @@ StepResult RunSwitch(StepContext& ctx, const Step& step) {
       return StepResult::Failed("the router did not take the new table: " + p.error().message);
   }
   const auto routed = deps.clock->Steady();
+  // A fleet swap switches host by host: the first host's step exchanges the slots in the
+  // store, each puts its own router's table in force.
   std::string detail =
-      d.slot + " runs v" + std::to_string(step.version) +
-      (switched
-           ? " (switched before a restart; the router's table sent again in " +
-                 FormatMillis(routed - stored) + ")"
-           : " (switched in " + FormatMillis(routed - start) + ": store " +
-                 FormatMillis(stored - start) + ", router " + FormatMillis(routed - stored) + ")");
+      !step.host.empty()
+          ? d.slot + " runs v" + std::to_string(step.version) + " on " + step.host + " (" +
+                (switched
+                     ? ""
+                     : "slots exchanged in the store in " + FormatMillis(stored - start) + ", ") +
+                "its router's table in force in " + FormatMillis(routed - stored) + ")"
+          : d.slot + " runs v" + std::to_string(step.version) +
+                (switched ? " (switched before a restart; the router's table sent again in " +
+                                FormatMillis(routed - stored) + ")"
+                          : " (switched in " + FormatMillis(routed - start) + ": store " +
+                                FormatMillis(stored - start) + ", router " +
+                                FormatMillis(routed - stored) + ")");
   if (d.kind == DeploymentKind::kSwap) return StepResult::Ok(detail);
   // What production ran now sits in the preview slot, still warm: a rollback is a swap back.
   // It stays for keepPrevious (at least past the bake), unless it is being left because it

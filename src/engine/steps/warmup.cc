@@ -21,7 +21,9 @@ StepResult RunWarmup(StepContext& ctx, const Step& step) {
   const auto deadline = deps.clock->Steady() + ctx.manifest().progressDeadline;
   int warmed = 0;
   for (const auto& i : *instances) {
-    if (i.slot != step.slot || i.version != step.version || !IsLive(i)) continue;
+    // On a fleet host, that host's instances, probed there by its node.
+    if (i.host != deps.host || i.slot != step.slot || i.version != step.version || !IsLive(i))
+      continue;
     if (i.state != InstanceState::kReady)
       return StepResult::Failed("instance " + i.id + " is " + InstanceStateName(i.state) +
                                 ", not ready");
@@ -34,7 +36,7 @@ StepResult RunWarmup(StepContext& ctx, const Step& step) {
               ? (vm->readiness && vm->readiness->kind == Probe::Kind::kHttp ? vm->readiness->path
                                                                             : "/")
               : warm.warmupPath;
-      ProbeResult r = RunProbe(spec);
+      ProbeResult r = ProbeOn(deps, spec);
       bool accepted = warm.warmupStatuses.empty()
                           ? r.httpStatus >= 200 && r.httpStatus <= 299
                           : std::count(warm.warmupStatuses.begin(), warm.warmupStatuses.end(),

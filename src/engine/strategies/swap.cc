@@ -29,4 +29,32 @@ std::vector<Step> PlanSwap(const std::string& source, const std::string& target,
   return steps;
 }
 
+std::vector<Step> PlanFleetSwap(const std::string& source, const std::string& target,
+                                int sourceVersion, int targetVersion,
+                                const std::vector<std::string>& hosts) {
+  std::vector<Step> steps;
+  const int vs = sourceVersion;
+  auto on = [](Step s, const std::string& host, int wave) {
+    s.host = host;
+    s.wave = wave;
+    return s;
+  };
+  for (const auto& h : hosts) steps.push_back(on(MakeStep(Step::Op::kPrepare, vs), h, 0));
+  for (const auto& h : hosts) {
+    steps.push_back(on(MakeStep(Step::Op::kSettings, vs, 0, Millis(0), source, target), h, 1));
+    steps.push_back(on(MakeStep(Step::Op::kWarmup, vs, 0, Millis(0), source), h, 1));
+  }
+  int wave = 2;
+  for (const auto& h : hosts)
+    steps.push_back(on(MakeStep(Step::Op::kSwitch, vs, 0, Millis(0), source), h, wave++));
+  if (targetVersion > 0) {
+    for (const auto& h : hosts) {
+      steps.push_back(
+          on(MakeStep(Step::Op::kSettings, targetVersion, 0, Millis(0), source, source), h, wave));
+    }
+  }
+  steps.push_back(MakeStep(Step::Op::kFinish, vs, 0, Millis(0), "", "swap"));
+  return steps;
+}
+
 }  // namespace lastgood
