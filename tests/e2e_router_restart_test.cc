@@ -262,6 +262,50 @@ TEST(RouterRestart, SigkillOfTheServingProcessCostsOnlyWhatWasInFlightAndRefuses
             << " ms after it\n";
 }
 
+// A keeper that dies alone leaves the worker serving; the worker starts a new keeper that
+// holds its sockets again, so that the next crash of the worker still refuses no connection.
+TEST(RouterRestart, AKeeperThatDiesAloneIsReplacedAndTheNextWorkerCrashRefusesNoConnection) {
+  Lastgood lg;
+  int port = FreePort();
+  lg.Given().Manifest(Routed(SampleApp().Replicas(2), port)).Applied();
+  int keeper = PidIn(lg, "router-keeper.pid"), worker = PidIn(lg, "router.pid");
+  auto load = Load(port);
+  ASSERT_TRUE(Flows(*load)) << load->Stop().Summary();
+
+  ASSERT_EQ(::kill(keeper, SIGKILL), 0);
+  bool replaced = WaitUntil(
+      [&] {
+        int now = PidIn(lg, "router-keeper.pid");
+        return now != keeper && Alive(now);
+      },
+      5s, 5ms);
+  ASSERT_TRUE(replaced) << ReadFile(lg.home() + "/logs/router.log");
+  int second_keeper = PidIn(lg, "router-keeper.pid");
+  ASSERT_TRUE(Flows(*load)) << "the worker serves on";
+  EXPECT_EQ(PidIn(lg, "router.pid"), worker);
+
+  ASSERT_EQ(::kill(worker, SIGKILL), 0);
+  ASSERT_TRUE(WaitUntil([&] { return !Alive(worker); }, 2s, 1ms));
+  auto dead = LoadClock::now();
+  bool successor = WaitUntil(
+      [&] {
+        int now = PidIn(lg, "router.pid");
+        return now != worker && Alive(now);
+      },
+      5s, 2ms);
+  ASSERT_TRUE(Flows(*load));
+  LoadReport r = load->Stop();
+
+  EXPECT_TRUE(successor) << ReadFile(lg.home() + "/logs/router.log");
+  EXPECT_EQ(PidIn(lg, "router-keeper.pid"), second_keeper) << "the new keeper started it";
+  EXPECT_EQ(Refused(r), 0u) << "the new keeper held the sockets; " << r.Summary();
+  for (const LoadRequest& q : r.requests) {
+    if (!q.failed()) continue;
+    EXPECT_LT(q.start, dead) << "a request begun after the crash failed: " << q.error;
+  }
+  EXPECT_EQ(Lastgood::Label(port), "v1");
+}
+
 TEST(RouterRestart, SigkillOfEveryRouterProcessIsUndoneByServe) {
   Lastgood lg;
   int port = FreePort();

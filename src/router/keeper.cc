@@ -5,6 +5,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -112,9 +113,26 @@ class Keeper {
  public:
   Keeper(const RouterOptions& options, int threads) : options_(options), threads_(threads) {}
 
-  int Run(bool take_over) {
+  int Run(bool take_over, int adopt_worker) {
+    adopting_ = adopt_worker > 0;
+    if (adopt_worker > 0) {
+      // The worker's sockets first, before this keeper can be found (Prepare).
+      for (;;) {
+        auto m = ReceiveHandoff(0, kTakeOverTimeoutMs);
+        if (!m.ok()) {
+          KeeperLog("--adopt-worker: the worker sent no sockets: " + m.error().message);
+          return ExitCodeFor(ErrorCode::kUnavailable);
+        }
+        if (m->text == "end") break;
+        if (!UpdateHeld(*m, held_)) CloseAll(m->fds);
+      }
+    }
     if (int code = Prepare(take_over); code != 0) return code;
-    if (!StartWorker()) return 1;
+    if (adopt_worker > 0) {
+      if (!Adopt(adopt_worker)) return 1;
+    } else if (!StartWorker()) {
+      return 1;
+    }
     while (!done_) Poll();
     Finish();
     return exit_code_;
@@ -166,7 +184,8 @@ class Keeper {
       }
       KeeperLog("took over " + std::to_string(held_.size()) +
                 " listener(s) from the running router");
-    } else if (Answers(keeper_path, SOCK_SEQPACKET) || Answers(Path("router.sock"), SOCK_STREAM)) {
+    } else if (Answers(keeper_path, SOCK_SEQPACKET) ||
+               (!adopting_ && Answers(Path("router.sock"), SOCK_STREAM))) {
       KeeperLog("another router is serving " + options_.home +
                 " (its pids are in router-keeper.pid and router.pid); stop it, or replace it with "
                 "`lastgood router --take-over`");
@@ -190,6 +209,44 @@ class Keeper {
     if (::stat(keeper_path.c_str(), &st) == 0) socket_inode_ = st.st_ino;
     std::ofstream(Path(kKeeperPidName)) << ::getpid() << "\n";
     return 0;
+  }
+
+  // A worker this keeper did not start (its keeper died): watched through a pidfd, since
+  // no SIGCHLD comes for it; its channel is this keeper's standard input.
+  bool Adopt(int pid) {
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) {
+      KeeperLog("cannot watch the worker (pid " + std::to_string(pid) + "): " + strerror(errno));
+      return false;
+    }
+    children_[pid] = {0, Clock::now(), true, false};
+    current_ = pid;
+    adopted_ = pid;
+    adopted_pidfd_ = pidfd;
+    ever_ready_ = true;
+    KeeperLog("keeping the sockets of the running worker (pid " + std::to_string(pid) +
+              "), whose keeper is gone");
+    return true;
+  }
+
+  // The adopted worker has exited: as Reap does for a child.
+  void OnAdoptedExit() {
+    ::close(adopted_pidfd_);
+    adopted_pidfd_ = -1;
+    const int pid = adopted_;
+    adopted_ = 0;
+    auto it = children_.find(pid);
+    if (it == children_.end()) return;
+    while (it->second.channel >= 0 && OnChild(pid, it->second)) {
+    }
+    Child c = it->second;
+    if (c.channel >= 0) ::close(c.channel);
+    children_.erase(it);
+    if ((stopping_ || retiring_) && children_.empty()) done_ = true;
+    if (pid != current_ || c.leaving || stopping_ || retiring_) return;
+    KeeperLog("the worker (pid " + std::to_string(pid) +
+              ") has exited; the listening sockets stay open, starting another");
+    if (!StartWorker()) Backoff();
   }
 
   bool StartWorker() {
@@ -241,6 +298,7 @@ class Keeper {
       if (c.channel >= 0) fds.push_back({c.channel, POLLIN, 0});
     for (int p : peers_) fds.push_back({p, POLLIN, 0});
     if (predecessor_ >= 0) fds.push_back({predecessor_, POLLIN, 0});
+    if (adopted_pidfd_ >= 0) fds.push_back({adopted_pidfd_, POLLIN, 0});
     int timeout = -1;
     if (restart_at_) {
       auto left =
@@ -266,6 +324,8 @@ class Keeper {
         }
       } else if (p.fd == predecessor_) {
         OnPredecessor();
+      } else if (p.fd == adopted_pidfd_) {
+        OnAdoptedExit();
       } else if (std::find(peers_.begin(), peers_.end(), p.fd) != peers_.end()) {
         OnPeer(p.fd);
       } else {
@@ -455,7 +515,9 @@ class Keeper {
   std::map<std::string, std::vector<int>> held_;  // listening sockets by table address
   std::map<int, Child> children_;                 // by pid
   int current_ = 0;                               // the newest worker
+  int adopted_ = 0, adopted_pidfd_ = -1;          // a worker this keeper did not start
   bool ever_ready_ = false, stopping_ = false, retiring_ = false, done_ = false;
+  bool adopting_ = false;  // started by a worker whose keeper died (--adopt-worker)
   int exit_code_ = 0;
   std::chrono::milliseconds delay_{0};
   std::optional<Clock::time_point> restart_at_;
@@ -463,7 +525,7 @@ class Keeper {
 
 }  // namespace keeper_internal
 
-int RunKeeper(const RouterOptions& options, bool take_over) {
+int RunKeeper(const RouterOptions& options, bool take_over, int adopt_worker) {
   using namespace keeper_internal;
   CpuLimits limits = ReadCpuLimits();
   int threads = WorkerCount(options.threads, limits);
@@ -474,7 +536,7 @@ int RunKeeper(const RouterOptions& options, bool take_over) {
               " (--threads N to choose)");
   }
   Keeper keeper(options, threads);
-  return keeper.Run(take_over);
+  return keeper.Run(take_over, adopt_worker);
 }
 
 }  // namespace lastgood

@@ -11,7 +11,11 @@
 //     differs from its own) is a new keeper that asks the running one for its sockets over
 //     <home>/router-keeper.sock (SCM_RIGHTS), starts its own worker, and once that worker
 //     serves tells the old keeper, which drains its worker and exits;
-//   - SIGTERM or SIGINT to the keeper stops both, the worker draining.
+//   - SIGTERM or SIGINT to the keeper stops both, the worker draining;
+//   - a keeper that dies alone leaves the worker serving: the worker starts a new keeper
+//     (`lastgood router --adopt-worker PID`), hands it copies of its sockets over a new
+//     channel, and the new keeper watches the worker it did not start through a pidfd, so
+//     that the next crash of the worker is covered again.
 // The worker tells the keeper which sockets to hold as it binds and closes them
 // (router/socket_handoff.h); its channel to the keeper is its standard input.
 //
@@ -25,6 +29,8 @@ namespace lastgood {
 inline constexpr const char* kKeeperSocketName = "router-keeper.sock";
 inline constexpr const char* kKeeperPidName = "router-keeper.pid";
 
-int RunKeeper(const RouterOptions& options, bool take_over);
+// `adopt_worker`: the pid of a running worker whose keeper died; this keeper's channel to it
+// is its standard input, on which the worker first sends its sockets.
+int RunKeeper(const RouterOptions& options, bool take_over, int adopt_worker = 0);
 
 }  // namespace lastgood

@@ -1,9 +1,11 @@
 #include "router/router.h"
 
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -18,6 +20,7 @@
 #include <thread>
 
 #include "base/build_id.h"
+#include "process/spawn.h"
 #include "router/address.h"
 #include "router/admin_server.h"
 #include "router/compiled_table.h"
@@ -29,6 +32,8 @@
 #include "router/table_store.h"
 #include "router/worker.h"
 #include "router/worker_count.h"
+
+extern char** environ;
 
 namespace lastgood {
 namespace {
@@ -62,7 +67,11 @@ class RouterImpl : public Router {
   RouterImpl(const RouterOptions& options, int threads)
       : options_(options), threads_(threads), shared_(options, threads) {}
 
-  ~RouterImpl() override { Shutdown(); }
+  ~RouterImpl() override {
+    Shutdown();
+    for (auto& [address, fds] : told_)
+      for (int fd : fds) ::close(fd);
+  }
 
   Status Open() {
     std::error_code fs_error;
@@ -195,7 +204,7 @@ class RouterImpl : public Router {
   // After a drain, nothing records any more: the counters go to the keeper, which hands them
   // to the successor if there is one (router/stats_carry.h).
   void HandStatsOver() {
-    if (options_.keeper_channel < 0 || !served_) return;
+    if (options_.keeper_channel < 0 || !served_) return;  // no keeper was ever there
     CarriedStats carried = shared_.stats.Export(StatsSecond());
     carried.stats_since_ms = stats_since_ms_.load();
     auto file = WriteCarriedStatsFile(carried);
@@ -210,10 +219,20 @@ class RouterImpl : public Router {
   // What the keeper sends after the start: the statistics of the worker this one replaces.
   void ListenToKeeper() {
     while (!stopped_.load()) {
-      auto m = ReceiveHandoff(options_.keeper_channel, 200);
+      int keeper;
+      {
+        std::lock_guard<std::mutex> lock(told_mu_);
+        keeper = keeper_;
+      }
+      // A keeper this worker started is its child: reap it once it has exited.
+      std::erase_if(keepers_started_,
+                    [](int pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
+      auto m = ReceiveHandoff(keeper, 200);
       if (!m.ok()) {
         if (m.error().message.rfind("handoff: no message", 0) == 0) continue;
-        return;  // the keeper is gone: nothing more comes
+        // The keeper is gone.
+        if (stopped_.load() || !StartKeeper()) return;
+        continue;
       }
       if (m->text == "stats" && m->fds.size() == 1) {
         TakeStats(m->fds[0]);
@@ -247,18 +266,75 @@ class RouterImpl : public Router {
 
   // To the keeper, if there is one; a keeper that is gone changes nothing here.
   void Tell(const std::string& text, const std::vector<int>& fds = {}) {
-    const int keeper = options_.keeper_channel;
+    std::lock_guard<std::mutex> lock(told_mu_);
+    const int keeper = keeper_;
     if (keeper < 0) return;
-    if (fds.size() <= kHandoffFdLimit) {
-      (void)SendHandoff(keeper, text, fds);
-      return;
-    }
+    Remember(text, fds);
+    SendInParts(keeper, text, fds);
+  }
+
+  // "hold ADDR" with its sockets (continued by "more ADDR" past kHandoffFdLimit).
+  static bool SendInParts(int keeper, const std::string& text, const std::vector<int>& fds) {
+    if (fds.size() <= kHandoffFdLimit) return SendHandoff(keeper, text, fds).ok();
     const std::string address = text.substr(text.find(' ') + 1);
     for (size_t at = 0; at < fds.size(); at += kHandoffFdLimit) {
       size_t n = std::min(kHandoffFdLimit, fds.size() - at);
       std::vector<int> part(fds.begin() + at, fds.begin() + at + n);
-      if (!SendHandoff(keeper, at == 0 ? text : "more " + address, part).ok()) return;
+      if (!SendHandoff(keeper, at == 0 ? text : "more " + address, part).ok()) return false;
     }
+    return true;
+  }
+
+  // Copies of the sockets the keeper holds, for a keeper started after it (StartKeeper).
+  // REQUIRES: told_mu_ held.
+  void Remember(const std::string& text, const std::vector<int>& fds) {
+    const bool hold = text.rfind("hold ", 0) == 0, drop = text.rfind("drop ", 0) == 0;
+    if (!hold && !drop) return;
+    auto& kept = told_[text.substr(5)];
+    for (int fd : kept) ::close(fd);
+    kept.clear();
+    if (drop) {
+      told_.erase(text.substr(5));
+      return;
+    }
+    for (int fd : fds) {
+      int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+      if (copy >= 0) kept.push_back(copy);
+    }
+  }
+
+  // The keeper died alone (the worker serves on): start another, which adopts this worker and
+  // holds copies of its sockets, so that the next crash of this worker is covered again.
+  bool StartKeeper() {
+    int pair[2];
+    if (!HandoffPair(pair).ok()) return false;
+    SpawnSpec spawn;
+    spawn.exec_path = "/proc/self/exe";
+    spawn.argv = {
+        "lastgood", "router",       "--adopt-worker",    std::to_string(getpid()),
+        "--home",   options_.home,  "--threads",         std::to_string(threads_),
+        "--admin",  options_.admin, "--max-connections", std::to_string(options_.max_connections)};
+    for (char** e = environ; *e != nullptr; ++e) spawn.env.emplace_back(*e);
+    spawn.in = Stdio::Fd(pair[1]);
+    spawn.out = Stdio::Inherit();
+    spawn.err = Stdio::Inherit();
+    spawn.detach = SpawnSpec::Detach::kSession;
+    std::lock_guard<std::mutex> lock(told_mu_);
+    Result<int> pid = Spawn(spawn);
+    ::close(pair[1]);
+    if (!pid.ok()) {
+      Log("the keeper has gone and another cannot be started: " + pid.error().message);
+      ::close(pair[0]);
+      return false;
+    }
+    for (const auto& [address, fds] : told_) (void)SendInParts(pair[0], "hold " + address, fds);
+    (void)SendHandoff(pair[0], "end");
+    ::close(keeper_);
+    keeper_ = pair[0];
+    keepers_started_.push_back(*pid);
+    Log("the keeper has gone; started another (pid " + std::to_string(*pid) +
+        "), which holds the listening sockets again");
+    return true;
   }
 
   // The sockets the keeper holds, by address, until "end".
@@ -504,6 +580,11 @@ class RouterImpl : public Router {
   std::atomic<bool> stopped_{false};
   bool served_ = false;        // Open() succeeded: there are statistics worth handing over
   std::thread keeper_thread_;  // ListenToKeeper
+  // The channel to the keeper (-1: none), and copies of the sockets it holds by address.
+  std::mutex told_mu_;
+  int keeper_ = options_.keeper_channel;          // guarded by told_mu_
+  std::map<std::string, std::vector<int>> told_;  // guarded by told_mu_
+  std::vector<int> keepers_started_;  // by StartKeeper, not yet reaped (the keeper thread)
   // Wall clock from which the statistics are complete: this process's start, or its
   // predecessor's once that one's counters are carried over (docs/router.md, "Statistics
   // across restarts").

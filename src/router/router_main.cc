@@ -43,7 +43,9 @@ int RouterMain(int argc, char** argv) {
   RouterOptions options;
   options.home = DefaultHome();
   // --worker: started by the keeper, its channel to it on stdin (router/keeper.h).
+  // --adopt-worker PID: a keeper started by a worker whose keeper died, its channel on stdin.
   bool take_over = false, worker = false;
+  int adopt = 0;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i], value;
     size_t eq = flag.find('=');
@@ -60,8 +62,8 @@ int RouterMain(int argc, char** argv) {
       (flag == "--worker" ? worker : take_over) = true;
       continue;
     }
-    bool takes_value =
-        flag == "--home" || flag == "--threads" || flag == "--admin" || flag == "--max-connections";
+    bool takes_value = flag == "--home" || flag == "--threads" || flag == "--admin" ||
+                       flag == "--max-connections" || flag == "--adopt-worker";
     if (!takes_value) {
       fprintf(stderr, "lastgood router: unknown argument '%s'\n%s", argv[i], kUsage);
       return 2;
@@ -77,6 +79,9 @@ int RouterMain(int argc, char** argv) {
       options.home = value;
     } else if (flag == "--admin") {
       options.admin = value;
+    } else if (flag == "--adopt-worker" && !ParsePositive(value.c_str(), &adopt)) {
+      fprintf(stderr, "lastgood router: --adopt-worker wants a pid, not '%s'\n", value.c_str());
+      return 2;
     } else if (flag == "--threads" && !ParsePositive(value.c_str(), &options.threads)) {
       fprintf(stderr, "lastgood router: --threads wants a positive number, not '%s'\n",
               value.c_str());
@@ -96,6 +101,7 @@ int RouterMain(int argc, char** argv) {
     options.keeper_channel = 0;
     return RunRouter(options);
   }
+  if (adopt > 0) return RunKeeper(options, false, adopt);
   return RunKeeper(options, take_over);
 }
 
