@@ -197,6 +197,8 @@ TEST(RouterRestart, SigtermToTheServingProcessAnswersTheRequestInFlightAndFailsN
   HttpResponse answer;
   std::thread slow_client([&] { answer = HttpGet("127.0.0.1", slow_port, "/", {}, 10s); });
   std::this_thread::sleep_for(300ms);  // the slow request is at the app now
+  const int64_t since = RouterHealth(lg).value("statsSince", int64_t{0});
+  const int64_t counted = CountedFor(lg, 1);
   auto signalled = LoadClock::now();
   ASSERT_EQ(::kill(worker, SIGTERM), 0);
   bool successor = WaitUntil(
@@ -212,6 +214,11 @@ TEST(RouterRestart, SigtermToTheServingProcessAnswersTheRequestInFlightAndFailsN
 
   EXPECT_TRUE(successor) << ReadFile(lg.home() + "/logs/router.log");
   EXPECT_TRUE(exited) << "the drained worker exits";
+  // The drained worker handed its counts to its successor: nothing restarted for them.
+  EXPECT_TRUE(WaitUntil([&] { return RouterHealth(lg).value("statsSince", int64_t{0}) == since; },
+                        2s, 10ms))
+      << ReadFile(lg.home() + "/logs/router.log");
+  EXPECT_GE(CountedFor(lg, 1), counted);
   EXPECT_EQ(answer.status, 200) << answer.error;
   EXPECT_EQ(answer.body.substr(0, 5), "slow\n");
   auto [before, failed_before] = r.Between(LoadClock::time_point{}, signalled);
