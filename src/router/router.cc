@@ -1,11 +1,9 @@
 #include "router/router.h"
 
-#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -20,11 +18,11 @@
 #include <thread>
 
 #include "base/build_id.h"
-#include "process/spawn.h"
 #include "router/address.h"
 #include "router/admin_server.h"
 #include "router/compiled_table.h"
 #include "router/control_server.h"
+#include "router/keeper_link.h"
 #include "router/listen_sockets.h"
 #include "router/metrics.h"
 #include "router/socket_handoff.h"
@@ -32,8 +30,6 @@
 #include "router/table_store.h"
 #include "router/worker.h"
 #include "router/worker_count.h"
-
-extern char** environ;
 
 namespace lastgood {
 namespace {
@@ -67,11 +63,7 @@ class RouterImpl : public Router {
   RouterImpl(const RouterOptions& options, int threads)
       : options_(options), threads_(threads), shared_(options, threads) {}
 
-  ~RouterImpl() override {
-    Shutdown();
-    for (auto& [address, fds] : told_)
-      for (int fd : fds) ::close(fd);
-  }
+  ~RouterImpl() override { Shutdown(); }
 
   Status Open() {
     std::error_code fs_error;
@@ -121,7 +113,13 @@ class RouterImpl : public Router {
     });
     LG_RETURN_IF_ERROR(WriteSmallFile(Path("router.pid"), std::to_string(getpid()) + "\n"));
     LG_RETURN_IF_ERROR(WriteSmallFile(Path("router.admin"), AdminAddress() + "\n"));
-    if (options_.keeper_channel >= 0) keeper_thread_ = std::thread([this] { ListenToKeeper(); });
+    // After the start the keeper sends only the statistics of the worker this one replaces,
+    // once that one has drained: any table it was still answering is on disk by then.
+    keeper_.Listen([this](const HandoffMessage& m) {
+      if (m.text != "stats" || m.fds.size() != 1) return;
+      TakeStats(m.fds[0]);
+      AdoptTableWrittenByAnother();
+    });
     served_ = true;
     Tell("ready");
     return Status::Ok();
@@ -158,6 +156,7 @@ class RouterImpl : public Router {
 
   void Shutdown() override {
     if (stopped_.exchange(true)) return;
+    keeper_.StopSoon();
     shared_.drain_started_ms.store(NowMillis());
     shared_.draining.store(true);
     for (auto& w : workers_) w->RemoveAllListeners();
@@ -183,7 +182,7 @@ class RouterImpl : public Router {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     for (auto& w : workers_) w->Stop();
-    if (keeper_thread_.joinable()) keeper_thread_.join();
+    keeper_.Stop();
     HandStatsOver();
     // Leave the files of a successor alone.
     if (std::atoi(ReadSmallFile(Path("router.pid")).c_str()) == static_cast<int>(getpid())) {
@@ -216,32 +215,6 @@ class RouterImpl : public Router {
     ::close(*file);
   }
 
-  // What the keeper sends after the start: the statistics of the worker this one replaces.
-  void ListenToKeeper() {
-    while (!stopped_.load()) {
-      int keeper;
-      {
-        std::lock_guard<std::mutex> lock(told_mu_);
-        keeper = keeper_;
-      }
-      // A keeper this worker started is its child: reap it once it has exited.
-      std::erase_if(keepers_started_,
-                    [](int pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
-      auto m = ReceiveHandoff(keeper, 200);
-      if (!m.ok()) {
-        if (m.error().message.rfind("handoff: no message", 0) == 0) continue;
-        // The keeper is gone.
-        if (stopped_.load() || !StartKeeper()) return;
-        continue;
-      }
-      if (m->text == "stats" && m->fds.size() == 1) {
-        TakeStats(m->fds[0]);
-        AdoptTableWrittenByAnother();
-      }
-      for (int fd : m->fds) ::close(fd);
-    }
-  }
-
   void TakeStats(int fd) {
     auto carried = ReadCarriedStatsFile(fd);
     if (!carried.ok()) {
@@ -265,77 +238,7 @@ class RouterImpl : public Router {
   }
 
   // To the keeper, if there is one; a keeper that is gone changes nothing here.
-  void Tell(const std::string& text, const std::vector<int>& fds = {}) {
-    std::lock_guard<std::mutex> lock(told_mu_);
-    const int keeper = keeper_;
-    if (keeper < 0) return;
-    Remember(text, fds);
-    SendInParts(keeper, text, fds);
-  }
-
-  // "hold ADDR" with its sockets (continued by "more ADDR" past kHandoffFdLimit).
-  static bool SendInParts(int keeper, const std::string& text, const std::vector<int>& fds) {
-    if (fds.size() <= kHandoffFdLimit) return SendHandoff(keeper, text, fds).ok();
-    const std::string address = text.substr(text.find(' ') + 1);
-    for (size_t at = 0; at < fds.size(); at += kHandoffFdLimit) {
-      size_t n = std::min(kHandoffFdLimit, fds.size() - at);
-      std::vector<int> part(fds.begin() + at, fds.begin() + at + n);
-      if (!SendHandoff(keeper, at == 0 ? text : "more " + address, part).ok()) return false;
-    }
-    return true;
-  }
-
-  // Copies of the sockets the keeper holds, for a keeper started after it (StartKeeper).
-  // REQUIRES: told_mu_ held.
-  void Remember(const std::string& text, const std::vector<int>& fds) {
-    const bool hold = text.rfind("hold ", 0) == 0, drop = text.rfind("drop ", 0) == 0;
-    if (!hold && !drop) return;
-    auto& kept = told_[text.substr(5)];
-    for (int fd : kept) ::close(fd);
-    kept.clear();
-    if (drop) {
-      told_.erase(text.substr(5));
-      return;
-    }
-    for (int fd : fds) {
-      int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-      if (copy >= 0) kept.push_back(copy);
-    }
-  }
-
-  // The keeper died alone (the worker serves on): start another, which adopts this worker and
-  // holds copies of its sockets, so that the next crash of this worker is covered again.
-  bool StartKeeper() {
-    int pair[2];
-    if (!HandoffPair(pair).ok()) return false;
-    SpawnSpec spawn;
-    spawn.exec_path = "/proc/self/exe";
-    spawn.argv = {
-        "lastgood", "router",       "--adopt-worker",    std::to_string(getpid()),
-        "--home",   options_.home,  "--threads",         std::to_string(threads_),
-        "--admin",  options_.admin, "--max-connections", std::to_string(options_.max_connections)};
-    for (char** e = environ; *e != nullptr; ++e) spawn.env.emplace_back(*e);
-    spawn.in = Stdio::Fd(pair[1]);
-    spawn.out = Stdio::Inherit();
-    spawn.err = Stdio::Inherit();
-    spawn.detach = SpawnSpec::Detach::kSession;
-    std::lock_guard<std::mutex> lock(told_mu_);
-    Result<int> pid = Spawn(spawn);
-    ::close(pair[1]);
-    if (!pid.ok()) {
-      Log("the keeper has gone and another cannot be started: " + pid.error().message);
-      ::close(pair[0]);
-      return false;
-    }
-    for (const auto& [address, fds] : told_) (void)SendInParts(pair[0], "hold " + address, fds);
-    (void)SendHandoff(pair[0], "end");
-    ::close(keeper_);
-    keeper_ = pair[0];
-    keepers_started_.push_back(*pid);
-    Log("the keeper has gone; started another (pid " + std::to_string(*pid) +
-        "), which holds the listening sockets again");
-    return true;
-  }
+  void Tell(const std::string& text, const std::vector<int>& fds = {}) { keeper_.Tell(text, fds); }
 
   // The sockets the keeper holds, by address, until "end".
   Status ReceiveInherited() {
@@ -578,13 +481,9 @@ class RouterImpl : public Router {
   std::unique_ptr<AdminServer> admin_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stopped_{false};
-  bool served_ = false;        // Open() succeeded: there are statistics worth handing over
-  std::thread keeper_thread_;  // ListenToKeeper
-  // The channel to the keeper (-1: none), and copies of the sockets it holds by address.
-  std::mutex told_mu_;
-  int keeper_ = options_.keeper_channel;          // guarded by told_mu_
-  std::map<std::string, std::vector<int>> told_;  // guarded by told_mu_
-  std::vector<int> keepers_started_;  // by StartKeeper, not yet reaped (the keeper thread)
+  bool served_ = false;  // Open() succeeded: there are statistics worth handing over
+  KeeperLink keeper_{options_.keeper_channel,
+                     {options_.home, options_.admin, threads_, options_.max_connections}};
   // Wall clock from which the statistics are complete: this process's start, or its
   // predecessor's once that one's counters are carried over (docs/router.md, "Statistics
   // across restarts").
