@@ -70,6 +70,7 @@ Fleet::~Fleet() {
   stopping_ = true;
   wake_.notify_all();
   if (monitor_.joinable()) monitor_.join();
+  checks_.WaitIdle();
   std::unique_lock lock(mu_);
   connectors_done_.wait(lock, [&] { return connectors_ == 0; });
   for (auto& [name, h] : hosts_) h->link->Close();
@@ -172,9 +173,13 @@ void Fleet::Monitor() {
     for (auto& h : hosts) {
       if (stopping_) break;
       if (h->link->Up()) {
-        Check(h->record.name);
-        std::lock_guard lock(mu_);
-        h->tried = true;
+        // Side by side: a hung node holds its own check, never the others' (HostChecks).
+        checks_.Start(h->record.name, [this, h](const std::string& name) {
+          Check(name);
+          std::lock_guard lock(mu_);
+          h->tried = true;
+          connectors_done_.notify_all();
+        });
         continue;
       }
       std::lock_guard lock(mu_);

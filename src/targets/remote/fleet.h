@@ -2,7 +2,8 @@
 // store, one SshLink per host with the node's socket forwarded, and the node client the
 // engine drives each host through. `host add` and `host remove` are carried out here; a
 // monitor thread reopens lost connections (paced, with backoff) and keeps each host's
-// reachability and last answer.
+// reachability and last answer, checking the hosts side by side (HostChecks) so that a hung
+// node delays no other host's check.
 //
 // Thread-safe. Borrows the store, which must outlive it.
 #pragma once
@@ -19,6 +20,7 @@
 #include "base/result.h"
 #include "store/store.h"
 #include "targets/hosts.h"
+#include "targets/remote/host_checks.h"
 #include "targets/remote/node_client.h"
 #include "targets/remote/ssh.h"
 
@@ -119,6 +121,7 @@ class Fleet : public Hosts {
   std::condition_variable connectors_done_;
   std::condition_variable wake_;
   std::atomic<bool> stopping_{false};
+  HostChecks checks_;  // the monitor's node checks, side by side
   std::thread monitor_;
 };
 
