@@ -9,6 +9,8 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 
 #include "testutil/fleet_hosts.h"
 #include "testutil/lastgood.h"
@@ -240,6 +242,116 @@ TEST(FleetDeploy, AHostCutOffDuringADeploymentKeepsItsVersionAndIsReconciledWhen
   s.StartLoad();
   std::string summary;
   EXPECT_EQ(s.StopLoad(&summary), 0u) << summary;
+}
+
+// What a host's node put in force, read from its log (node.log): the backends of web's
+// production slot in each table that changed what the host's router serves, oldest first.
+std::vector<std::set<std::string>> TablesInForce(const std::string& node_home) {
+  std::vector<std::set<std::string>> out;
+  std::istringstream log(ReadFile(node_home + "/logs/node.log"));
+  const std::string mark = " in force: ";
+  for (std::string line; std::getline(log, line);) {
+    size_t at = line.find(mark);
+    if (line.find("router table ") == std::string::npos || at == std::string::npos) continue;
+    std::string serving = line.substr(at + mark.size());
+    serving = serving.substr(0, serving.find(';', serving.find("web/production")));
+    std::set<std::string> backends;
+    std::istringstream words(serving);
+    for (std::string w; words >> w;) {
+      if (w.rfind("v", 0) == 0 && w.find(':') != std::string::npos)
+        backends.insert(w.substr(w.find(':') + 1));
+    }
+    out.push_back(std::move(backends));
+  }
+  return out;
+}
+
+// The distinct instance ids that begin with `prefix` (and end at a quote) in `text`.
+std::set<std::string> IdsIn(const std::string& text, const std::string& prefix) {
+  std::set<std::string> out;
+  for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 1))
+    out.insert(text.substr(at, text.find('"', at) - at));
+  return out;
+}
+
+// The controller SIGKILLed while a fleet deployment is in its second wave, restarted, and
+// SIGKILLed again in the third: each time the deployment resumes from the record and what the
+// nodes report. Counted on each host's own side (its node's log of the tables it put in
+// force): each v2 instance entered the host's router once and no v1 instance came back — no
+// host was switched twice; every host ends serving v2 — none forgotten; no request failed;
+// and an instance a killed controller started but never recorded does not run on.
+TEST(FleetDeploy, AControllerKilledMidDeploymentResumesItAndSwitchesNoHostTwice) {
+  FleetDeploy s(3);
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  s.lg.App(FleetDeploy::App("waves: [1, 2, 100%]"));
+  s.lg.Apply();
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.StartLoad();
+  std::vector<size_t> before;  // tables each host had put in force before v2
+  for (int i = 1; i <= 3; ++i) {
+    before.push_back(TablesInForce(s.hosts.NodeHome(i)).size());
+    ASSERT_GT(before.back(), 0u) << "the node's log names no table of v1";
+  }
+
+  // v2 takes a while to start, so that the kill lands while h2 (the second wave) starts it.
+  s.lg.App(FleetDeploy::App("waves: [1, 2, 100%]").StartupMs(1500).ProgressDeadline("20s"));
+  s.lg.Apply({"--param", "label=v2", "--name", "two", "--no-wait"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  // Whether one of `host`'s own steps runs: past the release's preparation (every host's at
+  // once), the host's start, readiness and switch.
+  auto host_step_runs = [&](const std::string& host) {
+    json d = s.lg.Deployment("two");
+    if (!d.is_object()) return false;
+    for (const auto& op : d["operations"]) {
+      if (op["host"] == host && op["state"] == "Running" &&
+          op["step"].get<std::string>().rfind("prepare", 0) != 0)
+        return true;
+    }
+    return false;
+  };
+  // Killed in the second wave, and again in the third, by which time the resumed deployment
+  // runs on the restarted controller.
+  for (const std::string host : {"h2", "h3"}) {
+    ASSERT_TRUE(WaitUntil([&] { return host_step_runs(host); }, 60s, 50ms))
+        << host << "\n"
+        << s.lg.Deployment("two").dump(2);
+    s.lg.KillController(SIGKILL).StartController();
+  }
+
+  s.lg.WaitForIdle(90s);
+  json two = s.lg.Deployment("two");
+  EXPECT_EQ(two["state"], "Succeeded") << two.dump(2);
+  EXPECT_EQ(s.HostVersions(), (std::map<std::string, int>{{"h1", 2}, {"h2", 2}, {"h3", 2}}))
+      << s.lg.Status().dump(2);
+  std::string summary;
+  EXPECT_EQ(s.StopLoad(&summary), 0u) << summary;
+
+  for (int i = 1; i <= 3; ++i) {
+    const std::string home = s.hosts.NodeHome(i);
+    const std::string v2 = "web-production-v2-" + FleetHosts::Name(i) + "-";
+    auto tables = TablesInForce(home);
+    ASSERT_GT(tables.size(), before[i - 1]) << ReadFile(home + "/logs/node.log");
+    int v2_entries = 0, v1_returns = 0;
+    std::set<std::string> v1_gone;
+    for (size_t t = before[i - 1]; t < tables.size(); ++t) {
+      const auto& prev = tables[t - 1];
+      for (const auto& id : tables[t]) {
+        if (!prev.count(id) && id.rfind(v2, 0) == 0) ++v2_entries;
+        if (v1_gone.count(id)) ++v1_returns;
+      }
+      for (const auto& id : prev) {
+        if (!tables[t].count(id) && id.rfind(v2, 0) != 0) v1_gone.insert(id);
+      }
+    }
+    EXPECT_EQ(v2_entries, 2) << FleetHosts::Name(i) << "\n" << ReadFile(home + "/logs/node.log");
+    EXPECT_EQ(v1_returns, 0) << FleetHosts::Name(i) << "\n" << ReadFile(home + "/logs/node.log");
+    for (const auto& id : tables.back()) EXPECT_EQ(id.rfind(v2, 0), 0u) << id;
+    EXPECT_EQ(tables.back().size(), 2u) << FleetHosts::Name(i);
+    // An instance started by a controller killed before it recorded it does not run on: the
+    // node runs v2's two instances, those its router serves, and no third.
+    EXPECT_EQ(IdsIn(ReadFile(home + "/node-state.json"), v2), tables.back())
+        << ReadFile(home + "/node-state.json");
+  }
 }
 
 }  // namespace

@@ -17,15 +17,17 @@ namespace {
 
 // A fleet host's instance on record after a restart: its node keeps it (and re-adopts it
 // after its own restarts), so the record stays unless the node says it is gone. A host that
-// cannot be reached now keeps its records: it is reconciled when it is back.
-Status RecoverOnHost(const EngineDeps& deps, const InstanceRecord& rec) {
+// cannot be reached now keeps its records: it is reconciled when it is back. `*unsure` is set
+// when the node gave no clear answer about the instance (its host's strays are then left).
+Status RecoverOnHost(const EngineDeps& deps, const InstanceRecord& rec, bool* unsure) {
   auto scoped = ForHost(deps, rec.host);
-  if (!scoped.ok()) return Status::Ok();
+  if (!scoped.ok()) return *unsure = true, Status::Ok();
   InstanceSpec spec;
   spec.id = rec.id;
   auto adopted = scoped->target->Adopt(spec, {rec.id, rec.pid, rec.startTime, rec.port});
   if (!adopted.ok()) {
     if (adopted.error().code == ErrorCode::kNotFound) return deps.store->DeleteInstance(rec.id);
+    *unsure = true;
     return Status::Ok();
   }
   if (rec.state == InstanceState::kDraining && scoped->target->Stop(rec.id).ok())
@@ -76,9 +78,12 @@ Status Engine::Recover() {
   // forgotten here, and a step re-run (or the finish step) starts what is missing.
   auto all = deps_.store->AllInstances();
   if (!all.ok()) return all.error();
+  std::set<std::string> unsure_hosts;  // a record there could not be settled
   for (const auto& rec : *all) {
     if (!rec.host.empty()) {
-      LG_RETURN_IF_ERROR(RecoverOnHost(deps_, rec));
+      bool unsure = false;
+      LG_RETURN_IF_ERROR(RecoverOnHost(deps_, rec, &unsure));
+      if (unsure) unsure_hosts.insert(rec.host);
       continue;
     }
     auto m = LoadManifest(deps_, rec.app, rec.version);
@@ -113,6 +118,14 @@ Status Engine::Recover() {
   // An instance process that no record knows (a crash between its start and its record, or
   // a store restored from a backup) is stopped: nothing runs off the record.
   deps_.target->StopStrays();
+  // The same on every fleet host that answers (a controller killed between asking a node to
+  // start an instance and recording it), unless one of its records could not be settled.
+  if (deps_.hosts) {
+    for (const auto& h : deps_.hosts->Snapshot()) {
+      if (!h.reachable || unsure_hosts.count(h.name)) continue;
+      if (auto scoped = ForHost(deps_, h.name); scoped.ok()) scoped->target->StopStrays();
+    }
+  }
   // Settled slots whose instances died while no controller watched get them back.
   auto apps = deps_.store->ListApps();
   if (!apps.ok()) return apps.error();

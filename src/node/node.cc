@@ -44,6 +44,22 @@ bool PlainId(const std::string& s) {
   return true;
 }
 
+// What a table serves, for the node's log: "web/production v2:web-production-v2-h1-1 …" per
+// slot, the backends of the versions that get requests (weight above 0).
+std::string Serving(const RoutingTable& table) {
+  std::string out;
+  for (const auto& app : table.apps) {
+    for (const auto& slot : app.slots) {
+      out += (out.empty() ? "" : "; ") + app.name + "/" + slot.name;
+      for (const auto& v : slot.versions) {
+        if (v.weight <= 0) continue;
+        for (const auto& b : v.backends) out += " v" + std::to_string(v.version) + ":" + b.id;
+      }
+    }
+  }
+  return out.empty() ? "nothing" : out;
+}
+
 }  // namespace
 
 Node::Node(NodeOptions options, Target* target, RouterControl* router)
@@ -166,6 +182,8 @@ ApiResponse Node::EnsureInstance(const std::string& id, const std::string& body)
   spec->port = started->port;  // a restart (by the node, after its own restart) keeps the port
   state_.Put({*spec, *started});
   if (auto s = state_.Save(); !s.ok()) return Fail(s.error());
+  if (options_.log)
+    options_.log("started instance " + id + " (pid " + std::to_string(started->pid) + ")");
   return Json(HandleToJson(*started));
 }
 
@@ -188,7 +206,12 @@ ApiResponse Node::StopInstance(const std::string& id) {
 ApiResponse Node::ApplyTable(const std::string& body) {
   auto table = TableFromJson(body);
   if (!table.ok()) return Fail(table.error());
+  std::lock_guard lock(table_mu_);
   if (auto s = router_->Apply(*table); !s.ok()) return Fail(s.error());
+  std::string serving = Serving(*table);
+  if (serving != serving_ && options_.log)
+    options_.log("router table " + std::to_string(table->generation) + " in force: " + serving);
+  serving_ = std::move(serving);
   return Json({{"generation", table->generation}});
 }
 

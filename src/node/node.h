@@ -27,6 +27,10 @@ struct NodeOptions {
   std::string version = "dev";
   // POST /v1/node/stop: called after the answer is sent; the node process then exits.
   std::function<void()> stop;
+  // What the node changed on its host, one line each (node.log): an instance started, a
+  // routing table put in force that serves other backends than the one before. An operator
+  // reads every switch of the host there; the fleet's crash test counts them.
+  std::function<void(const std::string&)> log;
 };
 
 class Node {
@@ -64,6 +68,9 @@ class Node {
 
   std::mutex mu_;    // serializes changes of what runs, and their records
   NodeState state_;  // GUARDED_BY(mu_)
+
+  std::mutex table_mu_;  // orders the tables put in force and their log lines
+  std::string serving_;  // GUARDED_BY(table_mu_): what the table in force serves
 };
 
 }  // namespace lastgood

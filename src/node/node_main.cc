@@ -220,6 +220,7 @@ int NodeMain(int argc, char** argv) {
   node_options.home = home;
   node_options.version = ThisBuild().version;  // `lastgood hosts` shows it (NODE VERSION)
   node_options.stop = [] { ::kill(::getpid(), SIGTERM); };
+  node_options.log = Log;
   Node node(node_options, target.get(), &router);
   auto recovered = node.Recover();
   if (!recovered.ok()) {

@@ -118,6 +118,7 @@ class EngineWorld {
   void CrashAfter(int commits) {
     store_->CrashAfter(commits, [this] {
       target_.Freeze();
+      hosts_.Freeze();
       router_.SetDown(true);
     });
   }
@@ -126,6 +127,7 @@ class EngineWorld {
     Stop();
     store_->Heal();
     target_.Thaw();
+    hosts_.Thaw();
     router_.SetDown(false);
   }
 

@@ -105,6 +105,15 @@ class FakeHosts : public Hosts {
     std::lock_guard lock(h.mu);
     return h.pushes;
   }
+  // A dead controller changes no host's instances (FakeTarget::Freeze), until Thaw().
+  void Freeze() {
+    std::lock_guard lock(mu_);
+    for (auto& [name, h] : hosts_) h->fakeTarget.Freeze();
+  }
+  void Thaw() {
+    std::lock_guard lock(mu_);
+    for (auto& [name, h] : hosts_) h->fakeTarget.Thaw();
+  }
   // A new controller: each host's target forgets what it started (as FakeTarget does).
   void NewController() {
     std::lock_guard lock(mu_);

@@ -1,5 +1,8 @@
 #include "targets/remote/node_client.h"
 
+#include <mutex>
+#include <set>
+
 #include "base/unix_http.h"
 
 namespace lastgood {
@@ -22,27 +25,59 @@ class RemoteTarget : public Target {
  public:
   explicit RemoteTarget(std::shared_ptr<const NodeClient> node) : node_(std::move(node)) {}
 
-  Result<InstanceHandle> Start(const InstanceSpec& spec) override { return node_->Ensure(spec); }
+  Result<InstanceHandle> Start(const InstanceSpec& spec) override {
+    // Supervised from the request on: a start whose answer is lost is no stray.
+    Supervise(spec.id, true);
+    return node_->Ensure(spec);
+  }
 
   Result<InstanceHandle> Adopt(const InstanceSpec& spec, const InstanceHandle& h) override {
     auto s = node_->InstanceState(spec.id);
     if (!s.ok()) return s.error();
     if (!s->alive) return Error::NotFound("instance " + spec.id + " does not run on the node");
     (void)h;
+    Supervise(spec.id, true);
     return s->handle;
   }
 
-  lastgood::Status Stop(const std::string& id) override { return node_->Stop(id); }
+  lastgood::Status Stop(const std::string& id) override {
+    auto s = node_->Stop(id);
+    if (s.ok()) Supervise(id, false);
+    return s;
+  }
 
   Result<InstanceStatus> Status(const std::string& id) override { return node_->InstanceState(id); }
 
   void Detach() override {}
-  // The processes of a node's host are not the controller's to see: a node answers for its
-  // own host (node/node.cc adopts what its state file names; it does not sweep strays yet).
-  void StopStrays() override {}
+
+  // What the node runs that this controller neither started nor adopted: an instance started
+  // by a controller killed before it recorded it. Nothing the record does not show runs on a
+  // host either; one the node cannot be asked about now stays (it is swept at the next start).
+  void StopStrays() override {
+    auto running = node_->Instances();
+    if (!running.ok()) return;
+    for (const auto& inst : *running) {
+      bool known;
+      {
+        std::lock_guard lock(mu_);
+        known = supervised_.count(inst.spec.id) > 0;
+      }
+      if (!known) (void)node_->Stop(inst.spec.id);
+    }
+  }
 
  private:
-  std::shared_ptr<const NodeClient> node_;
+  void Supervise(const std::string& id, bool yes) {
+    std::lock_guard lock(mu_);
+    if (yes)
+      supervised_.insert(id);
+    else
+      supervised_.erase(id);
+  }
+
+  const std::shared_ptr<const NodeClient> node_;
+  std::mutex mu_;
+  std::set<std::string> supervised_;  // GUARDED_BY(mu_): started or adopted here
 };
 
 class RemoteRouter : public RouterControl {

@@ -69,7 +69,8 @@ class NodeClient {
 
 // The node's instances as a Target. Adopt asks the node: it re-adopts its instances itself,
 // so an instance it runs under that id is returned, any other is NotFound. Detach does
-// nothing: the node keeps its instances whatever the controller does.
+// nothing: the node keeps its instances whatever the controller does. StopStrays stops what
+// the node runs that this target neither started nor adopted.
 std::unique_ptr<Target> NewRemoteTarget(std::shared_ptr<const NodeClient> node);
 // The node's router as a RouterControl.
 std::unique_ptr<RouterControl> NewRemoteRouter(std::shared_ptr<const NodeClient> node);
