@@ -62,12 +62,22 @@ TEST(Fleet, HostAddInstallsTheControllersOwnNodeAndHostsListsItReachable) {
 
   json hosts = s.lg.Json({"hosts"});
   ASSERT_EQ(hosts.size(), 2u) << hosts;
+  // Each node names its lastgood as `lastgood version -o json` does: release, build, commit.
+  json version = s.lg.Json({"version"});
+  ASSERT_TRUE(version.is_object()) << version;
+  ASSERT_NE(version["version"], "dev") << version;
   for (const auto& h : hosts) {
     EXPECT_EQ(h["reachable"], true) << h;
-    EXPECT_FALSE(h["nodeVersion"].is_null()) << h;
+    EXPECT_EQ(h["nodeVersion"], version["version"]) << h;
+    EXPECT_EQ(h["node"], version) << h;
     EXPECT_FALSE(h["lastSeen"].is_null()) << h;
     EXPECT_EQ(h["labels"]["role"], "web") << h;
   }
+  s.lg.Run({"hosts"});
+  EXPECT_NE(s.lg.last().out.find(version["version"].get<std::string>() + " (" +
+                                 version["buildId"].get<std::string>().substr(0, 12) + ")"),
+            std::string::npos)
+      << Said(s.lg);
   EXPECT_EQ(hosts[0]["labels"]["zone"], "a");
   EXPECT_EQ(hosts[0]["ssh"], "h1");
   // The node on each host runs the controller's own binary, copied there, in the host's

@@ -1,6 +1,7 @@
 #include "api/hosts.h"
 
 #include "api/json.h"
+#include "base/version.h"
 
 namespace lastgood {
 namespace {
@@ -8,14 +9,19 @@ namespace {
 using json = nlohmann::json;
 
 json HostJson(const HostView& h) {
-  json j = {{"name", h.record.name},
-            {"ssh", h.record.ssh},
-            {"labels", h.record.labels},
-            {"reachable", h.reachable},
-            {"nodeVersion", h.nodeVersion.empty() ? json(nullptr) : json(h.nodeVersion)},
-            {"lastSeen", h.record.lastSeen == 0 ? json(nullptr) : json(h.record.lastSeen)},
-            {"nodeHome", h.record.nodeHome},
-            {"instances", h.instances}};
+  json j = {
+      {"name", h.record.name},
+      {"ssh", h.record.ssh},
+      {"labels", h.record.labels},
+      {"reachable", h.reachable},
+      // The node's lastgood as `lastgood version -o json` says it there; null until
+      // its node has answered.
+      {"nodeVersion",
+       h.nodeLastgood.buildId.empty() ? json(nullptr) : json(h.nodeLastgood.version)},
+      {"node", h.nodeLastgood.buildId.empty() ? json(nullptr) : BuildVersionJson(h.nodeLastgood)},
+      {"lastSeen", h.record.lastSeen == 0 ? json(nullptr) : json(h.record.lastSeen)},
+      {"nodeHome", h.record.nodeHome},
+      {"instances", h.instances}};
   if (!h.problem.empty()) j["problem"] = Utf8String(h.problem);
   return j;
 }

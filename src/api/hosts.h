@@ -1,7 +1,10 @@
 // The fleet's routes (issue 14), mounted at /v1/hosts by the controller:
 //
 //   GET    /v1/hosts                 [{"name","ssh","labels","reachable","nodeVersion",
-//                                      "lastSeen","nodeHome","instances","problem"?}]
+//                                      "node","lastSeen","nodeHome","instances","problem"?}]
+//                                    node: {"version","buildId","commit"} of the node's
+//                                    lastgood (as `lastgood version -o json`); nodeVersion
+//                                    its version
 //   POST   /v1/hosts                 {name, ssh, labels, nodeHome, acceptNewHostKey}
 //                                    → the host as listed; runs `host add` (docs/fleets.md)
 //   DELETE /v1/hosts/{host}?drain=1  `host remove`

@@ -8,6 +8,16 @@ namespace lastgood::cli {
 
 namespace {
 
+// "0.10.0 (3f1c0e9a2b4d)": the node's release and the start of its build id, as `lastgood
+// --version` names a build; "-" until the node has answered.
+std::string NodeLastgood(const nlohmann::json& h) {
+  if (!h.contains("node") || !h["node"].is_object()) return "-";
+  const auto& n = h["node"];
+  std::string version = n.value("version", "");
+  std::string build = n.value("buildId", "").substr(0, 12);
+  return (version.empty() ? "unknown" : version) + " (" + (build.empty() ? "unknown" : build) + ")";
+}
+
 std::string Labels(const nlohmann::json& labels) {
   std::string out;
   for (const auto& [k, v] : labels.items())
@@ -55,8 +65,7 @@ void AddHostVerbs(CLI::App& app, Globals& g, int* exit_code) {
     auto r = g.Client().Post("/v1/hosts", body);
     if (!r.ok()) return void(*exit_code = Fail(g, r.error()));
     if (g.json()) return PrintJson(*r);
-    std::cout << "host " << af->name << " added: node "
-              << (*r)["nodeVersion"].get<std::string>().substr(0, 12) << " serving in "
+    std::cout << "host " << af->name << " added: node " << NodeLastgood(*r) << " serving in "
               << (*r)["nodeHome"].get<std::string>() << " on " << af->ssh << "\n";
   });
 
@@ -92,8 +101,7 @@ void AddHostVerbs(CLI::App& app, Globals& g, int* exit_code) {
     std::vector<std::vector<std::string>> rows = {
         {"NAME", "SSH", "LABELS", "REACHABLE", "NODE", "INSTANCES", "LAST SEEN"}};
     for (const auto& h : *r) {
-      std::string node =
-          h["nodeVersion"].is_null() ? "-" : h["nodeVersion"].get<std::string>().substr(0, 12);
+      std::string node = NodeLastgood(h);
       rows.push_back({h["name"], h["ssh"], Labels(h["labels"]),
                       h["reachable"].get<bool>() ? "yes" : "no", node,
                       std::to_string(h["instances"].get<int>()),

@@ -9,6 +9,7 @@
 #include "base/build_id.h"
 #include "base/duration.h"
 #include "base/names.h"
+#include "base/version.h"
 #include "health/probe.h"
 #include "targets/remote/node_wire.h"
 
@@ -133,7 +134,9 @@ ApiResponse Node::Handle(const ApiRequest& request) {
 }
 
 ApiResponse Node::Info() {
-  NodeInfo info{BuildId(), options_.version, MachineArch(), static_cast<int>(::getpid()), 0};
+  NodeInfo info{
+      BuildId(), options_.version, ThisBuild().commit, MachineArch(), static_cast<int>(::getpid()),
+      0};
   {
     std::lock_guard lock(mu_);
     info.instances = static_cast<int>(state_.instances().size());

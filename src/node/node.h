@@ -24,7 +24,7 @@ namespace lastgood {
 
 struct NodeOptions {
   std::string home;  // DIR: node-state.json, node.sock, router.sock, artifacts/, releases/, logs/
-  std::string version = "dev";
+  std::string version = "dev";  // lastgood's release (base/version.h); tests leave "dev"
   // POST /v1/node/stop: called after the answer is sent; the node process then exits.
   std::function<void()> stop;
   // What the node changed on its host, one line each (node.log): an instance started, a

@@ -152,7 +152,7 @@ void Fleet::Check(const std::string& name) {
   }
   h->reachable = true;
   h->problem.clear();
-  h->nodeVersion = info->buildId;
+  h->nodeLastgood = {info->version, info->buildId, info->commit};
   h->instances = info->instances;
   h->record.lastSeen = NowMillis();
   h->record.nodeBuild = info->buildId;
@@ -215,7 +215,7 @@ void Fleet::Monitor() {
 }
 
 HostView Fleet::ViewOf(const Host& h) const {
-  return HostView{h.record, h.reachable, h.nodeVersion, h.problem, h.instances};
+  return HostView{h.record, h.reachable, h.nodeLastgood, h.problem, h.instances};
 }
 
 Result<HostView> Fleet::Add(const HostAddRequest& req) {
@@ -302,7 +302,7 @@ Result<HostView> Fleet::Add(const HostAddRequest& req) {
   if (auto s = store_->AddHost(h->record); !s.ok()) return fail(s.error());
   h->reachable = true;
   h->tried = true;
-  h->nodeVersion = info->buildId;
+  h->nodeLastgood = {info->version, info->buildId, info->commit};
   h->instances = info->instances;
   std::lock_guard lock(mu_);
   hosts_[req.name] = h;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/version.h"
 #include "store/store.h"
 #include "targets/hosts.h"
 #include "targets/remote/host_checks.h"
@@ -46,9 +47,9 @@ struct HostAddRequest {
 struct HostView {
   HostRecord record;
   bool reachable = false;
-  std::string nodeVersion;  // the node's build id when it last answered
-  std::string problem;      // why it is unreachable ("" when reachable)
-  int instances = 0;        // instances its node runs, when it last answered
+  BuildVersion nodeLastgood;  // the node's release, build id and commit when it last answered
+  std::string problem;        // why it is unreachable ("" when reachable)
+  int instances = 0;          // instances its node runs, when it last answered
 };
 
 class Fleet : public Hosts {
@@ -94,7 +95,8 @@ class Fleet : public Hosts {
     bool reachable = false;
     bool connecting = false;
     bool tried = false;  // a first connection attempt has ended
-    std::string nodeVersion, problem;
+    BuildVersion nodeLastgood;
+    std::string problem;
     int instances = 0;
     std::chrono::steady_clock::time_point retryAt{};
     Millis backoff = kReconnectMin;

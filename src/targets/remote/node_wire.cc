@@ -229,11 +229,8 @@ Result<ProbeResult> ProbeResultFromJson(const json& j) {
 }
 
 json NodeInfoToJson(const NodeInfo& info) {
-  return {{"buildId", info.buildId},
-          {"version", info.version},
-          {"arch", info.arch},
-          {"pid", info.pid},
-          {"instances", info.instances}};
+  return {{"buildId", info.buildId}, {"version", info.version}, {"commit", info.commit},
+          {"arch", info.arch},       {"pid", info.pid},         {"instances", info.instances}};
 }
 
 Result<NodeInfo> NodeInfoFromJson(const json& j) {
@@ -244,6 +241,12 @@ Result<NodeInfo> NodeInfoFromJson(const json& j) {
     auto t = Text(j, field, false);
     if (!t.ok()) return t.error();
     *out = *t;
+  }
+  // A node of an earlier build sends no commit.
+  if (j.contains("commit")) {
+    auto c = Text(j, "commit", false);
+    if (!c.ok()) return c.error();
+    info.commit = *c;
   }
   auto pid = Number<int>(j, "pid", 0, 1 << 30);
   auto n = Number<int>(j, "instances", 0, 1 << 30);

@@ -22,7 +22,8 @@ inline constexpr size_t kMaxSpecString = 64 * 1024;
 // What a node reports of itself (GET /v1/node).
 struct NodeInfo {
   std::string buildId;
-  std::string version;
+  std::string version;  // lastgood's release ("0.10.0"), as `lastgood version` says
+  std::string commit;   // the commit it was built from, "" when unknown
   std::string arch;
   int pid = 0;
   int instances = 0;

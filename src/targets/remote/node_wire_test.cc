@@ -27,6 +27,22 @@ TEST(NodeWire, ASpecTravelsWhole) {
   EXPECT_EQ(back->stopGrace.count(), 2500);
 }
 
+TEST(NodeWire, ANodeNamesItsReleaseBuildAndCommitAndOneOfAnEarlierBuildItsReleaseAndBuild) {
+  NodeInfo info{"3f1c", "0.10.0", "9a2e", "x86_64", 42, 3};
+  auto back = NodeInfoFromJson(json::parse(NodeInfoToJson(info).dump()));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->version, "0.10.0");
+  EXPECT_EQ(back->buildId, "3f1c");
+  EXPECT_EQ(back->commit, "9a2e");
+  EXPECT_EQ(back->instances, 3);
+  json earlier = NodeInfoToJson(info);
+  earlier.erase("commit");
+  back = NodeInfoFromJson(earlier);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->commit, "");
+  EXPECT_EQ(back->version, "0.10.0");
+}
+
 TEST(NodeWire, ASpecOverItsLimitsOrMistypedIsRefusedNamingTheField) {
   json base = {{"id", "a"}, {"argv", {"x"}}, {"cwd", "/r"}};
   auto with = [&](const char* k, json v) {
@@ -56,7 +72,7 @@ TEST(NodeWire, StatusAndInfoTravelWhole) {
   EXPECT_EQ(back->restarts, 2);
   EXPECT_EQ(back->lastExit, "exited with status 1");
   EXPECT_EQ(back->handle.startTime, 123456789012ULL);
-  NodeInfo info{"abc", "dev", "x86_64", 7, 3};
+  NodeInfo info{"abc", "dev", "", "x86_64", 7, 3};
   auto i = NodeInfoFromJson(NodeInfoToJson(info));
   ASSERT_TRUE(i.ok());
   EXPECT_EQ(i->buildId, "abc");
