@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "process/spawn.h"
@@ -16,6 +17,9 @@ namespace {
 
 // How often the listening thread looks at whether it should stop.
 constexpr int kListenSliceMs = 200;
+// How long a worker whose keeper is gone waits before it starts another: someone stopping
+// the router by hand who kills the keeper, then the worker, stops both.
+constexpr std::chrono::milliseconds kReplaceAfter{1000};
 
 void Log(const std::string& line) { fprintf(stderr, "lastgood router: %s\n", line.c_str()); }
 
@@ -115,6 +119,9 @@ void KeeperLink::Run(const std::function<void(const HandoffMessage&)>& on_messag
     if (!m.ok()) {
       if (m.error().message.rfind("handoff: no message", 0) == 0) continue;
       // The keeper is gone (a draining worker is stopping_ and lets it be).
+      const auto replace_at = std::chrono::steady_clock::now() + kReplaceAfter;
+      while (!stopping_.load() && std::chrono::steady_clock::now() < replace_at)
+        std::this_thread::sleep_for(std::chrono::milliseconds(kListenSliceMs / 4));
       if (stopping_.load() || !StartKeeper()) return;
       continue;
     }

@@ -5,7 +5,8 @@
 //
 // The link keeps a copy of every socket the keeper holds, so that when the keeper dies alone
 // it starts a new one (`lastgood router --adopt-worker PID` from /proc/self/exe, a session of
-// its own) and hands it those copies: the next crash of the worker is covered again.
+// its own) and hands it those copies: the next crash of the worker is covered again. It waits
+// a second first, so that someone who stops the router by hand, keeper first, stops both.
 //
 // Thread-safe: Tell from any thread; Listen runs a thread of its own until Stop.
 #pragma once
