@@ -298,5 +298,47 @@ TEST(FleetSwap, AFleetSwapSwitchesHostByHostUnderLoadAndASwapBackReturnsEveryHos
   }
 }
 
+// A rolling update judged after each wave (strategy.rolling.analysis): a version failing 1
+// request in 20 on the first wave's host, against the previous version still served by the
+// later hosts, fails the analysis; the later hosts are never touched and the first one is
+// rolled back. Only that version's requests failed.
+TEST(FleetWaveAnalysis, AWaveWorseThanThePreviousVersionStopsTheRollingUpdateAndIsRolledBack) {
+  ThreeHostFleet s;
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  auto app = [] {
+    return ThreeHostFleet::App(SampleApp().StrategyYaml(
+        "  rolling:\n    maxSurge: 1\n    analysis: { window: 3s, minRequests: 40, "
+        "maxErrorRate: 0.5, maxErrorRateIncrease: 0.02 }"));
+  };
+  s.lg.App(app().Extra("waves: [1, 100%]\n"));
+  s.lg.Apply();  // a first deployment: no wave analysis, nothing ran before
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.StartLoad();
+  s.lg.Apply({"--param", "label=v2", "--param", "failRate=0.05", "--name", "two"});
+  EXPECT_EQ(s.lg.last().code, 1) << Told(s.lg);
+  s.lg.WaitForIdle(30s);
+  auto reports = s.StopLoad();
+  EXPECT_EQ(s.HostVersions(), kAllOn1) << s.lg.Status().dump(2);
+  json two = s.lg.Deployment("two");
+  EXPECT_EQ(two["state"], "Failed") << two.dump(2);
+  EXPECT_NE(two["reason"].get<std::string>().find("maxErrorRateIncrease"), std::string::npos)
+      << two.dump(2);
+  s.lg.Verdict(2, "bad");
+  // h2 and h3 (the second wave) never served v2; every failed request was v2's.
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const size_t v2 = reports[i].per_label.count("v2") ? reports[i].per_label.at("v2") : 0;
+    if (i == 0) {
+      EXPECT_GT(v2, 0u) << Summaries(reports);
+    } else {
+      EXPECT_EQ(v2, 0u) << Summaries(reports);
+    }
+    for (const auto& q : reports[i].requests) {
+      if (q.failed()) {
+        EXPECT_EQ(q.label, "v2") << Summaries(reports);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lastgood::testutil::fleet_progressive

@@ -98,6 +98,12 @@ std::vector<Step> PlanFleet(const FleetPlanInput& in) {
   }
   if (!in.preHook.empty())
     steps.push_back(MakeStep(Step::Op::kHook, v, 0, Millis(0), "", in.preHook));
+  // A first deployment (no host runs another version) has nothing to be judged against, as a
+  // first canary is planned as rolling: no wave analysis.
+  bool previous_anywhere = false;
+  for (const auto& wave : in.waves) {
+    for (const auto& h : wave) previous_anywhere |= h.in.oldInstances > 0;
+  }
   for (size_t w = 0; w < in.waves.size(); ++w) {
     const int wave = static_cast<int>(w) + 1;
     std::vector<HostSteps> hosts;
@@ -122,7 +128,7 @@ std::vector<Step> PlanFleet(const FleetPlanInput& in) {
       }
       if (seg < barriers.size()) steps.push_back(barriers[seg]);
     }
-    if (in.waveAnalysis) {
+    if (in.waveAnalysis && previous_anywhere) {
       bool previous_serves = false;  // on a host of a later wave
       for (size_t later = w + 1; later < in.waves.size(); ++later) {
         for (const auto& h : in.waves[later]) previous_serves |= h.in.oldInstances > 0;

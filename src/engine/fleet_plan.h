@@ -38,7 +38,8 @@ struct FleetPlanInput {
   std::string preHook, postHook;  // hook names, or ""
   Millis bake{0};                 // each wave's gate
   // A rolling update's analysis after each wave (strategy.rolling.analysis): against the
-  // previous version while a host of a later wave runs it, else against the limits alone.
+  // previous version while a host of a later wave runs it, else against the limits alone;
+  // none in a first deployment (no host runs another version).
   bool waveAnalysis = false;
   std::vector<std::vector<FleetHostPlan>> waves;
   std::vector<std::string> leaving;  // hosts that run the app, not selected any more

@@ -119,20 +119,25 @@ TEST(FleetWaveAnalysis, TheLastWaveBreakingAnAbsoluteLimitFailsTheDeployment) {
   EngineWorld w;
   for (const char* h : {"h1", "h2", "h3"}) w.AddHost(h);
   const std::string manifest = RollingWithAnalysis("maxErrorRate: 0.05");
-  // The first deployment has no previous version anywhere: each wave against its limits.
-  // Alone h1 passes; with h2 and h3 the fleet fails 40 of 300 (13%).
-  Traffic(w, "h1", {{1, {100, 0}}});
-  Traffic(w, "h2", {{1, {100, 20}}});
-  Traffic(w, "h3", {{1, {100, 20}}});
+  // v2 alone on h1 passes; on the three hosts it fails 40 of 300 (13%).
+  Traffic(w, "h1", {{1, {100, 0}}, {2, {100, 0}}});
+  Traffic(w, "h2", {{1, {100, 0}}, {2, {100, 20}}});
+  Traffic(w, "h3", {{1, {100, 0}}, {2, {100, 20}}});
   auto one = w.Apply(manifest, "v1");
   ASSERT_TRUE(one.ok()) << one.error().message;
-  Deployment d = w.WaitSettled(one->deployment);
+  Deployment first = w.WaitSettled(one->deployment);
+  ASSERT_EQ(first.state, DeploymentState::kSucceeded) << first.reason;
+  EXPECT_TRUE(Analyses(first).empty()) << "a first deployment has nothing to compare with";
+  auto two = w.Apply(manifest, "v2");
+  ASSERT_TRUE(two.ok()) << two.error().message;
+  Deployment d = w.WaitSettled(two->deployment);
   EXPECT_EQ(d.state, DeploymentState::kFailed);
   auto analyses = Analyses(d);
   ASSERT_EQ(analyses.size(), 2u);
   EXPECT_EQ(analyses[0]->state, OperationState::kSucceeded) << analyses[0]->detail;
   EXPECT_EQ(analyses[1]->state, OperationState::kFailed) << analyses[1]->detail;
   EXPECT_NE(analyses[1]->detail.find("maxErrorRate"), std::string::npos) << analyses[1]->detail;
+  EXPECT_NE(analyses[1]->detail.find("40 errors"), std::string::npos) << analyses[1]->detail;
 }
 
 }  // namespace

@@ -119,7 +119,8 @@ struct SampleApp {
     line("  readiness: " + readiness);
     line("strategy:");
     line("  type: " + strategy);
-    if (strategy == "rolling") line("  rolling: { maxSurge: 1, maxUnavailable: 0 }");
+    if (strategy == "rolling" && strategyYaml.find("  rolling:") == std::string::npos)
+      line("  rolling: { maxSurge: 1, maxUnavailable: 0 }");
     y += strategyYaml;
     line("progressDeadline: " + progressDeadline);
     line("bake: " + bake);
