@@ -161,9 +161,9 @@ TEST(FleetCanary, ACanaryFailingOneRequestInTwentyIsRolledBackOnEveryHostOnlyIts
   EXPECT_LT(failed, v2_all / 5 + 5) << Summaries(reports);
 }
 
-// pause/resume, rollback, rollforward and abort of a fleet app, under load on every host: the
-// verbs act on the whole fleet, and no request fails.
-TEST(FleetControl, ResumeRollbackRollforwardAndAbortActOnEveryHostWithNoFailedRequest) {
+// pause/resume, rollback, rollforward, abort and promote of a fleet app, under load on every
+// host: the verbs act on the whole fleet, and no request fails.
+TEST(FleetControl, ResumeRollbackRollforwardAbortAndPromoteActOnEveryHostWithNoFailedRequest) {
   ThreeHostFleet s;
   ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
   s.lg.App(ThreeHostFleet::App(SampleApp().Strategy("canary").StrategyYaml(
@@ -207,6 +207,20 @@ TEST(FleetControl, ResumeRollbackRollforwardAndAbortActOnEveryHostWithNoFailedRe
   EXPECT_EQ(history[1]["state"], "RolledBack") << history.dump(2);
   EXPECT_EQ(history[0]["kind"], "rollback") << history.dump(2);
   EXPECT_EQ(history[0]["state"], "Succeeded") << history.dump(2);
+
+  // Promote: v1's content as v4, through the same canary on every host.
+  s.lg.Run({"promote", "web", "1", "--no-wait"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.lg.WaitForStep("pause until");
+  s.lg.Run({"resume", "web"});
+  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.lg.WaitForIdle(30s);
+  EXPECT_EQ(s.HostVersions(), (std::map<std::string, int>{{"h1", 4}, {"h2", 4}, {"h3", 4}}))
+      << s.lg.Status().dump(2);
+  for (int i = 1; i <= 3; ++i) {
+    auto r = HttpGet(s.hosts.Address(i), kPort, "/");
+    EXPECT_EQ(r.body.substr(0, 2), "v1") << FleetHosts::Name(i) << " " << r.error;
+  }
 
   auto reports = s.StopLoad();
   for (const auto& r : reports) {
