@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -44,9 +45,18 @@ int PidIn(const Lastgood& lg, const std::string& file) {
   return std::atoi(ReadFile(lg.home() + "/" + file).c_str());
 }
 
+// A process whose main thread has exited shows as a zombie while its other threads still
+// run, its sockets still open: it is dead once it is a zombie with no thread left but that one.
 bool Alive(int pid) {
-  return pid > 0 && ::kill(pid, 0) == 0 &&
-         ReadFile("/proc/" + std::to_string(pid) + "/stat").find(") Z") == std::string::npos;
+  if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+  const std::string proc = "/proc/" + std::to_string(pid);
+  if (ReadFile(proc + "/stat").find(") Z") == std::string::npos) return true;
+  std::error_code ec;
+  size_t threads = 0;
+  for (auto it = std::filesystem::directory_iterator(proc + "/task", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++threads;
+  return threads > 1;
 }
 
 // GET `path` on the router's control socket: its JSON body, or an empty object (no answer:
