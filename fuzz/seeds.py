@@ -116,3 +116,34 @@ responses = [
 ]
 for i, r in enumerate(responses):
     write("http_head", "response-%02d" % i, bytes([1]) + r.encode())
+
+# Carried statistics (src/router/stats_carry.cc, layout 1): what a draining worker hands its
+# successor. Little-endian; 19 exposed latency buckets, 704 histogram buckets.
+import struct
+
+
+def carried(series, since=1_800_000_000_000):
+    out = b"LGSTATS\n" + struct.pack("<IIIqI", 1, 19, 704, since, len(series))
+    for (app, slot, version, backend, pinned, requests, errors, seconds) in series:
+        out += bytes([len(app)]) + app.encode() + bytes([len(slot)]) + slot.encode()
+        out += struct.pack("<I", version) + bytes([len(backend)]) + backend.encode()
+        out += bytes([pinned])
+        out += struct.pack("<8Q", requests, requests - errors, 0, 0, errors, 0, 0, 900)
+        out += struct.pack("<19Q", *([requests] + [0] * 18)) + struct.pack("<Q", 700 * requests)
+        out += struct.pack("<I", len(seconds))
+        for (second, n, buckets) in seconds:
+            out += struct.pack("<q8QI", second, n, n, 0, 0, 0, 0, 0, 900, len(buckets))
+            for (bucket, count) in buckets:
+                out += struct.pack("<HQ", bucket, count)
+    return out
+
+
+write("carried_stats", "empty", carried([]))
+write("carried_stats", "one-backend", carried([
+    ("web", "production", 2, "web-2-a", 0, 100, 3, [(5000, 20, [(70, 15), (90, 5)]), (5001, 7, [(64, 7)])]),
+]))
+write("carried_stats", "pinned-and-two-apps", carried([
+    ("api", "staging", 1, "api-1-x", 0, 5, 0, [(77, 5, [(703, 5)])]),
+    ("web", "production", 3, "web-3-a", 0, 50, 10, []),
+    ("web", "production", 3, "web-3-a", 1, 8, 0, [(9, 8, [(0, 8)])]),
+]))
