@@ -354,5 +354,38 @@ TEST(FleetWaveAnalysis, AWaveWorseThanThePreviousVersionStopsTheRollingUpdateAnd
   }
 }
 
+// A bluegreen fleet deployment under load: v2 comes up in the preview slot of every host, wave
+// by wave, then the hosts switch one at a time; `lastgood swap` returns every host to v1, warm
+// in the preview slot. No request fails.
+TEST(FleetBlueGreen, ABlueGreenFleetDeploymentSwitchesEveryHostUnderLoadAndIsSwappedBack) {
+  ThreeHostFleet s;
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  s.lg.App(ThreeHostFleet::App(SampleApp().Strategy("bluegreen")).Extra("waves: [1, 100%]\n"));
+  s.lg.Apply();
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  s.StartLoad();
+  s.lg.Apply({"--param", "label=v2", "--name", "two"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.HostVersions(), kAllOn2) << s.lg.Status().dump(2);
+  json two = s.lg.Deployment("two");
+  std::vector<std::string> switched;
+  for (const auto& op : two["operations"]) {
+    if (op["step"].get<std::string>().rfind("switch", 0) == 0) switched.push_back(op["host"]);
+  }
+  EXPECT_EQ(switched, (std::vector<std::string>{"h1", "h2", "h3"})) << two.dump(2);
+
+  s.lg.Run({"swap", "web"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.HostVersions(), kAllOn1) << s.lg.Status().dump(2);
+  json history = s.lg.History();
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history[0]["kind"], "swap") << history.dump(2);
+  auto reports = s.StopLoad();
+  for (const auto& r : reports) {
+    EXPECT_EQ(r.failed, 0u) << Summaries(reports);
+    EXPECT_GT(r.per_label.count("v2") ? r.per_label.at("v2") : 0u, 0u) << Summaries(reports);
+  }
+}
+
 }  // namespace
 }  // namespace lastgood::testutil::fleet_progressive

@@ -2,6 +2,7 @@
 
 #include "engine/executor.h"
 #include "engine/fleet_record.h"
+#include "engine/slot_instances.h"
 #include "history/reasons.h"
 #include "testutil/engine_world.h"
 
@@ -546,16 +547,108 @@ TEST(FleetExecutor, AReturnedHostWaitsForTheAppsRunningDeploymentBeforeItsReconc
   EXPECT_EQ(RoutedOn(w, "h3"), std::set<int>{3});
 }
 
-TEST(FleetExecutor, AFleetManifestWithBlueGreenIsRefusedUntilItRunsAcrossHosts) {
+TEST(FleetExecutor, ABlueGreenSmokeTestOrBakeOnFleetHostsIsRefused) {
+  EngineWorld w;
+  ThreeHosts(w);
+  auto o = w.Apply(WorldManifest("strategy:\n  type: bluegreen\n  bluegreen:\n    smokeTest: "
+                                 "{ command: [./smoke] }\n",
+                                 "hosts: [h1, h2, h3]\n"),
+                   "v1");
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(o.error().field, "strategy.bluegreen.smokeTest");
+  o = w.Apply(WorldManifest("strategy: { type: bluegreen }\nbake: 5s\n", "hosts: [h1, h2, h3]\n"),
+              "v1");
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error().field, "bake");
+  EXPECT_TRUE(w.hosts().target("h1").Alive().empty());
+}
+
+// Instances on record on `host` in `slot` that are alive (warm ones included), by version.
+std::map<int, int> InSlotOn(EngineWorld& w, const std::string& host, const std::string& slot) {
+  std::map<int, int> out;
+  auto all = w.sqlite().ListInstances("web");
+  if (!all.ok()) return out;
+  for (const auto& i : *all) {
+    if (i.host == host && i.slot == slot && IsLive(i)) ++out[i.version];
+  }
+  return out;
+}
+
+TEST(FleetExecutor, ABlueGreenFleetDeploymentBringsEveryWaveUpInPreviewThenSwitchesHostByHost) {
   EngineWorld w;
   ThreeHosts(w);
   const std::string manifest =
-      WorldManifest("strategy: { type: bluegreen }\n", "hosts: [h1, h2, h3]\n");
-  auto o = w.Apply(manifest, "v1");
-  ASSERT_FALSE(o.ok());
-  EXPECT_EQ(o.error().code, ErrorCode::kInvalidInput);
-  EXPECT_EQ(o.error().field, "strategy.type");
-  EXPECT_TRUE(w.hosts().target("h1").Alive().empty());
+      WorldManifest("strategy: { type: bluegreen }\n",
+                    "hosts: [h1, h2, h3]\nwaves: [1, 100%]\nrollback: { keepPrevious: 10m }\n");
+  Deploy(w, manifest, "v1");
+  const std::string name = Deploy(w, manifest, "v2");
+  Deployment d = w.Record(name);
+  // Every host's preview instances are up before the first host switches.
+  int64_t last_start = 0, first_switch = INT64_MAX;
+  std::vector<std::string> switched;
+  for (const auto& op : d.operations) {
+    auto step = StepFromJson(op.spec);
+    ASSERT_TRUE(step.ok());
+    if (step->op == Step::Op::kStart) last_start = std::max(last_start, op.finishedAt);
+    if (step->op == Step::Op::kSwitch) {
+      first_switch = std::min(first_switch, op.startedAt);
+      switched.push_back(op.host);
+    }
+  }
+  EXPECT_EQ(switched, (std::vector<std::string>{"h1", "h2", "h3"}));
+  EXPECT_LE(last_start, first_switch);
+  for (const char* h : {"h1", "h2", "h3"}) {
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{2}) << h;
+    EXPECT_EQ(InSlotOn(w, h, "production"), (std::map<int, int>{{2, 2}})) << h;
+    // The previous version stays warm in the preview slot: a swap returns to it.
+    EXPECT_EQ(InSlotOn(w, h, "staging"), (std::map<int, int>{{1, 2}})) << h;
+  }
+  EXPECT_EQ(w.SlotVersion(), 2);
+  SwapRequest back;
+  back.app = "web";
+  back.actor = "test";
+  auto o = w.engine().Swap(back);
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_EQ(w.WaitSettled(o->deployment).state, DeploymentState::kSucceeded);
+  for (const char* h : {"h1", "h2", "h3"}) EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+  EXPECT_EQ(w.SlotVersion(), 1);
+}
+
+TEST(FleetExecutor, ABlueGreenPreviewFailingItsAnalysisSwitchesNoHost) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = WorldManifest(
+      "strategy:\n  type: bluegreen\n  bluegreen:\n"
+      "    analysis: { window: 2s, minRequests: 10, maxErrorRate: 0.05 }\n",
+      "hosts: [h1, h2, h3]\nwaves: [1, 100%]\nrollback: { keepPrevious: 10m }\n");
+  Deploy(w, manifest, "v1");
+  // The preview passes on h1 alone; with h2 and h3 it fails 40 of 300 requests.
+  w.hosts().router("h1").SetTraffic("web", "staging", 2, 100, 0);
+  w.hosts().router("h2").SetTraffic("web", "staging", 2, 100, 20);
+  w.hosts().router("h3").SetTraffic("web", "staging", 2, 100, 20);
+  auto o = w.Apply(manifest, "v2");
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  Deployment d = w.WaitSettled(o->deployment);
+  EXPECT_EQ(d.state, DeploymentState::kFailed);
+  EXPECT_NE(d.reason.find("analysis failed"), std::string::npos) << d.reason;
+  for (const auto& op : d.operations) {
+    auto step = StepFromJson(op.spec);
+    if (step.ok() && step->op == Step::Op::kSwitch) {
+      EXPECT_NE(op.state, OperationState::kSucceeded) << op.host;
+    }
+  }
+  auto rollback = w.engine().FollowUp("web", o->deployment);
+  if (rollback) {
+    EXPECT_EQ(w.WaitSettled(*rollback).state, DeploymentState::kSucceeded);
+  }
+  // The failed version's preview instances are gone from every host.
+  for (const char* h : {"h1", "h2", "h3"}) {
+    EXPECT_EQ(InSlotOn(w, h, "staging"), (std::map<int, int>{})) << h;
+  }
+  for (const char* h : {"h1", "h2", "h3"}) EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+  EXPECT_EQ(w.SlotVersion(), 1);
+  EXPECT_EQ(w.VerdictOf(2), Verdict::kBad);
 }
 
 // A canary across hosts: each host runs the canary's weights on its own router; the analyses

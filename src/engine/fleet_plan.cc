@@ -26,6 +26,7 @@ struct HostSteps {
   std::string host;
   std::vector<std::vector<Step>> segments;
   std::vector<Step> barriers;
+  std::vector<Step> switches;  // bluegreen's: held back until every wave's preview is up
 };
 
 HostSteps Split(const FleetHostPlan& h, int wave) {
@@ -34,7 +35,7 @@ HostSteps Split(const FleetHostPlan& h, int wave) {
   in.postHook.clear();
   in.bake = Millis(0);
   std::vector<Step> all = PlanDeployment(in);
-  HostSteps out{h.host, {{}}, {}};
+  HostSteps out{h.host, {{}}, {}, {}};
   // PlanDeployment's prepare is done before the first wave and its finish is the whole
   // deployment's; a warm return puts its switch before the prepare.
   for (Step s : all) {
@@ -47,6 +48,10 @@ HostSteps Split(const FleetHostPlan& h, int wave) {
     }
     s.host = h.host;
     s.wave = wave;
+    if (s.op == Step::Op::kSwitch) {
+      out.switches.push_back(s);
+      continue;
+    }
     out.segments.back().push_back(s);
   }
   return out;
@@ -104,10 +109,16 @@ std::vector<Step> PlanFleet(const FleetPlanInput& in) {
   for (const auto& wave : in.waves) {
     for (const auto& h : wave) previous_anywhere |= h.in.oldInstances > 0;
   }
+  // A bluegreen deployment switches the slots of every host's instances in the store at once:
+  // each wave brings the version up in the preview slot (and judges it there), and only then
+  // the hosts switch, one at a time in wave order, each in a wave of its own.
+  std::vector<Step> switches;
   for (size_t w = 0; w < in.waves.size(); ++w) {
     const int wave = static_cast<int>(w) + 1;
     std::vector<HostSteps> hosts;
     for (const auto& h : in.waves[w]) hosts.push_back(Split(h, wave));
+    for (const auto& h : hosts)
+      switches.insert(switches.end(), h.switches.begin(), h.switches.end());
     // The wave's pauses and analyses are those of its hosts with the most of them (a host
     // that runs nothing yet is planned as rolling, with none); a host whose steps are cut
     // otherwise does all of them in the first segment.
@@ -144,10 +155,15 @@ std::vector<Step> PlanFleet(const FleetPlanInput& in) {
       steps.push_back(bake);
     }
   }
+  int switch_wave = static_cast<int>(in.waves.size());
+  for (Step s : switches) {
+    s.wave = ++switch_wave;
+    steps.push_back(s);
+  }
   for (const auto& host : in.leaving) {
     Step stop = MakeStep(Step::Op::kStopOld, v, 0);
     stop.host = host;
-    stop.wave = static_cast<int>(in.waves.size()) + 1;
+    stop.wave = switch_wave + 1;
     steps.push_back(stop);
   }
   if (!in.postHook.empty())
@@ -167,11 +183,17 @@ Result<std::vector<std::string>> HostsRunning(const EngineDeps& deps, const std:
 }
 
 Status RefuseUnbuiltOnFleet(const Manifest& m) {
-  if (m.strategy.type == Strategy::Type::kBlueGreen) {
+  if (m.strategy.type == Strategy::Type::kBlueGreen && m.strategy.blueGreen.smokeTest) {
     return Error::InvalidInput(
-        "strategy bluegreen does not run on fleet hosts yet (docs/fleets.md, State of the "
-        "work); use rolling, recreate or canary",
-        "strategy.type");
+        "a bluegreen smoke test does not run against fleet hosts yet (docs/fleets.md, State "
+        "of the work); judge the preview with strategy.bluegreen.analysis instead",
+        "strategy.bluegreen.smokeTest");
+  }
+  if (m.strategy.type == Strategy::Type::kBlueGreen && m.bake.count() > 0) {
+    return Error::InvalidInput(
+        "bake after a bluegreen switch is not built on fleet hosts yet (docs/fleets.md, State "
+        "of the work); use bake 0, or strategy rolling or canary",
+        "bake");
   }
   for (const auto& e : m.run.env) {
     if (e.secret.empty()) continue;
@@ -201,14 +223,6 @@ Result<std::vector<std::string>> SelectedHosts(const EngineDeps& deps, const Man
 Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string& app,
                                        const std::string& slot, int version, const Manifest& m,
                                        DeploymentKind kind, const std::string& only_host) {
-  if (m.strategy.type == Strategy::Type::kBlueGreen && slot == kProductionSlot &&
-      kind != DeploymentKind::kRollback) {
-    Error e = Error::InvalidInput(
-        "strategy bluegreen does not run on fleet hosts yet (docs/fleets.md); use rolling or "
-        "canary");
-    e.field = "strategy.type";
-    return e;
-  }
   auto selected = SelectedHosts(deps, m);
   if (!selected.ok()) return selected.error();
   if (!only_host.empty()) {

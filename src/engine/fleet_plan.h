@@ -9,6 +9,7 @@
 //           a rolling update's analysis of the wave       host: none, wave 1
 //           the wave's gate: bake                         host: none, wave 1
 //   wave 2: …
+//   bluegreen: each host's switch, one host at a time     host: each, a wave of its own
 //   hosts that run the app but are no longer selected: its instances stop
 //   the postDeploy hook; finish (the slot's record)       host: none
 //
@@ -49,7 +50,7 @@ std::vector<Step> PlanFleet(const FleetPlanInput& input);
 
 // The plan of deploying `version` (manifest `m`, which names hosts) into `slot` as things
 // stand now. NotFound (field "hosts") when a listed host is not registered or a selector
-// matches none; InvalidInput for a strategy fleets do not run yet (bluegreen). With
+// matches none. With
 // `only_host`, the plan acts on that host alone (a reconcile): no hook, no other host, and
 // no host step at all when it runs the version already (or `m` does not select it).
 Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string& app,
@@ -60,8 +61,8 @@ Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string
 Result<std::vector<std::string>> HostsRunning(const EngineDeps& deps, const std::string& app);
 
 // InvalidInput naming the field when fleet manifest `m` uses what does not reach fleet hosts
-// yet (docs/fleets.md, "State of the work"): strategy bluegreen, a secret in run.env (it
-// would be kept in clear in the node's state), run.user.
+// yet (docs/fleets.md, "State of the work"): a bluegreen smoke test or bake, a secret in
+// run.env (it would be kept in clear in the node's state), run.user.
 Status RefuseUnbuiltOnFleet(const Manifest& m);
 
 // The registered hosts `m` selects now, in order (manifest/fleet.h's SelectHosts).
