@@ -651,6 +651,30 @@ TEST(FleetExecutor, ABlueGreenPreviewFailingItsAnalysisSwitchesNoHost) {
   EXPECT_EQ(w.VerdictOf(2), Verdict::kBad);
 }
 
+TEST(FleetExecutor, ARollbackAfterABlueGreenFleetDeploymentReturnsEveryHost) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest =
+      WorldManifest("strategy: { type: bluegreen }\n",
+                    "hosts: [h1, h2, h3]\nwaves: [1, 100%]\nrollback: { keepPrevious: 10m }\n");
+  Deploy(w, manifest, "v1");
+  Deploy(w, manifest, "v2");
+  RollRequest req;
+  req.app = "web";
+  req.actor = "test";
+  auto o = w.engine().Rollback(req);
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  Deployment rb = w.WaitSettled(o->deployment);
+  EXPECT_EQ(rb.state, DeploymentState::kSucceeded) << rb.reason;
+  for (const char* h : {"h1", "h2", "h3"}) {
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+    EXPECT_EQ(InSlotOn(w, h, "production"), (std::map<int, int>{{1, 2}})) << h;
+  }
+  EXPECT_EQ(w.SlotVersion(), 1);
+  // Last switched first; each host by a rolling update of v1 in production.
+  EXPECT_EQ(HostsOf(rb), (std::vector<std::string>{"h3", "h2", "h1"}));
+}
+
 // A canary across hosts: each host runs the canary's weights on its own router; the analyses
 // and pauses hold the whole wave and judge the hosts' counts added up.
 constexpr const char* kFleetCanary =
