@@ -387,6 +387,9 @@ int RunController(const ControllerOptions& options) {
   stopping = true;
   upkeep.join();
   target->Detach();  // instances outlive the controller
+  // What pacing allowed (bench/fleet/run reads it): below the bastions' MaxStartups.
+  if (int peak = fleet.PeakConnectionStarts(); peak > 0)
+    Log("at most " + std::to_string(peak) + " ssh connection(s) were being opened at once");
   Log("stopped");
   ::close(lock_fd);
   return 0;

@@ -59,7 +59,30 @@ Status ValidateHome(const std::string& home) {
   return Status::Ok();
 }
 
-std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+// Whether `line` is one of the lines of `output` (what a remote shell's startup files print
+// comes before or after a command's own answer, never inside its line).
+bool HasLine(const std::string& output, const std::string& line) {
+  size_t at = 0;
+  while (at <= output.size()) {
+    size_t end = output.find('\n', at);
+    if (end == std::string::npos) end = output.size();
+    std::string l = output.substr(at, end - at);
+    if (!l.empty() && l.back() == '\r') l.pop_back();
+    if (l == line) return true;
+    at = end + 1;
+  }
+  return false;
+}
+
+// The command's answer: its last non-empty line. A remote user's shell startup files may print
+// before the command runs (seen: an rc file's `rm` complaining when fifty logins ran at once).
+std::string CommandAnswer(const std::string& s) {
+  size_t end = s.find_last_not_of("\r\n");
+  if (end == std::string::npos) return "";
+  size_t start = s.rfind('\n', end);
+  return s.substr(start == std::string::npos ? 0 : start + 1,
+                  end + 1 - (start == std::string::npos ? 0 : start + 1));
+}
 
 }  // namespace
 
@@ -243,21 +266,22 @@ Result<HostView> Fleet::Add(const HostAddRequest& req) {
   auto arch = h->link->Run({"uname", "-m"}, "", kCommandTimeout);
   if (arch.exitCode != 0)
     return fail(Error::Unavailable("cannot run uname -m on " + req.name + ": " + arch.output));
-  if (FirstLine(arch.output) != MachineArch()) {
-    return fail(Error::InvalidInput("host " + req.name + " is " + FirstLine(arch.output) +
+  if (!HasLine(arch.output, MachineArch())) {
+    return fail(Error::InvalidInput("host " + req.name + " is " + CommandAnswer(arch.output) +
                                     ", this controller " + MachineArch() +
                                     ": its binary cannot run there"));
   }
   if (h->record.nodeHome.empty()) {
     auto uid = h->link->Run({"id", "-u"}, "", kCommandTimeout);
-    if (FirstLine(uid.output) == "0") {
+    if (CommandAnswer(uid.output) == "0") {
       h->record.nodeHome = kRootNodeHomeOnHost;
     } else {
       auto home = h->link->Run({"printenv", "HOME"}, "", kCommandTimeout);
-      if (home.exitCode != 0 || FirstLine(home.output).empty() || FirstLine(home.output)[0] != '/')
+      if (home.exitCode != 0 || CommandAnswer(home.output).empty() ||
+          CommandAnswer(home.output)[0] != '/')
         return fail(Error::Unavailable("cannot learn the ssh user's home on " + req.name +
                                        "; pass --node-home"));
-      h->record.nodeHome = FirstLine(home.output) + "/" + kUserNodeHomeOnHost;
+      h->record.nodeHome = CommandAnswer(home.output) + "/" + kUserNodeHomeOnHost;
     }
   }
   const std::string nh = h->record.nodeHome;
@@ -278,10 +302,12 @@ Result<HostView> Fleet::Add(const HostAddRequest& req) {
       return fail(
           Error::Unavailable("cannot make " + nh + "/bin on " + req.name + ": " + mk.output));
     // Written under a temporary name and renamed: a running node's file is never changed.
+    copies_.Acquire();
     auto copy =
         h->link->Run({"sh", "-c", "cat > \"$1\" && chmod 0755 \"$1\" && mv -f \"$1\" \"$2\"",
                       "lastgood-install", nh + "/bin/.lastgood.tmp", nh + "/bin/lastgood"},
                      self_exe_, kCopyTimeout);
+    copies_.Release();
     if (copy.exitCode != 0)
       return fail(Error::Unavailable("cannot copy lastgood to " + req.name + ": " + copy.output));
     auto start =

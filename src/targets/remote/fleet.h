@@ -32,6 +32,10 @@ inline constexpr Millis kNodePingTimeout{3'000};
 inline constexpr Millis kReconnectMin{1'000};
 inline constexpr Millis kReconnectMax{30'000};
 inline constexpr Millis kFleetTick{1'000};
+// Binaries being copied to hosts at once by `host add`: each copy is ~20 MB through ssh's
+// encryption, and fifty at once starve the small commands of every other host add (their
+// 30 s timeout passed in a 50-host run) for no gain in the total.
+inline constexpr int kMaxBinaryCopies = 4;
 // The node's home when `host add` names none (issue 14).
 inline constexpr const char* kRootNodeHomeOnHost = "/var/lib/lastgood-node";
 inline constexpr const char* kUserNodeHomeOnHost = ".local/state/lastgood-node";  // under $HOME
@@ -116,6 +120,7 @@ class Fleet : public Hosts {
   const SshSettings settings_;
   const std::string self_exe_;
   ConnectionPacer pacer_;
+  ConnectionPacer copies_{kMaxBinaryCopies};  // binary copies under way (host add)
 
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Host>> hosts_;  // GUARDED_BY(mu_)
