@@ -675,6 +675,18 @@ TEST(FleetExecutor, ARollbackAfterABlueGreenFleetDeploymentReturnsEveryHost) {
   EXPECT_EQ(HostsOf(rb), (std::vector<std::string>{"h3", "h2", "h1"}));
 }
 
+TEST(FleetExecutor, ABlueGreenOverHostsOfWhichSomeRunNothingYetIsRefused) {
+  EngineWorld w;
+  ThreeHosts(w);
+  Deploy(w, WorldManifest("strategy: { type: bluegreen }\n", "hosts: [h1, h2]\n"), "v1");
+  auto o = w.Apply(WorldManifest("strategy: { type: bluegreen }\n", "hosts: [h1, h2, h3]\n"), "v2");
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error().code, ErrorCode::kInvalidInput);
+  EXPECT_NE(o.error().message.find("h3 runs nothing"), std::string::npos) << o.error().message;
+  EXPECT_TRUE(w.hosts().target("h3").Alive().empty());
+  EXPECT_EQ(w.SlotVersion(), 1);
+}
+
 // A canary across hosts: each host runs the canary's weights on its own router; the analyses
 // and pauses hold the whole wave and judge the hosts' counts added up.
 constexpr const char* kFleetCanary =

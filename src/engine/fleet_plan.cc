@@ -89,6 +89,24 @@ std::map<std::string, Switched> SwitchTimes(const EngineDeps& deps, const std::s
   return out;
 }
 
+// A bluegreen switch exchanges the slots of every host's instances at once: a host that runs
+// nothing yet (planned as a rolling update straight into production) would have its new
+// production instances moved to the preview slot by the other hosts' switch.
+Status RefuseMixedBlueGreen(const FleetPlanInput& fleet, const Manifest& m) {
+  if (m.strategy.type != Strategy::Type::kBlueGreen) return Status::Ok();
+  std::string running, empty;
+  for (const auto& wave : fleet.waves) {
+    for (const auto& h : wave) (h.in.oldInstances > 0 ? running : empty) = h.host;
+  }
+  if (running.empty() || empty.empty()) return Status::Ok();
+  return Error::InvalidInput("host " + empty + " runs nothing of " + m.app + " yet while " +
+                                 running +
+                                 " does: a bluegreen switch exchanges every host's slots at "
+                                 "once; deploy this version with strategy rolling, then go on "
+                                 "with bluegreen; nothing was changed",
+                             "strategy.type");
+}
+
 }  // namespace
 
 std::vector<Step> PlanFleet(const FleetPlanInput& in) {
@@ -319,6 +337,7 @@ Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string
       }
       fleet.waves.push_back(std::move(wave));
     }
+    LG_RETURN_IF_ERROR(RefuseMixedBlueGreen(fleet, m));
   }
   std::set<std::string> leaving;
   if (!only_host.empty()) all.clear();  // the other hosts are not this plan's
