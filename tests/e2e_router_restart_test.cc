@@ -323,6 +323,44 @@ TEST(RouterRestart, AKeeperThatDiesAloneIsReplacedAndTheNextWorkerCrashRefusesNo
   EXPECT_EQ(Lastgood::Label(port), "v1");
 }
 
+// The keeper a worker started for itself is a keeper like the first: an upgrade takes the
+// router over from it without a failed request, its worker's counts carried over.
+TEST(RouterRestart, ARouterWhoseKeeperWasReplacedIsTakenOverWithoutAFailedRequest) {
+  Lastgood lg;
+  int port = FreePort();
+  lg.Given().Manifest(Routed(SampleApp().Replicas(2), port)).Applied();
+  int keeper = PidIn(lg, "router-keeper.pid"), worker = PidIn(lg, "router.pid");
+  auto load = Load(port);
+  ASSERT_TRUE(Flows(*load)) << load->Stop().Summary();
+  ASSERT_EQ(::kill(keeper, SIGKILL), 0);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        int now = PidIn(lg, "router-keeper.pid");
+        return now != keeper && Alive(now);
+      },
+      5s, 5ms))
+      << ReadFile(lg.home() + "/logs/router.log");
+  int second_keeper = PidIn(lg, "router-keeper.pid");
+  const int64_t since = RouterHealth(lg).value("statsSince", int64_t{0});
+
+  lastgood::testutil::ProcessOptions o;
+  o.argv = {lastgood::testutil::kLastgoodBinary, "router", "--home", lg.home(), "--take-over"};
+  o.env = {{kFakeBuild, "0.0.0-test-after-adoption"}};
+  o.stderr_path = lg.home() + "/take-over.err";
+  lastgood::testutil::Process taking_over(o);
+  EXPECT_TRUE(WaitUntil(
+      [&] { return RouterHealth(lg).value("buildId", "") == "0.0.0-test-after-adoption"; }, 10s,
+      20ms))
+      << ReadFile(o.stderr_path);
+  EXPECT_TRUE(WaitUntil([&] { return !Alive(second_keeper) && !Alive(worker); }, 15s, 20ms))
+      << "the adopted router drained and exited; " << ReadFile(lg.home() + "/logs/router.log");
+  EXPECT_TRUE(WaitUntil([&] { return RouterHealth(lg).value("statsSince", int64_t{0}) == since; },
+                        5s, 20ms));
+  ASSERT_TRUE(Flows(*load));
+  LoadReport r = load->Stop();
+  EXPECT_EQ(r.failed, 0u) << r.Summary();
+}
+
 TEST(RouterRestart, SigkillOfEveryRouterProcessIsUndoneByServe) {
   Lastgood lg;
   int port = FreePort();
