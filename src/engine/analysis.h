@@ -15,6 +15,10 @@
 
 namespace lastgood {
 
+// How long an analysis waits for a router that does not answer before it fails: a worker
+// that crashed is replaced within milliseconds, and meanwhile its control socket refuses.
+inline constexpr Millis kRouterSilenceLimit{5000};
+
 struct Measured {
   uint64_t requests = 0;
   uint64_t errors = 0;  // 5xx answers, upstream connect errors and timeouts

@@ -45,6 +45,12 @@ class SteadyRouter {
     std::lock_guard lock(mu_);
     carried_after_ = later;
   }
+  // From `after` past the first look, for `how_long`, the router does not answer (a worker
+  // killed, its successor not yet on the control socket).
+  void SilentAfter(Millis after, Millis how_long) {
+    std::lock_guard lock(mu_);
+    silent_after_ = after, silent_for_ = how_long;
+  }
   // When the first restart happened (wall clock), 0 before.
   int64_t FirstRestartMillis() {
     std::lock_guard lock(mu_);
@@ -52,10 +58,14 @@ class SteadyRouter {
   }
 
  private:
-  RouterStats Stats(Millis window) {
+  Result<RouterStats> Stats(Millis window) {
     std::lock_guard lock(mu_);
     const int64_t now = w_.clock().NowMillis();
     if (armed_ && first_look_ms_ < 0) first_look_ms_ = now;
+    if (armed_ && silent_for_.count() > 0 && now >= first_look_ms_ + silent_after_.count() &&
+        now < first_look_ms_ + silent_after_.count() + silent_for_.count()) {
+      return Error::Unavailable("cannot connect to the router: Connection refused (fake)");
+    }
     int64_t since = started_ms_;
     if (armed_ && now >= first_look_ms_ + after_.count()) {
       since = first_look_ms_ + after_.count();
@@ -86,7 +96,7 @@ class SteadyRouter {
   const int64_t started_ms_ = w_.clock().NowMillis() - 600'000;  // serving for a while
   std::mutex mu_;
   bool armed_ = false;
-  Millis after_{0}, every_{0}, carried_after_{0};
+  Millis after_{0}, every_{0}, carried_after_{0}, silent_after_{0}, silent_for_{0};
   int64_t first_look_ms_ = -1;
 };
 
@@ -136,6 +146,30 @@ TEST(AnalysisAcrossARouterRestart, CountsCarriedOverAMomentAfterATakeOverLeaveTh
   const std::string detail = AnalysisDetail(d);
   EXPECT_EQ(detail.rfind("passed: canary: 30", 0), 0u) << detail;
   EXPECT_EQ(detail.find("router restarted"), std::string::npos) << detail;
+}
+
+TEST(AnalysisAcrossARouterRestart, ARouterSilentForAMomentAfterACrashIsWaitedFor) {
+  // The worker is killed at 10 s; its successor answers 300 ms later, counting from then.
+  EngineWorld w;
+  SteadyRouter router(w, 0);
+  router.SilentAfter(Millis(10'000), Millis(300));
+  Deployment d = DeployV2(w, router, Millis(10'300));
+  ASSERT_EQ(d.state, DeploymentState::kSucceeded) << d.reason;
+  const std::string detail = AnalysisDetail(d);
+  EXPECT_EQ(detail.rfind("passed: ", 0), 0u) << detail;
+  EXPECT_NE(detail.find(": window extended"), std::string::npos) << detail;
+}
+
+TEST(AnalysisAcrossARouterRestart, ARouterSilentLongerThanItsLimitFailsTheAnalysis) {
+  EngineWorld w;
+  SteadyRouter router(w, 0);
+  router.SilentAfter(Millis(10'000), Millis(60'000));
+  Deployment d = DeployV2(w, router, Millis(100'000));
+  EXPECT_EQ(d.state, DeploymentState::kFailed);
+  EXPECT_NE(d.reason.find("cannot read the router's stats: cannot connect to the router"),
+            std::string::npos)
+      << d.reason;
+  EXPECT_EQ(w.SlotVersion(), 1);
 }
 
 TEST(AnalysisAcrossARouterRestart, ABadCanaryStillFailsOnItsErrorRateNotForWantOfData) {

@@ -68,8 +68,8 @@ class FakeRouter : public RouterControl {
     traffic_[{app, slot, version}] = {requests, errors, p99ms};
   }
   // What the router measures, computed for each ask instead (a router whose counts move
-  // with a fake clock, restarts included); nullptr: SetTraffic's again.
-  void SetStatsSource(std::function<RouterStats(Millis window)> source) {
+  // with a fake clock, restarts and silences included); nullptr: SetTraffic's again.
+  void SetStatsSource(std::function<Result<RouterStats>(Millis window)> source) {
     std::lock_guard lock(mu_);
     source_ = std::move(source);
   }
@@ -93,7 +93,7 @@ class FakeRouter : public RouterControl {
   };
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, int>, Traffic> traffic_;
-  std::function<RouterStats(Millis)> source_;
+  std::function<Result<RouterStats>(Millis)> source_;
   std::optional<RoutingTable> table_;
   int applied_ = 0;
   bool down_ = false;

@@ -125,6 +125,8 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step) {
   auto deadline = first_deadline;
   auto window_start = started;
   int64_t window_start_ms = deps.clock->NowMillis();
+  bool silent = false;  // the router does not answer, since silent_since
+  std::chrono::steady_clock::time_point silent_since{};
   int failed_windows = 0;
   std::string last;
   for (;;) {
@@ -133,8 +135,20 @@ StepResult RunAnalyze(StepContext& ctx, const Step& step) {
     // The router keeps 1-second buckets: ask for the window so far, rounded up.
     Millis ask = std::min(a->window, Millis((in_window.count() / 1000 + 1) * 1000));
     auto stats = deps.routes->Stats(ask);
-    if (!stats.ok())
+    if (!stats.ok()) {
+      // A worker that crashed is replaced within milliseconds, but until then its control
+      // socket does not answer: wait for it, a bounded time (kRouterSilenceLimit).
+      if (stats.error().code == ErrorCode::kUnavailable && now < deadline &&
+          (!silent || now - silent_since < kRouterSilenceLimit)) {
+        if (!silent) silent = true, silent_since = now;
+        ctx.Progress("window " + std::to_string(failed_windows + 1) +
+                     ": waiting for the router to answer: " + stats.error().message);
+        if (!ctx.Sleep(kAnalysisPoll)) return {ctx.Interrupted(), ""};
+        continue;
+      }
       return StepResult::Failed("cannot read the router's stats: " + stats.error().message);
+    }
+    silent = false;
     std::string restarted;
     if (stats->statsSinceMillis > window_start_ms) {
       // The router restarted within the window and could not hand its counters over (a

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <thread>
 
+#include "engine/analysis.h"
 #include "engine/analysis_counts.h"
 #include "engine/analysis_prometheus.h"
 #include "engine/analysis_sequential.h"
@@ -122,7 +123,8 @@ StepResult RunSequentialJudge(StepContext& ctx, const Step& step, const Analysis
   SequentialJudge judge(options);
   const auto started = deps.clock->Steady();
   Millis next_latency = kLatencyLook;
-  std::string expected;  // the forecast, once the first second's traffic is seen
+  Millis silent_since{-1};  // since when the router has not answered, -1: it answers
+  std::string expected;     // the forecast, once the first second's traffic is seen
   for (;;) {
     if (!ctx.Sleep(kLook)) return {ctx.Interrupted(), ""};
     const Millis elapsed = std::chrono::duration_cast<Millis>(deps.clock->Steady() - started);
@@ -132,8 +134,18 @@ StepResult RunSequentialJudge(StepContext& ctx, const Step& step, const Analysis
     Millis ask = latency ? std::min(kMaxAnalysisWindow, Millis((elapsed.count() / 1000 + 1) * 1000))
                          : Millis(1000);
     auto stats = deps.routes->Stats(ask);
-    if (!stats.ok())
+    if (!stats.ok()) {
+      // A worker replaced after a crash answers again within milliseconds: wait for it, a
+      // bounded time (kRouterSilenceLimit); its counts start again, which LookCounter knows.
+      if (stats.error().code == ErrorCode::kUnavailable && elapsed < limit &&
+          (silent_since.count() < 0 || elapsed - silent_since < kRouterSilenceLimit)) {
+        if (silent_since.count() < 0) silent_since = elapsed;
+        ctx.Progress("waiting for the router to answer: " + stats.error().message);
+        continue;
+      }
       return StepResult::Failed("cannot read the router's stats: " + stats.error().message);
+    }
+    silent_since = Millis(-1);
     RequestCounts canary, stable;
     counter.Next(*stats, &canary, &stable);
     LatencyHistogram canary_latency, stable_latency;
