@@ -147,3 +147,54 @@ write("carried_stats", "pinned-and-two-apps", carried([
     ("web", "production", 3, "web-3-a", 0, 50, 10, []),
     ("web", "production", 3, "web-3-a", 1, 8, 0, [(9, 8, [(0, 8)])]),
 ]))
+
+# Whole API requests (api_request): "R METHOD TARGET\nBODY" parts split by "\n~~~\n"; R is
+# a(dmin), d(eployer), v(iewer) or t (a TCP caller whose bearer is the body).
+import json as _json
+
+manifest = """app: web
+parameters:
+  label: { default: v1 }
+run:
+  command: [./web, --label, '${params.label}']
+  env:
+    GREETING: "hello ${params.label}"
+replicas: 2
+route: { listen: 127.0.0.1:18080 }
+progressDeadline: 10s
+strategy:
+  type: rolling
+"""
+
+
+def apply(label, name=None, what_if=False, text=manifest):
+    body = {"manifest": text, "manifestDir": "/", "params": {"label": label}, "whatIf": what_if}
+    if name is not None:
+        body["name"] = name
+    return "a POST /v1/apply\n" + _json.dumps(body)
+
+
+sessions = {
+    "apply-roll-promote": [apply("v1"), apply("v2", "second"), "a POST /v1/apps/web/rollback\n{}",
+                           'a POST /v1/apps/web/promote\n{"version": 1}',
+                           'a POST /v1/apps/web/rollforward\n{"force": true}'],
+    "odd-text": [apply("\u00e9\u0007\\\"<b>", "n\u00e9\u2028"), apply("x" * 300),
+                 'a POST /v1/apps/web/rollback\n{"to": 1, "force": true}'],
+    "what-if": [apply("v1"), apply("v2", what_if=True), 'a POST /v1/apps/web/rollback\n{"whatIf": true}'],
+    "traffic-swap": [apply("v1"), 'a POST /v1/apply\n' + _json.dumps(
+        {"manifest": manifest, "slot": "staging", "params": {"label": "v2"}}),
+        'a POST /v1/apps/web/traffic\n{"slot": "staging", "percent": 10}',
+        'a POST /v1/apps/web/swap\n{"source": "staging", "target": "production", "action": "preview"}',
+        'a POST /v1/apps/web/pause\n{}', 'a POST /v1/apps/web/abort\n{}'],
+    "tokens-secrets": ['a POST /v1/tokens\n{"name": "ci", "role": "deployer"}', "a GET /v1/tokens\n",
+                       "a PUT /v1/apps/web/secrets/db\nvalue", "a DELETE /v1/tokens/ci\n"],
+    "refusals": ["t GET /v1/apps\nlgt_" + "0" * 64, "v POST /v1/apps/web/rollback\n{}",
+                 "d POST /v1/tokens\n{}", "t GET /v1/audit\n\xff\xfe"],
+    "bad-bodies": ['a POST /v1/apply\n{"manifest": 1}', "a POST /v1/apply\n[[[[[[",
+                   'a POST /v1/apps/web/rollback\n{"to": 99999999999999999999}',
+                   "a GET /v1/apps/web/deployments?limit=-1",
+                   "a GET /v1/apps/web/deployments/x?since=1&wait=99999999",
+                   "a GET /v1/apps/web/diff?a=1&b=zz", "a GET /v1/apps/%2e%2e/versions/1"],
+}
+for name, parts in sessions.items():
+    write("api_request", name, "\n~~~\n".join(parts))
