@@ -244,6 +244,37 @@ TEST(FleetDeploy, AHostCutOffDuringADeploymentKeepsItsVersionAndIsReconciledWhen
   EXPECT_EQ(s.StopLoad(&summary), 0u) << summary;
 }
 
+// A route address that a host's router cannot bind (another program holds h2's port) fails
+// that host's step with the router's own words, as on the controller's machine, instead of a
+// deployment that succeeds unreachable there; the host whose router could bind it serves.
+TEST(FleetDeploy, AHostWhoseRouterCannotBindTheRouteAddressFailsItsStepSayingWhy) {
+  FleetDeploy s(2);
+  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
+  const std::string port = std::to_string(kFleetPort);
+  // One word: ssh hands the remote shell its arguments joined by spaces.
+  auto held = s.hosts.Ssh(2, {std::string("setsid ") + kSampleBinary + " --port " + port +
+                              " --host 0.0.0.0 </dev/null >/dev/null 2>&1 &"});
+  ASSERT_EQ(held.code, 0) << held.out;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return s.hosts.Ssh(2, {"bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + port + "'"}).code == 0;
+      },
+      10s, 100ms));
+  s.lg.App(FleetDeploy::App("waves: [1, 100%]"));
+  s.lg.Apply({"--name", "one"});
+  EXPECT_NE(s.lg.last().code, 0) << Told(s.lg);
+  s.lg.WaitForIdle(60s);
+  json one = s.lg.Deployment("one");
+  EXPECT_EQ(one["state"], "Failed") << one.dump(2);
+  bool said = false;
+  for (const auto& op : one["operations"]) {
+    if (op["host"] == "h2" && op["state"] == "Failed")
+      said = said || op["detail"].get<std::string>().find(port) != std::string::npos;
+  }
+  EXPECT_TRUE(said) << "no failed step of h2 names the address its router could not bind\n"
+                    << one.dump(2);
+}
+
 // What a host's node put in force, read from its log (node.log): the backends of web's
 // production slot in each table that changed what the host's router serves, oldest first.
 std::vector<std::set<std::string>> TablesInForce(const std::string& node_home) {

@@ -11,6 +11,7 @@
 #include "base/names.h"
 #include "base/version.h"
 #include "health/probe.h"
+#include "router/health_report.h"
 #include "targets/remote/node_wire.h"
 
 namespace lastgood {
@@ -127,6 +128,7 @@ ApiResponse Node::Handle(const ApiRequest& request) {
   if (p.size() == 3 && p[1] == "router" && p[2] == "table" && m == "PUT")
     return ApplyTable(request.body);
   if (p.size() == 3 && p[1] == "router" && p[2] == "stats" && m == "GET") return Stats(query);
+  if (p.size() == 3 && p[1] == "router" && p[2] == "health" && m == "GET") return RouterHealthOf();
   if (p.size() == 3 && p[1] == "artifacts" && m == "GET") return HasArtifact(p[2]);
   if (p.size() == 2 && p[1] == "releases" && m == "POST") return EnsureRelease(request.body);
   if (p.size() == 2 && p[1] == "probe" && m == "POST") return Probe(request.body);
@@ -216,6 +218,14 @@ ApiResponse Node::ApplyTable(const std::string& body) {
     options_.log("router table " + std::to_string(table->generation) + " in force: " + serving);
   serving_ = std::move(serving);
   return Json({{"generation", table->generation}});
+}
+
+// The host router's own report: its table, and which of the table's listener addresses it
+// could bind (the controller fails the step that brought in one it could not).
+ApiResponse Node::RouterHealthOf() {
+  auto health = router_->Health();
+  if (!health.ok()) return Fail(health.error());
+  return {200, HealthToJson(*health)};
 }
 
 ApiResponse Node::Stats(const std::string& query) {

@@ -53,6 +53,7 @@ class Node {
   ApiResponse StopInstance(const std::string& id);
   ApiResponse ApplyTable(const std::string& body);
   ApiResponse Stats(const std::string& query);
+  ApiResponse RouterHealthOf();
   ApiResponse HasArtifact(const std::string& digest);
   ApiResponse EnsureRelease(const std::string& body);
   ApiResponse Probe(const std::string& body);

@@ -85,6 +85,9 @@ class RemoteRouter : public RouterControl {
   explicit RemoteRouter(std::shared_ptr<const NodeClient> node) : node_(std::move(node)) {}
   Status Apply(const RoutingTable& table) override { return node_->ApplyTable(table); }
   Result<RouterStats> Stats(Millis window) override { return node_->Stats(window); }
+  // What lets the engine fail a host's step whose new route address its router cannot bind
+  // (engine/routes.cc, NewListenersBound), as on the controller's machine.
+  Result<RouterHealth> Health() override { return node_->Health(); }
   Status Ping() override {
     auto info = node_->Info();
     return info.ok() ? Status::Ok() : Status(info.error());
@@ -165,6 +168,13 @@ Result<ProbeResult> NodeClient::Probe(const ProbeSpec& spec) const {
 Status NodeClient::ApplyTable(const RoutingTable& table) const {
   auto j = Call("PUT", "/v1/router/table", TableToJson(table));
   return j.ok() ? Status::Ok() : Status(j.error());
+}
+
+Result<RouterHealth> NodeClient::Health() const {
+  auto reply = UnixHttpCall(socket_, "GET", "/v1/router/health", "", kNodeCallTimeout);
+  if (!reply.ok()) return reply.error();
+  if (reply->status != 200) return ErrorFromReply(*reply, "the node at " + socket_);
+  return HealthFromJson(reply->body);
 }
 
 Result<RouterStats> NodeClient::Stats(Millis window) const {

@@ -52,6 +52,9 @@ class NodeClient {
 
   Status ApplyTable(const RoutingTable& table) const;
   Result<RouterStats> Stats(Millis window) const;
+  // The host router's health (its listeners bound or not); NotFound from a node of a build
+  // without it.
+  Result<RouterHealth> Health() const;
 
   // Whether the node holds the artifact with this digest, intact.
   Result<bool> HasArtifact(const std::string& digest) const;
