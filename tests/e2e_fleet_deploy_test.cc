@@ -273,6 +273,21 @@ TEST(FleetDeploy, AHostWhoseRouterCannotBindTheRouteAddressFailsItsStepSayingWhy
   }
   EXPECT_TRUE(said) << "no failed step of h2 names the address its router could not bind\n"
                     << one.dump(2);
+  // `lastgood hosts` says it too, from what h2's router reports.
+  auto unbound_on = [&](const std::string& host) {
+    for (const auto& h : s.lg.Json({"hosts"})) {
+      if (h["name"] != host) continue;
+      for (const auto& l : h["listeners"])
+        if (l["bound"] == false && l["address"].get<std::string>().find(port) != std::string::npos)
+          return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(WaitUntil([&] { return unbound_on("h2"); }, 10s, 200ms))
+      << s.lg.Json({"hosts"}).dump(2);
+  EXPECT_FALSE(unbound_on("h1")) << s.lg.Json({"hosts"}).dump(2);
+  s.lg.Run({"hosts"});
+  EXPECT_NE(s.lg.last().out.find("h2: its router cannot bind"), std::string::npos) << Told(s.lg);
 }
 
 // What a host's node put in force, read from its log (node.log): the backends of web's

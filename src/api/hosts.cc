@@ -23,6 +23,13 @@ json HostJson(const HostView& h) {
       {"nodeHome", h.record.nodeHome},
       {"instances", h.instances}};
   if (!h.problem.empty()) j["problem"] = Utf8String(h.problem);
+  json listeners = json::array();
+  for (const auto& l : h.listeners) {
+    json one = {{"address", l.address}, {"bound", l.bound}};
+    if (!l.bound) one["error"] = Utf8String(l.error);
+    listeners.push_back(one);
+  }
+  j["listeners"] = listeners;
   return j;
 }
 

@@ -4,7 +4,8 @@
 //                                      "node","lastSeen","nodeHome","instances","problem"?}]
 //                                    node: {"version","buildId","commit"} of the node's
 //                                    lastgood (as `lastgood version -o json`); nodeVersion
-//                                    its version
+//                                    its version; listeners: [{"address","bound","error"?}]
+//                                    of its router
 //   POST   /v1/hosts                 {name, ssh, labels, nodeHome, acceptNewHostKey}
 //                                    → the host as listed; runs `host add` (docs/fleets.md)
 //   DELETE /v1/hosts/{host}?drain=1  `host remove`

@@ -112,6 +112,11 @@ void AddHostVerbs(CLI::App& app, Globals& g, int* exit_code) {
       if (h.contains("problem"))
         std::cout << h["name"].get<std::string>() << ": " << h["problem"].get<std::string>()
                   << "\n";
+      for (const auto& l : h.value("listeners", nlohmann::json::array())) {
+        if (!l.value("bound", true))
+          std::cout << h["name"].get<std::string>() << ": its router cannot bind "
+                    << l.value("address", "") << ": " << l.value("error", "") << "\n";
+      }
     }
   });
 }

@@ -167,7 +167,10 @@ void Fleet::Check(const std::string& name) {
     h = it->second;
   }
   auto info = h->node->Info(kNodePingTimeout);
+  // A node of an earlier build has no router health to give: no listeners then.
+  auto health = info.ok() ? h->node->Health() : Result<RouterHealth>(Error::Unavailable(""));
   std::lock_guard lock(mu_);
+  h->listeners = health.ok() ? health->listeners : std::vector<ListenerState>{};
   if (!info.ok()) {
     h->reachable = false;
     h->problem = info.error().message;
@@ -238,7 +241,7 @@ void Fleet::Monitor() {
 }
 
 HostView Fleet::ViewOf(const Host& h) const {
-  return HostView{h.record, h.reachable, h.nodeLastgood, h.problem, h.instances};
+  return HostView{h.record, h.reachable, h.nodeLastgood, h.problem, h.instances, h.listeners};
 }
 
 Result<HostView> Fleet::Add(const HostAddRequest& req) {

@@ -54,6 +54,8 @@ struct HostView {
   BuildVersion nodeLastgood;  // the node's release, build id and commit when it last answered
   std::string problem;        // why it is unreachable ("" when reachable)
   int instances = 0;          // instances its node runs, when it last answered
+  // Its router's table listeners, bound or not (with why), when its node last answered.
+  std::vector<ListenerState> listeners;
 };
 
 class Fleet : public Hosts {
@@ -102,6 +104,7 @@ class Fleet : public Hosts {
     BuildVersion nodeLastgood;
     std::string problem;
     int instances = 0;
+    std::vector<ListenerState> listeners;
     std::chrono::steady_clock::time_point retryAt{};
     Millis backoff = kReconnectMin;
     int64_t storedSeen = 0;  // lastSeen last written to the store
