@@ -60,9 +60,11 @@ std::optional<size_t> ContentLength(std::string_view head) {
 }  // namespace
 
 Result<HttpReply> UnixHttpCall(const std::string& socket_path, const std::string& method,
-                               const std::string& target, const std::string& body, Millis timeout) {
+                               const std::string& target, const std::string& body, Millis timeout,
+                               const std::string& peer) {
   auto fail = [&](const char* step, const std::string& why) {
-    return Error::Unavailable(std::string("cannot ") + step + " " + socket_path + ": " + why);
+    return Error::Unavailable(std::string("cannot ") + step + " " +
+                              (peer.empty() ? "" : peer + " at ") + socket_path + ": " + why);
   };
   const auto deadline = SteadyClock::now() + timeout;
   sockaddr_un addr{};

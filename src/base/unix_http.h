@@ -23,9 +23,12 @@ struct HttpReply {
 // Sends `method target` with `body` (JSON when not empty) to the server on `socket_path`
 // and reads the whole response within `timeout`. Unavailable (saying which step failed:
 // connect, send, read) when the socket does not answer, answers too slowly, or answers
-// something that is not HTTP; any HTTP status is a reply.
+// something that is not HTTP; any HTTP status is a reply. `peer` names what answers there in
+// the error ("cannot connect to the router at PATH: ..."), so that an operator reads which
+// daemon is down, not only a path.
 Result<HttpReply> UnixHttpCall(const std::string& socket_path, const std::string& method,
-                               const std::string& target, const std::string& body, Millis timeout);
+                               const std::string& target, const std::string& body, Millis timeout,
+                               const std::string& peer = "");
 
 // The Error of a reply that is not 2xx: its {"error": {"code", "message", "field"}} if the
 // body has one, else "<what> answered <status>".

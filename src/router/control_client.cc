@@ -52,7 +52,7 @@ class ControlClient : public RouterControl {
 
   Result<HttpReply> Call(const char* method, const std::string& target, const std::string& body,
                          std::chrono::seconds timeout) {
-    auto reply = UnixHttpCall(path_, method, target, body, Millis(timeout));
+    auto reply = UnixHttpCall(path_, method, target, body, Millis(timeout), "the router");
     if (!reply.ok())
       return Error::Unavailable(reply.error().message + " (is `lastgood router` running?)");
     return reply;
