@@ -27,6 +27,7 @@
 #include "api/handlers.h"
 #include "api/json.h"
 #include "artifacts/artifact_store.h"
+#include "base/percent_encode.h"
 #include "engine/engine.h"
 #include "engine/routes.h"
 #include "manifest/parser.h"
@@ -41,6 +42,7 @@ namespace {
 using lastgood::Api;
 using lastgood::ApiRequest;
 using lastgood::ApiResponse;
+using lastgood::PercentEncode;
 using nlohmann::json;
 
 constexpr size_t kMaxRequests = 8;
@@ -181,21 +183,6 @@ ApiRequest AsAdmin(const std::string& method, const std::string& target) {
   return r;
 }
 
-std::string Encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 // Reads back every listing that echoes stored text.
 void ReadBack(Api& api) {
   Send(api, AsAdmin("GET", "/v1/audit"));
@@ -203,11 +190,11 @@ void ReadBack(Api& api) {
   if (!apps.is_array()) return;
   for (const auto& a : apps) {
     if (!a.is_object() || !a.contains("app") || !a["app"].is_string()) continue;
-    const std::string app = "/v1/apps/" + Encode(a["app"].get<std::string>());
+    const std::string app = "/v1/apps/" + PercentEncode(a["app"].get<std::string>());
     Send(api, AsAdmin("GET", app));
     Send(api, AsAdmin("GET", app + "/traffic"));
     Send(api, AsAdmin("GET", app + "/secrets"));
-    Send(api, AsAdmin("GET", "/v1/audit?app=" + Encode(a["app"].get<std::string>())));
+    Send(api, AsAdmin("GET", "/v1/audit?app=" + PercentEncode(a["app"].get<std::string>())));
     json versions = Send(api, AsAdmin("GET", app + "/versions"));
     int newest = 0;
     size_t shown = 0;
@@ -228,7 +215,8 @@ void ReadBack(Api& api) {
     if (!history.is_array()) continue;
     for (const auto& d : history) {
       if (!d.is_object() || !d.contains("name") || !d["name"].is_string()) continue;
-      Send(api, AsAdmin("GET", app + "/deployments/" + Encode(d["name"].get<std::string>())));
+      Send(api,
+           AsAdmin("GET", app + "/deployments/" + PercentEncode(d["name"].get<std::string>())));
     }
   }
 }

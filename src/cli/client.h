@@ -84,7 +84,4 @@ class ApiClient {
   Connection connection_;
 };
 
-// Percent-encodes a path segment or query value.
-std::string UrlEncode(const std::string& s);
-
 }  // namespace lastgood::cli

@@ -2,6 +2,7 @@
 #include <iostream>
 #include <set>
 
+#include "base/percent_encode.h"
 #include "cli/verbs.h"
 
 namespace lastgood::cli {
@@ -25,7 +26,7 @@ Result<nlohmann::json> Follow(const Globals& g, ApiClient& client, const std::st
   std::set<size_t> printed;
   uint64_t seq = 0;
   for (;;) {
-    auto r = client.Get("/v1/apps/" + app + "/deployments/" + UrlEncode(name) + "?since=" +
+    auto r = client.Get("/v1/apps/" + app + "/deployments/" + PercentEncode(name) + "?since=" +
                             std::to_string(seq) + "&wait=" + std::to_string(kLongPollMillis),
                         Millis(kLongPollMillis));
     if (!r.ok()) return r.error();

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "base/names.h"
+#include "base/percent_encode.h"
 #include "cli/verbs.h"
 
 namespace lastgood::cli {
@@ -42,7 +43,7 @@ void AddHistoryVerbs(CLI::App& app, Globals& g, int* exit_code) {
   dep->callback([&g, df, exit_code] {
     if (auto s = ValidateName(df->app, "app name"); !s.ok())
       return void(*exit_code = Fail(g, s.error()));
-    auto r = g.Client().Get("/v1/apps/" + df->app + "/deployments/" + UrlEncode(df->name));
+    auto r = g.Client().Get("/v1/apps/" + df->app + "/deployments/" + PercentEncode(df->name));
     if (!r.ok()) return void(*exit_code = Fail(g, r.error()));
     auto d = *r;
     if (g.json()) {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "base/duration.h"
+#include "base/percent_encode.h"
 #include "cli/client.h"
 #include "cli/verbs.h"
 #include "wire/json_text.h"
@@ -56,9 +57,9 @@ int RunLogs(const Globals& g, const LogsFlags& f) {
                        "--host"));
   }
   std::string query = "?";
-  if (!f.slot.empty()) query += "slot=" + UrlEncode(f.slot) + "&";
+  if (!f.slot.empty()) query += "slot=" + PercentEncode(f.slot) + "&";
   if (f.version > 0) query += "version=" + std::to_string(f.version) + "&";
-  if (!f.instance.empty()) query += "instance=" + UrlEncode(f.instance) + "&";
+  if (!f.instance.empty()) query += "instance=" + PercentEncode(f.instance) + "&";
   std::string since;
   if (!f.since.empty()) {
     auto d = ParseDuration(f.since);
@@ -74,7 +75,7 @@ int RunLogs(const Globals& g, const LogsFlags& f) {
   std::set<std::string> shown;  // instances whose lines were printed, for the prefix rule
   bool prefix = false;
   while (true) {
-    std::string target = "/v1/apps/" + UrlEncode(f.app) + "/logs" + query +
+    std::string target = "/v1/apps/" + PercentEncode(f.app) + "/logs" + query +
                          (cursor.empty() ? since : "cursor=" + cursor + "&");
     target.pop_back();  // the last '&' (or the lone '?')
     auto read = client.Get(target);

@@ -270,6 +270,16 @@ Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string
   };
 
   FleetPlanInput fleet;
+  auto add_wave = [&](const std::vector<std::string>& names) -> Status {
+    std::vector<FleetHostPlan> wave;
+    for (const auto& h : names) {
+      auto in = input_of(h);
+      if (!in.ok()) return in.error();
+      wave.push_back({h, *in});
+    }
+    fleet.waves.push_back(std::move(wave));
+    return Status::Ok();
+  };
   fleet.version = version;
   fleet.bake = m.bake;
   fleet.waveAnalysis = !straight && m.strategy.type == Strategy::Type::kRolling &&
@@ -316,27 +326,11 @@ Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string
       if (!switched_at.count(h) && have[h] < m.replicas) lacking.push_back(h);
     }
     if (!lacking.empty()) groups.push_back(lacking);
-    for (const auto& names : groups) {
-      std::vector<FleetHostPlan> wave;
-      for (const auto& h : names) {
-        auto in = input_of(h);
-        if (!in.ok()) return in.error();
-        wave.push_back({h, *in});
-      }
-      fleet.waves.push_back(std::move(wave));
-    }
+    for (const auto& names : groups) LG_RETURN_IF_ERROR(add_wave(names));
   } else {
     auto waves = PlanWaves(*selected, m.fleet.waves);
     if (!waves.ok()) return waves.error();
-    for (const auto& names : *waves) {
-      std::vector<FleetHostPlan> wave;
-      for (const auto& h : names) {
-        auto in = input_of(h);
-        if (!in.ok()) return in.error();
-        wave.push_back({h, *in});
-      }
-      fleet.waves.push_back(std::move(wave));
-    }
+    for (const auto& names : *waves) LG_RETURN_IF_ERROR(add_wave(names));
     LG_RETURN_IF_ERROR(RefuseMixedBlueGreen(fleet, m));
   }
   std::set<std::string> leaving;

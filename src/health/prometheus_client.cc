@@ -18,6 +18,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "base/percent_encode.h"
+
 namespace lastgood {
 namespace {
 
@@ -137,21 +139,6 @@ Result<double> SampleValue(const json& pair) {
 }
 
 }  // namespace
-
-std::string PercentEncode(const std::string& text) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 Result<PrometheusServer> ParsePrometheusAddress(const std::string& address) {
   PrometheusServer s;

@@ -55,7 +55,4 @@ Result<PrometheusAnswer> QueryPrometheus(const PrometheusServer& server, const s
 // The answer in an HTTP response of the query API (pure; QueryPrometheus's second half).
 Result<PrometheusAnswer> ParsePrometheusAnswer(int http_status, const std::string& body);
 
-// `text` percent-encoded for a URL's query (RFC 3986 unreserved characters stay as they are).
-std::string PercentEncode(const std::string& text);
-
 }  // namespace lastgood

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "base/percent_encode.h"
 #include "testutil/http.h"
 #include "testutil/process.h"
 #include "testutil/wait.h"
@@ -28,22 +29,6 @@ namespace lastgood::testutil {
 
 inline constexpr char kPrometheusBinary[] = "/usr/bin/prometheus";
 inline constexpr char kPromtoolBinary[] = "/usr/bin/promtool";
-
-// `text` percent-encoded for a URL's query.
-inline std::string UrlEncode(const std::string& text) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 struct PromtoolCheck {
   int code = -1;       // promtool's exit code: 0 clean, 3 lint problems, 1 parse error
@@ -116,7 +101,7 @@ class PrometheusServer {
 
   // The API's answer to an instant query (discarded JSON when it did not answer).
   nlohmann::json Query(const std::string& promql) {
-    auto r = HttpGet("127.0.0.1", port_, "/api/v1/query?query=" + UrlEncode(promql), {},
+    auto r = HttpGet("127.0.0.1", port_, "/api/v1/query?query=" + PercentEncode(promql), {},
                      std::chrono::seconds(5));
     return nlohmann::json::parse(r.body, nullptr, false);
   }
