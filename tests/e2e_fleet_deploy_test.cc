@@ -31,6 +31,15 @@ std::string Told(const Lastgood& lg) {
          "stderr:\n" + lg.last().err;
 }
 
+// The lines of `out` that begin with `start` and contain `has`.
+int CountLines(const std::string& out, const std::string& start, const std::string& has) {
+  int n = 0;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);)
+    n += line.rfind(start, 0) == 0 && line.find(has) != std::string::npos ? 1 : 0;
+  return n;
+}
+
 // A controller with N hosts h1..hN added, each labelled role=web.
 struct FleetDeploy {
   explicit FleetDeploy(int n) : hosts(n) {
@@ -205,9 +214,39 @@ TEST(FleetDeploy, AHostCutOffDuringADeploymentKeepsItsVersionAndIsReconciledWhen
   s.lg.App(FleetDeploy::App("maxFailedHosts: 1"));
   s.lg.Apply();
   ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  // `lastgood logs`: one host's instances, read by its node; every host's side by side, each
+  // line with its host and instance.
+  s.lg.Run({"logs", "web", "--host", "h1"});
+  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(CountLines(s.lg.last().out, "h1 web-production-v1-h1-", "v1 listening"), 2)
+      << Told(s.lg);
+  EXPECT_EQ(s.lg.last().out.find("h2 "), std::string::npos) << Told(s.lg);
+  s.lg.Run({"logs", "web"});
+  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  for (const char* h : {"h1", "h2", "h3"}) {
+    EXPECT_EQ(CountLines(s.lg.last().out, std::string(h) + " web-production-v1-" + h + "-",
+                         "v1 listening"),
+              2)
+        << h << Told(s.lg);
+  }
+  s.lg.Run({"logs", "web", "--host", "h2", "-o", "json"});
+  EXPECT_NE(s.lg.last().out.find(R"("host":"h2")"), std::string::npos) << Told(s.lg);
+  s.lg.Run({"logs", "web", "--host", "h9"});
+  EXPECT_EQ(s.lg.last().code, 4) << Told(s.lg);
+  EXPECT_NE(s.lg.last().err.find("no fleet host named h9"), std::string::npos) << Told(s.lg);
+
   s.hosts.Cut(3);
   ASSERT_TRUE(WaitUntil([&] { return s.Reachable("h3") == false; }, 20s, 200ms))
       << s.lg.Json({"hosts"}).dump(2);
+  // A host that cannot be asked: named, exit 5; the others' output is still shown.
+  s.lg.Run({"logs", "web", "--host", "h3"});
+  EXPECT_EQ(s.lg.last().code, 5) << Told(s.lg);
+  EXPECT_NE(s.lg.last().err.find("host h3 is unreachable"), std::string::npos) << Told(s.lg);
+  s.lg.Run({"logs", "web"});
+  EXPECT_EQ(s.lg.last().code, 5) << Told(s.lg);
+  EXPECT_EQ(CountLines(s.lg.last().out, "h2 web-production-v1-h2-", "v1 listening"), 2)
+      << Told(s.lg);
+  EXPECT_NE(s.lg.last().err.find("h3: host h3 is unreachable"), std::string::npos) << Told(s.lg);
 
   s.lg.Apply({"--param", "label=v2", "--name", "two"});
   EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
@@ -288,6 +327,23 @@ TEST(FleetDeploy, AHostWhoseRouterCannotBindTheRouteAddressFailsItsStepSayingWhy
   EXPECT_FALSE(unbound_on("h1")) << s.lg.Json({"hosts"}).dump(2);
   s.lg.Run({"hosts"});
   EXPECT_NE(s.lg.last().out.find("h2: its router cannot bind"), std::string::npos) << Told(s.lg);
+  // And the app's status, host by host, from each host's router.
+  auto status_unbound_on = [&](const std::string& host) {
+    json st = s.lg.Status();
+    for (const auto& h : st["slots"]["production"]["hosts"]) {
+      if (h["name"] != host) continue;
+      for (const auto& l : h["listeners"])
+        if (l["bound"] == false && l["address"].get<std::string>().find(port) != std::string::npos)
+          return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(status_unbound_on("h2")) << s.lg.Status().dump(2);
+  EXPECT_FALSE(status_unbound_on("h1")) << s.lg.Status().dump(2);
+  s.lg.Run({"status", "web"});
+  EXPECT_NE(s.lg.last().out.find("NOT LISTENING on 0.0.0.0:" + port + " on host h2"),
+            std::string::npos)
+      << Told(s.lg);
 }
 
 // What a host's node put in force, read from its log (node.log): the backends of web's

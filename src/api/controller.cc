@@ -292,9 +292,10 @@ int RunController(const ControllerOptions& options) {
   }
   std::error_code real_ec;
   std::string real_home = std::filesystem::canonical(home, real_ec).string();
-  Api api(&engine, store->get(),
-          ApiOptions{home + "/lastgood.db", &secrets, audit_keep, artifact_roots,
-                     real_ec ? home : real_home, &uploads, max_upload, home + "/logs"});
+  ApiOptions api_options{home + "/lastgood.db",      &secrets, audit_keep, artifact_roots,
+                         real_ec ? home : real_home, &uploads, max_upload, home + "/logs"};
+  api_options.fleet = &fleet;
+  Api api(&engine, store->get(), api_options);
   for (auto& route : HostRoutes(&fleet)) api.AddRoute(std::move(route));
   // The dashboard is optional: a taken port costs the page, never the controller.
   std::unique_ptr<ui::Dashboard> dashboard;

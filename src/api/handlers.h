@@ -30,6 +30,7 @@ inline constexpr int kMaxWaitMillis = 30'000;
 
 class SecretBox;
 class ArtifactUploads;
+class Fleet;
 
 // What the API is told by `lastgood serve`.
 struct ApiOptions {
@@ -46,6 +47,9 @@ struct ApiOptions {
   // `serve --max-upload-size`: the largest artifact one upload may send.
   uint64_t maxUploadBytes = 0;
   std::string logsRoot;  // "<home>/logs": the instances' output (api/instance_logs.h)
+  // The fleet's hosts, whose nodes `lastgood logs` asks for their instances' output; null:
+  // this machine only.
+  Fleet* fleet = nullptr;
 };
 
 // How often the audit is pruned when --audit-keep is set.

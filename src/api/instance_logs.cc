@@ -108,6 +108,31 @@ void ThinIndex(const std::string& idx, size_t max_records) {
   if (!ok || ::rename(tmp.c_str(), idx.c_str()) != 0) ::unlink(tmp.c_str());
 }
 
+// The out and err files in `dir` of the instances `ids`, those that exist.
+std::vector<LogFile> FilesOf(const std::string& dir, const std::set<std::string>& ids) {
+  std::vector<LogFile> files;
+  for (const auto& id : ids) {
+    for (const char* stream : {"out", "err"}) {
+      std::string path = dir + "/" + id + (stream[0] == 'o' ? kOutSuffix : kErrSuffix);
+      std::error_code ec;
+      if (fs::is_regular_file(path, ec)) files.push_back({id, stream, path});
+    }
+  }
+  return files;
+}
+
+// The instance ids of the .out.log files in `dir`.
+std::vector<std::string> IdsIn(const std::string& dir) {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (EndsWith(name, kOutSuffix))
+      ids.push_back(name.substr(0, name.size() - std::strlen(kOutSuffix)));
+  }
+  return ids;
+}
+
 }  // namespace
 
 std::vector<LogFile> FindLogFiles(const std::string& logs_root, const std::string& app,
@@ -119,26 +144,48 @@ std::vector<LogFile> FindLogFiles(const std::string& logs_root, const std::strin
   }
   const std::string dir = logs_root + "/" + app;
   if (filter.version != 0 || !filter.instance.empty()) {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      std::string name = e.path().filename().string();
-      if (!EndsWith(name, kOutSuffix)) continue;
-      std::string id = name.substr(0, name.size() - std::strlen(kOutSuffix));
+    for (const auto& id : IdsIn(dir)) {
       std::string slot;
       int version = 0;
       if (ParseInstanceId(app, id, &slot, &version) && Passes(filter, id, slot, version))
         ids.insert(id);
     }
   }
-  std::vector<LogFile> files;
-  for (const auto& id : ids) {
-    for (const char* stream : {"out", "err"}) {
-      std::string path = dir + "/" + id + (stream[0] == 'o' ? kOutSuffix : kErrSuffix);
-      std::error_code ec;
-      if (fs::is_regular_file(path, ec)) files.push_back({id, stream, path});
-    }
+  return FilesOf(dir, ids);
+}
+
+bool MatchInstanceId(const std::string& app, const std::vector<std::string>& slots,
+                     const std::string& id, std::string* slot, int* version) {
+  size_t best = 0;
+  for (const auto& s : slots) {
+    const std::string prefix = app + "-" + s + "-v";
+    if (s.empty() || id.rfind(prefix, 0) != 0 || prefix.size() <= best) continue;
+    size_t end = prefix.size();
+    while (end < id.size() && end - prefix.size() < 9 && id[end] >= '0' && id[end] <= '9') ++end;
+    if (end == prefix.size() || end + 1 >= id.size() || id[end] != '-') continue;
+    best = prefix.size();
+    *slot = s;
+    *version = std::stoi(id.substr(prefix.size(), end - prefix.size()));
   }
-  return files;
+  return best > 0;
+}
+
+std::vector<LogFile> FindHostLogFiles(const std::string& dir, const std::string& app,
+                                      const std::vector<std::string>& slots,
+                                      const std::vector<std::string>& running,
+                                      const LogFilter& filter) {
+  std::set<std::string> ids;
+  auto consider = [&](const std::string& id) {
+    std::string slot;
+    int version = 0;
+    if (MatchInstanceId(app, slots, id, &slot, &version) && Passes(filter, id, slot, version))
+      ids.insert(id);
+  };
+  for (const auto& id : running) consider(id);
+  if (filter.version != 0 || !filter.instance.empty()) {
+    for (const auto& id : IdsIn(dir)) consider(id);
+  }
+  return FilesOf(dir, ids);
 }
 
 LogRead ReadLogs(const std::vector<LogFile>& files, const std::map<std::string, uint64_t>& cursor,
@@ -190,28 +237,34 @@ LogRead ReadLogs(const std::vector<LogFile>& files, const std::map<std::string, 
   return out;
 }
 
+void SampleLogSizesIn(const std::string& dir, int64_t now_millis,
+                      std::map<std::string, uint64_t>* last, size_t max_records) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string path = e.path().string();
+    if (!EndsWith(path, kOutSuffix) && !EndsWith(path, kErrSuffix)) continue;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    auto it = last->find(path);
+    if (it != last->end() && it->second == size) continue;
+    (*last)[path] = size;
+    int fd = ::open((path + ".idx").c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                    0600);
+    if (fd < 0) continue;
+    IndexRecord r{now_millis, size};
+    (void)!::write(fd, &r, sizeof r);
+    ::close(fd);
+    ThinIndex(path + ".idx", max_records);
+  }
+}
+
 void SampleLogSizes(const std::string& logs_root, int64_t now_millis,
                     std::map<std::string, uint64_t>* last, size_t max_records) {
   std::error_code ec;
   for (const auto& app : fs::directory_iterator(logs_root, ec)) {
     std::error_code ec2;
-    for (const auto& e : fs::directory_iterator(app.path(), ec2)) {
-      std::string path = e.path().string();
-      if (!EndsWith(path, kOutSuffix) && !EndsWith(path, kErrSuffix)) continue;
-      struct stat st;
-      if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      uint64_t size = static_cast<uint64_t>(st.st_size);
-      auto it = last->find(path);
-      if (it != last->end() && it->second == size) continue;
-      (*last)[path] = size;
-      int fd = ::open((path + ".idx").c_str(),
-                      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-      if (fd < 0) continue;
-      IndexRecord r{now_millis, size};
-      (void)!::write(fd, &r, sizeof r);
-      ::close(fd);
-      ThinIndex(path + ".idx", max_records);
-    }
+    if (app.is_directory(ec2)) SampleLogSizesIn(app.path().string(), now_millis, last, max_records);
   }
 }
 

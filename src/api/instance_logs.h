@@ -56,6 +56,22 @@ std::vector<LogFile> FindLogFiles(const std::string& logs_root, const std::strin
                                   const std::vector<InstanceRecord>& instances,
                                   const LogFilter& filter);
 
+// The slot and version of instance `id` of `app`, whose slot is one of `slots` (the app's
+// slot names): ids are "<app>-<slot>-v<version>-<rest>", where rest is a suffix, or on a
+// fleet host "<host>-<suffix>" (so neither the slot nor the rest can be told from dashes
+// alone). False for an id of another app or of no such slot.
+bool MatchInstanceId(const std::string& app, const std::vector<std::string>& slots,
+                     const std::string& id, std::string* slot, int* version);
+
+// On a fleet host: the log files in `dir`, where its node's instances of every app write side
+// by side, of `app`'s instances in `running` that pass `filter`; with a version or an instance
+// named, also those of `app`'s instances that have stopped since. Ids are read with
+// MatchInstanceId(app, slots, …).
+std::vector<LogFile> FindHostLogFiles(const std::string& dir, const std::string& app,
+                                      const std::vector<std::string>& slots,
+                                      const std::vector<std::string>& running,
+                                      const LogFilter& filter);
+
 struct LogChunk {
   std::string instance;
   std::string stream;
@@ -78,6 +94,11 @@ LogRead ReadLogs(const std::vector<LogFile>& files, const std::map<std::string, 
 void SampleLogSizes(const std::string& logs_root, int64_t now_millis,
                     std::map<std::string, uint64_t>* last,
                     size_t max_records = kMaxLogIndexRecords);
+
+// The same for the log files directly in `dir` (a node's logs folder).
+void SampleLogSizesIn(const std::string& dir, int64_t now_millis,
+                      std::map<std::string, uint64_t>* last,
+                      size_t max_records = kMaxLogIndexRecords);
 
 // "web-production-v3-a1b2.out:120,web-production-v3-a1b2.err:0" and back: a cursor in a query
 // string.

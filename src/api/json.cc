@@ -165,11 +165,18 @@ nlohmann::json StatusJson(const AppStatus& s) {
     }
     auto hosts = nlohmann::json::array();
     for (const auto& h : slot.hosts) {
+      auto listeners = nlohmann::json::array();
+      for (const auto& l : h.listeners) {
+        nlohmann::json jl = {{"address", l.address}, {"bound", l.bound}};
+        if (!l.bound) jl["error"] = Utf8String(l.error);
+        listeners.push_back(std::move(jl));
+      }
       hosts.push_back(
           {{"name", h.name},
            {"reachable", h.reachable},
            {"version", h.version > 0 ? nlohmann::json(h.version) : nullptr},
-           {"problem", h.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.problem)}});
+           {"problem", h.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.problem)},
+           {"listeners", listeners}});
     }
     slots[slot.name] = {
         {"version", slot.version > 0 ? nlohmann::json(slot.version) : nullptr},

@@ -19,6 +19,8 @@ std::vector<std::string> Segments(const std::string& path) {
   return out;
 }
 
+}  // namespace
+
 std::map<std::string, std::string> ParseQuery(const std::string& query) {
   std::map<std::string, std::string> out;
   size_t k = 0;
@@ -36,8 +38,6 @@ std::map<std::string, std::string> ParseQuery(const std::string& query) {
   }
   return out;
 }
-
-}  // namespace
 
 std::optional<std::string> RouteCall::Query(const std::string& key) const {
   auto it = query.find(key);

@@ -47,6 +47,9 @@ struct ApiRoute {
   ApiRouteHandler handler;
 };
 
+// "a=1&b" → {a: "1", b: ""}: values as sent, not percent-decoded (the first of a repeated key).
+std::map<std::string, std::string> ParseQuery(const std::string& query);
+
 // The route of `method` and `target` (path and query) in `routes`, with its path
 // parameters and query filled in `*path` and `*query`; nullptr if none matches.
 const ApiRoute* MatchRoute(const std::vector<ApiRoute>& routes, const std::string& method,

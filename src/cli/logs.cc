@@ -1,7 +1,9 @@
-// `lastgood logs APP [--slot S] [--version N] [--instance ID] [--since 10m] [-f]`: the output
-// of an app's instances (GET /v1/apps/{app}/logs), stdout to stdout and stderr to stderr,
-// each line prefixed with its instance when more than one instance is shown. -f follows,
-// asking again every half second from where the last answer ended, until interrupted.
+// `lastgood logs APP [--slot S] [--version N] [--instance ID] [--host H] [--since 10m] [-f]`:
+// the output of an app's instances (GET /v1/apps/{app}/logs), on this machine and on the
+// fleet hosts that run it, stdout to stdout and stderr to stderr, each line prefixed with its
+// instance (and its host, for a fleet host's) when more than one instance is shown. -f
+// follows, asking again every half second from where the last answer ended, until
+// interrupted.
 #include <chrono>
 #include <iostream>
 #include <set>
@@ -33,15 +35,20 @@ void PrintChunk(const Globals& g, const nlohmann::json& chunk, bool prefix) {
   const std::string instance = chunk.value("instance", "");
   const std::string stream = chunk.value("stream", "");
   const std::string text = chunk.value("text", "");
+  const std::string host = chunk.value("host", "");  // "": the controller's machine
   std::ostream& out = stream == "err" && !g.json() ? std::cerr : std::cout;
   size_t at = 0;
   while (at < text.size()) {
     size_t nl = text.find('\n', at);
     std::string line = text.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
     if (g.json()) {
-      out << DumpJson({{"instance", instance}, {"stream", stream}, {"line", line}}) << "\n";
+      out << DumpJson({{"host", host.empty() ? "local" : host},
+                       {"instance", instance},
+                       {"stream", stream},
+                       {"line", line}})
+          << "\n";
     } else {
-      out << (prefix ? instance + " | " : "") << line << "\n";
+      out << (prefix ? (host.empty() ? "" : host + " ") + instance + " | " : "") << line << "\n";
     }
     if (nl == std::string::npos) break;
     at = nl + 1;
@@ -50,13 +57,8 @@ void PrintChunk(const Globals& g, const nlohmann::json& chunk, bool prefix) {
 }
 
 int RunLogs(const Globals& g, const LogsFlags& f) {
-  if (!f.host.empty()) {
-    return Fail(g, Error::InvalidInput(
-                       "logs of a fleet host are not built yet: the node API has no logs route "
-                       "(docs/fleets.md); run lastgood logs on that host",
-                       "--host"));
-  }
   std::string query = "?";
+  if (!f.host.empty()) query += "host=" + PercentEncode(f.host) + "&";
   if (!f.slot.empty()) query += "slot=" + PercentEncode(f.slot) + "&";
   if (f.version > 0) query += "version=" + std::to_string(f.version) + "&";
   if (!f.instance.empty()) query += "instance=" + PercentEncode(f.instance) + "&";
@@ -74,6 +76,7 @@ int RunLogs(const Globals& g, const LogsFlags& f) {
   std::string cursor;
   std::set<std::string> shown;  // instances whose lines were printed, for the prefix rule
   bool prefix = false;
+  std::string unreachable;  // the hosts last said to be unreachable, told once each time
   while (true) {
     std::string target = "/v1/apps/" + PercentEncode(f.app) + "/logs" + query +
                          (cursor.empty() ? since : "cursor=" + cursor + "&");
@@ -83,6 +86,15 @@ int RunLogs(const Globals& g, const LogsFlags& f) {
     // Prefixed once more than one instance is shown (a -f that sees a second instance start
     // prefixes from then on).
     if ((*read)["instances"].size() > 1) prefix = true;
+    std::string now_unreachable;
+    for (const auto& u : (*read)["unreachable"]) {
+      now_unreachable += u.value("host", "") + ": " + u.value("problem", "") + "\n";
+    }
+    if (now_unreachable != unreachable && !now_unreachable.empty()) {
+      std::cerr << "lastgood: the output of these hosts is not shown, they cannot be asked:\n"
+                << now_unreachable;
+    }
+    unreachable = now_unreachable;
     for (const auto& chunk : (*read)["chunks"]) {
       shown.insert(chunk.value("instance", ""));
       if (shown.size() > 1) prefix = true;
@@ -90,7 +102,9 @@ int RunLogs(const Globals& g, const LogsFlags& f) {
     }
     cursor = read->value("cursor", "");
     if (read->value("more", false)) continue;
-    if (!f.follow) return 0;
+    // What could be read was printed; a host that could not be asked still fails the command,
+    // so that a script does not take part of the output for all of it.
+    if (!f.follow) return unreachable.empty() ? 0 : ExitCodeFor(ErrorCode::kUnavailable);
     std::this_thread::sleep_for(kFollowPoll);
   }
 }
@@ -104,7 +118,7 @@ void AddLogsVerb(CLI::App& app, Globals& g, int* exit_code) {
   cmd->add_option("--slot", f->slot, "only the instances of this slot");
   cmd->add_option("--version", f->version, "only the instances of this version (also stopped)");
   cmd->add_option("--instance", f->instance, "only this instance (also stopped)");
-  cmd->add_option("--host", f->host, "only the instances on this fleet host (not built yet)");
+  cmd->add_option("--host", f->host, "only the instances on this fleet host");
   cmd->add_option("--since", f->since, "only what was written in the last 30s, 10m, 2h");
   cmd->add_flag("-f,--follow", f->follow, "go on printing new output until interrupted");
   cmd->callback([&g, f, exit_code] { *exit_code = RunLogs(g, *f); });

@@ -110,19 +110,33 @@ void PrintStatus(const nlohmann::json& s) {
     // A fleet app: each host, what it runs and whether it answers (docs/fleets.md).
     if (v.contains("hosts") && v["hosts"].is_array() && !v["hosts"].empty()) {
       std::vector<std::vector<std::string>> hosts = {
-          {"  HOST", "VERSION", "REACHABLE", "INSTANCES"}};
+          {"  HOST", "VERSION", "REACHABLE", "INSTANCES", "LISTENING"}};
+      std::string unbound;  // the hosts' addresses their routers could not bind, with why
       for (const auto& h : v["hosts"]) {
         int n = 0;
         for (const auto& i : v["instances"]) n += i.value("host", "") == h["name"] ? 1 : 0;
         std::string reach = h["reachable"].get<bool>() ? "yes" : "no";
         if (h.contains("problem") && h["problem"].is_string())
           reach += " (" + h["problem"].get<std::string>() + ")";
+        // Each of the slot's route addresses on that host's router: bound, or NOT.
+        std::string listening;
+        for (const auto& l : h.value("listeners", nlohmann::json::array())) {
+          const std::string address = l.value("address", "");
+          const bool bound = l.value("bound", false);
+          listening += (listening.empty() ? "" : ", ") + address + (bound ? "" : " NOT BOUND");
+          if (!bound)
+            unbound += "NOT LISTENING on " + address + " on host " + h["name"].get<std::string>() +
+                       ": " + l.value("error", "") +
+                       " — its router tries again every second; free the address there or "
+                       "change route\n";
+        }
         hosts.push_back(
             {"  " + h["name"].get<std::string>(),
              h["version"].is_null() ? "-" : "v" + std::to_string(h["version"].get<int>()), reach,
-             std::to_string(n)});
+             std::to_string(n), listening.empty() ? "-" : listening});
       }
       PrintTable(hosts);
+      std::cout << unbound;
     }
     bool fleet = false;
     for (const auto& i : v["instances"]) fleet = fleet || i.value("host", "local") != "local";

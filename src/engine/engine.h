@@ -169,6 +169,9 @@ struct HostSlotView {
   bool reachable = false;
   int version = 0;  // the version its ready instances run (the newest, with two), 0: none
   std::string problem;
+  // The slot's route addresses on this host's router, bound or not (with why); empty while
+  // the host cannot be asked.
+  std::vector<ListenerView> listeners;
 };
 
 struct SlotView {
@@ -281,6 +284,11 @@ class Engine {
   // Reconcile (docs/fleets.md): which fleet hosts came back since the last call, and the
   // reconcile deployments of `app` on those of them that do not run its production version.
   void NoteReturnedHosts() EXCLUDES(hosts_mu_);
+  // The start-up sweep (Recover) of a fleet host that could not be done then (the host was
+  // unreachable, or one of its records could not be settled), once the host answers and no
+  // deployment runs: its records' instances adopted, then what its node runs that no record
+  // shows stopped (engine/recover.cc).
+  void SweepReturnedHosts() EXCLUDES(hosts_mu_, mu_);
   void ReconcileReturned(const std::string& app) EXCLUDES(hosts_mu_, mu_);
 
   EngineDeps deps_;
@@ -302,6 +310,8 @@ class Engine {
   std::set<std::string> unreachable_ GUARDED_BY(hosts_mu_);
   bool hosts_seen_ GUARDED_BY(hosts_mu_) = false;
   std::set<std::pair<std::string, std::string>> returned_ GUARDED_BY(hosts_mu_);
+  // Fleet hosts whose start-up sweep is still to be done (SweepReturnedHosts).
+  std::set<std::string> unswept_ GUARDED_BY(hosts_mu_);
 };
 
 }  // namespace lastgood

@@ -37,8 +37,44 @@ Status RecoverOnHost(const EngineDeps& deps, const InstanceRecord& rec, bool* un
 
 }  // namespace
 
+void Engine::SweepReturnedHosts() {
+  if (!deps_.hosts) return;
+  std::vector<std::string> due;
+  {
+    MutexLock lock(&hosts_mu_);
+    due.assign(unswept_.begin(), unswept_.end());
+  }
+  if (due.empty()) return;
+  std::vector<std::string> swept;
+  {
+    // No deployment starts meanwhile, and none runs: the records read here are all that the
+    // hosts run on the controller's behalf, as at start-up.
+    MutexLock lock(&mu_);
+    for (const auto& [app, w] : workers_) {
+      if (w && !w->done) return;  // a later upkeep sweeps it
+    }
+    auto all = deps_.store->AllInstances();
+    if (!all.ok()) return;
+    for (const auto& host : due) {
+      if (!HostReachable(deps_, host, nullptr)) continue;
+      bool unsure = false;
+      for (const auto& rec : *all) {
+        if (rec.host == host && !RecoverOnHost(deps_, rec, &unsure).ok()) unsure = true;
+      }
+      if (unsure) continue;  // tried again at the next upkeep
+      auto scoped = ForHost(deps_, host);
+      if (!scoped.ok()) continue;
+      scoped->target->StopStrays();
+      swept.push_back(host);
+    }
+  }
+  MutexLock lock(&hosts_mu_);
+  for (const auto& host : swept) unswept_.erase(host);
+}
+
 void Engine::Housekeep() {
   NoteReturnedHosts();
+  SweepReturnedHosts();
   auto apps = deps_.store->ListApps();
   if (!apps.ok()) return;
   for (const auto& app : *apps) {
@@ -119,11 +155,18 @@ Status Engine::Recover() {
   // a store restored from a backup) is stopped: nothing runs off the record.
   deps_.target->StopStrays();
   // The same on every fleet host that answers (a controller killed between asking a node to
-  // start an instance and recording it), unless one of its records could not be settled.
+  // start an instance and recording it), unless one of its records could not be settled: that
+  // host's sweep waits until it answers again (SweepReturnedHosts).
   if (deps_.hosts) {
     for (const auto& h : deps_.hosts->Snapshot()) {
-      if (!h.reachable || unsure_hosts.count(h.name)) continue;
-      if (auto scoped = ForHost(deps_, h.name); scoped.ok()) scoped->target->StopStrays();
+      if (h.reachable && !unsure_hosts.count(h.name)) {
+        if (auto scoped = ForHost(deps_, h.name); scoped.ok()) {
+          scoped->target->StopStrays();
+          continue;
+        }
+      }
+      MutexLock lock(&hosts_mu_);
+      unswept_.insert(h.name);
     }
   }
   // Settled slots whose instances died while no controller watched get them back.

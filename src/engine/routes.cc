@@ -196,6 +196,14 @@ std::vector<ListenerView> Routes::Listeners(const std::string& app) {
   {
     std::lock_guard lock(mu_);
     if (auto it = listeners_.find(app); it != listeners_.end()) mine = it->second;
+    // Nothing sent yet by this controller (a fleet host's router, after a controller
+    // restart, keeps the table it had): the table as the store says it is.
+    if (generation_ == 0 && router_) {
+      if (auto table = Build(); table.ok()) {
+        for (const auto& l : table->listeners)
+          if (l.app == app) mine.push_back(l);
+      }
+    }
   }
   if (mine.empty() || !router_) return {};
   auto health = router_->Health();

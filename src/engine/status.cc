@@ -70,6 +70,14 @@ std::vector<HostSlotView> HostsOfSlot(const EngineDeps& deps, const std::string&
     HostSlotView h;
     h.name = name;
     h.reachable = HostReachable(deps, name, &h.problem);
+    if (h.reachable) {
+      // What that host's router says of the slot's addresses: one it could not bind is seen
+      // from the app's status, not only from `lastgood hosts`.
+      if (auto scoped = ForHost(deps, name); scoped.ok() && scoped->routes) {
+        for (auto& l : scoped->routes->Listeners(app))
+          if (l.slot == slot.name) h.listeners.push_back(std::move(l));
+      }
+    }
     for (const auto& i : instances) {
       if (i.host == name && i.slot == slot.name && i.state == InstanceState::kReady)
         h.version = std::max(h.version, i.version);

@@ -6,11 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include "api/json.h"
+#include "api/route.h"
 #include "base/build_id.h"
+#include "base/clock.h"
 #include "base/duration.h"
 #include "base/names.h"
 #include "base/version.h"
 #include "health/probe.h"
+#include "node/node_logs.h"
 #include "router/health_report.h"
 #include "targets/remote/node_wire.h"
 
@@ -132,6 +135,7 @@ ApiResponse Node::Handle(const ApiRequest& request) {
   if (p.size() == 3 && p[1] == "artifacts" && m == "GET") return HasArtifact(p[2]);
   if (p.size() == 2 && p[1] == "releases" && m == "POST") return EnsureRelease(request.body);
   if (p.size() == 2 && p[1] == "probe" && m == "POST") return Probe(request.body);
+  if (p.size() == 2 && p[1] == "logs" && m == "GET") return Logs(query);
   return Fail(Error::NotFound("no route " + m + " " + path));
 }
 
@@ -238,6 +242,15 @@ ApiResponse Node::Stats(const std::string& query) {
   auto stats = router_->Stats(window);
   if (!stats.ok()) return Fail(stats.error());
   return {200, StatsToJson(*stats)};
+}
+
+ApiResponse Node::Logs(const std::string& query) {
+  std::vector<std::string> running;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, rec] : state_.instances()) running.push_back(id);
+  }
+  return NodeLogs(options_.home + "/logs", running, ParseQuery(query), Clock::Real()->NowMillis());
 }
 
 ApiResponse Node::HasArtifact(const std::string& digest) {

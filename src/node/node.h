@@ -57,6 +57,7 @@ class Node {
   ApiResponse HasArtifact(const std::string& digest);
   ApiResponse EnsureRelease(const std::string& body);
   ApiResponse Probe(const std::string& body);
+  ApiResponse Logs(const std::string& query);  // node/node_logs.h
 
   // InvalidInput unless `cwd` is a release directory of this node.
   Status CheckReleaseDir(const std::string& cwd) const;

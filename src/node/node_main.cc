@@ -16,9 +16,11 @@
 #include <string>
 #include <thread>
 
+#include "api/instance_logs.h"
 #include "api/router_process.h"
 #include "api/server.h"
 #include "artifacts/artifact_store.h"
+#include "base/clock.h"
 #include "base/fd.h"
 #include "base/version.h"
 #include "node/node.h"
@@ -247,12 +249,21 @@ int NodeMain(int argc, char** argv) {
   });
   std::atomic<bool> stopping{false};
   std::thread upkeep([&] {
+    // When the instances' log files grew, so that `lastgood logs --since` reads this host's
+    // output as it reads the controller's (api/instance_logs.h).
+    std::map<std::string, uint64_t> log_sizes;
+    int64_t last_log_sample = 0;
     while (!stopping) {
       std::this_thread::sleep_for(std::chrono::milliseconds(kTickMillis));
       if (stopping) break;
       bool restarted = false;
       if (auto s = router.Ensure(&restarted); !s.ok()) Log(s.error().message);
       if (restarted) Log("the router was not running; started it again (it restores its table)");
+      int64_t now = Clock::Real()->NowMillis();
+      if (now - last_log_sample >= kLogSampleMillis) {
+        last_log_sample = now;
+        SampleLogSizesIn(home + "/logs", now, &log_sizes);
+      }
     }
   });
   server.Run();

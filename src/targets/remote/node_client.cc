@@ -110,6 +110,10 @@ Result<json> NodeClient::Call(const std::string& method, const std::string& targ
   return j;
 }
 
+Result<json> NodeClient::Logs(const std::string& query) const {
+  return Call("GET", "/v1/logs?" + query, "");
+}
+
 Result<NodeInfo> NodeClient::Info(Millis timeout) const {
   auto j = Call("GET", "/v1/node", "", timeout);
   if (!j.ok()) return j.error();

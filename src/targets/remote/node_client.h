@@ -56,6 +56,10 @@ class NodeClient {
   // without it.
   Result<RouterHealth> Health() const;
 
+  // The output of an app's instances on the host (GET /v1/logs?QUERY, node/node_logs.h), as
+  // the node answers it: {app, instances, chunks, cursor, more}.
+  Result<nlohmann::json> Logs(const std::string& query) const;
+
   // Whether the node holds the artifact with this digest, intact.
   Result<bool> HasArtifact(const std::string& digest) const;
   // The release directory of (app, version) on the node, made from its own artifact store;
