@@ -4,6 +4,7 @@
 #include "engine/fleet_record.h"
 #include "history/reasons.h"
 #include "testutil/engine_world.h"
+#include "testutil/fleet_world.h"
 
 // The verbs of a running or ended fleet deployment (docs/fleets.md): pause, resume and abort,
 // rollforward after a fleet rollback, promote of an old version — through the Engine, each
@@ -13,6 +14,8 @@ namespace lastgood::fleet_control {
 namespace {
 
 using testutil::EngineWorld;
+using testutil::RoutedOn;
+using testutil::ThreeHosts;
 using testutil::WaitUntil;
 using testutil::WorldManifest;
 
@@ -20,33 +23,8 @@ const std::string kFleet =
     WorldManifest("strategy: { type: rolling, rolling: { maxSurge: 1, maxUnavailable: 0 } }\n",
                   "hosts: [h1, h2, h3]\nwaves: [1, 100%]\nrollback: { keepPrevious: 10m }\n");
 
-void ThreeHosts(EngineWorld& w) {
-  for (const char* h : {"h1", "h2", "h3"}) w.AddHost(h, {{"role", "web"}});
-}
-
 std::string Deploy(EngineWorld& w, const std::string& label) {
-  auto o = w.Apply(kFleet, label);
-  EXPECT_TRUE(o.ok()) << o.error().message;
-  if (!o.ok()) return "";
-  Deployment d = w.WaitSettled(o->deployment);
-  EXPECT_EQ(d.state, DeploymentState::kSucceeded) << d.reason;
-  return o->deployment;
-}
-
-// Versions each host's router sends production's requests to now.
-std::set<int> RoutedOn(EngineWorld& w, const std::string& host) {
-  std::set<int> out;
-  auto table = w.hosts().router(host).Table();
-  if (!table) return out;
-  for (const auto& app : table->apps) {
-    for (const auto& s : app.slots) {
-      if (s.name != "production") continue;
-      for (const auto& v : s.versions) {
-        if (v.weight > 0 && !v.backends.empty()) out.insert(v.version);
-      }
-    }
-  }
-  return out;
+  return testutil::Deploy(w, kFleet, label);
 }
 
 void ExpectEveryHostRoutes(EngineWorld& w, int version) {

@@ -5,6 +5,7 @@
 #include "engine/slot_instances.h"
 #include "history/reasons.h"
 #include "testutil/engine_world.h"
+#include "testutil/fleet_world.h"
 
 // Fleet deployments (docs/fleets.md) driven through the Engine, each host a FakeTarget and a
 // FakeRouter (tests/testutil/fake_hosts.h): waves, hosts in parallel, failed and unreachable
@@ -12,7 +13,11 @@
 namespace lastgood {
 namespace {
 
+using testutil::Deploy;
 using testutil::EngineWorld;
+using testutil::LiveOn;
+using testutil::RoutedOn;
+using testutil::ThreeHosts;
 using testutil::WaitUntil;
 using testutil::WorldManifest;
 
@@ -21,49 +26,6 @@ constexpr const char* kFleetRolling =
 
 std::string Fleet(const std::string& hosts, const std::string& extra = "") {
   return WorldManifest(kFleetRolling, "hosts: " + hosts + "\n" + extra);
-}
-
-// Three hosts h1..h3, labelled role=web.
-void ThreeHosts(EngineWorld& w) {
-  for (const char* h : {"h1", "h2", "h3"}) w.AddHost(h, {{"role", "web"}});
-}
-
-std::string Deploy(EngineWorld& w, const std::string& manifest, const std::string& label,
-                   DeploymentState want = DeploymentState::kSucceeded) {
-  auto o = w.Apply(manifest, label);
-  EXPECT_TRUE(o.ok()) << o.error().message;
-  if (!o.ok()) return "";
-  Deployment d = w.WaitSettled(o->deployment);
-  EXPECT_EQ(d.state, want) << d.reason;
-  return o->deployment;
-}
-
-// Versions each host's router sends production's requests to now.
-std::set<int> RoutedOn(EngineWorld& w, const std::string& host) {
-  std::set<int> out;
-  auto table = w.hosts().router(host).Table();
-  if (!table) return out;
-  for (const auto& app : table->apps) {
-    for (const auto& s : app.slots) {
-      if (s.name != "production") continue;
-      for (const auto& v : s.versions) {
-        if (v.weight > 0 && !v.backends.empty()) out.insert(v.version);
-      }
-    }
-  }
-  return out;
-}
-
-// Live instances on record on `host`, by version.
-std::map<int, int> LiveOn(EngineWorld& w, const std::string& host) {
-  std::map<int, int> out;
-  auto all = w.sqlite().ListInstances("web");
-  if (!all.ok()) return out;
-  for (const auto& i : *all) {
-    if (i.host == host && i.state != InstanceState::kDraining && i.state != InstanceState::kWarm)
-      ++out[i.version];
-  }
-  return out;
 }
 
 TEST(FleetExecutor, AFleetDeploymentRunsTheStrategyOnEverySelectedHostAndRecordsEachHost) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "testutil/engine_world.h"
+#include "testutil/fleet_world.h"
 
 // The start-up sweep on fleet hosts (engine/recover.cc): what a host runs that no record
 // shows is stopped — at start for the hosts that answer, and for a host that could not be
@@ -8,7 +9,9 @@
 namespace lastgood {
 namespace {
 
+using testutil::Deploy;
 using testutil::EngineWorld;
+using testutil::ThreeHosts;
 using testutil::WaitUntil;
 using testutil::WorldManifest;
 
@@ -17,10 +20,8 @@ constexpr const char* kStray = "web-production-v1-h3-stray";
 // A controller that died between asking h3's node to start an instance and recording it:
 // h3 runs one instance no record shows.
 void LeaveAStrayOnH3(EngineWorld& w) {
-  for (const char* h : {"h1", "h2", "h3"}) w.AddHost(h, {{"role", "web"}});
-  auto o = w.Apply(WorldManifest("strategy: { type: rolling }\n", "hosts: [h1, h2, h3]\n"), "v1");
-  ASSERT_TRUE(o.ok()) << o.error().message;
-  ASSERT_EQ(w.WaitSettled(o->deployment).state, DeploymentState::kSucceeded);
+  ThreeHosts(w);
+  Deploy(w, WorldManifest("strategy: { type: rolling }\n", "hosts: [h1, h2, h3]\n"), "v1");
   InstanceSpec spec;
   spec.id = kStray;
   ASSERT_TRUE(w.hosts().target("h3").Start(spec).ok());
