@@ -53,6 +53,30 @@ TEST(FleetSweep, AStrayOnAHostUnreachableAtStartIsStoppedOnceItAnswersAndItsReco
   EXPECT_EQ(on_h3, 2);
 }
 
+TEST(FleetSweep, TheSweepOfAReturnedHostWaitsForTheDeploymentThatRuns) {
+  EngineWorld w;
+  LeaveAStrayOnH3(w);
+  w.Stop();
+  w.hosts().Cut("h3");
+  w.Start();
+  const std::string manifest = WorldManifest("strategy: { type: rolling }\n", "hosts: [h1, h2]\n");
+  w.hosts().target("h1").HoldStarts(true);
+  auto o = w.Apply(manifest, "v2");
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  ASSERT_TRUE(w.hosts().target("h1").WaitForHeldStart(EngineWorld::kRealDeadline));
+  w.hosts().Mend("h3");
+  w.engine().Housekeep();
+  EXPECT_EQ(w.hosts().target("h3").Alive().count(kStray), 1u) << "swept under a deployment";
+  w.hosts().target("h1").HoldStarts(false);
+  w.WaitSettled(o->deployment);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        w.engine().Housekeep();
+        return w.hosts().target("h3").Alive().count(kStray) == 0;
+      },
+      EngineWorld::kRealDeadline, std::chrono::milliseconds(5)));
+}
+
 TEST(FleetSweep, AStrayOnAHostReachableAtStartIsStoppedByTheStartItself) {
   EngineWorld w;
   LeaveAStrayOnH3(w);

@@ -45,28 +45,30 @@ void Engine::SweepReturnedHosts() {
     due.assign(unswept_.begin(), unswept_.end());
   }
   if (due.empty()) return;
-  std::vector<std::string> swept;
   {
-    // No deployment starts meanwhile, and none runs: the records read here are all that the
-    // hosts run on the controller's behalf, as at start-up.
+    // While a deployment runs, its records change under the sweep: a later upkeep sweeps.
+    // One that starts during the sweep is safe from it: a host's target knows an instance
+    // from the moment it asks for its start (targets/remote/node_client.cc), and the sweep
+    // stops only what its target knows nothing of. The lock is not held over the hosts' calls.
     MutexLock lock(&mu_);
     for (const auto& [app, w] : workers_) {
-      if (w && !w->done) return;  // a later upkeep sweeps it
+      if (w && !w->done) return;
     }
-    auto all = deps_.store->AllInstances();
-    if (!all.ok()) return;
-    for (const auto& host : due) {
-      if (!HostReachable(deps_, host, nullptr)) continue;
-      bool unsure = false;
-      for (const auto& rec : *all) {
-        if (rec.host == host && !RecoverOnHost(deps_, rec, &unsure).ok()) unsure = true;
-      }
-      if (unsure) continue;  // tried again at the next upkeep
-      auto scoped = ForHost(deps_, host);
-      if (!scoped.ok()) continue;
-      scoped->target->StopStrays();
-      swept.push_back(host);
+  }
+  auto all = deps_.store->AllInstances();
+  if (!all.ok()) return;
+  std::vector<std::string> swept;
+  for (const auto& host : due) {
+    if (!HostReachable(deps_, host, nullptr)) continue;
+    bool unsure = false;
+    for (const auto& rec : *all) {
+      if (rec.host == host && !RecoverOnHost(deps_, rec, &unsure).ok()) unsure = true;
     }
+    if (unsure) continue;  // tried again at the next upkeep
+    auto scoped = ForHost(deps_, host);
+    if (!scoped.ok()) continue;
+    scoped->target->StopStrays();
+    swept.push_back(host);
   }
   MutexLock lock(&hosts_mu_);
   for (const auto& host : swept) unswept_.erase(host);
