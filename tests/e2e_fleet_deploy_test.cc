@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "testutil/fleet_hosts.h"
 #include "testutil/lastgood.h"
 #include "testutil/load.h"
+#include "testutil/process.h"
 
 namespace lastgood::testutil {
 namespace {
@@ -247,6 +249,14 @@ TEST(FleetDeploy, AHostCutOffDuringADeploymentKeepsItsVersionAndIsReconciledWhen
   EXPECT_EQ(CountLines(s.lg.last().out, "h2 web-production-v1-h2-", "v1 listening"), 2)
       << Told(s.lg);
   EXPECT_NE(s.lg.last().err.find("h3: host h3 is unreachable"), std::string::npos) << Told(s.lg);
+  // `logs -f` goes on through the deployment and h3's return: each line once, h3's too.
+  ProcessOptions follow_options;
+  follow_options.argv = {kLastgoodBinary, "logs", "web", "-f"};
+  follow_options.env = {{"LASTGOOD_HOME", s.lg.home()}};
+  follow_options.unset_env = {"LASTGOOD_SERVER", "LASTGOOD_TOKEN"};
+  follow_options.stdout_path = s.lg.home() + "/follow.out";
+  follow_options.stderr_path = s.lg.home() + "/follow.err";
+  Process follow(follow_options);
 
   s.lg.Apply({"--param", "label=v2", "--name", "two"});
   EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
@@ -277,6 +287,23 @@ TEST(FleetDeploy, AHostCutOffDuringADeploymentKeepsItsVersionAndIsReconciledWhen
   EXPECT_EQ(history[0]["state"], "Succeeded") << history.dump(2);
   EXPECT_EQ(s.HostsActedOn(history[0]["name"]), std::vector<std::string>{"h3"});
   EXPECT_EQ(s.HostVersions(), (std::map<std::string, int>{{"h1", 2}, {"h2", 2}, {"h3", 2}}));
+  auto followed = [&](const std::string& host, const std::string& version) {
+    return CountLines(ReadFile(follow_options.stdout_path),
+                      host + " web-production-" + version + "-" + host + "-",
+                      version + " listening");
+  };
+  EXPECT_TRUE(WaitUntil([&] { return followed("h3", "v2") == 2; }, 10s, 100ms))
+      << ReadFile(follow_options.stdout_path) << ReadFile(follow_options.stderr_path);
+  EXPECT_TRUE(follow.Running()) << "-f ended by itself";
+  follow.Kill(SIGINT);
+  EXPECT_TRUE(follow.Wait(5s).has_value()) << "-f did not end on SIGINT";
+  for (const char* h : {"h1", "h2", "h3"}) {
+    EXPECT_EQ(followed(h, "v1"), 2) << h << "\n" << ReadFile(follow_options.stdout_path);
+    EXPECT_EQ(followed(h, "v2"), 2) << h << "\n" << ReadFile(follow_options.stdout_path);
+  }
+  EXPECT_NE(ReadFile(follow_options.stderr_path).find("h3: host h3 is unreachable"),
+            std::string::npos)
+      << ReadFile(follow_options.stderr_path);
   // Traffic reaches v2 on the host that came back.
   s.StartLoad();
   std::string summary;
