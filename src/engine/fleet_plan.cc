@@ -213,14 +213,6 @@ Status RefuseUnbuiltOnFleet(const Manifest& m) {
         "of the work); use bake 0, or strategy rolling or canary",
         "bake");
   }
-  for (const auto& e : m.run.env) {
-    if (e.secret.empty()) continue;
-    return Error::InvalidInput(
-        "secrets do not reach fleet hosts yet (docs/fleets.md, State of "
-        "the work): " +
-            e.name + " refers to secret " + e.secret + "; nothing was changed",
-        "run.env." + e.name);
-  }
   if (!m.run.user.empty()) {
     return Error::InvalidInput(
         "run.user is not applied on fleet hosts yet (docs/fleets.md, "

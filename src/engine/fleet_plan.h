@@ -61,8 +61,7 @@ Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string
 Result<std::vector<std::string>> HostsRunning(const EngineDeps& deps, const std::string& app);
 
 // InvalidInput naming the field when fleet manifest `m` uses what does not reach fleet hosts
-// yet (docs/fleets.md, "State of the work"): a bluegreen smoke test or bake, a secret in
-// run.env (it would be kept in clear in the node's state), run.user.
+// yet (docs/fleets.md, "State of the work"): a bluegreen smoke test or bake, run.user.
 Status RefuseUnbuiltOnFleet(const Manifest& m);
 
 // The registered hosts `m` selects now, in order (manifest/fleet.h's SelectHosts).

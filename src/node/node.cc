@@ -14,6 +14,7 @@
 #include "base/version.h"
 #include "health/probe.h"
 #include "node/node_logs.h"
+#include "node/sealed_env.h"
 #include "router/health_report.h"
 #include "targets/remote/node_wire.h"
 
@@ -76,17 +77,34 @@ Node::Node(NodeOptions options, Target* target, RouterControl* router)
 
 Result<std::vector<std::string>> Node::Recover() {
   std::lock_guard lock(mu_);
+  // Made at the first start, so that the first instance with a secret finds it.
+  auto key = LoadOrCreateNodeKey(options_.home);
+  if (!key.ok()) return key.error();
+  state_.UseKey(*key);
   LG_RETURN_IF_ERROR(state_.Load());
   std::vector<std::string> log;
   std::vector<NodeInstanceRecord> records;
   for (const auto& [id, rec] : state_.instances()) records.push_back(rec);
   for (auto& rec : records) {
     rec.spec.logDir = options_.home + "/logs";
+    std::string refused;
+    for (const auto& r : rec.refusedEnv) refused += (refused.empty() ? "" : "; ") + r;
     auto adopted = target_->Adopt(rec.spec, rec.handle);
     if (adopted.ok()) {
       log.push_back("re-adopted instance " + rec.spec.id + " (pid " + std::to_string(adopted->pid) +
                     ")");
+      if (!refused.empty()) {
+        log.push_back("instance " + rec.spec.id + " runs on, but its secret variables were " +
+                      "refused (" + refused + "): if it dies it restarts without them; " +
+                      "deploy the app again to give it its values");
+      }
       rec.handle = *adopted;
+    } else if (!refused.empty()) {
+      // Started without its secrets it would run with a wrong configuration: the controller
+      // sees it as not alive and starts another with the values.
+      log.push_back("instance " + rec.spec.id + " had stopped and is not started again: " +
+                    "its secret variables were refused (" + refused + ")");
+      continue;
     } else {
       auto started = target_->Start(rec.spec);
       if (!started.ok()) {
@@ -156,7 +174,9 @@ ApiResponse Node::ListInstances() {
   for (const auto& [id, rec] : state_.instances()) {
     auto s = target_->Status(id);
     InstanceStatus status = s.ok() ? *s : InstanceStatus{false, 0, s.error().message, rec.handle};
-    out.push_back({{"spec", SpecToJson(rec.spec)}, {"status", InstanceStatusToJson(status)}});
+    json spec = SpecToJson(rec.spec);
+    HideSecretValues(&spec);  // never in an answer
+    out.push_back({{"spec", std::move(spec)}, {"status", InstanceStatusToJson(status)}});
   }
   return Json(out);
 }
@@ -189,7 +209,7 @@ ApiResponse Node::EnsureInstance(const std::string& id, const std::string& body)
   auto started = target_->Start(*spec);
   if (!started.ok()) return Fail(started.error());
   spec->port = started->port;  // a restart (by the node, after its own restart) keeps the port
-  state_.Put({*spec, *started});
+  state_.Put({*spec, *started, {}});
   if (auto s = state_.Save(); !s.ok()) return Fail(s.error());
   if (options_.log)
     options_.log("started instance " + id + " (pid " + std::to_string(started->pid) + ")");

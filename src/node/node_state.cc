@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "base/fd.h"
+#include "node/sealed_env.h"
 #include "targets/remote/node_wire.h"
 
 namespace lastgood {
@@ -44,12 +45,18 @@ Status NodeState::Load() {
   for (const auto& item : j["instances"]) {
     if (!item.is_object() || !item.contains("spec") || !item.contains("handle"))
       return Error::InvalidInput(path_ + " holds a malformed instance");
-    auto spec = SpecFromJson(item["spec"]);
+    json spec_json = item["spec"];
+    std::vector<std::string> refused;
+    if (spec_json.is_object() && spec_json.contains("id") && spec_json["id"].is_string()) {
+      OpenSecretEnv(key_ ? &*key_ : nullptr, spec_json["id"].get<std::string>(), &spec_json,
+                    &refused);
+    }
+    auto spec = SpecFromJson(spec_json);
     auto handle = HandleFromJson(item["handle"]);
     if (!spec.ok()) return Error::InvalidInput(path_ + ": " + spec.error().message);
     if (!handle.ok()) return Error::InvalidInput(path_ + ": " + handle.error().message);
     spec->logDir = item.value("logDir", "");
-    instances_[spec->id] = {*spec, *handle};
+    instances_[spec->id] = {*spec, *handle, std::move(refused)};
   }
   return Status::Ok();
 }
@@ -57,7 +64,15 @@ Status NodeState::Load() {
 Status NodeState::Save() const {
   json list = json::array();
   for (const auto& [id, rec] : instances_) {
-    list.push_back({{"spec", SpecToJson(rec.spec)},
+    json spec = SpecToJson(rec.spec);
+    if (!rec.spec.verbatimEnv.empty()) {
+      if (!key_) {
+        return Error::Unavailable("instance " + id +
+                                  " has secret variables and the node has no key to seal them");
+      }
+      LG_RETURN_IF_ERROR(SealSecretEnv(*key_, id, &spec));
+    }
+    list.push_back({{"spec", std::move(spec)},
                     {"logDir", rec.spec.logDir},
                     {"handle", HandleToJson(rec.handle)}});
   }

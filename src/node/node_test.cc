@@ -1,10 +1,13 @@
 #include "node/node.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 namespace lastgood {
 namespace {
@@ -18,6 +21,7 @@ class FakeTarget : public Target {
  public:
   Result<InstanceHandle> Start(const InstanceSpec& spec) override {
     started.push_back(spec.id);
+    specs[spec.id] = spec;
     running[spec.id] = {spec.id, 1000 + static_cast<int>(started.size()), 7,
                         spec.port ? spec.port : 20000};
     return running[spec.id];
@@ -40,6 +44,7 @@ class FakeTarget : public Target {
   void StopStrays() override { ++stray_sweeps; }
 
   std::vector<std::string> started;
+  std::map<std::string, InstanceSpec> specs;  // as last started
   std::map<std::string, InstanceHandle> running;
   std::set<std::string> dead;
   int stray_sweeps = 0;
@@ -117,6 +122,99 @@ TEST_F(NodeTest, UnknownRoutesAndIdsAreNotFound) {
   EXPECT_EQ(node.Handle({"GET", "/v1/nothing", "", "", {}, false, ""}).status, 404);
   EXPECT_EQ(node.Handle({"GET", "/v1/instances/..", "", "", {}, false, ""}).status, 404);
   EXPECT_EQ(node.Handle({"GET", "/v1/instances/web-9", "", "", {}, false, ""}).status, 404);
+}
+
+constexpr char kInstancePassword[] = "hunter2-correct-horse";
+
+ApiResponse PutWithSecret(Node& node, const std::string& home, const std::string& id) {
+  json spec = {
+      {"id", id},
+      {"argv", {"./web"}},
+      {"cwd", home + "/releases/web/1"},
+      {"env", {{{"name", "DB_PASSWORD"}, {"value", kInstancePassword}, {"verbatim", true}}}}};
+  return node.Handle({"PUT", "/v1/instances/" + id, spec.dump(), "", {}, false, ""});
+}
+
+std::string ReadWhole(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_F(NodeTest, ItsFirstStartMakesAKeyOnlyItsUserMayRead) {
+  FakeTarget target;
+  Node node(Options(), &target, &router_);
+  ASSERT_TRUE(node.Recover().ok());
+  struct stat st {};
+  ASSERT_EQ(::stat((home_ + "/secrets.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(NodeTest, AKeyOthersMayReadStopsTheNodeSayingWhatToDo) {
+  {
+    FakeTarget target;
+    Node node(Options(), &target, &router_);
+    ASSERT_TRUE(node.Recover().ok());
+  }
+  fs::permissions(home_ + "/secrets.key", fs::perms::others_read, fs::perm_options::add);
+  FakeTarget target;
+  Node node(Options(), &target, &router_);
+  auto r = node.Recover();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("chmod 600"), std::string::npos) << r.error().message;
+}
+
+TEST_F(NodeTest, ASecretReachesTheInstanceButNeitherTheStateFileNorAnAnswer) {
+  {
+    FakeTarget target;
+    Node node(Options(), &target, &router_);
+    ASSERT_TRUE(node.Recover().ok());
+    ASSERT_EQ(PutWithSecret(node, home_, "web-1").status, 200);
+    ASSERT_EQ(target.specs["web-1"].env.size(), 1u);
+    EXPECT_EQ(target.specs["web-1"].env[0].second, kInstancePassword);
+    auto list = node.Handle({"GET", "/v1/instances", "", "", {}, false, ""});
+    EXPECT_EQ(list.body.find(kInstancePassword), std::string::npos) << list.body;
+    EXPECT_NE(list.body.find("DB_PASSWORD"), std::string::npos) << list.body;
+    EXPECT_EQ(ReadWhole(home_ + "/node-state.json").find(kInstancePassword), std::string::npos);
+  }
+  // Restarted while the controller is away, the node starts the instance that died with its
+  // secret.
+  FakeTarget after;
+  after.dead = {"web-1"};
+  Node node(Options(), &after, &router_);
+  ASSERT_TRUE(node.Recover().ok());
+  ASSERT_EQ(after.started, std::vector<std::string>{"web-1"});
+  ASSERT_EQ(after.specs["web-1"].env.size(), 1u);
+  EXPECT_EQ(after.specs["web-1"].env[0].second, kInstancePassword);
+  EXPECT_EQ(after.specs["web-1"].verbatimEnv, std::vector<std::string>{"DB_PASSWORD"});
+  EXPECT_EQ(ReadWhole(home_ + "/node-state.json").find(kInstancePassword), std::string::npos);
+}
+
+TEST_F(NodeTest, AnInstanceWhoseSealedSecretWasTamperedWithIsNotStartedWithoutIt) {
+  {
+    FakeTarget target;
+    Node node(Options(), &target, &router_);
+    ASSERT_TRUE(node.Recover().ok());
+    ASSERT_EQ(PutWithSecret(node, home_, "web-1").status, 200);
+  }
+  std::string text = ReadWhole(home_ + "/node-state.json");
+  size_t at = text.find("lgs1:");
+  ASSERT_NE(at, std::string::npos);
+  size_t digit = text.find(':', at + 5) + 10;
+  text[digit] = text[digit] == '0' ? '1' : '0';
+  std::ofstream(home_ + "/node-state.json", std::ios::trunc) << text;
+
+  FakeTarget after;
+  after.dead = {"web-1"};
+  Node node(Options(), &after, &router_);
+  auto log = node.Recover();
+  ASSERT_TRUE(log.ok()) << log.error().message;
+  EXPECT_TRUE(after.started.empty()) << "started without its secret";
+  std::string all;
+  for (const auto& l : *log) all += l + "\n";
+  EXPECT_NE(all.find("web-1 had stopped and is not started again"), std::string::npos) << all;
+  EXPECT_NE(all.find("DB_PASSWORD: its sealed value does not open"), std::string::npos) << all;
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include "engine/engine.h"
 #include "engine/routes.h"
 #include "history/model.h"
+#include "secrets/secret_box.h"
 #include "store/store.h"
 #include "testutil/fake_clock.h"
 #include "testutil/fake_hosts.h"
@@ -60,6 +61,7 @@ class EngineWorld {
     store_ = std::make_unique<FaultStore>(sqlite_.get());
     routes_ = std::make_unique<Routes>(store_.get(), &router_, &clock_);
     artifacts_ = std::make_unique<ArtifactStore>(dir_ / "artifacts", dir_ / "releases");
+    secrets_ = std::make_unique<SecretBox>(store_.get(), dir_ / "secrets.key", &clock_);
     Start();
   }
   ~EngineWorld() { engine_.reset(); }
@@ -75,6 +77,8 @@ class EngineWorld {
   // in); set before the apply whose analysis asks. None: every ask fails as unreachable.
   void SetPrometheus(PrometheusAsk ask) { prometheus_ = std::move(ask); }
   FakeHosts& hosts() { return hosts_; }
+  // The app's secrets, sealed in the store as `lastgood secret set` does.
+  SecretBox& secrets() { return *secrets_; }
 
   // A fleet host, registered in the store (as `host add` does) and reachable.
   void AddHost(const std::string& name, std::map<std::string, std::string> labels = {}) {
@@ -99,6 +103,7 @@ class EngineWorld {
       return prometheus_(query);
     };
     deps.hosts = &hosts_;
+    deps.secrets = secrets_.get();
     target_.NewController();
     hosts_.NewController();
     engine_ = std::make_unique<Engine>(deps);
@@ -240,6 +245,7 @@ class EngineWorld {
   FakeHosts hosts_;
   std::unique_ptr<Routes> routes_;
   std::unique_ptr<ArtifactStore> artifacts_;
+  std::unique_ptr<SecretBox> secrets_;
   PrometheusAsk prometheus_;  // set before the engine asks (see SetPrometheus)
   std::unique_ptr<Engine> engine_;
 };

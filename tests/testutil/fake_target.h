@@ -114,6 +114,13 @@ class FakeTarget : public Target {
     frozen_ = false;
   }
 
+  // The spec instance `id` was last started or adopted with (empty if none).
+  InstanceSpec SpecOf(const std::string& id) const {
+    std::lock_guard lock(mu_);
+    auto it = instances_.find(id);
+    return it == instances_.end() ? InstanceSpec{} : it->second.spec;
+  }
+
   // What runs: the ids of the instances alive now.
   std::set<std::string> Alive() const {
     std::lock_guard lock(mu_);
