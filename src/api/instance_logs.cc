@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -134,6 +135,17 @@ std::vector<std::string> IdsIn(const std::string& dir) {
 }
 
 }  // namespace
+
+std::string LogFile::key() const {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : instance + "." + stream) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char out[11];
+  std::snprintf(out, sizeof out, "%010llx", static_cast<unsigned long long>(h >> 24));
+  return out;
+}
 
 std::vector<LogFile> FindLogFiles(const std::string& logs_root, const std::string& app,
                                   const std::vector<InstanceRecord>& instances,
@@ -271,6 +283,7 @@ void SampleLogSizes(const std::string& logs_root, int64_t now_millis,
 std::string FormatLogCursor(const std::map<std::string, uint64_t>& cursor) {
   std::string out;
   for (const auto& [key, offset] : cursor) {
+    if (offset == 0) continue;  // read from its start anyway: most .err.log files stay empty
     if (!out.empty()) out += ",";
     out += key + ":" + std::to_string(offset);
   }

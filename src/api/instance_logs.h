@@ -46,7 +46,10 @@ struct LogFile {
   std::string instance;  // "web-production-v3-a1b2"
   std::string stream;    // "out" or "err"
   std::string path;
-  std::string key() const { return instance + "." + stream; }
+  // Its name in a cursor: 10 hex digits of a hash (FNV-1a) of "instance.stream", the same in
+  // every build, so that a cursor over a fleet's hundreds of files fits in a request line
+  // (a full name takes ~45 bytes; the API reads at most 16 KiB of a request's head).
+  std::string key() const;
 };
 
 // The log files of `app`'s instances under `logs_root` that pass `filter`: those of the
@@ -100,8 +103,10 @@ void SampleLogSizesIn(const std::string& dir, int64_t now_millis,
                       std::map<std::string, uint64_t>* last,
                       size_t max_records = kMaxLogIndexRecords);
 
-// "web-production-v3-a1b2.out:120,web-production-v3-a1b2.err:0" and back: a cursor in a query
-// string.
+// "3f2a9c01b7:120,9e11c0d4a2:7" (LogFile::key() → offset) and back: a cursor in a query
+// string. A file at offset 0 is left out (a file not in a cursor is read from its start, or
+// from `since`: the CLI sends a cursor or a since, never both), which keeps the cursor of a
+// fleet's instances — whose .err.log files are mostly empty — to ~22 bytes an instance.
 std::string FormatLogCursor(const std::map<std::string, uint64_t>& cursor);
 Result<std::map<std::string, uint64_t>> ParseLogCursor(const std::string& text);
 

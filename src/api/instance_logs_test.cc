@@ -42,7 +42,7 @@ TEST_F(InstanceLogsTest, ReadsWholeLinesOnlyUnlessAskedForTheLastPartOne) {
   LogRead whole = ReadLogs(files, {}, 0, kMaxLogReadBytes, false);
   ASSERT_EQ(whole.chunks.size(), 1u);
   EXPECT_EQ(whole.chunks[0].text, "one\ntwo\n");
-  EXPECT_EQ(whole.cursor.at("web-production-v1-aaaa.out"), 8u);
+  EXPECT_EQ(whole.cursor.at(files[0].key()), 8u);
 
   Append("web-production-v1-aaaa.out.log", "ee\n");
   LogRead next = ReadLogs(files, whole.cursor, 0, kMaxLogReadBytes, false);
@@ -125,14 +125,55 @@ TEST_F(InstanceLogsTest, OneReadTakesAtMostItsBudgetAndSaysThereIsMore) {
 }
 
 TEST_F(InstanceLogsTest, ACursorGoesToTextAndBackAndNothingElseParses) {
-  std::map<std::string, uint64_t> c = {{"web-production-v1-aaaa.out", 12},
-                                       {"web-production-v1-aaaa.err", 0}};
+  std::map<std::string, uint64_t> c = {{"e510c945e4", 12}, {"0123456789", 0}};
   auto back = ParseLogCursor(FormatLogCursor(c));
   ASSERT_TRUE(back.ok());
-  EXPECT_EQ(*back, c);
+  // A file at 0 is left out: not in a cursor, it is read from its start.
+  EXPECT_EQ(*back, (std::map<std::string, uint64_t>{{"e510c945e4", 12}}));
   EXPECT_FALSE(ParseLogCursor("a.out:-1").ok());
   EXPECT_FALSE(ParseLogCursor("a.out").ok());
   EXPECT_FALSE(ParseLogCursor(":5").ok());
+}
+
+TEST_F(InstanceLogsTest, ANodesFolderOfEveryAppsFilesIsSampledSoSinceWorksThere) {
+  // A node's logs folder: files side by side, no folder per app; its own node.log beside them.
+  const std::string node_logs = root_ + "/web";
+  Append("web-production-v1-h1-aaaa.out.log", "old\n");
+  Append("node.log", "the node's own lines\n");
+  std::map<std::string, uint64_t> sizes;
+  SampleLogSizesIn(node_logs, 1'000, &sizes);
+  Append("web-production-v1-h1-aaaa.out.log", "new\n");
+  SampleLogSizesIn(node_logs, 5'000, &sizes);
+  EXPECT_FALSE(fs::exists(node_logs + "/node.log.idx"));
+  auto files =
+      FindHostLogFiles(node_logs, "web", {"production"}, {"web-production-v1-h1-aaaa"}, {});
+  ASSERT_EQ(files.size(), 1u);
+  LogRead r = ReadLogs(files, {}, 1'000, kMaxLogReadBytes, false);
+  ASSERT_EQ(r.chunks.size(), 1u);
+  EXPECT_EQ(r.chunks[0].text, "new\n");
+}
+
+TEST(LogCursor, AFleetsHundredsOfInstancesFitInARequestLineAndKeysAreTheSameInEveryBuild) {
+  // A fixed value: a node and a controller of other builds read each other's cursors.
+  EXPECT_EQ((LogFile{"web-production-v1-aaaa", "out", ""}.key()), "e510c945e4");
+  // 100 hosts of 4 instances (2 ready, 2 warm) that wrote a GB each to stdout, nothing to
+  // stderr.
+  std::map<std::string, uint64_t> cursor;
+  for (int host = 0; host < 100; ++host) {
+    for (int i = 0; i < 4; ++i) {
+      const std::string id =
+          "web-production-v123-web-server-" + std::to_string(host) + "-a1b" + std::to_string(i);
+      cursor[LogFile{id, "out", ""}.key()] = 1'000'000'000;
+      cursor[LogFile{id, "err", ""}.key()] = 0;
+    }
+  }
+  EXPECT_EQ(cursor.size(), 800u) << "two files share a key";
+  const std::string text = FormatLogCursor(cursor);
+  EXPECT_LT(text.size(), 10u * 1024) << "the API reads at most 16 KiB of a request's head";
+  auto back = ParseLogCursor(text);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->size(), 400u);  // the files at offset 0 are left out, and read from 0
+  for (const auto& [key, offset] : *back) EXPECT_EQ(cursor.at(key), offset);
 }
 
 }  // namespace
