@@ -140,6 +140,11 @@ TEST_F(NodeLogsTest, AQueryWithoutAppOrSlotsOrWithABadFieldIsRefusedNamingIt) {
   EXPECT_EQ(field(small), "max");
   auto cursor = Ask({}, {{"app", "web"}, {"slots", "production"}, {"cursor", "x:y"}});
   EXPECT_EQ(field(cursor), "cursor");
+  // Names that would leave the logs folder, or smuggle another parameter, are not names.
+  auto escape = Ask({}, {{"app", "web"}, {"slots", "production"}, {"instance", "../node-state"}});
+  EXPECT_EQ(field(escape), "instance");
+  auto smuggled = Ask({}, {{"app", "web&app=other"}, {"slots", "production"}});
+  EXPECT_EQ(smuggled.status, 400);
 }
 
 }  // namespace
