@@ -1,13 +1,13 @@
 #include "api/app_logs.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <set>
 
 #include "api/instance_logs.h"
+#include "testutil/temp_dir.h"
 
 namespace lastgood {
 namespace {
@@ -51,17 +51,12 @@ InstanceRecord On(const std::string& host, const std::string& id) {
 class AppLogsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = (fs::temp_directory_path() /
-             ("lg-app-logs-" + std::to_string(::getpid()) + "-" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-                .string();
     fs::create_directories(root_ + "/web");
     std::ofstream(root_ + "/web/web-production-v1-aaaa.out.log") << "here\n";
     hosts_.registered = {"h1", "h2", "h3"};
     hosts_.answers["h1"] = NodeAnswer("web-production-v1-h1-bbbb", "on h1\n", 6);
     hosts_.answers["h2"] = NodeAnswer("web-production-v1-h2-cccc", "on h2\n", 6);
   }
-  void TearDown() override { fs::remove_all(root_); }
   AppLogsRequest Request(const std::string& host = "") const {
     AppLogsRequest r;
     r.app = "web";
@@ -78,7 +73,8 @@ class AppLogsTest : public ::testing::Test {
     for (const auto& c : answer["chunks"]) out[c.value("host", "")] += c["text"].get<std::string>();
     return out;
   }
-  std::string root_;
+  testutil::TempDir dir_{"lg-app-logs"};
+  const std::string root_ = dir_.path();
   FakeHostLogs hosts_;
 };
 

@@ -1,7 +1,6 @@
 #include "node/node_logs.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -9,6 +8,7 @@
 #include <set>
 
 #include "api/instance_logs.h"
+#include "testutil/temp_dir.h"
 
 namespace lastgood {
 namespace {
@@ -20,14 +20,6 @@ constexpr int64_t kNow = 1'700'000'000'000;
 
 class NodeLogsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = (fs::temp_directory_path() /
-            ("lg-node-logs-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   void Append(const std::string& file, const std::string& text) {
     std::ofstream(dir_ + "/" + file, std::ios::app | std::ios::binary) << text;
   }
@@ -41,7 +33,8 @@ class NodeLogsTest : public ::testing::Test {
     for (const auto& c : answer["chunks"]) out.insert(c["instance"]);
     return out;
   }
-  std::string dir_;
+  testutil::TempDir tmp_{"lg-node-logs"};
+  const std::string dir_ = tmp_.path();
 };
 
 TEST(MatchInstanceId, ReadsSlotAndVersionOfFleetAndLocalIdsWithTheAppsSlots) {
