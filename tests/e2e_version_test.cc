@@ -2,12 +2,11 @@
 // the controller's /v1/health, and the warning of a CLI that talks to a controller of another
 // build.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
-#include <fstream>
 #include <regex>
 
 #include "testutil/lastgood.h"
+#include "testutil/other_build.h"
 #include "testutil/remote.h"
 
 namespace {
@@ -16,6 +15,7 @@ using namespace std::chrono_literals;
 using lastgood::testutil::HttpGet;
 using lastgood::testutil::Lastgood;
 using lastgood::testutil::MakeToken;
+using lastgood::testutil::OtherBuild;
 using lastgood::testutil::PortOf;
 using lastgood::testutil::ReadFile;
 using lastgood::testutil::Remote;
@@ -26,22 +26,6 @@ std::string VersionFile() {
   std::string v = ReadFile(LASTGOOD_SOURCE_DIR "/VERSION");
   while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
   return v;
-}
-
-// A copy of lastgood whose build id differs in one byte: another build, as far as any
-// controller can tell. "" if the note was not found.
-std::string OtherBuild(const std::string& dir, const std::string& build_id) {
-  std::string bytes = ReadFile(lastgood::testutil::kLastgoodBinary);
-  std::string raw;
-  for (size_t i = 0; i + 1 < build_id.size(); i += 2)
-    raw.push_back(static_cast<char>(std::stoi(build_id.substr(i, 2), nullptr, 16)));
-  size_t at = bytes.find(raw);
-  if (raw.empty() || at == std::string::npos) return "";
-  bytes[at] = static_cast<char>(bytes[at] ^ 0x5a);
-  std::string path = dir + "/lastgood-other";
-  std::ofstream(path, std::ios::binary) << bytes;
-  ::chmod(path.c_str(), 0755);
-  return path;
 }
 
 TEST(Version, TheBinarySaysItsVersionCommitAndBuildIdInTextAndJson) {

@@ -2,6 +2,7 @@
 
 #include "api/json.h"
 #include "base/version.h"
+#include "store/store.h"
 
 namespace lastgood {
 namespace {
@@ -74,6 +75,34 @@ ApiResponse RemoveHost(Fleet* fleet, const RouteCall& c) {
   return Answer({{"removed", name}, {"drained", drain}});
 }
 
+// Conflict while a deployment that acts on `host` runs: its steps would fail while the node
+// is being replaced.
+Status RefuseWhileDeploying(Store& store, const std::string& host) {
+  auto running = store.RunningDeployments();
+  if (!running.ok()) return running.error();
+  for (const auto& d : *running) {
+    for (const auto& op : d.operations) {
+      if (op.host == host)
+        return Error::Conflict("deployment " + d.name + " of " + d.app + " runs on host " + host +
+                               "; upgrade its node once it has ended");
+    }
+  }
+  return Status::Ok();
+}
+
+ApiResponse UpgradeHost(Fleet* fleet, const RouteCall& c) {
+  const std::string& name = c.path.at("host");
+  if (auto s = RefuseWhileDeploying(c.store, name); !s.ok()) return ErrorResponse(s.error());
+  auto up = fleet->Upgrade(name);
+  if (!up.ok()) return ErrorResponse(up.error());
+  return Answer({{"name", up->host},
+                 {"changed", up->changed},
+                 {"copied", up->copied},
+                 {"from", BuildVersionJson(up->from)},
+                 {"to", BuildVersionJson(up->to)},
+                 {"routerBuildId", up->routerBuild}});
+}
+
 }  // namespace
 
 std::vector<ApiRoute> HostRoutes(Fleet* fleet) {
@@ -82,6 +111,8 @@ std::vector<ApiRoute> HostRoutes(Fleet* fleet) {
       {"GET", "/v1/hosts", Role::kViewer, [fleet](const RouteCall&) { return ListHosts(fleet); }},
       {"POST", "/v1/hosts", Role::kAdmin,
        [fleet](const RouteCall& c) { return AddHost(fleet, c.request); }},
+      {"POST", "/v1/hosts/{host}/upgrade", Role::kAdmin,
+       [fleet](const RouteCall& c) { return UpgradeHost(fleet, c); }},
       {"DELETE", "/v1/hosts/{host}", Role::kAdmin,
        [fleet](const RouteCall& c) { return RemoveHost(fleet, c); }},
   };

@@ -8,6 +8,10 @@
 //                                    of its router
 //   POST   /v1/hosts                 {name, ssh, labels, nodeHome, acceptNewHostKey}
 //                                    → the host as listed; runs `host add` (docs/fleets.md)
+//   POST   /v1/hosts/{host}/upgrade  `host upgrade`: the node brought to the controller's
+//                                    build (docs/fleets.md, "Upgrading the nodes") →
+//                                    {"name","changed","copied","from","to","routerBuildId"};
+//                                    Conflict while a deployment acts on the host
 //   DELETE /v1/hosts/{host}?drain=1  `host remove`
 //
 // Added to the Api's table (api/route.h) by the controller; access and audit are the Api's,

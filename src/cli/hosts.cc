@@ -1,4 +1,5 @@
-// `lastgood host add|remove` and `lastgood hosts`: the fleet's hosts (docs/fleets.md).
+// `lastgood host add|remove` and `lastgood hosts` (`host upgrade`: cli/host_upgrade.cc): the
+// fleet's hosts (docs/fleets.md).
 #include <iostream>
 
 #include "base/names.h"
@@ -28,7 +29,7 @@ std::string Labels(const nlohmann::json& labels) {
 }  // namespace
 
 void AddHostVerbs(CLI::App& app, Globals& g, int* exit_code) {
-  auto* host = app.add_subcommand("host", "add or remove a fleet host (docs/fleets.md)");
+  auto* host = app.add_subcommand("host", "add, upgrade or remove a fleet host (docs/fleets.md)");
   host->require_subcommand(1);
 
   struct AddFlags {
@@ -88,6 +89,8 @@ void AddHostVerbs(CLI::App& app, Globals& g, int* exit_code) {
     std::cout << "host " << rf->name << " removed" << (rf->drain ? " (drained)" : "")
               << "; its node keeps running until its owner stops it\n";
   });
+
+  AddHostUpgrade(*host, g, exit_code);
 
   // `lastgood node …` is dispatched before CLI11 parses (cli/main.cc); listed for --help.
   app.add_subcommand("node", "run a fleet host's agent (normally started by host add)")

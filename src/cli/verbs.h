@@ -21,6 +21,7 @@ void AddSecretVerbs(CLI::App& app, Globals& g, int* exit_code);   // secret set|
 void AddAuditVerb(CLI::App& app, Globals& g, int* exit_code);     // audit
 void AddDashboard(CLI::App& app, Globals& g, int* exit_code);     // dashboard (web login)
 void AddHostVerbs(CLI::App& app, Globals& g, int* exit_code);     // host add|remove, hosts
+void AddHostUpgrade(CLI::App& host, Globals& g, int* exit_code);  // host upgrade
 void AddSlotVerbs(CLI::App& app, Globals& g, int* exit_code);  // swap, traffic, pause|resume|abort
 void AddReferenceVerbs(CLI::App& app, Globals& g, int* exit_code);  // completion, manpage
 void AddBuildVerbs(CLI::App& app, Globals& g, int* exit_code);      // version, --version

@@ -224,6 +224,12 @@ class Lastgood {
     serve_env_ = std::move(env);
     return *this;
   }
+  // The lastgood binary that `serve` runs (e.g. testutil/other_build.h's: an upgrade of the
+  // controller), from the next StartController on; the CLI stays kLastgoodBinary.
+  Lastgood& ServeBinary(std::string path) {
+    serve_binary_ = std::move(path);
+    return *this;
+  }
   // Extra flags for `lastgood serve` (e.g. --listen), from the next StartController on.
   Lastgood& ServeArgs(std::vector<std::string> args) {
     serve_args_ = std::move(args);
@@ -244,7 +250,7 @@ class Lastgood {
   // Starts `lastgood serve` and waits until its API answers.
   Lastgood& StartController() {
     ProcessOptions o;
-    o.argv = {kLastgoodBinary, "serve"};
+    o.argv = {serve_binary_, "serve"};
     o.argv.insert(o.argv.end(), serve_args_.begin(), serve_args_.end());
     o.env = serve_env_;
     o.env["LASTGOOD_HOME"] = home_;
@@ -494,6 +500,7 @@ class Lastgood {
   int cli_runs_ = 0;
   int serve_runs_ = 0;
   std::vector<std::string> serve_args_;
+  std::string serve_binary_ = kLastgoodBinary;
   std::optional<unsigned> as_user_;
   std::map<std::string, std::string> serve_env_;
 };

@@ -11,8 +11,6 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 constexpr Millis kCommandTimeout{30'000};
-constexpr Millis kCopyTimeout{300'000};
-constexpr Millis kNodeStopWait{10'000};
 
 int64_t NowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -72,16 +70,6 @@ bool HasLine(const std::string& output, const std::string& line) {
     at = end + 1;
   }
   return false;
-}
-
-// The command's answer: its last non-empty line. A remote user's shell startup files may print
-// before the command runs (seen: an rc file's `rm` complaining when fifty logins ran at once).
-std::string CommandAnswer(const std::string& s) {
-  size_t end = s.find_last_not_of("\r\n");
-  if (end == std::string::npos) return "";
-  size_t start = s.rfind('\n', end);
-  return s.substr(start == std::string::npos ? 0 : start + 1,
-                  end + 1 - (start == std::string::npos ? 0 : start + 1));
 }
 
 }  // namespace
@@ -165,6 +153,7 @@ void Fleet::Check(const std::string& name) {
     auto it = hosts_.find(name);
     if (it == hosts_.end()) return;
     h = it->second;
+    if (h->upgrading) return;  // its node is being replaced; the upgrade says how it went
   }
   auto info = h->node->Info(kNodePingTimeout);
   // A node of an earlier build has no router health to give: no listeners then.
@@ -291,39 +280,25 @@ Result<HostView> Fleet::Add(const HostAddRequest& req) {
   if (auto s = h->link->Forward(nh + "/node.sock"); !s.ok()) return fail(s.error());
   h->node = std::make_shared<NodeClient>(h->link->LocalSocket());
 
+  // No node there: ours is installed and started. A node of another build: it is upgraded
+  // as `host upgrade` does (its router taken over, its instances re-adopted).
+  SshNodeHost node_host(h->link.get(), h->node.get(), &copies_);
+  const NodeBinary binary{self_exe_, BuildId()};
   auto info = h->node->Info(kNodePingTimeout);
-  if (!info.ok() || info->buildId != BuildId()) {
-    if (info.ok()) {
-      // Another build: it stops (its router and instances go on) and ours re-adopts them.
-      (void)h->node->StopNode();
-      auto deadline = SteadyClock::now() + kNodeStopWait;
-      while (h->node->Info(kNodePingTimeout).ok() && SteadyClock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    auto mk = h->link->Run({"mkdir", "-p", nh + "/bin"}, "", kCommandTimeout);
-    if (mk.exitCode != 0)
-      return fail(
-          Error::Unavailable("cannot make " + nh + "/bin on " + req.name + ": " + mk.output));
-    // Written under a temporary name and renamed: a running node's file is never changed.
-    copies_.Acquire();
-    auto copy =
-        h->link->Run({"sh", "-c", "cat > \"$1\" && chmod 0755 \"$1\" && mv -f \"$1\" \"$2\"",
-                      "lastgood-install", nh + "/bin/.lastgood.tmp", nh + "/bin/lastgood"},
-                     self_exe_, kCopyTimeout);
-    copies_.Release();
-    if (copy.exitCode != 0)
-      return fail(Error::Unavailable("cannot copy lastgood to " + req.name + ": " + copy.output));
-    auto start =
-        h->link->Run({nh + "/bin/lastgood", "node", "--home", nh, "--detach"}, "", kCommandTimeout);
-    if (start.exitCode != 0)
-      return fail(
-          Error::Unavailable("the node on " + req.name + " did not start: " + start.output));
-    info = h->node->Info(kNodePingTimeout);
-    if (!info.ok()) return fail(info.error());
-    if (info->buildId != BuildId())
-      return fail(Error::Unavailable("the node on " + req.name + " runs build " + info->buildId +
-                                     ", not this controller's " + BuildId()));
+  if (!info.ok()) {
+    bool copied = false;
+    if (auto s = InstallNodeBinary(&node_host, req.name, nh, binary, &copied); !s.ok())
+      return fail(s.error());
+    if (auto s = StartNode(&node_host, req.name, nh, binary.buildId); !s.ok())
+      return fail(s.error());
+  } else if (info->buildId != binary.buildId) {
+    if (auto up = UpgradeNode(&node_host, req.name, nh, binary); !up.ok()) return fail(up.error());
   }
+  info = h->node->Info(kNodePingTimeout);
+  if (!info.ok()) return fail(info.error());
+  if (info->buildId != BuildId())
+    return fail(Error::Unavailable("the node on " + req.name + " runs build " + info->buildId +
+                                   ", not this controller's " + BuildId()));
   h->record.nodeBuild = info->buildId;
   h->driver = DriverFor(h);
   h->record.lastSeen = NowMillis();
@@ -379,6 +354,39 @@ std::shared_ptr<const NodeClient> Fleet::Node(const std::string& name) {
   std::lock_guard lock(mu_);
   auto it = hosts_.find(name);
   return it == hosts_.end() ? nullptr : it->second->node;
+}
+
+}  // namespace lastgood
+
+namespace lastgood {
+
+Result<NodeUpgrade> Fleet::Upgrade(const std::string& name) {
+  std::shared_ptr<Host> h;
+  {
+    std::lock_guard lock(mu_);
+    auto it = hosts_.find(name);
+    if (it == hosts_.end()) return Error::NotFound("no host named " + name);
+    h = it->second;
+    if (h->upgrading) return Error::Conflict("the node on " + name + " is being upgraded already");
+    if (!h->reachable || !h->link->Up())
+      return Error::Unavailable("host " + name + " cannot be reached" +
+                                (h->problem.empty() ? "" : ": " + h->problem) +
+                                "; its node was not upgraded");
+    h->upgrading = true;
+  }
+  SshNodeHost node_host(h->link.get(), h->node.get(), &copies_);
+  auto up = UpgradeNode(&node_host, name, h->record.nodeHome, NodeBinary{self_exe_, BuildId()});
+  {
+    std::lock_guard lock(mu_);
+    h->upgrading = false;
+  }
+  Check(name);  // what `hosts` shows now: the node's build, whether it answers
+  if (up.ok() && up->changed) {
+    std::lock_guard lock(mu_);
+    h->storedSeen = h->record.lastSeen;
+    (void)store_->TouchHost(name, h->record.lastSeen, up->to.buildId);
+  }
+  return up;
 }
 
 }  // namespace lastgood

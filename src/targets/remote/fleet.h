@@ -23,6 +23,7 @@
 #include "targets/hosts.h"
 #include "targets/remote/host_checks.h"
 #include "targets/remote/node_client.h"
+#include "targets/remote/node_upgrade.h"
 #include "targets/remote/ssh.h"
 
 namespace lastgood {
@@ -80,6 +81,11 @@ class Fleet : public Hosts {
   // `host remove`: Conflict while the host's node runs instances, unless `drain` (then they
   // leave its router's table and are stopped first). The node itself is left running.
   Status Remove(const std::string& name, bool drain);
+  // `host upgrade`: brings the node of `name` to this controller's build, its router taken
+  // over and its instances re-adopted (targets/remote/node_upgrade.h). NotFound for an
+  // unknown host; Conflict while another upgrade of it runs; Unavailable when it cannot be
+  // reached or the upgrade failed (the message says what serves then).
+  Result<NodeUpgrade> Upgrade(const std::string& name);
   Result<std::vector<HostView>> List();
 
   // The node of `name`, or null for an unknown host. Calls fail (Unavailable) while the
@@ -100,7 +106,8 @@ class Fleet : public Hosts {
     std::shared_ptr<HostNode> driver;
     bool reachable = false;
     bool connecting = false;
-    bool tried = false;  // a first connection attempt has ended
+    bool tried = false;      // a first connection attempt has ended
+    bool upgrading = false;  // its node is being replaced: the monitor leaves it alone
     BuildVersion nodeLastgood;
     std::string problem;
     int instances = 0;

@@ -8,8 +8,8 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -109,6 +109,14 @@ std::string ShellQuote(const std::string& arg) {
       out += c;
   }
   return out + "'";
+}
+
+std::string CommandAnswer(const std::string& output) {
+  size_t end = output.find_last_not_of("\r\n");
+  if (end == std::string::npos) return "";
+  size_t start = output.rfind('\n', end);
+  start = start == std::string::npos ? 0 : start + 1;
+  return output.substr(start, end + 1 - start);
 }
 
 SshLink::SshLink(SshSettings settings, std::string name, std::string destination,

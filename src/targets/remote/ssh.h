@@ -56,6 +56,11 @@ struct CommandResult {
 // user's shell, so every word we send is quoted and can never be read as syntax.
 std::string ShellQuote(const std::string& arg);
 
+// A command's answer: the last non-empty line of its output. A remote user's shell startup
+// files may print before the command runs (seen: an rc file's `rm` complaining when fifty
+// logins ran at once).
+std::string CommandAnswer(const std::string& output);
+
 class SshLink {
  public:
   SshLink(SshSettings settings, std::string name, std::string destination, ConnectionPacer* pacer);
