@@ -86,6 +86,10 @@ TEST(FleetUpgrade, AHostsNodeUpgradedToAnotherBuildUnderLoadFailsNoRequestAndKee
   lg.ServeBinary(other).StartController();
   ASSERT_TRUE(WaitUntil([&] { return HostNode(lg, "h1")["reachable"] == true; }, 20s, 100ms));
 
+  // `hosts` says which node runs another build than the controller, and what to do.
+  lg.Run({"hosts"});
+  EXPECT_NE(lg.last().out.find("lastgood host upgrade h1"), std::string::npos) << Said(lg);
+
   SteadyLoad load(LoadOptions{.port = kPort,
                               .host = hosts.Address(1),
                               .threads = 2,
@@ -115,6 +119,9 @@ TEST(FleetUpgrade, AHostsNodeUpgradedToAnotherBuildUnderLoadFailsNoRequestAndKee
   std::cout << "[ measured ] node upgrade under load: " << r.total << " requests, " << r.failed
             << " failed; `host upgrade h1` took "
             << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+
+  lg.Run({"hosts"});
+  EXPECT_EQ(lg.last().out.find("host upgrade"), std::string::npos) << Said(lg);
 
   // Once more is a no-op that says so.
   lg.Run({"host", "upgrade", "--all"}, std::chrono::seconds(60));

@@ -111,6 +111,18 @@ void AddHostVerbs(CLI::App& app, Globals& g, int* exit_code) {
                       h["lastSeen"].is_null() ? "never" : ShortTime(h["lastSeen"])});
     }
     PrintTable(rows);
+    // Nodes of another build than the controller's (after an upgrade of lastgood): say how to
+    // bring them to it.
+    std::string controller_build;
+    if (auto health = g.Client().Get("/v1/health"); health.ok() && health->contains("version"))
+      controller_build = (*health)["version"].value("buildId", "");
+    for (const auto& h : *r) {
+      if (controller_build.empty() || !h.contains("node") || !h["node"].is_object()) continue;
+      if (h["node"].value("buildId", "") == controller_build) continue;
+      std::cout << h["name"].get<std::string>() << ": its node runs " << NodeLastgood(h)
+                << ", another build than the controller's (" << controller_build.substr(0, 12)
+                << "): lastgood host upgrade " << h["name"].get<std::string>() << "\n";
+    }
     for (const auto& h : *r) {
       if (h.contains("problem"))
         std::cout << h["name"].get<std::string>() << ": " << h["problem"].get<std::string>()
