@@ -218,6 +218,10 @@ TEST(FleetDeploy, AHostCutOffDuringADeploymentKeepsItsVersionAndIsReconciledWhen
   s.lg.App(FleetDeploy::App("maxFailedHosts: 1"));
   s.lg.Apply();
   ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  // `lastgood hosts` names the apps each host runs.
+  for (const auto& h : s.lg.Json({"hosts"})) EXPECT_EQ(h["apps"], json::array({"web"})) << h;
+  s.lg.Run({"hosts"});
+  EXPECT_EQ(CountLines(s.lg.last().out, "h1 ", " web "), 1) << Told(s.lg);
   // `lastgood logs`: one host's instances, read by its node; every host's side by side, each
   // line with its host and instance.
   s.lg.Run({"logs", "web", "--host", "h1"});

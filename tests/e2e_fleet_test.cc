@@ -72,6 +72,7 @@ TEST(Fleet, HostAddInstallsTheControllersOwnNodeAndHostsListsItReachable) {
     EXPECT_EQ(h["node"], version) << h;
     EXPECT_FALSE(h["lastSeen"].is_null()) << h;
     EXPECT_EQ(h["labels"]["role"], "web") << h;
+    EXPECT_EQ(h["apps"], json::array()) << h;  // nothing deployed yet
   }
   s.lg.Run({"hosts"});
   EXPECT_NE(s.lg.last().out.find(version["version"].get<std::string>() + " (" +

@@ -1,5 +1,8 @@
 #include "api/hosts.h"
 
+#include <map>
+#include <set>
+
 #include "api/json.h"
 #include "base/version.h"
 #include "store/store.h"
@@ -36,11 +39,22 @@ json HostJson(const HostView& h) {
 
 ApiResponse Answer(const json& j) { return {200, DumpJson(j)}; }
 
-ApiResponse ListHosts(Fleet* fleet) {
+ApiResponse ListHosts(Fleet* fleet, Store& store) {
   auto hosts = fleet->List();
   if (!hosts.ok()) return ErrorResponse(hosts.error());
+  // The apps each host runs, as the record says (what its node runs is in "instances").
+  auto instances = store.AllInstances();
+  if (!instances.ok()) return ErrorResponse(instances.error());
+  std::map<std::string, std::set<std::string>> apps;
+  for (const auto& i : *instances) {
+    if (!i.host.empty()) apps[i.host].insert(i.app);
+  }
   json out = json::array();
-  for (const auto& h : *hosts) out.push_back(HostJson(h));
+  for (const auto& h : *hosts) {
+    json j = HostJson(h);
+    j["apps"] = apps[h.record.name];
+    out.push_back(std::move(j));
+  }
   return Answer(out);
 }
 
@@ -108,7 +122,8 @@ ApiResponse UpgradeHost(Fleet* fleet, const RouteCall& c) {
 std::vector<ApiRoute> HostRoutes(Fleet* fleet) {
   using auth::Role;
   return {
-      {"GET", "/v1/hosts", Role::kViewer, [fleet](const RouteCall&) { return ListHosts(fleet); }},
+      {"GET", "/v1/hosts", Role::kViewer,
+       [fleet](const RouteCall& c) { return ListHosts(fleet, c.store); }},
       {"POST", "/v1/hosts", Role::kAdmin,
        [fleet](const RouteCall& c) { return AddHost(fleet, c.request); }},
       {"POST", "/v1/hosts/{host}/upgrade", Role::kAdmin,

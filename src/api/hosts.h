@@ -1,7 +1,8 @@
 // The fleet's routes (issue 14), mounted at /v1/hosts by the controller:
 //
 //   GET    /v1/hosts                 [{"name","ssh","labels","reachable","nodeVersion",
-//                                      "node","lastSeen","nodeHome","instances","problem"?}]
+//                                      "node","lastSeen","nodeHome","instances","apps",
+//                                      "problem"?}]; apps: the apps the record shows there
 //                                    node: {"version","buildId","commit"} of the node's
 //                                    lastgood (as `lastgood version -o json`); nodeVersion
 //                                    its version; listeners: [{"address","bound","error"?}]

@@ -96,17 +96,21 @@ void AddHostVerbs(CLI::App& app, Globals& g, int* exit_code) {
   app.add_subcommand("node", "run a fleet host's agent (normally started by host add)")
       ->allow_extras();
 
-  auto* list = app.add_subcommand("hosts", "the fleet's hosts: reachable, node version, last seen");
+  auto* list =
+      app.add_subcommand("hosts", "the fleet's hosts: reachable, node version, apps, last seen");
   list->callback([&g, exit_code] {
     auto r = g.Client().Get("/v1/hosts");
     if (!r.ok()) return void(*exit_code = Fail(g, r.error()));
     if (g.json()) return PrintJson(*r);
     std::vector<std::vector<std::string>> rows = {
-        {"NAME", "SSH", "LABELS", "REACHABLE", "NODE", "INSTANCES", "LAST SEEN"}};
+        {"NAME", "SSH", "LABELS", "REACHABLE", "NODE", "APPS", "INSTANCES", "LAST SEEN"}};
     for (const auto& h : *r) {
       std::string node = NodeLastgood(h);
+      std::string apps;
+      for (const auto& a : h.value("apps", nlohmann::json::array()))
+        apps += (apps.empty() ? "" : ",") + a.get<std::string>();
       rows.push_back({h["name"], h["ssh"], Labels(h["labels"]),
-                      h["reachable"].get<bool>() ? "yes" : "no", node,
+                      h["reachable"].get<bool>() ? "yes" : "no", node, apps.empty() ? "-" : apps,
                       std::to_string(h["instances"].get<int>()),
                       h["lastSeen"].is_null() ? "never" : ShortTime(h["lastSeen"])});
     }
