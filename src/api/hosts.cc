@@ -89,24 +89,11 @@ ApiResponse RemoveHost(Fleet* fleet, const RouteCall& c) {
   return Answer({{"removed", name}, {"drained", drain}});
 }
 
-// Conflict while a deployment that acts on `host` runs: its steps would fail while the node
-// is being replaced.
-Status RefuseWhileDeploying(Store& store, const std::string& host) {
-  auto running = store.RunningDeployments();
-  if (!running.ok()) return running.error();
-  for (const auto& d : *running) {
-    for (const auto& op : d.operations) {
-      if (op.host == host)
-        return Error::Conflict("deployment " + d.name + " of " + d.app + " runs on host " + host +
-                               "; upgrade its node once it has ended");
-    }
-  }
-  return Status::Ok();
-}
-
 ApiResponse UpgradeHost(Fleet* fleet, const RouteCall& c) {
   const std::string& name = c.path.at("host");
-  if (auto s = RefuseWhileDeploying(c.store, name); !s.ok()) return ErrorResponse(s.error());
+  auto running = c.store.RunningDeployments();
+  if (!running.ok()) return ErrorResponse(running.error());
+  if (auto s = RefuseNodeUpgradeDuring(*running, name); !s.ok()) return ErrorResponse(s.error());
   auto up = fleet->Upgrade(name);
   if (!up.ok()) return ErrorResponse(up.error());
   return Answer({{"name", up->host},
@@ -118,6 +105,17 @@ ApiResponse UpgradeHost(Fleet* fleet, const RouteCall& c) {
 }
 
 }  // namespace
+
+Status RefuseNodeUpgradeDuring(const std::vector<Deployment>& running, const std::string& host) {
+  for (const auto& d : running) {
+    for (const auto& op : d.operations) {
+      if (op.host == host)
+        return Error::Conflict("deployment " + d.name + " of " + d.app + " runs on host " + host +
+                               "; upgrade its node once it has ended");
+    }
+  }
+  return Status::Ok();
+}
 
 std::vector<ApiRoute> HostRoutes(Fleet* fleet) {
   using auth::Role;

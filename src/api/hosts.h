@@ -23,11 +23,16 @@
 #include <vector>
 
 #include "api/route.h"
+#include "history/model.h"
 #include "targets/remote/fleet.h"
 
 namespace lastgood {
 
 // The routes above, served by `fleet` (which must outlive them).
 std::vector<ApiRoute> HostRoutes(Fleet* fleet);
+
+// Conflict while one of the `running` deployments acts on `host` (an operation of it names
+// the host): its steps would meet a node that is away while it is replaced.
+Status RefuseNodeUpgradeDuring(const std::vector<Deployment>& running, const std::string& host);
 
 }  // namespace lastgood

@@ -68,18 +68,25 @@ void RouterProcess::ReapLocked() {
 }
 
 void RouterProcess::HandOverIfOtherBuild() {
+  if (std::chrono::steady_clock::now() < next_take_over_) return;
   auto health = control_->Health();
   if (!health.ok() || health->buildId.empty() || health->buildId == BuildId()) return;
   const std::string running = health->buildId;
+  const char* who = log_name_.c_str();
   std::fprintf(stderr,
-               "lastgood serve: the router runs build %s, this is build %s: handing the data "
-               "plane over (lastgood router --take-over)\n",
-               running.c_str(), BuildId().c_str());
+               "%s: the router runs build %s, this is build %s: handing the data plane over "
+               "(lastgood router --take-over)\n",
+               who, running.c_str(), BuildId().c_str());
+  auto retry_later = [&] {
+    next_take_over_ = std::chrono::steady_clock::now() + kRouterTakeOverRetry;
+    std::fprintf(stderr, "%s: the take-over is tried again in %llds\n", who,
+                 static_cast<long long>(kRouterTakeOverRetry.count() / 1000));
+  };
   Result<int> spawned = Spawn(RouterSpawn({"--take-over"}));
   if (!spawned.ok()) {
-    std::fprintf(stderr, "lastgood serve: cannot start the new router (%s); keeping build %s\n",
+    std::fprintf(stderr, "%s: cannot start the new router (%s); keeping build %s\n", who,
                  spawned.error().message.c_str(), running.c_str());
-    return;
+    return retry_later();
   }
   int pid = *spawned;
   auto deadline = std::chrono::steady_clock::now() + kRouterTakeOverTimeout;
@@ -88,23 +95,24 @@ void RouterProcess::HandOverIfOtherBuild() {
     if (now.ok() && now->buildId == BuildId()) {
       if (child_ > 0) retired_.push_back(child_);
       child_ = pid;
-      std::fprintf(stderr, "lastgood serve: the router of build %s serves (pid %d)\n",
-                   BuildId().c_str(), now->pid);
+      std::fprintf(stderr, "%s: the router of build %s serves (pid %d)\n", who, BuildId().c_str(),
+                   now->pid);
       return;
     }
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
       std::fprintf(stderr,
-                   "lastgood serve: the take-over failed (see %s/logs/router.log); the router "
-                   "of build %s serves on\n",
-                   home_.c_str(), running.c_str());
-      return;
+                   "%s: the take-over failed (see %s/logs/router.log); the router of build %s "
+                   "serves on\n",
+                   who, home_.c_str(), running.c_str());
+      return retry_later();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   retired_.push_back(pid);
-  std::fprintf(stderr, "lastgood serve: the take-over did not finish within %llds\n",
+  std::fprintf(stderr, "%s: the take-over did not finish within %llds\n", who,
                static_cast<long long>(kRouterTakeOverTimeout.count() / 1000));
+  retry_later();
 }
 
 Status RouterProcess::Ensure(bool* started) {

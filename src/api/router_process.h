@@ -11,6 +11,7 @@
 // Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -25,6 +26,9 @@ namespace lastgood {
 inline constexpr Millis kRouterStartTimeout{5'000};
 // How long a take-over may take before serve gives up and keeps the running router.
 inline constexpr Millis kRouterTakeOverTimeout{15'000};
+// After a take-over that failed, the next one is tried no sooner than this: a router that
+// cannot hand over (a build from before the keeper) is not sent a new process every tick.
+inline constexpr Millis kRouterTakeOverRetry{30'000};
 
 class RouterProcess : public RouterControl {
  public:
@@ -38,11 +42,15 @@ class RouterProcess : public RouterControl {
   // A router that already runs keeps its address until it is started again.
   // REQUIRES: called before the first Ensure.
   void SetMetricsAddress(std::string address) { metrics_address_ = std::move(address); }
+  // Who its log lines are from ("lastgood serve", the default, or "lastgood node").
+  // REQUIRES: called before the first Ensure.
+  void SetLogName(std::string name) { log_name_ = std::move(name); }
 
   // OK when a router answers on the control socket, starting one if none does. Sets
   // *started when it had to start one (the caller then publishes the table). A router of
   // another build is replaced by one of this build (a take-over: its table stays in force);
-  // if that fails, the running router is kept and the log says why.
+  // if that fails, the running router is kept, the log says why, and the take-over is tried
+  // again kRouterTakeOverRetry later.
   Status Ensure(bool* started);
 
   Status Apply(const RoutingTable& table) override;
@@ -62,10 +70,13 @@ class RouterProcess : public RouterControl {
   std::string exe_, home_;
   RouterControl* control_;
   std::optional<std::string> metrics_address_;  // constant once Ensure was called
+  std::string log_name_ = "lastgood serve";     // constant once Ensure was called
   const int threads_;
   std::mutex mu_;
   int child_ = 0;             // GUARDED_BY(mu_): the router this controller started, to reap it
   std::vector<int> retired_;  // GUARDED_BY(mu_): earlier ones, reaped once they exit
+  // GUARDED_BY(mu_): no take-over is tried before then (one failed).
+  std::chrono::steady_clock::time_point next_take_over_{};
 };
 
 }  // namespace lastgood

@@ -210,6 +210,7 @@ int NodeMain(int argc, char** argv) {
   auto target = NewLocalTarget(home + "/releases");
   auto control = NewRouterControlClient(home + "/router.sock");
   RouterProcess router(SelfExe(), home, control.get());
+  router.SetLogName("lastgood node");
   bool started = false;
   if (auto s = router.Ensure(&started); !s.ok()) {
     Log(s.error().message);
