@@ -68,7 +68,10 @@ lastgood::Status Executor::TryFinish(Deployment& d, Ending ending, bool& ended, 
       if (!rollback.ok()) return rollback.error();
       follow = std::move(*rollback);
     } else if (ending == Ending::kSucceeded) {
-      follow = AutoSwapAfter(d);
+      // A refused autoSwap starts nothing; the deployment that asked for it says why.
+      std::string refused;
+      follow = AutoSwapAfter(d, &refused);
+      if (!refused.empty()) d.reason = std::string(kReasonAutoSwapRefused) + ": " + refused;
     }
     // The end, the version's verdict and what the end causes are committed together. A
     // store that failed says nothing of the release: its verdict then stays as it was.
@@ -161,7 +164,7 @@ Result<std::optional<Deployment>> Executor::AutoRollbackFor(const Deployment& fa
   return std::optional<Deployment>(std::move(rb));
 }
 
-std::optional<Deployment> Executor::AutoSwapAfter(const Deployment& d) {
+std::optional<Deployment> Executor::AutoSwapAfter(const Deployment& d, std::string* refused) {
   if (d.slot == kProductionSlot || d.kind == DeploymentKind::kSwap) return {};
   auto m = LoadManifest(deps_, d.app, d.version);
   if (!m.ok()) return {};
@@ -169,7 +172,10 @@ std::optional<Deployment> Executor::AutoSwapAfter(const Deployment& d) {
   if (it == m->slots.end() || !it->second.autoSwap) return {};
   auto swap =
       SwapDeployment(deps_, d.app, d.slot, kProductionSlot, "swap", Trigger::kAuto, "lastgood");
-  if (!swap.ok()) return {};
+  if (!swap.ok()) {
+    *refused = swap.error().message;
+    return {};
+  }
   swap->reason = std::string(kReasonAutoSwapAfter) + " " + d.name + ": " + swap->reason;
   swap->startedAt = deps_.clock->NowMillis();
   swap->state = DeploymentState::kRunning;

@@ -81,8 +81,9 @@ class Executor {
   // The automatic rollback a failed deployment's policy asks for (or, `aborted`, the one
   // an abort always makes), if there is a version to return to.
   Result<std::optional<Deployment>> AutoRollbackFor(const Deployment& failed, bool aborted);
-  // The swap into production that a slot with autoSwap asks for after `d` succeeded.
-  std::optional<Deployment> AutoSwapAfter(const Deployment& d);
+  // The swap into production that a slot with autoSwap asks for after `d` succeeded; when its
+  // checks refuse it, none, and `*refused` says why.
+  std::optional<Deployment> AutoSwapAfter(const Deployment& d, std::string* refused);
   // A canary that did not succeed gets no new request; a bluegreen release that never went
   // live leaves the preview slot.
   lastgood::Status WithdrawTraffic(const Deployment& d);

@@ -345,7 +345,10 @@ bool Executor::RunLanes(Deployment& d, const Manifest& m, std::string& reason, E
     reason = std::to_string(failed_now.size()) + " of " + std::to_string(hosts) + " hosts " +
              kReasonHostsFailed + " (maxFailedHosts " + std::to_string(tolerated) +
              "): " + DescribeFailedHosts(failed_now);
-    return close(Ending::kFailed, "the deployment fails: " + reason);
+    const bool r = close(Ending::kFailed, "the deployment fails: " + reason);
+    // A switch that stopped partway says where (the pending switches are Skipped by now).
+    if (auto where = DescribeSwitches(d); !where.empty()) reason += "; " + where;
+    return r;
   }
   // Every lane has ended; each has left its steps Succeeded, Failed or Skipped.
   d.cursor = end;

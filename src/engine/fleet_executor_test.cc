@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <sstream>
 
 #include "engine/executor.h"
 #include "engine/fleet_record.h"
@@ -275,6 +276,17 @@ TEST(FleetExecutor, AManifestNamingAnUnregisteredHostIsRefusedBeforeAnyVersionIs
   EXPECT_TRUE(!versions.ok() || versions->empty());
 }
 
+// Instances on record on `host` in `slot` that are alive (warm ones included), by version.
+std::map<int, int> InSlotOn(EngineWorld& w, const std::string& host, const std::string& slot) {
+  std::map<int, int> out;
+  auto all = w.sqlite().ListInstances("web");
+  if (!all.ok()) return out;
+  for (const auto& i : *all) {
+    if (i.host == host && i.slot == slot && IsLive(i)) ++out[i.version];
+  }
+  return out;
+}
+
 TEST(FleetExecutor, ASwapOfAFleetAppSwitchesHostByHostAndASecondSwapReturnsEveryHost) {
   EngineWorld w;
   ThreeHosts(w);
@@ -336,17 +348,17 @@ TEST(FleetExecutor, ASwapThatWouldLeaveAHostBehindIsRefusedAndChangesNothing) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kInvalidInput);
   EXPECT_NE(refused.error().message.find("h2"), std::string::npos) << refused.error().message;
-  // A preview phase does not act on hosts yet; an unreachable host is never left behind.
+  // An unreachable host is never left behind, whatever the phase.
   Deploy(w, Fleet("[h1, h2]"), "v3");
   auto restaged = w.Apply(Fleet("[h1, h2]"), "v4", "staging");
   ASSERT_TRUE(restaged.ok()) << restaged.error().message;
   ASSERT_EQ(w.WaitSettled(restaged->deployment).state, DeploymentState::kSucceeded);
+  w.hosts().Cut("h2");
   swap.phase = "preview";
   auto preview = w.engine().Swap(swap);
   ASSERT_FALSE(preview.ok());
-  EXPECT_EQ(preview.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(preview.error().code, ErrorCode::kUnavailable);
   swap.phase = "swap";
-  w.hosts().Cut("h2");
   auto cut = w.engine().Swap(swap);
   ASSERT_FALSE(cut.ok());
   EXPECT_EQ(cut.error().code, ErrorCode::kUnavailable);
@@ -354,6 +366,170 @@ TEST(FleetExecutor, ASwapThatWouldLeaveAHostBehindIsRefusedAndChangesNothing) {
   EXPECT_EQ(w.SlotVersion(), 3);
   EXPECT_EQ(RoutedOn(w, "h1"), std::set<int>{3});
   EXPECT_GE(w.hosts().router("h2").Applied(), applied);
+}
+
+// A fleet app whose sticky REGION is its label: production's and staging's settings differ.
+std::string StickyFleet() {
+  return "app: web\n"
+         "parameters:\n  label: { default: v1 }\n"
+         "run:\n  command: [./web, --label, '${params.label}']\n"
+         "  env:\n    REGION: { value: '${params.label}', sticky: true }\n"
+         "replicas: 2\n"
+         "route: { listen: 127.0.0.1:18080 }\n"
+         "progressDeadline: 10s\n" +
+         std::string(kFleetRolling) + "hosts: [h1, h2]\n";
+}
+
+// Whose settings `host`'s live instances of `version` run with, each once.
+std::set<std::string> SettingsOn(EngineWorld& w, const std::string& host, int version) {
+  std::set<std::string> out;
+  auto all = w.sqlite().ListInstances("web");
+  if (!all.ok()) return out;
+  for (const auto& i : *all) {
+    if (i.host == host && i.version == version && IsLive(i)) out.insert(i.settings);
+  }
+  return out;
+}
+
+std::string SwapPending(EngineWorld& w) {
+  auto slots = w.sqlite().ListSlots("web");
+  if (!slots.ok()) return "?";
+  for (const auto& s : *slots) {
+    if (s.slot == "production") return s.swapPending;
+  }
+  return "?";
+}
+
+TEST(FleetExecutor, ASwapPreviewOnEveryHostIsCanceledOrCompletedHostByHost) {
+  EngineWorld w;
+  ThreeHosts(w);
+  Deploy(w, StickyFleet(), "v1");
+  auto staged = w.Apply(StickyFleet(), "v2", "staging");
+  ASSERT_TRUE(staged.ok()) << staged.error().message;
+  ASSERT_EQ(w.WaitSettled(staged->deployment).state, DeploymentState::kSucceeded);
+  SwapRequest swap;
+  swap.app = "web";
+  swap.actor = "test";
+
+  // Preview: staging takes production's settings on every host; production is untouched.
+  swap.phase = "preview";
+  auto preview = w.engine().Swap(swap);
+  ASSERT_TRUE(preview.ok()) << preview.error().message;
+  Deployment p = w.WaitSettled(preview->deployment);
+  EXPECT_EQ(p.state, DeploymentState::kSucceeded) << p.reason;
+  EXPECT_EQ(HostsOf(p, 1), (std::vector<std::string>{"h1", "h2"}));
+  for (const char* h : {"h1", "h2"}) {
+    EXPECT_EQ(SettingsOn(w, h, 2), std::set<std::string>{"production"}) << h;
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+  }
+  EXPECT_EQ(SwapPending(w), "staging");
+
+  // Cancel: staging's own settings back on every host.
+  swap.phase = "cancel";
+  auto cancel = w.engine().Swap(swap);
+  ASSERT_TRUE(cancel.ok()) << cancel.error().message;
+  EXPECT_EQ(w.WaitSettled(cancel->deployment).state, DeploymentState::kSucceeded);
+  for (const char* h : {"h1", "h2"}) {
+    EXPECT_EQ(SettingsOn(w, h, 2), std::set<std::string>{"staging"}) << h;
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+  }
+  EXPECT_EQ(SwapPending(w), "");
+
+  // Preview again, then complete: the switch goes host by host.
+  swap.phase = "preview";
+  auto again = w.engine().Swap(swap);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  ASSERT_EQ(w.WaitSettled(again->deployment).state, DeploymentState::kSucceeded);
+  swap.phase = "complete";
+  auto complete = w.engine().Swap(swap);
+  ASSERT_TRUE(complete.ok()) << complete.error().message;
+  Deployment c = w.WaitSettled(complete->deployment);
+  EXPECT_EQ(c.state, DeploymentState::kSucceeded) << c.reason;
+  std::vector<std::string> switched;
+  for (const auto& op : c.operations) {
+    auto step = StepFromJson(op.spec);
+    if (step.ok() && step->op == Step::Op::kSwitch) switched.push_back(op.host);
+  }
+  EXPECT_EQ(switched, (std::vector<std::string>{"h1", "h2"}));
+  for (const char* h : {"h1", "h2"}) {
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{2}) << h;
+    EXPECT_EQ(SettingsOn(w, h, 2), std::set<std::string>{"production"}) << h;
+    // What production ran went to staging and took staging's settings.
+    EXPECT_EQ(SettingsOn(w, h, 1), std::set<std::string>{"staging"}) << h;
+  }
+  EXPECT_EQ(w.SlotVersion(), 2);
+  EXPECT_EQ(SwapPending(w), "");
+}
+
+TEST(FleetExecutor, ASwapFailingPartwayNamesTheHostsSwitchedAndASwapAgainReturnsEveryHost) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = Fleet("[h1, h2, h3]");
+  Deploy(w, manifest, "v1");
+  auto staged = w.Apply(manifest, "v2", "staging");
+  ASSERT_TRUE(staged.ok()) << staged.error().message;
+  ASSERT_EQ(w.WaitSettled(staged->deployment).state, DeploymentState::kSucceeded);
+  // h2's router takes no new table: h1 switches, h2 fails, h3 is never reached.
+  w.hosts().router("h2").RefuseTables(true);
+  SwapRequest swap;
+  swap.app = "web";
+  swap.actor = "test";
+  auto o = w.engine().Swap(swap);
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  Deployment d = w.WaitSettled(o->deployment);
+  EXPECT_EQ(d.state, DeploymentState::kFailed);
+  std::map<std::string, OperationState> switch_of;
+  for (const auto& op : d.operations) {
+    auto step = StepFromJson(op.spec);
+    if (step.ok() && step->op == Step::Op::kSwitch) switch_of[op.host] = op.state;
+    if (step.ok() && step->op == Step::Op::kSwitch && op.host == "h2") {
+      EXPECT_NE(op.detail.find("the router did not take the new table"), std::string::npos)
+          << op.detail;
+    }
+  }
+  EXPECT_EQ(switch_of["h1"], OperationState::kSucceeded);
+  EXPECT_EQ(switch_of["h2"], OperationState::kFailed);
+  EXPECT_EQ(switch_of["h3"], OperationState::kSkipped);
+  EXPECT_NE(d.reason.find("h2: "), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("switched: h1; not switched: h2, h3"), std::string::npos) << d.reason;
+  EXPECT_EQ(RoutedOn(w, "h1"), std::set<int>{2});
+  EXPECT_EQ(RoutedOn(w, "h2"), std::set<int>{1});
+  EXPECT_EQ(RoutedOn(w, "h3"), std::set<int>{1});
+
+  // The same command again, the router mended: every host serves one version, the one the
+  // store says production runs.
+  w.hosts().router("h2").RefuseTables(false);
+  auto again = w.engine().Swap(swap);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  Deployment a = w.WaitSettled(again->deployment);
+  EXPECT_EQ(a.state, DeploymentState::kSucceeded) << a.reason;
+  const int production = w.SlotVersion();
+  for (const char* h : {"h1", "h2", "h3"}) {
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{production}) << h;
+    EXPECT_EQ(InSlotOn(w, h, "production"), (std::map<int, int>{{production, 2}})) << h;
+  }
+}
+
+TEST(FleetExecutor, AnAutoSwapRefusedBecauseAHostIsUnreachableIsRecordedWithItsReason) {
+  EngineWorld w;
+  ThreeHosts(w);
+  Deploy(w, Fleet("[h1, h2]"), "v1");
+  w.hosts().Cut("h2", "ssh: connect to host 10.0.0.6 port 22: No route to host");
+  // Staging within maxFailedHosts succeeds on h1; its autoSwap would leave h2 behind.
+  auto staged =
+      w.Apply(Fleet("[h1, h2]", "maxFailedHosts: 1\nslots: { staging: { autoSwap: true } }\n"),
+              "v2", "staging");
+  ASSERT_TRUE(staged.ok()) << staged.error().message;
+  Deployment d = w.WaitSettled(staged->deployment);
+  EXPECT_EQ(d.state, DeploymentState::kSucceeded) << d.reason;
+  EXPECT_FALSE(w.engine().FollowUp("web", staged->deployment).has_value());
+  EXPECT_NE(d.reason.find("autoSwap into production refused: host h2 runs web and cannot be "
+                          "reached (ssh: connect to host 10.0.0.6"),
+            std::string::npos)
+      << d.reason;
+  EXPECT_EQ(w.Record(staged->deployment).reason, d.reason);
+  EXPECT_EQ(w.SlotVersion(), 1);
+  EXPECT_EQ(RoutedOn(w, "h1"), std::set<int>{1});
 }
 
 // The share of production's new clients that staging takes, on `host`'s router.
@@ -534,33 +710,6 @@ TEST(FleetExecutor, AReturnedHostWaitsForTheAppsRunningDeploymentBeforeItsReconc
   EXPECT_EQ(RoutedOn(w, "h3"), std::set<int>{3});
 }
 
-TEST(FleetExecutor, ABlueGreenSmokeTestOrBakeOnFleetHostsIsRefused) {
-  EngineWorld w;
-  ThreeHosts(w);
-  auto o = w.Apply(WorldManifest("strategy:\n  type: bluegreen\n  bluegreen:\n    smokeTest: "
-                                 "{ command: [./smoke] }\n",
-                                 "hosts: [h1, h2, h3]\n"),
-                   "v1");
-  ASSERT_FALSE(o.ok());
-  EXPECT_EQ(o.error().code, ErrorCode::kInvalidInput);
-  EXPECT_EQ(o.error().field, "strategy.bluegreen.smokeTest");
-  o = w.Apply(WorldManifest("strategy: { type: bluegreen }\nbake: 5s\n", "hosts: [h1, h2, h3]\n"),
-              "v1");
-  ASSERT_FALSE(o.ok());
-  EXPECT_EQ(o.error().field, "bake");
-  EXPECT_TRUE(w.hosts().target("h1").Alive().empty());
-}
-
-// Instances on record on `host` in `slot` that are alive (warm ones included), by version.
-std::map<int, int> InSlotOn(EngineWorld& w, const std::string& host, const std::string& slot) {
-  std::map<int, int> out;
-  auto all = w.sqlite().ListInstances("web");
-  if (!all.ok()) return out;
-  for (const auto& i : *all) {
-    if (i.host == host && i.slot == slot && IsLive(i)) ++out[i.version];
-  }
-  return out;
-}
 
 TEST(FleetExecutor, ABlueGreenFleetDeploymentBringsEveryWaveUpInPreviewThenSwitchesHostByHost) {
   EngineWorld w;
@@ -600,6 +749,192 @@ TEST(FleetExecutor, ABlueGreenFleetDeploymentBringsEveryWaveUpInPreviewThenSwitc
   EXPECT_EQ(w.WaitSettled(o->deployment).state, DeploymentState::kSucceeded);
   for (const char* h : {"h1", "h2", "h3"}) EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
   EXPECT_EQ(w.SlotVersion(), 1);
+}
+
+constexpr const char* kSmokedBlueGreen =
+    "strategy:\n  type: bluegreen\n  bluegreen:\n    smokeTest: { command: [./smoke] }\n";
+
+std::string EnvOf(const ProbeSpec& spec, const std::string& name) {
+  for (const auto& [k, v] : spec.env) {
+    if (k == name) return v;
+  }
+  return "(unset)";
+}
+
+TEST(FleetExecutor, ABlueGreenSmokeTestRunsOnEachHostAgainstItsOwnPreviewBeforeAnySwitch) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = WorldManifest(
+      kSmokedBlueGreen, "hosts: [h1, h2, h3]\nwaves: [1, 100%]\nrollback: { keepPrevious: 10m }\n");
+  Deploy(w, manifest, "v1");  // a first deployment has no preview: no smoke test
+  for (const char* h : {"h1", "h2", "h3"}) EXPECT_TRUE(w.hosts().Execs(h).empty()) << h;
+  const std::string name = Deploy(w, manifest, "v2");
+  auto all = w.sqlite().ListInstances("web");
+  ASSERT_TRUE(all.ok());
+  for (const char* h : {"h1", "h2", "h3"}) {
+    auto execs = w.hosts().Execs(h);
+    ASSERT_EQ(execs.size(), 1u) << h;
+    EXPECT_EQ(execs[0].command, std::vector<std::string>{"./smoke"});
+    EXPECT_EQ(execs[0].cwd, "/fake/" + std::string(h) + "/releases/web/2");
+    EXPECT_EQ(EnvOf(execs[0], "LASTGOOD_HOST"), h);
+    EXPECT_EQ(EnvOf(execs[0], "LASTGOOD_SLOT"), "staging");
+    EXPECT_EQ(EnvOf(execs[0], "LASTGOOD_VERSION"), "2");
+    // That host's two preview instances, and no other host's.
+    std::multiset<std::string> expected;
+    for (const auto& i : *all) {
+      if (i.host == h && i.version == 2) expected.insert("127.0.0.1:" + std::to_string(i.port));
+    }
+    std::multiset<std::string> told;
+    std::stringstream list(EnvOf(execs[0], "LASTGOOD_INSTANCES"));
+    for (std::string a; std::getline(list, a, ',');) told.insert(a);
+    EXPECT_EQ(told, expected) << h;
+    EXPECT_EQ(told.size(), 2u) << h;
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{2}) << h;
+  }
+  // Every host's smoke test passed before the first host switched.
+  Deployment d = w.Record(name);
+  int64_t last_smoke = 0, first_switch = INT64_MAX;
+  for (const auto& op : d.operations) {
+    auto step = StepFromJson(op.spec);
+    ASSERT_TRUE(step.ok());
+    if (step->op == Step::Op::kSmoke) {
+      EXPECT_EQ(op.state, OperationState::kSucceeded) << op.host;
+      EXPECT_NE(op.detail.find("smokeTest on " + op.host + ": exec ./smoke → exit 0"),
+                std::string::npos)
+          << op.detail;
+      last_smoke = std::max(last_smoke, op.finishedAt);
+    }
+    if (step->op == Step::Op::kSwitch) first_switch = std::min(first_switch, op.startedAt);
+  }
+  EXPECT_LE(last_smoke, first_switch);
+}
+
+TEST(FleetExecutor, AHostWhoseSmokeTestFailsIsAFailedHostAndIsNotSwitched) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest =
+      WorldManifest(kSmokedBlueGreen,
+                    "hosts: [h1, h2, h3]\nmaxFailedHosts: 1\nrollback: { keepPrevious: 10m }\n");
+  Deploy(w, manifest, "v1");
+  w.hosts().ExecExits("h2", 1);
+  const std::string name = Deploy(w, manifest, "v2");
+  for (const char* h : {"h1", "h3"}) {
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{2}) << h;
+    EXPECT_EQ(InSlotOn(w, h, "production"), (std::map<int, int>{{2, 2}})) << h;
+    EXPECT_EQ(InSlotOn(w, h, "staging"), (std::map<int, int>{{1, 2}})) << h;
+  }
+  // h2 serves what it served: its instances kept their slots through the store's exchange,
+  // and its failed preview instances were stopped.
+  EXPECT_EQ(RoutedOn(w, "h2"), std::set<int>{1});
+  EXPECT_EQ(InSlotOn(w, "h2", "production"), (std::map<int, int>{{1, 2}}));
+  EXPECT_EQ(InSlotOn(w, "h2", "staging"), (std::map<int, int>{}));
+  EXPECT_EQ(w.hosts().target("h2").Alive().size(), 2u);
+  Deployment d = w.Record(name);
+  auto failed = FailedHosts(d);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_NE(failed["h2"].find("smokeTest failed on h2: exec ./smoke → exit 1"), std::string::npos)
+      << failed["h2"];
+  for (const auto& op : d.operations) {
+    auto step = StepFromJson(op.spec);
+    if (step.ok() && step->op == Step::Op::kSwitch && op.host == "h2") {
+      EXPECT_EQ(op.state, OperationState::kSkipped);
+    }
+  }
+}
+
+TEST(FleetExecutor, ASmokeTestFailingBeyondMaxFailedHostsSwitchesNoHost) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest =
+      WorldManifest(kSmokedBlueGreen, "hosts: [h1, h2, h3]\nwaves: [1, 100%]\n");
+  Deploy(w, manifest, "v1");
+  w.hosts().ExecExits("h3", 1);
+  auto o = w.Apply(manifest, "v2");
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  Deployment d = w.WaitSettled(o->deployment);
+  EXPECT_EQ(d.state, DeploymentState::kFailed);
+  EXPECT_NE(d.reason.find("h3: smokeTest failed on h3"), std::string::npos) << d.reason;
+  for (const auto& op : d.operations) {
+    auto step = StepFromJson(op.spec);
+    if (step.ok() && step->op == Step::Op::kSwitch) {
+      EXPECT_NE(op.state, OperationState::kSucceeded) << op.host;
+    }
+  }
+  if (auto rollback = w.engine().FollowUp("web", o->deployment)) w.WaitSettled(*rollback);
+  for (const char* h : {"h1", "h2", "h3"}) {
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+    EXPECT_EQ(InSlotOn(w, h, "staging"), (std::map<int, int>{})) << h;
+  }
+  EXPECT_EQ(w.SlotVersion(), 1);
+}
+
+TEST(FleetExecutor, ASmokeTestLongerThanANodeRunsOneIsRefused) {
+  EngineWorld w;
+  ThreeHosts(w);
+  auto o = w.Apply(WorldManifest("strategy:\n  type: bluegreen\n  bluegreen:\n    smokeTest: "
+                                 "{ command: [./smoke], timeout: 2m }\n",
+                                 "hosts: [h1, h2, h3]\n"),
+                   "v1");
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(o.error().field, "strategy.bluegreen.smokeTest.timeout");
+  EXPECT_TRUE(w.hosts().target("h1").Alive().empty());
+}
+
+constexpr const char* kBakedBlueGreen =
+    "strategy:\n  type: bluegreen\n  bluegreen:\n"
+    "    analysis: { window: 2s, minRequests: 10, maxErrorRate: 0.05 }\n"
+    "bake: 3s\n";
+
+TEST(FleetExecutor, ABlueGreenBakeFollowsTheSwitchesAndJudgesTheHostsTrafficAddedUp) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest = WorldManifest(
+      kBakedBlueGreen, "hosts: [h1, h2, h3]\nwaves: [1, 100%]\nrollback: { keepPrevious: 10m }\n");
+  Deploy(w, manifest, "v1");
+  for (const char* h : {"h1", "h2", "h3"}) {
+    w.hosts().router(h).SetTraffic("web", "staging", 2, 100, 0);
+    w.hosts().router(h).SetTraffic("web", "staging", 3, 100, 0);
+  }
+  // After the switch h3 alone fails 10 of its 100 requests: 10 of 300 (3.3%) on the three.
+  w.hosts().router("h1").SetTraffic("web", "production", 2, 100, 0);
+  w.hosts().router("h2").SetTraffic("web", "production", 2, 100, 0);
+  w.hosts().router("h3").SetTraffic("web", "production", 2, 100, 10);
+  const std::string name = Deploy(w, manifest, "v2");
+  Deployment d = w.Record(name);
+  int64_t last_switch = 0;
+  const Operation* bake = nullptr;
+  for (const auto& op : d.operations) {
+    auto step = StepFromJson(op.spec);
+    ASSERT_TRUE(step.ok());
+    if (step->op == Step::Op::kSwitch) last_switch = std::max(last_switch, op.finishedAt);
+    if (step->op == Step::Op::kBake) {
+      EXPECT_EQ(bake, nullptr) << "one bake, after the switches";
+      bake = &op;
+    }
+  }
+  ASSERT_NE(bake, nullptr);
+  EXPECT_EQ(bake->host, "");
+  EXPECT_EQ(bake->step, "bake v2 for 3s on every switched host");
+  EXPECT_LE(last_switch, bake->startedAt);
+  EXPECT_NE(bake->detail.find("3 hosts healthy for 3s"), std::string::npos) << bake->detail;
+
+  // v3 fails 8 in 100 on every host once switched: the bake fails, and the fleet returns.
+  for (const char* h : {"h1", "h2", "h3"})
+    w.hosts().router(h).SetTraffic("web", "production", 3, 100, 8);
+  auto o = w.Apply(manifest, "v3");
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  Deployment failed = w.WaitSettled(o->deployment);
+  EXPECT_EQ(failed.state, DeploymentState::kFailed);
+  EXPECT_NE(failed.reason.find("broke strategy.bluegreen.analysis' limits during the bake"),
+            std::string::npos)
+      << failed.reason;
+  EXPECT_NE(failed.reason.find("24 errors"), std::string::npos) << failed.reason;
+  auto rollback = w.engine().FollowUp("web", o->deployment);
+  ASSERT_TRUE(rollback.has_value());
+  EXPECT_EQ(w.WaitSettled(*rollback).state, DeploymentState::kSucceeded);
+  for (const char* h : {"h1", "h2", "h3"}) EXPECT_EQ(RoutedOn(w, h), std::set<int>{2}) << h;
+  EXPECT_EQ(w.VerdictOf(3), Verdict::kBad);
 }
 
 TEST(FleetExecutor, ABlueGreenPreviewFailingItsAnalysisSwitchesNoHost) {
@@ -662,16 +997,42 @@ TEST(FleetExecutor, ARollbackAfterABlueGreenFleetDeploymentReturnsEveryHost) {
   EXPECT_EQ(HostsOf(rb), (std::vector<std::string>{"h3", "h2", "h1"}));
 }
 
-TEST(FleetExecutor, ABlueGreenOverHostsOfWhichSomeRunNothingYetIsRefused) {
+TEST(FleetExecutor, ABlueGreenOverHostsOfWhichSomeRunNothingYetStartsThoseInProduction) {
   EngineWorld w;
   ThreeHosts(w);
-  Deploy(w, WorldManifest("strategy: { type: bluegreen }\n", "hosts: [h1, h2]\n"), "v1");
-  auto o = w.Apply(WorldManifest("strategy: { type: bluegreen }\n", "hosts: [h1, h2, h3]\n"), "v2");
-  ASSERT_FALSE(o.ok());
-  EXPECT_EQ(o.error().code, ErrorCode::kInvalidInput);
-  EXPECT_NE(o.error().message.find("h3 runs nothing"), std::string::npos) << o.error().message;
-  EXPECT_TRUE(w.hosts().target("h3").Alive().empty());
-  EXPECT_EQ(w.SlotVersion(), 1);
+  const std::string two = WorldManifest("strategy: { type: bluegreen }\n",
+                                        "hosts: [h1, h2]\nrollback: { keepPrevious: 10m }\n");
+  Deploy(w, two, "v1");
+  const std::string three = WorldManifest("strategy: { type: bluegreen }\n",
+                                          "hosts: [h1, h2, h3]\nrollback: { keepPrevious: 10m }\n");
+  const std::string name = Deploy(w, three, "v2");
+  for (const char* h : {"h1", "h2"}) {
+    EXPECT_EQ(InSlotOn(w, h, "production"), (std::map<int, int>{{2, 2}})) << h;
+    EXPECT_EQ(InSlotOn(w, h, "staging"), (std::map<int, int>{{1, 2}})) << h;
+  }
+  // h3 had nothing to swap: v2 started in production there, and the others' switches left
+  // its instances where they were.
+  EXPECT_EQ(InSlotOn(w, "h3", "production"), (std::map<int, int>{{2, 2}}));
+  EXPECT_EQ(InSlotOn(w, "h3", "staging"), (std::map<int, int>{}));
+  EXPECT_EQ(w.hosts().target("h3").Alive().size(), 2u);
+  for (const char* h : {"h1", "h2", "h3"}) EXPECT_EQ(RoutedOn(w, h), std::set<int>{2}) << h;
+  EXPECT_EQ(w.SlotVersion(), 2);
+  Deployment d = w.Record(name);
+  for (const auto& op : d.operations) {
+    auto step = StepFromJson(op.spec);
+    ASSERT_TRUE(step.ok());
+    if (op.host == "h3") {
+      EXPECT_NE(step->op, Step::Op::kSwitch);
+      EXPECT_NE(step->slot, "staging") << op.step;
+    }
+  }
+  // A swap back would leave h3 with nothing in production: refused, naming it.
+  SwapRequest back;
+  back.app = "web";
+  back.actor = "test";
+  auto refused = w.engine().Swap(back);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("h3"), std::string::npos) << refused.error().message;
 }
 
 // A canary across hosts: each host runs the canary's weights on its own router; the analyses

@@ -10,6 +10,7 @@
 //           the wave's gate: bake                         host: none, wave 1
 //   wave 2: …
 //   bluegreen: each host's switch, one host at a time     host: each, a wave of its own
+//              the bake of every switched host            host: none
 //   hosts that run the app but are no longer selected: its instances stop
 //   the postDeploy hook; finish (the slot's record)       host: none
 //
@@ -61,7 +62,8 @@ Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string
 Result<std::vector<std::string>> HostsRunning(const EngineDeps& deps, const std::string& app);
 
 // InvalidInput naming the field when fleet manifest `m` uses what does not reach fleet hosts
-// yet (docs/fleets.md, "State of the work"): a bluegreen smoke test or bake, run.user.
+// yet (docs/fleets.md, "State of the work"): a bluegreen smoke test longer than a node runs
+// one, run.user.
 Status RefuseUnbuiltOnFleet(const Manifest& m);
 
 // The registered hosts `m` selects now, in order (manifest/fleet.h's SelectHosts).

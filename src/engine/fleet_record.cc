@@ -54,4 +54,16 @@ std::string DescribeFailedHosts(const std::map<std::string, std::string>& failed
   return out;
 }
 
+std::string DescribeSwitches(const Deployment& d) {
+  std::string switched, not_switched;
+  for (const auto& op : d.operations) {
+    auto step = StepFromJson(op.spec);
+    if (!step.ok() || step->op != Step::Op::kSwitch || op.host.empty()) continue;
+    std::string& list = op.state == OperationState::kSucceeded ? switched : not_switched;
+    list += (list.empty() ? "" : ", ") + op.host;
+  }
+  if (switched.empty()) return "";
+  return "switched: " + switched + (not_switched.empty() ? "" : "; not switched: " + not_switched);
+}
+
 }  // namespace lastgood

@@ -22,5 +22,8 @@ std::map<std::string, std::string> FailedHosts(const Deployment& d);
 std::vector<std::string> WorkingHosts(const Deployment& d, int wave = 0);
 // "h2: <detail>; h4: <detail>" of the failed hosts (each detail cut to its first 200 bytes).
 std::string DescribeFailedHosts(const std::map<std::string, std::string>& failed);
+// Where a switch host by host (a fleet swap, a bluegreen deployment) stopped: "switched: h1;
+// not switched: h2, h3", in plan order; "" when no host's switch succeeded.
+std::string DescribeSwitches(const Deployment& d);
 
 }  // namespace lastgood

@@ -54,8 +54,10 @@ std::vector<Step> PlanSwap(const std::string& source, const std::string& target,
 // switch goes host by host (the first exchanges the slots in the store, each puts its own
 // router's table in force, one host at a time, each its own wave so the record has each
 // host's time); then the instances that left the target take the source's own settings.
+// `phase` as PlanSwap's: "preview" stops after the settings, "cancel" gives every host's
+// source instances their own settings back, "complete" is the rest of a swap.
 std::vector<Step> PlanFleetSwap(const std::string& source, const std::string& target,
-                                int sourceVersion, int targetVersion,
+                                const std::string& phase, int sourceVersion, int targetVersion,
                                 const std::vector<std::string>& hosts);
 
 }  // namespace lastgood

@@ -58,7 +58,8 @@ std::string Describe(const Step& s) {
                            : "stop other versions' instances down to " + std::to_string(s.count)) +
              in;
     case Step::Op::kBake:
-      return "bake " + v + " for " + FormatDuration(s.duration);
+      return "bake " + v + " for " + FormatDuration(s.duration) +
+             (s.count == kBakeSwitchedHosts ? " on every switched host" : "");
     case Step::Op::kFinish:
       if (s.name == "preview") return "mark the swap as previewed (complete or cancel it)";
       if (s.name == "cancel") return "mark the swap as canceled";

@@ -53,6 +53,11 @@ inline constexpr int kBlueGreenAnalysis = -1;
 inline constexpr int kWaveAnalysis = -2;
 inline constexpr int kWaveAnalysisAlone = -3;
 
+// kBake's `count` for the bake of a fleet bluegreen deployment after its switches: every
+// switched host's instances of the version, and those hosts' production traffic added up
+// (steps/fleet_gate.cc). 0: a wave's gate, or one machine's bake.
+inline constexpr int kBakeSwitchedHosts = -1;
+
 // The slot a bluegreen deployment to production brings the new version up in.
 inline constexpr const char* kPreviewSlot = "staging";
 

@@ -19,19 +19,11 @@ std::string SwapSource(const Deployment& d) {
 
 namespace {
 
-// Refused, with nothing changed, unless a swap of a fleet app can switch every one of its
-// hosts: the whole swap at once (no preview phases on hosts yet), every host reachable, and
-// each running both slots (else a host would be left with a slot that serves nothing).
+// Refused, with nothing changed, unless a swap of a fleet app (or a phase of one) can act on
+// every one of its hosts: every host reachable, and each running both slots (else a host
+// would be left with a slot that serves nothing).
 Status FleetSwapReady(const EngineDeps& deps, const std::string& app, const std::string& source,
-                      const std::string& target, const std::string& phase,
-                      const std::vector<std::string>& hosts) {
-  if (phase != "swap") {
-    return Error::InvalidInput("lastgood swap --" + phase +
-                               " does not act on fleet hosts yet, and " + app + " runs on " +
-                               std::to_string(hosts.size()) +
-                               " of them (docs/fleets.md); swap without a phase switches every "
-                               "host; nothing was changed");
-  }
+                      const std::string& target, const std::vector<std::string>& hosts) {
   auto instances = deps.store->ListInstances(app);
   if (!instances.ok()) return instances.error();
   for (const auto& h : hosts) {
@@ -128,10 +120,10 @@ Result<Deployment> SwapDeployment(const EngineDeps& deps, const std::string& app
   auto hosts = HostsRunning(deps, app);
   if (!hosts.ok()) return hosts.error();
   if (!hosts->empty()) {
-    LG_RETURN_IF_ERROR(FleetSwapReady(deps, app, source, target, phase, *hosts));
-    d.operations =
-        ToOperations("swap", PlanFleetSwap(source, target, from->version, to->version, *hosts))
-            .operations;
+    LG_RETURN_IF_ERROR(FleetSwapReady(deps, app, source, target, *hosts));
+    d.operations = ToOperations("swap", PlanFleetSwap(source, target, phase, from->version,
+                                                      to->version, *hosts))
+                       .operations;
     return d;
   }
   d.operations =

@@ -17,6 +17,9 @@ inline constexpr const char* kReasonAlreadyRunning = "already running";
 inline constexpr const char* kReasonAbortedBy = "aborted by";          // + " ACTOR"
 inline constexpr const char* kReasonPromotedFrom = "promoted from v";  // + "N"
 inline constexpr const char* kReasonAutoSwapAfter = "autoSwap after";  // + " NAME: " + the swap's
+// A slot's autoSwap that its checks refused (a fleet host unreachable, one lacking a slot):
+// the succeeded deployment's reason says so ("autoSwap into production refused: …").
+inline constexpr const char* kReasonAutoSwapRefused = "autoSwap into production refused";
 inline constexpr const char* kReasonSwapBackOf = "swap back of";  // + " NAME: SLOT returns to vN"
 inline constexpr const char* kReasonManifestNoLongerParses = "no longer parses";
 // A deployment whose record could not be written ends with this reason (+ ": " and the

@@ -520,7 +520,7 @@ TEST_F(SqliteStoreTest, SwapExchangesVersionsAndInstancesButNotStickySettingsOrS
   ASSERT_TRUE(store_->PutInstance(a).ok());
   ASSERT_TRUE(store_->PutInstance(b).ok());
 
-  ASSERT_TRUE(store_->SwapSlots("web", "staging", "production").ok());
+  ASSERT_TRUE(store_->SwapSlots("web", "staging", "production", {}).ok());
 
   auto slots = store_->ListSlots("web");
   ASSERT_TRUE(slots.ok());
@@ -538,7 +538,38 @@ TEST_F(SqliteStoreTest, SwapExchangesVersionsAndInstancesButNotStickySettingsOrS
       EXPECT_EQ(i.settings, "production");
     }
   }
-  EXPECT_EQ(store_->SwapSlots("web", "preview", "production").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->SwapSlots("web", "preview", "production", {}).error().code,
+            ErrorCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, ASwapLeavesTheInstancesOfKeptHostsInTheirSlots) {
+  ASSERT_TRUE(store_->SetSlot(Slot("web", "production", 1, 100)).ok());
+  ASSERT_TRUE(store_->SetSlot(Slot("web", "staging", 2, 0)).ok());
+  // h1 and h2 each run v1 in production and v2 in staging.
+  for (const char* host : {"h1", "h2"}) {
+    for (int v : {1, 2}) {
+      InstanceRecord i;
+      i.id = std::string(host) + "-" + std::to_string(v);
+      i.app = "web";
+      i.slot = v == 1 ? "production" : "staging";
+      i.version = v;
+      i.state = InstanceState::kReady;
+      i.host = host;
+      ASSERT_TRUE(store_->PutInstance(i).ok());
+    }
+  }
+  ASSERT_TRUE(store_->SwapSlots("web", "staging", "production", {"h2"}).ok());
+  auto slots = store_->ListSlots("web");
+  ASSERT_TRUE(slots.ok());
+  EXPECT_EQ((*slots)[0].version, 2);
+  auto instances = store_->ListInstances("web");
+  ASSERT_TRUE(instances.ok());
+  ASSERT_EQ(instances->size(), 4u);
+  for (const auto& i : *instances) {
+    const bool moved = i.host == "h1";
+    const bool was_production = i.version == 1;
+    EXPECT_EQ(i.slot, (was_production != moved) ? "production" : "staging") << i.id;
+  }
 }
 
 TEST_F(SqliteStoreTest, InstancesRoundTripAndAreReplacedAndDeletedById) {

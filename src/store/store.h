@@ -178,9 +178,11 @@ class Store {
                                 const std::string& source) = 0;
   // The switch of a swap, in one transaction: the two slots exchange their versions and
   // their instances (each instance's slot), keep their weights and sticky settings, and
-  // the target's swapPending is cleared. Both records must exist.
+  // the target's swapPending is cleared. Both records must exist. The instances on
+  // `kept_hosts` (fleet hosts that failed before their switch) keep their slots.
   virtual Status SwapSlots(const std::string& app, const std::string& source,
-                           const std::string& target) = 0;
+                           const std::string& target,
+                           const std::vector<std::string>& kept_hosts) = 0;
 
   // Instances.
   virtual Status PutInstance(const InstanceRecord& instance) = 0;  // insert or replace by id

@@ -86,8 +86,9 @@ class StoreWrapper : public Store {
     return Write("SetSwapPending", [&] { return target_->SetSwapPending(app, slot, source); });
   }
   lastgood::Status SwapSlots(const std::string& app, const std::string& source,
-                             const std::string& target) override {
-    return Write("SwapSlots", [&] { return target_->SwapSlots(app, source, target); });
+                             const std::string& target,
+                             const std::vector<std::string>& kept_hosts) override {
+    return Write("SwapSlots", [&] { return target_->SwapSlots(app, source, target, kept_hosts); });
   }
   lastgood::Status PutInstance(const InstanceRecord& instance) override {
     return Write("PutInstance", [&] { return target_->PutInstance(instance); });

@@ -36,12 +36,19 @@ class FakeHosts : public Hosts {
     std::string problem;
     std::set<std::string> artifacts;  // digests the host holds
     int pushes = 0;                   // artifacts sent to it
+    std::vector<ProbeSpec> execs;     // exec probes the node ran (smoke tests), in order
+    int execExit = 0;                 // what each exec probe exits with
 
     Target* target() override { return &fakeTarget; }
     RouterControl* router() override { return &fakeRouter; }
     ProbeResult Probe(const ProbeSpec& spec) override {
       std::lock_guard lock(mu);
       if (!reachable) return {false, "the node on " + name + " did not probe: " + problem, 0};
+      if (spec.kind == ProbeSpec::Kind::kExec) {
+        execs.push_back(spec);
+        return {execExit == 0, "exec " + spec.command.at(0) + " → exit " + std::to_string(execExit),
+                0};
+      }
       return {true, "probe on " + name + " :" + std::to_string(spec.port) + " ok", 200};
     }
     Result<std::string> EnsureRelease(const std::string& app, int version,
@@ -100,6 +107,17 @@ class FakeHosts : public Hosts {
   }
   FakeTarget& target(const std::string& name) { return host(name).fakeTarget; }
   FakeRouter& router(const std::string& name) { return host(name).fakeRouter; }
+  // The exec probes (smoke tests) `name`'s node ran, and what the next ones exit with.
+  std::vector<ProbeSpec> Execs(const std::string& name) {
+    auto& h = host(name);
+    std::lock_guard lock(h.mu);
+    return h.execs;
+  }
+  void ExecExits(const std::string& name, int code) {
+    auto& h = host(name);
+    std::lock_guard lock(h.mu);
+    h.execExit = code;
+  }
   int Pushes(const std::string& name) {
     auto& h = host(name);
     std::lock_guard lock(h.mu);

@@ -23,6 +23,7 @@ class FakeRouter : public RouterControl {
   lastgood::Status Apply(const RoutingTable& table) override {
     std::lock_guard lock(mu_);
     if (down_) return Error::Unavailable("the router does not answer (fake)");
+    if (refuse_) return Error::InvalidInput("the router refused the table (fake)");
     table_ = table;
     ++applied_;
     return Status::Ok();
@@ -73,6 +74,11 @@ class FakeRouter : public RouterControl {
     std::lock_guard lock(mu_);
     source_ = std::move(source);
   }
+  // The router answers, but takes no new table (its stats and pings still answer).
+  void RefuseTables(bool refuse) {
+    std::lock_guard lock(mu_);
+    refuse_ = refuse;
+  }
   void SetDown(bool down) {
     std::lock_guard lock(mu_);
     down_ = down;
@@ -96,6 +102,7 @@ class FakeRouter : public RouterControl {
   std::function<Result<RouterStats>(Millis)> source_;
   std::optional<RoutingTable> table_;
   int applied_ = 0;
+  bool refuse_ = false;
   bool down_ = false;
 };
 

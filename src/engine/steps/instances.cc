@@ -46,7 +46,8 @@ StepResult RunStopOld(StepContext& ctx, const Step& step) {
 }
 
 StepResult RunBake(StepContext& ctx, const Step& step) {
-  if (step.host.empty() && step.wave > 0) return RunFleetBake(ctx, step);
+  if (step.host.empty() && (step.wave > 0 || step.count == kBakeSwitchedHosts))
+    return RunFleetBake(ctx, step);
   auto release = ReleaseDirFor(ctx.deps(), ctx.deployment().app, step.version);
   if (!release.ok()) return StepResult::Failed(release.error().message);
   return SlotOf(ctx, step).Bake(step.version, ctx.manifest(), *release);

@@ -3,12 +3,39 @@
 // bluegreen deployment going live and by its swap back. What production ran before stays
 // warm in the other slot for keepPrevious, so that a rollback is a swap back.
 #include <algorithm>
+#include <set>
 
+#include "engine/fleet_record.h"
 #include "engine/routes.h"
 #include "engine/slot_instances.h"
 #include "engine/steps/steps.h"
 
 namespace lastgood {
+namespace {
+
+// The fleet hosts whose instances the store's exchange leaves in their slots: every host that
+// runs the app and that this deployment does not switch — one that failed before its switch
+// (its smoke test, a start, unreachable: it serves what it served), one that ran nothing of
+// the app and was started straight in production, one no longer selected. None on one machine.
+Result<std::vector<std::string>> KeptHosts(const EngineDeps& deps, const Deployment& d) {
+  if (!IsFleet(d)) return std::vector<std::string>{};
+  const auto failed = FailedHosts(d);
+  std::set<std::string> switching;
+  for (const auto& op : d.operations) {
+    auto s = StepFromJson(op.spec);
+    if (s.ok() && s->op == Step::Op::kSwitch && !op.host.empty() && !failed.count(op.host))
+      switching.insert(op.host);
+  }
+  auto instances = deps.store->ListInstances(d.app);
+  if (!instances.ok()) return instances.error();
+  std::set<std::string> kept;
+  for (const auto& i : *instances) {
+    if (!i.host.empty() && !switching.count(i.host)) kept.insert(i.host);
+  }
+  return std::vector<std::string>(kept.begin(), kept.end());
+}
+
+}  // namespace
 
 StepResult RunSwitch(StepContext& ctx, const Step& step) {
   const EngineDeps& deps = ctx.deps();
@@ -44,7 +71,9 @@ StepResult RunSwitch(StepContext& ctx, const Step& step) {
   // router's table change (in force before the router's own fsync; docs/performance.md).
   const auto start = deps.clock->Steady();
   if (!switched) {
-    if (auto s = deps.store->SwapSlots(d.app, source, d.slot); !s.ok())
+    auto kept = KeptHosts(deps, d);
+    if (!kept.ok()) return StepResult::Failed(kept.error().message);
+    if (auto s = deps.store->SwapSlots(d.app, source, d.slot, *kept); !s.ok())
       return StepResult::Failed(s.error().message);
   }
   const auto stored = deps.clock->Steady();

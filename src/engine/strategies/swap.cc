@@ -30,7 +30,7 @@ std::vector<Step> PlanSwap(const std::string& source, const std::string& target,
 }
 
 std::vector<Step> PlanFleetSwap(const std::string& source, const std::string& target,
-                                int sourceVersion, int targetVersion,
+                                const std::string& phase, int sourceVersion, int targetVersion,
                                 const std::vector<std::string>& hosts) {
   std::vector<Step> steps;
   const int vs = sourceVersion;
@@ -40,6 +40,16 @@ std::vector<Step> PlanFleetSwap(const std::string& source, const std::string& ta
     return s;
   };
   for (const auto& h : hosts) steps.push_back(on(MakeStep(Step::Op::kPrepare, vs), h, 0));
+  // The preview and its cancel change settings only: every host's source instances at once.
+  if (phase == "preview" || phase == "cancel") {
+    const std::string& settings = phase == "preview" ? target : source;
+    for (const auto& h : hosts) {
+      steps.push_back(on(MakeStep(Step::Op::kSettings, vs, 0, Millis(0), source, settings), h, 1));
+    }
+    steps.push_back(MakeStep(Step::Op::kFinish, vs, 0, Millis(0), "", phase));
+    return steps;
+  }
+  // The whole swap, or the completion of a preview (whose settings step finds them done).
   for (const auto& h : hosts) {
     steps.push_back(on(MakeStep(Step::Op::kSettings, vs, 0, Millis(0), source, target), h, 1));
     steps.push_back(on(MakeStep(Step::Op::kWarmup, vs, 0, Millis(0), source), h, 1));

@@ -89,7 +89,8 @@ Status SqliteStore::SetSwapPending(const std::string& app, const std::string& sl
 }
 
 Status SqliteStore::SwapSlots(const std::string& app, const std::string& source,
-                              const std::string& target) {
+                              const std::string& target,
+                              const std::vector<std::string>& kept_hosts) {
   std::lock_guard lock(mu_);
   auto tx = Transaction::Begin(db_, Transaction::kWrite);
   if (!tx.ok()) return tx.error();
@@ -116,6 +117,19 @@ Status SqliteStore::SwapSlots(const std::string& app, const std::string& source,
       db_.Run("UPDATE instances SET slot = ? WHERE app = ? AND slot = ?", source, app, target));
   LG_RETURN_IF_ERROR(
       db_.Run("UPDATE instances SET slot = ? WHERE app = ? AND slot = '#swap'", target, app));
+  // A kept host's instances are exchanged back, in the same transaction: no reader sees them
+  // moved.
+  for (const auto& host : kept_hosts) {
+    LG_RETURN_IF_ERROR(
+        db_.Run("UPDATE instances SET slot = '#swap' WHERE app = ? AND slot = ? AND host = ?", app,
+                source, host));
+    LG_RETURN_IF_ERROR(
+        db_.Run("UPDATE instances SET slot = ? WHERE app = ? AND slot = ? AND host = ?", source,
+                app, target, host));
+    LG_RETURN_IF_ERROR(
+        db_.Run("UPDATE instances SET slot = ? WHERE app = ? AND slot = '#swap' AND host = ?",
+                target, app, host));
+  }
   return tx->Commit();
 }
 

@@ -57,8 +57,8 @@ class SqliteStore : public Store {
                    int weight) override;
   Status SetSwapPending(const std::string& app, const std::string& slot,
                         const std::string& source) override;
-  Status SwapSlots(const std::string& app, const std::string& source,
-                   const std::string& target) override;
+  Status SwapSlots(const std::string& app, const std::string& source, const std::string& target,
+                   const std::vector<std::string>& kept_hosts) override;
 
   Status PutInstance(const InstanceRecord& instance) override;
   Status DeleteInstance(const std::string& id) override;
