@@ -267,8 +267,8 @@ TEST(FleetTraffic, ASlotsShareIsInForceOnEveryHostsRouterUnderLoad) {
 }
 
 // `lastgood swap web` of a fleet app under load: staging's version goes live on every host,
-// host by host (the record has each host's switch), and a second swap returns every host —
-// no request fails.
+// host by host (the record has each host's switch), and a swap back — previewed on every host
+// (`--preview`), then completed — returns every host; no request fails.
 TEST(FleetSwap, AFleetSwapSwitchesHostByHostUnderLoadAndASwapBackReturnsEveryHost) {
   ThreeHostFleet s;
   ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
@@ -302,7 +302,12 @@ TEST(FleetSwap, AFleetSwapSwitchesHostByHostUnderLoadAndASwapBackReturnsEveryHos
   }
   EXPECT_EQ(switched, (std::vector<std::string>{"h1", "h2", "h3"})) << record.dump(2);
 
-  s.lg.Run({"swap", "web"});
+  // Back in two phases: the preview changes settings only, complete switches host by host.
+  s.lg.Run({"swap", "web", "--preview"});
+  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.HostVersions(), kAllOn2) << s.lg.Status().dump(2);
+  EXPECT_EQ(s.lg.Status()["slots"]["production"]["swapPending"]["source"], "staging");
+  s.lg.Run({"swap", "web", "--complete"});
   ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
   EXPECT_EQ(s.HostVersions(), kAllOn1) << s.lg.Status().dump(2);
   auto reports = s.StopLoad();
@@ -355,12 +360,22 @@ TEST(FleetWaveAnalysis, AWaveWorseThanThePreviousVersionStopsTheRollingUpdateAnd
 }
 
 // A bluegreen fleet deployment under load: v2 comes up in the preview slot of every host, wave
-// by wave, then the hosts switch one at a time; `lastgood swap` returns every host to v1, warm
-// in the preview slot. No request fails.
+// by wave, and each host's smoke test, run there by its node, checks that host's preview
+// instances answer v2; then the hosts switch one at a time, and the bake watches every
+// switched host. `lastgood swap` returns every host to v1, warm in the preview slot. No
+// request fails.
 TEST(FleetBlueGreen, ABlueGreenFleetDeploymentSwitchesEveryHostUnderLoadAndIsSwappedBack) {
   ThreeHostFleet s;
   ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
-  s.lg.App(ThreeHostFleet::App(SampleApp().Strategy("bluegreen")).Extra("waves: [1, 100%]\n"));
+  const std::string smoke =
+      "test -n $LASTGOOD_HOST && test -n $LASTGOOD_INSTANCES && for a in $(echo "
+      "$LASTGOOD_INSTANCES | tr , ' '); do curl -fsS http://$a/ | grep -q ^v2 || exit 1; done";
+  s.lg.App(ThreeHostFleet::App(
+               SampleApp()
+                   .Strategy("bluegreen")
+                   .StrategyYaml("  bluegreen:\n    smokeTest: { command: [/bin/sh, -c, \"" +
+                                 smoke + "\"], timeout: 10s }"))
+               .Extra("waves: [1, 100%]\nbake: 1s\n"));
   s.lg.Apply();
   ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
   s.StartLoad();
@@ -368,11 +383,28 @@ TEST(FleetBlueGreen, ABlueGreenFleetDeploymentSwitchesEveryHostUnderLoadAndIsSwa
   ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
   EXPECT_EQ(s.HostVersions(), kAllOn2) << s.lg.Status().dump(2);
   json two = s.lg.Deployment("two");
-  std::vector<std::string> switched;
+  std::vector<std::string> switched, smoked;
+  std::string last_switch, bake_start;
   for (const auto& op : two["operations"]) {
-    if (op["step"].get<std::string>().rfind("switch", 0) == 0) switched.push_back(op["host"]);
+    const std::string step = op["step"];
+    if (step.rfind("switch", 0) == 0) {
+      switched.push_back(op["host"]);
+      last_switch = op["finishedAt"];
+    }
+    if (step.rfind("run the smoke test", 0) == 0) {
+      smoked.push_back(op["host"]);
+      EXPECT_EQ(op["state"], "Succeeded") << op;
+      EXPECT_NE(op["detail"].get<std::string>().find("exit 0"), std::string::npos) << op;
+    }
+    if (step == "bake v2 for 1s on every switched host") {
+      bake_start = op["startedAt"];
+      EXPECT_EQ(op["state"], "Succeeded") << op;
+    }
   }
   EXPECT_EQ(switched, (std::vector<std::string>{"h1", "h2", "h3"})) << two.dump(2);
+  EXPECT_EQ(smoked, (std::vector<std::string>{"h1", "h2", "h3"})) << two.dump(2);
+  EXPECT_GE(bake_start, last_switch) << two.dump(2);
+  EXPECT_FALSE(bake_start.empty()) << two.dump(2);
 
   s.lg.Run({"swap", "web"});
   ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);

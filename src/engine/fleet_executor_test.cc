@@ -710,7 +710,6 @@ TEST(FleetExecutor, AReturnedHostWaitsForTheAppsRunningDeploymentBeforeItsReconc
   EXPECT_EQ(RoutedOn(w, "h3"), std::set<int>{3});
 }
 
-
 TEST(FleetExecutor, ABlueGreenFleetDeploymentBringsEveryWaveUpInPreviewThenSwitchesHostByHost) {
   EngineWorld w;
   ThreeHosts(w);
