@@ -375,7 +375,8 @@ TEST(FleetBlueGreen, ABlueGreenFleetDeploymentSwitchesEveryHostUnderLoadAndIsSwa
                    .Strategy("bluegreen")
                    .StrategyYaml("  bluegreen:\n    smokeTest: { command: [/bin/sh, -c, \"" +
                                  smoke + "\"], timeout: 10s }"))
-               .Extra("waves: [1, 100%]\nbake: 1s\n"));
+               .Bake("1s")
+               .Extra("waves: [1, 100%]\n"));
   s.lg.Apply();
   ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
   s.StartLoad();
