@@ -461,6 +461,46 @@ TEST(FleetExecutor, ASwapPreviewOnEveryHostIsCanceledOrCompletedHostByHost) {
   EXPECT_EQ(SwapPending(w), "");
 }
 
+TEST(FleetExecutor, ASwapPreviewFailingOnAHostIsFinishedByAnotherPreviewAndCanceled) {
+  EngineWorld w;
+  ThreeHosts(w);
+  Deploy(w, StickyFleet(), "v1");
+  auto staged = w.Apply(StickyFleet(), "v2", "staging");
+  ASSERT_TRUE(staged.ok()) << staged.error().message;
+  ASSERT_EQ(w.WaitSettled(staged->deployment).state, DeploymentState::kSucceeded);
+  SwapRequest swap;
+  swap.app = "web";
+  swap.actor = "test";
+  swap.phase = "preview";
+  // h2 cannot start the instances with production's settings: the preview fails there.
+  w.hosts().target("h2").FailStarts(true);
+  auto failed = w.engine().Swap(swap);
+  ASSERT_TRUE(failed.ok()) << failed.error().message;
+  Deployment f = w.WaitSettled(failed->deployment);
+  EXPECT_EQ(f.state, DeploymentState::kFailed);
+  EXPECT_NE(f.reason.find("h2: "), std::string::npos) << f.reason;
+  EXPECT_EQ(SwapPending(w), "");
+  for (const char* h : {"h1", "h2"}) EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+  // The same preview again finishes it; a cancel returns every host.
+  w.hosts().target("h2").FailStarts(false);
+  auto again = w.engine().Swap(swap);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  Deployment a = w.WaitSettled(again->deployment);
+  EXPECT_EQ(a.state, DeploymentState::kSucceeded) << a.reason;
+  for (const char* h : {"h1", "h2"}) {
+    EXPECT_EQ(SettingsOn(w, h, 2), std::set<std::string>{"production"}) << h;
+  }
+  EXPECT_EQ(SwapPending(w), "staging");
+  swap.phase = "cancel";
+  auto cancel = w.engine().Swap(swap);
+  ASSERT_TRUE(cancel.ok()) << cancel.error().message;
+  EXPECT_EQ(w.WaitSettled(cancel->deployment).state, DeploymentState::kSucceeded);
+  for (const char* h : {"h1", "h2"}) {
+    EXPECT_EQ(SettingsOn(w, h, 2), std::set<std::string>{"staging"}) << h;
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+  }
+}
+
 TEST(FleetExecutor, ASwapFailingPartwayNamesTheHostsSwitchedAndASwapAgainReturnsEveryHost) {
   EngineWorld w;
   ThreeHosts(w);
