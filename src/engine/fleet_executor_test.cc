@@ -1042,7 +1042,7 @@ TEST(FleetExecutor, ABlueGreenOverHostsOfWhichSomeRunNothingYetStartsThoseInProd
   const std::string two = WorldManifest("strategy: { type: bluegreen }\n",
                                         "hosts: [h1, h2]\nrollback: { keepPrevious: 10m }\n");
   Deploy(w, two, "v1");
-  const std::string three = WorldManifest("strategy: { type: bluegreen }\n",
+  const std::string three = WorldManifest("strategy: { type: bluegreen }\nbake: 2s\n",
                                           "hosts: [h1, h2, h3]\nrollback: { keepPrevious: 10m }\n");
   const std::string name = Deploy(w, three, "v2");
   for (const char* h : {"h1", "h2"}) {
@@ -1057,6 +1057,7 @@ TEST(FleetExecutor, ABlueGreenOverHostsOfWhichSomeRunNothingYetStartsThoseInProd
   for (const char* h : {"h1", "h2", "h3"}) EXPECT_EQ(RoutedOn(w, h), std::set<int>{2}) << h;
   EXPECT_EQ(w.SlotVersion(), 2);
   Deployment d = w.Record(name);
+  bool baked = false;
   for (const auto& op : d.operations) {
     auto step = StepFromJson(op.spec);
     ASSERT_TRUE(step.ok());
@@ -1064,7 +1065,13 @@ TEST(FleetExecutor, ABlueGreenOverHostsOfWhichSomeRunNothingYetStartsThoseInProd
       EXPECT_NE(step->op, Step::Op::kSwitch);
       EXPECT_NE(step->slot, "staging") << op.step;
     }
+    // The bake after the switches watches h3 too.
+    if (step->op == Step::Op::kBake) {
+      baked = true;
+      EXPECT_NE(op.detail.find("3 hosts healthy"), std::string::npos) << op.detail;
+    }
   }
+  EXPECT_TRUE(baked);
   // A swap back would leave h3 with nothing in production: refused, naming it.
   SwapRequest back;
   back.app = "web";

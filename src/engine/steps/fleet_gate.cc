@@ -7,6 +7,7 @@
 // strategy.bluegreen.analysis, the production traffic of those hosts added up (their routers'
 // counts merged, engine/fleet_stats.h), judged against that analysis' limits — nothing of the
 // previous version serves production any more to compare with.
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -24,16 +25,24 @@ namespace {
 constexpr Millis kWatch{25};
 constexpr Millis kTrafficPoll{1000};
 
-// The hosts whose switch succeeded, in the order they switched.
+// The hosts the deployment brought the version to production on: those whose switch
+// succeeded, in the order they switched, then those that ran nothing of the app and started
+// it straight in production; a failed host is not among them.
 std::vector<std::string> SwitchedHosts(const Deployment& d) {
-  std::vector<std::string> out;
+  const auto failed = FailedHosts(d);
+  std::vector<std::string> switched, started;
   for (const auto& op : d.operations) {
     auto s = StepFromJson(op.spec);
-    if (s.ok() && s->op == Step::Op::kSwitch && !op.host.empty() &&
-        op.state == OperationState::kSucceeded)
-      out.push_back(op.host);
+    if (!s.ok() || op.host.empty() || failed.count(op.host)) continue;
+    if (s->op == Step::Op::kSwitch && op.state == OperationState::kSucceeded)
+      switched.push_back(op.host);
+    const bool into_production = s->slot.empty() || s->slot == d.slot;
+    if (s->op == Step::Op::kStart && into_production &&
+        std::find(started.begin(), started.end(), op.host) == started.end())
+      started.push_back(op.host);
   }
-  return out;
+  switched.insert(switched.end(), started.begin(), started.end());
+  return switched;
 }
 
 // The production traffic of the version on the switched hosts since the bake began (the
