@@ -1079,6 +1079,17 @@ TEST(FleetExecutor, ABlueGreenOverHostsOfWhichSomeRunNothingYetStartsThoseInProd
   auto refused = w.engine().Swap(back);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message.find("h3"), std::string::npos) << refused.error().message;
+  // A rollback returns to v1 where v1 ran: v1's manifest did not select h3, which leaves it.
+  RollRequest req;
+  req.app = "web";
+  req.actor = "test";
+  auto rb = w.engine().Rollback(req);
+  ASSERT_TRUE(rb.ok()) << rb.error().message;
+  EXPECT_EQ(w.WaitSettled(rb->deployment).state, DeploymentState::kSucceeded);
+  for (const char* h : {"h1", "h2"}) EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+  EXPECT_EQ(LiveOn(w, "h3"), (std::map<int, int>{}));  // v2 kept warm there at most
+  EXPECT_EQ(RoutedOn(w, "h3"), std::set<int>{});
+  EXPECT_EQ(w.SlotVersion(), 1);
 }
 
 // A canary across hosts: each host runs the canary's weights on its own router; the analyses
