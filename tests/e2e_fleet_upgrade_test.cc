@@ -102,6 +102,7 @@ TEST(FleetUpgrade, AHostsNodeUpgradedToAnotherBuildUnderLoadFailsNoRequestAndKee
   ASSERT_EQ(lg.last().code, 0) << Said(lg) << ReadFile(home + "/logs/node.log")
                                << ReadFile(home + "/logs/router.log");
   EXPECT_NE(lg.last().out.find("its router taken over by build"), std::string::npos) << Said(lg);
+  const std::string upgraded = lg.last().out;
   // The old router drains and exits; the load goes on through the new one.
   bool old_gone = WaitUntil([&] { return !Alive(old_worker) && !Alive(old_keeper); }, 15s, 20ms);
   size_t served = load.Served();
@@ -118,7 +119,8 @@ TEST(FleetUpgrade, AHostsNodeUpgradedToAnotherBuildUnderLoadFailsNoRequestAndKee
             "lastgood-" + node["buildId"].get<std::string>());
   std::cout << "[ measured ] node upgrade under load: " << r.total << " requests, " << r.failed
             << " failed; `host upgrade h1` took "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+            << " ms; it said: " << upgraded;
 
   lg.Run({"hosts"});
   EXPECT_EQ(lg.last().out.find("host upgrade"), std::string::npos) << Said(lg);

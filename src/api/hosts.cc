@@ -101,7 +101,9 @@ ApiResponse UpgradeHost(Fleet* fleet, const RouteCall& c) {
                  {"copied", up->copied},
                  {"from", BuildVersionJson(up->from)},
                  {"to", BuildVersionJson(up->to)},
-                 {"routerBuildId", up->routerBuild}});
+                 {"routerBuildId", up->routerBuild},
+                 {"installMillis", up->install.count()},
+                 {"nodeAwayMillis", up->nodeAway.count()}});
 }
 
 }  // namespace

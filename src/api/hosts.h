@@ -11,7 +11,8 @@
 //                                    → the host as listed; runs `host add` (docs/fleets.md)
 //   POST   /v1/hosts/{host}/upgrade  `host upgrade`: the node brought to the controller's
 //                                    build (docs/fleets.md, "Upgrading the nodes") →
-//                                    {"name","changed","copied","from","to","routerBuildId"};
+//                                    {"name","changed","copied","from","to","routerBuildId",
+//                                    "installMillis","nodeAwayMillis"};
 //                                    Conflict while a deployment acts on the host
 //   DELETE /v1/hosts/{host}?drain=1  `host remove`
 //

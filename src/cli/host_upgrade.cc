@@ -22,9 +22,11 @@ void Say(const nlohmann::json& r) {
     return;
   }
   std::cout << "host " << name << ": node " << Build(r["from"]) << " -> " << Build(r["to"])
-            << (r.value("copied", false) ? " (binary sent)" : " (binary already there)")
             << "; its router taken over by build " << r.value("routerBuildId", "").substr(0, 12)
-            << ", its instances re-adopted\n";
+            << ", its instances re-adopted ("
+            << (r.value("copied", false) ? "binary sent and checked in " : "binary checked in ")
+            << r.value("installMillis", 0) << " ms; node away " << r.value("nodeAwayMillis", 0)
+            << " ms)\n";
 }
 
 }  // namespace

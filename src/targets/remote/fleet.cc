@@ -120,8 +120,14 @@ std::shared_ptr<HostNode> Fleet::DriverFor(const std::shared_ptr<Host>& host) {
 std::vector<HostInfo> Fleet::Snapshot() {
   std::lock_guard lock(mu_);
   std::vector<HostInfo> out;
-  for (const auto& [name, h] : hosts_)
-    out.push_back({name, h->record.labels, h->reachable, h->problem});
+  for (const auto& [name, h] : hosts_) {
+    // A node being replaced is away for the engine: a deployment that starts meanwhile counts
+    // the host as unreachable, and a reconcile brings it along once the new node answers.
+    if (h->upgrading)
+      out.push_back({name, h->record.labels, false, "its node is being upgraded"});
+    else
+      out.push_back({name, h->record.labels, h->reachable, h->problem});
+  }
   return out;
 }
 

@@ -26,6 +26,10 @@ std::string Short(const std::string& build) {
   return build.empty() ? "unknown" : build.substr(0, 12);
 }
 
+Millis ElapsedSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start);
+}
+
 std::string Bin(const std::string& node_home) { return node_home + "/bin"; }
 
 // The build id the binary at `path` on the host says it is, or why it says none.
@@ -172,11 +176,14 @@ Result<NodeUpgrade> UpgradeNode(NodeHost* host, const std::string& name,
     return out;
   }
   // Everything that can fail without stopping anything comes first.
+  const auto install_start = std::chrono::steady_clock::now();
   LG_RETURN_IF_ERROR(InstallNodeBinary(host, name, node_home, binary, &out.copied));
+  out.install = ElapsedSince(install_start);
   const std::string old_binary = RunningBinary(host, node_home, before->pid);
   const std::string new_binary = NodeBinaryPath(node_home, binary.buildId);
 
   // The old node exits; its router and instances serve on without it.
+  const auto stop_start = std::chrono::steady_clock::now();
   if (auto s = host->StopNode(); !s.ok())
     return Error::Unavailable("the node on " + name + " did not stop: " + s.error().message +
                               "; it serves on, of build " + Short(before->buildId));
@@ -196,6 +203,7 @@ Result<NodeUpgrade> UpgradeNode(NodeHost* host, const std::string& name,
                               " serves again");
   }
   auto after = host->Info();
+  out.nodeAway = ElapsedSince(stop_start);
   if (!after.ok())
     return Error::Unavailable("the node of build " + Short(binary.buildId) + " started on " + name +
                               " but does not answer: " + after.error().message);

@@ -86,6 +86,8 @@ struct NodeUpgrade {
   std::string routerBuild;  // the build the host's router runs after
   bool changed = false;
   bool copied = false;  // the binary was sent (false: the host had it)
+  Millis install{0};    // sending (if need be) and checking the binary; nothing stopped yet
+  Millis nodeAway{0};   // from the old node's stop to the new one's answer: no node API then
 };
 
 // "DIR/bin/lastgood-BUILD", the build id made safe for a file name.
