@@ -53,6 +53,24 @@ TEST(FleetPlan, PreparesEveryHostFirstThenRunsTheStrategyHostByHostWaveByWave) {
                 "* bake w2", "* finish"}));
 }
 
+TEST(FleetPlan, ABlueGreensSmokeTestsAreEachHostsAndItsBakeFollowsTheSwitches) {
+  Strategy bluegreen;
+  bluegreen.type = Strategy::Type::kBlueGreen;
+  bluegreen.blueGreen.smokeTest = Hook{{"./smoke"}, Millis(5000)};
+  FleetPlanInput in;
+  in.version = 2;
+  in.bake = Millis(5000);
+  // h3 runs nothing yet: a plain start in production, no preview, no smoke test, no switch.
+  in.waves = {{Host("h1", 2, bluegreen)}, {Host("h2", 2, bluegreen), Host("h3", 0, bluegreen)}};
+  EXPECT_EQ(FleetShape(PlanFleet(in)),
+            (std::vector<std::string>{"h1 prepare", "h2 prepare", "h3 prepare",           //
+                                      "h1 stopOld 0 w1", "h1 start 2 w1", "h1 smoke w1",  //
+                                      "h2 stopOld 0 w2", "h2 start 2 w2", "h2 smoke w2",  //
+                                      "h3 start 2 w2",                                    //
+                                      "h1 switch w3", "h2 switch w4",                     //
+                                      "* bake", "* finish"}));
+}
+
 TEST(FleetPlan, ACanarysAnalysesAndPausesHoldTheWholeWaveBetweenItsHostsSteps) {
   Strategy canary;
   canary.type = Strategy::Type::kCanary;
