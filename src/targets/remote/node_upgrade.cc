@@ -11,7 +11,7 @@ namespace {
 // A node that cannot take its home's lock exits with this (node_main.cc): the old node has
 // stopped answering but has not exited yet.
 constexpr int kNodeLockHeld = 3;
-constexpr Millis kPoll{50};
+constexpr Millis kNodeExitPoll{50};
 // A node must answer this quickly while its upgrade watches it.
 constexpr Millis kUpgradeInfoTimeout{3'000};
 
@@ -55,7 +55,7 @@ CommandResult StartDetached(NodeHost* host, const std::string& binary,
     CommandResult r =
         host->Run({binary, "node", "--home", node_home, "--detach"}, "", kHostCommandTimeout);
     if (r.exitCode != kNodeLockHeld || std::chrono::steady_clock::now() >= deadline) return r;
-    host->Sleep(kPoll);
+    host->Sleep(kNodeExitPoll);
   }
 }
 
@@ -188,7 +188,8 @@ Result<NodeUpgrade> UpgradeNode(NodeHost* host, const std::string& name,
     return Error::Unavailable("the node on " + name + " did not stop: " + s.error().message +
                               "; it serves on, of build " + Short(before->buildId));
   auto deadline = std::chrono::steady_clock::now() + kNodeExitWait;
-  while (host->Info().ok() && std::chrono::steady_clock::now() < deadline) host->Sleep(kPoll);
+  while (host->Info().ok() && std::chrono::steady_clock::now() < deadline)
+    host->Sleep(kNodeExitPoll);
 
   CommandResult start = StartDetached(host, new_binary, node_home);
   if (start.exitCode != 0) {
