@@ -88,7 +88,7 @@ Result<json> ReadAppLogs(const AppLogsRequest& r, HostLogs* hosts) {
   bool more = false;
   if (read_local) {
     auto files = FindLogFiles(r.logsRoot, r.app, local, q.filter);
-    LogRead read = ReadLogs(files, q.cursor, q.sinceMillis, share, q.partial);
+    LogRead read = ReadLogs(files, q.cursor, q.sinceMillis, share, q.partial, q.tailLines);
     json part = LogReadJson(files, read);
     for (auto& id : part["instances"]) ids.push_back(id);
     for (auto& c : part["chunks"]) chunks.push_back(c);

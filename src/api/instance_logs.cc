@@ -134,6 +134,31 @@ std::vector<std::string> IdsIn(const std::string& dir) {
   return ids;
 }
 
+// Where the last `lines` lines of the file (`fd`, `size` bytes) begin: the last line without
+// its newline is one of them only when `partial` shows it. Looks back at most
+// kMaxTailScanBytes: lines that begin further back are cut there.
+uint64_t TailStart(int fd, uint64_t size, int lines, bool partial) {
+  if (size == 0) return 0;
+  char last = '\n';
+  if (::pread(fd, &last, 1, static_cast<off_t>(size - 1)) != 1) return 0;
+  // The newline after which the wanted lines begin, counted from the end: the file's last
+  // newline ends its last whole line.
+  int wanted = lines + 1 - (last != '\n' && partial ? 1 : 0);
+  const uint64_t floor = size > kMaxTailScanBytes ? size - kMaxTailScanBytes : 0;
+  std::string block;
+  for (uint64_t end = size; end > floor;) {
+    uint64_t begin = std::max<uint64_t>(floor, end >= (64 << 10) ? end - (64 << 10) : 0);
+    block.resize(end - begin);
+    ssize_t n = ::pread(fd, block.data(), block.size(), static_cast<off_t>(begin));
+    if (n != static_cast<ssize_t>(block.size())) return floor;
+    for (size_t i = block.size(); i-- > 0;) {
+      if (block[i] == '\n' && --wanted == 0) return begin + i + 1;
+    }
+    end = begin;
+  }
+  return floor;
+}
+
 }  // namespace
 
 std::string LogFile::key() const {
@@ -201,7 +226,7 @@ std::vector<LogFile> FindHostLogFiles(const std::string& dir, const std::string&
 }
 
 LogRead ReadLogs(const std::vector<LogFile>& files, const std::map<std::string, uint64_t>& cursor,
-                 int64_t since_millis, uint64_t max_bytes, bool partial) {
+                 int64_t since_millis, uint64_t max_bytes, bool partial, int tail_lines) {
   LogRead out;
   // Each file gets its share of the budget, so that one chatty instance does not hide others.
   const uint64_t share =
@@ -224,6 +249,8 @@ LogRead ReadLogs(const std::vector<LogFile>& files, const std::map<std::string, 
     }
     uint64_t size = static_cast<uint64_t>(st.st_size);
     if (from > size) from = 0;  // truncated or replaced: from its start again
+    if (tail_lines > 0 && !cursor.count(f.key()))
+      from = std::max(from, TailStart(fd, size, tail_lines, partial));
     uint64_t want = std::min({size - from, share, left});
     std::string text(want, '\0');
     ssize_t n = want > 0 ? ::pread(fd, text.data(), want, static_cast<off_t>(from)) : 0;

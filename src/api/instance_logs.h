@@ -30,6 +30,9 @@ namespace lastgood {
 
 // One request reads at most this much output.
 inline constexpr uint64_t kMaxLogReadBytes = 1 << 20;
+// `--tail`: at most this many lines of each file, found within its last this many bytes.
+inline constexpr int kMaxTailLines = 100'000;
+inline constexpr uint64_t kMaxTailScanBytes = 16 << 20;
 // How often the controller samples log sizes.
 inline constexpr int64_t kLogSampleMillis = 1000;
 // An index holds at most this many samples (1 MiB, 18 hours of a file written every second):
@@ -88,9 +91,10 @@ struct LogRead {
 };
 
 // Reads `files` from `cursor` (a file missing from it: from the start, or with `since_millis`
-// > 0 from its size at that time).
+// > 0 from its size at that time; with `tail_lines` > 0, from where its last that many lines
+// begin, if that is later).
 LogRead ReadLogs(const std::vector<LogFile>& files, const std::map<std::string, uint64_t>& cursor,
-                 int64_t since_millis, uint64_t max_bytes, bool partial);
+                 int64_t since_millis, uint64_t max_bytes, bool partial, int tail_lines = 0);
 
 // Records, for every log file under `logs_root` whose size changed since `*last` says, its
 // size now at `now_millis` in its index (thinned past `max_records`).

@@ -153,6 +153,29 @@ TEST_F(InstanceLogsTest, ANodesFolderOfEveryAppsFilesIsSampledSoSinceWorksThere)
   EXPECT_EQ(r.chunks[0].text, "new\n");
 }
 
+TEST_F(InstanceLogsTest, TailGivesEachFilesLastLinesAndACursorGoesOnFromWhereItWas) {
+  std::string many;
+  for (int i = 1; i <= 20'000; ++i) many += "line " + std::to_string(i) + "\n";  // > 64 KiB
+  Append("web-production-v1-aaaa.out.log", many + "partial");
+  Append("web-production-v1-aaaa.err.log", "only\n");
+  auto files = FindLogFiles(root_, "web", {Running("web-production-v1-aaaa", "production", 1)}, {});
+  ASSERT_EQ(files.size(), 2u);
+  auto texts = [&](int tail, bool partial, std::map<std::string, uint64_t> cursor = {}) {
+    std::map<std::string, std::string> out;
+    for (const auto& c : ReadLogs(files, cursor, 0, kMaxLogReadBytes, partial, tail).chunks)
+      out[c.stream] += c.text;
+    return out;
+  };
+  EXPECT_EQ(texts(2, false)["out"], "line 19999\nline 20000\n");
+  EXPECT_EQ(texts(2, true)["out"], "line 20000\npartial");  // the line being written counts
+  EXPECT_EQ(texts(2, false)["err"], "only\n");              // fewer lines than asked: all
+  // A file the cursor names goes on from there, whatever the tail.
+  auto from_cursor = texts(1, false, {{files[0].key(), many.size() - 11}});
+  EXPECT_EQ(from_cursor["err"], "only\n");
+  EXPECT_EQ(from_cursor["out"], "line 20000\n");
+  EXPECT_EQ(texts(1, false, {{files[1].key(), many.size() - 22}})["out"], "line 20000\n");
+}
+
 TEST(LogCursor, AFleetsHundredsOfInstancesFitInARequestLineAndKeysAreTheSameInEveryBuild) {
   // A fixed value: a node and a controller of other builds read each other's cursors.
   EXPECT_EQ((LogFile{"web-production-v1-aaaa", "out", ""}.key()), "e510c945e4");

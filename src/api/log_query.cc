@@ -53,6 +53,13 @@ Result<LogQuery> ParseLogQuery(const std::map<std::string, std::string>& query,
     if (!parsed.ok()) return parsed.error();
     q.cursor = std::move(*parsed);
   }
+  if (auto tail = Get(query, "tail")) {
+    auto n = Number(*tail, 1, kMaxTailLines);
+    if (!n)
+      return Error::InvalidInput(
+          "'tail' is a number of lines from 1 to " + std::to_string(kMaxTailLines), "tail");
+    q.tailLines = static_cast<int>(*n);
+  }
   q.partial = Get(query, "partial").value_or("") == "true";
   if (auto max = Get(query, "max")) {
     auto n = Number(*max, kMinLogReadBytes, kMaxLogReadBytes);
@@ -73,6 +80,7 @@ std::string LogQueryString(const LogQuery& q, uint64_t max_bytes) {
   if (!q.filter.instance.empty()) out += "&instance=" + q.filter.instance;
   if (q.sinceAgoMillis > 0) out += "&since=" + std::to_string(q.sinceAgoMillis);
   if (!q.cursor.empty()) out += "&cursor=" + FormatLogCursor(q.cursor);
+  if (q.tailLines > 0) out += "&tail=" + std::to_string(q.tailLines);
   if (q.partial) out += "&partial=true";
   return out;
 }

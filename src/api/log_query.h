@@ -7,6 +7,7 @@
 //                             files, so that neither the caller's nor the controller's
 //                             clock matters
 //   cursor                    from the last answer, as it was given: go on from there
+//   tail                      only each file's last N lines (a file in the cursor: from there)
 //   partial=true              also a last line without its newline
 //   max                       at most this many bytes of output (up to kMaxLogReadBytes)
 //
@@ -32,6 +33,7 @@ struct LogQuery {
   int64_t sinceMillis = 0;     // epoch millis by the reader's clock; 0: from each file's start
   int64_t sinceAgoMillis = 0;  // as asked (0: not asked), to pass on
   std::map<std::string, uint64_t> cursor;
+  int tailLines = 0;  // 0: every line
   bool partial = false;
   uint64_t maxBytes = kMaxLogReadBytes;
 };

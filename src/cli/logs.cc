@@ -1,4 +1,5 @@
-// `lastgood logs APP [--slot S] [--version N] [--instance ID] [--host H] [--since 10m] [-f]`:
+// `lastgood logs APP [--slot S] [--version N] [--instance ID] [--host H] [--since 10m] [--tail N]
+// [-f]`:
 // the output of an app's instances (GET /v1/apps/{app}/logs), on this machine and on the
 // fleet hosts that run it, stdout to stdout and stderr to stderr, each line prefixed with its
 // instance (and its host, for a fleet host's) when more than one instance is shown. -f
@@ -9,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "api/instance_logs.h"
 #include "base/duration.h"
 #include "base/percent_encode.h"
 #include "cli/client.h"
@@ -27,6 +29,7 @@ struct LogsFlags {
   std::string instance;
   std::string host;
   std::string since;
+  int tail = 0;
   bool follow = false;
 };
 
@@ -71,18 +74,25 @@ int RunLogs(const Globals& g, const LogsFlags& f) {
                                  "--since"));
     since = "since=" + std::to_string(d->count()) + "&";
   }
+  if (f.tail < 0 || f.tail > kMaxTailLines)
+    return Fail(
+        g, Error::InvalidInput(
+               "--tail is a number of lines from 1 to " + std::to_string(kMaxTailLines), "--tail"));
+  if (f.tail > 0) since += "tail=" + std::to_string(f.tail) + "&";
   if (!f.follow) query += "partial=true&";
   ApiClient client = g.Client();
   std::string cursor;
+  bool first = true;  // --since and --tail are asked once; then the cursor says where to go on
   std::set<std::string> shown;  // instances whose lines were printed, for the prefix rule
   bool prefix = false;
   std::string unreachable;  // the hosts last said to be unreachable, told once each time
   while (true) {
     std::string target = "/v1/apps/" + PercentEncode(f.app) + "/logs" + query +
-                         (cursor.empty() ? since : "cursor=" + cursor + "&");
+                         (first ? since : "cursor=" + cursor + "&");
     target.pop_back();  // the last '&' (or the lone '?')
     auto read = client.Get(target);
     if (!read.ok()) return Fail(g, read.error());
+    first = false;
     // Prefixed once more than one instance is shown (a -f that sees a second instance start
     // prefixes from then on).
     if ((*read)["instances"].size() > 1) prefix = true;
@@ -120,6 +130,7 @@ void AddLogsVerb(CLI::App& app, Globals& g, int* exit_code) {
   cmd->add_option("--instance", f->instance, "only this instance (also stopped)");
   cmd->add_option("--host", f->host, "only the instances on this fleet host");
   cmd->add_option("--since", f->since, "only what was written in the last 30s, 10m, 2h");
+  cmd->add_option("--tail", f->tail, "only the last N lines of each instance's stdout and stderr");
   cmd->add_flag("-f,--follow", f->follow, "go on printing new output until interrupted");
   cmd->callback([&g, f, exit_code] { *exit_code = RunLogs(g, *f); });
 }

@@ -29,7 +29,7 @@ ApiResponse NodeLogs(const std::string& logs_dir, const std::vector<std::string>
   auto q = ParseLogQuery(query, now_millis);
   if (!q.ok()) return ErrorResponse(q.error());
   auto files = FindHostLogFiles(logs_dir, app->second, slots, running, q->filter);
-  LogRead read = ReadLogs(files, q->cursor, q->sinceMillis, q->maxBytes, q->partial);
+  LogRead read = ReadLogs(files, q->cursor, q->sinceMillis, q->maxBytes, q->partial, q->tailLines);
   nlohmann::json answer = LogReadJson(files, read);
   answer["app"] = app->second;
   return {200, DumpJson(answer)};

@@ -129,6 +129,8 @@ TEST_F(NodeLogsTest, AQueryWithoutAppOrSlotsOrWithABadFieldIsRefusedNamingIt) {
   EXPECT_EQ(field(no_slots), "slots");
   auto bad_slot = Ask({}, {{"app", "web"}, {"slots", "production,../x"}});
   EXPECT_EQ(field(bad_slot), "slots");
+  auto tail = Ask({}, {{"app", "web"}, {"slots", "production"}, {"tail", "0"}});
+  EXPECT_EQ(field(tail), "tail");
   auto small = Ask({}, {{"app", "web"}, {"slots", "production"}, {"max", "1"}});
   EXPECT_EQ(field(small), "max");
   auto cursor = Ask({}, {{"app", "web"}, {"slots", "production"}, {"cursor", "x:y"}});
