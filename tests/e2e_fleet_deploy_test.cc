@@ -15,7 +15,6 @@
 #include <sstream>
 
 #include "testutil/fleet_hosts.h"
-#include "testutil/http.h"
 #include "testutil/lastgood.h"
 #include "testutil/load.h"
 #include "testutil/process.h"
@@ -486,78 +485,6 @@ TEST(FleetDeploy, AControllerKilledMidDeploymentResumesItAndSwitchesNoHostTwice)
     // node runs v2's two instances, those its router serves, and no third.
     EXPECT_EQ(IdsIn(ReadFile(home + "/node-state.json"), v2), tables.back())
         << ReadFile(home + "/node-state.json");
-  }
-}
-
-// What GET /env/NAME of the sample app answers through host i's router, or "".
-std::string EnvThrough(const FleetHosts& hosts, int i, const std::string& name) {
-  auto r = HttpGet(hosts.Address(i), kFleetPort, "/env/" + name);
-  if (!r.ok() || r.status != 200) return "";
-  return r.body.substr(0, r.body.find('\n'));
-}
-
-// Every regular file under `dir` whose bytes hold `needle`, but the instances' own output
-// logs (what the program prints is its own business, as on the controller's machine).
-std::vector<std::string> FilesHolding(const std::string& dir, const std::string& needle) {
-  namespace fs = std::filesystem;
-  std::vector<std::string> found;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec || !it->is_regular_file(ec)) continue;
-    const std::string name = it->path().filename().string();
-    const bool program_output = it->path().parent_path().filename() == "logs" &&
-                                name != "node.log" &&
-                                (name.ends_with(".out.log") || name.ends_with(".err.log"));
-    if (program_output) continue;
-    if (ReadFile(it->path().string()).find(needle) != std::string::npos)
-      found.push_back(it->path().string());
-  }
-  return found;
-}
-
-// docs/fleets.md, "Secrets on hosts": a secret reaches the instances on every host, a
-// rotation then an apply reaches them again, and no file of any node's home (its state, its
-// log, its key, its releases) nor any answer of the controller holds a value.
-TEST(FleetDeploy, ASecretReachesEveryHostsInstancesAndNoFileOfTheNodesHoldsIt) {
-  FleetDeploy s(2);
-  ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
-  std::mt19937_64 rng{std::random_device{}()};
-  const std::string first = "LgSecret-" + std::to_string(rng()) + "-one";
-  const std::string second = "LgSecret-" + std::to_string(rng()) + "-two";
-  std::string seen;  // every byte any command printed
-  s.lg.RunWithInput({"secret", "set", "web", "db-password"}, first + "\n");
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
-  s.lg.App(FleetDeploy::App("").Env("DB_PASSWORD: { secret: db-password }"));
-  s.lg.Apply();
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
-  seen += s.lg.last().out + s.lg.last().err;
-  for (int i = 1; i <= 2; ++i) EXPECT_EQ(EnvThrough(s.hosts, i, "DB_PASSWORD"), first) << i;
-
-  s.lg.RunWithInput({"secret", "set", "web", "db-password"}, second + "\n");
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
-  s.lg.Apply();
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
-  EXPECT_NE(s.lg.last().out.find("secret db-password was set after"), std::string::npos)
-      << Told(s.lg);
-  seen += s.lg.last().out + s.lg.last().err;
-  for (int i = 1; i <= 2; ++i) {
-    // Both instances of the host: the router spreads the requests.
-    for (int n = 0; n < 4; ++n) EXPECT_EQ(EnvThrough(s.hosts, i, "DB_PASSWORD"), second) << i;
-  }
-
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"hosts", "-o", "json"}, {"status", "web", "-o", "json"}, {"history", "web"}}) {
-    s.lg.Run(args);
-    seen += s.lg.last().out + s.lg.last().err;
-  }
-  EXPECT_EQ(seen.find(first), std::string::npos) << seen;
-  EXPECT_EQ(seen.find(second), std::string::npos) << seen;
-  for (int i = 1; i <= 2; ++i) {
-    for (const auto& value : {first, second}) {
-      EXPECT_EQ(FilesHolding(s.hosts.NodeHome(i), value), std::vector<std::string>{})
-          << "on " << FleetHosts::Name(i);
-    }
   }
 }
 

@@ -32,7 +32,11 @@ Result<Outcome> Engine::Apply(const ApplyRequest& req) {
     if (!selected.ok()) return selected.error();
     LG_RETURN_IF_ERROR(RefuseUnbuiltOnFleet(m));
   }
-  if (deps_.confinement != nullptr) LG_RETURN_IF_ERROR(deps_.confinement->CheckRunUser(m.run.user));
+  if (deps_.confinement != nullptr) {
+    // On fleet hosts the user is each host's: the node checks it there (docs/fleets.md).
+    LG_RETURN_IF_ERROR(m.fleet.enabled() ? deps_.confinement->CheckRunUserAllowed(m.run.user)
+                                         : deps_.confinement->CheckRunUser(m.run.user));
+  }
   LG_RETURN_IF_ERROR(ValidateName(req.slot, "slot name", "--slot"));
   if (!req.name.empty()) LG_RETURN_IF_ERROR(ValidateName(req.name, "deployment name", "--name"));
   std::string on_error = req.rollbackOnError.value_or(m.rollback.onError);

@@ -197,12 +197,6 @@ Status RefuseUnbuiltOnFleet(const Manifest& m) {
                                    " at most; nothing was changed",
                                "strategy.bluegreen.smokeTest.timeout");
   }
-  if (!m.run.user.empty()) {
-    return Error::InvalidInput(
-        "run.user is not applied on fleet hosts yet (docs/fleets.md, "
-        "State of the work); nothing was changed",
-        "run.user");
-  }
   return Status::Ok();
 }
 

@@ -63,7 +63,7 @@ Result<std::vector<std::string>> HostsRunning(const EngineDeps& deps, const std:
 
 // InvalidInput naming the field when fleet manifest `m` uses what does not reach fleet hosts
 // yet (docs/fleets.md, "State of the work"): a bluegreen smoke test longer than a node runs
-// one, run.user.
+// one.
 Status RefuseUnbuiltOnFleet(const Manifest& m);
 
 // The registered hosts `m` selects now, in order (manifest/fleet.h's SelectHosts).

@@ -29,6 +29,9 @@ Result<EngineDeps> ForHost(const EngineDeps& deps, const std::string& host) {
   out.node = node;
   out.target = node->target();
   out.routes = deps.hostRoutes->For(host, node);
+  // The host's node confines its instances itself (its home, uids and users, from the spec's
+  // app and run.user); this machine's confinement says nothing there.
+  out.confinement = nullptr;
   return out;
 }
 

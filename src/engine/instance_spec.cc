@@ -51,6 +51,8 @@ InstanceSpec SpecFor(const Manifest& m, const std::string& id, const std::string
   spec.logDir = log_dir;
   spec.port = port;
   spec.stopGrace = m.run.stopGrace;
+  spec.app = m.app;
+  spec.runUser = m.run.user;
   return spec;
 }
 

@@ -89,6 +89,15 @@ Result<std::vector<std::string>> Node::Recover() {
     rec.spec.logDir = options_.home + "/logs";
     std::string refused;
     for (const auto& r : rec.refusedEnv) refused += (refused.empty() ? "" : "; ") + r;
+    // Restarts must be confined as the start was: an instance that cannot be confined now
+    // (its user is gone from the host) is not adopted, and so it is stopped below.
+    auto box = SandboxOf(rec.spec);
+    if (!box.ok()) {
+      log.push_back("instance " + rec.spec.id +
+                    " cannot be confined now, and is not kept running: " + box.error().message);
+      continue;
+    }
+    rec.spec.sandbox = *box;
     auto adopted = target_->Adopt(rec.spec, rec.handle);
     if (adopted.ok()) {
       log.push_back("re-adopted instance " + rec.spec.id + " (pid " + std::to_string(adopted->pid) +
@@ -206,6 +215,9 @@ ApiResponse Node::EnsureInstance(const std::string& id, const std::string& body)
     auto s = target_->Status(id);
     if (s.ok()) return Json(HandleToJson(s->handle));  // already runs (or is being restarted)
   }
+  auto box = SandboxOf(*spec);
+  if (!box.ok()) return Fail(box.error());
+  spec->sandbox = *box;
   auto started = target_->Start(*spec);
   if (!started.ok()) return Fail(started.error());
   spec->port = started->port;  // a restart (by the node, after its own restart) keeps the port
@@ -214,6 +226,29 @@ ApiResponse Node::EnsureInstance(const std::string& id, const std::string& body)
   if (options_.log)
     options_.log("started instance " + id + " (pid " + std::to_string(started->pid) + ")");
   return Json(HandleToJson(*started));
+}
+
+Result<Sandbox> Node::SandboxOf(const InstanceSpec& spec) {
+  if (options_.confinement == nullptr) {
+    if (spec.runUser.empty()) return Sandbox{};
+    return Error::InvalidInput(
+        "run.user '" + spec.runUser + "': this node confines nothing and runs every app as itself",
+        "run.user");
+  }
+  // The app is the release directory's (releases/APP/VERSION), which the node made itself,
+  // when a spec does not name it.
+  std::string app = spec.app;
+  if (app.empty()) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    auto rel = fs::weakly_canonical(spec.cwd, ec)
+                   .lexically_relative(fs::weakly_canonical(options_.home + "/releases", ec));
+    app = rel.empty() ? "" : rel.begin()->string();
+  }
+  if (auto s = ValidateName(app, "app name", "app"); !s.ok()) return s.error();
+  // Checked here whatever the mode: For() checks run.user only where it applies it (as root).
+  if (auto s = options_.confinement->CheckRunUser(spec.runUser); !s.ok()) return s.error();
+  return options_.confinement->For(app, spec.runUser, spec.cwd, spec.id);
 }
 
 ApiResponse Node::InstanceState(const std::string& id) {

@@ -17,6 +17,7 @@
 #include "api/handlers.h"
 #include "artifacts/artifact_store.h"
 #include "node/node_state.h"
+#include "process/confinement.h"
 #include "router/control.h"
 #include "targets/target.h"
 
@@ -31,6 +32,9 @@ struct NodeOptions {
   // routing table put in force that serves other backends than the one before. An operator
   // reads every switch of the host there; the fleet's crash test counts them.
   std::function<void(const std::string&)> log;
+  // How the host's instances are confined (docs/fleets.md, "Confinement on hosts"): each
+  // app's uid, its run.user, the node's home hidden. Null: not at all (unit tests).
+  Confinement* confinement = nullptr;
 };
 
 class Node {
@@ -61,6 +65,9 @@ class Node {
 
   // InvalidInput unless `cwd` is a release directory of this node.
   Status CheckReleaseDir(const std::string& cwd) const;
+  // The sandbox of an instance of `spec` on this host (its app's uid, or its run.user, and
+  // state folder here); InvalidInput naming run.user when this host cannot apply it.
+  Result<Sandbox> SandboxOf(const InstanceSpec& spec);
 
   // Constant after construction.
   const NodeOptions options_;

@@ -224,6 +224,15 @@ int NodeMain(int argc, char** argv) {
   node_options.version = ThisBuild().version;  // `lastgood hosts` shows it (NODE VERSION)
   node_options.stop = [] { ::kill(::getpid(), SIGTERM); };
   node_options.log = Log;
+  // Deployed code is confined on a host as on the controller's machine (docs/security.md):
+  // decided once, from what the kernel lets the node do.
+  ConfinementOptions confine_options;
+  confine_options.home = home;
+  confine_options.node = true;
+  std::unique_ptr<Confinement> confinement = Confinement::Detect(confine_options);
+  Log(std::string(confinement->kind() == Sandbox::Kind::kNone ? "WARNING: " : "") +
+      "confinement of deployed code: " + confinement->Describe());
+  node_options.confinement = confinement.get();
   Node node(node_options, target.get(), &router);
   auto recovered = node.Recover();
   if (!recovered.ok()) {

@@ -217,5 +217,102 @@ TEST_F(NodeTest, AnInstanceWhoseSealedSecretWasTamperedWithIsNotStartedWithoutIt
   EXPECT_NE(all.find("DB_PASSWORD: its sealed value does not open"), std::string::npos) << all;
 }
 
+// An instance of app web with `run_user` ("" for none), as the controller sends it.
+ApiResponse PutAs(Node& node, const std::string& home, const std::string& id,
+                  const std::string& run_user) {
+  json spec = {{"id", id}, {"argv", {"./web"}}, {"cwd", home + "/releases/web/1"}, {"app", "web"}};
+  if (!run_user.empty()) spec["runUser"] = run_user;
+  return node.Handle({"PUT", "/v1/instances/" + id, spec.dump(), "", {}, false, ""});
+}
+
+class ConfinedNodeTest : public NodeTest {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "app users need root";
+    NodeTest::SetUp();
+    ConfinementOptions o;
+    o.home = home_;
+    o.node = true;
+    confinement_ = std::make_unique<Confinement>(o, Sandbox::Kind::kAppUser);
+  }
+  NodeOptions Confined() const {
+    NodeOptions o = Options();
+    o.confinement = confinement_.get();
+    return o;
+  }
+  std::unique_ptr<Confinement> confinement_;
+};
+
+TEST_F(ConfinedNodeTest, ARunUserOfTheHostRunsTheInstanceAsThatUserWithTheNodesHomeHidden) {
+  FakeTarget target;
+  Node node(Confined(), &target, &router_);
+  ASSERT_TRUE(node.Recover().ok());
+  auto put = PutAs(node, home_, "web-1", "nobody");
+  ASSERT_EQ(put.status, 200) << put.body;
+  const Sandbox& box = target.specs["web-1"].sandbox;
+  EXPECT_EQ(box.kind, Sandbox::Kind::kAppUser);
+  EXPECT_EQ(box.uid, 65534u) << "nobody";
+  EXPECT_EQ(box.hidden, std::vector<std::string>{fs::canonical(home_).string()});
+  EXPECT_EQ(box.read_only,
+            std::vector<std::string>{fs::canonical(home_ + "/releases/web/1").string()});
+  EXPECT_EQ(box.state_dir, fs::canonical(home_).string() + "/state/web");
+}
+
+TEST_F(ConfinedNodeTest, WithoutRunUserEachAppGetsAUidOfItsOwnOnTheHost) {
+  FakeTarget target;
+  Node node(Confined(), &target, &router_);
+  ASSERT_TRUE(node.Recover().ok());
+  ASSERT_EQ(PutAs(node, home_, "web-1", "").status, 200);
+  EXPECT_GE(target.specs["web-1"].sandbox.uid, kAppUidFirst);
+  EXPECT_LT(target.specs["web-1"].sandbox.uid, kAppUidFirst + kAppUidCount);
+}
+
+TEST_F(ConfinedNodeTest, ARunUserTheHostDoesNotHaveOrRootIsRefusedNamingItAndNothingStarts) {
+  FakeTarget target;
+  Node node(Confined(), &target, &router_);
+  ASSERT_TRUE(node.Recover().ok());
+  auto ghost = PutAs(node, home_, "web-1", "lg-no-such-user");
+  EXPECT_EQ(ghost.status, 400);
+  EXPECT_NE(ghost.body.find("run.user 'lg-no-such-user' is not a user of this host"),
+            std::string::npos)
+      << ghost.body;
+  auto root = PutAs(node, home_, "web-2", "root");
+  EXPECT_EQ(root.status, 400);
+  EXPECT_NE(root.body.find("may not be root"), std::string::npos) << root.body;
+  EXPECT_TRUE(target.started.empty());
+}
+
+TEST_F(ConfinedNodeTest, ANodeThatIsNotRootRefusesToRunAnAppAsAnotherUser) {
+  ConfinementOptions o;
+  o.home = home_;
+  o.node = true;
+  Confinement user_namespaces(o, Sandbox::Kind::kUserNamespace);
+  NodeOptions options = Options();
+  options.confinement = &user_namespaces;
+  FakeTarget target;
+  Node node(options, &target, &router_);
+  ASSERT_TRUE(node.Recover().ok());
+  auto refused = PutAs(node, home_, "web-1", "nobody");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("only as root with app-users"), std::string::npos) << refused.body;
+  EXPECT_TRUE(target.started.empty());
+}
+
+TEST_F(ConfinedNodeTest, AnInstanceRestartedByARestartedNodeIsConfinedAsItsStartWas) {
+  {
+    FakeTarget target;
+    Node node(Confined(), &target, &router_);
+    ASSERT_TRUE(node.Recover().ok());
+    ASSERT_EQ(PutAs(node, home_, "web-1", "nobody").status, 200);
+  }
+  FakeTarget after;
+  after.dead = {"web-1"};
+  Node node(Confined(), &after, &router_);
+  ASSERT_TRUE(node.Recover().ok());
+  ASSERT_EQ(after.started, std::vector<std::string>{"web-1"});
+  EXPECT_EQ(after.specs["web-1"].sandbox.uid, 65534u);
+  EXPECT_EQ(after.specs["web-1"].sandbox.kind, Sandbox::Kind::kAppUser);
+}
+
 }  // namespace
 }  // namespace lastgood

@@ -166,17 +166,32 @@ Status Confinement::CheckRunUser(const std::string& run_user) const {
   if (run_user.empty()) return Status::Ok();
   std::optional<User> user = LookUp(run_user);
   if (!user) {
-    return Error::InvalidInput("run.user '" + run_user + "' is not a user of this machine",
-                               "run.user");
+    return Error::InvalidInput(
+        "run.user '" + run_user + "' is not a user of this " + (options_.node ? "host" : "machine"),
+        "run.user");
   }
   if (user->uid == 0) return Error::InvalidInput("run.user may not be root", "run.user");
   if (kind_ != Sandbox::Kind::kAppUser) {
     if (user->uid == geteuid()) return Status::Ok();
+    if (options_.node) {
+      return Error::InvalidInput("run.user '" + run_user + "': this node runs as " +
+                                     UserName(geteuid()) + " with confinement " + Mode() +
+                                     " and can run an app as another user only as root with "
+                                     "app-users",
+                                 "run.user");
+    }
     return Error::InvalidInput("run.user '" + run_user + "': the controller runs as " +
                                    UserName(geteuid()) +
                                    ", not as root, and cannot run an app as another user",
                                "run.user");
   }
+  if (options_.node) return Status::Ok();
+  return CheckRunUserAllowed(run_user);
+}
+
+Status Confinement::CheckRunUserAllowed(const std::string& run_user) const {
+  if (run_user.empty()) return Status::Ok();
+  if (run_user == "root") return Error::InvalidInput("run.user may not be root", "run.user");
   const auto& allowed = options_.run_users;
   if (std::find(allowed.begin(), allowed.end(), run_user) == allowed.end()) {
     return Error::InvalidInput("run.user '" + run_user +

@@ -36,6 +36,9 @@ struct ConfinementOptions {
   std::string home;                       // hidden from deployed code; state and uids below
   std::vector<std::string> hidden_files;  // also hidden: a TLS key kept outside the home
   std::vector<std::string> run_users;     // `serve --run-users`: users run.user may name
+  // A fleet node (`lastgood node`): run.user may name any user of the host but root — the
+  // controller held it to its own --run-users at apply — and messages speak of the node.
+  bool node = false;
 };
 
 class Confinement {
@@ -55,6 +58,10 @@ class Confinement {
   // At apply: whether this controller may run an app as `run_user` ("" is always fine).
   // InvalidInput with field run.user otherwise.
   Status CheckRunUser(const std::string& run_user) const;
+  // At apply of an app that runs on fleet hosts: only whether an admin allowed `run_user`
+  // (`serve --run-users`, never root); each host's node checks the rest when it starts an
+  // instance there.
+  Status CheckRunUserAllowed(const std::string& run_user) const;
 
   // The sandbox of an app's processes that run from `release_dir`: makes the app's state
   // folder (owned by the app's uid) and, as root, gives the app its uid on first use.

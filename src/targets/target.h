@@ -23,13 +23,18 @@ struct InstanceSpec {
   // Names in `env` whose values are taken byte for byte, never expanded (secrets: a "${X}"
   // inside a password is part of it).
   std::vector<std::string> verbatimEnv;
-  std::string cwd;                                       // the version's release directory
+  std::string cwd;           // the version's release directory
   std::string logDir;        // stdout → <logDir>/<id>.out.log, stderr → .err.log
   int port = 0;              // passed as $PORT; 0: the target picks a free one
   Millis stopGrace{10'000};  // SIGTERM, then SIGKILL after this
   // How it is confined (process/confinement.h); its state_dir is also its $HOME and
   // $LASTGOOD_STATE_DIR. The default confines nothing.
   Sandbox sandbox;
+  // On a fleet host the node decides the sandbox with its own confinement (its home, uids
+  // and users): the app the instance belongs to and the manifest's run.user ("" for none).
+  // The local target reads neither.
+  std::string app;
+  std::string runUser;
 };
 
 // What the target knows of a running instance; enough to re-adopt it after a restart.

@@ -1,6 +1,9 @@
 #include "targets/remote/node_wire.h"
 
 #include <algorithm>
+#include <cctype>
+
+#include "base/names.h"
 
 namespace lastgood {
 namespace {
@@ -9,6 +12,16 @@ using json = nlohmann::json;
 
 Error Bad(const std::string& field, const std::string& why) {
   return Error::InvalidInput(field + ": " + why, field);
+}
+
+// "" or a user's name as useradd makes them.
+bool UserName(const std::string& s) {
+  if (s.size() > 32 || (!s.empty() && s[0] == '-')) return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+      return false;
+  }
+  return true;
 }
 
 Result<std::string> Text(const json& j, const char* name, bool required = true) {
@@ -74,8 +87,11 @@ json SpecToJson(const InstanceSpec& spec) {
       e["verbatim"] = true;
     env.push_back(std::move(e));
   }
-  return {{"id", spec.id},   {"argv", spec.argv}, {"env", env},
-          {"cwd", spec.cwd}, {"port", spec.port}, {"stopGraceMs", spec.stopGrace.count()}};
+  json out = {{"id", spec.id},   {"argv", spec.argv}, {"env", env},
+              {"cwd", spec.cwd}, {"port", spec.port}, {"stopGraceMs", spec.stopGrace.count()}};
+  if (!spec.app.empty()) out["app"] = spec.app;
+  if (!spec.runUser.empty()) out["runUser"] = spec.runUser;
+  return out;
 }
 
 Result<InstanceSpec> SpecFromJson(const json& j) {
@@ -102,6 +118,17 @@ Result<InstanceSpec> SpecFromJson(const json& j) {
   auto grace = Number<int64_t>(j, "stopGraceMs", 0, 3'600'000);
   if (!grace.ok()) return grace.error();
   if (j.contains("stopGraceMs")) spec.stopGrace = Millis(*grace);
+  // Both are names: the app's a plain name, a user's at most 32 of [A-Za-z0-9._-].
+  auto app = Text(j, "app", false);
+  if (!app.ok()) return app.error();
+  if (!app->empty() && !ValidateName(*app, "app name", "app").ok())
+    return Bad("app", "must be an app's name");
+  spec.app = *app;
+  auto user = Text(j, "runUser", false);
+  if (!user.ok()) return user.error();
+  if (!UserName(*user)) return Bad("runUser", "must be a user's name");
+  if (!user->empty() && spec.app.empty()) return Bad("runUser", "needs the app");
+  spec.runUser = *user;
   return spec;
 }
 

@@ -25,6 +25,33 @@ TEST(NodeWire, ASpecTravelsWhole) {
   EXPECT_EQ(back->cwd, spec.cwd);
   EXPECT_EQ(back->port, 10234);
   EXPECT_EQ(back->stopGrace.count(), 2500);
+  EXPECT_EQ(back->app, "");
+  EXPECT_EQ(back->runUser, "");
+}
+
+TEST(NodeWire, ASpecCarriesItsAppAndRunUserForTheNodesConfinement) {
+  InstanceSpec spec;
+  spec.id = "web-production-3-a1b2";
+  spec.argv = {"./web"};
+  spec.cwd = "/var/lib/lastgood-node/releases/web/3";
+  spec.app = "web";
+  spec.runUser = "www-data";
+  auto back = SpecFromJson(json::parse(SpecToJson(spec).dump()));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->app, "web");
+  EXPECT_EQ(back->runUser, "www-data");
+
+  for (auto [field, value] : {std::pair{"app", "../web"}, std::pair{"runUser", "a b"},
+                              std::pair{"runUser", "-oops"}, std::pair{"runUser", "root;rm"}}) {
+    json j = SpecToJson(spec);
+    j[field] = value;
+    auto bad = SpecFromJson(j);
+    ASSERT_FALSE(bad.ok()) << field << "=" << value;
+    EXPECT_EQ(bad.error().field, field);
+  }
+  json no_app = SpecToJson(spec);
+  no_app.erase("app");
+  EXPECT_FALSE(SpecFromJson(no_app).ok()) << "a run.user with no app to confine";
 }
 
 TEST(NodeWire, ANodeNamesItsReleaseBuildAndCommitAndOneOfAnEarlierBuildItsReleaseAndBuild) {
