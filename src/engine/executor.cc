@@ -22,6 +22,9 @@ class Executor::Context : public StepContext {
   bool Sleep(Millis d) override { return exec_.Sleep(d_, d); }
   void Progress(const std::string& detail) override { exec_.Progress(d_, detail); }
   void Commit() override { (void)exec_.Commit(d_); }  // watched: see StoreFailure()
+  lastgood::Status CommitWith(const std::vector<InstanceRecord>& instances) override {
+    return exec_.Commit(d_, instances);
+  }
   std::optional<IntentKind> Intent(bool fresh) override {
     if (fresh) exec_.intent_read_at_ = 0;
     return exec_.ReadIntent(d_);
@@ -42,8 +45,10 @@ Executor::Executor(const EngineDeps& deps, std::atomic<bool>* cancel, std::atomi
                    std::function<void()> notify)
     : deps_(deps), cancel_(cancel), stopping_(stopping), notify_(std::move(notify)) {}
 
-lastgood::Status Executor::Commit(const Deployment& d) {
-  auto s = deps_.store->UpdateDeployment(d);
+lastgood::Status Executor::Commit(const Deployment& d,
+                                  const std::vector<InstanceRecord>& instances) {
+  auto s = instances.empty() ? deps_.store->UpdateDeployment(d)
+                             : deps_.store->UpdateDeploymentWith(d, instances);
   notify_();
   return s;
 }

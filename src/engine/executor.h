@@ -7,10 +7,13 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/engine.h"
 #include "engine/step.h"
@@ -52,6 +55,14 @@ class Executor {
   // One host's steps of the block (`ops`, indices into d.operations), on a lane thread.
   void RunLane(Deployment& d, const Manifest& m, const std::vector<int>& ops, bool resumed,
                std::atomic<bool>* abandon, std::atomic<int>* failed, int tolerated);
+  // A lane's change of `d` (made under `lock`, on lanes_mu_) committed: returns once a commit
+  // that holds it has ended. Commits are grouped: the lane that finds none under way commits
+  // the record as it is then, every lane's change so far, outside the lock; the others wait
+  // for it. One disk flush thus records the steps of many hosts, each still on record before
+  // its host goes on. A failed commit is the block's (lane_store_failure_).
+  // `instances` are put in the same commit (StepContext::CommitWith); returns its outcome.
+  lastgood::Status CommitLane(std::unique_lock<std::mutex>& lock, const Deployment& d,
+                              const std::vector<InstanceRecord>& instances = {});
 
   // The user's intents and the waits they interrupt (intents.cc).
   // Why a step must stop waiting: the controller stops, a rollback preempts, or the user
@@ -67,7 +78,7 @@ class Executor {
   void Progress(Deployment& d, const std::string& detail);
   // Commits the record. A failure is also seen by StoreFailure(), which every caller checks
   // at its next step boundary.
-  lastgood::Status Commit(const Deployment& d);
+  lastgood::Status Commit(const Deployment& d, const std::vector<InstanceRecord>& instances = {});
   // The first commit of this deployment that failed, if any (engine/commit_watch.h).
   std::optional<Error> StoreFailure() const;
 
@@ -102,6 +113,13 @@ class Executor {
   // Held by lane threads around the executor's state above and the record they share.
   std::mutex lanes_mu_;
   std::optional<Error> lane_store_failure_;  // GUARDED_BY(lanes_mu_): a lane's failed commit
+  // CommitLane's group commit, GUARDED_BY(lanes_mu_): changes made, changes on record, and
+  // whether a lane is committing now (lanes_committed_ signals each commit's end).
+  uint64_t lane_changes_ = 0;
+  uint64_t lane_recorded_ = 0;
+  bool lane_committing_ = false;
+  std::vector<InstanceRecord> lane_instances_;  // to be put with the next commit
+  std::condition_variable lanes_committed_;
 };
 
 }  // namespace lastgood

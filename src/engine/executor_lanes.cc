@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "engine/commit_watch.h"
 #include "engine/executor.h"
@@ -62,16 +63,20 @@ class Executor::LaneContext : public StepContext {
     return Interrupted() == StepResult::Kind::kOk;
   }
   void Progress(const std::string& detail) override {
-    std::lock_guard lock(exec_.lanes_mu_);
+    std::unique_lock lock(exec_.lanes_mu_);
     d_.operations[op_].detail = detail;
     int64_t now = SteadyMillis(deps_.clock);
     if (now - progress_at_ < kLaneProgressEveryMillis) return;
     progress_at_ = now;
-    (void)exec_.Commit(d_);
+    (void)exec_.CommitLane(lock, d_);
   }
   void Commit() override {
-    std::lock_guard lock(exec_.lanes_mu_);
-    (void)exec_.Commit(d_);
+    std::unique_lock lock(exec_.lanes_mu_);
+    (void)exec_.CommitLane(lock, d_);
+  }
+  lastgood::Status CommitWith(const std::vector<InstanceRecord>& instances) override {
+    std::unique_lock lock(exec_.lanes_mu_);
+    return exec_.CommitLane(lock, d_, instances);
   }
   std::optional<IntentKind> Intent(bool fresh) override {
     std::lock_guard lock(exec_.lanes_mu_);
@@ -99,7 +104,7 @@ void Executor::RunLane(Deployment& d, const Manifest& m, const std::vector<int>&
   if (deps_.commits) deps_.commits->Watch();
   const std::string host = d.operations[ops.front()].host;
   auto skip_rest = [&](size_t from, const std::string& why) {
-    std::lock_guard lock(lanes_mu_);
+    std::unique_lock lock(lanes_mu_);
     for (size_t k = from; k < ops.size(); ++k) {
       Operation& rest = d.operations[ops[k]];
       if (rest.state == OperationState::kPending) {
@@ -107,7 +112,7 @@ void Executor::RunLane(Deployment& d, const Manifest& m, const std::vector<int>&
         rest.detail = why;
       }
     }
-    (void)Commit(d);
+    (void)CommitLane(lock, d);
   };
   for (size_t k = 0; k < ops.size(); ++k) {
     const int i = ops[k];
@@ -143,13 +148,13 @@ void Executor::RunLane(Deployment& d, const Manifest& m, const std::vector<int>&
     auto step = StepFromJson(d.operations[i].spec);
     auto scoped = ForHost(deps_, host);
     {
-      std::lock_guard lock(lanes_mu_);
+      std::unique_lock lock(lanes_mu_);
       Operation& op = d.operations[i];
       if (op.state != OperationState::kRunning) {
         op.state = OperationState::kRunning;
         op.startedAt = deps_.clock->NowMillis();
       }
-      (void)Commit(d);
+      (void)CommitLane(lock, d);
     }
     StepResult r;
     if (!step.ok()) {
@@ -164,7 +169,8 @@ void Executor::RunLane(Deployment& d, const Manifest& m, const std::vector<int>&
     if (r.kind == StepResult::Kind::kStopped) break;   // stays Running: resumed after a restart
     if (r.kind == StepResult::Kind::kCanceled) break;  // RunLanes marks it
     std::optional<Error> store_failure = deps_.commits ? deps_.commits->Failure() : std::nullopt;
-    std::lock_guard lock(lanes_mu_);
+    std::unique_lock lock(lanes_mu_);
+    if (!store_failure) store_failure = lane_store_failure_;  // a grouped commit's
     Operation& op = d.operations[i];
     op.finishedAt = deps_.clock->NowMillis();
     std::string detail = r.detail;
@@ -185,13 +191,13 @@ void Executor::RunLane(Deployment& d, const Manifest& m, const std::vector<int>&
           o.detail = "host " + host + " failed";
         }
       }
-      (void)Commit(d);
       if (failed->fetch_add(1) + 1 > tolerated) abandon->store(true);
+      (void)CommitLane(lock, d);
       break;
     }
     op.state = OperationState::kSucceeded;
     op.detail = detail;
-    (void)Commit(d);
+    (void)CommitLane(lock, d);
   }
   if (deps_.commits) {
     // A commit of this lane that failed ends the deployment, wherever it happened.
@@ -201,6 +207,32 @@ void Executor::RunLane(Deployment& d, const Manifest& m, const std::vector<int>&
     }
     deps_.commits->Unwatch();
   }
+}
+
+lastgood::Status Executor::CommitLane(std::unique_lock<std::mutex>& lock, const Deployment& d,
+                                      const std::vector<InstanceRecord>& instances) {
+  const uint64_t mine = ++lane_changes_;
+  lane_instances_.insert(lane_instances_.end(), instances.begin(), instances.end());
+  while (lane_recorded_ < mine) {
+    if (lane_committing_) {
+      lanes_committed_.wait(lock);
+      continue;
+    }
+    lane_committing_ = true;
+    const uint64_t upto = lane_changes_;
+    const Deployment snapshot = d;
+    const std::vector<InstanceRecord> puts = std::exchange(lane_instances_, {});
+    lock.unlock();
+    lastgood::Status s = Commit(snapshot, puts);
+    lock.lock();
+    if (!s.ok() && !lane_store_failure_) lane_store_failure_ = s.error();
+    lane_recorded_ = upto;
+    lane_committing_ = false;
+    lanes_committed_.notify_all();
+  }
+  // A store that failed any of the block's commits may not hold this change.
+  if (lane_store_failure_) return *lane_store_failure_;
+  return lastgood::Status::Ok();
 }
 
 StepResult Executor::RunStep(StepContext& ctx, const Step& step) {

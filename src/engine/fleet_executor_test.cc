@@ -163,6 +163,79 @@ TEST(FleetExecutor, AManualRollbackRevertsTheFleetInTheReverseOrderOfSwitching) 
   EXPECT_EQ(w.SlotVersion(), 1);
 }
 
+// The steps of the record on `host`, by kind ("prepare", "takeWarm", "start", ...).
+std::vector<std::string> StepsOn(const Deployment& d, const std::string& host) {
+  std::vector<std::string> out;
+  for (const auto& op : d.operations) {
+    if (op.host != host) continue;
+    std::string spec = op.spec;
+    auto at = spec.find("\"op\":\"") + 6;
+    out.push_back(spec.substr(at, spec.find('"', at) - at));
+  }
+  return out;
+}
+
+TEST(FleetExecutor, AWarmFleetRollbackPreparesNoReleaseAndStartsNothingOnItsWarmHosts) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest =
+      Fleet("[h1, h2, h3]", "waves: [1, 100%]\nrollback: { keepPrevious: 10m }\n");
+  Deploy(w, manifest, "v1");
+  Deploy(w, manifest, "v2");
+  std::map<std::string, int> starts;
+  for (const char* h : {"h1", "h2", "h3"}) starts[h] = w.hosts().target(h).Starts();
+  RollRequest req;
+  req.app = "web";
+  req.actor = "test";
+  auto o = w.engine().Rollback(req);
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  Deployment rb = w.WaitSettled(o->deployment);
+  EXPECT_EQ(rb.state, DeploymentState::kSucceeded) << rb.reason;
+  for (const char* h : {"h1", "h2", "h3"}) {
+    // One step: the table change to v1's warm instances, which the node confirmed running.
+    EXPECT_EQ(StepsOn(rb, h), std::vector<std::string>{"takeWarm"}) << h;
+    EXPECT_EQ(w.hosts().target(h).Starts(), starts[h]) << h;
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+    EXPECT_EQ(LiveOn(w, h), (std::map<int, int>{{1, 2}})) << h;
+  }
+}
+
+TEST(FleetExecutor, AHostWhoseWarmInstanceDiedIsStartedAnewInAWarmFleetRollback) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest =
+      Fleet("[h1, h2, h3]", "waves: [1, 100%]\nrollback: { keepPrevious: 10m }\n");
+  Deploy(w, manifest, "v1");
+  Deploy(w, manifest, "v2");
+  // One of h2's warm v1 instances died; the store still holds it warm.
+  auto all = w.sqlite().ListInstances("web");
+  ASSERT_TRUE(all.ok());
+  for (const auto& i : *all) {
+    if (i.host == "h2" && i.version == 1 && i.state == InstanceState::kWarm) {
+      w.hosts().target("h2").Kill(i.id);
+      break;
+    }
+  }
+  const int h2_starts = w.hosts().target("h2").Starts();
+  RollRequest req;
+  req.app = "web";
+  req.actor = "test";
+  auto o = w.engine().Rollback(req);
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  Deployment rb = w.WaitSettled(o->deployment);
+  EXPECT_EQ(rb.state, DeploymentState::kSucceeded) << rb.reason;
+  std::string detail;
+  for (const auto& op : rb.operations) {
+    if (op.host == "h2") detail += op.detail;
+  }
+  EXPECT_NE(detail.find("not all warm any more"), std::string::npos) << detail;
+  EXPECT_GT(w.hosts().target("h2").Starts(), h2_starts);
+  for (const char* h : {"h1", "h2", "h3"}) {
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+    EXPECT_EQ(LiveOn(w, h), (std::map<int, int>{{1, 2}})) << h;
+  }
+}
+
 TEST(FleetExecutor, ARollbackReturnsTheHostsOfOneWaveTogetherTheLastWaveFirst) {
   EngineWorld w;
   ThreeHosts(w);

@@ -92,6 +92,12 @@ std::map<std::string, Switched> SwitchTimes(const EngineDeps& deps, const std::s
   return out;
 }
 
+// A host that returns to instances of the version it keeps warm needs no release prepared
+// first: its takeWarm step asks the node whether each of them still runs, and only if one
+// does not, prepares the release and starts the version there itself (steps/take_warm.cc).
+// Preparing it up front would only ask every node for what it has, before the first switch.
+bool ReturnsWarm(const PlanInput& in) { return in.warmInstances >= in.replicas; }
+
 }  // namespace
 
 std::vector<Step> PlanFleet(const FleetPlanInput& in) {
@@ -99,6 +105,7 @@ std::vector<Step> PlanFleet(const FleetPlanInput& in) {
   const int v = in.version;
   for (const auto& wave : in.waves) {
     for (const auto& h : wave) {
+      if (ReturnsWarm(h.in)) continue;
       Step prepare = MakeStep(Step::Op::kPrepare, v);
       prepare.host = h.host;
       steps.push_back(prepare);

@@ -3,6 +3,7 @@
 // steps, each host's steps carrying its name:
 //
 //   prepare the release on every host (in parallel)      host: each, wave 0
+//     (not on a host that returns to warm instances: its takeWarm step checks them)
 //   the preDeploy hook (on the controller)                host: none
 //   wave 1: each host's steps of the strategy             host: each, wave 1
 //           a canary's analyses and pauses                host: none, wave 1 (the whole wave)

@@ -115,6 +115,25 @@ TEST(FleetPlan, AHostThatRunsNothingYetIsRolledBeforeTheWavesAnalysis) {
   EXPECT_GT(at("old stopOld 0 w1"), at("* analyze w1"));
 }
 
+TEST(FleetPlan, AWarmRollbackPreparesNothingOnWarmHostsAndPreparesAndStartsOnAColdOne) {
+  auto host = [](const std::string& name, int warm) {
+    FleetHostPlan h = Host(name, 2, Rolling());
+    h.in.version = 1;
+    h.in.warmInstances = warm;
+    return h;
+  };
+  FleetPlanInput in;
+  in.version = 1;
+  // h3 and h2 were switched last (one wave), h1 first; h1 kept only one instance warm.
+  in.waves = {{host("h3", 2), host("h2", 2)}, {host("h1", 1)}};
+  EXPECT_EQ(FleetShape(PlanFleet(in)),
+            (std::vector<std::string>{"h1 prepare",                        //
+                                      "h3 takeWarm w1", "h2 takeWarm w1",  //
+                                      "h1 start 1 w2", "h1 stopOld 1 w2", "h1 start 2 w2",
+                                      "h1 stopOld 0 w2",  //
+                                      "* finish"}));
+}
+
 TEST(FleetPlan, HostsNoLongerSelectedStopTheAppAfterTheLastWave) {
   FleetPlanInput in;
   in.version = 2;

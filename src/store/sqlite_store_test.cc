@@ -255,6 +255,37 @@ TEST_F(SqliteStoreTest, AnUpdateRecordsStateReasonCursorAndOperations) {
   EXPECT_EQ(got->operations[1].detail, "probe failed");
 }
 
+TEST_F(SqliteStoreTest, AnUpdateWithInstancesPutsThemOnlyIfTheRecordCouldChange) {
+  auto created = store_->CreateDeployment(D("web", 1));
+  ASSERT_TRUE(created.ok());
+  Deployment u = *created;
+  u.cursor = 1;
+  InstanceRecord r{"web-production-1-a1",
+                   "web",
+                   "production",
+                   1,
+                   4242,
+                   1,
+                   39001,
+                   InstanceState::kReady,
+                   5,
+                   0,
+                   "",
+                   "h1"};
+  ASSERT_TRUE(store_->UpdateDeploymentWith(u, {r}).ok());
+  EXPECT_EQ(store_->GetDeployment("web", created->name)->cursor, 1);
+  ASSERT_EQ(store_->ListInstances("web")->size(), 1u);
+  EXPECT_EQ(store_->ListInstances("web")->front().host, "h1");
+  // An ended record refuses the update, and the instance it came with is not put either.
+  u.state = DeploymentState::kSucceeded;
+  ASSERT_TRUE(store_->UpdateDeployment(u).ok());
+  r.state = InstanceState::kWarm;
+  auto refused = store_->UpdateDeploymentWith(u, {r});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(store_->ListInstances("web")->front().state, InstanceState::kReady);
+}
+
 TEST_F(SqliteStoreTest, AnEndedDeploymentsRecordCannotChange) {
   auto created = store_->CreateDeployment(D("web", 1));
   ASSERT_TRUE(created.ok());

@@ -138,6 +138,11 @@ class Store {
   // operations of the record that `d` does not hold are kept. Conflict if the stored
   // record has already ended; NotFound if there is none.
   virtual Status UpdateDeployment(const Deployment& d) = 0;
+  // UpdateDeployment, and these instance records put (insert or replace by id), in one
+  // transaction: the switches of a fleet wave's hosts on record with their operations, one
+  // disk flush.
+  virtual Status UpdateDeploymentWith(const Deployment& d,
+                                      const std::vector<InstanceRecord>& instances) = 0;
   // Ends `ended` (its final state, by app + name), records `verdict` (if any) on its
   // version, and creates `next` (if any), in one transaction: after a crash there is never
   // an ended deployment whose verdict, or whose automatic rollback, was lost. Returns `next`

@@ -46,6 +46,11 @@ class StoreWrapper : public Store {
   lastgood::Status UpdateDeployment(const Deployment& d) override {
     return Write("UpdateDeployment", [&] { return target_->UpdateDeployment(d); });
   }
+  lastgood::Status UpdateDeploymentWith(const Deployment& d,
+                                        const std::vector<InstanceRecord>& instances) override {
+    return Write("UpdateDeploymentWith",
+                 [&] { return target_->UpdateDeploymentWith(d, instances); });
+  }
   Result<Deployment> EndDeployment(const Deployment& ended, std::optional<Verdict> verdict,
                                    const std::optional<Deployment>& next) override {
     return Write("EndDeployment", [&] { return target_->EndDeployment(ended, verdict, next); });

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/duration.h"
 #include "engine/engine.h"
@@ -37,6 +38,10 @@ class StepContext {
   virtual void Progress(const std::string& detail) = 0;
   // Commits the deployment record now.
   virtual void Commit() = 0;
+  // Commits the deployment record with these instance records put, in one transaction. The
+  // steps of a fleet wave's hosts share such commits: one disk flush puts many hosts'
+  // switches on record. Returns the commit's outcome.
+  virtual Status CommitWith(const std::vector<InstanceRecord>& instances) = 0;
   // The user's pending intent for this deployment, if any; read from the store at most every
   // 100 ms unless `fresh`.
   virtual std::optional<IntentKind> Intent(bool fresh) = 0;

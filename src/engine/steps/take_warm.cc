@@ -1,8 +1,9 @@
 // The takeWarm step: a return to a version still warm (keepPrevious) moves the slot's
 // traffic to its instances in one table change (engine/warm_switch.h), then retires what is
-// not kept. A rollback's start has usually made the switch already, before its worker ran:
-// this step then sends the table again (harmless) and retires. If an instance died while
-// warm, the version is started as any start would be.
+// not kept. The switch's instance records are committed with the deployment's record, a
+// commit that the hosts of a fleet wave share. A rollback's start has usually made the switch
+// already, before its worker ran: this step then sends the table again (harmless) and
+// retires. If an instance died while warm, the version is started as any start would be.
 #include "engine/release.h"
 #include "engine/routes.h"
 #include "engine/slot_instances.h"
@@ -33,9 +34,9 @@ StepResult RunTakeWarm(StepContext& ctx, const Step& step) {
              (stopped.detail.empty() ? "" : "; " + stopped.detail);
   } else {
     const auto start = deps.clock->Steady();
-    for (const auto& rec : **changes) {
-      if (auto s = deps.store->PutInstance(rec); !s.ok())
-        return StepResult::Failed(s.error().message);
+    // With the record, in one commit (which a fleet wave's hosts share).
+    if (!(*changes)->empty()) {
+      if (auto s = ctx.CommitWith(**changes); !s.ok()) return StepResult::Failed(s.error().message);
     }
     const auto stored = deps.clock->Steady();
     if (deps.routes) {

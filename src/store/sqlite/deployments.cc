@@ -217,6 +217,16 @@ Status SqliteStore::UpdateDeployment(const Deployment& d) {
   return tx->Commit();
 }
 
+Status SqliteStore::UpdateDeploymentWith(const Deployment& d,
+                                         const std::vector<InstanceRecord>& instances) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::Begin(db_, Transaction::kWrite);
+  if (!tx.ok()) return tx.error();
+  LG_RETURN_IF_ERROR(UpdateLocked(d));
+  for (const InstanceRecord& r : instances) LG_RETURN_IF_ERROR(PutInstanceLocked(r));
+  return tx->Commit();
+}
+
 Status SqliteStore::UpdateLocked(const Deployment& d) {
   auto stored = QueryDeployments(false, "WHERE app = ? AND name = ?", d.app, d.name);
   if (!stored.ok()) return stored.error();

@@ -38,6 +38,8 @@ class SqliteStore : public Store {
 
   Result<Deployment> CreateDeployment(const Deployment& d) override;
   Status UpdateDeployment(const Deployment& d) override;
+  Status UpdateDeploymentWith(const Deployment& d,
+                              const std::vector<InstanceRecord>& instances) override;
   Result<Deployment> CreateDeploymentWith(const Deployment& d,
                                           const std::vector<InstanceRecord>& instances) override;
   Result<Deployment> EndDeployment(const Deployment& ended, std::optional<Verdict> verdict,
