@@ -407,12 +407,25 @@ TEST(FleetBlueGreen, ABlueGreenFleetDeploymentSwitchesEveryHostUnderLoadAndIsSwa
   EXPECT_GE(bake_start, last_switch) << two.dump(2);
   EXPECT_FALSE(bake_start.empty()) << two.dump(2);
 
-  s.lg.Run({"swap", "web"});
+  // A rollback returns by a swap back: v1 waits warm in staging on every host, confirmed
+  // there (nothing started), then switched host by host, the last switched first.
+  s.lg.Run({"rollback", "web"});
   ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
   EXPECT_EQ(s.HostVersions(), kAllOn1) << s.lg.Status().dump(2);
   json history = s.lg.History();
   ASSERT_FALSE(history.empty());
-  EXPECT_EQ(history[0]["kind"], "swap") << history.dump(2);
+  EXPECT_EQ(history[0]["kind"], "rollback") << history.dump(2);
+  EXPECT_EQ(history[0]["strategy"], "swap") << history.dump(2);
+  json back = s.lg.Deployment(history[0]["name"].get<std::string>());
+  std::vector<std::string> switched_back;
+  for (const auto& op : back["operations"]) {
+    const std::string step = op["step"];
+    if (step.rfind("switch", 0) == 0) switched_back.push_back(op["host"]);
+    if (step.rfind("run ", 0) == 0) {
+      EXPECT_EQ(op["detail"].get<std::string>().find("started"), std::string::npos) << op;
+    }
+  }
+  EXPECT_EQ(switched_back, (std::vector<std::string>{"h3", "h2", "h1"})) << back.dump(2);
   auto reports = s.StopLoad();
   for (const auto& r : reports) {
     EXPECT_EQ(r.failed, 0u) << Summaries(reports);

@@ -1085,7 +1085,7 @@ TEST(FleetExecutor, ABlueGreenPreviewFailingItsAnalysisSwitchesNoHost) {
   EXPECT_EQ(w.VerdictOf(2), Verdict::kBad);
 }
 
-TEST(FleetExecutor, ARollbackAfterABlueGreenFleetDeploymentReturnsEveryHost) {
+TEST(FleetExecutor, ARollbackAfterABlueGreenFleetDeploymentSwapsEveryHostBackLastSwitchedFirst) {
   EngineWorld w;
   ThreeHosts(w);
   const std::string manifest =
@@ -1093,6 +1093,8 @@ TEST(FleetExecutor, ARollbackAfterABlueGreenFleetDeploymentReturnsEveryHost) {
                     "hosts: [h1, h2, h3]\nwaves: [1, 100%]\nrollback: { keepPrevious: 10m }\n");
   Deploy(w, manifest, "v1");
   Deploy(w, manifest, "v2");
+  std::map<std::string, int> starts;
+  for (const char* h : {"h1", "h2", "h3"}) starts[h] = w.hosts().target(h).Starts();
   RollRequest req;
   req.app = "web";
   req.actor = "test";
@@ -1100,13 +1102,77 @@ TEST(FleetExecutor, ARollbackAfterABlueGreenFleetDeploymentReturnsEveryHost) {
   ASSERT_TRUE(o.ok()) << o.error().message;
   Deployment rb = w.WaitSettled(o->deployment);
   EXPECT_EQ(rb.state, DeploymentState::kSucceeded) << rb.reason;
+  EXPECT_EQ(rb.strategy, "swap");
+  for (const char* h : {"h1", "h2", "h3"}) {
+    // v1's warm instances confirmed in staging, then the switch back: nothing started.
+    EXPECT_EQ(StepsOn(rb, h), (std::vector<std::string>{"prepare", "start", "switch"})) << h;
+    EXPECT_EQ(w.hosts().target(h).Starts(), starts[h]) << h;
+    EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
+    EXPECT_EQ(InSlotOn(w, h, "production"), (std::map<int, int>{{1, 2}})) << h;
+    // What it left stays warm in staging: a swap goes forward again.
+    EXPECT_EQ(InSlotOn(w, h, "staging"), (std::map<int, int>{{2, 2}})) << h;
+  }
+  EXPECT_EQ(w.SlotVersion(), 1);
+  // The last switched first, each switch its own operation with its host and times.
+  std::vector<std::string> switched;
+  int64_t last_start = 0, first_switch = INT64_MAX;
+  for (const auto& op : rb.operations) {
+    auto step = StepFromJson(op.spec);
+    ASSERT_TRUE(step.ok());
+    if (step->op == Step::Op::kStart) last_start = std::max(last_start, op.finishedAt);
+    if (step->op != Step::Op::kSwitch) continue;
+    switched.push_back(op.host);
+    first_switch = std::min(first_switch, op.startedAt);
+    EXPECT_GT(op.finishedAt, 0) << op.host;
+  }
+  EXPECT_EQ(switched, (std::vector<std::string>{"h3", "h2", "h1"}));
+  EXPECT_LE(last_start, first_switch);
+}
+
+TEST(FleetExecutor, AHostThatLostItsWarmPreviewIsStartedAnewInStagingAndSwitchedBackWithTheRest) {
+  EngineWorld w;
+  ThreeHosts(w);
+  const std::string manifest =
+      WorldManifest("strategy: { type: bluegreen }\n",
+                    "hosts: [h1, h2, h3]\nwaves: [1, 100%]\nrollback: { keepPrevious: 10m }\n");
+  Deploy(w, manifest, "v1");
+  Deploy(w, manifest, "v2");
+  // h2's v1 in staging is gone: one instance died unseen, the other's record is gone too.
+  auto all = w.sqlite().ListInstances("web");
+  ASSERT_TRUE(all.ok());
+  bool killed = false, removed = false;
+  for (const auto& i : *all) {
+    if (i.host != "h2" || i.slot != "staging" || i.version != 1) continue;
+    if (!killed) {
+      w.hosts().target("h2").Kill(i.id);
+      killed = true;
+    } else if (!removed) {
+      ASSERT_TRUE(w.sqlite().DeleteInstance(i.id).ok());
+      w.hosts().target("h2").Kill(i.id);
+      removed = true;
+    }
+  }
+  ASSERT_TRUE(killed && removed);
+  const int h2_starts = w.hosts().target("h2").Starts();
+  RollRequest req;
+  req.app = "web";
+  req.actor = "test";
+  auto o = w.engine().Rollback(req);
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  Deployment rb = w.WaitSettled(o->deployment);
+  EXPECT_EQ(rb.state, DeploymentState::kSucceeded) << rb.reason;
+  // h2 is redeployed in staging (the record says it started two), then switched with the rest.
+  EXPECT_EQ(StepsOn(rb, "h2"), (std::vector<std::string>{"prepare", "stopOld", "start", "switch"}));
+  std::string detail;
+  for (const auto& op : rb.operations) {
+    if (op.host == "h2" && op.step.find("run") == 0) detail = op.detail;
+  }
+  EXPECT_NE(detail.find("started 2"), std::string::npos) << detail;
+  EXPECT_EQ(w.hosts().target("h2").Starts(), h2_starts + 2);
   for (const char* h : {"h1", "h2", "h3"}) {
     EXPECT_EQ(RoutedOn(w, h), std::set<int>{1}) << h;
     EXPECT_EQ(InSlotOn(w, h, "production"), (std::map<int, int>{{1, 2}})) << h;
   }
-  EXPECT_EQ(w.SlotVersion(), 1);
-  // Last switched first; each host by a rolling update of v1 in production.
-  EXPECT_EQ(HostsOf(rb), (std::vector<std::string>{"h3", "h2", "h1"}));
 }
 
 TEST(FleetExecutor, ABlueGreenOverHostsOfWhichSomeRunNothingYetStartsThoseInProduction) {

@@ -37,7 +37,16 @@ HostSteps Split(const FleetHostPlan& h, int wave) {
   in.preHook.clear();
   in.postHook.clear();
   in.bake = Millis(0);
-  std::vector<Step> all = PlanDeployment(in);
+  std::vector<Step> all;
+  if (h.swapBack) {
+    const int v = in.version;
+    if (in.previewInstances < in.replicas)
+      all.push_back(MakeStep(Step::Op::kStopOld, v, 0, Millis(0), kPreviewSlot));
+    all.push_back(MakeStep(Step::Op::kStart, v, in.replicas, Millis(0), kPreviewSlot));
+    all.push_back(MakeStep(Step::Op::kSwitch, v, 0, Millis(0), kPreviewSlot));
+  } else {
+    all = PlanDeployment(in);
+  }
   HostSteps out{h.host, {{}}, {}, {}};
   // PlanDeployment's prepare is done before the first wave and its finish is the whole
   // deployment's; a warm return puts its switch before the prepare.
@@ -96,7 +105,9 @@ std::map<std::string, Switched> SwitchTimes(const EngineDeps& deps, const std::s
 // first: its takeWarm step asks the node whether each of them still runs, and only if one
 // does not, prepares the release and starts the version there itself (steps/take_warm.cc).
 // Preparing it up front would only ask every node for what it has, before the first switch.
-bool ReturnsWarm(const PlanInput& in) { return in.warmInstances >= in.replicas; }
+bool ReturnsWarm(const FleetHostPlan& h) {
+  return !h.swapBack && h.in.warmInstances >= h.in.replicas;
+}
 
 }  // namespace
 
@@ -105,7 +116,7 @@ std::vector<Step> PlanFleet(const FleetPlanInput& in) {
   const int v = in.version;
   for (const auto& wave : in.waves) {
     for (const auto& h : wave) {
-      if (ReturnsWarm(h.in)) continue;
+      if (ReturnsWarm(h)) continue;
       Step prepare = MakeStep(Step::Op::kPrepare, v);
       prepare.host = h.host;
       steps.push_back(prepare);
@@ -232,7 +243,18 @@ Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string
   // rolled, and a rollback goes straight back (its version was good already) — as PlanFor.
   const bool straight = slot != kProductionSlot || kind == DeploymentKind::kRollback ||
                         kind == DeploymentKind::kReconcile;
-  auto input_of = [&](const std::string& host) -> Result<PlanInput> {
+  // A rollback after a bluegreen switch that left `version` warm in the preview slot (of any
+  // host: the slots of every host are exchanged at once) is a swap back on every host.
+  bool swap_back = false;
+  if (kind == DeploymentKind::kRollback && slot == kProductionSlot) {
+    std::map<std::string, int> waiting;
+    for (const auto& i : all) {
+      if (!i.host.empty() && i.slot == kPreviewSlot && i.version == version &&
+          i.state == InstanceState::kReady && i.warmUntil > 0)
+        swap_back |= ++waiting[i.host] >= m.replicas;
+    }
+  }
+  auto input_of = [&](const std::string& host) -> Result<FleetHostPlan> {
     EngineDeps scoped = deps;
     scoped.host = host;
     auto in = PlanInputFor(scoped, app, slot, version, m, kind);
@@ -240,19 +262,18 @@ Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string
     if (straight && (in->strategy.type == Strategy::Type::kCanary ||
                      in->strategy.type == Strategy::Type::kBlueGreen))
       in->strategy.type = Strategy::Type::kRolling;
-    // bluegreen's preview slot is one machine's notion: a fleet host returns by table change
-    // from warm instances, never by a swap back.
-    in->previewInstances = 0;
-    return in;
+    // Otherwise a fleet host returns by table change from warm instances in its slot.
+    if (!swap_back) in->previewInstances = 0;
+    return FleetHostPlan{host, *in, swap_back};
   };
 
   FleetPlanInput fleet;
   auto add_wave = [&](const std::vector<std::string>& names) -> Status {
     std::vector<FleetHostPlan> wave;
     for (const auto& h : names) {
-      auto in = input_of(h);
-      if (!in.ok()) return in.error();
-      wave.push_back({h, *in});
+      auto plan = input_of(h);
+      if (!plan.ok()) return plan.error();
+      wave.push_back(std::move(*plan));
     }
     fleet.waves.push_back(std::move(wave));
     return Status::Ok();
@@ -303,6 +324,13 @@ Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string
       if (!switched_at.count(h) && have[h] < m.replicas) lacking.push_back(h);
     }
     if (!lacking.empty()) groups.push_back(lacking);
+    if (swap_back) {
+      // One wave brings every host's preview instances up together; the switches that
+      // follow go one host at a time in this order, the last switched first.
+      std::vector<std::string> every;
+      for (const auto& g : groups) every.insert(every.end(), g.begin(), g.end());
+      groups.assign(1, every);
+    }
     for (const auto& names : groups) LG_RETURN_IF_ERROR(add_wave(names));
   } else {
     auto waves = PlanWaves(*selected, m.fleet.waves);
@@ -319,7 +347,7 @@ Result<PlannedOperations> PlanFleetFor(const EngineDeps& deps, const std::string
   Strategy::Type type = m.strategy.type;
   if (straight && (type == Strategy::Type::kCanary || type == Strategy::Type::kBlueGreen))
     type = Strategy::Type::kRolling;
-  return ToOperations(StrategyName(type), PlanFleet(fleet));
+  return ToOperations(swap_back ? "swap" : StrategyName(type), PlanFleet(fleet));
 }
 
 }  // namespace lastgood

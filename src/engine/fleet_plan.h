@@ -18,7 +18,10 @@
 // A rollback (and a reconcile) undoes the waves: the hosts that run another version first, in
 // the reverse order of their switching (the newest fleet record's last wave first, each wave's
 // hosts together), then those that lack the version; a host that already runs it and nothing
-// else is left out.
+// else is left out. After a bluegreen deployment, whose previous production waits warm in the
+// preview slot of (some) hosts, a rollback is a swap back: every host's instances in the
+// preview slot confirmed (or started anew, where not all are warm), then the switches, one
+// host at a time, the last switched first.
 //
 // PlanFleet is a pure function of what each host runs; PlanFleetFor reads that from the store.
 #pragma once
@@ -34,6 +37,12 @@ namespace lastgood {
 struct FleetHostPlan {
   std::string host;
   PlanInput in;  // what this host runs now (its own instance counts); hooks and bake unused
+  // A rollback after a bluegreen switch, whose previous production waits in the preview slot:
+  // the host returns by the switch back. Its instances of the version in the preview slot
+  // are confirmed with its node, and started there anew where they are not all warm any
+  // more (in.previewInstances < in.replicas: the host's own redeploy, in the preview slot,
+  // since the slots of every host are exchanged in the store at once).
+  bool swapBack = false;
 };
 
 struct FleetPlanInput {

@@ -108,7 +108,8 @@ StepResult RunSwitch(StepContext& ctx, const Step& step) {
                         std::max<int64_t>(m.rollback.keepPrevious.count(), m.bake.count() + 60'000);
   std::vector<InstanceRecord> leave;
   for (auto rec : *instances) {
-    if (rec.slot != source || rec.version == step.version) continue;
+    // A fleet host's step keeps or retires that host's own (its node stops them).
+    if (rec.slot != source || rec.version == step.version || rec.host != deps.host) continue;
     if (!keep) {
       leave.push_back(rec);
       continue;
