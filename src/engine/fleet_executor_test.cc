@@ -321,6 +321,17 @@ TEST(FleetExecutor, AnInstanceAHostStartedForAControllerThatDiedBeforeRecordingI
   auto o = w.Apply(manifest, "v2");
   ASSERT_TRUE(o.ok()) << o.error().message;
   ASSERT_TRUE(w.hosts().target("h2").WaitForHeldStart(EngineWorld::kRealDeadline));
+  // h1's v1 instances, out of its table, are stopped and forgotten by the drainer: its
+  // deletes would be the next commits otherwise, and the crash would freeze h2's node
+  // before it started anything.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto all = w.sqlite().ListInstances("web");
+        return all.ok() && std::none_of(all->begin(), all->end(), [](const InstanceRecord& i) {
+                 return i.state == InstanceState::kDraining;
+               });
+      },
+      EngineWorld::kRealDeadline, std::chrono::milliseconds(1)));
   // The next commit, the record of the instance h2 is starting now (alone in its wave),
   // never happens.
   w.CrashAfter(0);
