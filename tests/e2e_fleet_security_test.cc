@@ -125,7 +125,7 @@ TEST(FleetSecurity, ASecretReachesEveryHostsInstancesAndNoFileOfTheNodesHoldsIt)
 
 // The attack of docs/security.md ("A deployer's code … reads lastgood.db") on a host: the
 // instance reports who it runs as and what of the node's home it could read or write, then
-// serves as the sample app.
+// serves as the sample app; its exec readiness probe reports the same of itself.
 std::string ProbingApp(const std::string& node_home, const std::string& user) {
   std::string script =
       "home=" + node_home +
@@ -135,6 +135,12 @@ std::string ProbingApp(const std::string& node_home, const std::string& user) {
       "touch $home/pwned 2>/dev/null && echo 'home: written' || echo 'home: refused'; "
       "echo \"state folder: $(echo ok > $LASTGOOD_STATE_DIR/w && cat $LASTGOOD_STATE_DIR/w)\"; "
       "} > $out.tmp 2>&1; mv $out.tmp $out; exec ./lastgood-sample --port \"$PORT\"";
+  // Its exec readiness probe, which the node runs, reports the same once the instance has.
+  std::string probe =
+      "test -f $LASTGOOD_STATE_DIR/report || exit 1; { echo \"uid: $(id -u)\"; cat " + node_home +
+      "/node-state.json >/dev/null 2>&1 && echo 'state: read' || echo 'state: refused'; } > "
+      "$LASTGOOD_STATE_DIR/probe.tmp; mv $LASTGOOD_STATE_DIR/probe.tmp "
+      "$LASTGOOD_STATE_DIR/probe";
   return "app: pwn\n"
          "run:\n"
          "  artifact: " +
@@ -148,7 +154,9 @@ std::string ProbingApp(const std::string& node_home, const std::string& user) {
          "\n"
          "  stopGrace: 1s\n"
          "health:\n"
-         "  readiness: { http: /healthz, interval: 100ms, timeout: 1s, failureThreshold: 3 }\n"
+         "  readiness: { exec: [\"/bin/sh\", \"-c\", " +
+         nlohmann::json(probe).dump() +
+         "], interval: 100ms, timeout: 2s, failureThreshold: 3 }\n"
          "route: { listen: 0.0.0.0:" +
          std::to_string(kFleetPort) +
          " }\n"
@@ -176,7 +184,13 @@ TEST(FleetSecurity, AnInstanceOnAHostRunsAsItsRunUserAndCannotReadTheNodesHome) 
             "home: refused\n"
             "state folder: ok\n");
   EXPECT_FALSE(fs::exists(home + "/pwned"));
-  EXPECT_EQ(HttpGet(s.hosts.Address(1), kFleetPort, "/healthz").status, 200);
+  EXPECT_EQ(ReadFile(home + "/state/pwn/probe"),
+            "uid: 65534\n"
+            "state: refused\n")
+      << "the exec readiness probe the node ran";
+  EXPECT_TRUE(WaitUntil(
+      [&] { return HttpGet(s.hosts.Address(1), kFleetPort, "/healthz").status == 200; },
+      std::chrono::seconds(10)));
 
   // A user the host does not have: h1's step fails with the node's words.
   s.lg.Manifest(ProbingApp(home, "lg-no-such-user"), "pwn");

@@ -42,7 +42,8 @@ std::string RandomSuffix() {
   return s;
 }
 
-ProbeSpec ProbeFor(const Probe& p, int port, const std::string& cwd, const Sandbox& box) {
+ProbeSpec ProbeFor(const Manifest& m, int port, const std::string& cwd, const Sandbox& box) {
+  const Probe& p = *m.readiness;
   ProbeSpec spec;
   spec.kind = p.kind == Probe::Kind::kHttp  ? ProbeSpec::Kind::kHttp
               : p.kind == Probe::Kind::kTcp ? ProbeSpec::Kind::kTcp
@@ -53,6 +54,8 @@ ProbeSpec ProbeFor(const Probe& p, int port, const std::string& cwd, const Sandb
   spec.env = {{"PORT", std::to_string(port)}};
   spec.cwd = cwd;
   spec.sandbox = box;
+  spec.app = m.app;  // a fleet host's node confines it by these
+  spec.runUser = m.run.user;
   spec.timeout = p.timeout;
   return spec;
 }
@@ -214,7 +217,7 @@ StepResult SlotInstances::EnsureReady(int version, const Manifest& m,
       }
       bool ready = true;
       if (m.readiness) {
-        auto r = ProbeOn(deps_, ProbeFor(*m.readiness, rec.port, release_dir, *probe_box));
+        auto r = ProbeOn(deps_, ProbeFor(m, rec.port, release_dir, *probe_box));
         last_result[rec.id] = r.detail;
         if (!r.ok) ++failures[rec.id];
         ready = r.ok;
@@ -409,7 +412,7 @@ StepResult SlotInstances::Bake(int version, const Manifest& m, const std::string
                                   (err.empty() ? "" : "; its last error: " + err));
       }
       if (!m.readiness) continue;
-      auto r = ProbeOn(deps_, ProbeFor(*m.readiness, rec.port, release_dir, *probe_box));
+      auto r = ProbeOn(deps_, ProbeFor(m, rec.port, release_dir, *probe_box));
       failures[rec.id] = r.ok ? 0 : failures[rec.id] + 1;
       if (failures[rec.id] >= m.readiness->failureThreshold) {
         return StepResult::Failed("instance " + rec.id + " failed its readiness probe " +

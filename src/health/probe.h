@@ -20,6 +20,10 @@ struct ProbeSpec {
   std::vector<std::pair<std::string, std::string>> env;  // kExec: extra env (e.g. PORT)
   std::string cwd;                                       // kExec
   Sandbox sandbox;  // kExec: confined as the app's instances are (process/confinement.h)
+  // kExec on a fleet host: the node confines it with its own confinement, for this app and
+  // run.user ("" for none), as it confines the app's instances there.
+  std::string app;
+  std::string runUser;
   Millis timeout{1000};
 };
 

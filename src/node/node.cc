@@ -91,7 +91,7 @@ Result<std::vector<std::string>> Node::Recover() {
     for (const auto& r : rec.refusedEnv) refused += (refused.empty() ? "" : "; ") + r;
     // Restarts must be confined as the start was: an instance that cannot be confined now
     // (its user is gone from the host) is not adopted, and so it is stopped below.
-    auto box = SandboxOf(rec.spec);
+    auto box = SandboxOf(rec.spec.app, rec.spec.runUser, rec.spec.cwd, rec.spec.id);
     if (!box.ok()) {
       log.push_back("instance " + rec.spec.id +
                     " cannot be confined now, and is not kept running: " + box.error().message);
@@ -215,7 +215,7 @@ ApiResponse Node::EnsureInstance(const std::string& id, const std::string& body)
     auto s = target_->Status(id);
     if (s.ok()) return Json(HandleToJson(s->handle));  // already runs (or is being restarted)
   }
-  auto box = SandboxOf(*spec);
+  auto box = SandboxOf(spec->app, spec->runUser, spec->cwd, spec->id);
   if (!box.ok()) return Fail(box.error());
   spec->sandbox = *box;
   auto started = target_->Start(*spec);
@@ -228,27 +228,28 @@ ApiResponse Node::EnsureInstance(const std::string& id, const std::string& body)
   return Json(HandleToJson(*started));
 }
 
-Result<Sandbox> Node::SandboxOf(const InstanceSpec& spec) {
+Result<Sandbox> Node::SandboxOf(const std::string& spec_app, const std::string& run_user,
+                                const std::string& cwd, const std::string& label) {
   if (options_.confinement == nullptr) {
-    if (spec.runUser.empty()) return Sandbox{};
+    if (run_user.empty()) return Sandbox{};
     return Error::InvalidInput(
-        "run.user '" + spec.runUser + "': this node confines nothing and runs every app as itself",
+        "run.user '" + run_user + "': this node confines nothing and runs every app as itself",
         "run.user");
   }
   // The app is the release directory's (releases/APP/VERSION), which the node made itself,
   // when a spec does not name it.
-  std::string app = spec.app;
+  std::string app = spec_app;
   if (app.empty()) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    auto rel = fs::weakly_canonical(spec.cwd, ec)
-                   .lexically_relative(fs::weakly_canonical(options_.home + "/releases", ec));
+    auto rel = fs::weakly_canonical(cwd, ec).lexically_relative(
+        fs::weakly_canonical(options_.home + "/releases", ec));
     app = rel.empty() ? "" : rel.begin()->string();
   }
   if (auto s = ValidateName(app, "app name", "app"); !s.ok()) return s.error();
   // Checked here whatever the mode: For() checks run.user only where it applies it (as root).
-  if (auto s = options_.confinement->CheckRunUser(spec.runUser); !s.ok()) return s.error();
-  return options_.confinement->For(app, spec.runUser, spec.cwd, spec.id);
+  if (auto s = options_.confinement->CheckRunUser(run_user); !s.ok()) return s.error();
+  return options_.confinement->For(app, run_user, cwd, label);
 }
 
 ApiResponse Node::InstanceState(const std::string& id) {
@@ -321,6 +322,10 @@ ApiResponse Node::Probe(const std::string& body) {
   // An exec probe runs what a version ships, where its instances run: nowhere else.
   if (spec->kind == ProbeSpec::Kind::kExec) {
     if (auto s = CheckReleaseDir(spec->cwd); !s.ok()) return Fail(s.error());
+    // Confined as the app's instances on this host are (a smoke test, an exec readiness).
+    auto box = SandboxOf(spec->app, spec->runUser, spec->cwd, "exec probe " + spec->command[0]);
+    if (!box.ok()) return Fail(box.error());
+    spec->sandbox = *box;
   }
   return Json(ProbeResultToJson(RunProbe(*spec)));
 }

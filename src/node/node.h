@@ -65,9 +65,11 @@ class Node {
 
   // InvalidInput unless `cwd` is a release directory of this node.
   Status CheckReleaseDir(const std::string& cwd) const;
-  // The sandbox of an instance of `spec` on this host (its app's uid, or its run.user, and
-  // state folder here); InvalidInput naming run.user when this host cannot apply it.
-  Result<Sandbox> SandboxOf(const InstanceSpec& spec);
+  // The sandbox of a process of `app` (its instances, its exec probes) that runs from `cwd`
+  // on this host: its app's uid, or `run_user`, and state folder here; InvalidInput naming
+  // run.user when this host cannot apply it. "" app: the release directory's.
+  Result<Sandbox> SandboxOf(const std::string& app, const std::string& run_user,
+                            const std::string& cwd, const std::string& label);
 
   // Constant after construction.
   const NodeOptions options_;

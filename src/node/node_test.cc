@@ -314,5 +314,44 @@ TEST_F(ConfinedNodeTest, AnInstanceRestartedByARestartedNodeIsConfinedAsItsStart
   EXPECT_EQ(after.specs["web-1"].sandbox.kind, Sandbox::Kind::kAppUser);
 }
 
+// An exec probe (a readiness check, a fleet smoke test) of app web as `run_user` that passes
+// only when it runs as nobody and cannot read the node's state file.
+ApiResponse ProbeAs(Node& node, const std::string& home, const std::string& run_user) {
+  json probe = {{"kind", "exec"},
+                {"command",
+                 {"/bin/sh", "-c",
+                  "test \"$(id -u)\" = 65534 && ! cat " + home + "/node-state.json >/dev/null"}},
+                {"cwd", home + "/releases/web/1"},
+                {"timeoutMs", 10000},
+                {"app", "web"},
+                {"runUser", run_user}};
+  return node.Handle({"POST", "/v1/probe", probe.dump(), "", {}, false, ""});
+}
+
+TEST_F(ConfinedNodeTest, AnExecProbeRunsConfinedAsTheAppsInstancesThere) {
+  FakeTarget target;
+  Node node(Confined(), &target, &router_);
+  ASSERT_TRUE(node.Recover().ok());
+  ASSERT_TRUE(fs::exists(home_ + "/node-state.json"));
+  auto confined = ProbeAs(node, home_, "nobody");
+  ASSERT_EQ(confined.status, 200) << confined.body;
+  EXPECT_EQ(json::parse(confined.body)["ok"], true) << confined.body;
+
+  auto ghost = ProbeAs(node, home_, "lg-no-such-user");
+  EXPECT_EQ(ghost.status, 400);
+  EXPECT_NE(ghost.body.find("not a user of this host"), std::string::npos) << ghost.body;
+
+  // The same probe on a node that confines nothing runs as the node (root) and reads the state.
+  NodeOptions bare = Options();
+  Node unconfined(bare, &target, &router_);
+  ASSERT_TRUE(unconfined.Recover().ok());
+  json probe = json::parse(R"({"kind": "exec", "timeoutMs": 10000})");
+  probe["command"] = {"/bin/sh", "-c", "test \"$(id -u)\" = 65534"};
+  probe["cwd"] = home_ + "/releases/web/1";
+  auto as_root = unconfined.Handle({"POST", "/v1/probe", probe.dump(), "", {}, false, ""});
+  ASSERT_EQ(as_root.status, 200) << as_root.body;
+  EXPECT_EQ(json::parse(as_root.body)["ok"], false) << "the check itself cannot tell";
+}
+
 }  // namespace
 }  // namespace lastgood

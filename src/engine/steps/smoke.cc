@@ -50,6 +50,8 @@ StepResult RunSmokeOnHost(StepContext& ctx, const Step& step, const std::string&
   spec.command = smoke.command;
   spec.env = *env;
   spec.cwd = release;
+  spec.app = d.app;  // the node confines it as the app's instances there
+  spec.runUser = ctx.manifest().run.user;
   spec.timeout = smoke.timeout;
   ProbeResult r = ProbeOn(deps, spec);
   if (r.ok) return StepResult::Ok("smokeTest on " + deps.host + ": " + r.detail);

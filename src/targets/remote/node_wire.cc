@@ -24,7 +24,25 @@ bool UserName(const std::string& s) {
   return true;
 }
 
-Result<std::string> Text(const json& j, const char* name, bool required = true) {
+Result<std::string> Text(const json& j, const char* name, bool required = true);
+
+// "app" and "runUser" of an instance or a probe, for the node's confinement. Both are names:
+// the app's a plain name, a user's at most 32 of [A-Za-z0-9._-].
+Status AppAndUserFromJson(const json& j, std::string* app, std::string* run_user) {
+  auto a = Text(j, "app", false);
+  if (!a.ok()) return a.error();
+  if (!a->empty() && !ValidateName(*a, "app name", "app").ok())
+    return Bad("app", "must be an app's name");
+  auto user = Text(j, "runUser", false);
+  if (!user.ok()) return user.error();
+  if (!UserName(*user)) return Bad("runUser", "must be a user's name");
+  if (!user->empty() && a->empty()) return Bad("runUser", "needs the app");
+  *app = *a;
+  *run_user = *user;
+  return Status::Ok();
+}
+
+Result<std::string> Text(const json& j, const char* name, bool required) {
   if (!j.contains(name) || j[name].is_null()) {
     if (required) return Bad(name, "missing");
     return std::string();
@@ -118,17 +136,7 @@ Result<InstanceSpec> SpecFromJson(const json& j) {
   auto grace = Number<int64_t>(j, "stopGraceMs", 0, 3'600'000);
   if (!grace.ok()) return grace.error();
   if (j.contains("stopGraceMs")) spec.stopGrace = Millis(*grace);
-  // Both are names: the app's a plain name, a user's at most 32 of [A-Za-z0-9._-].
-  auto app = Text(j, "app", false);
-  if (!app.ok()) return app.error();
-  if (!app->empty() && !ValidateName(*app, "app name", "app").ok())
-    return Bad("app", "must be an app's name");
-  spec.app = *app;
-  auto user = Text(j, "runUser", false);
-  if (!user.ok()) return user.error();
-  if (!UserName(*user)) return Bad("runUser", "must be a user's name");
-  if (!user->empty() && spec.app.empty()) return Bad("runUser", "needs the app");
-  spec.runUser = *user;
+  LG_RETURN_IF_ERROR(AppAndUserFromJson(j, &spec.app, &spec.runUser));
   return spec;
 }
 
@@ -183,13 +191,16 @@ json ProbeToJson(const ProbeSpec& spec) {
                                                           : "exec";
   json env = json::array();
   for (const auto& [k, v] : spec.env) env.push_back({{"name", k}, {"value", v}});
-  return {{"kind", kind},
-          {"port", spec.port},
-          {"path", spec.path},
-          {"command", spec.command},
-          {"env", env},
-          {"cwd", spec.cwd},
-          {"timeoutMs", spec.timeout.count()}};
+  json out = {{"kind", kind},
+              {"port", spec.port},
+              {"path", spec.path},
+              {"command", spec.command},
+              {"env", env},
+              {"cwd", spec.cwd},
+              {"timeoutMs", spec.timeout.count()}};
+  if (!spec.app.empty()) out["app"] = spec.app;
+  if (!spec.runUser.empty()) out["runUser"] = spec.runUser;
+  return out;
 }
 
 Result<ProbeSpec> ProbeFromJson(const json& j) {
@@ -232,6 +243,7 @@ Result<ProbeSpec> ProbeFromJson(const json& j) {
   auto cwd = Text(j, "cwd", false);
   if (!cwd.ok()) return cwd.error();
   spec.cwd = *cwd;
+  LG_RETURN_IF_ERROR(AppAndUserFromJson(j, &spec.app, &spec.runUser));
   auto timeout = Number<int64_t>(j, "timeoutMs", 1, kMaxProbeTimeoutMs);
   if (!timeout.ok()) return timeout.error();
   if (j.contains("timeoutMs")) spec.timeout = Millis(*timeout);

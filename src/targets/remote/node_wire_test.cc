@@ -49,6 +49,17 @@ TEST(NodeWire, ASpecCarriesItsAppAndRunUserForTheNodesConfinement) {
     ASSERT_FALSE(bad.ok()) << field << "=" << value;
     EXPECT_EQ(bad.error().field, field);
   }
+  ProbeSpec probe;
+  probe.kind = ProbeSpec::Kind::kExec;
+  probe.command = {"./check"};
+  probe.cwd = spec.cwd;
+  probe.app = "web";
+  probe.runUser = "www-data";
+  auto probe_back = ProbeFromJson(json::parse(ProbeToJson(probe).dump()));
+  ASSERT_TRUE(probe_back.ok()) << probe_back.error().message;
+  EXPECT_EQ(probe_back->app, "web");
+  EXPECT_EQ(probe_back->runUser, "www-data");
+
   json no_app = SpecToJson(spec);
   no_app.erase("app");
   EXPECT_FALSE(SpecFromJson(no_app).ok()) << "a run.user with no app to confine";
