@@ -254,6 +254,11 @@ TEST(FleetTraffic, ASlotsShareIsInForceOnEveryHostsRouterUnderLoad) {
         10s, 10ms))
         << FleetHosts::Name(i) << "'s router sends no new client to staging";
   }
+  // Kept until each host's load has had its share (on a loaded machine, a few requests only).
+  for (size_t i = 0; i < s.loads.size(); ++i) {
+    EXPECT_TRUE(WaitUntil([&] { return s.loads[i]->ServedBy("v2") > 0; }, 10s, 10ms))
+        << FleetHosts::Name(static_cast<int>(i) + 1) << "'s clients never reached staging";
+  }
   s.lg.Run({"traffic", "web", "staging=0"});
   ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
   const auto after = LoadClock::now();

@@ -25,6 +25,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -123,6 +124,14 @@ class SteadyLoad {
   // Successful requests so far (to wait until traffic flows).
   size_t Served() const { return served_.load(std::memory_order_relaxed); }
 
+  // Successful requests so far that the given label served (to wait until a share reached
+  // this load's clients, not only a probe of the test's own).
+  size_t ServedBy(const std::string& label) const {
+    std::lock_guard<std::mutex> lock(labels_mu_);
+    auto it = labels_.find(label);
+    return it == labels_.end() ? 0 : it->second;
+  }
+
   // Stops the threads after their current request and reports every request. A second call
   // returns an empty report.
   LoadReport Stop() {
@@ -185,7 +194,11 @@ class SteadyLoad {
       }
       if (!r.error.empty()) r.status = 0;
       r.end = LoadClock::now();
-      if (!r.failed()) served_.fetch_add(1, std::memory_order_relaxed);
+      if (!r.failed()) {
+        served_.fetch_add(1, std::memory_order_relaxed);
+        std::lock_guard<std::mutex> lock(labels_mu_);
+        ++labels_[r.label];
+      }
       bool refused = !r.error.empty() && !c.connected();
       out.push_back(std::move(r));
       // While nothing listens, an unlimited loop would only count refusals: pace it.
@@ -196,6 +209,8 @@ class SteadyLoad {
   const LoadOptions options_;
   std::atomic<bool> stop_{false};
   std::atomic<size_t> served_{0};
+  mutable std::mutex labels_mu_;
+  std::map<std::string, size_t> labels_;           // GUARDED_BY(labels_mu_): successes by label
   std::vector<std::vector<LoadRequest>> records_;  // one per thread, its own until joined
   std::vector<std::thread> threads_;
 };
