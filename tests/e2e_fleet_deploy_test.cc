@@ -178,13 +178,16 @@ TEST(FleetDeploy, AVersionThatFailsOnTheSecondWaveIsRolledBackOnTheSwitchedHosts
   s.lg.App(FleetDeploy::App("waves: [1, 2, 100%]"));
   s.lg.Apply();
   ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
-  // v2 is ready only where its node's home holds no mark (the release directory is
-  // <node home>/releases/web/2): h2's has one.
-  std::ofstream(s.hosts.NodeHome(2) + "/not-ready-here") << "";
-  s.lg.App(FleetDeploy::App("waves: [1, 2, 100%]")
-               .ProgressDeadline("3s")
-               .Readiness("{ exec: [\"/usr/bin/test\", \"!\", \"-e\", "
-                          "\"../../../not-ready-here\"], interval: 100ms, timeout: 1s }"));
+  // v2 is ready only where the app's state folder holds no mark (the release directory is
+  // <node home>/releases/web/2; an exec probe runs confined, where of the node's home only
+  // the release and <node home>/state/web are seen): h2's has one.
+  std::ofstream(s.hosts.NodeHome(2) + "/state/web/not-ready-here") << "";
+  ASSERT_TRUE(std::filesystem::exists(s.hosts.NodeHome(2) + "/state/web/not-ready-here"));
+  s.lg.App(
+      FleetDeploy::App("waves: [1, 2, 100%]")
+          .ProgressDeadline("3s")
+          .Readiness("{ exec: [\"/usr/bin/test\", \"!\", \"-e\", "
+                     "\"../../../state/web/not-ready-here\"], interval: 100ms, timeout: 1s }"));
   s.StartLoad();
   s.lg.Apply({"--param", "label=v2", "--name", "two"});
   EXPECT_EQ(s.lg.last().code, 1) << Told(s.lg);
