@@ -13,30 +13,40 @@ int AnalysedPair::SideOf(const StatsRow& row) const {
   return 0;
 }
 
+namespace {
+
+// The statsSince of the router that counted a backend row: its host's in a fleet's merged
+// answer, else the answer's.
+int64_t SinceOf(const StatsRow& row, const RouterStats& stats) {
+  return row.sinceMillis > 0 ? row.sinceMillis : stats.statsSinceMillis;
+}
+
+}  // namespace
+
 void LookCounter::Start(const RouterStats& stats) {
-  since_ = stats.statsSinceMillis;
   for (const auto& row : stats.rows) {
     if (row.backend.empty() || pair_.SideOf(row) == 0) continue;
-    seen_[{row.slot, row.version, row.backend}] = {row.totalRequests, row.totalErrors};
+    seen_[{row.slot, row.version, row.backend}] = {row.totalRequests, row.totalErrors,
+                                                   SinceOf(row, stats)};
   }
 }
 
 void LookCounter::Next(const RouterStats& stats, RequestCounts* canary, RequestCounts* stable) {
   *canary = *stable = RequestCounts();
-  const bool carried = stats.statsSinceMillis > 0 && stats.statsSinceMillis < since_;
-  const bool restarted = since_ > 0 && stats.statsSinceMillis > since_;
-  since_ = stats.statsSinceMillis;
   for (const auto& row : stats.rows) {
     int side = row.backend.empty() ? 0 : pair_.SideOf(row);
     if (side == 0) continue;
     auto [it, first] = seen_.try_emplace({row.slot, row.version, row.backend});
     Seen& last = it->second;
+    const int64_t since = SinceOf(row, stats);
+    const bool carried = !first && since > 0 && since < last.since;
+    const bool restarted = !first && last.since > 0 && since > last.since;
     if (carried) {
-      last = {row.totalRequests, row.totalErrors};
+      last = {row.totalRequests, row.totalErrors, since};
       continue;
     }
     uint64_t requests, errors;
-    if (restarted && !first) {
+    if (restarted) {
       requests = row.totalRequests, errors = row.totalErrors;  // a new router's counts
     } else if (first) {
       requests = std::min(row.totalRequests, row.requests);
@@ -46,7 +56,7 @@ void LookCounter::Next(const RouterStats& stats, RequestCounts* canary, RequestC
     } else {
       requests = row.totalRequests - last.requests, errors = row.totalErrors - last.errors;
     }
-    last = {row.totalRequests, row.totalErrors};
+    last = {row.totalRequests, row.totalErrors, since};
     RequestCounts& into = side > 0 ? *canary : *stable;
     into.requests += requests;
     into.errors += std::min(errors, requests);

@@ -9,7 +9,9 @@
 // counts again from 0, as does every counter of an answer whose statsSince moved later (a new
 // router). An answer whose statsSince moved back (a successor that has just been handed its
 // predecessor's counts, router/stats_carry.h) holds again what was counted already: it is
-// where counting goes on from, and adds nothing. Hosts merge by adding their answers' counts.
+// where counting goes on from, and adds nothing. Hosts merge by adding their answers' counts;
+// in a fleet's merged answer each backend row carries its own host's statsSince, so that one
+// host's restart counts that host's backends again and no other's.
 // Not thread-safe.
 #pragma once
 
@@ -44,10 +46,10 @@ class LookCounter {
  private:
   struct Seen {
     uint64_t requests = 0, errors = 0;
+    int64_t since = 0;  // the statsSince of the router that counted these
   };
   AnalysedPair pair_;
   std::map<std::tuple<std::string, int, std::string>, Seen> seen_;  // slot, version, backend
-  int64_t since_ = 0;                                               // the last answer's statsSince
 };
 
 // The latency histogram of one side, from the aggregate rows (summed over versions, hosts).

@@ -18,6 +18,7 @@ RouterStats MergeStats(const std::vector<RouterStats>& answers) {
     for (const auto& row : a.rows) {
       if (!row.backend.empty()) {
         out.rows.push_back(row);
+        out.rows.back().sinceMillis = a.statsSinceMillis;
         continue;
       }
       auto [it, fresh] = merged.try_emplace({row.app, row.slot, row.version}, row);

@@ -29,6 +29,9 @@ struct StatsRow {
   // Requests whose client named this slot itself, counted apart from the others (last, so
   // that positional initialisers of the fields above stay valid).
   bool pinned = false;
+  // A backend row of a fleet's merged answer (engine/fleet_stats.h): the statsSince of the
+  // host router that counted it, since each host restarts on its own. 0: the answer's own.
+  int64_t sinceMillis = 0;
 };
 
 struct RouterStats {
