@@ -87,6 +87,13 @@ TEST(Fleet, HostAddInstallsTheControllersOwnNodeAndHostsListsItReachable) {
   auto ps = s.hosts.Ssh(2, {"cat", s.hosts.NodeHome(2) + "/logs/node.log"});
   EXPECT_NE(ps.out.find("serving " + s.hosts.NodeHome(2) + "/node.sock"), std::string::npos)
       << ps.out;
+  // How the node confines deployed code is in `hosts`, as its own log says it.
+  ASSERT_TRUE(hosts[1]["confinement"].is_object()) << hosts[1];
+  EXPECT_NE(hosts[1]["confinement"]["mode"].get<std::string>(), "") << hosts[1];
+  EXPECT_NE(ps.out.find("confinement of deployed code: " +
+                        hosts[1]["confinement"]["detail"].get<std::string>()),
+            std::string::npos)
+      << ps.out << hosts[1];
 
   // Adding it again is a conflict; a name or label that is not plain is refused up front.
   s.Add(1);

@@ -34,6 +34,10 @@ json HostJson(const HostView& h) {
     listeners.push_back(one);
   }
   j["listeners"] = listeners;
+  // How its node confines deployed code; null until a node that says it has answered.
+  j["confinement"] = h.confinement.empty() ? json(nullptr)
+                                           : json{{"mode", h.confinement},
+                                                  {"detail", Utf8String(h.confinementDetail)}};
   return j;
 }
 

@@ -128,6 +128,11 @@ void AddHostVerbs(CLI::App& app, Globals& g, int* exit_code) {
                 << "): lastgood host upgrade " << h["name"].get<std::string>() << "\n";
     }
     for (const auto& h : *r) {
+      // Never silent: a host whose node runs deployed code unconfined is named, with why.
+      if (h.contains("confinement") && h["confinement"].is_object() &&
+          h["confinement"].value("mode", "") == "none")
+        std::cout << h["name"].get<std::string>() << ": WARNING: deployed code runs unconfined: "
+                  << h["confinement"].value("detail", "") << "\n";
       if (h.contains("problem"))
         std::cout << h["name"].get<std::string>() << ": " << h["problem"].get<std::string>()
                   << "\n";

@@ -167,9 +167,18 @@ ApiResponse Node::Handle(const ApiRequest& request) {
 }
 
 ApiResponse Node::Info() {
-  NodeInfo info{
-      BuildId(), options_.version, ThisBuild().commit, MachineArch(), static_cast<int>(::getpid()),
-      0};
+  NodeInfo info{BuildId(),
+                options_.version,
+                ThisBuild().commit,
+                MachineArch(),
+                static_cast<int>(::getpid()),
+                0,
+                "none",
+                "this node was started without confinement"};
+  if (options_.confinement != nullptr) {
+    info.confinement = options_.confinement->Mode();
+    info.confinementDetail = options_.confinement->Describe();
+  }
   {
     std::lock_guard lock(mu_);
     info.instances = static_cast<int>(state_.instances().size());

@@ -175,6 +175,8 @@ void Fleet::Check(const std::string& name) {
   h->problem.clear();
   h->nodeLastgood = {info->version, info->buildId, info->commit};
   h->instances = info->instances;
+  h->confinement = info->confinement;
+  h->confinementDetail = info->confinementDetail;
   h->record.lastSeen = NowMillis();
   h->record.nodeBuild = info->buildId;
   // The exact time is in memory; the store hears of it twice a minute at most.
@@ -236,7 +238,8 @@ void Fleet::Monitor() {
 }
 
 HostView Fleet::ViewOf(const Host& h) const {
-  return HostView{h.record, h.reachable, h.nodeLastgood, h.problem, h.instances, h.listeners};
+  return HostView{h.record,    h.reachable, h.nodeLastgood, h.problem,
+                  h.instances, h.listeners, h.confinement,  h.confinementDetail};
 }
 
 Result<HostView> Fleet::Add(const HostAddRequest& req) {
@@ -314,6 +317,8 @@ Result<HostView> Fleet::Add(const HostAddRequest& req) {
   h->tried = true;
   h->nodeLastgood = {info->version, info->buildId, info->commit};
   h->instances = info->instances;
+  h->confinement = info->confinement;
+  h->confinementDetail = info->confinementDetail;
   std::lock_guard lock(mu_);
   hosts_[req.name] = h;
   return ViewOf(*h);

@@ -57,6 +57,8 @@ struct HostView {
   int instances = 0;          // instances its node runs, when it last answered
   // Its router's table listeners, bound or not (with why), when its node last answered.
   std::vector<ListenerState> listeners;
+  // How its node confines deployed code, as it last said (NodeInfo); "" until it has.
+  std::string confinement, confinementDetail;
 };
 
 class Fleet : public Hosts {
@@ -112,6 +114,7 @@ class Fleet : public Hosts {
     std::string problem;
     int instances = 0;
     std::vector<ListenerState> listeners;
+    std::string confinement, confinementDetail;
     std::chrono::steady_clock::time_point retryAt{};
     Millis backoff = kReconnectMin;
     int64_t storedSeen = 0;  // lastSeen last written to the store

@@ -268,8 +268,13 @@ Result<ProbeResult> ProbeResultFromJson(const json& j) {
 }
 
 json NodeInfoToJson(const NodeInfo& info) {
-  return {{"buildId", info.buildId}, {"version", info.version}, {"commit", info.commit},
-          {"arch", info.arch},       {"pid", info.pid},         {"instances", info.instances}};
+  return {{"buildId", info.buildId},
+          {"version", info.version},
+          {"commit", info.commit},
+          {"arch", info.arch},
+          {"pid", info.pid},
+          {"instances", info.instances},
+          {"confinement", {{"mode", info.confinement}, {"detail", info.confinementDetail}}}};
 }
 
 Result<NodeInfo> NodeInfoFromJson(const json& j) {
@@ -293,6 +298,17 @@ Result<NodeInfo> NodeInfoFromJson(const json& j) {
   if (!n.ok()) return n.error();
   info.pid = *pid;
   info.instances = *n;
+  // A node of an earlier build does not say how it confines.
+  if (j.contains("confinement")) {
+    const json& c = j["confinement"];
+    if (!c.is_object()) return Bad("confinement", "must be an object");
+    auto mode = Text(c, "mode", false);
+    if (!mode.ok()) return Bad("confinement.mode", "must be a short string");
+    auto detail = Text(c, "detail", false);
+    if (!detail.ok()) return Bad("confinement.detail", "must be a short string");
+    info.confinement = *mode;
+    info.confinementDetail = *detail;
+  }
   return info;
 }
 

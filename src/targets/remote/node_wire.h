@@ -27,6 +27,9 @@ struct NodeInfo {
   std::string arch;
   int pid = 0;
   int instances = 0;
+  // How the node confines deployed code (process/confinement.h): "app-users",
+  // "user-namespaces" or "none", and its one sentence; "" from a node of an earlier build.
+  std::string confinement, confinementDetail;
 };
 
 nlohmann::json SpecToJson(const InstanceSpec& spec);

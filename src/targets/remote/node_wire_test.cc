@@ -66,7 +66,7 @@ TEST(NodeWire, ASpecCarriesItsAppAndRunUserForTheNodesConfinement) {
 }
 
 TEST(NodeWire, ANodeNamesItsReleaseBuildAndCommitAndOneOfAnEarlierBuildItsReleaseAndBuild) {
-  NodeInfo info{"3f1c", "0.10.0", "9a2e", "x86_64", 42, 3};
+  NodeInfo info{"3f1c", "0.10.0", "9a2e", "x86_64", 42, 3, "", ""};
   auto back = NodeInfoFromJson(json::parse(NodeInfoToJson(info).dump()));
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->version, "0.10.0");
@@ -79,6 +79,24 @@ TEST(NodeWire, ANodeNamesItsReleaseBuildAndCommitAndOneOfAnEarlierBuildItsReleas
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->commit, "");
   EXPECT_EQ(back->version, "0.10.0");
+}
+
+TEST(NodeWire, ANodeSaysHowItConfinesDeployedCodeAndOneOfAnEarlierBuildSaysNothing) {
+  NodeInfo info{"3f1c", "0.10.0", "9a2e", "x86_64", 42, 3, "none", "no user namespaces here"};
+  auto back = NodeInfoFromJson(json::parse(NodeInfoToJson(info).dump()));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->confinement, "none");
+  EXPECT_EQ(back->confinementDetail, "no user namespaces here");
+  json earlier = NodeInfoToJson(info);
+  earlier.erase("confinement");
+  back = NodeInfoFromJson(earlier);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->confinement, "");
+  json mistyped = NodeInfoToJson(info);
+  mistyped["confinement"]["mode"] = 7;
+  EXPECT_EQ(NodeInfoFromJson(mistyped).error().field, "confinement.mode");
+  mistyped["confinement"] = "none";
+  EXPECT_EQ(NodeInfoFromJson(mistyped).error().field, "confinement");
 }
 
 TEST(NodeWire, ASpecOverItsLimitsOrMistypedIsRefusedNamingTheField) {
@@ -110,7 +128,7 @@ TEST(NodeWire, StatusAndInfoTravelWhole) {
   EXPECT_EQ(back->restarts, 2);
   EXPECT_EQ(back->lastExit, "exited with status 1");
   EXPECT_EQ(back->handle.startTime, 123456789012ULL);
-  NodeInfo info{"abc", "dev", "", "x86_64", 7, 3};
+  NodeInfo info{"abc", "dev", "", "x86_64", 7, 3, "", ""};
   auto i = NodeInfoFromJson(NodeInfoToJson(info));
   ASSERT_TRUE(i.ok());
   EXPECT_EQ(i->buildId, "abc");
