@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/fleet_stats.h"
 #include "router/latency_histogram.h"
 
 namespace lastgood {
@@ -90,6 +91,37 @@ TEST(LookCounter, CountsTheCountsCarriedOverToASuccessorOnlyOnce) {
   counter.Next(next, &canary, &stable);
   EXPECT_EQ(canary.requests, 10u);
   EXPECT_EQ(canary.errors, 1u);
+}
+
+TEST(LookCounter, OneFleetHostsRestartCountsThatHostsBackendsAgainAndNoOtherHosts) {
+  auto host = [](int64_t since, std::vector<StatsRow> rows) {
+    RouterStats s = Answer(std::move(rows));
+    s.statsSinceMillis = since;
+    return s;
+  };
+  LookCounter counter(kPair);
+  counter.Start(MergeStats({host(1000, {Backend("production", 3, "h1-c", 100, 1),
+                                        Backend("production", 2, "h1-s", 1000, 0)}),
+                            host(2000, {Backend("production", 3, "h2-c", 100, 1),
+                                        Backend("production", 2, "h2-s", 1000, 0)})}));
+  RequestCounts canary, stable;
+  // h2's router restarted: its counters start again from 0; h1's go on.
+  counter.Next(MergeStats({host(1000, {Backend("production", 3, "h1-c", 110, 2),
+                                       Backend("production", 2, "h1-s", 1040, 0)}),
+                           host(9000, {Backend("production", 3, "h2-c", 5, 1),
+                                       Backend("production", 2, "h2-s", 20, 0)})}),
+               &canary, &stable);
+  EXPECT_EQ(canary.requests, 15u);  // 10 on h1, 5 on h2 — not h1's 110 again
+  EXPECT_EQ(canary.errors, 2u);
+  EXPECT_EQ(stable.requests, 60u);
+  // And the look after counts on from there on both.
+  counter.Next(MergeStats({host(1000, {Backend("production", 3, "h1-c", 111, 2),
+                                       Backend("production", 2, "h1-s", 1041, 0)}),
+                           host(9000, {Backend("production", 3, "h2-c", 6, 1),
+                                       Backend("production", 2, "h2-s", 21, 0)})}),
+               &canary, &stable);
+  EXPECT_EQ(canary.requests, 2u);
+  EXPECT_EQ(stable.requests, 2u);
 }
 
 TEST(LookCounter, JudgesABluegreenPreviewAgainstProduction) {
