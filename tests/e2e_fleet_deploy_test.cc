@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "testutil/fleet_controller.h"
 #include "testutil/fleet_hosts.h"
 #include "testutil/lastgood.h"
 #include "testutil/load.h"
@@ -26,13 +27,6 @@ using json = nlohmann::json;
 
 // Where every host's router takes the app's traffic, in its own network namespace.
 constexpr int kFleetPort = 8080;
-
-std::string Told(const Lastgood& lg) {
-  std::string cmd = "lastgood";
-  for (const auto& a : lg.last().args) cmd += " " + a;
-  return "\n$ " + cmd + "\nexit " + std::to_string(lg.last().code) + "\nstdout:\n" + lg.last().out +
-         "stderr:\n" + lg.last().err;
-}
 
 // The lines of `out` that begin with `start` and contain `has`.
 int CountLines(const std::string& out, const std::string& start, const std::string& has) {
@@ -47,14 +41,7 @@ int CountLines(const std::string& out, const std::string& start, const std::stri
 struct FleetDeploy {
   explicit FleetDeploy(int n) : hosts(n) {
     if (!hosts.ok()) return;
-    lg.ServeArgs({"--ssh-config", hosts.SshConfig(), "--ui", "off"});
-    lg.Given();
-    for (int i = 1; i <= n; ++i) {
-      lg.Run({"host", "add", FleetHosts::Name(i), "--ssh", FleetHosts::Name(i), "--node-home",
-              hosts.NodeHome(i), "--label", "role=web"},
-             std::chrono::seconds(60));
-      EXPECT_EQ(lg.last().code, 0) << Told(lg);
-    }
+    ServeWithHosts(lg, hosts);
   }
   // The sample app on every role=web host, two instances each.
   static SampleApp App(const std::string& fleet_yaml) {
@@ -128,13 +115,13 @@ TEST(FleetDeploy, FiveHostsInWavesThenAFleetRollbackUnderLoadFailNoRequest) {
   ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
   s.lg.App(FleetDeploy::App("waves: [1, 50%, 100%]"));
   s.lg.Apply();
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.StartLoad();
 
   s.lg.Apply({"--param", "label=v2", "--name", "two"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   // Progress is shown host by host.
-  EXPECT_NE(s.lg.last().out.find("h3"), std::string::npos) << Told(s.lg);
+  EXPECT_NE(s.lg.last().out.find("h3"), std::string::npos) << s.lg.Context();
   EXPECT_EQ(s.HostVersions(),
             (std::map<std::string, int>{{"h1", 2}, {"h2", 2}, {"h3", 2}, {"h4", 2}, {"h5", 2}}))
       << s.lg.Status().dump(2);
@@ -153,10 +140,10 @@ TEST(FleetDeploy, FiveHostsInWavesThenAFleetRollbackUnderLoadFailNoRequest) {
   ASSERT_EQ(order.size(), 5u) << two.dump(2);
   EXPECT_EQ(order[0], "h1");  // the first wave: one host
   s.lg.Run({"deployment", "web", "two"});
-  EXPECT_NE(s.lg.last().out.find("HOST"), std::string::npos) << Told(s.lg);
+  EXPECT_NE(s.lg.last().out.find("HOST"), std::string::npos) << s.lg.Context();
 
   s.lg.Run({"rollback", "web"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   EXPECT_EQ(s.HostVersions(),
             (std::map<std::string, int>{{"h1", 1}, {"h2", 1}, {"h3", 1}, {"h4", 1}, {"h5", 1}}))
       << s.lg.Status().dump(2);
@@ -177,7 +164,7 @@ TEST(FleetDeploy, AVersionThatFailsOnTheSecondWaveIsRolledBackOnTheSwitchedHosts
   ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
   s.lg.App(FleetDeploy::App("waves: [1, 2, 100%]"));
   s.lg.Apply();
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   // v2 is ready only where the app's state folder holds no mark (the release directory is
   // <node home>/releases/web/2; an exec probe runs confined, where of the node's home only
   // the release and <node home>/state/web are seen): h2's has one.
@@ -190,7 +177,7 @@ TEST(FleetDeploy, AVersionThatFailsOnTheSecondWaveIsRolledBackOnTheSwitchedHosts
                      "\"../../../state/web/not-ready-here\"], interval: 100ms, timeout: 1s }"));
   s.StartLoad();
   s.lg.Apply({"--param", "label=v2", "--name", "two"});
-  EXPECT_EQ(s.lg.last().code, 1) << Told(s.lg);
+  EXPECT_EQ(s.lg.last().code, 1) << s.lg.Context();
   s.lg.WaitForIdle(60s);
   json two = s.lg.Deployment("two");
   EXPECT_EQ(two["state"], "Failed") << two.dump(2);
@@ -219,44 +206,45 @@ TEST(FleetDeploy, AHostCutOffDuringADeploymentKeepsItsVersionAndIsReconciledWhen
   ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
   s.lg.App(FleetDeploy::App("maxFailedHosts: 1"));
   s.lg.Apply();
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   // `lastgood hosts` names the apps each host runs.
   for (const auto& h : s.lg.Json({"hosts"})) EXPECT_EQ(h["apps"], json::array({"web"})) << h;
   s.lg.Run({"hosts"});
-  EXPECT_EQ(CountLines(s.lg.last().out, "h1 ", " web "), 1) << Told(s.lg);
+  EXPECT_EQ(CountLines(s.lg.last().out, "h1 ", " web "), 1) << s.lg.Context();
   // `lastgood logs`: one host's instances, read by its node; every host's side by side, each
   // line with its host and instance.
   s.lg.Run({"logs", "web", "--host", "h1"});
-  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.lg.last().code, 0) << s.lg.Context();
   EXPECT_EQ(CountLines(s.lg.last().out, "h1 web-production-v1-h1-", "v1 listening"), 2)
-      << Told(s.lg);
-  EXPECT_EQ(s.lg.last().out.find("h2 "), std::string::npos) << Told(s.lg);
+      << s.lg.Context();
+  EXPECT_EQ(s.lg.last().out.find("h2 "), std::string::npos) << s.lg.Context();
   s.lg.Run({"logs", "web"});
-  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.lg.last().code, 0) << s.lg.Context();
   for (const char* h : {"h1", "h2", "h3"}) {
     EXPECT_EQ(CountLines(s.lg.last().out, std::string(h) + " web-production-v1-" + h + "-",
                          "v1 listening"),
               2)
-        << h << Told(s.lg);
+        << h << s.lg.Context();
   }
   s.lg.Run({"logs", "web", "--host", "h2", "-o", "json"});
-  EXPECT_NE(s.lg.last().out.find(R"("host":"h2")"), std::string::npos) << Told(s.lg);
+  EXPECT_NE(s.lg.last().out.find(R"("host":"h2")"), std::string::npos) << s.lg.Context();
   s.lg.Run({"logs", "web", "--host", "h9"});
-  EXPECT_EQ(s.lg.last().code, 4) << Told(s.lg);
-  EXPECT_NE(s.lg.last().err.find("no fleet host named h9"), std::string::npos) << Told(s.lg);
+  EXPECT_EQ(s.lg.last().code, 4) << s.lg.Context();
+  EXPECT_NE(s.lg.last().err.find("no fleet host named h9"), std::string::npos) << s.lg.Context();
 
   s.hosts.Cut(3);
   ASSERT_TRUE(WaitUntil([&] { return s.Reachable("h3") == false; }, 20s, 200ms))
       << s.lg.Json({"hosts"}).dump(2);
   // A host that cannot be asked: named, exit 5; the others' output is still shown.
   s.lg.Run({"logs", "web", "--host", "h3"});
-  EXPECT_EQ(s.lg.last().code, 5) << Told(s.lg);
-  EXPECT_NE(s.lg.last().err.find("host h3 is unreachable"), std::string::npos) << Told(s.lg);
+  EXPECT_EQ(s.lg.last().code, 5) << s.lg.Context();
+  EXPECT_NE(s.lg.last().err.find("host h3 is unreachable"), std::string::npos) << s.lg.Context();
   s.lg.Run({"logs", "web"});
-  EXPECT_EQ(s.lg.last().code, 5) << Told(s.lg);
+  EXPECT_EQ(s.lg.last().code, 5) << s.lg.Context();
   EXPECT_EQ(CountLines(s.lg.last().out, "h2 web-production-v1-h2-", "v1 listening"), 2)
-      << Told(s.lg);
-  EXPECT_NE(s.lg.last().err.find("h3: host h3 is unreachable"), std::string::npos) << Told(s.lg);
+      << s.lg.Context();
+  EXPECT_NE(s.lg.last().err.find("h3: host h3 is unreachable"), std::string::npos)
+      << s.lg.Context();
   // `logs -f` goes on through the deployment and h3's return: each line once, h3's too.
   ProcessOptions follow_options;
   follow_options.argv = {kLastgoodBinary, "logs", "web", "-f"};
@@ -267,7 +255,7 @@ TEST(FleetDeploy, AHostCutOffDuringADeploymentKeepsItsVersionAndIsReconciledWhen
   Process follow(follow_options);
 
   s.lg.Apply({"--param", "label=v2", "--name", "two"});
-  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.lg.last().code, 0) << s.lg.Context();
   json two = s.lg.Deployment("two");
   EXPECT_EQ(two["state"], "Succeeded") << two.dump(2);
   bool h3_failed = false;
@@ -336,7 +324,7 @@ TEST(FleetDeploy, AHostWhoseRouterCannotBindTheRouteAddressFailsItsStepSayingWhy
       10s, 100ms));
   s.lg.App(FleetDeploy::App("waves: [1, 100%]"));
   s.lg.Apply({"--name", "one"});
-  EXPECT_NE(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_NE(s.lg.last().code, 0) << s.lg.Context();
   s.lg.WaitForIdle(60s);
   json one = s.lg.Deployment("one");
   EXPECT_EQ(one["state"], "Failed") << one.dump(2);
@@ -361,7 +349,8 @@ TEST(FleetDeploy, AHostWhoseRouterCannotBindTheRouteAddressFailsItsStepSayingWhy
       << s.lg.Json({"hosts"}).dump(2);
   EXPECT_FALSE(unbound_on("h1")) << s.lg.Json({"hosts"}).dump(2);
   s.lg.Run({"hosts"});
-  EXPECT_NE(s.lg.last().out.find("h2: its router cannot bind"), std::string::npos) << Told(s.lg);
+  EXPECT_NE(s.lg.last().out.find("h2: its router cannot bind"), std::string::npos)
+      << s.lg.Context();
   // And the app's status, host by host, from each host's router.
   auto status_unbound_on = [&](const std::string& host) {
     json st = s.lg.Status();
@@ -378,7 +367,7 @@ TEST(FleetDeploy, AHostWhoseRouterCannotBindTheRouteAddressFailsItsStepSayingWhy
   s.lg.Run({"status", "web"});
   EXPECT_NE(s.lg.last().out.find("NOT LISTENING on 0.0.0.0:" + port + " on host h2"),
             std::string::npos)
-      << Told(s.lg);
+      << s.lg.Context();
 }
 
 // What a host's node put in force, read from its log (node.log): the backends of web's
@@ -422,7 +411,7 @@ TEST(FleetDeploy, AControllerKilledMidDeploymentResumesItAndSwitchesNoHostTwice)
   ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
   s.lg.App(FleetDeploy::App("waves: [1, 2, 100%]"));
   s.lg.Apply();
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.StartLoad();
   std::vector<size_t> before;  // tables each host had put in force before v2
   for (int i = 1; i <= 3; ++i) {
@@ -433,7 +422,7 @@ TEST(FleetDeploy, AControllerKilledMidDeploymentResumesItAndSwitchesNoHostTwice)
   // v2 takes a while to start, so that the kill lands while h2 (the second wave) starts it.
   s.lg.App(FleetDeploy::App("waves: [1, 2, 100%]").StartupMs(1500).ProgressDeadline("20s"));
   s.lg.Apply({"--param", "label=v2", "--name", "two", "--no-wait"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   // Whether one of `host`'s own steps runs: past the release's preparation (every host's at
   // once), the host's start, readiness and switch.
   auto host_step_runs = [&](const std::string& host) {

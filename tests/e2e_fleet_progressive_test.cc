@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "testutil/fleet_controller.h"
 #include "testutil/fleet_hosts.h"
 #include "testutil/lastgood.h"
 #include "testutil/load.h"
@@ -21,13 +22,6 @@ using json = nlohmann::json;
 
 constexpr int kPort = 8080;  // every host's router takes the app's traffic there
 
-std::string Told(const Lastgood& lg) {
-  std::string cmd = "lastgood";
-  for (const auto& a : lg.last().args) cmd += " " + a;
-  return "\n$ " + cmd + "\nexit " + std::to_string(lg.last().code) + "\nstdout:\n" + lg.last().out +
-         "stderr:\n" + lg.last().err;
-}
-
 // One canary weight step followed by an analysis of `window` that needs `min` requests (of
 // all hosts together) and allows 1% errors.
 std::string CanarySteps(const std::string& window, int min) {
@@ -39,14 +33,7 @@ std::string CanarySteps(const std::string& window, int min) {
 struct ThreeHostFleet {
   ThreeHostFleet() : hosts(3) {
     if (!hosts.ok()) return;
-    lg.ServeArgs({"--ssh-config", hosts.SshConfig(), "--ui", "off"});
-    lg.Given();
-    for (int i = 1; i <= 3; ++i) {
-      lg.Run({"host", "add", FleetHosts::Name(i), "--ssh", FleetHosts::Name(i), "--node-home",
-              hosts.NodeHome(i), "--label", "role=web"},
-             std::chrono::seconds(60));
-      EXPECT_EQ(lg.last().code, 0) << Told(lg);
-    }
+    ServeWithHosts(lg, hosts);
   }
   static SampleApp App(SampleApp app) {
     return app.Replicas(2).KeepPrevious("10m").Extra(
@@ -98,10 +85,10 @@ TEST(FleetCanary, AGoodCanaryAcrossThreeHostsCompletesWithNoFailedRequest) {
   ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
   s.lg.App(ThreeHostFleet::App(SampleApp().Strategy("canary").StrategyYaml(CanarySteps("2s", 40))));
   s.lg.Apply();
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.StartLoad();
   s.lg.Apply({"--param", "label=v2", "--name", "two"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   auto reports = s.StopLoad();
   EXPECT_EQ(s.HostVersions(), kAllOn2) << s.lg.Status().dump(2);
   for (size_t i = 0; i < reports.size(); ++i) {
@@ -129,10 +116,10 @@ TEST(FleetCanary, ACanaryFailingOneRequestInTwentyIsRolledBackOnEveryHostOnlyIts
   ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
   s.lg.App(ThreeHostFleet::App(SampleApp().Strategy("canary").StrategyYaml(CanarySteps("3s", 40))));
   s.lg.Apply();
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.StartLoad();
   s.lg.Apply({"--param", "label=v2", "--param", "failRate=0.05", "--name", "two"});
-  EXPECT_EQ(s.lg.last().code, 1) << Told(s.lg);
+  EXPECT_EQ(s.lg.last().code, 1) << s.lg.Context();
   s.lg.WaitForIdle(30s);
   auto reports = s.StopLoad();
   EXPECT_EQ(s.HostVersions(), kAllOn1) << s.lg.Status().dump(2);
@@ -169,24 +156,24 @@ TEST(FleetControl, ResumeRollbackRollforwardAbortAndPromoteActOnEveryHostWithNoF
   s.lg.App(ThreeHostFleet::App(SampleApp().Strategy("canary").StrategyYaml(
       "  canary:\n    steps:\n      - weight: 50\n      - pause: untilResumed")));
   s.lg.Apply();
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.StartLoad();
 
   // The canary holds every host at 50% until resumed.
   s.lg.Apply({"--param", "label=v2", "--no-wait"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.lg.WaitForStep("pause until");
   s.lg.Run({"resume", "web"});
-  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.lg.WaitForIdle(30s);
   EXPECT_EQ(s.HostVersions(), kAllOn2) << s.lg.Status().dump(2);
 
   // Back and forth over the whole fleet, each host by a table change (v1, then v2, warm).
   s.lg.Run({"rollback", "web"});
-  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.lg.last().code, 0) << s.lg.Context();
   EXPECT_EQ(s.HostVersions(), kAllOn1) << s.lg.Status().dump(2);
   s.lg.Run({"rollforward", "web"});
-  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.lg.last().code, 0) << s.lg.Context();
   EXPECT_EQ(s.HostVersions(), kAllOn2) << s.lg.Status().dump(2);
   json history = s.lg.History();
   ASSERT_FALSE(history.empty());
@@ -195,10 +182,10 @@ TEST(FleetControl, ResumeRollbackRollforwardAbortAndPromoteActOnEveryHostWithNoF
 
   // An abort while v3's canary waits: every host back on v2, v3 bad.
   s.lg.Apply({"--param", "label=v3", "--no-wait"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.lg.WaitForStep("pause until");
   s.lg.Run({"abort", "web"});
-  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.lg.WaitForIdle(30s);
   EXPECT_EQ(s.HostVersions(), kAllOn2) << s.lg.Status().dump(2);
   s.lg.Verdict(3, "bad");
@@ -210,10 +197,10 @@ TEST(FleetControl, ResumeRollbackRollforwardAbortAndPromoteActOnEveryHostWithNoF
 
   // Promote: v1's content as v4, through the same canary on every host.
   s.lg.Run({"promote", "web", "1", "--no-wait"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.lg.WaitForStep("pause until");
   s.lg.Run({"resume", "web"});
-  EXPECT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.lg.WaitForIdle(30s);
   EXPECT_EQ(s.HostVersions(), (std::map<std::string, int>{{"h1", 4}, {"h2", 4}, {"h3", 4}}))
       << s.lg.Status().dump(2);
@@ -237,13 +224,13 @@ TEST(FleetTraffic, ASlotsShareIsInForceOnEveryHostsRouterUnderLoad) {
   ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
   s.lg.App(ThreeHostFleet::App(SampleApp()));
   s.lg.Apply();
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.lg.Apply({"--param", "label=v2", "--slot", "staging"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.StartLoad();
   s.lg.Run({"traffic", "web", "staging=30"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
-  EXPECT_NE(s.lg.last().out.find("3 hosts"), std::string::npos) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
+  EXPECT_NE(s.lg.last().out.find("3 hosts"), std::string::npos) << s.lg.Context();
   // Each host's router sends new clients to staging now.
   for (int i = 1; i <= 3; ++i) {
     EXPECT_TRUE(WaitUntil(
@@ -260,7 +247,7 @@ TEST(FleetTraffic, ASlotsShareIsInForceOnEveryHostsRouterUnderLoad) {
         << FleetHosts::Name(static_cast<int>(i) + 1) << "'s clients never reached staging";
   }
   s.lg.Run({"traffic", "web", "staging=0"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   const auto after = LoadClock::now();
   std::this_thread::sleep_for(500ms);
   auto reports = s.StopLoad();
@@ -279,13 +266,13 @@ TEST(FleetSwap, AFleetSwapSwitchesHostByHostUnderLoadAndASwapBackReturnsEveryHos
   ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
   s.lg.App(ThreeHostFleet::App(SampleApp()));
   s.lg.Apply();
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.lg.Apply({"--param", "label=v2", "--slot", "staging"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.StartLoad();
 
   s.lg.Run({"swap", "web"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   EXPECT_EQ(s.HostVersions(), kAllOn2) << s.lg.Status().dump(2);
   for (int i = 1; i <= 3; ++i) {
     auto r = HttpGet(s.hosts.Address(i), kPort, "/");
@@ -309,11 +296,11 @@ TEST(FleetSwap, AFleetSwapSwitchesHostByHostUnderLoadAndASwapBackReturnsEveryHos
 
   // Back in two phases: the preview changes settings only, complete switches host by host.
   s.lg.Run({"swap", "web", "--preview"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   EXPECT_EQ(s.HostVersions(), kAllOn2) << s.lg.Status().dump(2);
   EXPECT_EQ(s.lg.Status()["slots"]["production"]["swapPending"]["source"], "staging");
   s.lg.Run({"swap", "web", "--complete"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   EXPECT_EQ(s.HostVersions(), kAllOn1) << s.lg.Status().dump(2);
   auto reports = s.StopLoad();
   for (const auto& r : reports) {
@@ -336,10 +323,10 @@ TEST(FleetWaveAnalysis, AWaveWorseThanThePreviousVersionStopsTheRollingUpdateAnd
   };
   s.lg.App(app().Extra("waves: [1, 100%]\n"));
   s.lg.Apply();  // a first deployment: no wave analysis, nothing ran before
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.StartLoad();
   s.lg.Apply({"--param", "label=v2", "--param", "failRate=0.05", "--name", "two"});
-  EXPECT_EQ(s.lg.last().code, 1) << Told(s.lg);
+  EXPECT_EQ(s.lg.last().code, 1) << s.lg.Context();
   s.lg.WaitForIdle(30s);
   auto reports = s.StopLoad();
   EXPECT_EQ(s.HostVersions(), kAllOn1) << s.lg.Status().dump(2);
@@ -383,10 +370,10 @@ TEST(FleetBlueGreen, ABlueGreenFleetDeploymentSwitchesEveryHostUnderLoadAndIsSwa
                .Bake("1s")
                .Extra("waves: [1, 100%]\n"));
   s.lg.Apply();
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.StartLoad();
   s.lg.Apply({"--param", "label=v2", "--name", "two"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   EXPECT_EQ(s.HostVersions(), kAllOn2) << s.lg.Status().dump(2);
   json two = s.lg.Deployment("two");
   std::vector<std::string> switched, smoked;
@@ -415,7 +402,7 @@ TEST(FleetBlueGreen, ABlueGreenFleetDeploymentSwitchesEveryHostUnderLoadAndIsSwa
   // A rollback returns by a swap back: v1 waits warm in staging on every host, confirmed
   // there (nothing started), then switched host by host, the last switched first.
   s.lg.Run({"rollback", "web"});
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   EXPECT_EQ(s.HostVersions(), kAllOn1) << s.lg.Status().dump(2);
   json history = s.lg.History();
   ASSERT_FALSE(history.empty());

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "testutil/fleet_controller.h"
 #include "testutil/fleet_hosts.h"
 #include "testutil/http.h"
 #include "testutil/lastgood.h"
@@ -22,26 +23,11 @@ namespace fs = std::filesystem;
 // Where every host's router takes the app's traffic, in its own network namespace.
 constexpr int kFleetPort = 8080;
 
-std::string Told(const Lastgood& lg) {
-  std::string cmd = "lastgood";
-  for (const auto& a : lg.last().args) cmd += " " + a;
-  return "\n$ " + cmd + "\nexit " + std::to_string(lg.last().code) + "\nstdout:\n" + lg.last().out +
-         "stderr:\n" + lg.last().err;
-}
-
 // A controller (with `serve_args`) and N hosts h1..hN added, each labelled role=web.
 struct SecureFleet {
   SecureFleet(int n, std::vector<std::string> serve_args = {}) : hosts(n) {
     if (!hosts.ok()) return;
-    serve_args.insert(serve_args.end(), {"--ssh-config", hosts.SshConfig(), "--ui", "off"});
-    lg.ServeArgs(serve_args);
-    lg.Given();
-    for (int i = 1; i <= n; ++i) {
-      lg.Run({"host", "add", FleetHosts::Name(i), "--ssh", FleetHosts::Name(i), "--node-home",
-              hosts.NodeHome(i), "--label", "role=web"},
-             std::chrono::seconds(60));
-      EXPECT_EQ(lg.last().code, 0) << Told(lg);
-    }
+    ServeWithHosts(lg, hosts, std::move(serve_args));
   }
   FleetHosts hosts;
   Lastgood lg;
@@ -85,23 +71,23 @@ TEST(FleetSecurity, ASecretReachesEveryHostsInstancesAndNoFileOfTheNodesHoldsIt)
   const std::string second = "LgSecret-" + std::to_string(rng()) + "-two";
   std::string seen;  // every byte any command printed
   s.lg.RunWithInput({"secret", "set", "web", "db-password"}, first + "\n");
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.lg.App(SampleApp()
                .Replicas(2)
                .Env("DB_PASSWORD: { secret: db-password }")
                .Extra("route: { listen: 0.0.0.0:" + std::to_string(kFleetPort) +
                       " }\nhosts: { selector: { role: web } }"));
   s.lg.Apply();
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   seen += s.lg.last().out + s.lg.last().err;
   for (int i = 1; i <= 2; ++i) EXPECT_EQ(EnvThrough(s.hosts, i, "DB_PASSWORD"), first) << i;
 
   s.lg.RunWithInput({"secret", "set", "web", "db-password"}, second + "\n");
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.lg.Apply();
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   EXPECT_NE(s.lg.last().out.find("secret db-password was set after"), std::string::npos)
-      << Told(s.lg);
+      << s.lg.Context();
   seen += s.lg.last().out + s.lg.last().err;
   for (int i = 1; i <= 2; ++i) {
     // Both instances of the host: the router spreads the requests.
@@ -173,7 +159,7 @@ TEST(FleetSecurity, AnInstanceOnAHostRunsAsItsRunUserAndCannotReadTheNodesHome) 
   const std::string home = s.hosts.NodeHome(1);
   s.lg.Manifest(ProbingApp(home, "nobody"), "pwn");
   s.lg.Apply();
-  ASSERT_EQ(s.lg.last().code, 0) << Told(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   const std::string report = home + "/state/pwn/report";
   ASSERT_TRUE(WaitUntil([&] { return fs::exists(report); }, std::chrono::seconds(10)))
       << "the instance never reported";
@@ -188,16 +174,16 @@ TEST(FleetSecurity, AnInstanceOnAHostRunsAsItsRunUserAndCannotReadTheNodesHome) 
             "uid: 65534\n"
             "state: refused\n")
       << "the exec readiness probe the node ran";
-  EXPECT_TRUE(WaitUntil(
-      [&] { return HttpGet(s.hosts.Address(1), kFleetPort, "/healthz").status == 200; },
-      std::chrono::seconds(10)));
+  EXPECT_TRUE(
+      WaitUntil([&] { return HttpGet(s.hosts.Address(1), kFleetPort, "/healthz").status == 200; },
+                std::chrono::seconds(10)));
 
   // A user the host does not have: h1's step fails with the node's words.
   s.lg.Manifest(ProbingApp(home, "lg-no-such-user"), "pwn");
   s.lg.Apply({"--name", "ghost"});
-  EXPECT_NE(s.lg.last().code, 0) << Told(s.lg);
+  EXPECT_NE(s.lg.last().code, 0) << s.lg.Context();
   auto ghost = s.lg.Deployment("ghost", "pwn");
-  ASSERT_TRUE(ghost.is_object()) << Told(s.lg);
+  ASSERT_TRUE(ghost.is_object()) << s.lg.Context();
   EXPECT_EQ(ghost["state"], "Failed") << ghost.dump(2);
   bool named = false;
   for (const auto& op : ghost["operations"]) {

@@ -18,14 +18,6 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-// The last command, its exit code and output, for failure messages.
-std::string Said(const Lastgood& lg) {
-  std::string cmd = "lastgood";
-  for (const auto& a : lg.last().args) cmd += " " + a;
-  return "\n$ " + cmd + "\nexit " + std::to_string(lg.last().code) + "\nstdout:\n" + lg.last().out +
-         "stderr:\n" + lg.last().err;
-}
-
 // A controller whose ssh uses the test hosts' ssh_config.
 struct FleetScenario {
   explicit FleetScenario(int hosts) : hosts(hosts) {
@@ -55,10 +47,10 @@ TEST(Fleet, HostAddInstallsTheControllersOwnNodeAndHostsListsItReachable) {
   FleetScenario s(2);
   ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
   s.Add(1, {"--label", "role=web", "--label", "zone=a"});
-  ASSERT_EQ(s.lg.last().code, 0) << Said(s.lg);
-  EXPECT_NE(s.lg.last().out.find("host h1 added"), std::string::npos) << Said(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
+  EXPECT_NE(s.lg.last().out.find("host h1 added"), std::string::npos) << s.lg.Context();
   s.Add(2, {"--label", "role=web"});
-  ASSERT_EQ(s.lg.last().code, 0) << Said(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
 
   json hosts = s.lg.Json({"hosts"});
   ASSERT_EQ(hosts.size(), 2u) << hosts;
@@ -78,7 +70,7 @@ TEST(Fleet, HostAddInstallsTheControllersOwnNodeAndHostsListsItReachable) {
   EXPECT_NE(s.lg.last().out.find(version["version"].get<std::string>() + " (" +
                                  version["buildId"].get<std::string>().substr(0, 12) + ")"),
             std::string::npos)
-      << Said(s.lg);
+      << s.lg.Context();
   EXPECT_EQ(hosts[0]["labels"]["zone"], "a");
   EXPECT_EQ(hosts[0]["ssh"], "h1");
   // The node on each host runs the controller's own binary, copied there, in the host's
@@ -97,11 +89,11 @@ TEST(Fleet, HostAddInstallsTheControllersOwnNodeAndHostsListsItReachable) {
 
   // Adding it again is a conflict; a name or label that is not plain is refused up front.
   s.Add(1);
-  EXPECT_EQ(s.lg.last().code, 3) << Said(s.lg);
+  EXPECT_EQ(s.lg.last().code, 3) << s.lg.Context();
   s.lg.Run({"host", "add", "Bad_Name", "--ssh", "h1"});
-  EXPECT_EQ(s.lg.last().code, 2) << Said(s.lg);
+  EXPECT_EQ(s.lg.last().code, 2) << s.lg.Context();
   s.lg.Run({"host", "add", "h9", "--ssh", "-oProxyCommand=touch /tmp/pwned"});
-  EXPECT_EQ(s.lg.last().code, 2) << Said(s.lg);
+  EXPECT_EQ(s.lg.last().code, 2) << s.lg.Context();
 
   // A restarted controller reopens its connections by itself.
   s.lg.StopController(SIGTERM);
@@ -117,8 +109,9 @@ TEST(Fleet, AnUnknownHostKeyIsRefusedUnlessAcceptedAndAChangedOneAlways) {
   const std::string real_key = ReadFile(known);
   { std::ofstream(known, std::ios::trunc) << ""; }
   s.Add(1);
-  EXPECT_EQ(s.lg.last().code, 5) << Said(s.lg);
-  EXPECT_NE(s.lg.last().err.find("Host key verification failed"), std::string::npos) << Said(s.lg);
+  EXPECT_EQ(s.lg.last().code, 5) << s.lg.Context();
+  EXPECT_NE(s.lg.last().err.find("Host key verification failed"), std::string::npos)
+      << s.lg.Context();
   EXPECT_TRUE(s.lg.Json({"hosts"}).empty());
 
   // A key that is not the host's (as after a reinstall, or a machine in the middle).
@@ -132,13 +125,14 @@ TEST(Fleet, AnUnknownHostKeyIsRefusedUnlessAcceptedAndAChangedOneAlways) {
         << s.hosts.Address(1) << " " << pub.substr(0, pub.rfind(' ')) << "\n";
   }
   s.Add(1, {"--accept-new-host-key"});
-  EXPECT_EQ(s.lg.last().code, 5) << Said(s.lg);
-  EXPECT_NE(s.lg.last().err.find("IDENTIFICATION HAS CHANGED"), std::string::npos) << Said(s.lg);
+  EXPECT_EQ(s.lg.last().code, 5) << s.lg.Context();
+  EXPECT_NE(s.lg.last().err.find("IDENTIFICATION HAS CHANGED"), std::string::npos)
+      << s.lg.Context();
 
   // First contact accepted on request: the key is recorded, and the host added.
   { std::ofstream(known, std::ios::trunc) << ""; }
   s.Add(1, {"--accept-new-host-key"});
-  EXPECT_EQ(s.lg.last().code, 0) << Said(s.lg);
+  EXPECT_EQ(s.lg.last().code, 0) << s.lg.Context();
   EXPECT_NE(ReadFile(known).find(s.hosts.Address(1)), std::string::npos);
   (void)real_key;
 }
@@ -147,14 +141,14 @@ TEST(Fleet, ACutLinkMakesTheHostUnreachableAndItIsReconnectedWhenMended) {
   FleetScenario s(1);
   ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
   s.Add(1);
-  ASSERT_EQ(s.lg.last().code, 0) << Said(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   s.hosts.Cut(1);
   EXPECT_TRUE(WaitUntil([&] { return s.Host("h1")["reachable"] == false; }, 20s, 200ms))
       << s.Host("h1");
   json down = s.Host("h1");
   EXPECT_TRUE(down.contains("problem")) << down;
   s.lg.Run({"hosts"});
-  EXPECT_NE(s.lg.last().out.find("h1: "), std::string::npos) << Said(s.lg);
+  EXPECT_NE(s.lg.last().out.find("h1: "), std::string::npos) << s.lg.Context();
   s.hosts.Mend(1);
   EXPECT_TRUE(WaitUntil([&] { return s.Host("h1")["reachable"] == true; }, 40s, 200ms))
       << s.Host("h1");
@@ -164,7 +158,7 @@ TEST(Fleet, HostRemoveRefusesWhileInstancesRunThereUnlessDrained) {
   FleetScenario s(1);
   ASSERT_TRUE(s.hosts.ok()) << s.hosts.error();
   s.Add(1);
-  ASSERT_EQ(s.lg.last().code, 0) << Said(s.lg);
+  ASSERT_EQ(s.lg.last().code, 0) << s.lg.Context();
   // An instance on h1, started through the socket the controller forwards to its node.
   const std::string sock = s.lg.home() + "/hosts/h1.sock";
   const std::string release = s.hosts.NodeHome(1) + "/releases/web/1";
@@ -176,12 +170,12 @@ TEST(Fleet, HostRemoveRefusesWhileInstancesRunThereUnlessDrained) {
   int pid = json::parse(put->body)["pid"];
 
   s.lg.Run({"host", "remove", "h1"});
-  EXPECT_EQ(s.lg.last().code, 3) << Said(s.lg);
-  EXPECT_NE(s.lg.last().err.find("--drain"), std::string::npos) << Said(s.lg);
+  EXPECT_EQ(s.lg.last().code, 3) << s.lg.Context();
+  EXPECT_NE(s.lg.last().err.find("--drain"), std::string::npos) << s.lg.Context();
   EXPECT_EQ(::kill(pid, 0), 0) << "a refused remove stopped the instance";
 
   s.lg.Run({"host", "remove", "h1", "--drain"});
-  EXPECT_EQ(s.lg.last().code, 0) << Said(s.lg);
+  EXPECT_EQ(s.lg.last().code, 0) << s.lg.Context();
   EXPECT_TRUE(WaitUntil(
       [&] {
         std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
@@ -190,7 +184,7 @@ TEST(Fleet, HostRemoveRefusesWhileInstancesRunThereUnlessDrained) {
       10s));
   EXPECT_TRUE(s.lg.Json({"hosts"}).empty());
   s.lg.Run({"host", "remove", "h1"});
-  EXPECT_EQ(s.lg.last().code, 4) << Said(s.lg);
+  EXPECT_EQ(s.lg.last().code, 4) << s.lg.Context();
 }
 
 }  // namespace
@@ -203,9 +197,9 @@ TEST(FleetManifest, AManifestNamingHostsThatAreNotRegisteredIsRefusedAndLeavesNo
   Lastgood lg;
   lg.Given().App(SampleApp().Extra("hosts: [h1, h2]\nwaves: [1, 100%]\nmaxFailedHosts: 0"));
   lg.When().Apply({"-o", "json"});
-  EXPECT_EQ(lg.last().code, 4) << Said(lg);
-  EXPECT_EQ(lg.last().ErrorJson()["field"], "hosts[0]") << Said(lg);
-  EXPECT_NE(lg.last().err.find("h1"), std::string::npos) << Said(lg);
+  EXPECT_EQ(lg.last().code, 4) << lg.Context();
+  EXPECT_EQ(lg.last().ErrorJson()["field"], "hosts[0]") << lg.Context();
+  EXPECT_NE(lg.last().err.find("h1"), std::string::npos) << lg.Context();
   EXPECT_TRUE(lg.Json({"apps"}).empty()) << "a refused apply left an app behind";
 }
 
@@ -213,9 +207,9 @@ TEST(FleetManifest, FleetFieldsAreCheckedWithTheirFieldAndLine) {
   Lastgood lg;
   lg.Given().App(SampleApp().Extra("hosts: [h1, h2]\nwaves: [2, 1]"));
   lg.When().Apply({"-o", "json"});
-  EXPECT_EQ(lg.last().code, 2) << Said(lg);
-  EXPECT_EQ(lg.last().ErrorJson()["field"], "waves[1]") << Said(lg);
-  EXPECT_GT(lg.last().ErrorJson()["line"].get<int>(), 10) << Said(lg);
+  EXPECT_EQ(lg.last().code, 2) << lg.Context();
+  EXPECT_EQ(lg.last().ErrorJson()["field"], "waves[1]") << lg.Context();
+  EXPECT_GT(lg.last().ErrorJson()["line"].get<int>(), 10) << lg.Context();
 }
 
 }  // namespace

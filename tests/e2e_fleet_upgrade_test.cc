@@ -22,13 +22,6 @@ namespace lastgood::testutil::fleet_upgrade {
 using json = nlohmann::json;
 constexpr int kPort = 8080;
 
-std::string Said(const Lastgood& lg) {
-  std::string cmd = "lastgood";
-  for (const auto& a : lg.last().args) cmd += " " + a;
-  return "\n$ " + cmd + "\nexit " + std::to_string(lg.last().code) + "\nstdout:\n" + lg.last().out +
-         "stderr:\n" + lg.last().err;
-}
-
 // GET `target` of the node through the socket the controller forwards to it.
 json AskNode(const Lastgood& lg, const std::string& host, const std::string& target) {
   auto r = UnixHttpCall(lg.home() + "/hosts/" + host + ".sock", "GET", target, "", Millis(5'000));
@@ -66,11 +59,11 @@ TEST(FleetUpgrade, AHostsNodeUpgradedToAnotherBuildUnderLoadFailsNoRequestAndKee
   lg.ServeArgs({"--ssh-config", hosts.SshConfig(), "--ui", "off"});
   lg.Given();
   lg.Run({"host", "add", "h1", "--ssh", "h1", "--node-home", home}, std::chrono::seconds(60));
-  ASSERT_EQ(lg.last().code, 0) << Said(lg);
+  ASSERT_EQ(lg.last().code, 0) << lg.Context();
   lg.App(SampleApp().Replicas(2).Extra("route: { listen: 0.0.0.0:" + std::to_string(kPort) +
                                        " }\nhosts: [h1]\n"));
   lg.Apply();
-  ASSERT_EQ(lg.last().code, 0) << Said(lg);
+  ASSERT_EQ(lg.last().code, 0) << lg.Context();
   const std::string old_build = lg.Json({"version"}).value("buildId", "");
   ASSERT_EQ(HostNode(lg, "h1")["node"]["buildId"], old_build);
   auto pids = InstancePids(lg, "h1");
@@ -88,7 +81,7 @@ TEST(FleetUpgrade, AHostsNodeUpgradedToAnotherBuildUnderLoadFailsNoRequestAndKee
 
   // `hosts` says which node runs another build than the controller, and what to do.
   lg.Run({"hosts"});
-  EXPECT_NE(lg.last().out.find("lastgood host upgrade h1"), std::string::npos) << Said(lg);
+  EXPECT_NE(lg.last().out.find("lastgood host upgrade h1"), std::string::npos) << lg.Context();
 
   SteadyLoad load(LoadOptions{.port = kPort,
                               .host = hosts.Address(1),
@@ -99,9 +92,10 @@ TEST(FleetUpgrade, AHostsNodeUpgradedToAnotherBuildUnderLoadFailsNoRequestAndKee
   auto started = std::chrono::steady_clock::now();
   lg.Run({"host", "upgrade", "h1"}, std::chrono::seconds(60));
   auto took = std::chrono::steady_clock::now() - started;
-  ASSERT_EQ(lg.last().code, 0) << Said(lg) << ReadFile(home + "/logs/node.log")
+  ASSERT_EQ(lg.last().code, 0) << lg.Context() << ReadFile(home + "/logs/node.log")
                                << ReadFile(home + "/logs/router.log");
-  EXPECT_NE(lg.last().out.find("its router taken over by build"), std::string::npos) << Said(lg);
+  EXPECT_NE(lg.last().out.find("its router taken over by build"), std::string::npos)
+      << lg.Context();
   const std::string upgraded = lg.last().out;
   // The old router drains and exits; the load goes on through the new one.
   bool old_gone = WaitUntil([&] { return !Alive(old_worker) && !Alive(old_keeper); }, 15s, 20ms);
@@ -123,12 +117,12 @@ TEST(FleetUpgrade, AHostsNodeUpgradedToAnotherBuildUnderLoadFailsNoRequestAndKee
             << " ms; it said: " << upgraded;
 
   lg.Run({"hosts"});
-  EXPECT_EQ(lg.last().out.find("host upgrade"), std::string::npos) << Said(lg);
+  EXPECT_EQ(lg.last().out.find("host upgrade"), std::string::npos) << lg.Context();
 
   // Once more is a no-op that says so.
   lg.Run({"host", "upgrade", "--all"}, std::chrono::seconds(60));
-  EXPECT_EQ(lg.last().code, 0) << Said(lg);
-  EXPECT_NE(lg.last().out.find("already runs"), std::string::npos) << Said(lg);
+  EXPECT_EQ(lg.last().code, 0) << lg.Context();
+  EXPECT_NE(lg.last().out.find("already runs"), std::string::npos) << lg.Context();
 }
 
 }  // namespace lastgood::testutil::fleet_upgrade

@@ -415,6 +415,13 @@ class Lastgood {
     }
     return leaders;
   }
+  // The last command, its exit code and output, for failure messages.
+  std::string Context() const {
+    std::string cmd = "lastgood";
+    for (const auto& a : last_.args) cmd += " " + a;
+    return "\n$ " + cmd + "\nexit " + std::to_string(last_.code) + "\nstdout:\n" + last_.out +
+           "stderr:\n" + last_.err;
+  }
 
  private:
   CliResult Cli(std::vector<std::string> args, std::chrono::milliseconds timeout,
@@ -443,13 +450,6 @@ class Lastgood {
     std::filesystem::remove(o.stdout_path, ec);
     std::filesystem::remove(o.stderr_path, ec);
     return r;
-  }
-
-  std::string Context() const {
-    std::string cmd = "lastgood";
-    for (const auto& a : last_.args) cmd += " " + a;
-    return "\n$ " + cmd + "\nexit " + std::to_string(last_.code) + "\nstdout:\n" + last_.out +
-           "stderr:\n" + last_.err;
   }
 
   // Live processes whose working directory is inside the home (instances) or, with
