@@ -20,6 +20,8 @@ using testutil::Deploy;
 using testutil::EngineWorld;
 using testutil::LiveOn;
 using testutil::RoutedOn;
+using testutil::Stage;
+using testutil::SwapOf;
 using testutil::ThreeHosts;
 using testutil::WaitUntil;
 using testutil::WorldManifest;
@@ -376,15 +378,8 @@ TEST(FleetExecutor, ASwapOfAFleetAppSwitchesHostByHostAndASecondSwapReturnsEvery
   ThreeHosts(w);
   const std::string manifest = Fleet("[h1, h2]");
   Deploy(w, manifest, "v1");
-  auto staged = w.Apply(manifest, "v2", "staging");
-  ASSERT_TRUE(staged.ok()) << staged.error().message;
-  ASSERT_EQ(w.WaitSettled(staged->deployment).state, DeploymentState::kSucceeded);
-  SwapRequest swap;
-  swap.app = "web";
-  swap.source = "staging";
-  swap.target = "production";
-  swap.phase = "swap";
-  swap.actor = "test";
+  Stage(w, manifest, "v2");
+  SwapRequest swap = SwapOf();
   auto swapped = w.engine().Swap(swap);
   ASSERT_TRUE(swapped.ok()) << swapped.error().message;
   Deployment d = w.WaitSettled(swapped->deployment);
@@ -418,25 +413,16 @@ TEST(FleetExecutor, ASwapThatWouldLeaveAHostBehindIsRefusedAndChangesNothing) {
   ThreeHosts(w);
   Deploy(w, Fleet("[h1, h2]"), "v1");
   // Staging runs on h1 alone: swapped, h2's production would serve nothing.
-  auto staged = w.Apply(Fleet("[h1]"), "v2", "staging");
-  ASSERT_TRUE(staged.ok()) << staged.error().message;
-  ASSERT_EQ(w.WaitSettled(staged->deployment).state, DeploymentState::kSucceeded);
+  Stage(w, Fleet("[h1]"), "v2");
   const int applied = w.hosts().router("h2").Applied();
-  SwapRequest swap;
-  swap.app = "web";
-  swap.source = "staging";
-  swap.target = "production";
-  swap.phase = "swap";
-  swap.actor = "test";
+  SwapRequest swap = SwapOf();
   auto refused = w.engine().Swap(swap);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kInvalidInput);
   EXPECT_NE(refused.error().message.find("h2"), std::string::npos) << refused.error().message;
   // An unreachable host is never left behind, whatever the phase.
   Deploy(w, Fleet("[h1, h2]"), "v3");
-  auto restaged = w.Apply(Fleet("[h1, h2]"), "v4", "staging");
-  ASSERT_TRUE(restaged.ok()) << restaged.error().message;
-  ASSERT_EQ(w.WaitSettled(restaged->deployment).state, DeploymentState::kSucceeded);
+  Stage(w, Fleet("[h1, h2]"), "v4");
   w.hosts().Cut("h2");
   swap.phase = "preview";
   auto preview = w.engine().Swap(swap);
@@ -488,12 +474,8 @@ TEST(FleetExecutor, ASwapPreviewOnEveryHostIsCanceledOrCompletedHostByHost) {
   EngineWorld w;
   ThreeHosts(w);
   Deploy(w, StickyFleet(), "v1");
-  auto staged = w.Apply(StickyFleet(), "v2", "staging");
-  ASSERT_TRUE(staged.ok()) << staged.error().message;
-  ASSERT_EQ(w.WaitSettled(staged->deployment).state, DeploymentState::kSucceeded);
-  SwapRequest swap;
-  swap.app = "web";
-  swap.actor = "test";
+  Stage(w, StickyFleet(), "v2");
+  SwapRequest swap = SwapOf();
 
   // Preview: staging takes production's settings on every host; production is untouched.
   swap.phase = "preview";
@@ -549,13 +531,8 @@ TEST(FleetExecutor, ASwapPreviewFailingOnAHostIsFinishedByAnotherPreviewAndCance
   EngineWorld w;
   ThreeHosts(w);
   Deploy(w, StickyFleet(), "v1");
-  auto staged = w.Apply(StickyFleet(), "v2", "staging");
-  ASSERT_TRUE(staged.ok()) << staged.error().message;
-  ASSERT_EQ(w.WaitSettled(staged->deployment).state, DeploymentState::kSucceeded);
-  SwapRequest swap;
-  swap.app = "web";
-  swap.actor = "test";
-  swap.phase = "preview";
+  Stage(w, StickyFleet(), "v2");
+  SwapRequest swap = SwapOf("preview");
   // h2 cannot start the instances with production's settings: the preview fails there.
   w.hosts().target("h2").FailStarts(true);
   auto failed = w.engine().Swap(swap);
@@ -590,14 +567,10 @@ TEST(FleetExecutor, ASwapFailingPartwayNamesTheHostsSwitchedAndASwapAgainReturns
   ThreeHosts(w);
   const std::string manifest = Fleet("[h1, h2, h3]");
   Deploy(w, manifest, "v1");
-  auto staged = w.Apply(manifest, "v2", "staging");
-  ASSERT_TRUE(staged.ok()) << staged.error().message;
-  ASSERT_EQ(w.WaitSettled(staged->deployment).state, DeploymentState::kSucceeded);
+  Stage(w, manifest, "v2");
   // h2's router takes no new table: h1 switches, h2 fails, h3 is never reached.
   w.hosts().router("h2").RefuseTables(true);
-  SwapRequest swap;
-  swap.app = "web";
-  swap.actor = "test";
+  SwapRequest swap = SwapOf();
   auto o = w.engine().Swap(swap);
   ASSERT_TRUE(o.ok()) << o.error().message;
   Deployment d = w.WaitSettled(o->deployment);
@@ -672,9 +645,7 @@ TEST(FleetExecutor, TrafficSharesOfAFleetAppAreInForceOnEveryHostsRouter) {
   ThreeHosts(w);
   const std::string manifest = Fleet("[h1, h2]");
   Deploy(w, manifest, "v1");
-  auto o = w.Apply(manifest, "v2", "staging");
-  ASSERT_TRUE(o.ok()) << o.error().message;
-  ASSERT_EQ(w.WaitSettled(o->deployment).state, DeploymentState::kSucceeded);
+  Stage(w, manifest, "v2");
 
   TrafficRequest traffic;
   traffic.app = "web";

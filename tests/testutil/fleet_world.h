@@ -37,6 +37,25 @@ inline std::string Deploy(EngineWorld& w, const std::string& manifest, const std
   return o->deployment;
 }
 
+// `label` of `manifest` deployed into staging, beside production, expected to succeed.
+inline void Stage(EngineWorld& w, const std::string& manifest, const std::string& label) {
+  auto o = w.Apply(manifest, label, "staging");
+  EXPECT_TRUE(o.ok()) << o.error().message;
+  if (!o.ok()) return;
+  Deployment d = w.WaitSettled(o->deployment);
+  EXPECT_EQ(d.state, DeploymentState::kSucceeded) << d.reason;
+}
+
+// A swap of web's staging into production (SwapRequest's defaults), in `phase` ("swap",
+// "preview", "complete", "cancel"), as a test asks it.
+inline SwapRequest SwapOf(const std::string& phase = "swap") {
+  SwapRequest swap;
+  swap.app = "web";
+  swap.phase = phase;
+  swap.actor = "test";
+  return swap;
+}
+
 // Versions each host's router sends production's requests to now.
 inline std::set<int> RoutedOn(EngineWorld& w, const std::string& host) {
   std::set<int> out;
