@@ -1,5 +1,6 @@
 // The engine's read side: status, traffic, diff, follow-up.
 #include <algorithm>
+#include <map>
 
 #include "engine/confine.h"
 #include "engine/diff.h"
@@ -49,9 +50,12 @@ std::optional<AnalysisView> AnalysisNow(const EngineDeps& deps, const std::strin
 // A fleet app's hosts in a slot: those its version's manifest selects, and any that runs an
 // instance of it there; each with the version its ready instances run (the newest of two,
 // under a canary) and whether it can be reached.
+// `asked`: each reachable host's router listeners of the app, asked once per status (a
+// request over that host's ssh connection) and shared by the slots.
 std::vector<HostSlotView> HostsOfSlot(const EngineDeps& deps, const std::string& app,
                                       const SlotView& slot,
-                                      const std::vector<InstanceRecord>& instances) {
+                                      const std::vector<InstanceRecord>& instances,
+                                      std::map<std::string, std::vector<ListenerView>>* asked) {
   std::vector<std::string> names;
   if (slot.version > 0) {
     auto m = LoadManifest(deps, app, slot.version);
@@ -73,10 +77,13 @@ std::vector<HostSlotView> HostsOfSlot(const EngineDeps& deps, const std::string&
     if (h.reachable) {
       // What that host's router says of the slot's addresses: one it could not bind is seen
       // from the app's status, not only from `lastgood hosts`.
-      if (auto scoped = ForHost(deps, name); scoped.ok() && scoped->routes) {
-        for (auto& l : scoped->routes->Listeners(app))
-          if (l.slot == slot.name) h.listeners.push_back(std::move(l));
+      auto [it, first] = asked->try_emplace(name);
+      if (first) {
+        if (auto scoped = ForHost(deps, name); scoped.ok() && scoped->routes)
+          it->second = scoped->routes->Listeners(app);
       }
+      for (const auto& l : it->second)
+        if (l.slot == slot.name) h.listeners.push_back(l);
     }
     for (const auto& i : instances) {
       if (i.host == name && i.slot == slot.name && i.state == InstanceState::kReady)
@@ -142,7 +149,9 @@ Result<AppStatus> Engine::StatusOf(const std::string& app) {
     }
     find_slot(rec.slot).instances.push_back(iv);
   }
-  for (auto& view : st.slots) view.hosts = HostsOfSlot(deps_, app, view, *instances);
+  std::map<std::string, std::vector<ListenerView>> host_listeners;
+  for (auto& view : st.slots)
+    view.hosts = HostsOfSlot(deps_, app, view, *instances, &host_listeners);
   auto running = deps_.store->RunningDeployments();
   if (!running.ok()) return running.error();
   for (auto& d : *running) {
